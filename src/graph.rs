@@ -1,0 +1,97 @@
+//! Drawing a model: Graphviz DOT and Mermaid text.
+
+use crate::model::{Model, Vertex};
+use petgraph::visit::EdgeRef;
+use std::fmt::Write as _;
+
+fn label(model: &Model, v: &Vertex) -> (String, String) {
+    match *v {
+        Vertex::Source(i) => {
+            let s = &model.sources[i];
+            (format!("src_{i}"), format!("{}\\n{} rps", s.id, s.rps))
+        }
+        Vertex::Node(i) => {
+            let n = &model.nodes[i];
+            let queue = n
+                .queue
+                .map_or("queue unbounded".to_string(), |q| format!("queue {q}"));
+            (
+                format!("node_{i}"),
+                format!(
+                    "{}\\n{} x{} · {}\\nmean service {}",
+                    n.id,
+                    n.kind,
+                    n.servers,
+                    queue,
+                    crate::time::Duration(n.service.mean().min(u64::MAX as f64) as u64)
+                ),
+            )
+        }
+        Vertex::Exit => ("exit".into(), "done".into()),
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('"', "\\\"")
+}
+
+/// The model as a Graphviz digraph, left to right.
+pub fn to_dot(model: &Model) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "digraph \"{}\" {{", escape(&model.name));
+    let _ = writeln!(out, "  rankdir=LR;");
+    let _ = writeln!(out, "  node [fontname=\"Helvetica\"];");
+    for v in model.graph.node_indices() {
+        let w = &model.graph[v];
+        let (id, text) = label(model, w);
+        let shape = match w {
+            Vertex::Source(_) => "shape=invhouse",
+            Vertex::Node(_) => "shape=box, style=rounded",
+            Vertex::Exit => "shape=doublecircle",
+        };
+        let _ = writeln!(out, "  {id} [label=\"{}\", {shape}];", escape(&text));
+    }
+    for e in model.graph.edge_references() {
+        let (a, _) = label(model, &model.graph[e.source()]);
+        let (b, _) = label(model, &model.graph[e.target()]);
+        let p = *e.weight();
+        if (p - 1.0).abs() < 1e-12 {
+            let _ = writeln!(out, "  {a} -> {b};");
+        } else {
+            let _ = writeln!(out, "  {a} -> {b} [label=\"{}\"];", fmt_p(p));
+        }
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The model as a Mermaid flowchart, left to right.
+pub fn to_mermaid(model: &Model) -> String {
+    let mut out = String::from("flowchart LR\n");
+    for v in model.graph.node_indices() {
+        let w = &model.graph[v];
+        let (id, text) = label(model, w);
+        let text = text.replace("\\n", "<br/>").replace('"', "#quot;");
+        let _ = match w {
+            Vertex::Source(_) => writeln!(out, "  {id}[/\"{text}\"/]"),
+            Vertex::Node(_) => writeln!(out, "  {id}(\"{text}\")"),
+            Vertex::Exit => writeln!(out, "  {id}((\"{text}\"))"),
+        };
+    }
+    for e in model.graph.edge_references() {
+        let (a, _) = label(model, &model.graph[e.source()]);
+        let (b, _) = label(model, &model.graph[e.target()]);
+        let p = *e.weight();
+        if (p - 1.0).abs() < 1e-12 {
+            let _ = writeln!(out, "  {a} --> {b}");
+        } else {
+            let _ = writeln!(out, "  {a} -- \"{}\" --> {b}", fmt_p(p));
+        }
+    }
+    out
+}
+
+fn fmt_p(p: f64) -> String {
+    let s = format!("{:.4}", p);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -1,0 +1,301 @@
+//! `bottleneck`: the command-line front end. A thin layer over the library:
+//! it reads files, drives the engine, prints reports and sets exit codes
+//! (0 ok, 1 failed run, 2 bad input).
+
+mod bench;
+
+use bottleneck::diag::{Diagnostic, Diagnostics};
+use bottleneck::report::fmt_count;
+use bottleneck::sim::{RunConfig, Simulation};
+use bottleneck::time::{Duration, SEC};
+use bottleneck::topology::{self, Loaded};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code for a run that failed (a budget stopped it).
+const EXIT_FAILED: u8 = 1;
+/// Exit code for bad input (a file that does not load, bad arguments).
+const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "bottleneck",
+    version,
+    about = "A deterministic discrete-event simulator of web-system architectures",
+    long_about = "A deterministic discrete-event simulator of web-system architectures.\n\n\
+        With no arguments, runs a bundled example so you see something at once.\n\
+        Exit codes: 0 ok, 1 the run failed (a budget stopped it), 2 bad input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate a topology and print what happened.
+    Run(RunArgs),
+    /// Check topology files and report every problem.
+    Validate {
+        /// Topology files (.ron).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a topology as a Graphviz DOT or Mermaid diagram.
+    Graph {
+        /// Topology file (.ron).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Measure the engine's speed on standard workloads.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Topology file (.ron); without one, runs the bundled default.
+    file: Option<PathBuf>,
+    /// Seed of the random streams: the same seed gives the same report.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated time to run, e.g. 60s, 10m.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Simulated time to discard before measuring [default: a tenth of --duration].
+    #[arg(long, value_parser = parse_duration)]
+    warmup: Option<Duration>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Include per-window time series in the JSON report.
+    #[arg(long)]
+    series: bool,
+    /// Length of a time-series window.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    window: Duration,
+    /// Stop the run after this many events.
+    #[arg(long, default_value_t = 2_000_000_000)]
+    max_events: u64,
+    /// Stop the run when more requests than this are in flight.
+    #[arg(long, default_value_t = 2_000_000)]
+    max_in_flight: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    Duration::parse(s)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // No subcommand: behave exactly as `bottleneck run` (the bundled default).
+    let command = match cli.command {
+        Some(c) => c,
+        None => Cli::parse_from(["bottleneck", "run"])
+            .command
+            .expect("run parses"),
+    };
+    match command {
+        Command::Run(args) => run(args),
+        Command::Validate { files } => validate(&files),
+        Command::Graph { file, format } => graph(&file, format),
+        Command::Bench(args) => bench::bench(args),
+    }
+}
+
+/// Reads and loads a topology, printing diagnostics on failure.
+fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
+    let (name, bytes) = match file {
+        None => (
+            bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(),
+            bottleneck::DEFAULT_TOPOLOGY.as_bytes().to_vec(),
+        ),
+        Some(path) => {
+            let name = path.display().to_string();
+            match std::fs::read(path) {
+                Ok(b) => (name, b),
+                Err(e) => {
+                    let mut ds = Diagnostics::new(&name, "");
+                    let hint = if path.is_dir() {
+                        "give a .ron file, not a directory".to_string()
+                    } else {
+                        "check the path; bundled examples are in topologies/".to_string()
+                    };
+                    ds.push(Diagnostic::error(format!("cannot read the file: {e}")).hint(hint));
+                    eprint!("{ds}");
+                    return Err(ExitCode::from(EXIT_BAD_INPUT));
+                }
+            }
+        }
+    };
+    match topology::load(&name, &bytes) {
+        Ok(l) => Ok(l),
+        Err(ds) => {
+            eprint!("{ds}");
+            Err(ExitCode::from(EXIT_BAD_INPUT))
+        }
+    }
+}
+
+fn print_warnings(l: &Loaded) {
+    if l.warnings.warnings().next().is_some() {
+        eprintln!("{}", l.warnings);
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let loaded = match load(args.file.as_ref()) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    print_warnings(&loaded);
+    let duration = args.duration;
+    let warmup = args.warmup.unwrap_or(Duration(duration.0 / 10));
+    if warmup >= duration && duration.0 > 0 {
+        eprintln!(
+            "error: the warm-up ({warmup}) is not shorter than the run ({duration}), so nothing would be measured\n   = hint: shorten --warmup or lengthen --duration"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if args.window.0 == 0 {
+        eprintln!("error: --window must be longer than 0\n   = hint: e.g. --window 1s");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    // Runaway work: refuse a run that could not finish within the event budget.
+    let model = &loaded.model;
+    let arrivals: f64 = model
+        .sources
+        .iter()
+        .map(|s| s.profile.expected_arrivals(s.rps, duration.0))
+        .sum();
+    if let Some(rates) = model.visit_rates(&model.base_rates()) {
+        let base: f64 = model.base_rates().iter().sum();
+        let visits: f64 = if base > 0.0 {
+            rates.iter().sum::<f64>() / base
+        } else {
+            1.0
+        };
+        let estimate = arrivals * (1.0 + visits);
+        if estimate > args.max_events as f64 {
+            eprintln!(
+                "error: this run needs about {} events ({} requests x {:.1} visits each over {duration}), over the budget of {}\n   = hint: shorten --duration, lower the rates, or raise --max-events",
+                fmt_count(estimate as u64),
+                fmt_count(arrivals as u64),
+                visits,
+                fmt_count(args.max_events)
+            );
+            return ExitCode::from(EXIT_FAILED);
+        }
+    }
+    let config = RunConfig {
+        seed: args.seed,
+        warmup,
+        window: args.window,
+        series_capacity: ((duration.0 / args.window.0) as usize + 1).min(1_000_000),
+        max_events: args.max_events,
+        max_in_flight: args.max_in_flight,
+    };
+    let mut sim = Simulation::new(model, config);
+    let bar = progress_bar(!args.quiet && std::io::stderr().is_terminal(), duration);
+    let chunks = 200u64;
+    let mut outcome = Ok(());
+    for k in 1..=chunks {
+        let t = duration.0 / chunks * k + if k == chunks { duration.0 % chunks } else { 0 };
+        outcome = sim.step_until(t);
+        if let Some(b) = &bar {
+            b.set_position(k);
+        }
+        if outcome.is_err() {
+            break;
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut report = sim.report();
+    if args.series {
+        report.series = Some(sim.series_report());
+    }
+    let mut out = std::io::stdout().lock();
+    let printed = if args.json {
+        writeln!(out, "{}", report.to_json())
+    } else {
+        write!(out, "{}", report.to_table())
+    };
+    if printed.is_err() {
+        return ExitCode::from(EXIT_FAILED);
+    }
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn progress_bar(show: bool, duration: Duration) -> Option<indicatif::ProgressBar> {
+    if !show || duration.0 < 10 * SEC {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(200);
+    b.set_style(
+        indicatif::ProgressStyle::with_template("simulating {bar:40} {percent:>3}%  eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(b)
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut worst = ExitCode::SUCCESS;
+    for f in files {
+        match load(Some(f)) {
+            Ok(l) => {
+                let warnings = l.warnings.warnings().count();
+                println!(
+                    "ok: {} (\"{}\": {} source{}, {} node{}{})",
+                    f.display(),
+                    l.model.name,
+                    l.model.sources.len(),
+                    if l.model.sources.len() == 1 { "" } else { "s" },
+                    l.model.nodes.len(),
+                    if l.model.nodes.len() == 1 { "" } else { "s" },
+                    if warnings > 0 {
+                        format!(", {warnings} warning(s)")
+                    } else {
+                        String::new()
+                    }
+                );
+                print_warnings(&l);
+            }
+            Err(code) => worst = code,
+        }
+    }
+    worst
+}
+
+fn graph(file: &PathBuf, format: GraphFormat) -> ExitCode {
+    match load(Some(file)) {
+        Ok(l) => {
+            let text = match format {
+                GraphFormat::Dot => bottleneck::graph::to_dot(&l.model),
+                GraphFormat::Mermaid => bottleneck::graph::to_mermaid(&l.model),
+            };
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}

@@ -1,0 +1,302 @@
+//! What the engine measures while it runs.
+//!
+//! Counters follow a cohort rule so that the books always balance: a visit
+//! (or a request, end to end) counts only if it *arrived* after the warm-up,
+//! and then it is counted exactly once more when it completes or is dropped.
+//! So `arrivals = completed + dropped + in flight` holds exactly at every
+//! moment. Time averages (utilization, queue length) integrate levels over
+//! `[warm-up, now]`.
+//!
+//! Windows (default 1 s of simulated time) keep a short record per node for
+//! charts; they include the warm-up and are kept in a ring of bounded size.
+
+pub mod histogram;
+
+pub use histogram::Histogram;
+
+use crate::time::SimTime;
+use std::collections::VecDeque;
+
+/// A quantity that changes at instants (busy servers, queue length), with
+/// its integral over time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Level {
+    value: u64,
+    last: SimTime,
+    area: u128,
+}
+
+impl Level {
+    /// Starts at `value` at time 0.
+    pub fn new(value: u64) -> Self {
+        Level {
+            value,
+            last: 0,
+            area: 0,
+        }
+    }
+
+    /// The current value.
+    #[inline]
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+
+    /// Changes the value at `t` (not before the last change).
+    #[inline]
+    pub fn set(&mut self, t: SimTime, value: u64) {
+        self.area += self.value as u128 * (t - self.last) as u128;
+        self.last = t;
+        self.value = value;
+    }
+
+    /// Adds one at `t`.
+    #[inline]
+    pub fn inc(&mut self, t: SimTime) {
+        self.set(t, self.value + 1);
+    }
+
+    /// Subtracts one at `t`.
+    #[inline]
+    pub fn dec(&mut self, t: SimTime) {
+        self.set(t, self.value - 1);
+    }
+
+    /// The integral from 0 to `t` (value x nanoseconds).
+    #[inline]
+    pub fn area_at(&self, t: SimTime) -> u128 {
+        self.area + self.value as u128 * t.saturating_sub(self.last) as u128
+    }
+}
+
+/// Integrals of a node's levels, taken at one instant (window starts, warm-up).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Areas {
+    /// Busy servers x ns.
+    pub busy: u128,
+    /// Waiting requests x ns.
+    pub waiting: u128,
+    /// Server capacity x ns.
+    pub capacity: u128,
+}
+
+/// Per-node measurements (cohort counters after the warm-up).
+#[derive(Clone, Debug)]
+pub struct NodeStats {
+    /// Visits that arrived after the warm-up.
+    pub arrivals: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, dropped (queue full, node down).
+    pub dropped: u64,
+    /// Sum of waiting times of counted visits that started service, ns.
+    pub wait_sum: u128,
+    /// Number of counted visits that started service.
+    pub wait_count: u64,
+    /// Time at the node (wait + service) of completed counted visits, ns.
+    pub sojourn: Histogram,
+    /// Busy servers over time.
+    pub busy: Level,
+    /// Waiting requests over time.
+    pub waiting: Level,
+    /// Capacity over time: the servers configured, or more while removed
+    /// servers finish their last requests (so utilization never exceeds 1).
+    pub capacity: Level,
+    /// The integrals at the end of the warm-up.
+    pub at_warmup: Areas,
+}
+
+impl NodeStats {
+    /// Fresh stats for a node with `servers` servers.
+    pub fn new(servers: u32) -> Self {
+        NodeStats {
+            arrivals: 0,
+            completed: 0,
+            dropped: 0,
+            wait_sum: 0,
+            wait_count: 0,
+            sojourn: Histogram::new(),
+            busy: Level::new(0),
+            waiting: Level::new(0),
+            capacity: Level::new(servers as u64),
+            at_warmup: Areas::default(),
+        }
+    }
+
+    /// The integrals at `t`.
+    pub fn areas(&self, t: SimTime) -> Areas {
+        Areas {
+            busy: self.busy.area_at(t),
+            waiting: self.waiting.area_at(t),
+            capacity: self.capacity.area_at(t),
+        }
+    }
+}
+
+/// End-to-end measurements (cohort counters after the warm-up).
+#[derive(Clone, Debug)]
+pub struct EndToEndStats {
+    /// Requests created after the warm-up.
+    pub arrivals: u64,
+    /// Of those, completed (left the system normally).
+    pub completed: u64,
+    /// Of those, dropped somewhere.
+    pub dropped: u64,
+    /// Response time of completed counted requests, ns.
+    pub latency: Histogram,
+    /// Requests in the system over time.
+    pub in_system: Level,
+    /// Integral of `in_system` at the end of the warm-up.
+    pub in_system_at_warmup: u128,
+}
+
+impl Default for EndToEndStats {
+    fn default() -> Self {
+        EndToEndStats {
+            arrivals: 0,
+            completed: 0,
+            dropped: 0,
+            latency: Histogram::new(),
+            in_system: Level::new(0),
+            in_system_at_warmup: 0,
+        }
+    }
+}
+
+/// What one node did during one window (all requests, warm-up included).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WindowRecord {
+    /// Start of the window, ns.
+    pub start: SimTime,
+    /// Arrivals during the window.
+    pub arrivals: u64,
+    /// Completions during the window.
+    pub completed: u64,
+    /// Drops during the window.
+    pub dropped: u64,
+    /// Busy server time / capacity during the window.
+    pub utilization: f64,
+    /// Time-averaged waiting requests.
+    pub mean_queue_len: f64,
+    /// Median time at the node of visits completed in the window, ms.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile, ms.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile, ms.
+    pub p99_ms: Option<f64>,
+}
+
+/// The window being filled for one node.
+#[derive(Clone, Debug, Default)]
+pub struct OpenWindow {
+    /// Arrivals so far.
+    pub arrivals: u64,
+    /// Completions so far.
+    pub completed: u64,
+    /// Drops so far.
+    pub dropped: u64,
+    /// Latencies so far.
+    pub latency: Histogram,
+    /// Integrals at the window's start.
+    pub start_areas: Areas,
+}
+
+impl OpenWindow {
+    /// Closes the window `[start, end)` given the integrals at `end`, and
+    /// resets for the next one.
+    pub fn close(&mut self, start: SimTime, end: SimTime, areas: Areas) -> WindowRecord {
+        let busy = areas.busy - self.start_areas.busy;
+        let cap = areas.capacity - self.start_areas.capacity;
+        let waiting = areas.waiting - self.start_areas.waiting;
+        let len = end.saturating_sub(start).max(1) as f64;
+        let ms = |v: Option<f64>| v.map(|x| x / 1e6);
+        let [p50, p95, p99] = self.latency.quantiles([0.50, 0.95, 0.99]);
+        let rec = WindowRecord {
+            start,
+            arrivals: self.arrivals,
+            completed: self.completed,
+            dropped: self.dropped,
+            utilization: if cap == 0 {
+                0.0
+            } else {
+                busy as f64 / cap as f64
+            },
+            mean_queue_len: waiting as f64 / len,
+            p50_ms: ms(p50),
+            p95_ms: ms(p95),
+            p99_ms: ms(p99),
+        };
+        self.arrivals = 0;
+        self.completed = 0;
+        self.dropped = 0;
+        self.latency.clear();
+        self.start_areas = areas;
+        rec
+    }
+}
+
+/// A ring of closed windows with a fixed capacity: the oldest is dropped
+/// when full, so memory does not grow with simulated time.
+#[derive(Clone, Debug)]
+pub struct Series {
+    cap: usize,
+    records: VecDeque<WindowRecord>,
+}
+
+impl Series {
+    /// Keeps at most `cap` windows.
+    pub fn new(cap: usize) -> Self {
+        Series {
+            cap: cap.max(1),
+            records: VecDeque::new(),
+        }
+    }
+
+    /// Appends one window.
+    pub fn push(&mut self, r: WindowRecord) {
+        if self.records.len() == self.cap {
+            self.records.pop_front();
+        }
+        self.records.push_back(r);
+    }
+
+    /// The windows kept, oldest first.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &WindowRecord> + '_ {
+        self.records.iter()
+    }
+
+    /// The newest window.
+    pub fn last(&self) -> Option<&WindowRecord> {
+        self.records.back()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_integrates() {
+        let mut l = Level::new(0);
+        l.set(10, 2);
+        l.set(20, 1);
+        assert_eq!(l.area_at(20), 20);
+        assert_eq!(l.area_at(30), 30);
+        l.inc(30);
+        l.dec(40);
+        assert_eq!(l.area_at(40), 50);
+    }
+
+    #[test]
+    fn series_is_bounded() {
+        let mut s = Series::new(3);
+        for i in 0..10 {
+            s.push(WindowRecord {
+                start: i,
+                ..Default::default()
+            });
+        }
+        let starts: Vec<_> = s.records().map(|r| r.start).collect();
+        assert_eq!(starts, vec![7, 8, 9]);
+    }
+}

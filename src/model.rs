@@ -1,0 +1,153 @@
+//! The compiled, validated system the engine runs.
+//!
+//! A [`Model`] is built only by the loader, after every check has passed, so
+//! the engine can index without fear: route targets exist, probabilities sum
+//! to at most 1, every node has a way out. The structure is also kept as a
+//! petgraph [`DiGraph`] (sources, nodes and an exit vertex; edges weighted by
+//! routing probability) for analysis and drawing.
+
+use crate::dist::Sampler;
+use crate::profile::Profile;
+use crate::topology::Topology;
+use petgraph::graph::{DiGraph, NodeIndex};
+
+/// A vertex of the model's graph.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Vertex {
+    /// A traffic source (index into [`Model::sources`]).
+    Source(usize),
+    /// A node (index into [`Model::nodes`]).
+    Node(usize),
+    /// Leaving the system: the request is complete.
+    Exit,
+}
+
+/// A compiled traffic source.
+#[derive(Clone, Debug)]
+pub struct SourceModel {
+    /// Its id.
+    pub id: String,
+    /// Index of the node its requests enter.
+    pub to: usize,
+    /// Base rate, requests per second.
+    pub rps: f64,
+    /// How the rate changes over time.
+    pub profile: Profile,
+}
+
+/// A compiled route.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RouteModel {
+    /// Index of the target node.
+    pub to: usize,
+    /// Probability.
+    pub p: f64,
+}
+
+/// A compiled node.
+#[derive(Clone, Debug)]
+pub struct NodeModel {
+    /// Its id.
+    pub id: String,
+    /// Its kind as written in files (`"Station"`).
+    pub kind: &'static str,
+    /// Parallel servers.
+    pub servers: u32,
+    /// Waiting places; `None` is unbounded.
+    pub queue: Option<u32>,
+    /// Service-time sampler.
+    pub service: Sampler,
+    /// Routes out, in file order.
+    pub routes: Vec<RouteModel>,
+}
+
+/// A validated topology, ready to simulate.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The topology's name.
+    pub name: String,
+    /// The file's content as parsed (kept for editing and saving).
+    pub topology: Topology,
+    /// Sources, in file order.
+    pub sources: Vec<SourceModel>,
+    /// Nodes, in file order.
+    pub nodes: Vec<NodeModel>,
+    /// Sources, nodes and the exit as a graph; edge weights are probabilities.
+    pub graph: DiGraph<Vertex, f64>,
+    /// Graph index of each source.
+    pub source_vertex: Vec<NodeIndex>,
+    /// Graph index of each node.
+    pub node_vertex: Vec<NodeIndex>,
+    /// Graph index of the exit.
+    pub exit_vertex: NodeIndex,
+}
+
+impl Model {
+    /// Index of the node with this id.
+    pub fn node_index(&self, id: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == id)
+    }
+
+    /// Index of the source with this id.
+    pub fn source_index(&self, id: &str) -> Option<usize> {
+        self.sources.iter().position(|s| s.id == id)
+    }
+
+    /// Probability that a request leaving node `i` leaves the system.
+    pub fn exit_probability(&self, i: usize) -> f64 {
+        (1.0 - self.nodes[i].routes.iter().map(|r| r.p).sum::<f64>()).max(0.0)
+    }
+
+    /// Solves the traffic equations `lambda_j = ext_j + sum_i lambda_i p_ij`:
+    /// the mean arrival rate at every node (requests per second) when the
+    /// sources send `source_rps`. `None` when the iteration does not settle
+    /// within its work limit (feedback probabilities extremely close to 1).
+    pub fn visit_rates(&self, source_rps: &[f64]) -> Option<Vec<f64>> {
+        let n = self.nodes.len();
+        let mut ext = vec![0.0; n];
+        for (s, &r) in self.sources.iter().zip(source_rps) {
+            ext[s.to] += r;
+        }
+        let edges: usize = self
+            .nodes
+            .iter()
+            .map(|n| n.routes.len())
+            .sum::<usize>()
+            .max(1);
+        let max_sweeps = (50_000_000 / (edges + n)).clamp(10, 100_000);
+        let mut lam = ext.clone();
+        for _ in 0..max_sweeps {
+            let mut next = ext.clone();
+            for (i, node) in self.nodes.iter().enumerate() {
+                for r in &node.routes {
+                    next[r.to] += lam[i] * r.p;
+                }
+            }
+            let diff = next
+                .iter()
+                .zip(&lam)
+                .map(|(a, b)| (a - b).abs() / a.abs().max(1e-12))
+                .fold(0.0, f64::max);
+            lam = next;
+            if diff < 1e-12 {
+                return Some(lam);
+            }
+        }
+        None
+    }
+
+    /// The base rate of every source, requests per second.
+    pub fn base_rates(&self) -> Vec<f64> {
+        self.sources.iter().map(|s| s.rps).collect()
+    }
+
+    /// Offered load per server at each node, `lambda * E[S] / servers`, for
+    /// the given node arrival rates. Above 1, the queue grows without bound.
+    pub fn offered_load(&self, rates: &[f64]) -> Vec<f64> {
+        self.nodes
+            .iter()
+            .zip(rates)
+            .map(|(n, &l)| l * n.service.mean_secs() / n.servers as f64)
+            .collect()
+    }
+}

@@ -1,0 +1,528 @@
+//! The report of a run: what the CLI prints, as JSON or as a table.
+//!
+//! Key names are a contract with CI users (the engine issue fixes them);
+//! add keys freely, rename none. Values that do not exist (the p99 of a node
+//! that completed nothing) are `null`, never a made-up zero.
+
+use crate::metrics::WindowRecord;
+use crate::sim::{AppliedChange, Simulation};
+use crate::time::{Duration, SimTime};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use std::fmt::Write as _;
+
+/// End-to-end measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndToEnd {
+    /// Requests created after the warm-up.
+    pub arrivals: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, dropped.
+    pub dropped: u64,
+    /// Of those, still in the system at the end.
+    pub in_flight: u64,
+    /// `dropped / arrivals`.
+    pub blocking: f64,
+    /// Completed per second of measured time.
+    pub throughput_rps: f64,
+    /// Time-averaged number of requests in the system.
+    pub mean_in_system: f64,
+    /// Mean response time of completed requests.
+    pub mean_ms: Option<f64>,
+    /// Median response time.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// 99.9th percentile.
+    pub p999_ms: Option<f64>,
+    /// Slowest.
+    pub max_ms: Option<f64>,
+}
+
+/// One node's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeReport {
+    /// Kind as written in files.
+    pub kind: String,
+    /// Servers at the end of the run.
+    pub servers: u32,
+    /// Visits that arrived after the warm-up.
+    pub arrivals: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, dropped.
+    pub dropped: u64,
+    /// Of those, still at the node at the end.
+    pub in_flight: u64,
+    /// `dropped / arrivals`.
+    pub blocking: f64,
+    /// Busy server time / server capacity over the measured time.
+    pub utilization: f64,
+    /// Time-averaged number waiting (not in service).
+    pub mean_queue_len: f64,
+    /// Time-averaged number at the node (waiting and in service).
+    pub mean_in_system: f64,
+    /// Mean wait before service.
+    pub mean_wait_ms: Option<f64>,
+    /// Mean time at the node per visit (wait + service).
+    pub mean_sojourn_ms: Option<f64>,
+    /// Median time at the node per visit.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// 99.9th percentile.
+    pub p999_ms: Option<f64>,
+    /// Completed visits per second of measured time.
+    pub throughput_rps: f64,
+}
+
+/// The nodes, serialized as a JSON object keyed by id in topology order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nodes(pub Vec<(String, NodeReport)>);
+
+impl Serialize for Nodes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (id, r) in &self.0 {
+            m.serialize_entry(id, r)?;
+        }
+        m.end()
+    }
+}
+
+impl Nodes {
+    /// The report of the node with this id.
+    pub fn get(&self, id: &str) -> Option<&NodeReport> {
+        self.0.iter().find(|(i, _)| i == id).map(|(_, r)| r)
+    }
+}
+
+impl std::ops::Index<&str> for Nodes {
+    type Output = NodeReport;
+    fn index(&self, id: &str) -> &NodeReport {
+        self.get(id)
+            .unwrap_or_else(|| panic!("no node `{id}` in the report"))
+    }
+}
+
+/// The node that limits the system, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Bottleneck {
+    /// Its id.
+    pub node: String,
+    /// Its utilization.
+    pub utilization: f64,
+    /// One line a person can act on.
+    pub reason: String,
+}
+
+/// Per-window series, when asked for.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeriesReport {
+    /// Window length in seconds.
+    pub window_s: f64,
+    /// End to end.
+    pub end_to_end: Vec<WindowRecordOut>,
+    /// Per node, keyed by id.
+    pub nodes: Vec<(String, Vec<WindowRecordOut>)>,
+}
+
+/// One window as reported.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WindowRecordOut {
+    /// Window start, seconds.
+    pub t_s: f64,
+    /// Arrivals in the window.
+    pub arrivals: u64,
+    /// Completions in the window.
+    pub completed: u64,
+    /// Drops in the window.
+    pub dropped: u64,
+    /// Utilization in the window.
+    pub utilization: f64,
+    /// Time-averaged queue length in the window.
+    pub mean_queue_len: f64,
+    /// Median latency of completions in the window.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+}
+
+impl From<&WindowRecord> for WindowRecordOut {
+    fn from(r: &WindowRecord) -> Self {
+        WindowRecordOut {
+            t_s: Duration(r.start).as_secs_f64(),
+            arrivals: r.arrivals,
+            completed: r.completed,
+            dropped: r.dropped,
+            utilization: r.utilization,
+            mean_queue_len: r.mean_queue_len,
+            p50_ms: r.p50_ms,
+            p95_ms: r.p95_ms,
+            p99_ms: r.p99_ms,
+        }
+    }
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// The topology's name.
+    pub topology: String,
+    /// The seed.
+    pub seed: u64,
+    /// Simulated time at the end, seconds.
+    pub simulated_s: f64,
+    /// Warm-up excluded from measurements, seconds.
+    pub warmup_s: f64,
+    /// Measured time (simulated minus warm-up), seconds.
+    pub measured_s: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+    /// End-to-end measurements.
+    pub end_to_end: EndToEnd,
+    /// Per node, keyed by id.
+    pub nodes: Nodes,
+    /// The busiest node.
+    pub bottleneck: Option<Bottleneck>,
+    /// Changes applied during the run.
+    pub changes: Vec<AppliedChange>,
+    /// Time series, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesReport>,
+}
+
+fn ms(ns: Option<f64>) -> Option<f64> {
+    ns.map(|v| v / 1e6)
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl Simulation {
+    /// The report of everything measured so far.
+    pub fn report(&self) -> Report {
+        let now: SimTime = self.now();
+        let warmup = self.config().warmup.0.min(now);
+        let measured = now - warmup;
+        let measured_s = Duration(measured).as_secs_f64();
+        let per_s = |n: u64| {
+            if measured == 0 {
+                0.0
+            } else {
+                n as f64 / measured_s
+            }
+        };
+        let model = self.model();
+
+        let mut node_in_flight = vec![0u64; model.nodes.len()];
+        let mut e2e_in_flight = 0;
+        for r in self.requests() {
+            if r.visit_arrival >= self.config().warmup.0 {
+                node_in_flight[r.node as usize] += 1;
+            }
+            if r.born >= self.config().warmup.0 {
+                e2e_in_flight += 1;
+            }
+        }
+
+        let mut nodes = Vec::with_capacity(model.nodes.len());
+        for (i, m) in model.nodes.iter().enumerate() {
+            let n = self.node_state(i);
+            let s = &n.stats;
+            let a = s.areas(now);
+            let busy = a.busy - s.at_warmup.busy;
+            let cap = a.capacity - s.at_warmup.capacity;
+            let waiting = a.waiting - s.at_warmup.waiting;
+            let time_avg = |area: u128| {
+                if measured == 0 {
+                    0.0
+                } else {
+                    area as f64 / measured as f64
+                }
+            };
+            nodes.push((
+                m.id.clone(),
+                NodeReport {
+                    kind: m.kind.to_string(),
+                    servers: n.servers,
+                    arrivals: s.arrivals,
+                    completed: s.completed,
+                    dropped: s.dropped,
+                    in_flight: node_in_flight[i],
+                    blocking: ratio(s.dropped, s.arrivals),
+                    utilization: if cap == 0 {
+                        0.0
+                    } else {
+                        busy as f64 / cap as f64
+                    },
+                    mean_queue_len: time_avg(waiting),
+                    mean_in_system: time_avg(waiting + busy),
+                    mean_wait_ms: (s.wait_count > 0)
+                        .then(|| s.wait_sum as f64 / s.wait_count as f64 / 1e6),
+                    mean_sojourn_ms: ms(s.sojourn.mean()),
+                    p50_ms: ms(s.sojourn.quantile(0.50)),
+                    p95_ms: ms(s.sojourn.quantile(0.95)),
+                    p99_ms: ms(s.sojourn.quantile(0.99)),
+                    p999_ms: ms(s.sojourn.quantile(0.999)),
+                    throughput_rps: per_s(s.completed),
+                },
+            ));
+        }
+
+        let e = self.e2e_stats();
+        let in_sys = e.in_system.area_at(now) - e.in_system_at_warmup;
+        let end_to_end = EndToEnd {
+            arrivals: e.arrivals,
+            completed: e.completed,
+            dropped: e.dropped,
+            in_flight: e2e_in_flight,
+            blocking: ratio(e.dropped, e.arrivals),
+            throughput_rps: per_s(e.completed),
+            mean_in_system: if measured == 0 {
+                0.0
+            } else {
+                in_sys as f64 / measured as f64
+            },
+            mean_ms: ms(e.latency.mean()),
+            p50_ms: ms(e.latency.quantile(0.50)),
+            p95_ms: ms(e.latency.quantile(0.95)),
+            p99_ms: ms(e.latency.quantile(0.99)),
+            p999_ms: ms(e.latency.quantile(0.999)),
+            max_ms: ms(e.latency.max().map(|v| v as f64)),
+        };
+
+        let bottleneck = bottleneck(&nodes);
+        Report {
+            topology: model.name.clone(),
+            seed: self.config().seed,
+            simulated_s: Duration(now).as_secs_f64(),
+            warmup_s: Duration(warmup).as_secs_f64(),
+            measured_s,
+            events: self.events(),
+            stopped: self.stopped().map(|e| e.to_string()),
+            end_to_end,
+            nodes: Nodes(nodes),
+            bottleneck,
+            changes: self.changes().to_vec(),
+            series: None,
+        }
+    }
+
+    /// The per-window series, for reports that ask for it.
+    pub fn series_report(&self) -> SeriesReport {
+        SeriesReport {
+            window_s: self.config().window.as_secs_f64(),
+            end_to_end: self.end_to_end_series().records().map(Into::into).collect(),
+            nodes: self
+                .model()
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    (
+                        n.id.clone(),
+                        self.series(i).records().map(Into::into).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The node with the highest utilization (ties: the one that drops more,
+/// then the first), with a one-line reason.
+fn bottleneck(nodes: &[(String, NodeReport)]) -> Option<Bottleneck> {
+    let (id, r) = nodes.iter().max_by(|a, b| {
+        (a.1.utilization, a.1.dropped)
+            .partial_cmp(&(b.1.utilization, b.1.dropped))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(std::cmp::Ordering::Greater)
+    })?;
+    let mut reason = format!(
+        "{id}: {:.0}% of {} server{} busy",
+        r.utilization * 100.0,
+        r.servers,
+        if r.servers == 1 { "" } else { "s" }
+    );
+    if r.mean_queue_len >= 0.05 {
+        let _ = write!(reason, ", {:.1} waiting on average", r.mean_queue_len);
+    }
+    if let Some(w) = r.mean_wait_ms
+        && w >= 0.001
+    {
+        let _ = write!(reason, ", adds {} of waiting per visit", fmt_ms(Some(w)));
+    }
+    if r.dropped > 0 {
+        let _ = write!(reason, ", drops {:.1}% of arrivals", r.blocking * 100.0);
+    }
+    Some(Bottleneck {
+        node: id.clone(),
+        utilization: r.utilization,
+        reason,
+    })
+}
+
+/// Formats milliseconds for people: `850ms`, `1.24s`, `320us`, `-`.
+pub fn fmt_ms(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(x) if x >= 10_000.0 => format!("{:.0}s", x / 1000.0),
+        Some(x) if x >= 1000.0 => format!("{:.2}s", x / 1000.0),
+        Some(x) if x >= 100.0 => format!("{x:.0}ms"),
+        Some(x) if x >= 1.0 => format!("{x:.2}ms"),
+        Some(x) if x >= 0.001 => format!("{:.0}us", x * 1000.0),
+        Some(x) => format!("{:.0}ns", x * 1e6),
+    }
+}
+
+/// Groups thousands: `1,234,567`.
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Report {
+    /// The report as pretty JSON (stable key order, byte-identical for the
+    /// same topology, seed and changes).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    /// The report as a table for people.
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{}  |  seed {}  |  {} simulated ({} warm-up)  |  {} events",
+            self.topology,
+            self.seed,
+            fmt_secs(self.simulated_s),
+            fmt_secs(self.warmup_s),
+            fmt_count(self.events)
+        );
+        let _ = writeln!(out);
+        let header = [
+            "node", "servers", "arrivals", "done", "dropped", "util", "queue", "wait", "p50",
+            "p95", "p99", "rps",
+        ];
+        let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+        for (id, r) in &self.nodes.0 {
+            rows.push(vec![
+                id.clone(),
+                r.servers.to_string(),
+                fmt_count(r.arrivals),
+                fmt_count(r.completed),
+                if r.dropped == 0 {
+                    "0".into()
+                } else {
+                    format!("{} ({:.1}%)", fmt_count(r.dropped), r.blocking * 100.0)
+                },
+                format!("{:.1}%", r.utilization * 100.0),
+                format!("{:.2}", r.mean_queue_len),
+                fmt_ms(r.mean_wait_ms),
+                fmt_ms(r.p50_ms),
+                fmt_ms(r.p95_ms),
+                fmt_ms(r.p99_ms),
+                format!("{:.1}", r.throughput_rps),
+            ]);
+        }
+        let e = &self.end_to_end;
+        rows.push(vec![
+            "END TO END".into(),
+            String::new(),
+            fmt_count(e.arrivals),
+            fmt_count(e.completed),
+            if e.dropped == 0 {
+                "0".into()
+            } else {
+                format!("{} ({:.1}%)", fmt_count(e.dropped), e.blocking * 100.0)
+            },
+            String::new(),
+            String::new(),
+            String::new(),
+            fmt_ms(e.p50_ms),
+            fmt_ms(e.p95_ms),
+            fmt_ms(e.p99_ms),
+            format!("{:.1}", e.throughput_rps),
+        ]);
+        let widths: Vec<usize> = (0..header.len())
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        for (i, row) in rows.iter().enumerate() {
+            if i == rows.len() - 1 {
+                let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+                let _ = writeln!(out, "{}", "-".repeat(total));
+            }
+            let mut line = String::new();
+            for (c, cell) in row.iter().enumerate() {
+                let pad = widths[c] - cell.chars().count();
+                if c == 0 {
+                    line.push_str(cell);
+                    line.push_str(&" ".repeat(pad));
+                } else {
+                    line.push_str("  ");
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(cell);
+                }
+            }
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "end to end: mean {}, p99.9 {}, max {}; {:.1} requests in the system on average",
+            fmt_ms(e.mean_ms),
+            fmt_ms(e.p999_ms),
+            fmt_ms(e.max_ms),
+            e.mean_in_system
+        );
+        if let Some(b) = &self.bottleneck {
+            let _ = writeln!(out, "bottleneck: {}", b.reason);
+        }
+        for c in &self.changes {
+            let _ = writeln!(out, "change at {}: {:?}", c.at, c.change);
+        }
+        if let Some(s) = &self.stopped {
+            let _ = writeln!(out, "STOPPED EARLY: {s}");
+        }
+        out
+    }
+}
+
+fn fmt_secs(s: f64) -> String {
+    Duration((s * 1e9).round() as u64).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_for_people() {
+        assert_eq!(fmt_count(1234567), "1,234,567");
+        assert_eq!(fmt_count(12), "12");
+        assert_eq!(fmt_ms(Some(850.0)), "850ms");
+        assert_eq!(fmt_ms(Some(1240.0)), "1.24s");
+        assert_eq!(fmt_ms(Some(0.32)), "320us");
+        assert_eq!(fmt_ms(Some(12.345)), "12.35ms");
+        assert_eq!(fmt_ms(None), "-");
+    }
+}

@@ -1,0 +1,232 @@
+//! The control API: changes a front end applies to a running simulation.
+//!
+//! Each change takes effect at the current simulated time and is recorded
+//! with that time and the number of events processed before it, so a session
+//! replays exactly ([`Simulation::replay`]), even when a change was made
+//! between two events at the same instant.
+
+use super::{RunConfig, RunError, Simulation};
+use crate::diag::closest;
+use crate::model::Model;
+use crate::time::{Duration, SimTime};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Highest slow-down factor accepted.
+pub const MAX_SLOW: f64 = 1_000.0;
+/// Highest traffic multiplier accepted.
+pub const MAX_TRAFFIC: f64 = 100_000.0;
+
+/// A change to a running simulation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Change {
+    /// Multiply every source's rate by this (1.0 is the topology's rate).
+    Traffic(f64),
+    /// Take a node down: requests in it are lost, arrivals are dropped.
+    Down(String),
+    /// Bring a node back up.
+    Up(String),
+    /// Multiply a node's service times by `factor` (1.0 restores it).
+    Slow {
+        /// Node id.
+        node: String,
+        /// Service-time multiplier.
+        factor: f64,
+    },
+    /// Set a node's number of servers.
+    Servers {
+        /// Node id.
+        node: String,
+        /// New number of servers.
+        servers: u32,
+    },
+}
+
+/// A change as applied: when, and after how many events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppliedChange {
+    /// Simulated time of the change.
+    pub at: Duration,
+    /// Events processed before it.
+    pub after_events: u64,
+    /// The change.
+    pub change: Change,
+}
+
+/// A change that could not be applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControlError {
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: String,
+}
+
+impl fmt::Display for ControlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}\n   = hint: {}", self.message, self.hint)
+    }
+}
+
+impl std::error::Error for ControlError {}
+
+impl Simulation {
+    fn node_by_id(&self, id: &str) -> Result<usize, ControlError> {
+        self.model.node_index(id).ok_or_else(|| {
+            let ids = self.model.nodes.iter().map(|n| n.id.as_str());
+            ControlError {
+                message: format!("`{id}` is not a node"),
+                hint: match closest(id, ids) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "the nodes are: {}",
+                        self.model
+                            .nodes
+                            .iter()
+                            .map(|n| n.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+            }
+        })
+    }
+
+    /// Applies `change` now and records it.
+    pub fn apply(&mut self, change: Change) -> Result<(), ControlError> {
+        let now = self.now;
+        match &change {
+            Change::Traffic(m) => {
+                if !m.is_finite() || *m < 0.0 || *m > MAX_TRAFFIC {
+                    return Err(ControlError {
+                        message: format!("traffic multiplier {m} is out of range"),
+                        hint: format!(
+                            "use a number from 0 to {MAX_TRAFFIC}; 1 is the topology's own rate"
+                        ),
+                    });
+                }
+                self.multiplier = *m;
+                for s in 0..self.sources.len() {
+                    self.sources[s].epoch = self.sources[s].epoch.wrapping_add(1);
+                    self.schedule_arrival(s, now);
+                }
+            }
+            Change::Down(id) => {
+                let i = self.node_by_id(id)?;
+                let n = &mut self.nodes[i];
+                if !n.down {
+                    n.down = true;
+                    n.epoch = n.epoch.wrapping_add(1);
+                    n.stats.busy.set(now, 0);
+                    n.stats.capacity.set(now, n.servers as u64);
+                    n.stats.waiting.set(now, 0);
+                    let waiting: Vec<u32> = n.waiting.drain(..).collect();
+                    for req in waiting {
+                        self.drop_request(i, req);
+                    }
+                }
+            }
+            Change::Up(id) => {
+                let i = self.node_by_id(id)?;
+                self.nodes[i].down = false;
+            }
+            Change::Slow { node, factor } => {
+                let i = self.node_by_id(node)?;
+                if !factor.is_finite() || *factor <= 0.0 || *factor > MAX_SLOW {
+                    return Err(ControlError {
+                        message: format!("slow-down factor {factor} is out of range"),
+                        hint: format!(
+                            "use a number above 0 and at most {MAX_SLOW}; 1 restores normal speed"
+                        ),
+                    });
+                }
+                self.nodes[i].slow = *factor;
+            }
+            Change::Servers { node, servers } => {
+                let i = self.node_by_id(node)?;
+                let max = crate::topology::limits::MAX_SERVERS as u32;
+                if *servers == 0 || *servers > max {
+                    return Err(ControlError {
+                        message: format!("{servers} servers is out of range"),
+                        hint: format!("use 1 to {max}; to take the node away, use Down"),
+                    });
+                }
+                let n = &mut self.nodes[i];
+                n.servers = *servers;
+                // Removed servers finish what they are serving, so capacity
+                // is never below the number busy.
+                let cap = n.stats.busy.value().max(*servers as u64);
+                n.stats.capacity.set(now, cap);
+                if !n.down {
+                    while (self.nodes[i].stats.busy.value() as u32) < self.nodes[i].servers {
+                        let Some(next) = self.nodes[i].waiting.pop_front() else {
+                            break;
+                        };
+                        let len = self.nodes[i].waiting.len() as u64;
+                        self.nodes[i].stats.waiting.set(now, len);
+                        let waited = now - self.reqs[next].visit_arrival;
+                        self.start_service(i, next, waited);
+                    }
+                }
+            }
+        }
+        self.log.push(AppliedChange {
+            at: Duration(now),
+            after_events: self.events,
+            change,
+        });
+        Ok(())
+    }
+
+    /// Every change applied so far, in order.
+    pub fn changes(&self) -> &[AppliedChange] {
+        &self.log
+    }
+
+    /// Runs a recorded session again: the same model, configuration and
+    /// changes give the same state, event for event, up to `until`.
+    pub fn replay(
+        model: &Model,
+        config: RunConfig,
+        changes: &[AppliedChange],
+        until: SimTime,
+    ) -> Result<Simulation, ReplayError> {
+        let mut sim = Simulation::new(model, config);
+        for c in changes {
+            sim.step_to_event_count(c.after_events)
+                .map_err(ReplayError::Run)?;
+            sim.step_until_no_events(c.at.0);
+            sim.apply(c.change.clone()).map_err(ReplayError::Control)?;
+        }
+        sim.step_until(until).map_err(ReplayError::Run)?;
+        Ok(sim)
+    }
+
+    /// Moves the clock forward to `t` without running events.
+    fn step_until_no_events(&mut self, t: SimTime) {
+        if t > self.now {
+            self.advance(t);
+            self.now = t;
+        }
+    }
+}
+
+/// Why a replay failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayError {
+    /// The run hit a budget.
+    Run(RunError),
+    /// A recorded change was refused.
+    Control(ControlError),
+}
+
+impl fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReplayError::Run(e) => e.fmt(f),
+            ReplayError::Control(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ReplayError {}

@@ -1,0 +1,607 @@
+//! The discrete-event engine.
+//!
+//! A [`Simulation`] owns the clock, the future event list, the requests in
+//! flight and the state of every source and node. Front ends drive it: step
+//! until a time ([`Simulation::step_until`]) or one event
+//! ([`Simulation::step_event`]), apply a change ([`Simulation::apply`]), read
+//! metrics ([`Simulation::report`], [`Simulation::live`],
+//! [`Simulation::series`]). It does no I/O, reads no clock and starts no
+//! threads.
+//!
+//! How a request travels: its source's `Arrival` event creates it in the
+//! request slab and it *enters* the source's target node. There it starts
+//! service if a server is free (scheduling a `Departure` at the end of a
+//! sampled service time), waits in the FIFO queue if there is room, or is
+//! dropped. At its `Departure` the node takes the next waiting request into
+//! service, then draws a route: the request enters the next node at the same
+//! instant, or leaves the system and is complete.
+
+mod control;
+mod queue;
+mod requests;
+mod source;
+
+pub use control::{AppliedChange, Change, ControlError, MAX_SLOW, MAX_TRAFFIC, ReplayError};
+pub use queue::{Event, EventQueue};
+pub use requests::{Request, Requests};
+pub use source::SourceState;
+
+use crate::dist::Sampler;
+use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
+use crate::model::Model;
+use crate::rng::{Purpose, Stream};
+use crate::time::{Duration, SEC, SimTime};
+use std::collections::VecDeque;
+use std::fmt;
+
+/// How a run is set up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunConfig {
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Measurements count only what arrives after this.
+    pub warmup: Duration,
+    /// Length of a time-series window.
+    pub window: Duration,
+    /// Windows kept per node (older ones are dropped).
+    pub series_capacity: usize,
+    /// Stop after this many events.
+    pub max_events: u64,
+    /// Stop when more requests than this are in flight.
+    pub max_in_flight: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            seed: 1,
+            warmup: Duration::ZERO,
+            window: Duration(SEC),
+            series_capacity: 3_600,
+            max_events: 2_000_000_000,
+            max_in_flight: 2_000_000,
+        }
+    }
+}
+
+/// Why a run stopped early. Both are budgets against runaway work.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunError {
+    /// More events than [`RunConfig::max_events`].
+    EventBudget {
+        /// Simulated time when it stopped.
+        at: SimTime,
+        /// The budget.
+        limit: u64,
+    },
+    /// More requests in flight than [`RunConfig::max_in_flight`].
+    InFlightBudget {
+        /// Simulated time when it stopped.
+        at: SimTime,
+        /// The budget.
+        limit: usize,
+        /// The node holding the most requests, and how many.
+        worst: Option<(String, usize)>,
+    },
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::EventBudget { at, limit } => write!(
+                f,
+                "stopped at t = {}: the run used its budget of {limit} events\n   = hint: shorten --duration, lower the traffic, or raise --max-events",
+                Duration(*at)
+            ),
+            RunError::InFlightBudget { at, limit, worst } => {
+                write!(
+                    f,
+                    "stopped at t = {}: more than {limit} requests in flight",
+                    Duration(*at)
+                )?;
+                if let Some((id, n)) = worst {
+                    write!(
+                        f,
+                        "; {n} of them are at `{id}`, whose queue grows without bound because it gets more work than it can serve"
+                    )?;
+                }
+                write!(
+                    f,
+                    "\n   = hint: add servers, set a `queue:` limit so excess is dropped, or lower the traffic (or raise --max-in-flight)"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// A node's run-time state: the shared queueing core.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeState {
+    pub servers: u32,
+    pub queue_cap: usize,
+    pub waiting: VecDeque<u32>,
+    pub down: bool,
+    pub epoch: u32,
+    pub slow: f64,
+    pub service: Sampler,
+    /// Routes as (cumulative probability, target).
+    pub routes: Box<[(f64, u32)]>,
+    pub rng_service: Stream,
+    pub rng_route: Stream,
+    pub stats: NodeStats,
+    pub window: OpenWindow,
+}
+
+/// What a node looks like right now (for live views).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LiveNode {
+    /// Servers configured.
+    pub servers: u32,
+    /// Servers busy.
+    pub busy: u64,
+    /// Requests waiting.
+    pub waiting: usize,
+    /// Down (failing every request).
+    pub down: bool,
+    /// Service-time multiplier.
+    pub slow: f64,
+}
+
+/// A running simulation of one model.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    model: Model,
+    config: RunConfig,
+    now: SimTime,
+    events: u64,
+    queue: EventQueue,
+    reqs: Requests,
+    nodes: Vec<NodeState>,
+    sources: Vec<SourceState>,
+    multiplier: f64,
+    e2e: EndToEndStats,
+    e2e_window: OpenWindow,
+    series: Vec<Series>,
+    e2e_series: Series,
+    window_start: SimTime,
+    next_window: SimTime,
+    warm: bool,
+    /// The earliest of the next window boundary and the warm-up's end.
+    next_mark: SimTime,
+    log: Vec<AppliedChange>,
+    stopped: Option<RunError>,
+}
+
+impl Simulation {
+    /// A simulation at time 0 with every source's first arrival scheduled.
+    pub fn new(model: &Model, config: RunConfig) -> Self {
+        let seed = config.seed;
+        let nodes = model
+            .nodes
+            .iter()
+            .map(|n| {
+                let mut cum = 0.0;
+                let routes = n
+                    .routes
+                    .iter()
+                    .map(|r| {
+                        cum += r.p;
+                        (cum, r.to as u32)
+                    })
+                    .collect();
+                NodeState {
+                    servers: n.servers,
+                    queue_cap: n.queue.map_or(usize::MAX, |q| q as usize),
+                    waiting: VecDeque::with_capacity(64),
+                    down: false,
+                    epoch: 0,
+                    slow: 1.0,
+                    service: n.service.clone(),
+                    routes,
+                    rng_service: Stream::new(seed, Purpose::Service, &n.id),
+                    rng_route: Stream::new(seed, Purpose::Routing, &n.id),
+                    stats: NodeStats::new(n.servers),
+                    window: OpenWindow::default(),
+                }
+            })
+            .collect();
+        let sources = model
+            .sources
+            .iter()
+            .map(|s| SourceState::new(s, seed))
+            .collect();
+        let window = config.window.0.max(1);
+        let cap = config.series_capacity;
+        let mut sim = Simulation {
+            model: model.clone(),
+            now: 0,
+            events: 0,
+            queue: EventQueue::with_capacity(1024),
+            reqs: Requests::default(),
+            nodes,
+            sources,
+            multiplier: 1.0,
+            e2e: EndToEndStats::default(),
+            e2e_window: OpenWindow::default(),
+            series: (0..model.nodes.len()).map(|_| Series::new(cap)).collect(),
+            e2e_series: Series::new(cap),
+            window_start: 0,
+            next_window: window,
+            warm: config.warmup.0 == 0,
+            next_mark: if config.warmup.0 == 0 {
+                window
+            } else {
+                window.min(config.warmup.0)
+            },
+            log: Vec::new(),
+            stopped: None,
+            config,
+        };
+        for i in 0..sim.sources.len() {
+            sim.schedule_arrival(i, 0);
+        }
+        sim
+    }
+
+    /// The model being simulated.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Events processed so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Requests in the system right now.
+    pub fn in_flight(&self) -> usize {
+        self.reqs.live()
+    }
+
+    /// The high-water mark of requests in flight (slab size).
+    pub fn peak_in_flight(&self) -> usize {
+        self.reqs.capacity()
+    }
+
+    /// Pending events.
+    pub fn pending_events(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The global traffic multiplier.
+    pub fn traffic_multiplier(&self) -> f64 {
+        self.multiplier
+    }
+
+    /// Why the run stopped early, if it did.
+    pub fn stopped(&self) -> Option<&RunError> {
+        self.stopped.as_ref()
+    }
+
+    /// What node `i` looks like right now.
+    pub fn live(&self, i: usize) -> LiveNode {
+        let n = &self.nodes[i];
+        LiveNode {
+            servers: n.servers,
+            busy: n.stats.busy.value(),
+            waiting: n.waiting.len(),
+            down: n.down,
+            slow: n.slow,
+        }
+    }
+
+    /// The closed time-series windows of node `i`.
+    pub fn series(&self, i: usize) -> &Series {
+        &self.series[i]
+    }
+
+    /// The closed end-to-end time-series windows.
+    pub fn end_to_end_series(&self) -> &Series {
+        &self.e2e_series
+    }
+
+    /// The live requests (for tests and inspection).
+    pub fn requests(&self) -> impl Iterator<Item = &Request> {
+        self.reqs.iter()
+    }
+
+    pub(crate) fn node_state(&self, i: usize) -> &NodeState {
+        &self.nodes[i]
+    }
+
+    pub(crate) fn e2e_stats(&self) -> &EndToEndStats {
+        &self.e2e
+    }
+
+    /// Runs every event at or before `t`, then moves the clock to `t`.
+    /// A `t` in the past does nothing.
+    pub fn step_until(&mut self, t: SimTime) -> Result<(), RunError> {
+        if let Some(e) = &self.stopped {
+            return Err(e.clone());
+        }
+        while let Some(et) = self.queue.peek_time() {
+            if et > t {
+                break;
+            }
+            self.process_next()?;
+        }
+        if t > self.now {
+            self.advance(t);
+            self.now = t;
+        }
+        Ok(())
+    }
+
+    /// Runs exactly one event and returns its time; `None` when nothing is
+    /// pending.
+    pub fn step_event(&mut self) -> Result<Option<SimTime>, RunError> {
+        if let Some(e) = &self.stopped {
+            return Err(e.clone());
+        }
+        if self.queue.is_empty() {
+            return Ok(None);
+        }
+        self.process_next()?;
+        Ok(Some(self.now))
+    }
+
+    /// Runs events until `n` have been processed in all (for replay).
+    pub(crate) fn step_to_event_count(&mut self, n: u64) -> Result<(), RunError> {
+        while self.events < n && !self.queue.is_empty() {
+            self.process_next()?;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn process_next(&mut self) -> Result<(), RunError> {
+        let Some((t, ev)) = self.queue.pop() else {
+            return Ok(());
+        };
+        if t >= self.next_mark {
+            self.advance(t);
+        }
+        self.now = t;
+        self.events += 1;
+        match ev {
+            Event::Arrival { source, epoch } => self.on_arrival(source as usize, epoch),
+            Event::Departure { node, req, epoch } => self.on_departure(node as usize, req, epoch),
+        }
+        if self.events >= self.config.max_events {
+            return self.stop(RunError::EventBudget {
+                at: self.now,
+                limit: self.config.max_events,
+            });
+        }
+        if self.reqs.live() > self.config.max_in_flight {
+            let worst = self
+                .nodes
+                .iter()
+                .enumerate()
+                .max_by_key(|(i, n)| (n.waiting.len(), std::cmp::Reverse(*i)))
+                .map(|(i, n)| (self.model.nodes[i].id.clone(), n.waiting.len()));
+            return self.stop(RunError::InFlightBudget {
+                at: self.now,
+                limit: self.config.max_in_flight,
+                worst,
+            });
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, e: RunError) -> Result<(), RunError> {
+        self.stopped = Some(e.clone());
+        Err(e)
+    }
+
+    /// Handles the warm-up's end and window boundaries up to `t`.
+    #[cold]
+    fn advance(&mut self, t: SimTime) {
+        while t >= self.next_mark {
+            let mark = self.next_mark;
+            if !self.warm && mark == self.config.warmup.0 {
+                self.warm = true;
+                for n in &mut self.nodes {
+                    n.stats.at_warmup = n.stats.areas(mark);
+                }
+                self.e2e.in_system_at_warmup = self.e2e.in_system.area_at(mark);
+            }
+            if mark == self.next_window {
+                let start = self.window_start;
+                for (i, n) in self.nodes.iter_mut().enumerate() {
+                    let areas = n.stats.areas(mark);
+                    let rec = n.window.close(start, mark, areas);
+                    self.series[i].push(rec);
+                }
+                let rec = self.e2e_window.close(start, mark, Default::default());
+                self.e2e_series.push(rec);
+                self.window_start = mark;
+                self.next_window = mark.saturating_add(self.config.window.0.max(1));
+            }
+            self.next_mark = if self.warm {
+                self.next_window
+            } else {
+                self.next_window.min(self.config.warmup.0)
+            };
+            if self.next_mark == SimTime::MAX {
+                break;
+            }
+        }
+    }
+
+    fn schedule_arrival(&mut self, s: usize, from: SimTime) {
+        let src = &mut self.sources[s];
+        if let Some(t) = src.next_arrival(from, self.multiplier) {
+            let epoch = src.epoch;
+            self.queue.push(
+                t,
+                Event::Arrival {
+                    source: s as u32,
+                    epoch,
+                },
+            );
+        }
+    }
+
+    fn on_arrival(&mut self, s: usize, epoch: u32) {
+        if epoch != self.sources[s].epoch {
+            return;
+        }
+        let now = self.now;
+        let to = self.sources[s].to;
+        let req = self.reqs.alloc(Request {
+            born: now,
+            visit_arrival: now,
+            node: to,
+        });
+        if now >= self.config.warmup.0 {
+            self.e2e.arrivals += 1;
+        }
+        self.e2e_window.arrivals += 1;
+        self.e2e.in_system.inc(now);
+        self.schedule_arrival(s, now);
+        self.enter(to as usize, req);
+    }
+
+    /// Request `req` arrives at node `i` now.
+    #[inline]
+    fn enter(&mut self, i: usize, req: u32) {
+        let now = self.now;
+        let counted = now >= self.config.warmup.0;
+        {
+            let r = &mut self.reqs[req];
+            r.node = i as u32;
+            r.visit_arrival = now;
+        }
+        let n = &mut self.nodes[i];
+        if counted {
+            n.stats.arrivals += 1;
+        }
+        n.window.arrivals += 1;
+        if n.down {
+            self.drop_request(i, req);
+        } else if (n.stats.busy.value() as u32) < n.servers {
+            self.start_service(i, req, 0);
+        } else if n.waiting.len() < n.queue_cap {
+            n.waiting.push_back(req);
+            let len = n.waiting.len() as u64;
+            n.stats.waiting.set(now, len);
+        } else {
+            self.drop_request(i, req);
+        }
+    }
+
+    /// Puts `req` into service at node `i` after waiting `waited` ns.
+    #[inline]
+    fn start_service(&mut self, i: usize, req: u32, waited: u64) {
+        let now = self.now;
+        let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let n = &mut self.nodes[i];
+        n.stats.busy.inc(now);
+        if counted {
+            n.stats.wait_sum += waited as u128;
+            n.stats.wait_count += 1;
+        }
+        let mut d = n.service.sample(&mut n.rng_service);
+        if n.slow != 1.0 {
+            d = (d as f64 * n.slow + 0.5) as u64;
+        }
+        let epoch = n.epoch;
+        self.queue.push(
+            now.saturating_add(d),
+            Event::Departure {
+                node: i as u32,
+                req,
+                epoch,
+            },
+        );
+    }
+
+    fn on_departure(&mut self, i: usize, req: u32, epoch: u32) {
+        let now = self.now;
+        let warmup = self.config.warmup.0;
+        if epoch != self.nodes[i].epoch {
+            // The node went down while this request was in service: lost.
+            self.drop_request(i, req);
+            return;
+        }
+        let arrived = self.reqs[req].visit_arrival;
+        let n = &mut self.nodes[i];
+        n.stats.busy.dec(now);
+        if n.stats.busy.value() >= n.servers as u64 {
+            // A removed server finished its last request: capacity shrinks.
+            let cap = n.stats.busy.value().max(n.servers as u64);
+            n.stats.capacity.set(now, cap);
+        }
+        let sojourn = now - arrived;
+        if arrived >= warmup {
+            n.stats.completed += 1;
+            n.stats.sojourn.record(sojourn);
+        }
+        n.window.completed += 1;
+        n.window.latency.record(sojourn);
+        if (n.stats.busy.value() as u32) < n.servers
+            && let Some(next) = n.waiting.pop_front()
+        {
+            let len = n.waiting.len() as u64;
+            n.stats.waiting.set(now, len);
+            let waited = now - self.reqs[next].visit_arrival;
+            self.start_service(i, next, waited);
+        }
+        let n = &mut self.nodes[i];
+        let target = if n.routes.is_empty() {
+            None
+        } else {
+            let u = n.rng_route.unit();
+            n.routes.iter().find(|&&(cum, _)| u < cum).map(|&(_, t)| t)
+        };
+        match target {
+            Some(t) => self.enter(t as usize, req),
+            None => self.complete(req),
+        }
+    }
+
+    /// `req` leaves the system normally.
+    fn complete(&mut self, req: u32) {
+        let now = self.now;
+        let born = self.reqs[req].born;
+        if born >= self.config.warmup.0 {
+            self.e2e.completed += 1;
+            self.e2e.latency.record(now - born);
+        }
+        self.e2e_window.completed += 1;
+        self.e2e_window.latency.record(now - born);
+        self.e2e.in_system.dec(now);
+        self.reqs.free(req);
+    }
+
+    /// `req` is dropped at node `i` (queue full, node down).
+    fn drop_request(&mut self, i: usize, req: u32) {
+        let now = self.now;
+        let warmup = self.config.warmup.0;
+        let r = self.reqs[req];
+        let n = &mut self.nodes[i];
+        if r.visit_arrival >= warmup {
+            n.stats.dropped += 1;
+        }
+        n.window.dropped += 1;
+        if r.born >= warmup {
+            self.e2e.dropped += 1;
+        }
+        self.e2e_window.dropped += 1;
+        self.e2e.in_system.dec(now);
+        self.reqs.free(req);
+    }
+}

@@ -1,0 +1,27 @@
+//! Hard limits on what a topology file may ask for.
+//!
+//! They keep a typo (an extra three zeros) from turning into an hour of
+//! simulation or gigabytes of memory; each error that cites one names it.
+
+/// Largest file accepted, in bytes.
+pub const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
+/// Deepest nesting of parentheses and brackets.
+pub const MAX_NESTING: usize = 48;
+/// Most nodes in one topology.
+pub const MAX_NODES: usize = 10_000;
+/// Most sources in one topology.
+pub const MAX_SOURCES: usize = 1_000;
+/// Most routes out of one node.
+pub const MAX_ROUTES: usize = 1_000;
+/// Most steps in one `Steps` profile.
+pub const MAX_STEPS: usize = 10_000;
+/// Most servers at one station.
+pub const MAX_SERVERS: u64 = 1_000_000;
+/// Most waiting places at one station.
+pub const MAX_QUEUE: u64 = 100_000_000;
+/// Highest base rate of one source, requests per second.
+pub const MAX_RPS: f64 = 100_000_000.0;
+/// Highest multiplier in a profile (`Spike.times`, `Diurnal.peak`).
+pub const MAX_FACTOR: f64 = 1_000.0;
+/// Longest id, in characters.
+pub const MAX_ID_LEN: usize = 64;

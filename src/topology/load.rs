@@ -1,0 +1,718 @@
+//! Loading a topology: bytes, then RON, then checks, then a [`Model`].
+//!
+//! Nothing here panics on any input. Every problem becomes a [`Diagnostic`]
+//! with a place and a hint; validation reports every problem it finds at
+//! once rather than stopping at the first.
+
+use super::limits::*;
+use super::{Node, Source, Station, Topology};
+use crate::diag::{Diagnostic, Diagnostics, Pos, closest, pos_of};
+use crate::model::{Model, NodeModel, RouteModel, SourceModel, Vertex};
+use crate::profile::Profile;
+use petgraph::Direction;
+use petgraph::graph::DiGraph;
+use petgraph::visit::EdgeRef;
+use ron::error::Error as RonError;
+use ron::extensions::Extensions;
+use std::collections::{BTreeMap, VecDeque};
+
+/// A loaded topology: the model, and warnings that did not stop it.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The validated model.
+    pub model: Model,
+    /// Warnings (no errors).
+    pub warnings: Diagnostics,
+}
+
+/// Loads a topology from raw bytes (a file's content). `file` names it in
+/// messages.
+pub fn load(file: &str, bytes: &[u8]) -> Result<Loaded, Diagnostics> {
+    let text = check_bytes(file, bytes)?;
+    load_str(file, text)
+}
+
+/// Loads a topology from text.
+pub fn load_str(file: &str, text: &str) -> Result<Loaded, Diagnostics> {
+    let topology = parse(file, text)?;
+    compile(file, text, topology)
+}
+
+fn check_bytes<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostics> {
+    let fail = |d: Diagnostic| {
+        let mut ds = Diagnostics::new(file, "");
+        ds.push(d);
+        Err(ds)
+    };
+    if bytes.len() > MAX_FILE_BYTES {
+        return fail(
+            Diagnostic::error(format!(
+                "the file is {} bytes, over the limit of {} bytes",
+                bytes.len(),
+                MAX_FILE_BYTES
+            ))
+            .hint("a topology is a few kilobytes; is this the right file?"),
+        );
+    }
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return fail(
+            Diagnostic::error(format!(
+                "the file has a NUL byte at offset {at}: it looks binary, not RON text"
+            ))
+            .hint("give a .ron topology file"),
+        );
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let pos = pos_of(std::str::from_utf8(&bytes[..at]).unwrap_or(""), at);
+            let mut ds = Diagnostics::new(file, "");
+            ds.push(
+                Diagnostic::error(format!(
+                    "the file is not UTF-8 text (bad byte at offset {at})"
+                ))
+                .at(Some(pos))
+                .hint("save the file as UTF-8"),
+            );
+            Err(ds)
+        }
+    }
+}
+
+/// The RON extensions topology files use: `Option` fields are written bare
+/// (`queue: 50`), and a node kind wraps its fields directly
+/// (`Station(id: "q", ...)`).
+pub fn ron_options() -> ron::Options {
+    ron::Options::default()
+        .with_default_extension(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES)
+        .with_recursion_limit(MAX_NESTING * 2)
+}
+
+/// Parses RON text into a [`Topology`] without validating it.
+pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
+    let mut ds = Diagnostics::new(file, text);
+    if text.len() > MAX_FILE_BYTES {
+        ds.push(Diagnostic::error(format!(
+            "the text is {} bytes, over the limit of {MAX_FILE_BYTES}",
+            text.len()
+        )));
+        return Err(ds);
+    }
+    if is_blank(text) {
+        ds.push(Diagnostic::error("the file is empty").hint(
+            "a topology starts with `Topology(name: \"...\", sources: [...], nodes: [...])`",
+        ));
+        return Err(ds);
+    }
+    if let Some(pos) = too_deep(text) {
+        ds.push(
+            Diagnostic::error(format!("nesting deeper than {MAX_NESTING} levels"))
+                .at(Some(pos))
+                .hint("a topology nests a few levels; is a `)` or `]` missing?"),
+        );
+        return Err(ds);
+    }
+    match ron_options().from_str::<Topology>(text) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            ds.push(ron_diagnostic(&e, text));
+            Err(ds)
+        }
+    }
+}
+
+/// True when the text has nothing but white space and comments.
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with("//")
+    }) && !text.contains("/*")
+}
+
+/// Finds the first place where brackets nest deeper than the limit
+/// (outside strings and comments).
+fn too_deep(text: &str) -> Option<Pos> {
+    let mut depth = 0usize;
+    let mut in_str = false;
+    let mut escaped = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '/' if chars.peek().map(|p| p.1) == Some('/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(pos_of(text, i));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagnostic {
+    let start = e.span.start;
+    let pos = Some(Pos {
+        line: start.line.max(1),
+        col: start.col.max(1),
+    });
+    let d = match &e.code {
+        RonError::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => {
+            let within = outer
+                .as_deref()
+                .map(|o| format!(" in `{o}`"))
+                .unwrap_or_default();
+            let d = Diagnostic::error(format!("unknown field `{found}`{within}"));
+            match closest(found, expected.iter().copied()) {
+                Some(s) => d.hint(format!(
+                    "did you mean `{s}`? (fields: {})",
+                    expected.join(", ")
+                )),
+                None => d.hint(format!("the fields are: {}", expected.join(", "))),
+            }
+        }
+        RonError::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => {
+            let within = outer
+                .as_deref()
+                .map(|o| format!(" for `{o}`"))
+                .unwrap_or_default();
+            let d = Diagnostic::error(format!("unknown kind `{found}`{within}"));
+            match closest(found, expected.iter().copied()) {
+                Some(s) => d.hint(format!(
+                    "did you mean `{s}`? (kinds: {})",
+                    expected.join(", ")
+                )),
+                None => d.hint(format!("the kinds are: {}", expected.join(", "))),
+            }
+        }
+        RonError::MissingStructField { field, outer } => {
+            let within = outer
+                .as_deref()
+                .map(|o| format!("`{o}`"))
+                .unwrap_or("this item".into());
+            Diagnostic::error(format!("{within} is missing the field `{field}`"))
+                .hint(format!("add `{field}: ...`"))
+        }
+        RonError::DuplicateStructField { field, .. } => {
+            Diagnostic::error(format!("the field `{field}` is given twice"))
+                .hint("keep one of them")
+        }
+        RonError::ExceededRecursionLimit => Diagnostic::error("nesting is too deep")
+            .hint("a topology nests a few levels; is a `)` or `]` missing?"),
+        RonError::Eof => Diagnostic::error("the file ends in the middle of a value")
+            .hint("is a closing `)` or `]` missing?"),
+        RonError::Message(m) => Diagnostic::error(m.clone()),
+        RonError::InvalidValueForType { expected, found } => {
+            Diagnostic::error(format!("expected {expected}, found {found}"))
+        }
+        RonError::TrailingCharacters => Diagnostic::error("unexpected text after the topology")
+            .hint("a file holds one `Topology(...)`; remove what follows its closing `)`"),
+        other => {
+            let mut d = Diagnostic::error(other.to_string());
+            if text.trim_start().starts_with('{') {
+                d = d.hint(
+                    "this looks like JSON; topologies are RON: `Topology(name: \"...\", ...)`",
+                );
+            }
+            d
+        }
+    };
+    d.at(pos)
+}
+
+/// Where an item with `key: "value"` is written, searching from byte `from`.
+fn find_from(text: &str, from: usize, key: &str, value: &str) -> Option<usize> {
+    let quoted = format!("\"{value}\"");
+    let mut at = from.min(text.len());
+    while let Some(i) = text.get(at..)?.find(&quoted) {
+        let hit = at + i;
+        let before = text[..hit].trim_end();
+        if let Some(b) = before.strip_suffix(':')
+            && b.trim_end().ends_with(key)
+        {
+            return Some(hit);
+        }
+        at = hit + quoted.len();
+    }
+    None
+}
+
+fn valid_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("an id is empty".into());
+    }
+    if id.chars().count() > MAX_ID_LEN {
+        return Err(format!(
+            "the id `{id}` is longer than {MAX_ID_LEN} characters"
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')))
+    {
+        return Err(format!(
+            "the id `{id}` contains {c:?}; ids use letters, digits and - _ . : /"
+        ));
+    }
+    Ok(())
+}
+
+fn check_rate(what: &str, x: f64, limit: f64) -> Result<(), String> {
+    if !x.is_finite() {
+        Err(format!("{what} is {x}; it must be a finite number"))
+    } else if x < 0.0 {
+        Err(format!("{what} is negative ({x})"))
+    } else if x > limit {
+        Err(format!("{what} is {x}, over the limit of {limit}"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_profile(p: &Profile) -> Result<(), String> {
+    p.check()?;
+    match p {
+        Profile::Ramp { to, .. } => check_rate("Ramp: `to`", *to, MAX_RPS),
+        Profile::Steps(steps) => {
+            if steps.len() > MAX_STEPS {
+                return Err(format!(
+                    "Steps: {} steps, over the limit of {MAX_STEPS}",
+                    steps.len()
+                ));
+            }
+            steps
+                .iter()
+                .try_for_each(|s| check_rate("Steps: `rps`", s.rps, MAX_RPS))
+        }
+        Profile::Spike { times, .. } => check_rate("Spike: `times`", *times, MAX_FACTOR),
+        Profile::Diurnal { peak, .. } => check_rate("Diurnal: `peak`", *peak, MAX_FACTOR),
+        Profile::Constant => Ok(()),
+    }
+}
+
+/// Validates a parsed topology and compiles it into a [`Model`].
+pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnostics> {
+    let mut ds = Diagnostics::new(file, text);
+
+    // Where each item is written, for messages.
+    let mut cursor = 0;
+    let mut source_at = Vec::new();
+    for s in &top.sources {
+        let at = find_from(text, cursor, "id", &s.id);
+        if let Some(a) = at {
+            cursor = a;
+        }
+        source_at.push(at);
+    }
+    cursor = 0;
+    let mut node_at = Vec::new();
+    for n in &top.nodes {
+        let at = find_from(text, cursor, "id", n.id());
+        if let Some(a) = at {
+            cursor = a;
+        }
+        node_at.push(at);
+    }
+    let pos = |at: Option<usize>| at.map(|a| pos_of(text, a));
+
+    if top.sources.is_empty() {
+        ds.push(
+            Diagnostic::error("the topology has no sources, so nothing will ever arrive").hint(
+                "add `Source(id: \"users\", to: \"<first node>\", arrivals: Poisson(rps: 10.0))`",
+            ),
+        );
+    }
+    if top.nodes.is_empty() {
+        ds.push(
+            Diagnostic::error("the topology has no nodes").hint(
+                "add `Station(id: \"web\", servers: 1, service: Exponential(mean: \"10ms\"))`",
+            ),
+        );
+    }
+    if top.sources.len() > MAX_SOURCES {
+        ds.push(Diagnostic::error(format!(
+            "{} sources, over the limit of {MAX_SOURCES}",
+            top.sources.len()
+        )));
+    }
+    if top.nodes.len() > MAX_NODES {
+        ds.push(Diagnostic::error(format!(
+            "{} nodes, over the limit of {MAX_NODES}",
+            top.nodes.len()
+        )));
+    }
+    if ds.has_errors() {
+        return Err(ds);
+    }
+
+    // Ids: valid and unique across sources and nodes.
+    let mut seen = std::collections::BTreeSet::new();
+    let all_ids = top
+        .sources
+        .iter()
+        .zip(&source_at)
+        .map(|(s, &at)| (s.id.as_str(), "source", at))
+        .chain(
+            top.nodes
+                .iter()
+                .zip(&node_at)
+                .map(|(n, &at)| (n.id(), "node", at)),
+        );
+    for (id, kind, at) in all_ids {
+        if let Err(m) = valid_id(id) {
+            ds.push(
+                Diagnostic::error(m)
+                    .at(pos(at))
+                    .on(format!("{kind} `{id}`")),
+            );
+        }
+        if !seen.insert(id) {
+            ds.push(
+                Diagnostic::error(format!("the id `{id}` is used twice"))
+                    .at(pos(at))
+                    .on(format!("{kind} `{id}`"))
+                    .hint("every source and node needs its own id"),
+            );
+        }
+    }
+    let mut node_ids: Vec<&str> = top.nodes.iter().map(Node::id).collect();
+    let index: BTreeMap<&str, usize> = node_ids
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, &id)| (id, i))
+        .collect();
+    node_ids.dedup();
+    let unknown = |target: &str| -> Diagnostic {
+        let d = Diagnostic::error(format!("`{target}` is not a node"));
+        match closest(target, node_ids.iter().copied()) {
+            Some(s) => d.hint(format!("did you mean `{s}`?")),
+            None => d.hint(format!("the nodes are: {}", node_ids.join(", "))),
+        }
+    };
+
+    // Sources.
+    for (s, &at) in top.sources.iter().zip(&source_at) {
+        let item = format!("source `{}`", s.id);
+        if !index.contains_key(s.to.as_str()) {
+            let at = find_from(text, at.unwrap_or(0), "to", &s.to).or(at);
+            ds.push(unknown(&s.to).at(pos(at)).on(&item));
+        }
+        if let Err(m) = check_rate("`rps`", s.arrivals.rps(), MAX_RPS) {
+            ds.push(Diagnostic::error(m).at(pos(at)).on(&item).hint(format!(
+                "rates are requests per second, from 0 to {MAX_RPS}"
+            )));
+        }
+        if let Some(p) = &s.profile
+            && let Err(m) = check_profile(p)
+        {
+            ds.push(Diagnostic::error(m).at(pos(at)).on(&item));
+        }
+    }
+
+    // Nodes.
+    for (n, &at) in top.nodes.iter().zip(&node_at) {
+        let item = format!("node `{}`", n.id());
+        match n {
+            Node::Station(st) => check_station(st, &item, at, text, &index, &unknown, &mut ds),
+        }
+    }
+    if ds.has_errors() {
+        return Err(ds);
+    }
+
+    // Compile.
+    let sources: Vec<SourceModel> = top
+        .sources
+        .iter()
+        .map(|s| compile_source(s, &index))
+        .collect();
+    let nodes: Vec<NodeModel> = top
+        .nodes
+        .iter()
+        .map(|n| match n {
+            Node::Station(st) => compile_station(st, &index),
+        })
+        .collect();
+    let mut graph = DiGraph::new();
+    let source_vertex: Vec<_> = (0..sources.len())
+        .map(|i| graph.add_node(Vertex::Source(i)))
+        .collect();
+    let node_vertex: Vec<_> = (0..nodes.len())
+        .map(|i| graph.add_node(Vertex::Node(i)))
+        .collect();
+    let exit_vertex = graph.add_node(Vertex::Exit);
+    for (i, s) in sources.iter().enumerate() {
+        graph.add_edge(source_vertex[i], node_vertex[s.to], 1.0);
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        for r in &n.routes {
+            graph.add_edge(node_vertex[i], node_vertex[r.to], r.p);
+        }
+        let out = 1.0 - n.routes.iter().map(|r| r.p).sum::<f64>();
+        if out > 1e-9 {
+            graph.add_edge(node_vertex[i], exit_vertex, out);
+        }
+    }
+    let model = Model {
+        name: top.name.clone(),
+        topology: top,
+        sources,
+        nodes,
+        graph,
+        source_vertex,
+        node_vertex,
+        exit_vertex,
+    };
+
+    // Structure: every node must have a way out; warn about nodes no traffic reaches.
+    let can_exit = reach(&model, model.exit_vertex, Direction::Incoming);
+    let mut reached = vec![false; model.graph.node_count()];
+    for &sv in &model.source_vertex {
+        for (v, r) in reach(&model, sv, Direction::Outgoing)
+            .into_iter()
+            .enumerate()
+        {
+            reached[v] |= r;
+        }
+    }
+    for (i, n) in model.nodes.iter().enumerate() {
+        let v = model.node_vertex[i].index();
+        let p = pos(node_at[i]);
+        if !can_exit[v] {
+            ds.push(
+                Diagnostic::error(format!(
+                    "requests that reach `{}` can never leave the system: every route out of it leads back into a loop",
+                    n.id
+                ))
+                .at(p)
+                .on(format!("node `{}`", n.id))
+                .hint("let some probability leave: make the route probabilities of a node on the loop sum to less than 1"),
+            );
+        } else if !reached[v] {
+            ds.push(
+                Diagnostic::warning(format!("no source sends traffic to `{}`", n.id))
+                    .at(p)
+                    .on(format!("node `{}`", n.id))
+                    .hint("route to it from another node, or point a source at it"),
+            );
+        }
+    }
+    if ds.has_errors() {
+        return Err(ds);
+    }
+    load_warnings(&model, &node_at, text, &mut ds);
+    Ok(Loaded {
+        model,
+        warnings: ds,
+    })
+}
+
+fn check_station(
+    st: &Station,
+    item: &str,
+    at: Option<usize>,
+    text: &str,
+    index: &BTreeMap<&str, usize>,
+    unknown: &dyn Fn(&str) -> Diagnostic,
+    ds: &mut Diagnostics,
+) {
+    let pos = |a: Option<usize>| a.map(|a| pos_of(text, a));
+    if st.servers == 0 {
+        ds.push(
+            Diagnostic::error("`servers` is 0: nothing would ever be served")
+                .at(pos(at))
+                .on(item)
+                .hint("give at least 1 server"),
+        );
+    } else if st.servers > MAX_SERVERS {
+        ds.push(
+            Diagnostic::error(format!(
+                "`servers` is {}, over the limit of {MAX_SERVERS}",
+                st.servers
+            ))
+            .at(pos(at))
+            .on(item),
+        );
+    }
+    if let Some(q) = st.queue
+        && q > MAX_QUEUE
+    {
+        ds.push(
+            Diagnostic::error(format!("`queue` is {q}, over the limit of {MAX_QUEUE}"))
+                .at(pos(at))
+                .on(item)
+                .hint("leave `queue` out for an unbounded queue"),
+        );
+    }
+    if let Err(m) = st.service.check() {
+        ds.push(Diagnostic::error(m).at(pos(at)).on(item));
+    }
+    if st.routes.len() > MAX_ROUTES {
+        ds.push(
+            Diagnostic::error(format!(
+                "{} routes, over the limit of {MAX_ROUTES}",
+                st.routes.len()
+            ))
+            .at(pos(at))
+            .on(item),
+        );
+        return;
+    }
+    let mut sum = 0.0;
+    let mut from = at.unwrap_or(0);
+    for r in &st.routes {
+        let rat = find_from(text, from, "to", &r.to);
+        if let Some(a) = rat {
+            from = a;
+        }
+        if !index.contains_key(r.to.as_str()) {
+            ds.push(unknown(&r.to).at(pos(rat.or(at))).on(item));
+        }
+        if !r.p.is_finite() || r.p < 0.0 || r.p > 1.0 {
+            ds.push(
+                Diagnostic::error(format!(
+                    "route to `{}` has p = {}; a probability is between 0 and 1",
+                    r.to, r.p
+                ))
+                .at(pos(rat.or(at)))
+                .on(item),
+            );
+        } else {
+            sum += r.p;
+        }
+    }
+    if sum > 1.0 + 1e-9 {
+        ds.push(
+            Diagnostic::error(format!("route probabilities sum to {sum}, more than 1"))
+                .at(pos(at))
+                .on(item)
+                .hint("the probabilities are shares of the requests leaving the node; what is left over leaves the system"),
+        );
+    }
+}
+
+fn compile_source(s: &Source, index: &BTreeMap<&str, usize>) -> SourceModel {
+    SourceModel {
+        id: s.id.clone(),
+        to: index[s.to.as_str()],
+        rps: s.arrivals.rps(),
+        profile: s.profile.clone().unwrap_or(Profile::Constant),
+    }
+}
+
+fn compile_station(st: &Station, index: &BTreeMap<&str, usize>) -> NodeModel {
+    NodeModel {
+        id: st.id.clone(),
+        kind: "Station",
+        servers: st.servers as u32,
+        queue: st.queue.map(|q| q as u32),
+        service: st.service.sampler(),
+        routes: st
+            .routes
+            .iter()
+            .filter(|r| r.p > 0.0)
+            .map(|r| RouteModel {
+                to: index[r.to.as_str()],
+                p: r.p,
+            })
+            .collect(),
+    }
+}
+
+/// Which vertices can be reached from `start` following edges in `dir`.
+fn reach(model: &Model, start: petgraph::graph::NodeIndex, dir: Direction) -> Vec<bool> {
+    let mut seen = vec![false; model.graph.node_count()];
+    let mut todo = VecDeque::from([start]);
+    seen[start.index()] = true;
+    while let Some(v) = todo.pop_front() {
+        for e in model.graph.edges_directed(v, dir) {
+            let w = if dir == Direction::Outgoing {
+                e.target()
+            } else {
+                e.source()
+            };
+            if !seen[w.index()] {
+                seen[w.index()] = true;
+                todo.push_back(w);
+            }
+        }
+    }
+    seen
+}
+
+fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut Diagnostics) {
+    let peak: Vec<f64> = model
+        .sources
+        .iter()
+        .map(|s| s.profile.peak(s.rps))
+        .collect();
+    let Some(rates) = model.visit_rates(&peak) else {
+        return;
+    };
+    let loads = model.offered_load(&rates);
+    for (i, n) in model.nodes.iter().enumerate() {
+        let p = node_at[i].map(|a| pos_of(text, a));
+        let item = format!("node `{}`", n.id);
+        if n.service.mean().is_infinite() {
+            ds.push(
+                Diagnostic::warning(format!(
+                    "`{}` has a service time with an infinite mean",
+                    n.id
+                ))
+                .at(p)
+                .on(&item)
+                .hint("a Pareto shape above 1 gives a finite mean; above 2, a finite variance"),
+            );
+            continue;
+        }
+        if loads[i] >= 1.0 {
+            let need = (rates[i] * n.service.mean_secs()).floor() as u64 + 1;
+            let what = if n.queue.is_none() {
+                "its unbounded queue will grow for as long as the run lasts"
+            } else {
+                "its queue will fill and requests will be dropped"
+            };
+            ds.push(
+                Diagnostic::warning(format!(
+                    "`{}` is overloaded at peak traffic: offered load {:.2} per server ({:.1} rps x {} mean service / {} servers); {what}",
+                    n.id,
+                    loads[i],
+                    rates[i],
+                    crate::time::Duration((n.service.mean()) as u64),
+                    n.servers
+                ))
+                .at(p)
+                .on(&item)
+                .hint(format!("give it at least {need} servers, or lower the traffic")),
+            );
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! Bad input: every problem is reported with a place and a hint, all at once,
+//! and nothing panics.
+
+use bottleneck::diag::Diagnostics;
+use bottleneck::topology;
+
+fn errors(text: &str) -> Diagnostics {
+    match topology::load("bad.ron", text.as_bytes()) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(d) => d,
+    }
+}
+
+fn one(text: &str, message: &str, hint: Option<&str>, line: Option<usize>) {
+    let d = errors(text);
+    let found = d.items.iter().find(|x| x.message.contains(message));
+    let Some(x) = found else {
+        panic!("no error containing {message:?}; got:\n{d}");
+    };
+    if let Some(h) = hint {
+        assert!(
+            x.hint.as_deref().unwrap_or("").contains(h),
+            "hint {:?} lacks {h:?}\n{d}",
+            x.hint
+        );
+    }
+    if let Some(l) = line {
+        assert_eq!(
+            x.pos.map(|p| p.line),
+            Some(l),
+            "wrong line for {message:?}\n{d}"
+        );
+    }
+}
+
+const GOOD: &str = r#"Topology(
+    name: "ok",
+    sources: [Source(id: "users", to: "web", arrivals: Poisson(rps: 10.0))],
+    nodes: [
+        Station(id: "web", servers: 2, service: Exponential(mean: "10ms"), routes: [Route(to: "db", p: 0.5)]),
+        Station(id: "db", servers: 1, service: Constant("5ms")),
+    ],
+)"#;
+
+#[test]
+fn the_good_file_loads() {
+    topology::load("good.ron", GOOD.as_bytes()).unwrap();
+}
+
+#[test]
+fn integers_where_floats_and_bare_options() {
+    let t = r#"Topology(name: "n", sources: [Source(id: "u", to: "q", arrivals: Poisson(rps: 9))],
+        nodes: [Station(id: "q", servers: 1, queue: 5, service: Pareto(scale: "1ms", shape: 3), routes: [Route(to: "q", p: 0)])])"#;
+    let l = topology::load("ints.ron", t.as_bytes()).unwrap();
+    assert_eq!(l.model.sources[0].rps, 9.0);
+    assert_eq!(l.model.nodes[0].queue, Some(5));
+}
+
+#[test]
+fn malformed_ron_gives_line_and_column() {
+    let t = "Topology(\n    name: \"x\",\n    sources: [Source(id: \"u\" to: \"q\")],\n)";
+    let d = errors(t);
+    let p = d.items[0].pos.expect("a position");
+    assert_eq!(p.line, 3, "{d}");
+    let shown = d.to_string();
+    assert!(shown.contains("bad.ron:3:"), "{shown}");
+}
+
+#[test]
+fn unknown_field_suggests_the_closest() {
+    let t = GOOD.replace("servers: 2", "servrs: 2");
+    one(
+        &t,
+        "unknown field `servrs`",
+        Some("did you mean `servers`?"),
+        Some(5),
+    );
+}
+
+#[test]
+fn unknown_kind_suggests_the_closest() {
+    let t = GOOD.replace("Exponential(", "Exponental(");
+    one(
+        &t,
+        "unknown kind `Exponental`",
+        Some("`Exponential`"),
+        Some(5),
+    );
+    let t = GOOD.replace("Station(id: \"db\"", "Statoin(id: \"db\"");
+    one(&t, "unknown kind `Statoin`", Some("`Station`"), Some(6));
+}
+
+#[test]
+fn durations_need_units() {
+    let t = GOOD.replace("\"10ms\"", "10");
+    one(&t, "a duration needs a unit", None, Some(5));
+    let t = GOOD.replace("\"10ms\"", "\"10 parsecs\"");
+    one(&t, "unknown unit", None, None);
+    let t = GOOD.replace("\"10ms\"", "\"-3ms\"");
+    one(&t, "negative", None, None);
+}
+
+#[test]
+fn missing_field_is_named() {
+    let t = GOOD.replace("servers: 1, ", "");
+    one(
+        &t,
+        "missing the field `servers`",
+        Some("add `servers"),
+        None,
+    );
+}
+
+#[test]
+fn every_validation_problem_at_once() {
+    let t = r#"Topology(
+    name: "many problems",
+    sources: [
+        Source(id: "users", to: "wbe", arrivals: Poisson(rps: -5.0)),
+    ],
+    nodes: [
+        Station(id: "web", servers: 0, service: Exponential(mean: "10ms"),
+                routes: [Route(to: "dbb", p: 0.7), Route(to: "web", p: 1.5)]),
+        Station(id: "web", servers: 1, service: Uniform(min: "5ms", max: "1ms")),
+        Station(id: "db", servers: 2000000, queue: 999999999999, service: Constant("1ms")),
+    ],
+)"#;
+    let d = errors(t);
+    let text = d.to_string();
+    for needle in [
+        "`wbe` is not a node",
+        "`rps` is negative",
+        "`servers` is 0",
+        "`dbb` is not a node",
+        "p = 1.5",
+        "used twice",
+        "min (5ms) is larger than max (1ms)",
+        "over the limit of 1000000",
+        "`queue` is 999999999999",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    assert!(d.error_count() >= 9, "{text}");
+    // Places: the source on line 4, the first `web` on line 7.
+    let wbe = d
+        .items
+        .iter()
+        .find(|x| x.message.contains("`wbe`"))
+        .unwrap();
+    assert_eq!(wbe.pos.unwrap().line, 4);
+    assert_eq!(wbe.hint.as_deref(), Some("did you mean `web`?"));
+    let dbb = d
+        .items
+        .iter()
+        .find(|x| x.message.contains("`dbb`"))
+        .unwrap();
+    assert_eq!(dbb.pos.unwrap().line, 8);
+    assert_eq!(dbb.hint.as_deref(), Some("did you mean `db`?"));
+}
+
+#[test]
+fn nan_infinite_and_out_of_range_numbers() {
+    one(&GOOD.replace("rps: 10.0", "rps: NaN"), "rps", None, None);
+    one(&GOOD.replace("rps: 10.0", "rps: inf"), "rps", None, None);
+    one(
+        &GOOD.replace("rps: 10.0", "rps: 1e12"),
+        "over the limit",
+        None,
+        None,
+    );
+    one(
+        &GOOD.replace("p: 0.5", "p: NaN"),
+        "a probability is between 0 and 1",
+        None,
+        None,
+    );
+    one(
+        &GOOD.replace("p: 0.5", "p: -0.1"),
+        "a probability is between 0 and 1",
+        None,
+        None,
+    );
+}
+
+#[test]
+fn probabilities_above_one_in_sum() {
+    let t = GOOD.replace(
+        "routes: [Route(to: \"db\", p: 0.5)]",
+        "routes: [Route(to: \"db\", p: 0.6), Route(to: \"web\", p: 0.6)]",
+    );
+    one(&t, "sum to 1.2", Some("left over leaves"), Some(5));
+}
+
+#[test]
+fn requests_that_can_never_leave() {
+    let t = r#"Topology(name: "loop", sources: [Source(id: "u", to: "a", arrivals: Poisson(rps: 1.0))],
+        nodes: [
+            Station(id: "a", servers: 1, service: Constant("1ms"), routes: [Route(to: "b", p: 1.0)]),
+            Station(id: "b", servers: 1, service: Constant("1ms"), routes: [Route(to: "a", p: 1.0)]),
+        ])"#;
+    let d = errors(t);
+    assert_eq!(d.error_count(), 2, "{d}");
+    assert!(d.to_string().contains("can never leave"), "{d}");
+}
+
+#[test]
+fn empty_binary_json_and_deep_files() {
+    one("", "the file is empty", Some("Topology("), None);
+    one("   // only a comment\n", "the file is empty", None, None);
+    let d = topology::load("bin.ron", &[0x89, b'P', b'N', b'G', 0, 1, 2]).unwrap_err();
+    assert!(d.to_string().contains("NUL byte"), "{d}");
+    let d = topology::load("latin1.ron", b"Topology(name: \"caf\xe9\")").unwrap_err();
+    assert!(d.to_string().contains("not UTF-8"), "{d}");
+    let d = errors("{\"name\": \"json\"}");
+    assert!(
+        d.items[0].hint.as_deref().unwrap_or("").contains("JSON"),
+        "{d}"
+    );
+    let deep = format!("Topology(name: {}1{})", "[".repeat(500), "]".repeat(500));
+    one(&deep, "nesting deeper than", None, Some(1));
+    let huge = vec![b' '; 5 * 1024 * 1024];
+    let d = topology::load("huge.ron", &huge).unwrap_err();
+    assert!(d.to_string().contains("over the limit"), "{d}");
+}
+
+#[test]
+fn no_sources_or_nodes() {
+    one(
+        r#"Topology(name: "x", sources: [], nodes: [])"#,
+        "no sources",
+        Some("Source("),
+        None,
+    );
+    one(
+        r#"Topology(name: "x", sources: [], nodes: [])"#,
+        "no nodes",
+        Some("Station("),
+        None,
+    );
+}
+
+#[test]
+fn bad_ids_and_profiles() {
+    one(
+        &GOOD
+            .replace("id: \"db\"", "id: \"d b\"")
+            .replace("to: \"db\"", "to: \"d b\""),
+        "contains ' '",
+        None,
+        Some(6),
+    );
+    let t = GOOD.replace(
+        "arrivals: Poisson(rps: 10.0)",
+        "arrivals: Poisson(rps: 10.0), profile: Steps([Step(at: \"2m\", rps: 5), Step(at: \"1m\", rps: 5)])",
+    );
+    one(&t, "time order", None, Some(3));
+    let t = GOOD.replace(
+        "arrivals: Poisson(rps: 10.0)",
+        "arrivals: Poisson(rps: 10.0), profile: Spike(at: \"1m\", times: 1e9, for: \"1m\")",
+    );
+    one(&t, "over the limit", None, Some(3));
+}
+
+#[test]
+fn warnings_do_not_stop_loading() {
+    let t = r#"Topology(name: "hot", sources: [Source(id: "u", to: "q", arrivals: Poisson(rps: 20.0))],
+        nodes: [Station(id: "q", servers: 1, service: Exponential(mean: "100ms")),
+                Station(id: "lonely", servers: 1, service: Constant("1ms"))])"#;
+    let l = topology::load("hot.ron", t.as_bytes()).unwrap();
+    let w = l.warnings.to_string();
+    assert!(w.contains("overloaded"), "{w}");
+    assert!(w.contains("at least 3 servers"), "{w}");
+    assert!(w.contains("no source sends traffic to `lonely`"), "{w}");
+}

@@ -1,0 +1,12 @@
+//! Integration tests: one binary (link once), one module per subject.
+
+mod bad_input;
+mod cli;
+mod common;
+mod control;
+mod determinism;
+mod fuzz;
+mod profiles;
+mod properties;
+mod theory;
+mod topologies;
