@@ -1,5 +1,6 @@
 //! Integration tests: one binary (link once), one module per subject.
 
+mod alloc;
 mod bad_input;
 mod cli;
 mod common;
