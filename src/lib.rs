@@ -31,6 +31,7 @@
 pub mod diag;
 pub mod dist;
 pub mod graph;
+pub mod keys;
 pub mod metrics;
 pub mod model;
 pub mod profile;

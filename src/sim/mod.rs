@@ -16,6 +16,7 @@
 //! service, then draws a route: the request enters the next node at the same
 //! instant, or leaves the system and is complete.
 
+pub mod components;
 mod control;
 mod queue;
 mod requests;

@@ -1,0 +1,3 @@
+//! The node kinds' own mechanics, one file each.
+
+pub mod cache_store;
