@@ -20,7 +20,7 @@ fn label(model: &Model, v: &Vertex) -> (String, String) {
                 format!(
                     "{}\\n{} x{} · {}\\nmean service {}",
                     n.id,
-                    n.kind,
+                    n.kind_name,
                     n.servers,
                     queue,
                     crate::time::Duration(n.service.mean().min(u64::MAX as f64) as u64)

@@ -7,8 +7,10 @@
 //! routing probability) for analysis and drawing.
 
 use crate::dist::Sampler;
+use crate::keys::KeySampler;
 use crate::profile::Profile;
-use crate::topology::Topology;
+use crate::sim::components::cache_store::Eviction;
+use crate::topology::{Jitter, Policy, Topology};
 use petgraph::graph::{DiGraph, NodeIndex};
 
 /// A vertex of the model's graph.
@@ -33,6 +35,88 @@ pub struct SourceModel {
     pub rps: f64,
     /// How the rate changes over time.
     pub profile: Profile,
+    /// Classes as (cumulative probability, class index); empty: class 0 only.
+    pub mix: Vec<(f64, u16)>,
+    /// Key sampler; `None`: key 1.
+    pub keys: Option<KeySampler>,
+    /// Client behaviour.
+    pub client: ClientModel,
+}
+
+/// A source's clients: timeout and retries, compiled.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClientModel {
+    /// Attempt timeout in ns; `None`: wait forever.
+    pub timeout: Option<u64>,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// First backoff, ns.
+    pub backoff: u64,
+    /// Longest backoff, ns.
+    pub cap: u64,
+    /// Jitter.
+    pub jitter: Jitter,
+}
+
+/// A compiled handler step; node ids resolved to indices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepModel {
+    /// Call a node.
+    Call(u32),
+    /// Read from a database.
+    Read(u32),
+    /// Write to a database.
+    Write(u32),
+    /// Cache-aside read through a cache to a database.
+    CacheAside {
+        /// Cache node.
+        cache: u32,
+        /// Database node.
+        db: u32,
+    },
+    /// Delete the key from a cache.
+    Invalidate(u32),
+}
+
+/// What kind a node is, with the settings only that kind has.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KindModel {
+    /// A queueing station with probabilistic routes.
+    Station,
+    /// A load balancer.
+    LoadBalancer {
+        /// Backend node indices.
+        backends: Vec<u32>,
+        /// Picking policy.
+        policy: Policy,
+        /// (interval ns, unhealthy after, healthy after).
+        health: Option<(u64, u32, u32)>,
+    },
+    /// An application server.
+    App {
+        /// Steps per class index.
+        handlers: Vec<Vec<StepModel>>,
+    },
+    /// A cache.
+    Cache {
+        /// Keys held at most.
+        capacity: u64,
+        /// Eviction policy.
+        eviction: Eviction,
+        /// TTL in ns (`u64::MAX`: none).
+        ttl: u64,
+        /// TTL spread, fraction.
+        jitter: f64,
+        /// Coalesce misses.
+        single_flight: bool,
+    },
+    /// A database primary.
+    Database {
+        /// Connection limit.
+        max_connections: Option<u32>,
+        /// Write time (reads use the node's `service`).
+        write: Sampler,
+    },
 }
 
 /// A compiled route.
@@ -50,15 +134,29 @@ pub struct NodeModel {
     /// Its id.
     pub id: String,
     /// Its kind as written in files (`"Station"`).
-    pub kind: &'static str,
-    /// Parallel servers.
+    pub kind_name: &'static str,
+    /// Its kind and the kind's own settings.
+    pub kind: KindModel,
+    /// Parallel servers (workers, cores).
     pub servers: u32,
     /// Waiting places; `None` is unbounded.
     pub queue: Option<u32>,
-    /// Service-time sampler.
+    /// Service-time sampler (a database's reads).
     pub service: Sampler,
-    /// Routes out, in file order.
+    /// A station's routes out, in file order (what the engine draws from).
     pub routes: Vec<RouteModel>,
+    /// Every flow out for analysis and drawing: a station's routes, a load
+    /// balancer's backends (an even share each), an app's calls (weighted by
+    /// the share of the class that makes them). Expected visits there per
+    /// visit here.
+    pub flows: Vec<RouteModel>,
+    /// Probability that a visit here ends the request's path (a station's
+    /// left-over route probability; 1 for nodes that answer their caller;
+    /// 0 for a load balancer, which hands the request on).
+    pub exit: f64,
+    /// The cache in front of this node when apps reach it through a
+    /// cache-aside step (its load then depends on the miss ratio).
+    pub behind_cache: Option<u32>,
 }
 
 /// A validated topology, ready to simulate.
@@ -68,6 +166,8 @@ pub struct Model {
     pub name: String,
     /// The file's content as parsed (kept for editing and saving).
     pub topology: Topology,
+    /// Request classes, sorted (`"request"` when no source has a mix).
+    pub classes: Vec<String>,
     /// Sources, in file order.
     pub sources: Vec<SourceModel>,
     /// Nodes, in file order.
@@ -95,7 +195,7 @@ impl Model {
 
     /// Probability that a request leaving node `i` leaves the system.
     pub fn exit_probability(&self, i: usize) -> f64 {
-        (1.0 - self.nodes[i].routes.iter().map(|r| r.p).sum::<f64>()).max(0.0)
+        self.nodes[i].exit
     }
 
     /// Solves the traffic equations `lambda_j = ext_j + sum_i lambda_i p_ij`:
@@ -119,7 +219,7 @@ impl Model {
         for _ in 0..max_sweeps {
             let mut next = ext.clone();
             for (i, node) in self.nodes.iter().enumerate() {
-                for r in &node.routes {
+                for r in &node.flows {
                     next[r.to] += lam[i] * r.p;
                 }
             }

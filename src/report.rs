@@ -18,14 +18,22 @@ pub struct EndToEnd {
     pub arrivals: u64,
     /// Of those, completed.
     pub completed: u64,
-    /// Of those, dropped.
+    /// Of those, failed for good (dropped, errors, timeouts, after retries).
     pub dropped: u64,
     /// Of those, still in the system at the end.
     pub in_flight: u64,
     /// `dropped / arrivals`.
     pub blocking: f64,
-    /// Completed per second of measured time.
+    /// Completed per second of measured time (goodput).
     pub throughput_rps: f64,
+    /// Attempts sent, first tries and retries.
+    pub attempts: u64,
+    /// Retries sent.
+    pub retries: u64,
+    /// Attempts the clients gave up on.
+    pub timed_out: u64,
+    /// Attempts per user request (1 without retries).
+    pub amplification: f64,
     /// Time-averaged number of requests in the system.
     pub mean_in_system: f64,
     /// Mean response time of completed requests.
@@ -53,8 +61,10 @@ pub struct NodeReport {
     pub arrivals: u64,
     /// Of those, completed.
     pub completed: u64,
-    /// Of those, dropped.
+    /// Of those, dropped at admission (queue full, down, refused).
     pub dropped: u64,
+    /// Of those, failed after admission (injected errors, failed calls).
+    pub errors: u64,
     /// Of those, still at the node at the end.
     pub in_flight: u64,
     /// `dropped / arrivals`.
@@ -79,6 +89,52 @@ pub struct NodeReport {
     pub p999_ms: Option<f64>,
     /// Completed visits per second of measured time.
     pub throughput_rps: f64,
+    /// A cache's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheReport>,
+    /// A load balancer's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LbReport>,
+    /// A database's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DbReport>,
+}
+
+/// A cache's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CacheReport {
+    /// Gets that found the key.
+    pub hits: u64,
+    /// Gets that did not.
+    pub misses: u64,
+    /// `hits / (hits + misses)`.
+    pub hit_ratio: Option<f64>,
+    /// Misses that waited for another request's fill (single-flight).
+    pub coalesced: u64,
+    /// Keys evicted to make room (whole run).
+    pub evictions: u64,
+    /// Keys held at the end.
+    pub keys: u64,
+}
+
+/// A load balancer's measurements, per backend in order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LbReport {
+    /// Backend ids.
+    pub backends: Vec<String>,
+    /// Requests sent to each.
+    pub sent: Vec<u64>,
+    /// Whether each is considered healthy at the end.
+    pub healthy: Vec<bool>,
+}
+
+/// A database's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DbReport {
+    /// Queries refused because every connection was in use.
+    pub refused: u64,
+    /// Time-averaged connections in use (queries waiting or running).
+    pub mean_connections: f64,
 }
 
 /// The nodes, serialized as a JSON object keyed by id in topology order.
@@ -201,6 +257,61 @@ pub struct Report {
     pub series: Option<SeriesReport>,
 }
 
+fn time_avg_of(area: u128, measured: u64) -> f64 {
+    if measured == 0 {
+        0.0
+    } else {
+        area as f64 / measured as f64
+    }
+}
+
+/// The kind-specific part of node `i`'s report.
+fn kind_reports(
+    sim: &Simulation,
+    i: usize,
+    mean_in_system: f64,
+) -> (Option<CacheReport>, Option<LbReport>, Option<DbReport>) {
+    use crate::sim::KindState;
+    let n = sim.node_state(i);
+    match &n.kind {
+        KindState::Cache(c) => (
+            Some(CacheReport {
+                hits: c.hits,
+                misses: c.misses,
+                hit_ratio: (c.hits + c.misses > 0)
+                    .then(|| c.hits as f64 / (c.hits + c.misses) as f64),
+                coalesced: c.coalesced,
+                evictions: c.store.evictions,
+                keys: c.store.len() as u64,
+            }),
+            None,
+            None,
+        ),
+        KindState::Lb(lb) => (
+            None,
+            Some(LbReport {
+                backends: lb
+                    .backends
+                    .iter()
+                    .map(|&b| sim.model().nodes[b as usize].id.clone())
+                    .collect(),
+                sent: lb.sent.clone(),
+                healthy: lb.healthy.clone(),
+            }),
+            None,
+        ),
+        KindState::Database { .. } => (
+            None,
+            None,
+            Some(DbReport {
+                refused: n.stats.refused,
+                mean_connections: mean_in_system,
+            }),
+        ),
+        _ => (None, None, None),
+    }
+}
+
 fn ms(ns: Option<f64>) -> Option<f64> {
     ns.map(|v| v / 1e6)
 }
@@ -228,10 +339,14 @@ impl Simulation {
         let mut node_in_flight = vec![0u64; model.nodes.len()];
         let mut e2e_in_flight = 0;
         for r in self.requests() {
-            if r.visit_arrival >= self.config().warmup.0 {
+            if r.visit_arrival >= self.config().warmup.0 && (r.node as usize) < node_in_flight.len()
+            {
                 node_in_flight[r.node as usize] += 1;
             }
-            if r.born >= self.config().warmup.0 {
+            if r.born >= self.config().warmup.0
+                && r.parent == crate::sim::ROOT
+                && r.flags & crate::sim::ABANDONED == 0
+            {
                 e2e_in_flight += 1;
             }
         }
@@ -244,6 +359,8 @@ impl Simulation {
             let busy = a.busy - s.at_warmup.busy;
             let cap = a.capacity - s.at_warmup.capacity;
             let waiting = a.waiting - s.at_warmup.waiting;
+            let (cache, load_balancer, database) =
+                kind_reports(self, i, time_avg_of(waiting + busy, measured));
             let time_avg = |area: u128| {
                 if measured == 0 {
                     0.0
@@ -254,11 +371,12 @@ impl Simulation {
             nodes.push((
                 m.id.clone(),
                 NodeReport {
-                    kind: m.kind.to_string(),
+                    kind: m.kind_name.to_string(),
                     servers: n.servers,
                     arrivals: s.arrivals,
                     completed: s.completed,
                     dropped: s.dropped,
+                    errors: s.errors,
                     in_flight: node_in_flight[i],
                     blocking: ratio(s.dropped, s.arrivals),
                     utilization: if cap == 0 {
@@ -276,6 +394,9 @@ impl Simulation {
                     p99_ms: ms(s.sojourn.quantile(0.99)),
                     p999_ms: ms(s.sojourn.quantile(0.999)),
                     throughput_rps: per_s(s.completed),
+                    cache,
+                    load_balancer,
+                    database,
                 },
             ));
         }
@@ -289,6 +410,10 @@ impl Simulation {
             in_flight: e2e_in_flight,
             blocking: ratio(e.dropped, e.arrivals),
             throughput_rps: per_s(e.completed),
+            attempts: e.attempts,
+            retries: e.retries,
+            timed_out: e.timed_out,
+            amplification: ratio(e.attempts, e.arrivals),
             mean_in_system: if measured == 0 {
                 0.0
             } else {
@@ -343,12 +468,15 @@ impl Simulation {
 /// The node with the highest utilization (ties: the one that drops more,
 /// then the first), with a one-line reason.
 fn bottleneck(nodes: &[(String, NodeReport)]) -> Option<Bottleneck> {
-    let (id, r) = nodes.iter().max_by(|a, b| {
-        (a.1.utilization, a.1.dropped)
-            .partial_cmp(&(b.1.utilization, b.1.dropped))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(std::cmp::Ordering::Greater)
-    })?;
+    let (id, r) = nodes
+        .iter()
+        .filter(|(_, r)| r.load_balancer.is_none())
+        .max_by(|a, b| {
+            (a.1.utilization, a.1.dropped)
+                .partial_cmp(&(b.1.utilization, b.1.dropped))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(std::cmp::Ordering::Greater)
+        })?;
     let mut reason = format!(
         "{id}: {:.0}% of {} server{} busy",
         r.utilization * 100.0,
@@ -420,27 +548,33 @@ impl Report {
         );
         let _ = writeln!(out);
         let header = [
-            "node", "servers", "arrivals", "done", "dropped", "util", "queue", "wait", "p50",
-            "p95", "p99", "rps",
+            "node", "servers", "arrivals", "done", "failed", "util", "queue", "wait", "p50", "p95",
+            "p99", "rps",
         ];
         let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
         for (id, r) in &self.nodes.0 {
+            let lb = r.load_balancer.is_some();
+            let dash = |v: String| if lb { "-".to_string() } else { v };
             rows.push(vec![
                 id.clone(),
-                r.servers.to_string(),
+                dash(r.servers.to_string()),
                 fmt_count(r.arrivals),
                 fmt_count(r.completed),
-                if r.dropped == 0 {
+                if r.dropped + r.errors == 0 {
                     "0".into()
                 } else {
-                    format!("{} ({:.1}%)", fmt_count(r.dropped), r.blocking * 100.0)
+                    format!(
+                        "{} ({:.1}%)",
+                        fmt_count(r.dropped + r.errors),
+                        ratio(r.dropped + r.errors, r.arrivals) * 100.0
+                    )
                 },
-                format!("{:.1}%", r.utilization * 100.0),
-                format!("{:.2}", r.mean_queue_len),
-                fmt_ms(r.mean_wait_ms),
-                fmt_ms(r.p50_ms),
-                fmt_ms(r.p95_ms),
-                fmt_ms(r.p99_ms),
+                dash(format!("{:.1}%", r.utilization * 100.0)),
+                dash(format!("{:.2}", r.mean_queue_len)),
+                dash(fmt_ms(r.mean_wait_ms)),
+                dash(fmt_ms(r.p50_ms)),
+                dash(fmt_ms(r.p95_ms)),
+                dash(fmt_ms(r.p99_ms)),
                 format!("{:.1}", r.throughput_rps),
             ]);
         }
@@ -494,6 +628,57 @@ impl Report {
             fmt_ms(e.max_ms),
             e.mean_in_system
         );
+        if e.attempts > e.arrivals || e.timed_out > 0 {
+            let _ = writeln!(
+                out,
+                "clients: {} attempts for {} requests ({:.2}x), {} retries, {} timed out",
+                fmt_count(e.attempts),
+                fmt_count(e.arrivals),
+                e.amplification,
+                fmt_count(e.retries),
+                fmt_count(e.timed_out)
+            );
+        }
+        for (id, r) in &self.nodes.0 {
+            if let Some(c) = &r.cache {
+                let _ = writeln!(
+                    out,
+                    "{id}: hit ratio {}, {} hits, {} misses, {} coalesced, {} keys held",
+                    c.hit_ratio
+                        .map_or("-".into(), |h| format!("{:.1}%", h * 100.0)),
+                    fmt_count(c.hits),
+                    fmt_count(c.misses),
+                    fmt_count(c.coalesced),
+                    fmt_count(c.keys)
+                );
+            }
+            if let Some(lb) = &r.load_balancer {
+                let total: u64 = lb.sent.iter().sum();
+                let parts: Vec<String> = lb
+                    .backends
+                    .iter()
+                    .zip(&lb.sent)
+                    .zip(&lb.healthy)
+                    .map(|((b, &n), &h)| {
+                        format!(
+                            "{b} {:.0}%{}",
+                            ratio(n, total) * 100.0,
+                            if h { "" } else { " (out: unhealthy)" }
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(out, "{id}: sent {}", parts.join(", "));
+            }
+            if let Some(d) = &r.database
+                && d.refused > 0
+            {
+                let _ = writeln!(
+                    out,
+                    "{id}: refused {} queries at the connection limit",
+                    fmt_count(d.refused)
+                );
+            }
+        }
         if let Some(b) = &self.bottleneck {
             let _ = writeln!(out, "bottleneck: {}", b.reason);
         }

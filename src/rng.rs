@@ -25,6 +25,14 @@ pub enum Purpose {
     Service,
     /// Routing choices of a node.
     Routing,
+    /// Injected errors at a node.
+    Failure,
+    /// TTL jitter of a cache.
+    Ttl,
+    /// Classes and keys of a source's requests.
+    Keys,
+    /// Retry backoff jitter of a source's clients.
+    Retry,
 }
 
 impl Purpose {
@@ -34,6 +42,10 @@ impl Purpose {
             Purpose::Thinning => 0x7468_696e_6e69_6e67, // "thinning"
             Purpose::Service => 0x7365_7276_6963_6521,  // "service!"
             Purpose::Routing => 0x726f_7574_696e_6721,  // "routing!"
+            Purpose::Failure => 0x6661_696c_7572_6521,  // "failure!"
+            Purpose::Ttl => 0x7474_6c6a_6974_7472,      // "ttljittr"
+            Purpose::Keys => 0x6b65_7973_2121_2121,     // "keys!!!!"
+            Purpose::Retry => 0x7265_7472_7921_2121,    // "retry!!!"
         }
     }
 }

@@ -87,8 +87,12 @@ pub struct NodeStats {
     pub arrivals: u64,
     /// Of those, completed.
     pub completed: u64,
-    /// Of those, dropped (queue full, node down).
+    /// Of those, dropped (queue full, node down, connection refused).
     pub dropped: u64,
+    /// Of those, failed after admission (injected errors, failed calls).
+    pub errors: u64,
+    /// Of the dropped, refused for the connection limit (databases).
+    pub refused: u64,
     /// Sum of waiting times of counted visits that started service, ns.
     pub wait_sum: u128,
     /// Number of counted visits that started service.
@@ -113,6 +117,8 @@ impl NodeStats {
             arrivals: 0,
             completed: 0,
             dropped: 0,
+            errors: 0,
+            refused: 0,
             wait_sum: 0,
             wait_count: 0,
             sojourn: Histogram::new(),
@@ -140,8 +146,14 @@ pub struct EndToEndStats {
     pub arrivals: u64,
     /// Of those, completed (left the system normally).
     pub completed: u64,
-    /// Of those, dropped somewhere.
+    /// Of those, failed for good (every attempt failed or timed out).
     pub dropped: u64,
+    /// Attempts sent (first tries and retries).
+    pub attempts: u64,
+    /// Retries sent.
+    pub retries: u64,
+    /// Attempts the client gave up on (timeouts).
+    pub timed_out: u64,
     /// Response time of completed counted requests, ns.
     pub latency: Histogram,
     /// Requests in the system over time.
@@ -156,6 +168,9 @@ impl Default for EndToEndStats {
             arrivals: 0,
             completed: 0,
             dropped: 0,
+            attempts: 0,
+            retries: 0,
+            timed_out: 0,
             latency: Histogram::new(),
             in_system: Level::new(0),
             in_system_at_warmup: 0,

@@ -5,7 +5,7 @@
 //! replays exactly ([`Simulation::replay`]), even when a change was made
 //! between two events at the same instant.
 
-use super::{RunConfig, RunError, Simulation};
+use super::{KindState, RunConfig, RunError, Simulation};
 use crate::diag::closest;
 use crate::model::Model;
 use crate::time::{Duration, SimTime};
@@ -40,6 +40,16 @@ pub enum Change {
         /// New number of servers.
         servers: u32,
     },
+    /// Make a share of a node's requests fail at the end of their service
+    /// (0 restores it).
+    Errors {
+        /// Node id.
+        node: String,
+        /// Probability of failure, 0 to 1.
+        rate: f64,
+    },
+    /// Empty a cache (every key is gone; requests waiting on a fill get a miss).
+    Flush(String),
 }
 
 /// A change as applied: when, and after how many events.
@@ -124,7 +134,32 @@ impl Simulation {
                     for req in waiting {
                         self.drop_request(i, req);
                     }
+                    // A cache that goes down comes back empty; its waiters fail.
+                    self.cache_flush(i, true);
                 }
+            }
+            Change::Errors { node, rate } => {
+                let i = self.node_by_id(node)?;
+                if !rate.is_finite() || !(0.0..=1.0).contains(rate) {
+                    return Err(ControlError {
+                        message: format!("error rate {rate} is out of range"),
+                        hint: "use a fraction from 0 to 1; 0 restores the node".into(),
+                    });
+                }
+                self.nodes[i].error_rate = *rate;
+            }
+            Change::Flush(id) => {
+                let i = self.node_by_id(id)?;
+                if !matches!(self.nodes[i].kind, KindState::Cache(_)) {
+                    return Err(ControlError {
+                        message: format!(
+                            "`{id}` is a {}, not a cache",
+                            self.model.nodes[i].kind_name
+                        ),
+                        hint: "Flush empties a Cache node".into(),
+                    });
+                }
+                self.cache_flush(i, false);
             }
             Change::Up(id) => {
                 let i = self.node_by_id(id)?;

@@ -8,13 +8,13 @@
 //! [`Simulation::series`]). It does no I/O, reads no clock and starts no
 //! threads.
 //!
-//! How a request travels: its source's `Arrival` event creates it in the
-//! request slab and it *enters* the source's target node. There it starts
-//! service if a server is free (scheduling a `Departure` at the end of a
-//! sampled service time), waits in the FIFO queue if there is room, or is
-//! dropped. At its `Departure` the node takes the next waiting request into
-//! service, then draws a route: the request enters the next node at the same
-//! instant, or leaves the system and is complete.
+//! How a request travels is told in ARCHITECTURE.md; in short: a source's
+//! `Arrival` creates a root request that *enters* its first node. Every node
+//! shares one queueing core (servers, FIFO queue, down/slow/error state);
+//! what happens at the end of service depends on the kind: a station routes
+//! the request on or ends it, an app runs its handler (calls to other nodes,
+//! whose answers resume it), a cache or database answers its caller. A load
+//! balancer hands the request to a backend without queueing.
 
 pub mod components;
 mod control;
@@ -24,14 +24,16 @@ mod source;
 
 pub use control::{AppliedChange, Change, ControlError, MAX_SLOW, MAX_TRAFFIC, ReplayError};
 pub use queue::{Event, EventQueue};
-pub use requests::{Request, Requests};
+pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
 pub use source::SourceState;
 
 use crate::dist::Sampler;
 use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
-use crate::model::Model;
+use crate::model::{KindModel, Model, StepModel};
 use crate::rng::{Purpose, Stream};
 use crate::time::{Duration, SEC, SimTime};
+use components::cache::CacheState;
+use components::lb::LbState;
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -117,7 +119,7 @@ impl fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-/// A node's run-time state: the shared queueing core.
+/// A node's run-time state: the shared queueing core, and its kind's own.
 #[derive(Clone, Debug)]
 pub(crate) struct NodeState {
     pub servers: u32,
@@ -126,13 +128,30 @@ pub(crate) struct NodeState {
     pub down: bool,
     pub epoch: u32,
     pub slow: f64,
+    /// Probability that a request fails at the end of its service.
+    pub error_rate: f64,
     pub service: Sampler,
     /// Routes as (cumulative probability, target).
     pub routes: Box<[(f64, u32)]>,
     pub rng_service: Stream,
     pub rng_route: Stream,
+    pub rng_fail: Stream,
     pub stats: NodeStats,
     pub window: OpenWindow,
+    pub kind: KindState,
+}
+
+/// What only some kinds keep.
+#[derive(Clone, Debug)]
+pub(crate) enum KindState {
+    Station,
+    Lb(Box<LbState>),
+    App(Box<[Box<[StepModel]>]>),
+    Cache(Box<CacheState>),
+    Database {
+        max_connections: u32,
+        write: Sampler,
+    },
 }
 
 /// What a node looks like right now (for live views).
@@ -148,6 +167,8 @@ pub struct LiveNode {
     pub down: bool,
     /// Service-time multiplier.
     pub slow: f64,
+    /// Injected error rate.
+    pub error_rate: f64,
 }
 
 /// A running simulation of one model.
@@ -192,6 +213,53 @@ impl Simulation {
                         (cum, r.to as u32)
                     })
                     .collect();
+                let kind = match &n.kind {
+                    KindModel::Station => KindState::Station,
+                    KindModel::LoadBalancer {
+                        backends,
+                        policy,
+                        health,
+                    } => {
+                        let ids: Vec<&str> = backends
+                            .iter()
+                            .map(|&b| model.nodes[b as usize].id.as_str())
+                            .collect();
+                        KindState::Lb(Box::new(LbState::new(
+                            backends.clone(),
+                            &ids,
+                            *policy,
+                            *health,
+                            Stream::new(seed, Purpose::Routing, &n.id),
+                        )))
+                    }
+                    KindModel::App { handlers } => KindState::App(
+                        handlers
+                            .iter()
+                            .map(|h| h.clone().into_boxed_slice())
+                            .collect(),
+                    ),
+                    KindModel::Cache {
+                        capacity,
+                        eviction,
+                        ttl,
+                        jitter,
+                        single_flight,
+                    } => KindState::Cache(Box::new(CacheState::new(
+                        *capacity,
+                        *eviction,
+                        *ttl,
+                        *jitter,
+                        *single_flight,
+                        Stream::new(seed, Purpose::Ttl, &n.id),
+                    ))),
+                    KindModel::Database {
+                        max_connections,
+                        write,
+                    } => KindState::Database {
+                        max_connections: max_connections.unwrap_or(u32::MAX),
+                        write: write.clone(),
+                    },
+                };
                 NodeState {
                     servers: n.servers,
                     queue_cap: n.queue.map_or(usize::MAX, |q| q as usize),
@@ -199,12 +267,15 @@ impl Simulation {
                     down: false,
                     epoch: 0,
                     slow: 1.0,
+                    error_rate: 0.0,
                     service: n.service.clone(),
                     routes,
                     rng_service: Stream::new(seed, Purpose::Service, &n.id),
                     rng_route: Stream::new(seed, Purpose::Routing, &n.id),
+                    rng_fail: Stream::new(seed, Purpose::Failure, &n.id),
                     stats: NodeStats::new(n.servers),
                     window: OpenWindow::default(),
+                    kind,
                 }
             })
             .collect();
@@ -242,6 +313,13 @@ impl Simulation {
         };
         for i in 0..sim.sources.len() {
             sim.schedule_arrival(i, 0);
+        }
+        for i in 0..sim.nodes.len() {
+            if let KindState::Lb(lb) = &sim.nodes[i].kind
+                && let Some((every, _, _)) = lb.health
+            {
+                sim.queue.push(every, Event::Health { node: i as u32 });
+            }
         }
         sim
     }
@@ -300,6 +378,7 @@ impl Simulation {
             waiting: n.waiting.len(),
             down: n.down,
             slow: n.slow,
+            error_rate: n.error_rate,
         }
     }
 
@@ -316,6 +395,11 @@ impl Simulation {
     /// The live requests (for tests and inspection).
     pub fn requests(&self) -> impl Iterator<Item = &Request> {
         self.reqs.iter()
+    }
+
+    /// The request in slot `i` (for inspection).
+    pub fn request(&self, i: u32) -> &Request {
+        &self.reqs[i]
     }
 
     pub(crate) fn node_state(&self, i: usize) -> &NodeState {
@@ -379,6 +463,9 @@ impl Simulation {
         match ev {
             Event::Arrival { source, epoch } => self.on_arrival(source as usize, epoch),
             Event::Departure { node, req, epoch } => self.on_departure(node as usize, req, epoch),
+            Event::Timeout { req, serial } => self.on_timeout(req, serial),
+            Event::Start { req, serial } => self.on_start(req, serial),
+            Event::Health { node } => self.on_health(node as usize),
         }
         if self.events >= self.config.max_events {
             return self.stop(RunError::EventBudget {
@@ -461,18 +548,37 @@ impl Simulation {
             return;
         }
         let now = self.now;
+        let (class, key) = self.sources[s].draw_class_and_key();
         let to = self.sources[s].to;
-        let req = self.reqs.alloc(Request {
-            born: now,
-            visit_arrival: now,
-            node: to,
-        });
+        let mut r = Request::new(now, to, ROOT);
+        r.class = class;
+        r.key = key;
+        r.source = s as u16;
+        let req = self.reqs.alloc(r);
         if now >= self.config.warmup.0 {
             self.e2e.arrivals += 1;
+            self.e2e.attempts += 1;
         }
         self.e2e_window.arrivals += 1;
         self.e2e.in_system.inc(now);
         self.schedule_arrival(s, now);
+        self.send_attempt(req);
+    }
+
+    /// Sends a root attempt to its source's first node, with its timeout.
+    fn send_attempt(&mut self, req: u32) {
+        let r = self.reqs[req];
+        let src = &self.sources[r.source as usize];
+        if let Some(t) = src.client.timeout {
+            self.queue.push(
+                self.now.saturating_add(t),
+                Event::Timeout {
+                    req,
+                    serial: r.serial,
+                },
+            );
+        }
+        let to = src.to;
         self.enter(to as usize, req);
     }
 
@@ -493,7 +599,29 @@ impl Simulation {
         n.window.arrivals += 1;
         if n.down {
             self.drop_request(i, req);
-        } else if (n.stats.busy.value() as u32) < n.servers {
+            return;
+        }
+        match &n.kind {
+            KindState::Lb(_) => {
+                self.lb_forward(i, req);
+                return;
+            }
+            KindState::Database {
+                max_connections, ..
+            } => {
+                let open = n.stats.busy.value() + n.waiting.len() as u64;
+                if open >= *max_connections as u64 {
+                    if counted {
+                        n.stats.refused += 1;
+                    }
+                    self.drop_request(i, req);
+                    return;
+                }
+            }
+            _ => {}
+        }
+        let n = &mut self.nodes[i];
+        if (n.stats.busy.value() as u32) < n.servers {
             self.start_service(i, req, 0);
         } else if n.waiting.len() < n.queue_cap {
             n.waiting.push_back(req);
@@ -508,14 +636,22 @@ impl Simulation {
     #[inline]
     fn start_service(&mut self, i: usize, req: u32, waited: u64) {
         let now = self.now;
-        let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let r = &mut self.reqs[req];
+        let counted = r.visit_arrival >= self.config.warmup.0;
+        let op = r.op;
         let n = &mut self.nodes[i];
+        r.epoch = n.epoch;
         n.stats.busy.inc(now);
         if counted {
             n.stats.wait_sum += waited as u128;
             n.stats.wait_count += 1;
         }
-        let mut d = n.service.sample(&mut n.rng_service);
+        let mut d = match &n.kind {
+            KindState::Database { write, .. } if op == op::WRITE => {
+                write.sample(&mut n.rng_service)
+            }
+            _ => n.service.sample(&mut n.rng_service),
+        };
         if n.slow != 1.0 {
             d = (d as f64 * n.slow + 0.5) as u64;
         }
@@ -530,15 +666,10 @@ impl Simulation {
         );
     }
 
-    fn on_departure(&mut self, i: usize, req: u32, epoch: u32) {
+    /// Frees a server at node `i` and takes the next waiting request.
+    #[inline]
+    fn release(&mut self, i: usize) {
         let now = self.now;
-        let warmup = self.config.warmup.0;
-        if epoch != self.nodes[i].epoch {
-            // The node went down while this request was in service: lost.
-            self.drop_request(i, req);
-            return;
-        }
-        let arrived = self.reqs[req].visit_arrival;
         let n = &mut self.nodes[i];
         n.stats.busy.dec(now);
         if n.stats.busy.value() >= n.servers as u64 {
@@ -546,13 +677,6 @@ impl Simulation {
             let cap = n.stats.busy.value().max(n.servers as u64);
             n.stats.capacity.set(now, cap);
         }
-        let sojourn = now - arrived;
-        if arrived >= warmup {
-            n.stats.completed += 1;
-            n.stats.sojourn.record(sojourn);
-        }
-        n.window.completed += 1;
-        n.window.latency.record(sojourn);
         if (n.stats.busy.value() as u32) < n.servers
             && let Some(next) = n.waiting.pop_front()
         {
@@ -561,6 +685,60 @@ impl Simulation {
             let waited = now - self.reqs[next].visit_arrival;
             self.start_service(i, next, waited);
         }
+    }
+
+    /// Records the end of `req`'s visit at node `i`: completed, or an error.
+    #[inline]
+    fn record_visit(&mut self, i: usize, req: u32, ok: bool) {
+        let arrived = self.reqs[req].visit_arrival;
+        let sojourn = self.now - arrived;
+        let n = &mut self.nodes[i];
+        if arrived >= self.config.warmup.0 {
+            if ok {
+                n.stats.completed += 1;
+                n.stats.sojourn.record(sojourn);
+            } else {
+                n.stats.errors += 1;
+            }
+        }
+        if ok {
+            n.window.completed += 1;
+            n.window.latency.record(sojourn);
+        } else {
+            n.window.dropped += 1;
+        }
+    }
+
+    fn on_departure(&mut self, i: usize, req: u32, epoch: u32) {
+        if epoch != self.nodes[i].epoch {
+            // The node went down while this request was in service: lost.
+            self.drop_request(i, req);
+            return;
+        }
+        let n = &mut self.nodes[i];
+        if n.error_rate > 0.0 && n.rng_fail.unit() < n.error_rate {
+            self.release(i);
+            self.record_visit(i, req, false);
+            self.finish(req, outcome::FAIL);
+            return;
+        }
+        match self.nodes[i].kind {
+            KindState::Station => self.station_done(i, req),
+            KindState::App(_) => self.app_run(i, req),
+            KindState::Cache(_) => self.cache_op(i, req),
+            KindState::Database { .. } | KindState::Lb(_) => {
+                self.release(i);
+                self.record_visit(i, req, true);
+                self.finish(req, outcome::OK);
+            }
+        }
+    }
+
+    /// A station's service is over: route the request on, or end its path.
+    #[inline]
+    fn station_done(&mut self, i: usize, req: u32) {
+        self.release(i);
+        self.record_visit(i, req, true);
         let n = &mut self.nodes[i];
         let target = if n.routes.is_empty() {
             None
@@ -570,39 +748,129 @@ impl Simulation {
         };
         match target {
             Some(t) => self.enter(t as usize, req),
-            None => self.complete(req),
+            None => self.finish(req, outcome::OK),
         }
     }
 
-    /// `req` leaves the system normally.
-    fn complete(&mut self, req: u32) {
+    /// `req`'s path is over with `result`: answer whoever waits for it.
+    pub(crate) fn finish(&mut self, req: u32, result: u8) {
+        let r = self.reqs[req];
+        if r.lb != ROOT {
+            self.lb_done(r.lb as usize, r.lb_backend as usize);
+            self.reqs[req].lb = ROOT;
+        }
+        match r.parent {
+            ROOT => self.root_done(req, result),
+            DETACHED => self.reqs.free(req),
+            parent => {
+                self.reqs.free(req);
+                self.resume(parent, result);
+            }
+        }
+    }
+
+    /// A user's attempt is over.
+    fn root_done(&mut self, req: u32, result: u8) {
+        let r = self.reqs[req];
+        if r.flags & ABANDONED != 0 {
+            // The client gave up on this attempt already.
+            self.reqs.free(req);
+            return;
+        }
+        if result == outcome::FAIL {
+            self.client_failed(req, false);
+            self.reqs.free(req);
+            return;
+        }
         let now = self.now;
-        let born = self.reqs[req].born;
-        if born >= self.config.warmup.0 {
+        if r.born >= self.config.warmup.0 {
             self.e2e.completed += 1;
-            self.e2e.latency.record(now - born);
+            self.e2e.latency.record(now - r.born);
         }
         self.e2e_window.completed += 1;
-        self.e2e_window.latency.record(now - born);
+        self.e2e_window.latency.record(now - r.born);
         self.e2e.in_system.dec(now);
         self.reqs.free(req);
     }
 
-    /// `req` is dropped at node `i` (queue full, node down).
-    fn drop_request(&mut self, i: usize, req: u32) {
+    /// The client saw attempt `req` fail (or time out): retry after a
+    /// backoff if it may, else the user's request has failed. The caller
+    /// frees or abandons `req`.
+    fn client_failed(&mut self, req: u32, timed_out: bool) {
         let now = self.now;
-        let warmup = self.config.warmup.0;
+        let r = self.reqs[req];
+        let counted = r.born >= self.config.warmup.0;
+        if counted && timed_out {
+            self.e2e.timed_out += 1;
+        }
+        let src = &mut self.sources[r.source as usize];
+        if (r.attempt as u32) < src.client.retries {
+            let wait = src.backoff(r.attempt as u32 + 1);
+            let mut next = Request::new(r.born, SLEEPING, ROOT);
+            next.class = r.class;
+            next.key = r.key;
+            next.source = r.source;
+            next.attempt = r.attempt + 1;
+            let id = self.reqs.alloc(next);
+            let serial = self.reqs[id].serial;
+            self.queue
+                .push(now.saturating_add(wait), Event::Start { req: id, serial });
+            if counted {
+                self.e2e.retries += 1;
+            }
+        } else {
+            if counted {
+                self.e2e.dropped += 1;
+            }
+            self.e2e_window.dropped += 1;
+            self.e2e.in_system.dec(now);
+        }
+    }
+
+    fn on_start(&mut self, req: u32, serial: u32) {
+        if !self.reqs.is(req, serial) {
+            return;
+        }
+        if self.reqs[req].born >= self.config.warmup.0 {
+            self.e2e.attempts += 1;
+        }
+        self.send_attempt(req);
+    }
+
+    fn on_timeout(&mut self, req: u32, serial: u32) {
+        if !self.reqs.is(req, serial)
+            || self.reqs[req].flags & ABANDONED != 0
+            || self.reqs[req].parent != ROOT
+        {
+            return;
+        }
+        // The client gives up; the system keeps working on the attempt.
+        self.reqs[req].flags |= ABANDONED;
+        self.client_failed(req, true);
+    }
+
+    /// `req` is dropped at node `i` (queue full, node down, refused).
+    fn drop_request(&mut self, i: usize, req: u32) {
         let r = self.reqs[req];
         let n = &mut self.nodes[i];
-        if r.visit_arrival >= warmup {
+        if r.visit_arrival >= self.config.warmup.0 {
             n.stats.dropped += 1;
         }
         n.window.dropped += 1;
-        if r.born >= warmup {
-            self.e2e.dropped += 1;
-        }
-        self.e2e_window.dropped += 1;
-        self.e2e.in_system.dec(now);
-        self.reqs.free(req);
+        self.finish(req, outcome::FAIL);
+    }
+
+    /// Sends a call from `parent` to node `target` asking `op`; its answer
+    /// resumes the parent (or nobody, for a detached call).
+    pub(crate) fn call(&mut self, parent: u32, target: u32, op: u8, detached: bool) {
+        let p = self.reqs[parent];
+        let mut c = Request::new(p.born, target, if detached { DETACHED } else { parent });
+        c.visit_arrival = self.now;
+        c.key = p.key;
+        c.class = p.class;
+        c.source = p.source;
+        c.op = op;
+        let id = self.reqs.alloc(c);
+        self.enter(target as usize, id);
     }
 }

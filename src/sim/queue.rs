@@ -28,6 +28,25 @@ pub enum Event {
         /// Node epoch when scheduled.
         epoch: u32,
     },
+    /// A client's timeout for an attempt.
+    Timeout {
+        /// Request slot.
+        req: u32,
+        /// Its allocation number (stale if the slot was reused).
+        serial: u32,
+    },
+    /// A retry's backoff is over: send it.
+    Start {
+        /// Request slot.
+        req: u32,
+        /// Its allocation number.
+        serial: u32,
+    },
+    /// A load balancer probes its backends.
+    Health {
+        /// The load balancer's node index.
+        node: u32,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]

@@ -4,15 +4,111 @@
 
 use crate::time::SimTime;
 
-/// One request in flight.
+/// One request in flight: a call at one node. A user's request is a root
+/// (no parent); a node's calls to others are children that answer their
+/// parent when done.
 #[derive(Clone, Copy, Debug)]
 pub struct Request {
-    /// When its source created it.
+    /// When the user's request began (kept across retries and calls).
     pub born: SimTime,
     /// When it arrived at its current node.
     pub visit_arrival: SimTime,
-    /// Its current node (`FREE` for an empty slot).
+    /// The key it is about.
+    pub key: u64,
+    /// Its current node (`FREE` for an empty slot, `SLEEPING` for a retry
+    /// waiting out its backoff).
     pub node: u32,
+    /// The caller waiting for the answer (`ROOT` for a user's request,
+    /// `DETACHED` for a call nobody waits for).
+    pub parent: u32,
+    /// Allocation number, to recognise stale timers.
+    pub serial: u32,
+    /// The load balancer that sent it to its current node (`ROOT` if none).
+    pub lb: u32,
+    /// Next request in a cache's single-flight wait list.
+    pub next_waiter: u32,
+    /// Its node's epoch when it was admitted (a node that went down since
+    /// has lost it).
+    pub epoch: u32,
+    /// Request class.
+    pub class: u16,
+    /// The source that sent the user's request.
+    pub source: u16,
+    /// Which backend of `lb`.
+    pub lb_backend: u16,
+    /// Operation asked of the node (`op::*`).
+    pub op: u8,
+    /// Handler step (apps).
+    pub pc: u8,
+    /// Phase within the step.
+    pub phase: u8,
+    /// Outcome of the last call it made (`outcome::*`).
+    pub result: u8,
+    /// Attempt number (0 for the first).
+    pub attempt: u8,
+    /// `ABANDONED` and friends.
+    pub flags: u8,
+}
+
+impl Request {
+    /// A fresh root or call; the caller fills in what differs.
+    pub fn new(born: SimTime, node: u32, parent: u32) -> Self {
+        Request {
+            born,
+            visit_arrival: born,
+            key: 1,
+            node,
+            parent,
+            serial: 0,
+            lb: ROOT,
+            next_waiter: ROOT,
+            epoch: 0,
+            class: 0,
+            source: 0,
+            lb_backend: 0,
+            op: 0,
+            pc: 0,
+            phase: 0,
+            result: 0,
+            attempt: 0,
+            flags: 0,
+        }
+    }
+}
+
+/// No parent: a user's request.
+pub const ROOT: u32 = u32::MAX;
+/// A call nobody waits for (a cache fill).
+pub const DETACHED: u32 = u32::MAX - 1;
+/// A retry waiting out its backoff (not at any node).
+pub const SLEEPING: u32 = u32::MAX - 1;
+/// The client gave up on this attempt; its answer will be ignored.
+pub const ABANDONED: u8 = 1;
+
+/// Operations a call asks of a node.
+pub mod op {
+    /// A plain request.
+    pub const CALL: u8 = 0;
+    /// Cache get.
+    pub const GET: u8 = 1;
+    /// Cache set.
+    pub const SET: u8 = 2;
+    /// Cache delete.
+    pub const DEL: u8 = 3;
+    /// Database read.
+    pub const READ: u8 = 4;
+    /// Database write.
+    pub const WRITE: u8 = 5;
+}
+
+/// Outcomes of a call.
+pub mod outcome {
+    /// Done.
+    pub const OK: u8 = 0;
+    /// A cache miss.
+    pub const MISS: u8 = 1;
+    /// Failed (dropped, refused, error, or lost).
+    pub const FAIL: u8 = 2;
 }
 
 /// Marks an empty slot.
@@ -24,13 +120,16 @@ pub struct Requests {
     slots: Vec<Request>,
     free: Vec<u32>,
     live: usize,
+    allocated: u32,
 }
 
 impl Requests {
     /// Stores a request and returns its slot.
     #[inline]
-    pub fn alloc(&mut self, r: Request) -> u32 {
+    pub fn alloc(&mut self, mut r: Request) -> u32 {
         self.live += 1;
+        self.allocated = self.allocated.wrapping_add(1);
+        r.serial = self.allocated;
         match self.free.pop() {
             Some(i) => {
                 self.slots[i as usize] = r;
@@ -69,6 +168,13 @@ impl Requests {
     pub fn iter(&self) -> impl Iterator<Item = &Request> {
         self.slots.iter().filter(|r| r.node != FREE)
     }
+
+    /// True if slot `i` holds the allocation `serial` (a timer is not stale).
+    pub fn is(&self, i: u32, serial: u32) -> bool {
+        self.slots
+            .get(i as usize)
+            .is_some_and(|r| r.node != FREE && r.serial == serial)
+    }
 }
 
 impl std::ops::Index<u32> for Requests {
@@ -93,11 +199,7 @@ mod tests {
     #[test]
     fn slots_are_reused() {
         let mut r = Requests::default();
-        let req = Request {
-            born: 0,
-            visit_arrival: 0,
-            node: 0,
-        };
+        let req = Request::new(0, 0, ROOT);
         let a = r.alloc(req);
         let b = r.alloc(req);
         r.free(a);

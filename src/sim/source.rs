@@ -1,9 +1,11 @@
 //! A traffic source at run time: draws the instant of its next request.
 
-use crate::model::SourceModel;
+use crate::keys::KeySampler;
+use crate::model::{ClientModel, SourceModel};
 use crate::profile::Profile;
 use crate::rng::{Purpose, Stream};
 use crate::time::SimTime;
+use crate::topology::Jitter;
 
 /// A source's run-time state.
 #[derive(Clone, Debug)]
@@ -17,9 +19,15 @@ pub struct SourceState {
     /// Bumped when the rate changes, so a pending arrival drawn at the old
     /// rate is ignored.
     pub epoch: u32,
+    /// Timeout and retries of its clients.
+    pub client: ClientModel,
+    mix: Vec<(f64, u16)>,
+    keys: Option<KeySampler>,
     constant: bool,
     arrivals: Stream,
     thinning: Stream,
+    key_rng: Stream,
+    retry_rng: Stream,
 }
 
 impl SourceState {
@@ -31,9 +39,49 @@ impl SourceState {
             constant: m.profile == Profile::Constant,
             profile: m.profile.clone(),
             epoch: 0,
+            client: m.client.clone(),
+            mix: m.mix.clone(),
+            keys: m.keys.clone(),
             arrivals: Stream::new(seed, Purpose::Arrivals, &m.id),
             thinning: Stream::new(seed, Purpose::Thinning, &m.id),
+            key_rng: Stream::new(seed, Purpose::Keys, &m.id),
+            retry_rng: Stream::new(seed, Purpose::Retry, &m.id),
         }
+    }
+
+    /// The class and key of a new request (no draw when there is nothing
+    /// to choose, so plain topologies keep their streams).
+    #[inline]
+    pub fn draw_class_and_key(&mut self) -> (u16, u64) {
+        let class = if self.mix.len() <= 1 {
+            self.mix.first().map_or(0, |m| m.1)
+        } else {
+            let u = self.key_rng.unit();
+            self.mix
+                .iter()
+                .find(|m| u < m.0)
+                .unwrap_or(self.mix.last().expect("non-empty"))
+                .1
+        };
+        let key = match &self.keys {
+            None => 1,
+            Some(k) => k.sample(&mut self.key_rng),
+        };
+        (class, key)
+    }
+
+    /// The wait before retry number `n` (from 1): exponential backoff,
+    /// capped, jittered.
+    pub fn backoff(&mut self, n: u32) -> u64 {
+        let c = &self.client;
+        let base = (c.backoff as f64 * libm::pow(2.0, (n.saturating_sub(1)).min(60) as f64))
+            .min(c.cap as f64);
+        let wait = match c.jitter {
+            Jitter::None => base,
+            Jitter::Full => base * self.retry_rng.unit(),
+            Jitter::Equal => base / 2.0 + base / 2.0 * self.retry_rng.unit(),
+        };
+        (wait + 0.5) as u64
     }
 
     /// The next arrival at or after `from`, at the rate

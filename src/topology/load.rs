@@ -4,10 +4,11 @@
 //! with a place and a hint; validation reports every problem it finds at
 //! once rather than stopping at the first.
 
+use super::kinds::{self, Ctx, find_from};
 use super::limits::*;
-use super::{Node, Source, Station, Topology};
+use super::{Node, Topology};
 use crate::diag::{Diagnostic, Diagnostics, Pos, closest, pos_of};
-use crate::model::{Model, NodeModel, RouteModel, SourceModel, Vertex};
+use crate::model::{Model, NodeModel, SourceModel, Vertex};
 use crate::profile::Profile;
 use petgraph::Direction;
 use petgraph::graph::DiGraph;
@@ -247,23 +248,6 @@ fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagnostic {
     d.at(pos)
 }
 
-/// Where an item with `key: "value"` is written, searching from byte `from`.
-fn find_from(text: &str, from: usize, key: &str, value: &str) -> Option<usize> {
-    let quoted = format!("\"{value}\"");
-    let mut at = from.min(text.len());
-    while let Some(i) = text.get(at..)?.find(&quoted) {
-        let hit = at + i;
-        let before = text[..hit].trim_end();
-        if let Some(b) = before.strip_suffix(':')
-            && b.trim_end().ends_with(key)
-        {
-            return Some(hit);
-        }
-        at = hit + quoted.len();
-    }
-    None
-}
-
 fn valid_id(id: &str) -> Result<(), String> {
     if id.is_empty() {
         return Err("an id is empty".into());
@@ -418,8 +402,18 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         }
     };
 
+    let classes = kinds::classes(&top.sources);
+    let cx = Ctx {
+        text,
+        index: &index,
+        nodes: &top.nodes,
+        classes: &classes,
+        unknown: &unknown,
+    };
+
     // Sources.
     for (s, &at) in top.sources.iter().zip(&source_at) {
+        kinds::check_source_extras(s, at, &cx, &mut ds);
         let item = format!("source `{}`", s.id);
         if !index.contains_key(s.to.as_str()) {
             let at = find_from(text, at.unwrap_or(0), "to", &s.to).or(at);
@@ -439,10 +433,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
 
     // Nodes.
     for (n, &at) in top.nodes.iter().zip(&node_at) {
-        let item = format!("node `{}`", n.id());
-        match n {
-            Node::Station(st) => check_station(st, &item, at, text, &index, &unknown, &mut ds),
-        }
+        kinds::check_node(n, at, &cx, &mut ds);
     }
     if ds.has_errors() {
         return Err(ds);
@@ -452,15 +443,30 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     let sources: Vec<SourceModel> = top
         .sources
         .iter()
-        .map(|s| compile_source(s, &index))
+        .map(|s| kinds::compile_source(s, &index, &classes))
         .collect();
-    let nodes: Vec<NodeModel> = top
+    let shares = kinds::class_shares(&sources, classes.len());
+    let mut nodes: Vec<NodeModel> = top
         .nodes
         .iter()
-        .map(|n| match n {
-            Node::Station(st) => compile_station(st, &index),
-        })
+        .map(|n| kinds::compile_node(n, &index, &classes, &shares))
         .collect();
+    // Note which databases sit behind a cache-aside cache.
+    for i in 0..nodes.len() {
+        if let crate::model::KindModel::App { handlers } = &nodes[i].kind {
+            let pairs: Vec<(u32, u32)> = handlers
+                .iter()
+                .flatten()
+                .filter_map(|s| match s {
+                    crate::model::StepModel::CacheAside { cache, db } => Some((*cache, *db)),
+                    _ => None,
+                })
+                .collect();
+            for (cache, db) in pairs {
+                nodes[db as usize].behind_cache = Some(cache);
+            }
+        }
+    }
     let mut graph = DiGraph::new();
     let source_vertex: Vec<_> = (0..sources.len())
         .map(|i| graph.add_node(Vertex::Source(i)))
@@ -473,16 +479,16 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         graph.add_edge(source_vertex[i], node_vertex[s.to], 1.0);
     }
     for (i, n) in nodes.iter().enumerate() {
-        for r in &n.routes {
+        for r in &n.flows {
             graph.add_edge(node_vertex[i], node_vertex[r.to], r.p);
         }
-        let out = 1.0 - n.routes.iter().map(|r| r.p).sum::<f64>();
-        if out > 1e-9 {
-            graph.add_edge(node_vertex[i], exit_vertex, out);
+        if n.exit > 1e-9 {
+            graph.add_edge(node_vertex[i], exit_vertex, n.exit);
         }
     }
     let model = Model {
         name: top.name.clone(),
+        classes,
         topology: top,
         sources,
         nodes,
@@ -535,118 +541,6 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     })
 }
 
-fn check_station(
-    st: &Station,
-    item: &str,
-    at: Option<usize>,
-    text: &str,
-    index: &BTreeMap<&str, usize>,
-    unknown: &dyn Fn(&str) -> Diagnostic,
-    ds: &mut Diagnostics,
-) {
-    let pos = |a: Option<usize>| a.map(|a| pos_of(text, a));
-    if st.servers == 0 {
-        ds.push(
-            Diagnostic::error("`servers` is 0: nothing would ever be served")
-                .at(pos(at))
-                .on(item)
-                .hint("give at least 1 server"),
-        );
-    } else if st.servers > MAX_SERVERS {
-        ds.push(
-            Diagnostic::error(format!(
-                "`servers` is {}, over the limit of {MAX_SERVERS}",
-                st.servers
-            ))
-            .at(pos(at))
-            .on(item),
-        );
-    }
-    if let Some(q) = st.queue
-        && q > MAX_QUEUE
-    {
-        ds.push(
-            Diagnostic::error(format!("`queue` is {q}, over the limit of {MAX_QUEUE}"))
-                .at(pos(at))
-                .on(item)
-                .hint("leave `queue` out for an unbounded queue"),
-        );
-    }
-    if let Err(m) = st.service.check() {
-        ds.push(Diagnostic::error(m).at(pos(at)).on(item));
-    }
-    if st.routes.len() > MAX_ROUTES {
-        ds.push(
-            Diagnostic::error(format!(
-                "{} routes, over the limit of {MAX_ROUTES}",
-                st.routes.len()
-            ))
-            .at(pos(at))
-            .on(item),
-        );
-        return;
-    }
-    let mut sum = 0.0;
-    let mut from = at.unwrap_or(0);
-    for r in &st.routes {
-        let rat = find_from(text, from, "to", &r.to);
-        if let Some(a) = rat {
-            from = a;
-        }
-        if !index.contains_key(r.to.as_str()) {
-            ds.push(unknown(&r.to).at(pos(rat.or(at))).on(item));
-        }
-        if !r.p.is_finite() || r.p < 0.0 || r.p > 1.0 {
-            ds.push(
-                Diagnostic::error(format!(
-                    "route to `{}` has p = {}; a probability is between 0 and 1",
-                    r.to, r.p
-                ))
-                .at(pos(rat.or(at)))
-                .on(item),
-            );
-        } else {
-            sum += r.p;
-        }
-    }
-    if sum > 1.0 + 1e-9 {
-        ds.push(
-            Diagnostic::error(format!("route probabilities sum to {sum}, more than 1"))
-                .at(pos(at))
-                .on(item)
-                .hint("the probabilities are shares of the requests leaving the node; what is left over leaves the system"),
-        );
-    }
-}
-
-fn compile_source(s: &Source, index: &BTreeMap<&str, usize>) -> SourceModel {
-    SourceModel {
-        id: s.id.clone(),
-        to: index[s.to.as_str()],
-        rps: s.arrivals.rps(),
-        profile: s.profile.clone().unwrap_or(Profile::Constant),
-    }
-}
-
-fn compile_station(st: &Station, index: &BTreeMap<&str, usize>) -> NodeModel {
-    NodeModel {
-        id: st.id.clone(),
-        kind: "Station",
-        servers: st.servers as u32,
-        queue: st.queue.map(|q| q as u32),
-        service: st.service.sampler(),
-        routes: st
-            .routes
-            .iter()
-            .filter(|r| r.p > 0.0)
-            .map(|r| RouteModel {
-                to: index[r.to.as_str()],
-                p: r.p,
-            })
-            .collect(),
-    }
-}
-
 /// Which vertices can be reached from `start` following edges in `dir`.
 fn reach(model: &Model, start: petgraph::graph::NodeIndex, dir: Direction) -> Vec<bool> {
     let mut seen = vec![false; model.graph.node_count()];
@@ -695,6 +589,21 @@ fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut 
         }
         if loads[i] >= 1.0 {
             let need = (rates[i] * n.service.mean_secs()).floor() as u64 + 1;
+            if let Some(cache) = n.behind_cache {
+                let cache = &model.nodes[cache as usize].id;
+                ds.push(
+                    Diagnostic::warning(format!(
+                        "`{}` could not serve every read if the cache `{cache}` missed them all (offered load {:.2} per server at peak); it relies on the cache hitting at least {:.0}% of reads",
+                        n.id,
+                        loads[i],
+                        (1.0 - 1.0 / loads[i]) * 100.0
+                    ))
+                    .at(p)
+                    .on(&item)
+                    .hint(format!("watch the cache's hit ratio; a flush or a cold start sends every read here ({need} servers would take them all)")),
+                );
+                continue;
+            }
             let what = if n.queue.is_none() {
                 "its unbounded queue will grow for as long as the run lasts"
             } else {

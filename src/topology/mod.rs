@@ -19,14 +19,22 @@
 //! loader ([`load`]) parses them with diagnostics and compiles them into a
 //! [`crate::model::Model`], which is what the engine runs.
 
+pub mod kinds;
 pub mod limits;
 pub mod load;
 
 pub use load::{Loaded, load, load_str, parse};
 
+/// The class of requests of a source without a `mix`.
+pub const DEFAULT_CLASS: &str = "request";
+
 use crate::dist::Dist;
+use crate::keys::Keys;
 use crate::profile::{Arrivals, Profile};
+use crate::sim::components::cache_store::Eviction;
+use crate::time::Duration;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A whole system: where traffic comes from and the nodes it flows through.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,6 +64,57 @@ pub struct Source {
     /// How the rate changes over time; absent means constant.
     #[serde(default)]
     pub profile: Option<Profile>,
+    /// The mix of request classes: `{"read": 0.95, "write": 0.05}`. Absent:
+    /// every request is of class `"request"`.
+    #[serde(default)]
+    pub mix: Option<BTreeMap<String, f64>>,
+    /// How request keys are drawn; absent: every request has key 1.
+    #[serde(default)]
+    pub keys: Option<Keys>,
+    /// The client's timeout and retries; absent: wait forever, never retry.
+    #[serde(default)]
+    pub client: Option<Client>,
+}
+
+/// How the clients of a source behave.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// Give up on an attempt after this long (the server keeps working on it).
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    /// Try again after a failure or a timeout.
+    #[serde(default)]
+    pub retries: Option<Retries>,
+}
+
+/// Retries with exponential backoff: attempt `n` waits
+/// `min(cap, backoff * 2^(n-1))`, jittered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retries {
+    /// Retries after the first attempt.
+    pub max: u32,
+    /// Wait before the first retry.
+    pub backoff: Duration,
+    /// Longest wait.
+    #[serde(default)]
+    pub cap: Option<Duration>,
+    /// Randomisation of the wait.
+    #[serde(default)]
+    pub jitter: Jitter,
+}
+
+/// Randomisation of retry waits (AWS's names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Jitter {
+    /// Exactly the computed wait: clients that failed together retry together.
+    None,
+    /// Uniform between 0 and the wait.
+    #[default]
+    Full,
+    /// Half the wait plus uniform up to the other half.
+    Equal,
 }
 
 /// A node of the system. Each kind is a variant.
@@ -63,6 +122,14 @@ pub struct Source {
 pub enum Node {
     /// A generic first-come-first-served queueing station.
     Station(Station),
+    /// Spreads requests over backends.
+    LoadBalancer(LoadBalancer),
+    /// An application server: workers that do some work and call others.
+    App(App),
+    /// A key-value cache (Redis-like).
+    Cache(Cache),
+    /// A database primary.
+    Database(Database),
 }
 
 impl Node {
@@ -70,6 +137,10 @@ impl Node {
     pub fn id(&self) -> &str {
         match self {
             Node::Station(s) => &s.id,
+            Node::LoadBalancer(n) => &n.id,
+            Node::App(n) => &n.id,
+            Node::Cache(n) => &n.id,
+            Node::Database(n) => &n.id,
         }
     }
 
@@ -77,8 +148,161 @@ impl Node {
     pub fn kind(&self) -> &'static str {
         match self {
             Node::Station(_) => "Station",
+            Node::LoadBalancer(_) => "LoadBalancer",
+            Node::App(_) => "App",
+            Node::Cache(_) => "Cache",
+            Node::Database(_) => "Database",
         }
     }
+}
+
+/// How a load balancer picks a backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Policy {
+    /// In turn.
+    #[default]
+    RoundRobin,
+    /// The backend with the fewest requests in progress (ties: in turn).
+    LeastConnections,
+    /// Uniformly at random.
+    Random,
+    /// The less busy of two picked at random.
+    PowerOfTwo,
+    /// By the request's key on a hash ring (100 virtual nodes per backend).
+    ConsistentHash,
+}
+
+/// Active health checks of a load balancer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// Interval between checks.
+    pub every: Duration,
+    /// Failed checks in a row before a backend is taken out.
+    pub unhealthy_after: u32,
+    /// Passed checks in a row before it is put back (default 1).
+    #[serde(default)]
+    pub healthy_after: Option<u32>,
+}
+
+/// A load balancer: forwards each request to one backend (no queue of its
+/// own; the backend answers the caller directly).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Unique id.
+    pub id: String,
+    /// Backend node ids.
+    pub to: Vec<String>,
+    /// How to pick (default `RoundRobin`).
+    #[serde(default)]
+    pub policy: Policy,
+    /// Active health checks; absent: a dead backend keeps getting traffic.
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+}
+
+/// One step of an application handler.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Step {
+    /// Call another node and wait for its answer: `Call(to: "search")`.
+    Call {
+        /// Target node.
+        to: String,
+    },
+    /// Read from a database: `Read(db: "db")`.
+    Read {
+        /// Target database.
+        db: String,
+    },
+    /// Write to a database: `Write(db: "db")`.
+    Write {
+        /// Target database.
+        db: String,
+    },
+    /// Cache-aside read: get the key from the cache; on a miss read the
+    /// database, then fill the cache (without waiting for the fill).
+    CacheAside {
+        /// The cache.
+        cache: String,
+        /// The database behind it.
+        db: String,
+    },
+    /// Delete the key from a cache and wait for it: `Invalidate(cache: "redis")`.
+    Invalidate {
+        /// The cache.
+        cache: String,
+    },
+}
+
+/// An application server with a pool of workers. A worker takes a request,
+/// does `service` worth of work, then runs the handler of the request's
+/// class, holding the worker while it waits for each call.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    /// Unique id.
+    pub id: String,
+    /// Concurrent requests (threads, workers).
+    pub workers: u64,
+    /// Waiting places; absent is unbounded.
+    #[serde(default)]
+    pub queue: Option<u64>,
+    /// The server's own work per request.
+    pub service: Dist,
+    /// Steps per request class; `"*"` applies to classes not listed.
+    #[serde(default)]
+    pub handle: BTreeMap<String, Vec<Step>>,
+}
+
+/// A key-value cache. Operations are gets, sets and deletes of the
+/// request's key, each taking `service` on one of `servers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// Unique id.
+    pub id: String,
+    /// Keys it can hold.
+    pub capacity: u64,
+    /// Which key leaves when full (default `Lru`).
+    #[serde(default)]
+    pub eviction: Eviction,
+    /// How long an entry lives; absent: until evicted.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Spread TTLs by up to this fraction either way (e.g. 0.1 for +-10%).
+    #[serde(default)]
+    pub ttl_jitter: Option<f64>,
+    /// Parallel servers (default 1, like Redis's single thread).
+    #[serde(default)]
+    pub servers: Option<u64>,
+    /// Time per operation.
+    pub service: Dist,
+    /// Coalesce concurrent misses of one key into one database read.
+    #[serde(default)]
+    pub single_flight: bool,
+}
+
+/// A database primary: `servers` cores behind a connection limit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// Unique id.
+    pub id: String,
+    /// Queries processed in parallel (cores).
+    pub servers: u64,
+    /// Connections accepted at once; past it a query fails at once
+    /// ("too many connections"). Absent: unlimited.
+    #[serde(default)]
+    pub max_connections: Option<u64>,
+    /// Queries waiting for a core; absent is unbounded.
+    #[serde(default)]
+    pub queue: Option<u64>,
+    /// Time of a read.
+    pub read: Dist,
+    /// Time of a write.
+    pub write: Dist,
 }
 
 /// A queueing station: `servers` parallel servers in front of one FIFO queue.

@@ -4,6 +4,7 @@ mod alloc;
 mod bad_input;
 mod cli;
 mod common;
+mod components;
 mod control;
 mod determinism;
 mod fuzz;

@@ -110,7 +110,7 @@ proptest! {
         prop_assert_eq!(e.arrivals, e.completed + e.dropped + e.in_flight);
         prop_assert_eq!(e.in_flight as usize <= sim.in_flight(), true);
         for (id, node) in &r.nodes.0 {
-            prop_assert_eq!(node.arrivals, node.completed + node.dropped + node.in_flight, "node {}", id);
+            prop_assert_eq!(node.arrivals, node.completed + node.dropped + node.errors + node.in_flight, "node {}", id);
             prop_assert!((0.0..=1.0 + 1e-12).contains(&node.utilization), "utilization {}", node.utilization);
             prop_assert!((0.0..=1.0).contains(&node.blocking));
             prop_assert!(node.mean_queue_len >= 0.0);

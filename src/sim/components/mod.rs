@@ -1,3 +1,7 @@
-//! The node kinds' own mechanics, one file each.
+//! The node kinds' own mechanics, one file each. The shared queueing core
+//! (servers, queue, down/slow/error state) lives in `sim/mod.rs`.
 
+pub mod app;
+pub mod cache;
 pub mod cache_store;
+pub mod lb;

@@ -1,0 +1,626 @@
+//! Checking and compiling each node kind and each source's clients.
+//!
+//! Every check pushes a diagnostic and carries on, so one pass reports every
+//! problem; compilation runs only when there were none, and can index freely.
+
+use super::limits::*;
+use super::{App, Cache, DEFAULT_CLASS, Node, Source, Station, Step};
+use crate::diag::{Diagnostic, Diagnostics, closest, pos_of};
+use crate::dist::Sampler;
+use crate::model::{ClientModel, KindModel, NodeModel, RouteModel, SourceModel, StepModel};
+use crate::profile::Profile;
+use std::collections::BTreeMap;
+
+/// What checks need to know about the file.
+pub struct Ctx<'a> {
+    /// The file's text (for places).
+    pub text: &'a str,
+    /// Node id to index.
+    pub index: &'a BTreeMap<&'a str, usize>,
+    /// The nodes as written.
+    pub nodes: &'a [Node],
+    /// The classes every source can send.
+    pub classes: &'a [String],
+    /// Builds the "is not a node" diagnostic with a suggestion.
+    pub unknown: &'a dyn Fn(&str) -> Diagnostic,
+}
+
+/// Where `key: "value"` is written, from byte `from`.
+pub fn find_from(text: &str, from: usize, key: &str, value: &str) -> Option<usize> {
+    let quoted = format!("\"{value}\"");
+    let mut at = from.min(text.len());
+    while let Some(i) = text.get(at..)?.find(&quoted) {
+        let hit = at + i;
+        let before = text[..hit].trim_end();
+        if let Some(b) = before.strip_suffix(':')
+            && b.trim_end().ends_with(key)
+        {
+            return Some(hit);
+        }
+        at = hit + quoted.len();
+    }
+    None
+}
+
+impl Ctx<'_> {
+    fn pos(&self, at: Option<usize>) -> Option<crate::diag::Pos> {
+        at.map(|a| pos_of(self.text, a))
+    }
+
+    /// Checks that `target` names a node of kind `want` (any kind if `None`).
+    fn check_target(
+        &self,
+        target: &str,
+        key: &str,
+        want: Option<&str>,
+        at: Option<usize>,
+        item: &str,
+        ds: &mut Diagnostics,
+    ) {
+        let place = find_from(self.text, at.unwrap_or(0), key, target).or(at);
+        match self.index.get(target) {
+            None => ds.push((self.unknown)(target).at(self.pos(place)).on(item)),
+            Some(&i) => {
+                if let Some(kind) = want {
+                    let got = self.nodes[i].kind();
+                    if got != kind {
+                        ds.push(
+                            Diagnostic::error(format!(
+                                "`{target}` is a {got}, but `{key}:` needs a {kind}"
+                            ))
+                            .at(self.pos(place))
+                            .on(item)
+                            .hint(format!("point `{key}:` at a {kind} node")),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn count(what: &str, n: u64, min: u64, max: u64) -> Result<(), String> {
+    if n < min {
+        Err(format!("`{what}` is {n}; give at least {min}"))
+    } else if n > max {
+        Err(format!("`{what}` is {n}, over the limit of {max}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The classes sources can send, sorted.
+pub fn classes(sources: &[Source]) -> Vec<String> {
+    let mut set = std::collections::BTreeSet::new();
+    for s in sources {
+        match &s.mix {
+            Some(m) if !m.is_empty() => set.extend(m.keys().cloned()),
+            _ => {
+                set.insert(DEFAULT_CLASS.to_string());
+            }
+        }
+    }
+    set.into_iter().collect()
+}
+
+/// Checks a source's mix, keys and clients.
+pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
+    let item = format!("source `{}`", s.id);
+    let err = |m: String| Diagnostic::error(m).at(cx.pos(at)).on(&item);
+    if let Some(mix) = &s.mix {
+        let mut sum = 0.0;
+        for (class, &p) in mix {
+            if !p.is_finite() || !(0.0..=1.0).contains(&p) {
+                ds.push(err(format!(
+                    "the share of class `{class}` is {p}; a share is between 0 and 1"
+                )));
+            } else {
+                sum += p;
+            }
+        }
+        if mix.is_empty() {
+            ds.push(
+                err("the mix is empty".into())
+                    .hint("write e.g. `mix: {\"read\": 0.95, \"write\": 0.05}`, or leave it out"),
+            );
+        } else if (sum - 1.0).abs() > 1e-6 {
+            ds.push(
+                err(format!("the mix's shares sum to {sum}, not 1"))
+                    .hint("the shares are fractions of the source's requests"),
+            );
+        }
+    }
+    if let Some(k) = &s.keys
+        && let Err(m) = k.check()
+    {
+        ds.push(err(m));
+    }
+    if let Some(c) = &s.client {
+        if c.timeout.is_some_and(|t| t.0 == 0) {
+            ds.push(
+                err("the client timeout is 0: every attempt would time out at once".into())
+                    .hint("e.g. `timeout: \"2s\"`"),
+            );
+        }
+        if let Some(r) = &c.retries
+            && r.max > 100
+        {
+            ds.push(err(format!("{} retries, over the limit of 100", r.max)));
+        }
+    }
+}
+
+/// Checks one node.
+pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
+    let item = format!("node `{}`", n.id());
+    let pos = cx.pos(at);
+    let err = |m: String| Diagnostic::error(m).at(pos).on(&item);
+    let dist = |what: &str, d: &crate::dist::Dist, ds: &mut Diagnostics| {
+        if let Err(m) = d.check() {
+            ds.push(err(format!("{what}: {m}")));
+        }
+    };
+    match n {
+        Node::Station(st) => check_station(st, &item, at, cx, ds),
+        Node::LoadBalancer(lb) => {
+            if lb.to.is_empty() {
+                ds.push(
+                    err("the load balancer has no backends".into())
+                        .hint("list them: `to: [\"app-1\", \"app-2\"]`"),
+                );
+            }
+            if lb.to.len() > MAX_ROUTES {
+                ds.push(err(format!(
+                    "{} backends, over the limit of {MAX_ROUTES}",
+                    lb.to.len()
+                )));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for b in &lb.to {
+                cx.check_target(b, "to", None, at, &item, ds);
+                if b == &lb.id {
+                    ds.push(err("the load balancer lists itself as a backend".into()));
+                }
+                if !seen.insert(b) {
+                    ds.push(
+                        err(format!("backend `{b}` is listed twice"))
+                            .hint("list each backend once"),
+                    );
+                }
+                if let Some(&i) = cx.index.get(b.as_str())
+                    && matches!(cx.nodes[i], Node::LoadBalancer(_))
+                {
+                    ds.push(
+                        err(format!("backend `{b}` is another load balancer"))
+                            .hint("point load balancers at servers"),
+                    );
+                }
+            }
+            if let Some(h) = &lb.health_check {
+                if h.every.0 == 0 {
+                    ds.push(err("health checks every 0s".into()).hint("e.g. `every: \"5s\"`"));
+                }
+                if h.unhealthy_after == 0 || h.healthy_after == Some(0) {
+                    ds.push(err("health-check thresholds must be at least 1".into()));
+                }
+            }
+        }
+        Node::App(app) => {
+            if let Err(m) = count("workers", app.workers, 1, MAX_SERVERS) {
+                ds.push(err(m));
+            }
+            if let Some(q) = app.queue
+                && q > MAX_QUEUE
+            {
+                ds.push(err(format!(
+                    "`queue` is {q}, over the limit of {MAX_QUEUE}"
+                )));
+            }
+            dist("service", &app.service, ds);
+            for (class, steps) in &app.handle {
+                if class != "*" && !cx.classes.iter().any(|c| c == class) {
+                    let d = err(format!(
+                        "the handler for class `{class}` matches no source's requests"
+                    ));
+                    ds.push(
+                        match closest(class, cx.classes.iter().map(String::as_str)) {
+                            Some(c) => d.hint(format!(
+                                "did you mean `{c}`? (classes: {})",
+                                cx.classes.join(", ")
+                            )),
+                            None => d.hint(format!(
+                                "the classes are: {} (or `*` for any)",
+                                cx.classes.join(", ")
+                            )),
+                        },
+                    );
+                }
+                if steps.len() > 64 {
+                    ds.push(err(format!(
+                        "{} steps for `{class}`, over the limit of 64",
+                        steps.len()
+                    )));
+                }
+                for step in steps {
+                    match step {
+                        Step::Call { to } => {
+                            cx.check_target(to, "to", None, at, &item, ds);
+                            if to == &app.id {
+                                ds.push(
+                                    err("the app calls itself".into())
+                                        .hint("a call to itself would never finish"),
+                                );
+                            }
+                        }
+                        Step::Read { db } | Step::Write { db } => {
+                            cx.check_target(db, "db", Some("Database"), at, &item, ds)
+                        }
+                        Step::CacheAside { cache, db } => {
+                            cx.check_target(cache, "cache", Some("Cache"), at, &item, ds);
+                            cx.check_target(db, "db", Some("Database"), at, &item, ds);
+                        }
+                        Step::Invalidate { cache } => {
+                            cx.check_target(cache, "cache", Some("Cache"), at, &item, ds)
+                        }
+                    }
+                }
+            }
+        }
+        Node::Cache(c) => {
+            if let Err(m) = count("capacity", c.capacity, 0, 1_000_000_000) {
+                ds.push(err(m));
+            }
+            if let Err(m) = count("servers", c.servers.unwrap_or(1), 1, MAX_SERVERS) {
+                ds.push(err(m));
+            }
+            if let Some(j) = c.ttl_jitter
+                && (!j.is_finite() || !(0.0..1.0).contains(&j))
+            {
+                ds.push(err(format!(
+                    "`ttl_jitter` is {j}; give a fraction from 0 to below 1, e.g. 0.1"
+                )));
+            }
+            if c.ttl.is_some_and(|t| t.0 == 0) {
+                ds.push(
+                    err("`ttl` is 0: nothing would ever be cached".into())
+                        .hint("leave `ttl` out to keep entries until evicted"),
+                );
+            }
+            dist("service", &c.service, ds);
+        }
+        Node::Database(d) => {
+            if let Err(m) = count("servers", d.servers, 1, MAX_SERVERS) {
+                ds.push(err(m));
+            }
+            if let Some(m) = d.max_connections
+                && let Err(m) = count("max_connections", m, 1, MAX_SERVERS)
+            {
+                ds.push(err(m));
+            }
+            if let Some(q) = d.queue
+                && q > MAX_QUEUE
+            {
+                ds.push(err(format!(
+                    "`queue` is {q}, over the limit of {MAX_QUEUE}"
+                )));
+            }
+            dist("read", &d.read, ds);
+            dist("write", &d.write, ds);
+        }
+    }
+}
+
+fn check_station(st: &Station, item: &str, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
+    let pos = cx.pos(at);
+    if st.servers == 0 {
+        ds.push(
+            Diagnostic::error("`servers` is 0: nothing would ever be served")
+                .at(pos)
+                .on(item)
+                .hint("give at least 1 server"),
+        );
+    } else if st.servers > MAX_SERVERS {
+        ds.push(
+            Diagnostic::error(format!(
+                "`servers` is {}, over the limit of {MAX_SERVERS}",
+                st.servers
+            ))
+            .at(pos)
+            .on(item),
+        );
+    }
+    if let Some(q) = st.queue
+        && q > MAX_QUEUE
+    {
+        ds.push(
+            Diagnostic::error(format!("`queue` is {q}, over the limit of {MAX_QUEUE}"))
+                .at(pos)
+                .on(item)
+                .hint("leave `queue` out for an unbounded queue"),
+        );
+    }
+    if let Err(m) = st.service.check() {
+        ds.push(Diagnostic::error(m).at(pos).on(item));
+    }
+    if st.routes.len() > MAX_ROUTES {
+        ds.push(
+            Diagnostic::error(format!(
+                "{} routes, over the limit of {MAX_ROUTES}",
+                st.routes.len()
+            ))
+            .at(pos)
+            .on(item),
+        );
+        return;
+    }
+    let mut sum = 0.0;
+    let mut from = at.unwrap_or(0);
+    for r in &st.routes {
+        let rat = find_from(cx.text, from, "to", &r.to);
+        if let Some(a) = rat {
+            from = a;
+        }
+        if !cx.index.contains_key(r.to.as_str()) {
+            ds.push((cx.unknown)(&r.to).at(cx.pos(rat.or(at))).on(item));
+        }
+        if !r.p.is_finite() || r.p < 0.0 || r.p > 1.0 {
+            ds.push(
+                Diagnostic::error(format!(
+                    "route to `{}` has p = {}; a probability is between 0 and 1",
+                    r.to, r.p
+                ))
+                .at(cx.pos(rat.or(at)))
+                .on(item),
+            );
+        } else {
+            sum += r.p;
+        }
+    }
+    if sum > 1.0 + 1e-9 {
+        ds.push(
+            Diagnostic::error(format!("route probabilities sum to {sum}, more than 1"))
+                .at(pos)
+                .on(item)
+                .hint("the probabilities are shares of the requests leaving the node; what is left over leaves the system"),
+        );
+    }
+}
+
+/// Compiles a source (after checks).
+pub fn compile_source(
+    s: &Source,
+    index: &BTreeMap<&str, usize>,
+    classes: &[String],
+) -> SourceModel {
+    let class_of = |name: &str| classes.iter().position(|c| c == name).unwrap_or(0) as u16;
+    let mix = match &s.mix {
+        Some(m) if !m.is_empty() => {
+            let mut cum = 0.0;
+            m.iter()
+                .map(|(c, &p)| {
+                    cum += p;
+                    (cum, class_of(c))
+                })
+                .collect()
+        }
+        _ => vec![(1.0, class_of(DEFAULT_CLASS))],
+    };
+    let client = s.client.as_ref().map_or(ClientModel::default(), |c| {
+        let r = c.retries.as_ref();
+        ClientModel {
+            timeout: c.timeout.map(|t| t.0),
+            retries: r.map_or(0, |r| r.max),
+            backoff: r.map_or(0, |r| r.backoff.0),
+            cap: r.map_or(0, |r| r.cap.map_or(u64::MAX, |c| c.0)),
+            jitter: r.map_or_else(Default::default, |r| r.jitter),
+        }
+    });
+    SourceModel {
+        id: s.id.clone(),
+        to: index[s.to.as_str()],
+        rps: s.arrivals.rps(),
+        profile: s.profile.clone().unwrap_or(Profile::Constant),
+        mix,
+        keys: s.keys.as_ref().map(|k| k.sampler()),
+        client,
+    }
+}
+
+/// Share of all traffic that is of each class (weighted by source rates).
+pub fn class_shares(sources: &[SourceModel], classes: usize) -> Vec<f64> {
+    let total: f64 = sources.iter().map(|s| s.rps).sum();
+    let mut share = vec![0.0; classes];
+    for s in sources {
+        let mut prev = 0.0;
+        for &(cum, c) in &s.mix {
+            let w = if total > 0.0 {
+                s.rps / total
+            } else {
+                1.0 / sources.len() as f64
+            };
+            share[c as usize] += (cum - prev) * w;
+            prev = cum;
+        }
+    }
+    share
+}
+
+/// Compiles a node (after checks).
+pub fn compile_node(
+    n: &Node,
+    index: &BTreeMap<&str, usize>,
+    classes: &[String],
+    shares: &[f64],
+) -> NodeModel {
+    let ix = |id: &str| index[id] as u32;
+    let base =
+        |id: &str, kind_name, kind, servers: u64, queue: Option<u64>, service: Sampler| NodeModel {
+            id: id.to_string(),
+            kind_name,
+            kind,
+            servers: servers.min(u32::MAX as u64) as u32,
+            queue: queue.map(|q| q as u32),
+            service,
+            routes: Vec::new(),
+            flows: Vec::new(),
+            exit: 1.0,
+            behind_cache: None,
+        };
+    match n {
+        Node::Station(st) => {
+            let routes: Vec<RouteModel> = st
+                .routes
+                .iter()
+                .filter(|r| r.p > 0.0)
+                .map(|r| RouteModel {
+                    to: index[r.to.as_str()],
+                    p: r.p,
+                })
+                .collect();
+            let mut m = base(
+                &st.id,
+                "Station",
+                KindModel::Station,
+                st.servers,
+                st.queue,
+                st.service.sampler(),
+            );
+            m.exit = (1.0 - routes.iter().map(|r| r.p).sum::<f64>()).max(0.0);
+            m.flows = routes.clone();
+            m.routes = routes;
+            m
+        }
+        Node::LoadBalancer(lb) => {
+            let backends: Vec<u32> = lb.to.iter().map(|b| ix(b)).collect();
+            let health = lb
+                .health_check
+                .as_ref()
+                .map(|h| (h.every.0, h.unhealthy_after, h.healthy_after.unwrap_or(1)));
+            let share = 1.0 / backends.len().max(1) as f64;
+            let mut m = base(
+                &lb.id,
+                "LoadBalancer",
+                KindModel::LoadBalancer {
+                    backends: backends.clone(),
+                    policy: lb.policy,
+                    health,
+                },
+                u32::MAX as u64,
+                None,
+                Sampler::Constant(0.0),
+            );
+            m.flows = backends
+                .iter()
+                .map(|&b| RouteModel {
+                    to: b as usize,
+                    p: share,
+                })
+                .collect();
+            m.exit = 0.0;
+            m
+        }
+        Node::App(app) => compile_app(app, index, classes, shares),
+        Node::Cache(c) => compile_cache(c),
+        Node::Database(d) => {
+            let mut m = base(
+                &d.id,
+                "Database",
+                KindModel::Database {
+                    max_connections: d.max_connections.map(|c| c as u32),
+                    write: d.write.sampler(),
+                },
+                d.servers,
+                d.queue,
+                d.read.sampler(),
+            );
+            m.exit = 1.0;
+            m
+        }
+    }
+}
+
+fn compile_app(
+    app: &App,
+    index: &BTreeMap<&str, usize>,
+    classes: &[String],
+    shares: &[f64],
+) -> NodeModel {
+    let ix = |id: &str| index[id] as u32;
+    let compile_steps = |steps: &Vec<Step>| -> Vec<StepModel> {
+        steps
+            .iter()
+            .map(|s| match s {
+                Step::Call { to } => StepModel::Call(ix(to)),
+                Step::Read { db } => StepModel::Read(ix(db)),
+                Step::Write { db } => StepModel::Write(ix(db)),
+                Step::CacheAside { cache, db } => StepModel::CacheAside {
+                    cache: ix(cache),
+                    db: ix(db),
+                },
+                Step::Invalidate { cache } => StepModel::Invalidate(ix(cache)),
+            })
+            .collect()
+    };
+    let fallback = app.handle.get("*").map(compile_steps).unwrap_or_default();
+    let handlers: Vec<Vec<StepModel>> = classes
+        .iter()
+        .map(|c| {
+            app.handle
+                .get(c)
+                .map(compile_steps)
+                .unwrap_or_else(|| fallback.clone())
+        })
+        .collect();
+    // Flows: each step's targets, weighted by the share of its class.
+    let mut flows: BTreeMap<usize, f64> = BTreeMap::new();
+    for (c, steps) in handlers.iter().enumerate() {
+        for s in steps {
+            let targets: &[u32] = match s {
+                StepModel::Call(t)
+                | StepModel::Read(t)
+                | StepModel::Write(t)
+                | StepModel::Invalidate(t) => &[*t][..],
+                StepModel::CacheAside { cache, db } => &[*cache, *db][..],
+            };
+            for &t in targets {
+                *flows.entry(t as usize).or_default() += shares[c];
+            }
+        }
+    }
+    NodeModel {
+        id: app.id.clone(),
+        kind_name: "App",
+        kind: KindModel::App { handlers },
+        servers: app.workers as u32,
+        queue: app.queue.map(|q| q as u32),
+        service: app.service.sampler(),
+        routes: Vec::new(),
+        flows: flows
+            .into_iter()
+            .map(|(to, p)| RouteModel { to, p })
+            .collect(),
+        exit: 1.0,
+        behind_cache: None,
+    }
+}
+
+fn compile_cache(c: &Cache) -> NodeModel {
+    NodeModel {
+        id: c.id.clone(),
+        kind_name: "Cache",
+        kind: KindModel::Cache {
+            capacity: c.capacity,
+            eviction: c.eviction,
+            ttl: c.ttl.map_or(u64::MAX, |t| t.0),
+            jitter: c.ttl_jitter.unwrap_or(0.0),
+            single_flight: c.single_flight,
+        },
+        servers: c.servers.unwrap_or(1) as u32,
+        queue: None,
+        service: c.service.sampler(),
+        routes: Vec::new(),
+        flows: Vec::new(),
+        exit: 1.0,
+        behind_cache: None,
+    }
+}

@@ -1,0 +1,397 @@
+//! The architecture components' own mechanics.
+
+use crate::common::model;
+use bottleneck::report::Report;
+use bottleneck::sim::{Change, RunConfig, Simulation};
+use bottleneck::time::{Duration, SEC};
+
+fn sim(text: &str, seed: u64) -> Simulation {
+    Simulation::new(
+        &model(text),
+        RunConfig {
+            seed,
+            ..RunConfig::default()
+        },
+    )
+}
+
+/// The books balance at every node and end to end.
+fn check_books(r: &Report) {
+    let e = &r.end_to_end;
+    assert_eq!(
+        e.arrivals,
+        e.completed + e.dropped + e.in_flight,
+        "end to end"
+    );
+    for (id, n) in &r.nodes.0 {
+        assert_eq!(
+            n.arrivals,
+            n.completed + n.dropped + n.errors + n.in_flight,
+            "node {id}"
+        );
+    }
+}
+
+fn backends(policy: &str, health: &str) -> String {
+    backends_with(policy, health, "2500us")
+}
+
+fn backends_with(policy: &str, health: &str, mean: &str) -> String {
+    format!(
+        r#"Topology(name: "lb", sources: [Source(id: "u", to: "lb", arrivals: Poisson(rps: 600))],
+        nodes: [
+            LoadBalancer(id: "lb", policy: {policy}, to: ["a", "b", "c"] {health}),
+            Station(id: "a", servers: 1, service: Exponential(mean: "{mean}")),
+            Station(id: "b", servers: 1, service: Exponential(mean: "{mean}")),
+            Station(id: "c", servers: 1, service: Exponential(mean: "{mean}")),
+        ])"#
+    )
+}
+
+#[test]
+fn round_robin_is_even() {
+    let mut s = sim(&backends("RoundRobin", ""), 1);
+    s.step_until(30 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let sent = &r.nodes["lb"].load_balancer.as_ref().unwrap().sent;
+    let (lo, hi) = (sent.iter().min().unwrap(), sent.iter().max().unwrap());
+    assert!(hi - lo <= 1, "{sent:?}");
+    assert_eq!(r.nodes["lb"].completed, sent.iter().sum::<u64>());
+}
+
+#[test]
+fn a_dead_backend_gets_traffic_until_health_checks_catch_it() {
+    // Checks every 2 s, out after 2 failures: `b` dies at 10 s, fails the
+    // probes at 12 s and 14 s, and gets nothing from 14 s on.
+    let with = backends(
+        "RoundRobin",
+        r#", health_check: HealthCheck(every: "2s", unhealthy_after: 2)"#,
+    );
+    let mut s = sim(&with, 2);
+    s.step_until(10 * SEC).unwrap();
+    s.apply(Change::Down("b".into())).unwrap();
+    s.step_until(30 * SEC).unwrap();
+    let b = s.model().node_index("b").unwrap();
+    let per_second: Vec<u64> = s.series(b).records().map(|w| w.arrivals).collect();
+    assert!(
+        per_second[10..14].iter().all(|&n| n > 100),
+        "{per_second:?}"
+    );
+    assert!(per_second[14..].iter().all(|&n| n == 0), "{per_second:?}");
+    let r = s.report();
+    check_books(&r);
+    assert_eq!(
+        r.nodes["lb"].load_balancer.as_ref().unwrap().healthy,
+        vec![true, false, true]
+    );
+    // About a third of 4 s x 600 rps failed; nothing after.
+    let failed = r.end_to_end.dropped as f64;
+    assert!((failed - 800.0).abs() < 120.0, "{failed}");
+    s.apply(Change::Up("b".into())).unwrap();
+    s.step_until(34 * SEC).unwrap();
+    assert!(
+        s.report().nodes["lb"]
+            .load_balancer
+            .as_ref()
+            .unwrap()
+            .healthy[1]
+    );
+
+    // Without health checks the dead backend keeps its share for good.
+    let mut s = sim(&backends("RoundRobin", ""), 2);
+    s.step_until(10 * SEC).unwrap();
+    s.apply(Change::Down("b".into())).unwrap();
+    s.step_until(30 * SEC).unwrap();
+    let per_second: Vec<u64> = s.series(b).records().map(|w| w.arrivals).collect();
+    assert!(per_second[10..].iter().all(|&n| n > 150), "{per_second:?}");
+}
+
+#[test]
+fn least_connections_sinkholes_into_a_fast_failing_backend() {
+    // Each backend is 80% busy at an even share. `c` is dead and fails at
+    // once, so it always has the fewest connections: it draws most requests.
+    let share_c = |policy: &str| {
+        let mut s = sim(&backends_with(policy, "", "4ms"), 3);
+        s.apply(Change::Down("c".into())).unwrap();
+        s.step_until(60 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        let sent = &r.nodes["lb"].load_balancer.as_ref().unwrap().sent;
+        (
+            sent[2] as f64 / sent.iter().sum::<u64>() as f64,
+            r.end_to_end.blocking,
+        )
+    };
+    let (rr, rr_fail) = share_c("RoundRobin");
+    let (lc, lc_fail) = share_c("LeastConnections");
+    assert!((rr - 1.0 / 3.0).abs() < 0.01, "round robin share {rr}");
+    // Half again its fair share, and as many more failed requests.
+    assert!(lc > 1.4 / 3.0, "least connections share {lc}");
+    assert!(
+        lc_fail > 1.4 / 3.0 && rr_fail < 0.35,
+        "failures: lc {lc_fail}, rr {rr_fail}"
+    );
+    // Power of two choices sinkholes too, less.
+    let (p2, _) = share_c("PowerOfTwo");
+    assert!(p2 > rr && p2 < lc, "power of two {p2}");
+}
+
+fn cache_aside(capacity: u64, write_share: f64, single_flight: bool) -> String {
+    format!(
+        r#"Topology(name: "ca", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 500),
+            mix: {{"read": {}, "write": {write_share}}}, keys: Zipf(keys: 5000, s: 0.8))],
+        nodes: [
+            App(id: "app", workers: 1000, service: Constant("100us"),
+                handle: {{"read": [CacheAside(cache: "redis", db: "db")], "write": [Write(db: "db"), Invalidate(cache: "redis")]}}),
+            Cache(id: "redis", capacity: {capacity}, service: Constant("50us"), servers: 4, single_flight: {single_flight}),
+            Database(id: "db", servers: 64, read: Constant("1ms"), write: Constant("2ms")),
+        ])"#,
+        1.0 - write_share
+    )
+}
+
+#[test]
+fn cache_aside_hit_ratio_matches_ches_approximation() {
+    // Read-only, no TTL: the cache is an LRU under the independent reference
+    // model, so Che's approximation applies (see cache_store's unit test).
+    let law = bottleneck::keys::Keys::Zipf { keys: 5000, s: 0.8 };
+    let p = law.probabilities();
+    let c = 500.0;
+    let occupancy = |t: f64| p.iter().map(|&pi| 1.0 - (-pi * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1e9);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if occupancy(mid) < c {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    let che: f64 = p.iter().map(|&pi| pi * (1.0 - (-pi * lo).exp())).sum();
+    let m = model(&cache_aside(500, 0.0, false));
+    let mut s = Simulation::new(
+        &m,
+        RunConfig {
+            seed: 4,
+            warmup: Duration(100 * SEC),
+            ..RunConfig::default()
+        },
+    );
+    s.step_until(1100 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let cache = r.nodes["redis"].cache.as_ref().unwrap();
+    let hit = cache.hit_ratio.unwrap();
+    // 500k reads: binomial se 0.0007. A key requested again while its fill is
+    // in flight (1.2 ms) misses twice, a small extra; allow 0.01.
+    assert!(
+        (hit - che).abs() < 0.01,
+        "hit ratio {hit:.4} vs Che {che:.4}"
+    );
+    // Every miss read the database, every hit did not.
+    assert_eq!(r.nodes["db"].arrivals, cache.misses);
+}
+
+#[test]
+fn writes_invalidate_and_lower_the_hit_ratio() {
+    let run = |w: f64| {
+        let mut s = sim(&cache_aside(500, w, false), 5);
+        s.step_until(300 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        r
+    };
+    let (read_only, mixed) = (run(0.0), run(0.2));
+    let h0 = read_only.nodes["redis"]
+        .cache
+        .as_ref()
+        .unwrap()
+        .hit_ratio
+        .unwrap();
+    let h1 = mixed.nodes["redis"]
+        .cache
+        .as_ref()
+        .unwrap()
+        .hit_ratio
+        .unwrap();
+    assert!(h1 < h0 - 0.02, "{h0} -> {h1}");
+    // Each write is one database write and one cache delete; each read one get.
+    let app = &mixed.nodes["app"];
+    let db = &mixed.nodes["db"];
+    let cache = mixed.nodes["redis"].cache.as_ref().unwrap();
+    assert!(
+        db.arrivals > cache.misses,
+        "{} vs {}",
+        db.arrivals,
+        cache.misses
+    );
+    assert!(mixed.nodes["redis"].arrivals >= app.arrivals);
+}
+
+#[test]
+fn a_stampede_on_a_hot_key_and_single_flight() {
+    let text = include_str!("../../topologies/stampede.ron");
+    let run = |t: &str| {
+        let mut s = sim(t, 6);
+        s.step_until(60 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        r
+    };
+    let before = run(text);
+    let after = run(&text.replace("single_flight: false", "single_flight: true"));
+    let (db0, db1) = (&before.nodes["db"], &after.nodes["db"]);
+    // Without coalescing every expiry of the hot key sends a burst of reads.
+    assert!(
+        db0.arrivals > 4 * db1.arrivals,
+        "db reads {} vs {}",
+        db0.arrivals,
+        db1.arrivals
+    );
+    assert!(db0.database.as_ref().unwrap().refused > 1000);
+    assert_eq!(db1.database.as_ref().unwrap().refused, 0);
+    assert!(after.nodes["redis"].cache.as_ref().unwrap().coalesced > 1000);
+    assert_eq!(before.nodes["redis"].cache.as_ref().unwrap().coalesced, 0);
+    assert!(before.end_to_end.dropped > 1000 && after.end_to_end.dropped == 0);
+}
+
+#[test]
+fn flushing_the_cache_sends_every_read_to_the_database() {
+    let mut s = sim(&cache_aside(2000, 0.0, false), 7);
+    s.step_until(60 * SEC).unwrap();
+    s.apply(Change::Flush("redis".into())).unwrap();
+    s.step_until(70 * SEC).unwrap();
+    let db = s.model().node_index("db").unwrap();
+    let per_second: Vec<u64> = s.series(db).records().map(|w| w.arrivals).collect();
+    let before = per_second[50..60].iter().sum::<u64>() as f64 / 10.0;
+    let right_after = per_second[60] as f64;
+    assert!(
+        right_after > 2.0 * before,
+        "{before} -> {right_after}: {per_second:?}"
+    );
+    assert!(s.apply(Change::Flush("db".into())).is_err());
+}
+
+const SLOW_DB: &str = r#"Topology(name: "retries", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 100),
+        client: Client(timeout: "50ms", retries: Retries(max: 3, backoff: "10ms", jitter: None)))],
+    nodes: [
+        App(id: "app", workers: 10000, service: Constant("1ms"), handle: {"*": [Read(db: "db")]}),
+        Database(id: "db", servers: 10000, read: Constant("100ms"), write: Constant("100ms")),
+    ])"#;
+
+#[test]
+fn retries_multiply_load_and_timeouts_abandon_work() {
+    // Every attempt takes 101 ms against a 50 ms timeout: each user request
+    // makes 4 attempts and fails; the servers do all 4 anyway.
+    let mut s = sim(SLOW_DB, 8);
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let e = &r.end_to_end;
+    assert_eq!(e.completed, 0);
+    assert!((e.amplification - 4.0).abs() < 0.01, "{}", e.amplification);
+    // Only the attempts of the last 50 ms (about 20) have not timed out yet.
+    assert!(
+        e.attempts - e.timed_out < 40,
+        "{} attempts, {} timed out",
+        e.attempts,
+        e.timed_out
+    );
+    assert!(
+        r.nodes["db"].completed as f64 > 3.9 * e.arrivals as f64 * 0.95,
+        "the database did the abandoned work"
+    );
+    // With a timeout the work fits in, nothing is retried.
+    let mut s = sim(&SLOW_DB.replace("\"50ms\"", "\"500ms\""), 8);
+    s.step_until(60 * SEC).unwrap();
+    let e = s.report().end_to_end;
+    assert_eq!((e.retries, e.timed_out), (0, 0));
+    assert_eq!(e.amplification, 1.0);
+}
+
+#[test]
+fn injected_errors_are_retried() {
+    // Half the database's answers fail. With 2 retries a request fails only
+    // if all 3 attempts do: 1/8; it makes 1 + 1/2 + 1/4 attempts on average.
+    let t = SLOW_DB
+        .replace("\"50ms\"", "\"1s\"")
+        .replace("read: Constant(\"100ms\")", "read: Constant(\"1ms\")")
+        .replace("max: 3", "max: 2")
+        .replace("rps: 100", "rps: 1000");
+    let mut s = sim(&t, 9);
+    s.apply(Change::Errors {
+        node: "db".into(),
+        rate: 0.5,
+    })
+    .unwrap();
+    s.step_until(100 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let e = &r.end_to_end;
+    // 100k requests: se of the failure share is 0.001, of attempts 0.003.
+    assert!((e.blocking - 0.125).abs() < 0.005, "{}", e.blocking);
+    assert!(
+        (e.amplification - 1.75).abs() < 0.015,
+        "{}",
+        e.amplification
+    );
+    assert!(r.nodes["db"].errors > 0 && r.nodes["app"].errors > 0);
+    assert!(
+        s.apply(Change::Errors {
+            node: "db".into(),
+            rate: 1.5
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn the_connection_limit_refuses_and_the_failure_reaches_the_user() {
+    let t = r#"Topology(name: "conns", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 400))],
+        nodes: [
+            App(id: "app", workers: 1000, service: Constant("1ms"), handle: {"*": [Write(db: "db")]}),
+            Database(id: "db", servers: 2, max_connections: 10, read: Constant("5ms"), write: Exponential(mean: "5ms")),
+        ])"#;
+    let mut s = sim(t, 10);
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let db = &r.nodes["db"];
+    let refused = db.database.as_ref().unwrap().refused;
+    assert!(refused > 100, "{refused}");
+    assert_eq!(refused, db.dropped);
+    assert_eq!(r.nodes["app"].errors, refused);
+    assert_eq!(r.end_to_end.dropped, refused);
+    assert!(db.database.as_ref().unwrap().mean_connections <= 10.0);
+}
+
+#[test]
+fn component_topologies_are_deterministic_and_replay() {
+    let text = include_str!("../../topologies/cache-aside.ron");
+    let run = || {
+        let mut s = sim(text, 11);
+        s.step_until(10 * SEC).unwrap();
+        s.apply(Change::Down("app-2".into())).unwrap();
+        s.step_until(20 * SEC).unwrap();
+        s.apply(Change::Up("app-2".into())).unwrap();
+        s.apply(Change::Flush("redis".into())).unwrap();
+        s.step_until(30 * SEC).unwrap();
+        s
+    };
+    let (a, b) = (run(), run());
+    let (ja, jb) = (a.report().to_json(), b.report().to_json());
+    assert_eq!(ja, jb);
+    check_books(&a.report());
+    let again = Simulation::replay(
+        &model(text),
+        RunConfig {
+            seed: 11,
+            ..RunConfig::default()
+        },
+        a.changes(),
+        30 * SEC,
+    )
+    .unwrap();
+    assert_eq!(again.report().to_json(), ja);
+}
