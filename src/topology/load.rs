@@ -498,6 +498,48 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         exit_vertex,
     };
 
+    // Calls must not loop: an app whose request comes back to it through its
+    // own calls would nest calls without end.
+    for cycle in petgraph::algo::tarjan_scc(&model.graph) {
+        let nodes_in: Vec<usize> = cycle
+            .iter()
+            .filter_map(|v| match model.graph[*v] {
+                Vertex::Node(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let looped = nodes_in.len() > 1
+            || nodes_in.first().is_some_and(|&i| {
+                model
+                    .graph
+                    .contains_edge(model.node_vertex[i], model.node_vertex[i])
+            });
+        if !looped {
+            continue;
+        }
+        if let Some(&app) = nodes_in
+            .iter()
+            .filter(|&&i| matches!(model.nodes[i].kind, crate::model::KindModel::App { .. }))
+            .min()
+        {
+            let mut ids: Vec<&str> = nodes_in
+                .iter()
+                .map(|&i| model.nodes[i].id.as_str())
+                .collect();
+            ids.sort_unstable();
+            ds.push(
+                Diagnostic::error(format!(
+                    "calls loop: a request at `{}` can come back to it through its own calls ({})",
+                    model.nodes[app].id,
+                    ids.join(", ")
+                ))
+                .at(pos(node_at[app]))
+                .on(format!("node `{}`", model.nodes[app].id))
+                .hint("an app waits for its calls, so the calls would nest without end; break the loop"),
+            );
+        }
+    }
+
     // Structure: every node must have a way out; warn about nodes no traffic reaches.
     let can_exit = reach(&model, model.exit_vertex, Direction::Incoming);
     let mut reached = vec![false; model.graph.node_count()];

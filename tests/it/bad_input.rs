@@ -272,3 +272,115 @@ fn warnings_do_not_stop_loading() {
     assert!(w.contains("at least 3 servers"), "{w}");
     assert!(w.contains("no source sends traffic to `lonely`"), "{w}");
 }
+
+const STACK: &str = r#"Topology(
+    name: "stack",
+    sources: [Source(id: "users", to: "lb", arrivals: Poisson(rps: 10.0), mix: {"read": 0.9, "write": 0.1})],
+    nodes: [
+        LoadBalancer(id: "lb", to: ["app"]),
+        App(id: "app", workers: 4, service: Constant("1ms"),
+            handle: {"read": [CacheAside(cache: "redis", db: "db")], "write": [Write(db: "db"), Invalidate(cache: "redis")]}),
+        Cache(id: "redis", capacity: 100, service: Constant("100us")),
+        Database(id: "db", servers: 2, read: Constant("1ms"), write: Constant("2ms")),
+    ],
+)"#;
+
+#[test]
+fn the_component_stack_loads() {
+    let l = topology::load("stack.ron", STACK.as_bytes()).unwrap();
+    assert_eq!(
+        l.model.classes,
+        vec!["read".to_string(), "write".to_string()]
+    );
+}
+
+#[test]
+fn component_mistakes_are_explained() {
+    one(
+        &STACK.replace("cache: \"redis\", db", "cache: \"db\", db"),
+        "`db` is a Database, but `cache:` needs a Cache",
+        None,
+        Some(7),
+    );
+    one(
+        &STACK.replace("Write(db: \"db\")", "Write(db: \"redis\")"),
+        "`redis` is a Cache, but `db:` needs a Database",
+        None,
+        Some(7),
+    );
+    one(
+        &STACK.replace("\"write\": [", "\"wirte\": ["),
+        "the handler for class `wirte` matches no source's requests",
+        Some("did you mean `write`?"),
+        Some(6),
+    );
+    one(
+        &STACK.replace("\"write\": 0.1", "\"write\": 0.2"),
+        "the mix's shares sum to 1.1",
+        None,
+        Some(3),
+    );
+    one(
+        &STACK.replace("to: [\"app\"]", "to: []"),
+        "no backends",
+        None,
+        Some(5),
+    );
+    one(
+        &STACK.replace("to: [\"app\"]", "to: [\"app\", \"app\"]"),
+        "listed twice",
+        None,
+        Some(5),
+    );
+    one(
+        &STACK.replace("to: [\"app\"]", "to: [\"ap\"]"),
+        "`ap` is not a node",
+        Some("did you mean `app`?"),
+        Some(5),
+    );
+    one(
+        &STACK.replace("workers: 4", "workers: 0"),
+        "`workers` is 0",
+        None,
+        Some(6),
+    );
+    one(
+        &STACK.replace("capacity: 100,", "capacity: 100, ttl: \"0s\","),
+        "`ttl` is 0",
+        None,
+        Some(8),
+    );
+    one(
+        &STACK.replace("mix: {", "keys: Zipf(keys: 0, s: 1.0), mix: {"),
+        "`keys` is 0",
+        None,
+        Some(3),
+    );
+    one(
+        &STACK.replace("servers: 2,", "servers: 2, max_connections: 0,"),
+        "`max_connections` is 0",
+        None,
+        Some(9),
+    );
+    one(
+        &STACK.replace(
+            "CacheAside(cache: \"redis\", db: \"db\")",
+            "Call(to: \"app\")",
+        ),
+        "the app calls itself",
+        None,
+        Some(6),
+    );
+}
+
+#[test]
+fn calls_that_loop_are_refused() {
+    let t = r#"Topology(name: "loop", sources: [Source(id: "u", to: "a", arrivals: Poisson(rps: 1.0))],
+        nodes: [
+            App(id: "a", workers: 1, service: Constant("1ms"), handle: {"*": [Call(to: "b")]}),
+            App(id: "b", workers: 1, service: Constant("1ms"), handle: {"*": [Call(to: "lb")]}),
+            LoadBalancer(id: "lb", to: ["a", "c"]),
+            Station(id: "c", servers: 1, service: Constant("1ms")),
+        ])"#;
+    one(t, "calls loop", Some("break the loop"), Some(3));
+}

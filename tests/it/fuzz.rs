@@ -4,13 +4,17 @@
 use bottleneck::topology;
 use proptest::prelude::*;
 
-const SEEDS: [&str; 3] = [
+const SEEDS: [&str; 5] = [
     bottleneck::DEFAULT_TOPOLOGY,
     include_str!("../../topologies/two-stations.ron"),
     include_str!("../../topologies/daily-cycle.ron"),
+    include_str!("../../topologies/cache-aside.ron"),
+    include_str!("../../topologies/lb-three-apps.ron"),
 ];
 
-const TOKENS: [&str; 16] = [
+const TOKENS: [&str; 18] = [
+    "CacheAside(cache: \"redis\", db: \"app-1\")",
+    "Call(to: \"lb\")",
     "(",
     ")",
     "[",
@@ -74,8 +78,8 @@ proptest! {
 
     #[test]
     fn mutated_valid_files(
-        which in 0usize..3,
-        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, 0usize..16, any::<u8>()), 1..6),
+        which in 0usize..5,
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, 0usize..18, any::<u8>()), 1..6),
     ) {
         let mut text = SEEDS[which].as_bytes().to_vec();
         for (at, op, tok, byte) in edits {
