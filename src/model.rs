@@ -110,6 +110,17 @@ pub enum KindModel {
         /// Coalesce misses.
         single_flight: bool,
     },
+    /// A CDN edge.
+    Cdn {
+        /// Origin node.
+        origin: u32,
+        /// Objects held at most.
+        capacity: u64,
+        /// TTL in ns (`u64::MAX`: none).
+        ttl: u64,
+        /// Per class index: may it be cached?
+        cacheable: Vec<bool>,
+    },
     /// A database primary.
     Database {
         /// Connection limit.

@@ -287,6 +287,19 @@ fn kind_reports(
             None,
             None,
         ),
+        KindState::Cdn(c) => (
+            Some(CacheReport {
+                hits: c.hits,
+                misses: c.misses,
+                hit_ratio: (c.hits + c.misses > 0)
+                    .then(|| c.hits as f64 / (c.hits + c.misses) as f64),
+                coalesced: 0,
+                evictions: c.store.evictions,
+                keys: c.store.len() as u64,
+            }),
+            None,
+            None,
+        ),
         KindState::Lb(lb) => (
             None,
             Some(LbReport {

@@ -150,13 +150,13 @@ impl Simulation {
             }
             Change::Flush(id) => {
                 let i = self.node_by_id(id)?;
-                if !matches!(self.nodes[i].kind, KindState::Cache(_)) {
+                if !matches!(self.nodes[i].kind, KindState::Cache(_) | KindState::Cdn(_)) {
                     return Err(ControlError {
                         message: format!(
                             "`{id}` is a {}, not a cache",
                             self.model.nodes[i].kind_name
                         ),
-                        hint: "Flush empties a Cache node".into(),
+                        hint: "Flush empties a Cache or Cdn node".into(),
                     });
                 }
                 self.cache_flush(i, false);

@@ -32,7 +32,7 @@ use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
 use crate::model::{KindModel, Model, StepModel};
 use crate::rng::{Purpose, Stream};
 use crate::time::{Duration, SEC, SimTime};
-use components::cache::CacheState;
+use components::cache::{CacheState, CdnState};
 use components::lb::LbState;
 use std::collections::VecDeque;
 use std::fmt;
@@ -148,6 +148,7 @@ pub(crate) enum KindState {
     Lb(Box<LbState>),
     App(Box<[Box<[StepModel]>]>),
     Cache(Box<CacheState>),
+    Cdn(Box<CdnState>),
     Database {
         max_connections: u32,
         write: Sampler,
@@ -251,6 +252,17 @@ impl Simulation {
                         *jitter,
                         *single_flight,
                         Stream::new(seed, Purpose::Ttl, &n.id),
+                    ))),
+                    KindModel::Cdn {
+                        origin,
+                        capacity,
+                        ttl,
+                        cacheable,
+                    } => KindState::Cdn(Box::new(CdnState::new(
+                        *origin,
+                        *capacity,
+                        *ttl,
+                        cacheable.clone(),
                     ))),
                     KindModel::Database {
                         max_connections,
@@ -598,7 +610,11 @@ impl Simulation {
         }
         n.window.arrivals += 1;
         if n.down {
-            self.drop_request(i, req);
+            if matches!(n.kind, KindState::Cdn(_)) {
+                self.cdn_failover(i, req);
+            } else {
+                self.drop_request(i, req);
+            }
             return;
         }
         match &n.kind {
@@ -726,6 +742,7 @@ impl Simulation {
             KindState::Station => self.station_done(i, req),
             KindState::App(_) => self.app_run(i, req),
             KindState::Cache(_) => self.cache_op(i, req),
+            KindState::Cdn(_) => self.cdn_served(i, req),
             KindState::Database { .. } | KindState::Lb(_) => {
                 self.release(i);
                 self.record_visit(i, req, true);

@@ -288,6 +288,35 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             }
             dist("service", &c.service, ds);
         }
+        Node::Cdn(c) => {
+            cx.check_target(&c.origin, "origin", None, at, &item, ds);
+            if c.origin == c.id {
+                ds.push(err("the CDN is its own origin".into()));
+            }
+            if let Err(m) = count("capacity", c.capacity, 0, 1_000_000_000) {
+                ds.push(err(m));
+            }
+            if let Err(m) = count("servers", c.servers.unwrap_or(100_000), 1, MAX_SERVERS) {
+                ds.push(err(m));
+            }
+            if c.ttl.is_some_and(|t| t.0 == 0) {
+                ds.push(err("`ttl` is 0: nothing would ever be cached".into()));
+            }
+            for class in c.cacheable.iter().flatten() {
+                if !cx.classes.iter().any(|x| x == class) {
+                    let d = err(format!(
+                        "`cacheable` names class `{class}`, which no source sends"
+                    ));
+                    ds.push(
+                        match closest(class, cx.classes.iter().map(String::as_str)) {
+                            Some(x) => d.hint(format!("did you mean `{x}`?")),
+                            None => d.hint(format!("the classes are: {}", cx.classes.join(", "))),
+                        },
+                    );
+                }
+            }
+            dist("service", &c.service, ds);
+        }
         Node::Database(d) => {
             if let Err(m) = count("servers", d.servers, 1, MAX_SERVERS) {
                 ds.push(err(m));
@@ -520,6 +549,30 @@ pub fn compile_node(
             m
         }
         Node::App(app) => compile_app(app, index, classes, shares),
+        Node::Cdn(c) => {
+            let cacheable = classes
+                .iter()
+                .map(|k| c.cacheable.as_ref().is_none_or(|list| list.contains(k)))
+                .collect();
+            let mut m = base(
+                &c.id,
+                "Cdn",
+                KindModel::Cdn {
+                    origin: ix(&c.origin),
+                    capacity: c.capacity,
+                    ttl: c.ttl.map_or(u64::MAX, |t| t.0),
+                    cacheable,
+                },
+                c.servers.unwrap_or(100_000),
+                None,
+                c.service.sampler(),
+            );
+            m.flows = vec![RouteModel {
+                to: index[c.origin.as_str()],
+                p: 1.0,
+            }];
+            m
+        }
         Node::Cache(c) => compile_cache(c),
         Node::Database(d) => {
             let mut m = base(

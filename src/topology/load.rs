@@ -451,8 +451,11 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         .iter()
         .map(|n| kinds::compile_node(n, &index, &classes, &shares))
         .collect();
-    // Note which databases sit behind a cache-aside cache.
+    // Note which nodes sit behind a cache (their load depends on misses).
     for i in 0..nodes.len() {
+        if let crate::model::KindModel::Cdn { origin, .. } = nodes[i].kind {
+            nodes[origin as usize].behind_cache = Some(i as u32);
+        }
         if let crate::model::KindModel::App { handlers } = &nodes[i].kind {
             let pairs: Vec<(u32, u32)> = handlers
                 .iter()

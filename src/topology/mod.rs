@@ -130,6 +130,8 @@ pub enum Node {
     Cache(Cache),
     /// A database primary.
     Database(Database),
+    /// A content delivery network's edge: caches responses near users.
+    Cdn(Cdn),
 }
 
 impl Node {
@@ -141,6 +143,7 @@ impl Node {
             Node::App(n) => &n.id,
             Node::Cache(n) => &n.id,
             Node::Database(n) => &n.id,
+            Node::Cdn(n) => &n.id,
         }
     }
 
@@ -152,6 +155,7 @@ impl Node {
             Node::App(_) => "App",
             Node::Cache(_) => "Cache",
             Node::Database(_) => "Database",
+            Node::Cdn(_) => "Cdn",
         }
     }
 }
@@ -282,6 +286,32 @@ pub struct Cache {
     /// Coalesce concurrent misses of one key into one database read.
     #[serde(default)]
     pub single_flight: bool,
+}
+
+/// A CDN edge: answers cacheable requests from its own cache and fetches
+/// misses from the origin (then keeps them for `ttl`). Other classes pass
+/// through to the origin. When the CDN is down, traffic fails over to the
+/// origin directly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cdn {
+    /// Unique id.
+    pub id: String,
+    /// Where misses and uncacheable requests go.
+    pub origin: String,
+    /// Objects the edge can hold.
+    pub capacity: u64,
+    /// How long an object is kept; absent: until evicted.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Classes that can be cached; absent: all.
+    #[serde(default)]
+    pub cacheable: Option<Vec<String>>,
+    /// Time the edge takes per request (a hit's whole latency).
+    pub service: Dist,
+    /// Requests the edge serves at once (default 100,000: effectively unlimited).
+    #[serde(default)]
+    pub servers: Option<u64>,
 }
 
 /// A database primary: `servers` cores behind a connection limit.

@@ -85,7 +85,7 @@ impl Simulation {
         self.finish(req, result);
     }
 
-    /// A call made by `parent` (waiting at an app) has been answered.
+    /// A call made by `parent` (waiting at an app or a CDN edge) has been answered.
     pub(crate) fn resume(&mut self, parent: u32, result: u8) {
         let p = self.reqs[parent];
         let i = p.node as usize;
@@ -104,6 +104,10 @@ impl Simulation {
             return;
         }
         self.reqs[parent].result = result;
-        self.app_run(i, parent);
+        if matches!(self.nodes[i].kind, KindState::Cdn(_)) {
+            self.cdn_resume(i, parent, result);
+        } else {
+            self.app_run(i, parent);
+        }
     }
 }

@@ -153,6 +153,10 @@ impl Simulation {
     /// Empties the cache at node `i` (a flush); waiters are answered with a
     /// miss when `fail_waiters` is false, or fail (the cache went down).
     pub(crate) fn cache_flush(&mut self, i: usize, fail_waiters: bool) {
+        if let KindState::Cdn(c) = &mut self.nodes[i].kind {
+            c.store.flush();
+            return;
+        }
         let KindState::Cache(c) = &mut self.nodes[i].kind else {
             return;
         };
@@ -179,5 +183,102 @@ impl Simulation {
             self.drop_request(i, w);
             w = next;
         }
+    }
+}
+
+/// A CDN edge's run-time state.
+#[derive(Clone, Debug)]
+pub struct CdnState {
+    /// Objects held at the edge.
+    pub store: Store,
+    /// Origin node.
+    pub origin: u32,
+    ttl: u64,
+    cacheable: Vec<bool>,
+    /// Cacheable requests answered from the edge (after the warm-up).
+    pub hits: u64,
+    /// Cacheable requests fetched from the origin (after the warm-up).
+    pub misses: u64,
+    /// Requests sent straight to the origin while the edge was down.
+    pub failovers: u64,
+}
+
+impl CdnState {
+    /// An empty edge.
+    pub fn new(origin: u32, capacity: u64, ttl: u64, cacheable: Vec<bool>) -> Self {
+        CdnState {
+            store: Store::new(capacity as usize, Eviction::Lru),
+            origin,
+            ttl,
+            cacheable,
+            hits: 0,
+            misses: 0,
+            failovers: 0,
+        }
+    }
+}
+
+impl Simulation {
+    /// The CDN edge `i` has served `req`: answer from the edge or go to the origin.
+    pub(crate) fn cdn_served(&mut self, i: usize, req: u32) {
+        let now = self.now;
+        let r = self.reqs[req];
+        let counted = r.visit_arrival >= self.config.warmup.0;
+        let KindState::Cdn(c) = &mut self.nodes[i].kind else {
+            unreachable!("cdn_served on a CDN")
+        };
+        let origin = c.origin;
+        let hit = c.cacheable[r.class as usize] && {
+            let found = c.store.get(r.key, now) == Lookup::Hit;
+            if counted {
+                if found { c.hits += 1 } else { c.misses += 1 }
+            }
+            found
+        };
+        // The edge does not hold a server while the origin works.
+        self.release(i);
+        if hit {
+            self.record_visit(i, req, true);
+            self.finish(req, outcome::OK);
+        } else {
+            self.reqs[req].phase = 1;
+            self.call(req, origin, op::CALL, false);
+        }
+    }
+
+    /// The origin answered CDN edge `i` for `req`.
+    pub(crate) fn cdn_resume(&mut self, i: usize, req: u32, result: u8) {
+        let now = self.now;
+        let r = self.reqs[req];
+        if result == outcome::OK {
+            if let KindState::Cdn(c) = &mut self.nodes[i].kind
+                && c.cacheable[r.class as usize]
+            {
+                let exp = if c.ttl == u64::MAX {
+                    u64::MAX
+                } else {
+                    now.saturating_add(c.ttl)
+                };
+                c.store.put(r.key, exp);
+            }
+            self.record_visit(i, req, true);
+        } else {
+            self.record_visit(i, req, false);
+        }
+        self.finish(req, result);
+    }
+
+    /// Traffic for a CDN edge that is down goes straight to the origin.
+    pub(crate) fn cdn_failover(&mut self, i: usize, req: u32) {
+        let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let KindState::Cdn(c) = &mut self.nodes[i].kind else {
+            return;
+        };
+        if counted {
+            c.failovers += 1;
+        }
+        let origin = c.origin;
+        self.record_visit(i, req, true);
+        self.enter(origin as usize, req);
     }
 }
