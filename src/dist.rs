@@ -62,6 +62,20 @@ pub enum Dist {
         /// 99th percentile.
         p99: Duration,
     },
+    /// A mixture: each draw comes from one part, chosen with the part's
+    /// probability: `Mixture([Part(p: 0.99, of: Constant("10ms")),
+    /// Part(p: 0.01, of: Constant("1s"))])` (a 1% slow path).
+    Mixture(Vec<Part>),
+}
+
+/// One part of a [`Dist::Mixture`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Part {
+    /// Probability of this part.
+    pub p: f64,
+    /// Its distribution.
+    pub of: Dist,
 }
 
 /// A compiled distribution, parameters in nanoseconds.
@@ -92,6 +106,8 @@ pub enum Sampler {
         /// Standard deviation of the logarithm.
         sigma: f64,
     },
+    /// Parts as (cumulative probability, sampler).
+    Mixture(Vec<(f64, Sampler)>),
     /// `scale * U^(-1/shape)`.
     Pareto {
         /// Minimum.
@@ -133,6 +149,34 @@ impl Dist {
                 } else {
                     Ok(())
                 }
+            }
+            Dist::Mixture(ref parts) => {
+                if parts.is_empty() || parts.len() > 16 {
+                    return Err("Mixture: give 1 to 16 parts".into());
+                }
+                let mut sum = 0.0;
+                for part in parts {
+                    if !part.p.is_finite() || !(0.0..=1.0).contains(&part.p) {
+                        return Err(format!(
+                            "Mixture: a part has p = {}; give a probability from 0 to 1",
+                            part.p
+                        ));
+                    }
+                    sum += part.p;
+                    if matches!(part.of, Dist::Mixture(_)) {
+                        return Err(
+                            "Mixture: parts cannot be mixtures themselves; list all parts in one"
+                                .into(),
+                        );
+                    }
+                    part.of.check()?;
+                }
+                if (sum - 1.0).abs() > 1e-6 {
+                    return Err(format!(
+                        "Mixture: the parts' probabilities sum to {sum}, not 1"
+                    ));
+                }
+                Ok(())
             }
             Dist::FromPercentiles { p50, p99 } => {
                 if p50.0 == 0 {
@@ -180,6 +224,18 @@ impl Dist {
                 scale: scale.0 as f64,
                 neg_inv_shape: -1.0 / shape,
             },
+            Dist::Mixture(ref parts) => {
+                let mut cum = 0.0;
+                Sampler::Mixture(
+                    parts
+                        .iter()
+                        .map(|part| {
+                            cum += part.p;
+                            (cum, part.of.sampler())
+                        })
+                        .collect(),
+                )
+            }
             Dist::FromPercentiles { p50, p99 } => {
                 let mu = libm::log(p50.0 as f64);
                 let sigma = (libm::log(p99.0 as f64) - mu) / Z99;
@@ -215,6 +271,11 @@ impl Sampler {
                 scale,
                 neg_inv_shape,
             } => scale * libm::pow(rng.unit_open0(), neg_inv_shape),
+            Sampler::Mixture(ref parts) => {
+                let u = rng.unit();
+                let part = parts.iter().find(|(cum, _)| u < *cum).or(parts.last());
+                return part.map_or(0, |(_, s)| s.sample(rng));
+            }
         };
         // `as` saturates: huge values clamp to u64::MAX, NaN to 0.
         (x + 0.5) as u64
@@ -238,6 +299,7 @@ impl Sampler {
                 }
             }
             Sampler::LogNormal { mu, sigma } => libm::exp(mu + sigma * sigma / 2.0),
+            Sampler::Mixture(ref parts) => weighted(parts, Sampler::mean),
             Sampler::Pareto {
                 scale,
                 neg_inv_shape,
@@ -263,6 +325,7 @@ impl Sampler {
             }
             Sampler::Normal { mean, std } => mean * mean + std * std, // untruncated
             Sampler::LogNormal { mu, sigma } => libm::exp(2.0 * mu + 2.0 * sigma * sigma),
+            Sampler::Mixture(ref parts) => weighted(parts, Sampler::second_moment),
             Sampler::Pareto {
                 scale,
                 neg_inv_shape,
@@ -281,6 +344,19 @@ impl Sampler {
     pub fn mean_secs(&self) -> f64 {
         self.mean() / SEC as f64
     }
+}
+
+/// Sum of `f(part) * p(part)` over a mixture's parts.
+fn weighted(parts: &[(f64, Sampler)], f: fn(&Sampler) -> f64) -> f64 {
+    let mut prev = 0.0;
+    parts
+        .iter()
+        .map(|(cum, s)| {
+            let p = cum - prev;
+            prev = *cum;
+            p * f(s)
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -402,6 +478,38 @@ mod tests {
             .sampler()
             .mean()
             .is_infinite()
+        );
+    }
+
+    #[test]
+    fn mixture_draws_from_its_parts() {
+        let d = Dist::Mixture(vec![
+            Part {
+                p: 0.99,
+                of: Dist::Constant(Duration(10 * MS)),
+            },
+            Part {
+                p: 0.01,
+                of: Dist::Constant(Duration(1000 * MS)),
+            },
+        ]);
+        d.check().unwrap();
+        let (m, _, v) = moments(&d, N);
+        let slow = v.iter().filter(|&&x| x == 1000 * MS).count() as f64 / N as f64;
+        assert!((slow - 0.01).abs() < 0.0012, "{slow}");
+        assert!(
+            close(m, d.sampler().mean(), 0.03) && close(d.sampler().mean(), 19.9e6, 1e-9),
+            "{m}"
+        );
+        assert!(Dist::Mixture(vec![]).check().is_err());
+        assert!(
+            Dist::Mixture(vec![Part {
+                p: 0.5,
+                of: Dist::Constant(Duration(1))
+            }])
+            .check()
+            .unwrap_err()
+            .contains("sum to 0.5")
         );
     }
 

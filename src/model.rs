@@ -76,6 +76,15 @@ pub enum StepModel {
     },
     /// Delete the key from a cache.
     Invalidate(u32),
+    /// Parallel calls, with optional hedging.
+    FanOut {
+        /// Target node.
+        to: u32,
+        /// Parallel calls.
+        count: u16,
+        /// Hedge delay in ns (`u64::MAX`: no hedging).
+        hedge_after: u64,
+    },
 }
 
 /// What kind a node is, with the settings only that kind has.

@@ -195,6 +195,8 @@ pub struct Simulation {
     next_mark: SimTime,
     log: Vec<AppliedChange>,
     stopped: Option<RunError>,
+    fanouts: Vec<components::fanout::FanOutSlot>,
+    fanout_free: Vec<u32>,
 }
 
 impl Simulation {
@@ -321,6 +323,8 @@ impl Simulation {
             },
             log: Vec::new(),
             stopped: None,
+            fanouts: Vec::new(),
+            fanout_free: Vec::new(),
             config,
         };
         for i in 0..sim.sources.len() {
@@ -478,6 +482,7 @@ impl Simulation {
             Event::Timeout { req, serial } => self.on_timeout(req, serial),
             Event::Start { req, serial } => self.on_start(req, serial),
             Event::Health { node } => self.on_health(node as usize),
+            Event::Hedge { req, serial } => self.on_hedge(req, serial),
         }
         if self.events >= self.config.max_events {
             return self.stop(RunError::EventBudget {
@@ -779,6 +784,10 @@ impl Simulation {
         match r.parent {
             ROOT => self.root_done(req, result),
             DETACHED => self.reqs.free(req),
+            _ if r.group != requests::NO_GROUP => {
+                self.reqs.free(req);
+                self.fanout_answer(r.group, r.leg, result);
+            }
             parent => {
                 self.reqs.free(req);
                 self.resume(parent, result);

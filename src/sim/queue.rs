@@ -42,6 +42,13 @@ pub enum Event {
         /// Its allocation number.
         serial: u32,
     },
+    /// A fan-out's hedge delay is over: resend the calls still out.
+    Hedge {
+        /// The request that fanned out.
+        req: u32,
+        /// Its allocation number.
+        serial: u32,
+    },
     /// A load balancer probes its backends.
     Health {
         /// The load balancer's node index.

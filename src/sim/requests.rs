@@ -15,6 +15,8 @@ pub struct Request {
     pub visit_arrival: SimTime,
     /// The key it is about.
     pub key: u64,
+    /// The fan-out it belongs to: `(round << 32) | slot` (`NO_GROUP` if none).
+    pub group: u64,
     /// Its current node (`FREE` for an empty slot, `SLEEPING` for a retry
     /// waiting out its backoff).
     pub node: u32,
@@ -36,6 +38,8 @@ pub struct Request {
     pub source: u16,
     /// Which backend of `lb`.
     pub lb_backend: u16,
+    /// Which leg of its fan-out.
+    pub leg: u16,
     /// Operation asked of the node (`op::*`).
     pub op: u8,
     /// Handler step (apps).
@@ -57,6 +61,7 @@ impl Request {
             born,
             visit_arrival: born,
             key: 1,
+            group: NO_GROUP,
             node,
             parent,
             serial: 0,
@@ -66,6 +71,7 @@ impl Request {
             class: 0,
             source: 0,
             lb_backend: 0,
+            leg: 0,
             op: 0,
             pc: 0,
             phase: 0,
@@ -76,6 +82,8 @@ impl Request {
     }
 }
 
+/// Not part of a fan-out.
+pub const NO_GROUP: u64 = u64::MAX;
 /// No parent: a user's request.
 pub const ROOT: u32 = u32::MAX;
 /// A call nobody waits for (a cache fill).

@@ -262,6 +262,25 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                         Step::Invalidate { cache } => {
                             cx.check_target(cache, "cache", Some("Cache"), at, &item, ds)
                         }
+                        Step::FanOut {
+                            to,
+                            count,
+                            hedge_after,
+                        } => {
+                            cx.check_target(to, "to", None, at, &item, ds);
+                            if to == &app.id {
+                                ds.push(err("the app fans out to itself".into()));
+                            }
+                            if *count == 0 || *count > 1000 {
+                                ds.push(err(format!("FanOut: `count` is {count}; give 1 to 1000")));
+                            }
+                            if hedge_after.is_some_and(|h| h.0 == 0) {
+                                ds.push(
+                                    err("FanOut: `hedge_after` is 0, which would send every call twice at once".into())
+                                        .hint("hedge after about the p95 of one call, e.g. \"20ms\""),
+                                );
+                            }
+                        }
                     }
                 }
             }
@@ -611,6 +630,15 @@ fn compile_app(
                     db: ix(db),
                 },
                 Step::Invalidate { cache } => StepModel::Invalidate(ix(cache)),
+                Step::FanOut {
+                    to,
+                    count,
+                    hedge_after,
+                } => StepModel::FanOut {
+                    to: ix(to),
+                    count: (*count).min(1000) as u16,
+                    hedge_after: hedge_after.map_or(u64::MAX, |h| h.0),
+                },
             })
             .collect()
     };
@@ -628,15 +656,16 @@ fn compile_app(
     let mut flows: BTreeMap<usize, f64> = BTreeMap::new();
     for (c, steps) in handlers.iter().enumerate() {
         for s in steps {
-            let targets: &[u32] = match s {
+            let (targets, times): (&[u32], f64) = match s {
                 StepModel::Call(t)
                 | StepModel::Read(t)
                 | StepModel::Write(t)
-                | StepModel::Invalidate(t) => &[*t][..],
-                StepModel::CacheAside { cache, db } => &[*cache, *db][..],
+                | StepModel::Invalidate(t) => (&[*t][..], 1.0),
+                StepModel::CacheAside { cache, db } => (&[*cache, *db][..], 1.0),
+                StepModel::FanOut { to, count, .. } => (&[*to][..], *count as f64),
             };
             for &t in targets {
-                *flows.entry(t as usize).or_default() += shares[c];
+                *flows.entry(t as usize).or_default() += shares[c] * times;
             }
         }
     }

@@ -238,6 +238,19 @@ pub enum Step {
         /// The cache.
         cache: String,
     },
+    /// Call `to` `count` times in parallel and wait for every answer (a
+    /// scatter-gather over shards or leaves); fails if any call fails. With
+    /// `hedge_after`, a call still out after that long is sent again and the
+    /// first answer wins: `FanOut(to: "leaf", count: 100, hedge_after: "20ms")`.
+    FanOut {
+        /// Target node (often a load balancer over the leaves).
+        to: String,
+        /// Parallel calls.
+        count: u32,
+        /// Send a second copy of calls still out after this long.
+        #[serde(default)]
+        hedge_after: Option<Duration>,
+    },
 }
 
 /// An application server with a pool of workers. A worker takes a request,

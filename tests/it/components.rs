@@ -419,3 +419,46 @@ fn a_cdn_serves_hits_at_the_edge_and_fails_over_to_the_origin() {
     assert!((to_origin as f64 - 10_000.0).abs() < 500.0, "{to_origin}");
     check_books(&r);
 }
+
+#[test]
+fn the_tail_at_scale_and_hedged_requests() {
+    let text = include_str!("../../topologies/tail-at-scale.ron");
+    let run = |t: &str| {
+        let mut s = sim(t, 13);
+        s.step_until(300 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        r
+    };
+    let plain = run(text);
+    let e = &plain.end_to_end;
+    // A search is slow when any of its 100 leaves is: 1 - 0.99^100 = 63.4%,
+    // so the median search is a slow one. Mean: 0.634 x ~1.001 s plus
+    // 0.366 x the max of 100 fast leaves (10 ms x H(100) = 52 ms) + 1 ms.
+    let p_slow = 1.0 - 0.99f64.powi(100);
+    let expect = p_slow * 1.001 + (1.0 - p_slow) * 0.053;
+    assert!(e.p50_ms.unwrap() >= 1000.0, "{:?}", e.p50_ms);
+    assert!(
+        (e.mean_ms.unwrap() / 1e3 - expect).abs() < 0.03,
+        "{:?} vs {expect}",
+        e.mean_ms
+    );
+    assert_eq!(
+        plain.nodes["leaves"].arrivals,
+        100 * plain.nodes["frontend"].arrivals
+    );
+
+    let hedged = run(&text.replace("count: 100)", "count: 100, hedge_after: \"40ms\")"));
+    let h = &hedged.end_to_end;
+    assert!(
+        h.p50_ms.unwrap() < 100.0 && h.mean_ms.unwrap() < 100.0,
+        "{:?} {:?}",
+        h.p50_ms,
+        h.mean_ms
+    );
+    // The price: the copies. About 2.8 legs in 100 are still out at 40 ms.
+    let extra = hedged.nodes["leaves"].arrivals as f64
+        / (100.0 * hedged.nodes["frontend"].arrivals as f64)
+        - 1.0;
+    assert!(extra > 0.015 && extra < 0.045, "{extra}");
+}

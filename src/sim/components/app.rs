@@ -60,6 +60,23 @@ impl Simulation {
                         return;
                     }
                 },
+                StepModel::FanOut {
+                    to,
+                    count,
+                    hedge_after,
+                } => {
+                    if r.phase == 0 {
+                        if !self.fanout_start(req, to, count, hedge_after) {
+                            return;
+                        }
+                        let failed = self.fanout_end(req);
+                        self.reqs[req].result = if failed { outcome::FAIL } else { outcome::OK };
+                    }
+                    if self.reqs[req].result == outcome::FAIL {
+                        self.app_finish(i, req, outcome::FAIL);
+                        return;
+                    }
+                }
             }
             let r = &mut self.reqs[req];
             r.pc += 1;
@@ -99,6 +116,9 @@ impl Simulation {
             {
                 let cache = *cache;
                 self.release_fill(cache, parent);
+            }
+            if p.group != crate::sim::requests::NO_GROUP {
+                self.fanout_end(parent);
             }
             self.drop_request(i, parent);
             return;

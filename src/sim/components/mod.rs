@@ -4,4 +4,5 @@
 pub mod app;
 pub mod cache;
 pub mod cache_store;
+pub mod fanout;
 pub mod lb;
