@@ -76,6 +76,16 @@ pub enum StepModel {
     },
     /// Delete the key from a cache.
     Invalidate(u32),
+    /// Read from the primary if the key was written within `within` ns,
+    /// else from `replicas`.
+    ReadFresh {
+        /// Replica (or balancer over replicas).
+        replicas: u32,
+        /// Primary database.
+        primary: u32,
+        /// Freshness window, ns.
+        within: u64,
+    },
     /// Parallel calls, with optional hedging.
     FanOut {
         /// Target node.
@@ -129,6 +139,15 @@ pub enum KindModel {
         ttl: u64,
         /// Per class index: may it be cached?
         cacheable: Vec<bool>,
+    },
+    /// A read replica.
+    Replica {
+        /// Its primary database.
+        primary: u32,
+        /// Connection limit.
+        max_connections: Option<u32>,
+        /// Replication lag.
+        lag: Sampler,
     },
     /// A database primary.
     Database {

@@ -95,9 +95,25 @@ pub struct NodeReport {
     /// A load balancer's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<LbReport>,
-    /// A database's own measurements.
+    /// A database's (or replica's) own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<DbReport>,
+    /// A replica's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<ReplicaReport>,
+}
+
+/// A read replica's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicaReport {
+    /// Reads served.
+    pub reads: u64,
+    /// Reads that returned a value older than the latest write.
+    pub stale_reads: u64,
+    /// `stale_reads / reads`.
+    pub stale_ratio: Option<f64>,
+    /// Mean replication lag drawn.
+    pub mean_lag_ms: Option<f64>,
 }
 
 /// A cache's measurements.
@@ -313,7 +329,7 @@ fn kind_reports(
             }),
             None,
         ),
-        KindState::Database { .. } => (
+        KindState::Database(_) | KindState::Replica(_) => (
             None,
             None,
             Some(DbReport {
@@ -323,6 +339,18 @@ fn kind_reports(
         ),
         _ => (None, None, None),
     }
+}
+
+fn replica_report(sim: &Simulation, i: usize) -> Option<ReplicaReport> {
+    let crate::sim::KindState::Replica(r) = &sim.node_state(i).kind else {
+        return None;
+    };
+    Some(ReplicaReport {
+        reads: r.reads,
+        stale_reads: r.stale,
+        stale_ratio: (r.reads > 0).then(|| r.stale as f64 / r.reads as f64),
+        mean_lag_ms: (r.reads > 0).then(|| r.lag_sum as f64 / r.reads as f64 / 1e6),
+    })
 }
 
 fn ms(ns: Option<f64>) -> Option<f64> {
@@ -372,6 +400,7 @@ impl Simulation {
             let busy = a.busy - s.at_warmup.busy;
             let cap = a.capacity - s.at_warmup.capacity;
             let waiting = a.waiting - s.at_warmup.waiting;
+            let replica = replica_report(self, i);
             let (cache, load_balancer, database) =
                 kind_reports(self, i, time_avg_of(waiting + busy, measured));
             let time_avg = |area: u128| {
@@ -410,6 +439,7 @@ impl Simulation {
                     cache,
                     load_balancer,
                     database,
+                    replica,
                 },
             ));
         }
@@ -681,6 +711,17 @@ impl Report {
                     })
                     .collect();
                 let _ = writeln!(out, "{id}: sent {}", parts.join(", "));
+            }
+            if let Some(rep) = &r.replica {
+                let _ = writeln!(
+                    out,
+                    "{id}: {} stale reads of {} ({}), mean lag {}",
+                    fmt_count(rep.stale_reads),
+                    fmt_count(rep.reads),
+                    rep.stale_ratio
+                        .map_or("-".into(), |x| format!("{:.2}%", x * 100.0)),
+                    fmt_ms(rep.mean_lag_ms)
+                );
             }
             if let Some(d) = &r.database
                 && d.refused > 0

@@ -33,6 +33,8 @@ pub enum Purpose {
     Keys,
     /// Retry backoff jitter of a source's clients.
     Retry,
+    /// Replication lag of a replica.
+    Lag,
 }
 
 impl Purpose {
@@ -46,6 +48,7 @@ impl Purpose {
             Purpose::Ttl => 0x7474_6c6a_6974_7472,      // "ttljittr"
             Purpose::Keys => 0x6b65_7973_2121_2121,     // "keys!!!!"
             Purpose::Retry => 0x7265_7472_7921_2121,    // "retry!!!"
+            Purpose::Lag => 0x6c61_6721_2121_2121,      // "lag!!!!!"
         }
     }
 }

@@ -33,6 +33,7 @@ use crate::model::{KindModel, Model, StepModel};
 use crate::rng::{Purpose, Stream};
 use crate::time::{Duration, SEC, SimTime};
 use components::cache::{CacheState, CdnState};
+use components::database::{DbState, ReplicaState};
 use components::lb::LbState;
 use std::collections::VecDeque;
 use std::fmt;
@@ -149,10 +150,8 @@ pub(crate) enum KindState {
     App(Box<[Box<[StepModel]>]>),
     Cache(Box<CacheState>),
     Cdn(Box<CdnState>),
-    Database {
-        max_connections: u32,
-        write: Sampler,
-    },
+    Database(Box<DbState>),
+    Replica(Box<ReplicaState>),
 }
 
 /// What a node looks like right now (for live views).
@@ -203,10 +202,26 @@ impl Simulation {
     /// A simulation at time 0 with every source's first arrival scheduled.
     pub fn new(model: &Model, config: RunConfig) -> Self {
         let seed = config.seed;
+        // Primaries whose writes must be remembered: replicated, or read
+        // with read-your-writes routing.
+        let mut tracked: Vec<u32> = Vec::new();
+        for n in &model.nodes {
+            match &n.kind {
+                KindModel::Replica { primary, .. } => tracked.push(*primary),
+                KindModel::App { handlers } => {
+                    tracked.extend(handlers.iter().flatten().filter_map(|s| match s {
+                        StepModel::ReadFresh { primary, .. } => Some(*primary),
+                        _ => None,
+                    }))
+                }
+                _ => {}
+            }
+        }
         let nodes = model
             .nodes
             .iter()
-            .map(|n| {
+            .enumerate()
+            .map(|(i, n)| {
                 let mut cum = 0.0;
                 let routes = n
                     .routes
@@ -269,10 +284,21 @@ impl Simulation {
                     KindModel::Database {
                         max_connections,
                         write,
-                    } => KindState::Database {
+                    } => KindState::Database(Box::new(DbState {
                         max_connections: max_connections.unwrap_or(u32::MAX),
                         write: write.clone(),
-                    },
+                        last_write: tracked.contains(&(i as u32)).then(Default::default),
+                    })),
+                    KindModel::Replica {
+                        primary,
+                        max_connections,
+                        lag,
+                    } => KindState::Replica(Box::new(ReplicaState::new(
+                        *primary,
+                        max_connections.unwrap_or(u32::MAX),
+                        lag.clone(),
+                        Stream::new(seed, Purpose::Lag, &n.id),
+                    ))),
                 };
                 NodeState {
                     servers: n.servers,
@@ -627,11 +653,14 @@ impl Simulation {
                 self.lb_forward(i, req);
                 return;
             }
-            KindState::Database {
-                max_connections, ..
-            } => {
+            KindState::Database(_) | KindState::Replica(_) => {
+                let max_connections = match &n.kind {
+                    KindState::Database(d) => d.max_connections,
+                    KindState::Replica(r) => r.max_connections,
+                    _ => u32::MAX,
+                };
                 let open = n.stats.busy.value() + n.waiting.len() as u64;
-                if open >= *max_connections as u64 {
+                if open >= max_connections as u64 {
                     if counted {
                         n.stats.refused += 1;
                     }
@@ -668,9 +697,7 @@ impl Simulation {
             n.stats.wait_count += 1;
         }
         let mut d = match &n.kind {
-            KindState::Database { write, .. } if op == op::WRITE => {
-                write.sample(&mut n.rng_service)
-            }
+            KindState::Database(d) if op == op::WRITE => d.write.sample(&mut n.rng_service),
             _ => n.service.sample(&mut n.rng_service),
         };
         if n.slow != 1.0 {
@@ -748,7 +775,9 @@ impl Simulation {
             KindState::App(_) => self.app_run(i, req),
             KindState::Cache(_) => self.cache_op(i, req),
             KindState::Cdn(_) => self.cdn_served(i, req),
-            KindState::Database { .. } | KindState::Lb(_) => {
+            KindState::Database(_) => self.db_done(i, req),
+            KindState::Replica(_) => self.replica_done(i, req),
+            KindState::Lb(_) => {
                 self.release(i);
                 self.record_visit(i, req, true);
                 self.finish(req, outcome::OK);

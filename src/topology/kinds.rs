@@ -52,7 +52,7 @@ impl Ctx<'_> {
         &self,
         target: &str,
         key: &str,
-        want: Option<&str>,
+        want: &[&str],
         at: Option<usize>,
         item: &str,
         ds: &mut Diagnostics,
@@ -61,18 +61,17 @@ impl Ctx<'_> {
         match self.index.get(target) {
             None => ds.push((self.unknown)(target).at(self.pos(place)).on(item)),
             Some(&i) => {
-                if let Some(kind) = want {
-                    let got = self.nodes[i].kind();
-                    if got != kind {
-                        ds.push(
-                            Diagnostic::error(format!(
-                                "`{target}` is a {got}, but `{key}:` needs a {kind}"
-                            ))
-                            .at(self.pos(place))
-                            .on(item)
-                            .hint(format!("point `{key}:` at a {kind} node")),
-                        );
-                    }
+                let got = self.nodes[i].kind();
+                if !want.is_empty() && !want.contains(&got) {
+                    let kinds = want.join(" or ");
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "`{target}` is a {got}, but `{key}:` needs a {kinds}"
+                        ))
+                        .at(self.pos(place))
+                        .on(item)
+                        .hint(format!("point `{key}:` at a {kinds} node")),
+                    );
                 }
             }
         }
@@ -177,7 +176,7 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             }
             let mut seen = std::collections::BTreeSet::new();
             for b in &lb.to {
-                cx.check_target(b, "to", None, at, &item, ds);
+                cx.check_target(b, "to", &[], at, &item, ds);
                 if b == &lb.id {
                     ds.push(err("the load balancer lists itself as a backend".into()));
                 }
@@ -244,7 +243,7 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 for step in steps {
                     match step {
                         Step::Call { to } => {
-                            cx.check_target(to, "to", None, at, &item, ds);
+                            cx.check_target(to, "to", &[], at, &item, ds);
                             if to == &app.id {
                                 ds.push(
                                     err("the app calls itself".into())
@@ -252,22 +251,48 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                                 );
                             }
                         }
-                        Step::Read { db } | Step::Write { db } => {
-                            cx.check_target(db, "db", Some("Database"), at, &item, ds)
+                        Step::Read { db } => cx.check_target(
+                            db,
+                            "db",
+                            &["Database", "Replica", "LoadBalancer"],
+                            at,
+                            &item,
+                            ds,
+                        ),
+                        Step::Write { db } => {
+                            cx.check_target(db, "db", &["Database"], at, &item, ds)
+                        }
+                        Step::ReadFresh {
+                            replicas,
+                            primary,
+                            within,
+                        } => {
+                            cx.check_target(
+                                replicas,
+                                "replicas",
+                                &["Replica", "LoadBalancer"],
+                                at,
+                                &item,
+                                ds,
+                            );
+                            cx.check_target(primary, "primary", &["Database"], at, &item, ds);
+                            if within.0 == 0 {
+                                ds.push(err("ReadFresh: `within` is 0; give the longest replication lag you expect, e.g. \"2s\"".into()));
+                            }
                         }
                         Step::CacheAside { cache, db } => {
-                            cx.check_target(cache, "cache", Some("Cache"), at, &item, ds);
-                            cx.check_target(db, "db", Some("Database"), at, &item, ds);
+                            cx.check_target(cache, "cache", &["Cache"], at, &item, ds);
+                            cx.check_target(db, "db", &["Database"], at, &item, ds);
                         }
                         Step::Invalidate { cache } => {
-                            cx.check_target(cache, "cache", Some("Cache"), at, &item, ds)
+                            cx.check_target(cache, "cache", &["Cache"], at, &item, ds)
                         }
                         Step::FanOut {
                             to,
                             count,
                             hedge_after,
                         } => {
-                            cx.check_target(to, "to", None, at, &item, ds);
+                            cx.check_target(to, "to", &[], at, &item, ds);
                             if to == &app.id {
                                 ds.push(err("the app fans out to itself".into()));
                             }
@@ -308,7 +333,7 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             dist("service", &c.service, ds);
         }
         Node::Cdn(c) => {
-            cx.check_target(&c.origin, "origin", None, at, &item, ds);
+            cx.check_target(&c.origin, "origin", &[], at, &item, ds);
             if c.origin == c.id {
                 ds.push(err("the CDN is its own origin".into()));
             }
@@ -335,6 +360,26 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 }
             }
             dist("service", &c.service, ds);
+        }
+        Node::Replica(r) => {
+            cx.check_target(&r.primary, "primary", &["Database"], at, &item, ds);
+            if let Err(m) = count("servers", r.servers, 1, MAX_SERVERS) {
+                ds.push(err(m));
+            }
+            if let Some(m) = r.max_connections
+                && let Err(m) = count("max_connections", m, 1, MAX_SERVERS)
+            {
+                ds.push(err(m));
+            }
+            if let Some(q) = r.queue
+                && q > MAX_QUEUE
+            {
+                ds.push(err(format!(
+                    "`queue` is {q}, over the limit of {MAX_QUEUE}"
+                )));
+            }
+            dist("read", &r.read, ds);
+            dist("lag", &r.lag, ds);
         }
         Node::Database(d) => {
             if let Err(m) = count("servers", d.servers, 1, MAX_SERVERS) {
@@ -568,6 +613,18 @@ pub fn compile_node(
             m
         }
         Node::App(app) => compile_app(app, index, classes, shares),
+        Node::Replica(r) => base(
+            &r.id,
+            "Replica",
+            KindModel::Replica {
+                primary: ix(&r.primary),
+                max_connections: r.max_connections.map(|c| c as u32),
+                lag: r.lag.sampler(),
+            },
+            r.servers,
+            r.queue,
+            r.read.sampler(),
+        ),
         Node::Cdn(c) => {
             let cacheable = classes
                 .iter()
@@ -624,6 +681,15 @@ fn compile_app(
             .map(|s| match s {
                 Step::Call { to } => StepModel::Call(ix(to)),
                 Step::Read { db } => StepModel::Read(ix(db)),
+                Step::ReadFresh {
+                    replicas,
+                    primary,
+                    within,
+                } => StepModel::ReadFresh {
+                    replicas: ix(replicas),
+                    primary: ix(primary),
+                    within: within.0,
+                },
                 Step::Write { db } => StepModel::Write(ix(db)),
                 Step::CacheAside { cache, db } => StepModel::CacheAside {
                     cache: ix(cache),
@@ -662,6 +728,7 @@ fn compile_app(
                 | StepModel::Write(t)
                 | StepModel::Invalidate(t) => (&[*t][..], 1.0),
                 StepModel::CacheAside { cache, db } => (&[*cache, *db][..], 1.0),
+                StepModel::ReadFresh { replicas, .. } => (&[*replicas][..], 1.0),
                 StepModel::FanOut { to, count, .. } => (&[*to][..], *count as f64),
             };
             for &t in targets {

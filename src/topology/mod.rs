@@ -132,6 +132,8 @@ pub enum Node {
     Database(Database),
     /// A content delivery network's edge: caches responses near users.
     Cdn(Cdn),
+    /// A read replica of a database.
+    Replica(Replica),
 }
 
 impl Node {
@@ -144,6 +146,7 @@ impl Node {
             Node::Cache(n) => &n.id,
             Node::Database(n) => &n.id,
             Node::Cdn(n) => &n.id,
+            Node::Replica(n) => &n.id,
         }
     }
 
@@ -156,6 +159,7 @@ impl Node {
             Node::Cache(_) => "Cache",
             Node::Database(_) => "Database",
             Node::Cdn(_) => "Cdn",
+            Node::Replica(_) => "Replica",
         }
     }
 }
@@ -237,6 +241,17 @@ pub enum Step {
     Invalidate {
         /// The cache.
         cache: String,
+    },
+    /// Read-your-writes: read from `primary` if the key was written less
+    /// than `within` ago, otherwise from `replicas` (a replica or a load
+    /// balancer over replicas): `ReadFresh(replicas: "replicas", primary: "db", within: "2s")`.
+    ReadFresh {
+        /// Where ordinary reads go.
+        replicas: String,
+        /// Where reads of fresh writes go.
+        primary: String,
+        /// How recent a write must be to read from the primary.
+        within: Duration,
     },
     /// Call `to` `count` times in parallel and wait for every answer (a
     /// scatter-gather over shards or leaves); fails if any call fails. With
@@ -325,6 +340,30 @@ pub struct Cdn {
     /// Requests the edge serves at once (default 100,000: effectively unlimited).
     #[serde(default)]
     pub servers: Option<u64>,
+}
+
+/// A read replica: serves reads of a primary's data, `lag` behind it. A
+/// read of a key written at the primary less than the lag ago returns the
+/// old value: a stale read (counted).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replica {
+    /// Unique id.
+    pub id: String,
+    /// The primary `Database` it copies.
+    pub primary: String,
+    /// Replication lag, drawn per read.
+    pub lag: Dist,
+    /// Queries processed in parallel.
+    pub servers: u64,
+    /// Connections accepted at once (absent: unlimited).
+    #[serde(default)]
+    pub max_connections: Option<u64>,
+    /// Queries waiting for a core; absent is unbounded.
+    #[serde(default)]
+    pub queue: Option<u64>,
+    /// Time of a read.
+    pub read: Dist,
 }
 
 /// A database primary: `servers` cores behind a connection limit.

@@ -60,6 +60,24 @@ impl Simulation {
                         return;
                     }
                 },
+                StepModel::ReadFresh {
+                    replicas,
+                    primary,
+                    within,
+                } => {
+                    if r.phase == 0 {
+                        let fresh = self
+                            .last_write(primary, r.key)
+                            .is_some_and(|w| self.now.saturating_sub(w) < within);
+                        self.reqs[req].phase = 1;
+                        self.call(req, if fresh { primary } else { replicas }, op::READ, false);
+                        return;
+                    }
+                    if r.result == outcome::FAIL {
+                        self.app_finish(i, req, outcome::FAIL);
+                        return;
+                    }
+                }
                 StepModel::FanOut {
                     to,
                     count,

@@ -4,5 +4,6 @@
 pub mod app;
 pub mod cache;
 pub mod cache_store;
+pub mod database;
 pub mod fanout;
 pub mod lb;

@@ -1,0 +1,110 @@
+//! Database primary and read replicas.
+//!
+//! Both sit behind a connection limit: a query that finds every connection
+//! in use (running or waiting for a core) is refused at once. A primary that
+//! has replicas (or serves read-your-writes routing) remembers when each key
+//! was last written; a replica read of a key whose latest write finished
+//! before the user's request began, and less than the drawn replication lag
+//! before the read was served, returns the old value: a stale read.
+
+use super::cache_store::KeyMap;
+use crate::dist::Sampler;
+use crate::rng::Stream;
+use crate::sim::{KindState, Simulation, op, outcome};
+use crate::time::SimTime;
+
+/// A database primary's own state.
+#[derive(Clone, Debug)]
+pub struct DbState {
+    /// Connection limit.
+    pub max_connections: u32,
+    /// Write time.
+    pub write: Sampler,
+    /// When each key was last written (kept only when replicas need it).
+    pub last_write: Option<KeyMap<SimTime>>,
+}
+
+/// A read replica's own state.
+#[derive(Clone, Debug)]
+pub struct ReplicaState {
+    /// Its primary.
+    pub primary: u32,
+    /// Connection limit.
+    pub max_connections: u32,
+    /// Replication lag.
+    pub lag: Sampler,
+    rng: Stream,
+    /// Reads served (after the warm-up).
+    pub reads: u64,
+    /// Of those, stale.
+    pub stale: u64,
+    /// Sum of the lags drawn, ns.
+    pub lag_sum: u128,
+}
+
+impl ReplicaState {
+    /// A replica of `primary`.
+    pub fn new(primary: u32, max_connections: u32, lag: Sampler, rng: Stream) -> Self {
+        ReplicaState {
+            primary,
+            max_connections,
+            lag,
+            rng,
+            reads: 0,
+            stale: 0,
+            lag_sum: 0,
+        }
+    }
+}
+
+impl Simulation {
+    /// When `key` was last written at database `db`, if it tracks writes.
+    pub(crate) fn last_write(&self, db: u32, key: u64) -> Option<SimTime> {
+        match &self.nodes[db as usize].kind {
+            KindState::Database(d) => d.last_write.as_ref()?.get(&key).copied(),
+            _ => None,
+        }
+    }
+
+    /// Database `i` has run `req`'s query.
+    pub(crate) fn db_done(&mut self, i: usize, req: u32) {
+        let r = self.reqs[req];
+        if r.op == op::WRITE
+            && let KindState::Database(d) = &mut self.nodes[i].kind
+            && let Some(w) = &mut d.last_write
+        {
+            w.insert(r.key, self.now);
+        }
+        self.release(i);
+        self.record_visit(i, req, true);
+        self.finish(req, outcome::OK);
+    }
+
+    /// Replica `i` has run `req`'s read: was it stale?
+    pub(crate) fn replica_done(&mut self, i: usize, req: u32) {
+        let now = self.now;
+        let r = self.reqs[req];
+        let counted = r.visit_arrival >= self.config.warmup.0;
+        let KindState::Replica(rep) = &self.nodes[i].kind else {
+            unreachable!("replica_done on a replica")
+        };
+        let written = self.last_write(rep.primary, r.key);
+        let KindState::Replica(rep) = &mut self.nodes[i].kind else {
+            unreachable!()
+        };
+        let lag = rep.lag.sample(&mut rep.rng);
+        if counted {
+            rep.reads += 1;
+            rep.lag_sum += lag as u128;
+            // Stale: the latest write finished before the user's request
+            // began (a write during it is concurrent, either answer is
+            // right) and less than the lag before the read was served.
+            if written.is_some_and(|w| w <= r.born && now.saturating_sub(w) < lag) {
+                rep.stale += 1;
+            }
+        }
+        self.release(i);
+        self.record_visit(i, req, true);
+        self.finish(req, outcome::OK);
+    }
+}
