@@ -56,6 +56,10 @@ pub struct ClientModel {
     pub cap: u64,
     /// Jitter.
     pub jitter: Jitter,
+    /// Retry budget (share of first attempts); `None`: unlimited.
+    pub budget: Option<f64>,
+    /// Circuit breaker: (failure ratio, window ns, min requests, open ns).
+    pub breaker: Option<(f64, u64, u32, u64)>,
 }
 
 /// A compiled handler step; node ids resolved to indices.

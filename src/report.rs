@@ -32,6 +32,8 @@ pub struct EndToEnd {
     pub retries: u64,
     /// Attempts the clients gave up on.
     pub timed_out: u64,
+    /// Requests failed at once by an open circuit breaker.
+    pub short_circuited: u64,
     /// Attempts per user request (1 without retries).
     pub amplification: f64,
     /// Time-averaged number of requests in the system.
@@ -456,6 +458,7 @@ impl Simulation {
             attempts: e.attempts,
             retries: e.retries,
             timed_out: e.timed_out,
+            short_circuited: e.short_circuited,
             amplification: ratio(e.attempts, e.arrivals),
             mean_in_system: if measured == 0 {
                 0.0
@@ -671,15 +674,16 @@ impl Report {
             fmt_ms(e.max_ms),
             e.mean_in_system
         );
-        if e.attempts > e.arrivals || e.timed_out > 0 {
+        if e.attempts > e.arrivals || e.timed_out > 0 || e.short_circuited > 0 {
             let _ = writeln!(
                 out,
-                "clients: {} attempts for {} requests ({:.2}x), {} retries, {} timed out",
+                "clients: {} attempts for {} requests ({:.2}x), {} retries, {} timed out, {} short-circuited by the breaker",
                 fmt_count(e.attempts),
                 fmt_count(e.arrivals),
                 e.amplification,
                 fmt_count(e.retries),
-                fmt_count(e.timed_out)
+                fmt_count(e.timed_out),
+                fmt_count(e.short_circuited)
             );
         }
         for (id, r) in &self.nodes.0 {

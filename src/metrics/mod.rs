@@ -154,6 +154,8 @@ pub struct EndToEndStats {
     pub retries: u64,
     /// Attempts the client gave up on (timeouts).
     pub timed_out: u64,
+    /// Requests failed at once by an open circuit breaker.
+    pub short_circuited: u64,
     /// Response time of completed counted requests, ns.
     pub latency: Histogram,
     /// Requests in the system over time.
@@ -171,6 +173,7 @@ impl Default for EndToEndStats {
             attempts: 0,
             retries: 0,
             timed_out: 0,
+            short_circuited: 0,
             latency: Histogram::new(),
             in_system: Level::new(0),
             in_system_at_warmup: 0,

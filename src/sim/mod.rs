@@ -600,7 +600,6 @@ impl Simulation {
         let req = self.reqs.alloc(r);
         if now >= self.config.warmup.0 {
             self.e2e.arrivals += 1;
-            self.e2e.attempts += 1;
         }
         self.e2e_window.arrivals += 1;
         self.e2e.in_system.inc(now);
@@ -608,13 +607,31 @@ impl Simulation {
         self.send_attempt(req);
     }
 
-    /// Sends a root attempt to its source's first node, with its timeout.
+    /// Sends a root attempt to its source's first node, with its timeout,
+    /// unless the clients' circuit breaker is open.
     fn send_attempt(&mut self, req: u32) {
+        let now = self.now;
         let r = self.reqs[req];
-        let src = &self.sources[r.source as usize];
+        let src = &mut self.sources[r.source as usize];
+        if r.attempt == 0 {
+            src.earn_retry();
+        }
+        if let Some(b) = &mut src.breaker
+            && !b.allow(now)
+        {
+            // Short-circuited: fail at once, without retrying.
+            if r.born >= self.config.warmup.0 {
+                self.e2e.short_circuited += 1;
+                self.e2e.dropped += 1;
+            }
+            self.e2e_window.dropped += 1;
+            self.e2e.in_system.dec(now);
+            self.reqs.free(req);
+            return;
+        }
         if let Some(t) = src.client.timeout {
             self.queue.push(
-                self.now.saturating_add(t),
+                now.saturating_add(t),
                 Event::Timeout {
                     req,
                     serial: r.serial,
@@ -622,6 +639,9 @@ impl Simulation {
             );
         }
         let to = src.to;
+        if r.born >= self.config.warmup.0 {
+            self.e2e.attempts += 1;
+        }
         self.enter(to as usize, req);
     }
 
@@ -832,6 +852,10 @@ impl Simulation {
             self.reqs.free(req);
             return;
         }
+        let now = self.now;
+        if let Some(b) = &mut self.sources[r.source as usize].breaker {
+            b.record(now, result != outcome::FAIL);
+        }
         if result == outcome::FAIL {
             self.client_failed(req, false);
             self.reqs.free(req);
@@ -859,7 +883,8 @@ impl Simulation {
             self.e2e.timed_out += 1;
         }
         let src = &mut self.sources[r.source as usize];
-        if (r.attempt as u32) < src.client.retries {
+        let open = src.breaker.as_ref().is_some_and(|b| b.is_open(now));
+        if (r.attempt as u32) < src.client.retries && !open && src.spend_retry() {
             let wait = src.backoff(r.attempt as u32 + 1);
             let mut next = Request::new(r.born, SLEEPING, ROOT);
             next.class = r.class;
@@ -886,9 +911,6 @@ impl Simulation {
         if !self.reqs.is(req, serial) {
             return;
         }
-        if self.reqs[req].born >= self.config.warmup.0 {
-            self.e2e.attempts += 1;
-        }
         self.send_attempt(req);
     }
 
@@ -901,6 +923,10 @@ impl Simulation {
         }
         // The client gives up; the system keeps working on the attempt.
         self.reqs[req].flags |= ABANDONED;
+        let (now, s) = (self.now, self.reqs[req].source as usize);
+        if let Some(b) = &mut self.sources[s].breaker {
+            b.record(now, false);
+        }
         self.client_failed(req, true);
     }
 
@@ -927,5 +953,12 @@ impl Simulation {
         c.op = op;
         let id = self.reqs.alloc(c);
         self.enter(target as usize, id);
+    }
+}
+
+impl Simulation {
+    /// How many times source `s`'s circuit breaker has opened.
+    pub fn breaker_trips(&self, s: usize) -> u64 {
+        self.sources[s].breaker.as_ref().map_or(0, |b| b.opened)
     }
 }

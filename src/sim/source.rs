@@ -21,6 +21,10 @@ pub struct SourceState {
     pub epoch: u32,
     /// Timeout and retries of its clients.
     pub client: ClientModel,
+    /// Its clients' circuit breaker.
+    pub breaker: Option<BreakerState>,
+    /// Retry tokens left (with a retry budget).
+    pub retry_tokens: f64,
     mix: Vec<(f64, u16)>,
     keys: Option<KeySampler>,
     constant: bool,
@@ -40,6 +44,8 @@ impl SourceState {
             profile: m.profile.clone(),
             epoch: 0,
             client: m.client.clone(),
+            breaker: m.client.breaker.map(BreakerState::new),
+            retry_tokens: 0.0,
             mix: m.mix.clone(),
             keys: m.keys.clone(),
             arrivals: Stream::new(seed, Purpose::Arrivals, &m.id),
@@ -68,6 +74,25 @@ impl SourceState {
             Some(k) => k.sample(&mut self.key_rng),
         };
         (class, key)
+    }
+
+    /// A first attempt earns retry tokens (with a budget).
+    pub fn earn_retry(&mut self) {
+        if let Some(b) = self.client.budget {
+            self.retry_tokens = (self.retry_tokens + b).min(100.0);
+        }
+    }
+
+    /// May a retry go out? Spends a token when there is a budget.
+    pub fn spend_retry(&mut self) -> bool {
+        match self.client.budget {
+            None => true,
+            Some(_) if self.retry_tokens >= 1.0 => {
+                self.retry_tokens -= 1.0;
+                true
+            }
+            Some(_) => false,
+        }
     }
 
     /// The wait before retry number `n` (from 1): exponential backoff,
@@ -134,4 +159,146 @@ impl SourceState {
 #[inline]
 fn gap(e: f64, rate: f64) -> u64 {
     (e / rate * 1e9 + 0.5) as u64
+}
+
+/// Buckets in a breaker's rolling window.
+const BUCKETS: usize = 10;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum BreakerMode {
+    Closed,
+    Open { until: SimTime },
+    HalfOpen { probing: bool },
+}
+
+/// A client-side circuit breaker over a rolling window of attempts.
+#[derive(Clone, Debug)]
+pub struct BreakerState {
+    ratio: f64,
+    bucket_len: u64,
+    min: u32,
+    open_for: u64,
+    /// (bucket number, successes, failures) per slot.
+    buckets: [(u64, u32, u32); BUCKETS],
+    mode: BreakerMode,
+    /// Times it opened.
+    pub opened: u64,
+}
+
+impl BreakerState {
+    /// From (failure ratio, window ns, min requests, open ns).
+    pub fn new((ratio, window, min, open_for): (f64, u64, u32, u64)) -> Self {
+        BreakerState {
+            ratio,
+            bucket_len: (window / BUCKETS as u64).max(1),
+            min,
+            open_for,
+            buckets: [(u64::MAX, 0, 0); BUCKETS],
+            mode: BreakerMode::Closed,
+            opened: 0,
+        }
+    }
+
+    /// May an attempt go out now? (In half-open, only one probe at a time.)
+    pub fn allow(&mut self, now: SimTime) -> bool {
+        match self.mode {
+            BreakerMode::Closed => true,
+            BreakerMode::Open { until } if now >= until => {
+                self.mode = BreakerMode::HalfOpen { probing: true };
+                true
+            }
+            BreakerMode::Open { .. } => false,
+            BreakerMode::HalfOpen { probing: true } => false,
+            BreakerMode::HalfOpen { probing: false } => {
+                self.mode = BreakerMode::HalfOpen { probing: true };
+                true
+            }
+        }
+    }
+
+    /// True while it refuses attempts.
+    pub fn is_open(&self, now: SimTime) -> bool {
+        matches!(self.mode, BreakerMode::Open { until } if now < until)
+    }
+
+    /// Records an attempt's outcome.
+    pub fn record(&mut self, now: SimTime, ok: bool) {
+        match self.mode {
+            BreakerMode::HalfOpen { .. } => {
+                if ok {
+                    self.mode = BreakerMode::Closed;
+                    self.buckets = [(u64::MAX, 0, 0); BUCKETS];
+                } else {
+                    self.trip(now);
+                }
+            }
+            BreakerMode::Open { .. } => {}
+            BreakerMode::Closed => {
+                let n = now / self.bucket_len;
+                let b = &mut self.buckets[(n % BUCKETS as u64) as usize];
+                if b.0 != n {
+                    *b = (n, 0, 0);
+                }
+                if ok {
+                    b.1 += 1;
+                } else {
+                    b.2 += 1;
+                }
+                let (mut good, mut bad) = (0u64, 0u64);
+                for &(m, g, f) in &self.buckets {
+                    if m != u64::MAX && m + BUCKETS as u64 > n {
+                        good += g as u64;
+                        bad += f as u64;
+                    }
+                }
+                let total = good + bad;
+                if total >= self.min as u64 && bad as f64 >= self.ratio * total as f64 {
+                    self.trip(now);
+                }
+            }
+        }
+    }
+
+    fn trip(&mut self, now: SimTime) {
+        self.mode = BreakerMode::Open {
+            until: now.saturating_add(self.open_for),
+        };
+        self.buckets = [(u64::MAX, 0, 0); BUCKETS];
+        self.opened += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaker_opens_probes_and_closes() {
+        let mut b = BreakerState::new((0.5, 10_000, 4, 1_000));
+        for t in 0..3 {
+            assert!(b.allow(t));
+            b.record(t, false);
+        }
+        assert!(b.allow(3), "3 requests are under the minimum of 4");
+        b.record(3, true);
+        b.record(4, false);
+        assert!(b.is_open(5) && !b.allow(5));
+        assert_eq!(b.opened, 1);
+        assert!(b.allow(1_004), "the probe");
+        assert!(!b.allow(1_005), "one probe at a time");
+        b.record(1_006, false);
+        assert!(!b.allow(1_007));
+        assert!(b.allow(2_006));
+        b.record(2_007, true);
+        assert!(b.allow(2_008) && b.allow(2_009));
+        // Old failures leave the window.
+        for t in 0..3 {
+            b.record(3_000 + t, false);
+        }
+        b.record(30_000, false);
+        assert!(
+            b.allow(30_001),
+            "the old failures are outside the 10 us window"
+        );
+    }
 }

@@ -141,10 +141,34 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
                     .hint("e.g. `timeout: \"2s\"`"),
             );
         }
-        if let Some(r) = &c.retries
-            && r.max > 100
-        {
-            ds.push(err(format!("{} retries, over the limit of 100", r.max)));
+        if let Some(r) = &c.retries {
+            if r.max > 100 {
+                ds.push(err(format!("{} retries, over the limit of 100", r.max)));
+            }
+            if r.budget
+                .is_some_and(|b| !b.is_finite() || !(0.0..=10.0).contains(&b))
+            {
+                ds.push(err(format!(
+                    "retry budget {:?}: give a share of first attempts from 0 to 10, e.g. 0.1",
+                    r.budget
+                )));
+            }
+        }
+        if let Some(b) = &c.breaker {
+            if !b.failure_ratio.is_finite()
+                || !(0.0..=1.0).contains(&b.failure_ratio)
+                || b.failure_ratio == 0.0
+            {
+                ds.push(err(format!(
+                    "breaker: `failure_ratio` is {}; give a share above 0 and at most 1, e.g. 0.5",
+                    b.failure_ratio
+                )));
+            }
+            if b.window.0 == 0 || b.open_for.0 == 0 {
+                ds.push(err(
+                    "breaker: `window` and `open_for` must be longer than 0".into(),
+                ));
+            }
         }
     }
 }
@@ -506,6 +530,15 @@ pub fn compile_source(
             backoff: r.map_or(0, |r| r.backoff.0),
             cap: r.map_or(0, |r| r.cap.map_or(u64::MAX, |c| c.0)),
             jitter: r.map_or_else(Default::default, |r| r.jitter),
+            budget: r.and_then(|r| r.budget),
+            breaker: c.breaker.as_ref().map(|b| {
+                (
+                    b.failure_ratio,
+                    b.window.0,
+                    b.min_requests.unwrap_or(10),
+                    b.open_for.0,
+                )
+            }),
         }
     });
     SourceModel {

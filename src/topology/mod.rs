@@ -86,6 +86,27 @@ pub struct Client {
     /// Try again after a failure or a timeout.
     #[serde(default)]
     pub retries: Option<Retries>,
+    /// Stop sending while most recent attempts fail.
+    #[serde(default)]
+    pub breaker: Option<Breaker>,
+}
+
+/// A circuit breaker in the client: when at least `failure_ratio` of the
+/// attempts in the last `window` failed (and there were at least
+/// `min_requests`), it opens and fails requests at once for `open_for`; then
+/// it lets one probe through, closing again if the probe succeeds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Breaker {
+    /// Share of failed attempts that opens it, e.g. 0.5.
+    pub failure_ratio: f64,
+    /// How far back it looks.
+    pub window: Duration,
+    /// Attempts needed in the window before it may open.
+    #[serde(default)]
+    pub min_requests: Option<u32>,
+    /// How long it stays open before probing.
+    pub open_for: Duration,
 }
 
 /// Retries with exponential backoff: attempt `n` waits
@@ -103,6 +124,10 @@ pub struct Retries {
     /// Randomisation of the wait.
     #[serde(default)]
     pub jitter: Jitter,
+    /// Retry budget: retries may be at most this share of first attempts
+    /// (a token bucket; e.g. 0.1). Absent: no budget.
+    #[serde(default)]
+    pub budget: Option<f64>,
 }
 
 /// Randomisation of retry waits (AWS's names).

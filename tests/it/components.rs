@@ -531,3 +531,63 @@ fn stale_reads_appear_only_when_reads_follow_writes_within_the_lag() {
         "{share} vs {expect_fresh}"
     );
 }
+
+#[test]
+fn a_retry_budget_caps_amplification() {
+    // Every attempt times out; 3 retries would make 4 attempts each, but a
+    // budget of 10% of first attempts allows about 0.1 retries per request.
+    let t = SLOW_DB.replace("jitter: None)", "jitter: None, budget: 0.1)");
+    let mut s = sim(&t, 15);
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let a = r.end_to_end.amplification;
+    assert!((a - 1.1).abs() < 0.02, "amplification {a}");
+}
+
+#[test]
+fn a_circuit_breaker_fails_fast_during_an_outage_and_recovers() {
+    let t = r#"Topology(name: "breaker", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 500),
+            client: Client(timeout: "1s", retries: Retries(max: 2, backoff: "10ms"),
+                           breaker: Breaker(failure_ratio: 0.5, window: "2s", min_requests: 20, open_for: "1s")))],
+        nodes: [
+            App(id: "app", workers: 1000, service: Constant("1ms"), handle: {"*": [Read(db: "db")]}),
+            Database(id: "db", servers: 100, read: Constant("2ms"), write: Constant("2ms")),
+        ])"#;
+    let mut s = sim(t, 16);
+    s.step_until(10 * SEC).unwrap();
+    let before = s.report().end_to_end;
+    s.apply(Change::Errors {
+        node: "db".into(),
+        rate: 1.0,
+    })
+    .unwrap();
+    s.step_until(20 * SEC).unwrap();
+    let during = s.report().end_to_end;
+    s.apply(Change::Errors {
+        node: "db".into(),
+        rate: 0.0,
+    })
+    .unwrap();
+    s.step_until(30 * SEC).unwrap();
+    let after = s.report();
+    check_books(&after);
+    let after = after.end_to_end;
+    let users = (during.arrivals - before.arrivals) as f64;
+    let short = (during.short_circuited - before.short_circuited) as f64;
+    let sent = (during.attempts - before.attempts) as f64;
+    // The window still holds 2 s of successes when the outage starts, so it
+    // takes about a second of failures to reach half; from then on it is
+    // open, with one probe a second (each failing and re-opening it).
+    assert!(short > 0.85 * users, "{short} of {users}");
+    assert!(sent < 0.15 * users, "{sent} attempts for {users} requests");
+    assert!(
+        (9..=11).contains(&s.breaker_trips(0)),
+        "{} trips",
+        s.breaker_trips(0)
+    );
+    // Closed again after the first successful probe.
+    let ok =
+        (after.completed - during.completed) as f64 / (after.arrivals - during.arrivals) as f64;
+    assert!(ok > 0.9, "{ok}");
+}
