@@ -41,6 +41,8 @@ pub struct SourceModel {
     pub keys: Option<KeySampler>,
     /// Client behaviour.
     pub client: ClientModel,
+    /// Number of client IPs.
+    pub ips: u64,
 }
 
 /// A source's clients: timeout and retries, compiled.
@@ -60,6 +62,8 @@ pub struct ClientModel {
     pub budget: Option<f64>,
     /// Circuit breaker: (failure ratio, window ns, min requests, open ns).
     pub breaker: Option<(f64, u64, u32, u64)>,
+    /// Honour retry-after hints.
+    pub respect_retry_after: bool,
 }
 
 /// A compiled handler step; node ids resolved to indices.
@@ -143,6 +147,21 @@ pub enum KindModel {
         ttl: u64,
         /// Per class index: may it be cached?
         cacheable: Vec<bool>,
+    },
+    /// A rate limiter.
+    RateLimiter {
+        /// Where admitted requests go.
+        to: u32,
+        /// Requests per ns.
+        rate: f64,
+        /// Bucket size / window limit.
+        burst: f64,
+        /// Window length ns (sliding window).
+        window: u64,
+        /// Counting.
+        algorithm: crate::topology::Algorithm,
+        /// Keying.
+        by: crate::topology::LimitBy,
     },
     /// A read replica.
     Replica {

@@ -103,6 +103,9 @@ pub struct NodeReport {
     /// A replica's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replica: Option<ReplicaReport>,
+    /// A rate limiter's refusals (429s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<u64>,
 }
 
 /// A read replica's measurements.
@@ -442,6 +445,10 @@ impl Simulation {
                     load_balancer,
                     database,
                     replica,
+                    rejected: match &n.kind {
+                        crate::sim::KindState::Limiter(l) => Some(l.rejected),
+                        _ => None,
+                    },
                 },
             ));
         }
@@ -599,7 +606,7 @@ impl Report {
         ];
         let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
         for (id, r) in &self.nodes.0 {
-            let lb = r.load_balancer.is_some();
+            let lb = r.load_balancer.is_some() || r.rejected.is_some();
             let dash = |v: String| if lb { "-".to_string() } else { v };
             rows.push(vec![
                 id.clone(),
@@ -715,6 +722,14 @@ impl Report {
                     })
                     .collect();
                 let _ = writeln!(out, "{id}: sent {}", parts.join(", "));
+            }
+            if let Some(rej) = r.rejected {
+                let _ = writeln!(
+                    out,
+                    "{id}: refused {} requests ({:.1}%) over the limit",
+                    fmt_count(rej),
+                    ratio(rej, r.arrivals) * 100.0
+                );
             }
             if let Some(rep) = &r.replica {
                 let _ = writeln!(

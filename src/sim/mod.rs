@@ -152,6 +152,7 @@ pub(crate) enum KindState {
     Cdn(Box<CdnState>),
     Database(Box<DbState>),
     Replica(Box<ReplicaState>),
+    Limiter(Box<components::limiter::LimiterState>),
 }
 
 /// What a node looks like right now (for live views).
@@ -289,6 +290,16 @@ impl Simulation {
                         write: write.clone(),
                         last_write: tracked.contains(&(i as u32)).then(Default::default),
                     })),
+                    KindModel::RateLimiter {
+                        to,
+                        rate,
+                        burst,
+                        window,
+                        algorithm,
+                        by,
+                    } => KindState::Limiter(Box::new(components::limiter::LimiterState::new(
+                        *to, *rate, *burst, *window, *algorithm, *by,
+                    ))),
                     KindModel::Replica {
                         primary,
                         max_connections,
@@ -597,6 +608,7 @@ impl Simulation {
         r.class = class;
         r.key = key;
         r.source = s as u16;
+        r.ip = self.sources[s].draw_ip();
         let req = self.reqs.alloc(r);
         if now >= self.config.warmup.0 {
             self.e2e.arrivals += 1;
@@ -671,6 +683,10 @@ impl Simulation {
         match &n.kind {
             KindState::Lb(_) => {
                 self.lb_forward(i, req);
+                return;
+            }
+            KindState::Limiter(_) => {
+                self.limiter_admit(i, req);
                 return;
             }
             KindState::Database(_) | KindState::Replica(_) => {
@@ -797,7 +813,7 @@ impl Simulation {
             KindState::Cdn(_) => self.cdn_served(i, req),
             KindState::Database(_) => self.db_done(i, req),
             KindState::Replica(_) => self.replica_done(i, req),
-            KindState::Lb(_) => {
+            KindState::Lb(_) | KindState::Limiter(_) => {
                 self.release(i);
                 self.record_visit(i, req, true);
                 self.finish(req, outcome::OK);
@@ -885,12 +901,16 @@ impl Simulation {
         let src = &mut self.sources[r.source as usize];
         let open = src.breaker.as_ref().is_some_and(|b| b.is_open(now));
         if (r.attempt as u32) < src.client.retries && !open && src.spend_retry() {
-            let wait = src.backoff(r.attempt as u32 + 1);
+            let mut wait = src.backoff(r.attempt as u32 + 1);
+            if r.flags & requests::RATE_LIMITED != 0 && src.client.respect_retry_after {
+                wait = wait.max(r.retry_after);
+            }
             let mut next = Request::new(r.born, SLEEPING, ROOT);
             next.class = r.class;
             next.key = r.key;
             next.source = r.source;
             next.attempt = r.attempt + 1;
+            next.ip = r.ip;
             let id = self.reqs.alloc(next);
             let serial = self.reqs[id].serial;
             self.queue

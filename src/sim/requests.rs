@@ -15,6 +15,8 @@ pub struct Request {
     pub visit_arrival: SimTime,
     /// The key it is about.
     pub key: u64,
+    /// A rate limiter's retry-after hint, ns.
+    pub retry_after: u64,
     /// The fan-out it belongs to: `(round << 32) | slot` (`NO_GROUP` if none).
     pub group: u64,
     /// Its current node (`FREE` for an empty slot, `SLEEPING` for a retry
@@ -25,6 +27,8 @@ pub struct Request {
     pub parent: u32,
     /// Allocation number, to recognise stale timers.
     pub serial: u32,
+    /// The client IP it came from.
+    pub ip: u32,
     /// The load balancer that sent it to its current node (`ROOT` if none).
     pub lb: u32,
     /// Next request in a cache's single-flight wait list.
@@ -61,10 +65,12 @@ impl Request {
             born,
             visit_arrival: born,
             key: 1,
+            retry_after: 0,
             group: NO_GROUP,
             node,
             parent,
             serial: 0,
+            ip: 0,
             lb: ROOT,
             next_waiter: ROOT,
             epoch: 0,
@@ -92,6 +98,8 @@ pub const DETACHED: u32 = u32::MAX - 1;
 pub const SLEEPING: u32 = u32::MAX - 1;
 /// The client gave up on this attempt; its answer will be ignored.
 pub const ABANDONED: u8 = 1;
+/// A rate limiter refused it (see `retry_after`).
+pub const RATE_LIMITED: u8 = 2;
 
 /// Operations a call asks of a node.
 pub mod op {

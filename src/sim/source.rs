@@ -26,6 +26,7 @@ pub struct SourceState {
     /// Retry tokens left (with a retry budget).
     pub retry_tokens: f64,
     mix: Vec<(f64, u16)>,
+    ips: u64,
     keys: Option<KeySampler>,
     constant: bool,
     arrivals: Stream,
@@ -47,6 +48,7 @@ impl SourceState {
             breaker: m.client.breaker.map(BreakerState::new),
             retry_tokens: 0.0,
             mix: m.mix.clone(),
+            ips: m.ips,
             keys: m.keys.clone(),
             arrivals: Stream::new(seed, Purpose::Arrivals, &m.id),
             thinning: Stream::new(seed, Purpose::Thinning, &m.id),
@@ -74,6 +76,16 @@ impl SourceState {
             Some(k) => k.sample(&mut self.key_rng),
         };
         (class, key)
+    }
+
+    /// The client IP of a new request (no draw with a single IP).
+    #[inline]
+    pub fn draw_ip(&mut self) -> u32 {
+        if self.ips <= 1 {
+            0
+        } else {
+            ((self.key_rng.next_u64() as u128 * self.ips as u128) >> 64) as u32
+        }
     }
 
     /// A first attempt earns retry tokens (with a budget).

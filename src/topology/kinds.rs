@@ -385,6 +385,24 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             }
             dist("service", &c.service, ds);
         }
+        Node::RateLimiter(l) => {
+            cx.check_target(&l.to, "to", &[], at, &item, ds);
+            if l.to == l.id {
+                ds.push(err("the rate limiter sends to itself".into()));
+            }
+            if !l.limit.is_finite() || l.limit <= 0.0 || l.limit > MAX_RPS {
+                ds.push(err(format!(
+                    "`limit` is {}; give a number of requests above 0",
+                    l.limit
+                )));
+            }
+            if l.per.0 == 0 {
+                ds.push(err("`per` is 0".into()).hint("e.g. `per: \"1s\"`"));
+            }
+            if l.burst.is_some_and(|b| !b.is_finite() || b < 1.0) {
+                ds.push(err(format!("`burst` is {:?}; give at least 1", l.burst)));
+            }
+        }
         Node::Replica(r) => {
             cx.check_target(&r.primary, "primary", &["Database"], at, &item, ds);
             if let Err(m) = count("servers", r.servers, 1, MAX_SERVERS) {
@@ -531,6 +549,7 @@ pub fn compile_source(
             cap: r.map_or(0, |r| r.cap.map_or(u64::MAX, |c| c.0)),
             jitter: r.map_or_else(Default::default, |r| r.jitter),
             budget: r.and_then(|r| r.budget),
+            respect_retry_after: c.respect_retry_after.unwrap_or(true),
             breaker: c.breaker.as_ref().map(|b| {
                 (
                     b.failure_ratio,
@@ -549,6 +568,7 @@ pub fn compile_source(
         mix,
         keys: s.keys.as_ref().map(|k| k.sampler()),
         client,
+        ips: s.ips.unwrap_or(1).max(1),
     }
 }
 
@@ -646,6 +666,29 @@ pub fn compile_node(
             m
         }
         Node::App(app) => compile_app(app, index, classes, shares),
+        Node::RateLimiter(l) => {
+            let mut m = base(
+                &l.id,
+                "RateLimiter",
+                KindModel::RateLimiter {
+                    to: ix(&l.to),
+                    rate: l.limit / l.per.0 as f64,
+                    burst: l.burst.unwrap_or(l.limit),
+                    window: l.per.0,
+                    algorithm: l.algorithm,
+                    by: l.by,
+                },
+                u32::MAX as u64,
+                None,
+                Sampler::Constant(0.0),
+            );
+            m.flows = vec![RouteModel {
+                to: index[l.to.as_str()],
+                p: 1.0,
+            }];
+            m.exit = 0.0;
+            m
+        }
         Node::Replica(r) => base(
             &r.id,
             "Replica",

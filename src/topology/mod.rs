@@ -74,6 +74,10 @@ pub struct Source {
     /// The client's timeout and retries; absent: wait forever, never retry.
     #[serde(default)]
     pub client: Option<Client>,
+    /// Number of client IP addresses the requests come from (each request
+    /// picks one uniformly); absent: 1.
+    #[serde(default)]
+    pub ips: Option<u64>,
 }
 
 /// How the clients of a source behave.
@@ -89,6 +93,10 @@ pub struct Client {
     /// Stop sending while most recent attempts fail.
     #[serde(default)]
     pub breaker: Option<Breaker>,
+    /// Wait at least as long as a rate limiter's retry-after hint before
+    /// retrying (default true; attackers do not).
+    #[serde(default)]
+    pub respect_retry_after: Option<bool>,
 }
 
 /// A circuit breaker in the client: when at least `failure_ratio` of the
@@ -159,6 +167,8 @@ pub enum Node {
     Cdn(Cdn),
     /// A read replica of a database.
     Replica(Replica),
+    /// Admits requests up to a rate and refuses the rest (429).
+    RateLimiter(RateLimiter),
 }
 
 impl Node {
@@ -172,6 +182,7 @@ impl Node {
             Node::Database(n) => &n.id,
             Node::Cdn(n) => &n.id,
             Node::Replica(n) => &n.id,
+            Node::RateLimiter(n) => &n.id,
         }
     }
 
@@ -185,6 +196,7 @@ impl Node {
             Node::Database(_) => "Database",
             Node::Cdn(_) => "Cdn",
             Node::Replica(_) => "Replica",
+            Node::RateLimiter(_) => "RateLimiter",
         }
     }
 }
@@ -389,6 +401,54 @@ pub struct Replica {
     pub queue: Option<u64>,
     /// Time of a read.
     pub read: Dist,
+}
+
+/// How a rate limiter counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// Tokens refill at the rate, up to `burst`; a request takes one.
+    #[default]
+    TokenBucket,
+    /// Requests in the last `per`, estimated from this window's and the
+    /// previous window's counts (the sliding-window counter).
+    SlidingWindow,
+}
+
+/// What a rate limiter counts separately.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LimitBy {
+    /// All requests together.
+    #[default]
+    Global,
+    /// Each client IP address.
+    Ip,
+    /// Each account (the request's key).
+    Account,
+}
+
+/// A rate limiter: passes up to `limit` requests per `per` (for each IP,
+/// account, or all together) on to `to`, and refuses the rest at once with
+/// a retry-after hint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimiter {
+    /// Unique id.
+    pub id: String,
+    /// Where admitted requests go.
+    pub to: String,
+    /// Requests allowed per `per`.
+    pub limit: f64,
+    /// The period of the limit.
+    pub per: Duration,
+    /// Token bucket size (default: `limit`).
+    #[serde(default)]
+    pub burst: Option<f64>,
+    /// How it counts (default `TokenBucket`).
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// What it counts separately (default `Global`).
+    #[serde(default)]
+    pub by: LimitBy,
 }
 
 /// A database primary: `servers` cores behind a connection limit.

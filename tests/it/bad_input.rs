@@ -388,9 +388,24 @@ fn calls_that_loop_are_refused() {
 #[test]
 fn client_settings_are_checked() {
     let with = |client: &str| STACK.replace("mix: {", &format!("client: {client}, mix: {{"));
-    one(&with("Client(timeout: \"0s\")"), "the client timeout is 0", None, Some(3));
-    one(&with("Client(retries: Retries(max: 500, backoff: \"1ms\"))"), "500 retries", None, Some(3));
-    one(&with("Client(retries: Retries(max: 2, backoff: \"1ms\", budget: -1.0))"), "retry budget", None, Some(3));
+    one(
+        &with("Client(timeout: \"0s\")"),
+        "the client timeout is 0",
+        None,
+        Some(3),
+    );
+    one(
+        &with("Client(retries: Retries(max: 500, backoff: \"1ms\"))"),
+        "500 retries",
+        None,
+        Some(3),
+    );
+    one(
+        &with("Client(retries: Retries(max: 2, backoff: \"1ms\", budget: -1.0))"),
+        "retry budget",
+        None,
+        Some(3),
+    );
     one(
         &with("Client(breaker: Breaker(failure_ratio: 2.0, window: \"1s\", open_for: \"1s\"))"),
         "`failure_ratio` is 2",

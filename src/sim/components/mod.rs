@@ -7,3 +7,4 @@ pub mod cache_store;
 pub mod database;
 pub mod fanout;
 pub mod lb;
+pub mod limiter;
