@@ -148,6 +148,15 @@ pub enum KindModel {
         /// Per class index: may it be cached?
         cacheable: Vec<bool>,
     },
+    /// A shard router.
+    ShardRouter {
+        /// Shard node indices.
+        shards: Vec<u32>,
+        /// Scheme.
+        scheme: crate::topology::Sharding,
+        /// Shards in use at the start.
+        active: u32,
+    },
     /// A rate limiter.
     RateLimiter {
         /// Where admitted requests go.

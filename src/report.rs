@@ -103,9 +103,25 @@ pub struct NodeReport {
     /// A replica's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replica: Option<ReplicaReport>,
+    /// A shard router's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<ShardReport>,
     /// A rate limiter's refusals (429s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<u64>,
+}
+
+/// A shard router's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ShardReport {
+    /// Shard ids, in order.
+    pub shards: Vec<String>,
+    /// Requests sent to each.
+    pub sent: Vec<u64>,
+    /// Shards in use at the end.
+    pub active: usize,
+    /// Share of keys that changed shard at the last reshard.
+    pub last_reshard_moved: Option<f64>,
 }
 
 /// A read replica's measurements.
@@ -445,6 +461,19 @@ impl Simulation {
                     load_balancer,
                     database,
                     replica,
+                    shards: match &n.kind {
+                        crate::sim::KindState::Shard(sh) => Some(ShardReport {
+                            shards: sh
+                                .shards
+                                .iter()
+                                .map(|&x| model.nodes[x as usize].id.clone())
+                                .collect(),
+                            sent: sh.sent.clone(),
+                            active: sh.active,
+                            last_reshard_moved: sh.last_moved,
+                        }),
+                        _ => None,
+                    },
                     rejected: match &n.kind {
                         crate::sim::KindState::Limiter(l) => Some(l.rejected),
                         _ => None,
@@ -606,7 +635,7 @@ impl Report {
         ];
         let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
         for (id, r) in &self.nodes.0 {
-            let lb = r.load_balancer.is_some() || r.rejected.is_some();
+            let lb = r.load_balancer.is_some() || r.rejected.is_some() || r.shards.is_some();
             let dash = |v: String| if lb { "-".to_string() } else { v };
             rows.push(vec![
                 id.clone(),
@@ -722,6 +751,23 @@ impl Report {
                     })
                     .collect();
                 let _ = writeln!(out, "{id}: sent {}", parts.join(", "));
+            }
+            if let Some(sh) = &r.shards {
+                let total: u64 = sh.sent.iter().sum();
+                let parts: Vec<String> = sh
+                    .shards
+                    .iter()
+                    .zip(&sh.sent)
+                    .map(|(id, &n)| format!("{id} {:.0}%", ratio(n, total) * 100.0))
+                    .collect();
+                let _ = writeln!(out, "{id}: sent {}", parts.join(", "));
+                if let Some(m) = sh.last_reshard_moved {
+                    let _ = writeln!(
+                        out,
+                        "{id}: the last reshard moved {:.1}% of keys",
+                        m * 100.0
+                    );
+                }
             }
             if let Some(rej) = r.rejected {
                 let _ = writeln!(

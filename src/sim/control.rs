@@ -50,6 +50,13 @@ pub enum Change {
     },
     /// Empty a cache (every key is gone; requests waiting on a fill get a miss).
     Flush(String),
+    /// Use the first `count` shards of a shard router (resharding).
+    Shards {
+        /// The shard router's id.
+        node: String,
+        /// Shards to use.
+        count: u32,
+    },
 }
 
 /// A change as applied: when, and after how many events.
@@ -160,6 +167,28 @@ impl Simulation {
                     });
                 }
                 self.cache_flush(i, false);
+            }
+            Change::Shards { node, count } => {
+                let i = self.node_by_id(node)?;
+                let KindState::Shard(sh) = &mut self.nodes[i].kind else {
+                    return Err(ControlError {
+                        message: format!(
+                            "`{node}` is a {}, not a shard router",
+                            self.model.nodes[i].kind_name
+                        ),
+                        hint: "Shards changes a ShardRouter node".into(),
+                    });
+                };
+                if *count == 0 || *count as usize > sh.shards.len() {
+                    return Err(ControlError {
+                        message: format!("{count} shards is out of range"),
+                        hint: format!(
+                            "use 1 to {} (the shards listed in the topology)",
+                            sh.shards.len()
+                        ),
+                    });
+                }
+                sh.reshard(*count as usize);
             }
             Change::Up(id) => {
                 let i = self.node_by_id(id)?;

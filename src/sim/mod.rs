@@ -153,6 +153,7 @@ pub(crate) enum KindState {
     Database(Box<DbState>),
     Replica(Box<ReplicaState>),
     Limiter(Box<components::limiter::LimiterState>),
+    Shard(Box<components::shard::ShardState>),
 }
 
 /// What a node looks like right now (for live views).
@@ -290,6 +291,22 @@ impl Simulation {
                         write: write.clone(),
                         last_write: tracked.contains(&(i as u32)).then(Default::default),
                     })),
+                    KindModel::ShardRouter {
+                        shards,
+                        scheme,
+                        active,
+                    } => {
+                        let ids: Vec<&str> = shards
+                            .iter()
+                            .map(|&x| model.nodes[x as usize].id.as_str())
+                            .collect();
+                        KindState::Shard(Box::new(components::shard::ShardState::new(
+                            shards.clone(),
+                            &ids,
+                            *scheme,
+                            *active as usize,
+                        )))
+                    }
                     KindModel::RateLimiter {
                         to,
                         rate,
@@ -689,6 +706,10 @@ impl Simulation {
                 self.limiter_admit(i, req);
                 return;
             }
+            KindState::Shard(_) => {
+                self.shard_forward(i, req);
+                return;
+            }
             KindState::Database(_) | KindState::Replica(_) => {
                 let max_connections = match &n.kind {
                     KindState::Database(d) => d.max_connections,
@@ -813,7 +834,7 @@ impl Simulation {
             KindState::Cdn(_) => self.cdn_served(i, req),
             KindState::Database(_) => self.db_done(i, req),
             KindState::Replica(_) => self.replica_done(i, req),
-            KindState::Lb(_) | KindState::Limiter(_) => {
+            KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_) => {
                 self.release(i);
                 self.record_visit(i, req, true);
                 self.finish(req, outcome::OK);

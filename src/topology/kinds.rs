@@ -278,13 +278,13 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                         Step::Read { db } => cx.check_target(
                             db,
                             "db",
-                            &["Database", "Replica", "LoadBalancer"],
+                            &["Database", "Replica", "LoadBalancer", "ShardRouter"],
                             at,
                             &item,
                             ds,
                         ),
                         Step::Write { db } => {
-                            cx.check_target(db, "db", &["Database"], at, &item, ds)
+                            cx.check_target(db, "db", &["Database", "ShardRouter"], at, &item, ds)
                         }
                         Step::ReadFresh {
                             replicas,
@@ -384,6 +384,32 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 }
             }
             dist("service", &c.service, ds);
+        }
+        Node::ShardRouter(r) => {
+            if r.shards.is_empty() || r.shards.len() > MAX_ROUTES {
+                ds.push(err(format!(
+                    "{} shards; give 1 to {MAX_ROUTES}",
+                    r.shards.len()
+                )));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for sh in &r.shards {
+                cx.check_target(sh, "shards", &[], at, &item, ds);
+                if sh == &r.id {
+                    ds.push(err("the router lists itself as a shard".into()));
+                }
+                if !seen.insert(sh) {
+                    ds.push(err(format!("shard `{sh}` is listed twice")));
+                }
+            }
+            if let Some(a) = r.active
+                && (a == 0 || a as usize > r.shards.len())
+            {
+                ds.push(err(format!(
+                    "`active` is {a}; give 1 to the number of shards ({})",
+                    r.shards.len()
+                )));
+            }
         }
         Node::RateLimiter(l) => {
             cx.check_target(&l.to, "to", &[], at, &item, ds);
@@ -666,6 +692,33 @@ pub fn compile_node(
             m
         }
         Node::App(app) => compile_app(app, index, classes, shares),
+        Node::ShardRouter(r) => {
+            let shards: Vec<u32> = r.shards.iter().map(|x| ix(x)).collect();
+            let active = r.active.unwrap_or(shards.len() as u32);
+            let share = 1.0 / active.max(1) as f64;
+            let mut m = base(
+                &r.id,
+                "ShardRouter",
+                KindModel::ShardRouter {
+                    shards: shards.clone(),
+                    scheme: r.scheme,
+                    active,
+                },
+                u32::MAX as u64,
+                None,
+                Sampler::Constant(0.0),
+            );
+            m.flows = shards
+                .iter()
+                .take(active as usize)
+                .map(|&x| RouteModel {
+                    to: x as usize,
+                    p: share,
+                })
+                .collect();
+            m.exit = 0.0;
+            m
+        }
         Node::RateLimiter(l) => {
             let mut m = base(
                 &l.id,

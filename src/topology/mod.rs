@@ -169,6 +169,8 @@ pub enum Node {
     Replica(Replica),
     /// Admits requests up to a rate and refuses the rest (429).
     RateLimiter(RateLimiter),
+    /// Sends each request to the shard that owns its key.
+    ShardRouter(ShardRouter),
 }
 
 impl Node {
@@ -183,6 +185,7 @@ impl Node {
             Node::Cdn(n) => &n.id,
             Node::Replica(n) => &n.id,
             Node::RateLimiter(n) => &n.id,
+            Node::ShardRouter(n) => &n.id,
         }
     }
 
@@ -197,6 +200,7 @@ impl Node {
             Node::Cdn(_) => "Cdn",
             Node::Replica(_) => "Replica",
             Node::RateLimiter(_) => "RateLimiter",
+            Node::ShardRouter(_) => "ShardRouter",
         }
     }
 }
@@ -401,6 +405,35 @@ pub struct Replica {
     pub queue: Option<u64>,
     /// Time of a read.
     pub read: Dist,
+}
+
+/// How keys map to shards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sharding {
+    /// `hash(key) mod N`: even, but changing N moves most keys.
+    #[default]
+    HashMod,
+    /// A hash ring with 100 virtual nodes per shard: changing N moves only
+    /// the keys of the shards added or removed.
+    ConsistentHash,
+}
+
+/// A shard router: forwards each request to the shard owning its key. A
+/// celebrity key makes its shard hot whatever the scheme.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRouter {
+    /// Unique id.
+    pub id: String,
+    /// The shards, in order.
+    pub shards: Vec<String>,
+    /// The scheme (default `HashMod`).
+    #[serde(default)]
+    pub scheme: Sharding,
+    /// How many of the shards are in use (default: all); the control API's
+    /// `Shards` change reshards.
+    #[serde(default)]
+    pub active: Option<u32>,
 }
 
 /// How a rate limiter counts.

@@ -8,3 +8,4 @@ pub mod database;
 pub mod fanout;
 pub mod lb;
 pub mod limiter;
+pub mod shard;
