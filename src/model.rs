@@ -187,6 +187,8 @@ pub enum KindModel {
         max_connections: Option<u32>,
         /// Write time (reads use the node's `service`).
         write: Sampler,
+        /// Deduplicate writes by idempotency key.
+        idempotent: bool,
     },
 }
 

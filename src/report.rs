@@ -172,6 +172,10 @@ pub struct DbReport {
     pub refused: u64,
     /// Time-averaged connections in use (queries waiting or running).
     pub mean_connections: f64,
+    /// Writes that applied a side effect again (double charges).
+    pub duplicate_writes: u64,
+    /// Repeated writes recognised by idempotency key and not applied.
+    pub deduplicated_writes: u64,
 }
 
 /// The nodes, serialized as a JSON object keyed by id in topology order.
@@ -356,6 +360,14 @@ fn kind_reports(
             Some(DbReport {
                 refused: n.stats.refused,
                 mean_connections: mean_in_system,
+                duplicate_writes: match &n.kind {
+                    KindState::Database(d) => d.duplicates,
+                    _ => 0,
+                },
+                deduplicated_writes: match &n.kind {
+                    KindState::Database(d) => d.deduplicated,
+                    _ => 0,
+                },
             }),
         ),
         _ => (None, None, None),
@@ -786,6 +798,16 @@ impl Report {
                     rep.stale_ratio
                         .map_or("-".into(), |x| format!("{:.2}%", x * 100.0)),
                     fmt_ms(rep.mean_lag_ms)
+                );
+            }
+            if let Some(d) = &r.database
+                && d.duplicate_writes + d.deduplicated_writes > 0
+            {
+                let _ = writeln!(
+                    out,
+                    "{id}: {} writes applied twice, {} repeats caught by idempotency keys",
+                    fmt_count(d.duplicate_writes),
+                    fmt_count(d.deduplicated_writes)
                 );
             }
             if let Some(d) = &r.database

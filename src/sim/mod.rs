@@ -198,6 +198,7 @@ pub struct Simulation {
     stopped: Option<RunError>,
     fanouts: Vec<components::fanout::FanOutSlot>,
     fanout_free: Vec<u32>,
+    next_uid: u64,
 }
 
 impl Simulation {
@@ -286,11 +287,13 @@ impl Simulation {
                     KindModel::Database {
                         max_connections,
                         write,
-                    } => KindState::Database(Box::new(DbState {
-                        max_connections: max_connections.unwrap_or(u32::MAX),
-                        write: write.clone(),
-                        last_write: tracked.contains(&(i as u32)).then(Default::default),
-                    })),
+                        idempotent,
+                    } => KindState::Database(Box::new(DbState::new(
+                        max_connections.unwrap_or(u32::MAX),
+                        write.clone(),
+                        tracked.contains(&(i as u32)),
+                        *idempotent,
+                    ))),
                     KindModel::ShardRouter {
                         shards,
                         scheme,
@@ -379,6 +382,7 @@ impl Simulation {
             stopped: None,
             fanouts: Vec::new(),
             fanout_free: Vec::new(),
+            next_uid: 0,
             config,
         };
         for i in 0..sim.sources.len() {
@@ -626,6 +630,8 @@ impl Simulation {
         r.key = key;
         r.source = s as u16;
         r.ip = self.sources[s].draw_ip();
+        self.next_uid += 1;
+        r.effect = self.next_uid << 8;
         let req = self.reqs.alloc(r);
         if now >= self.config.warmup.0 {
             self.e2e.arrivals += 1;
@@ -932,6 +938,7 @@ impl Simulation {
             next.source = r.source;
             next.attempt = r.attempt + 1;
             next.ip = r.ip;
+            next.effect = r.effect;
             let id = self.reqs.alloc(next);
             let serial = self.reqs[id].serial;
             self.queue
@@ -992,6 +999,8 @@ impl Simulation {
         c.class = p.class;
         c.source = p.source;
         c.op = op;
+        // The side effect: the user request's id and this caller's step.
+        c.effect = p.effect ^ (p.pc as u64 + 1);
         let id = self.reqs.alloc(c);
         self.enter(target as usize, id);
     }

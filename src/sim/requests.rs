@@ -17,6 +17,9 @@ pub struct Request {
     pub key: u64,
     /// A rate limiter's retry-after hint, ns.
     pub retry_after: u64,
+    /// The side effect a write performs: the user request's id and the
+    /// caller's step (the same across retries: an idempotency key).
+    pub effect: u64,
     /// The fan-out it belongs to: `(round << 32) | slot` (`NO_GROUP` if none).
     pub group: u64,
     /// Its current node (`FREE` for an empty slot, `SLEEPING` for a retry
@@ -66,6 +69,7 @@ impl Request {
             visit_arrival: born,
             key: 1,
             retry_after: 0,
+            effect: 0,
             group: NO_GROUP,
             node,
             parent,

@@ -786,6 +786,7 @@ pub fn compile_node(
                 KindModel::Database {
                     max_connections: d.max_connections.map(|c| c as u32),
                     write: d.write.sampler(),
+                    idempotent: d.idempotency_keys,
                 },
                 d.servers,
                 d.queue,

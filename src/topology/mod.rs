@@ -503,6 +503,11 @@ pub struct Database {
     pub read: Dist,
     /// Time of a write.
     pub write: Dist,
+    /// Writes carry an idempotency key (the user request's id and the
+    /// step): a write that was already applied is acknowledged but not
+    /// applied again. Without it, a retried write applies twice.
+    #[serde(default)]
+    pub idempotency_keys: bool,
 }
 
 /// A queueing station: `servers` parallel servers in front of one FIFO queue.

@@ -725,3 +725,28 @@ fn a_celebrity_key_makes_its_shard_hot_and_resharding_moves_keys() {
         .is_err()
     );
 }
+
+#[test]
+fn retried_writes_double_charge_unless_idempotency_keys_catch_them() {
+    let text = include_str!("../../topologies/double-charge.ron");
+    let run = |t: &str| {
+        let mut s = sim(t, 21);
+        s.step_until(120 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        r
+    };
+    let before = run(text);
+    let after = run(&text.replace("idempotency_keys: false", "idempotency_keys: true"));
+    let (d0, d1) = (
+        before.nodes["ledger"].database.as_ref().unwrap(),
+        after.nodes["ledger"].database.as_ref().unwrap(),
+    );
+    // Every timed-out attempt whose write still lands is a second charge.
+    assert!(d0.duplicate_writes > 100, "{}", d0.duplicate_writes);
+    assert_eq!(d0.deduplicated_writes, 0);
+    assert_eq!(d1.duplicate_writes, 0);
+    // The same seed makes the same retries: the repeats are now caught.
+    assert_eq!(d1.deduplicated_writes, d0.duplicate_writes);
+    assert!(before.end_to_end.timed_out > 0);
+}

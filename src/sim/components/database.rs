@@ -22,6 +22,60 @@ pub struct DbState {
     pub write: Sampler,
     /// When each key was last written (kept only when replicas need it).
     pub last_write: Option<KeyMap<SimTime>>,
+    /// Deduplicate writes by idempotency key.
+    pub idempotent: bool,
+    /// Side effects applied recently, and when (kept for `EFFECT_WINDOW`).
+    applied: KeyMap<SimTime>,
+    purge_at: usize,
+    /// Writes that applied a side effect a second time (a double charge).
+    pub duplicates: u64,
+    /// Repeated writes recognised by their idempotency key and not applied.
+    pub deduplicated: u64,
+}
+
+/// How long a database remembers applied side effects (idempotency keys
+/// expire like real ones do): 10 minutes of simulated time.
+pub const EFFECT_WINDOW: u64 = 600 * crate::time::SEC;
+
+impl DbState {
+    /// A primary's state.
+    pub fn new(max_connections: u32, write: Sampler, track_writes: bool, idempotent: bool) -> Self {
+        DbState {
+            max_connections,
+            write,
+            last_write: track_writes.then(Default::default),
+            idempotent,
+            applied: KeyMap::default(),
+            purge_at: 4096,
+            duplicates: 0,
+            deduplicated: 0,
+        }
+    }
+
+    /// Applies write `effect` at `now`, counting repeats.
+    fn apply(&mut self, effect: u64, now: SimTime, counted: bool) {
+        if self.applied.len() >= self.purge_at {
+            // Forget effects older than the window (order does not matter).
+            self.applied
+                .retain(|_, t| now.saturating_sub(*t) < EFFECT_WINDOW);
+            self.purge_at = (2 * self.applied.len()).max(4096);
+        }
+        match self.applied.get(&effect) {
+            Some(_) if self.idempotent => {
+                if counted {
+                    self.deduplicated += 1;
+                }
+            }
+            Some(_) => {
+                if counted {
+                    self.duplicates += 1;
+                }
+            }
+            None => {
+                self.applied.insert(effect, now);
+            }
+        }
+    }
 }
 
 /// A read replica's own state.
@@ -69,11 +123,15 @@ impl Simulation {
     /// Database `i` has run `req`'s query.
     pub(crate) fn db_done(&mut self, i: usize, req: u32) {
         let r = self.reqs[req];
+        let now = self.now;
+        let counted = r.visit_arrival >= self.config.warmup.0;
         if r.op == op::WRITE
             && let KindState::Database(d) = &mut self.nodes[i].kind
-            && let Some(w) = &mut d.last_write
         {
-            w.insert(r.key, self.now);
+            d.apply(r.effect, now, counted);
+            if let Some(w) = &mut d.last_write {
+                w.insert(r.key, now);
+            }
         }
         self.release(i);
         self.record_visit(i, req, true);
