@@ -94,6 +94,8 @@ pub enum StepModel {
         /// Freshness window, ns.
         within: u64,
     },
+    /// Publish a message to a queue (fire and forget).
+    Publish(u32),
     /// Parallel calls, with optional hedging.
     FanOut {
         /// Target node.
@@ -147,6 +149,19 @@ pub enum KindModel {
         ttl: u64,
         /// Per class index: may it be cached?
         cacheable: Vec<bool>,
+    },
+    /// A message queue with workers.
+    Queue {
+        /// Visibility timeout, ns.
+        visibility: u64,
+        /// Deliveries before dead-lettering.
+        max_deliveries: u32,
+        /// Redelivery backoff, ns.
+        backoff: u64,
+        /// Keep dead letters.
+        dead_letter: bool,
+        /// Skip repeats.
+        idempotent: bool,
     },
     /// A shard router.
     ShardRouter {

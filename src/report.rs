@@ -106,6 +106,9 @@ pub struct NodeReport {
     /// A shard router's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shards: Option<ShardReport>,
+    /// A message queue's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueReport>,
     /// A rate limiter's refusals (429s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<u64>,
@@ -122,6 +125,23 @@ pub struct ShardReport {
     pub active: usize,
     /// Share of keys that changed shard at the last reshard.
     pub last_reshard_moved: Option<f64>,
+}
+
+/// A message queue's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueReport {
+    /// Messages processed (first time).
+    pub processed: u64,
+    /// Copies delivered again after a visibility timeout.
+    pub redelivered: u64,
+    /// Deliveries retried after a failure.
+    pub retried: u64,
+    /// Messages that failed every delivery.
+    pub dead_lettered: u64,
+    /// Messages whose side effect happened more than once.
+    pub duplicates: u64,
+    /// Repeats skipped by idempotent workers.
+    pub deduplicated: u64,
 }
 
 /// A read replica's measurements.
@@ -486,6 +506,17 @@ impl Simulation {
                         }),
                         _ => None,
                     },
+                    queue: match &n.kind {
+                        crate::sim::KindState::Queue(q) => Some(QueueReport {
+                            processed: q.processed_ok,
+                            redelivered: q.redelivered,
+                            retried: q.retried,
+                            dead_lettered: q.dead_lettered,
+                            duplicates: q.duplicates,
+                            deduplicated: q.deduplicated,
+                        }),
+                        _ => None,
+                    },
                     rejected: match &n.kind {
                         crate::sim::KindState::Limiter(l) => Some(l.rejected),
                         _ => None,
@@ -780,6 +811,18 @@ impl Report {
                         m * 100.0
                     );
                 }
+            }
+            if let Some(q) = &r.queue {
+                let _ = writeln!(
+                    out,
+                    "{id}: {} processed, {} redelivered after the visibility timeout, {} retried, {} dead-lettered, {} processed twice, {} repeats skipped",
+                    fmt_count(q.processed),
+                    fmt_count(q.redelivered),
+                    fmt_count(q.retried),
+                    fmt_count(q.dead_lettered),
+                    fmt_count(q.duplicates),
+                    fmt_count(q.deduplicated)
+                );
             }
             if let Some(rej) = r.rejected {
                 let _ = writeln!(

@@ -154,6 +154,7 @@ pub(crate) enum KindState {
     Replica(Box<ReplicaState>),
     Limiter(Box<components::limiter::LimiterState>),
     Shard(Box<components::shard::ShardState>),
+    Queue(Box<components::queue::QueueState>),
 }
 
 /// What a node looks like right now (for live views).
@@ -292,6 +293,19 @@ impl Simulation {
                         max_connections.unwrap_or(u32::MAX),
                         write.clone(),
                         tracked.contains(&(i as u32)),
+                        *idempotent,
+                    ))),
+                    KindModel::Queue {
+                        visibility,
+                        max_deliveries,
+                        backoff,
+                        dead_letter,
+                        idempotent,
+                    } => KindState::Queue(Box::new(components::queue::QueueState::new(
+                        *visibility,
+                        *max_deliveries,
+                        *backoff,
+                        *dead_letter,
                         *idempotent,
                     ))),
                     KindModel::ShardRouter {
@@ -541,6 +555,8 @@ impl Simulation {
             Event::Start { req, serial } => self.on_start(req, serial),
             Event::Health { node } => self.on_health(node as usize),
             Event::Hedge { req, serial } => self.on_hedge(req, serial),
+            Event::Visibility { req, serial } => self.on_visibility(req, serial),
+            Event::Redeliver { req, serial, node } => self.on_redeliver(req, serial, node),
         }
         if self.events >= self.config.max_events {
             return self.stop(RunError::EventBudget {
@@ -767,6 +783,7 @@ impl Simulation {
             d = (d as f64 * n.slow + 0.5) as u64;
         }
         let epoch = n.epoch;
+        let is_queue = matches!(n.kind, KindState::Queue(_));
         self.queue.push(
             now.saturating_add(d),
             Event::Departure {
@@ -775,6 +792,9 @@ impl Simulation {
                 epoch,
             },
         );
+        if is_queue {
+            self.queue_taken(i, req);
+        }
     }
 
     /// Frees a server at node `i` and takes the next waiting request.
@@ -828,6 +848,10 @@ impl Simulation {
         }
         let n = &mut self.nodes[i];
         if n.error_rate > 0.0 && n.rng_fail.unit() < n.error_rate {
+            if matches!(n.kind, KindState::Queue(_)) {
+                self.queue_failed(i, req);
+                return;
+            }
             self.release(i);
             self.record_visit(i, req, false);
             self.finish(req, outcome::FAIL);
@@ -840,6 +864,7 @@ impl Simulation {
             KindState::Cdn(_) => self.cdn_served(i, req),
             KindState::Database(_) => self.db_done(i, req),
             KindState::Replica(_) => self.replica_done(i, req),
+            KindState::Queue(_) => self.queue_done(i, req),
             KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_) => {
                 self.release(i);
                 self.record_visit(i, req, true);

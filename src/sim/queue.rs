@@ -49,6 +49,22 @@ pub enum Event {
         /// Its allocation number.
         serial: u32,
     },
+    /// A queue message's visibility timeout.
+    Visibility {
+        /// The message.
+        req: u32,
+        /// Its allocation number.
+        serial: u32,
+    },
+    /// A failed queue message is delivered again.
+    Redeliver {
+        /// The message.
+        req: u32,
+        /// Its allocation number.
+        serial: u32,
+        /// The queue's node index.
+        node: u32,
+    },
     /// A load balancer probes its backends.
     Health {
         /// The load balancer's node index.

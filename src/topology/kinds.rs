@@ -286,6 +286,9 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                         Step::Write { db } => {
                             cx.check_target(db, "db", &["Database", "ShardRouter"], at, &item, ds)
                         }
+                        Step::Publish { queue } => {
+                            cx.check_target(queue, "queue", &["Queue"], at, &item, ds)
+                        }
                         Step::ReadFresh {
                             replicas,
                             primary,
@@ -384,6 +387,31 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 }
             }
             dist("service", &c.service, ds);
+        }
+        Node::Queue(q) => {
+            if let Err(m) = count("workers", q.workers, 1, MAX_SERVERS) {
+                ds.push(err(m));
+            }
+            if let Some(c) = q.capacity
+                && c > MAX_QUEUE
+            {
+                ds.push(err(format!(
+                    "`capacity` is {c}, over the limit of {MAX_QUEUE}"
+                )));
+            }
+            if q.visibility_timeout.is_some_and(|v| v.0 == 0) {
+                ds.push(err(
+                    "`visibility_timeout` is 0: every message would be delivered again at once"
+                        .into(),
+                ));
+            }
+            if q.max_deliveries.is_some_and(|m| m == 0 || m > 100) {
+                ds.push(err(format!(
+                    "`max_deliveries` is {:?}; give 1 to 100",
+                    q.max_deliveries
+                )));
+            }
+            dist("service", &q.service, ds);
         }
         Node::ShardRouter(r) => {
             if r.shards.is_empty() || r.shards.len() > MAX_ROUTES {
@@ -692,6 +720,20 @@ pub fn compile_node(
             m
         }
         Node::App(app) => compile_app(app, index, classes, shares),
+        Node::Queue(q) => base(
+            &q.id,
+            "Queue",
+            KindModel::Queue {
+                visibility: q.visibility_timeout.map_or(30 * crate::time::SEC, |v| v.0),
+                max_deliveries: q.max_deliveries.unwrap_or(3),
+                backoff: q.backoff.map_or(crate::time::SEC, |b| b.0),
+                dead_letter: q.dead_letter.unwrap_or(true),
+                idempotent: q.idempotent,
+            },
+            q.workers,
+            q.capacity,
+            q.service.sampler(),
+        ),
         Node::ShardRouter(r) => {
             let shards: Vec<u32> = r.shards.iter().map(|x| ix(x)).collect();
             let active = r.active.unwrap_or(shards.len() as u32);
@@ -826,6 +868,7 @@ fn compile_app(
                     db: ix(db),
                 },
                 Step::Invalidate { cache } => StepModel::Invalidate(ix(cache)),
+                Step::Publish { queue } => StepModel::Publish(ix(queue)),
                 Step::FanOut {
                     to,
                     count,
@@ -859,6 +902,7 @@ fn compile_app(
                 | StepModel::Invalidate(t) => (&[*t][..], 1.0),
                 StepModel::CacheAside { cache, db } => (&[*cache, *db][..], 1.0),
                 StepModel::ReadFresh { replicas, .. } => (&[*replicas][..], 1.0),
+                StepModel::Publish(q) => (&[*q][..], 1.0),
                 StepModel::FanOut { to, count, .. } => (&[*to][..], *count as f64),
             };
             for &t in targets {

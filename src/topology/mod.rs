@@ -171,6 +171,8 @@ pub enum Node {
     RateLimiter(RateLimiter),
     /// Sends each request to the shard that owns its key.
     ShardRouter(ShardRouter),
+    /// A message queue with a pool of workers consuming it.
+    Queue(Queue),
 }
 
 impl Node {
@@ -186,6 +188,7 @@ impl Node {
             Node::Replica(n) => &n.id,
             Node::RateLimiter(n) => &n.id,
             Node::ShardRouter(n) => &n.id,
+            Node::Queue(n) => &n.id,
         }
     }
 
@@ -201,6 +204,7 @@ impl Node {
             Node::Replica(_) => "Replica",
             Node::RateLimiter(_) => "RateLimiter",
             Node::ShardRouter(_) => "ShardRouter",
+            Node::Queue(_) => "Queue",
         }
     }
 }
@@ -293,6 +297,12 @@ pub enum Step {
         primary: String,
         /// How recent a write must be to read from the primary.
         within: Duration,
+    },
+    /// Put a message on a queue and carry on (its workers handle it later):
+    /// `Publish(queue: "emails")`.
+    Publish {
+        /// The queue.
+        queue: String,
     },
     /// Call `to` `count` times in parallel and wait for every answer (a
     /// scatter-gather over shards or leaves); fails if any call fails. With
@@ -405,6 +415,43 @@ pub struct Replica {
     pub queue: Option<u64>,
     /// Time of a read.
     pub read: Dist,
+}
+
+/// A message queue consumed by `workers`, with at-least-once delivery. A
+/// worker takes a message and processes it for `service`; if it has not
+/// finished within `visibility_timeout`, the message becomes visible again
+/// and another worker takes it too (a duplicate). A failed message is
+/// delivered again after `backoff`, up to `max_deliveries` times, then goes
+/// to the dead-letter queue. With `idempotent` workers, a message processed
+/// twice has its side effect once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Unique id.
+    pub id: String,
+    /// Messages it can hold waiting; absent is unbounded.
+    #[serde(default)]
+    pub capacity: Option<u64>,
+    /// Workers consuming it.
+    pub workers: u64,
+    /// Time to process one message.
+    pub service: Dist,
+    /// How long a taken message stays invisible (default 30 s).
+    #[serde(default)]
+    pub visibility_timeout: Option<Duration>,
+    /// Deliveries before a failing message is dead-lettered (default 3).
+    #[serde(default)]
+    pub max_deliveries: Option<u32>,
+    /// Wait before a failed message is delivered again (default 1 s).
+    #[serde(default)]
+    pub backoff: Option<Duration>,
+    /// Keep messages that failed every delivery (default true); otherwise
+    /// they are lost.
+    #[serde(default)]
+    pub dead_letter: Option<bool>,
+    /// Workers remember processed messages and skip repeats.
+    #[serde(default)]
+    pub idempotent: bool,
 }
 
 /// How keys map to shards.

@@ -40,6 +40,10 @@ impl Simulation {
                         return;
                     }
                 }
+                StepModel::Publish(q) => {
+                    // Fire and forget: the workers take it from here.
+                    self.call(req, q, op::CALL, true);
+                }
                 StepModel::CacheAside { cache, db } => match r.phase {
                     0 => {
                         self.reqs[req].phase = 1;

@@ -8,4 +8,5 @@ pub mod database;
 pub mod fanout;
 pub mod lb;
 pub mod limiter;
+pub mod queue;
 pub mod shard;
