@@ -125,6 +125,21 @@ pub enum KindModel {
     App {
         /// Steps per class index.
         handlers: Vec<Vec<StepModel>>,
+        /// Instances at the start.
+        instances: u32,
+        /// Workers per instance.
+        workers: u32,
+        /// Waiting places per instance (`None`: unbounded).
+        queue: Option<u32>,
+        /// Connection pool: (target node, connections per instance).
+        pool: Option<(u32, u32)>,
+        /// Autoscaling: (target, min, max, every ns, provision ns, cooldown ns).
+        autoscale: Option<(f64, u32, u32, u64, u64, u64)>,
+    },
+    /// A connection pooler.
+    Pooler {
+        /// The database.
+        to: u32,
     },
     /// A cache.
     Cache {

@@ -106,6 +106,9 @@ pub struct NodeReport {
     /// A shard router's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shards: Option<ShardReport>,
+    /// An app's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppReport>,
     /// A message queue's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueReport>,
@@ -125,6 +128,24 @@ pub struct ShardReport {
     pub active: usize,
     /// Share of keys that changed shard at the last reshard.
     pub last_reshard_moved: Option<f64>,
+}
+
+/// An app's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AppReport {
+    /// Instances running at the end.
+    pub instances: u32,
+    /// Pool connections (all instances) at the end.
+    pub pool_size: Option<u32>,
+    /// Calls that waited for a pool connection.
+    pub pool_waits: u64,
+    /// Pool connections open (what the database granted) at the end.
+    pub pool_open: Option<u32>,
+    /// Calls that failed because their instance's pool had no connection
+    /// (the database refused to open it).
+    pub pool_refused: u64,
+    /// Autoscaler actions (scale-ups and scale-downs).
+    pub scale_actions: u64,
 }
 
 /// A message queue's measurements.
@@ -506,6 +527,17 @@ impl Simulation {
                         }),
                         _ => None,
                     },
+                    app: match &n.kind {
+                        crate::sim::KindState::App(a) => Some(AppReport {
+                            instances: a.instances,
+                            pool_size: a.pool.as_ref().map(|p| p.per_instance * a.instances),
+                            pool_waits: a.pool.as_ref().map_or(0, |p| p.waited),
+                            pool_open: a.pool.as_ref().map(|p| p.granted),
+                            pool_refused: a.pool.as_ref().map_or(0, |p| p.refused),
+                            scale_actions: a.autoscale.as_ref().map_or(0, |x| x.actions),
+                        }),
+                        _ => None,
+                    },
                     queue: match &n.kind {
                         crate::sim::KindState::Queue(q) => Some(QueueReport {
                             processed: q.processed_ok,
@@ -811,6 +843,20 @@ impl Report {
                         m * 100.0
                     );
                 }
+            }
+            if let Some(a) = &r.app
+                && (a.pool_waits > 0 || a.scale_actions > 0 || a.pool_refused > 0)
+            {
+                let _ = writeln!(
+                    out,
+                    "{id}: {} instances at the end ({} autoscaling actions), pools want {} connections and got {}; {} calls waited for one, {} failed without one",
+                    a.instances,
+                    a.scale_actions,
+                    a.pool_size.map_or("-".into(), |p| p.to_string()),
+                    a.pool_open.map_or("-".into(), |p| p.to_string()),
+                    fmt_count(a.pool_waits),
+                    fmt_count(a.pool_refused)
+                );
             }
             if let Some(q) = &r.queue {
                 let _ = writeln!(

@@ -215,23 +215,7 @@ impl Simulation {
                         hint: format!("use 1 to {max}; to take the node away, use Down"),
                     });
                 }
-                let n = &mut self.nodes[i];
-                n.servers = *servers;
-                // Removed servers finish what they are serving, so capacity
-                // is never below the number busy.
-                let cap = n.stats.busy.value().max(*servers as u64);
-                n.stats.capacity.set(now, cap);
-                if !n.down {
-                    while (self.nodes[i].stats.busy.value() as u32) < self.nodes[i].servers {
-                        let Some(next) = self.nodes[i].waiting.pop_front() else {
-                            break;
-                        };
-                        let len = self.nodes[i].waiting.len() as u64;
-                        self.nodes[i].stats.waiting.set(now, len);
-                        let waited = now - self.reqs[next].visit_arrival;
-                        self.start_service(i, next, waited);
-                    }
-                }
+                self.set_servers(i, *servers);
             }
         }
         self.log.push(AppliedChange {
@@ -240,6 +224,28 @@ impl Simulation {
             change,
         });
         Ok(())
+    }
+
+    /// Sets node `i`'s servers now; removed servers finish what they serve,
+    /// added ones take waiting requests at once.
+    pub(crate) fn set_servers(&mut self, i: usize, servers: u32) {
+        let now = self.now;
+        let n = &mut self.nodes[i];
+        n.servers = servers;
+        // Capacity is never below the number busy.
+        let cap = n.stats.busy.value().max(servers as u64);
+        n.stats.capacity.set(now, cap);
+        if !n.down {
+            while (self.nodes[i].stats.busy.value() as u32) < self.nodes[i].servers {
+                let Some(next) = self.nodes[i].waiting.pop_front() else {
+                    break;
+                };
+                let len = self.nodes[i].waiting.len() as u64;
+                self.nodes[i].stats.waiting.set(now, len);
+                let waited = now - self.reqs[next].visit_arrival;
+                self.start_service(i, next, waited);
+            }
+        }
     }
 
     /// Every change applied so far, in order.

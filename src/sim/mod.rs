@@ -147,7 +147,8 @@ pub(crate) struct NodeState {
 pub(crate) enum KindState {
     Station,
     Lb(Box<LbState>),
-    App(Box<[Box<[StepModel]>]>),
+    App(Box<components::app::AppState>),
+    Pooler(u32),
     Cache(Box<CacheState>),
     Cdn(Box<CdnState>),
     Database(Box<DbState>),
@@ -212,7 +213,7 @@ impl Simulation {
         for n in &model.nodes {
             match &n.kind {
                 KindModel::Replica { primary, .. } => tracked.push(*primary),
-                KindModel::App { handlers } => {
+                KindModel::App { handlers, .. } => {
                     tracked.extend(handlers.iter().flatten().filter_map(|s| match s {
                         StepModel::ReadFresh { primary, .. } => Some(*primary),
                         _ => None,
@@ -254,12 +255,17 @@ impl Simulation {
                             Stream::new(seed, Purpose::Routing, &n.id),
                         )))
                     }
-                    KindModel::App { handlers } => KindState::App(
-                        handlers
-                            .iter()
-                            .map(|h| h.clone().into_boxed_slice())
-                            .collect(),
-                    ),
+                    KindModel::App {
+                        handlers,
+                        instances,
+                        workers,
+                        queue,
+                        pool,
+                        autoscale,
+                    } => KindState::App(Box::new(components::app::AppState::new(
+                        handlers, *instances, *workers, *queue, *pool, *autoscale,
+                    ))),
+                    KindModel::Pooler { to } => KindState::Pooler(*to),
                     KindModel::Cache {
                         capacity,
                         eviction,
@@ -402,7 +408,24 @@ impl Simulation {
         for i in 0..sim.sources.len() {
             sim.schedule_arrival(i, 0);
         }
+        // Pools and poolers open their connections.
         for i in 0..sim.nodes.len() {
+            match sim.nodes[i].kind {
+                KindState::App(_) => sim.pool_resize(i),
+                KindState::Pooler(to) => {
+                    let want = sim.nodes[i].servers;
+                    let got = sim.open_connections(to, 0, want);
+                    sim.set_servers(i, got);
+                }
+                _ => {}
+            }
+        }
+        for i in 0..sim.nodes.len() {
+            if let KindState::App(app) = &sim.nodes[i].kind
+                && let Some(a) = &app.autoscale
+            {
+                sim.queue.push(a.every, Event::Autoscale { node: i as u32 });
+            }
             if let KindState::Lb(lb) = &sim.nodes[i].kind
                 && let Some((every, _, _)) = lb.health
             {
@@ -555,6 +578,8 @@ impl Simulation {
             Event::Start { req, serial } => self.on_start(req, serial),
             Event::Health { node } => self.on_health(node as usize),
             Event::Hedge { req, serial } => self.on_hedge(req, serial),
+            Event::Autoscale { node } => self.on_autoscale(node as usize),
+            Event::Provisioned { node, count } => self.on_provisioned(node as usize, count),
             Event::Visibility { req, serial } => self.on_visibility(req, serial),
             Event::Redeliver { req, serial, node } => self.on_redeliver(req, serial, node),
         }
@@ -732,13 +757,15 @@ impl Simulation {
                 self.shard_forward(i, req);
                 return;
             }
-            KindState::Database(_) | KindState::Replica(_) => {
-                let max_connections = match &n.kind {
-                    KindState::Database(d) => d.max_connections,
-                    KindState::Replica(r) => r.max_connections,
-                    _ => u32::MAX,
+            KindState::Database(_) | KindState::Replica(_)
+                if self.reqs[req].flags & requests::VIA_POOL == 0 =>
+            {
+                let (max_connections, pooled) = match &n.kind {
+                    KindState::Database(d) => (d.max_connections, d.open),
+                    KindState::Replica(r) => (r.max_connections, r.open),
+                    _ => (u32::MAX, 0),
                 };
-                let open = n.stats.busy.value() + n.waiting.len() as u64;
+                let open = pooled as u64 + n.stats.busy.value() + n.waiting.len() as u64;
                 if open >= max_connections as u64 {
                     if counted {
                         n.stats.refused += 1;
@@ -865,6 +892,11 @@ impl Simulation {
             KindState::Database(_) => self.db_done(i, req),
             KindState::Replica(_) => self.replica_done(i, req),
             KindState::Queue(_) => self.queue_done(i, req),
+            KindState::Pooler(to) => {
+                // Holds its connection (the server) while the database works.
+                let op = self.reqs[req].op;
+                self.call_with(req, to, op, false, true);
+            }
             KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_) => {
                 self.release(i);
                 self.record_visit(i, req, true);
@@ -1017,6 +1049,18 @@ impl Simulation {
     /// Sends a call from `parent` to node `target` asking `op`; its answer
     /// resumes the parent (or nobody, for a detached call).
     pub(crate) fn call(&mut self, parent: u32, target: u32, op: u8, detached: bool) {
+        self.call_with(parent, target, op, detached, false);
+    }
+
+    /// [`Simulation::call`], over an open pooled connection if `via_pool`.
+    pub(crate) fn call_with(
+        &mut self,
+        parent: u32,
+        target: u32,
+        op: u8,
+        detached: bool,
+        via_pool: bool,
+    ) {
         let p = self.reqs[parent];
         let mut c = Request::new(p.born, target, if detached { DETACHED } else { parent });
         c.visit_arrival = self.now;
@@ -1024,6 +1068,9 @@ impl Simulation {
         c.class = p.class;
         c.source = p.source;
         c.op = op;
+        if via_pool {
+            c.flags |= requests::VIA_POOL;
+        }
         // The side effect: the user request's id and this caller's step.
         c.effect = p.effect ^ (p.pc as u64 + 1);
         let id = self.reqs.alloc(c);

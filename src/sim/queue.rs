@@ -65,6 +65,18 @@ pub enum Event {
         /// The queue's node index.
         node: u32,
     },
+    /// An app's autoscaler looks at its utilization.
+    Autoscale {
+        /// The app's node index.
+        node: u32,
+    },
+    /// New app instances are up.
+    Provisioned {
+        /// The app's node index.
+        node: u32,
+        /// How many.
+        count: u32,
+    },
     /// A load balancer probes its backends.
     Health {
         /// The load balancer's node index.

@@ -104,6 +104,12 @@ pub const SLEEPING: u32 = u32::MAX - 1;
 pub const ABANDONED: u8 = 1;
 /// A rate limiter refused it (see `retry_after`).
 pub const RATE_LIMITED: u8 = 2;
+/// Its current call holds a connection of its app's pool.
+pub const POOLED: u8 = 4;
+/// A pool connection was handed to it while it waited.
+pub const POOL_GRANTED: u8 = 8;
+/// A call made over a pooled connection that is already open.
+pub const VIA_POOL: u8 = 16;
 
 /// Operations a call asks of a node.
 pub mod op {

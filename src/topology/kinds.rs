@@ -232,6 +232,48 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             if let Err(m) = count("workers", app.workers, 1, MAX_SERVERS) {
                 ds.push(err(m));
             }
+            if let Some(n) = app.instances
+                && let Err(m) = count("instances", n, 1, 10_000)
+            {
+                ds.push(err(m));
+            }
+            if app.workers.saturating_mul(app.instances.unwrap_or(1)) > MAX_SERVERS {
+                ds.push(err(format!(
+                    "instances x workers is over the limit of {MAX_SERVERS}"
+                )));
+            }
+            if let Some(p) = &app.pool {
+                cx.check_target(
+                    &p.to,
+                    "to",
+                    &["Database", "Pooler", "Replica", "ShardRouter"],
+                    at,
+                    &item,
+                    ds,
+                );
+                if let Err(m) = count("size", p.size, 1, MAX_SERVERS) {
+                    ds.push(err(format!("pool: {m}")));
+                }
+            }
+            if let Some(a) = &app.autoscale {
+                if !a.target.is_finite() || a.target <= 0.0 || a.target > 1.0 {
+                    ds.push(err(format!("autoscale: `target` is {}; give a utilization above 0 and at most 1, e.g. 0.6", a.target)));
+                }
+                if a.min == 0 || a.min > a.max || a.max > 10_000 {
+                    ds.push(err(format!(
+                        "autoscale: min {} and max {} must satisfy 1 <= min <= max <= 10000",
+                        a.min, a.max
+                    )));
+                }
+                if a.every.is_some_and(|e| e.0 == 0) {
+                    ds.push(err("autoscale: `every` is 0".into()));
+                }
+                if a.max.saturating_mul(app.workers) > MAX_SERVERS {
+                    ds.push(err(format!(
+                        "autoscale: max instances x workers is over the limit of {MAX_SERVERS}"
+                    )));
+                }
+            }
             if let Some(q) = app.queue
                 && q > MAX_QUEUE
             {
@@ -278,7 +320,13 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                         Step::Read { db } => cx.check_target(
                             db,
                             "db",
-                            &["Database", "Replica", "LoadBalancer", "ShardRouter"],
+                            &[
+                                "Database",
+                                "Replica",
+                                "LoadBalancer",
+                                "ShardRouter",
+                                "Pooler",
+                            ],
                             at,
                             &item,
                             ds,
@@ -387,6 +435,19 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 }
             }
             dist("service", &c.service, ds);
+        }
+        Node::Pooler(p) => {
+            cx.check_target(
+                &p.to,
+                "to",
+                &["Database", "Replica", "ShardRouter"],
+                at,
+                &item,
+                ds,
+            );
+            if let Err(m) = count("connections", p.connections, 1, MAX_SERVERS) {
+                ds.push(err(m));
+            }
         }
         Node::Queue(q) => {
             if let Err(m) = count("workers", q.workers, 1, MAX_SERVERS) {
@@ -720,6 +781,21 @@ pub fn compile_node(
             m
         }
         Node::App(app) => compile_app(app, index, classes, shares),
+        Node::Pooler(p) => {
+            let mut m = base(
+                &p.id,
+                "Pooler",
+                KindModel::Pooler { to: ix(&p.to) },
+                p.connections,
+                p.queue,
+                Sampler::Constant(0.0),
+            );
+            m.flows = vec![RouteModel {
+                to: index[p.to.as_str()],
+                p: 1.0,
+            }];
+            m
+        }
         Node::Queue(q) => base(
             &q.id,
             "Queue",
@@ -910,12 +986,30 @@ fn compile_app(
             }
         }
     }
+    let instances = app.instances.unwrap_or(1).max(1) as u32;
+    let workers = app.workers as u32;
     NodeModel {
         id: app.id.clone(),
         kind_name: "App",
-        kind: KindModel::App { handlers },
-        servers: app.workers as u32,
-        queue: app.queue.map(|q| q as u32),
+        kind: KindModel::App {
+            handlers,
+            instances,
+            workers,
+            queue: app.queue.map(|q| q as u32),
+            pool: app.pool.as_ref().map(|p| (ix(&p.to), p.size as u32)),
+            autoscale: app.autoscale.as_ref().map(|a| {
+                (
+                    a.target,
+                    a.min as u32,
+                    a.max as u32,
+                    a.every.map_or(15 * crate::time::SEC, |d| d.0),
+                    a.provision.map_or(60 * crate::time::SEC, |d| d.0),
+                    a.cooldown.map_or(300 * crate::time::SEC, |d| d.0),
+                )
+            }),
+        },
+        servers: workers.saturating_mul(instances),
+        queue: app.queue.map(|q| (q as u32).saturating_mul(instances)),
         service: app.service.sampler(),
         routes: Vec::new(),
         flows: flows

@@ -456,7 +456,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         if let crate::model::KindModel::Cdn { origin, .. } = nodes[i].kind {
             nodes[origin as usize].behind_cache = Some(i as u32);
         }
-        if let crate::model::KindModel::App { handlers } = &nodes[i].kind {
+        if let crate::model::KindModel::App { handlers, .. } = &nodes[i].kind {
             let pairs: Vec<(u32, u32)> = handlers
                 .iter()
                 .flatten()

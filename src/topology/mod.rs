@@ -171,6 +171,9 @@ pub enum Node {
     RateLimiter(RateLimiter),
     /// Sends each request to the shard that owns its key.
     ShardRouter(ShardRouter),
+    /// A connection pooler (PgBouncer-like): many client connections
+    /// share `connections` to the database.
+    Pooler(Pooler),
     /// A message queue with a pool of workers consuming it.
     Queue(Queue),
 }
@@ -189,6 +192,7 @@ impl Node {
             Node::RateLimiter(n) => &n.id,
             Node::ShardRouter(n) => &n.id,
             Node::Queue(n) => &n.id,
+            Node::Pooler(n) => &n.id,
         }
     }
 
@@ -205,6 +209,7 @@ impl Node {
             Node::RateLimiter(_) => "RateLimiter",
             Node::ShardRouter(_) => "ShardRouter",
             Node::Queue(_) => "Queue",
+            Node::Pooler(_) => "Pooler",
         }
     }
 }
@@ -327,9 +332,12 @@ pub enum Step {
 pub struct App {
     /// Unique id.
     pub id: String,
-    /// Concurrent requests (threads, workers).
+    /// Instances (servers) of the app (default 1).
+    #[serde(default)]
+    pub instances: Option<u64>,
+    /// Concurrent requests per instance (threads, workers).
     pub workers: u64,
-    /// Waiting places; absent is unbounded.
+    /// Waiting places per instance; absent is unbounded.
     #[serde(default)]
     pub queue: Option<u64>,
     /// The server's own work per request.
@@ -337,6 +345,44 @@ pub struct App {
     /// Steps per request class; `"*"` applies to classes not listed.
     #[serde(default)]
     pub handle: BTreeMap<String, Vec<Step>>,
+    /// A connection pool per instance for calls to one node (a database or
+    /// a pooler): a call waits for a free connection.
+    #[serde(default)]
+    pub pool: Option<Pool>,
+    /// Add and remove instances to hold a target utilization.
+    #[serde(default)]
+    pub autoscale: Option<Autoscale>,
+}
+
+/// A connection pool per app instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pool {
+    /// The node whose calls use the pool.
+    pub to: String,
+    /// Connections per instance.
+    pub size: u64,
+}
+
+/// Autoscaling of an app's instances.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscale {
+    /// Utilization to hold, e.g. 0.6.
+    pub target: f64,
+    /// Fewest instances.
+    pub min: u64,
+    /// Most instances.
+    pub max: u64,
+    /// How often it looks (default 15 s).
+    #[serde(default)]
+    pub every: Option<Duration>,
+    /// Time for a new instance to start (default 60 s).
+    #[serde(default)]
+    pub provision: Option<Duration>,
+    /// Time after a scale-up before it may scale down (default 5 m).
+    #[serde(default)]
+    pub cooldown: Option<Duration>,
 }
 
 /// A key-value cache. Operations are gets, sets and deletes of the
@@ -452,6 +498,22 @@ pub struct Queue {
     /// Workers remember processed messages and skip repeats.
     #[serde(default)]
     pub idempotent: bool,
+}
+
+/// A connection pooler: queries wait for one of `connections` server
+/// connections, which it holds while the database works.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pooler {
+    /// Unique id.
+    pub id: String,
+    /// The database behind it.
+    pub to: String,
+    /// Server connections it opens to the database.
+    pub connections: u64,
+    /// Queries waiting for a connection; absent is unbounded.
+    #[serde(default)]
+    pub queue: Option<u64>,
 }
 
 /// How keys map to shards.

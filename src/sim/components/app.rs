@@ -1,9 +1,120 @@
 //! App node: a worker does the request's own work (`service`), then runs
 //! the handler of its class step by step, holding the worker while each call
 //! is out. A failed call fails the request (and its caller sees the failure).
+//!
+//! An app has `instances` of `workers` each. Calls to its pool's target take
+//! a connection from the pool (`size` per instance) and wait for one when
+//! all are in use. The autoscaler looks every `every` at the utilization
+//! since its last look and asks for `ceil(instances x utilization / target)`
+//! instances: new ones arrive after `provision`, surplus ones leave at once
+//! (not within `cooldown` of a scale-up). More instances mean more pool
+//! connections: the database's connection limit is where autoscaling walls.
 
+use crate::metrics::Areas;
 use crate::model::StepModel;
-use crate::sim::{KindState, Simulation, op, outcome};
+use crate::sim::requests::{POOL_GRANTED, POOLED};
+use crate::sim::{Event, KindState, Simulation, op, outcome};
+use crate::time::SimTime;
+use std::collections::VecDeque;
+
+/// An app's connection pool (all instances together).
+#[derive(Clone, Debug)]
+pub struct PoolState {
+    /// The node whose calls use it.
+    pub target: u32,
+    /// Connections per instance.
+    pub per_instance: u32,
+    /// Connections in use.
+    pub in_use: u32,
+    /// Connections open (what the target granted).
+    pub granted: u32,
+    /// Calls that failed because their instance had no connection.
+    pub refused: u64,
+    /// Requests waiting for a connection.
+    pub waiters: VecDeque<u32>,
+    /// Calls that had to wait for a connection (after the warm-up).
+    pub waited: u64,
+}
+
+/// An app's autoscaler.
+#[derive(Clone, Debug)]
+pub struct AutoscaleState {
+    target: f64,
+    min: u32,
+    max: u32,
+    /// Interval between looks, ns.
+    pub every: u64,
+    provision: u64,
+    cooldown: u64,
+    /// Instances being started.
+    pub pending: u32,
+    last_up: Option<SimTime>,
+    last: Areas,
+    /// Scale-ups and scale-downs so far.
+    pub actions: u64,
+}
+
+/// An app's run-time state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Steps per class.
+    pub handlers: Box<[Box<[StepModel]>]>,
+    /// Instances running.
+    pub instances: u32,
+    /// Workers per instance.
+    pub workers: u32,
+    /// Waiting places per instance.
+    pub queue_per: Option<u32>,
+    /// Connection pool.
+    pub pool: Option<PoolState>,
+    /// Autoscaler.
+    pub autoscale: Option<AutoscaleState>,
+}
+
+impl AppState {
+    /// From the model's settings.
+    pub fn new(
+        handlers: &[Vec<StepModel>],
+        instances: u32,
+        workers: u32,
+        queue_per: Option<u32>,
+        pool: Option<(u32, u32)>,
+        autoscale: Option<(f64, u32, u32, u64, u64, u64)>,
+    ) -> Self {
+        AppState {
+            handlers: handlers
+                .iter()
+                .map(|h| h.clone().into_boxed_slice())
+                .collect(),
+            instances,
+            workers,
+            queue_per,
+            pool: pool.map(|(target, per_instance)| PoolState {
+                target,
+                per_instance,
+                in_use: 0,
+                granted: 0,
+                refused: 0,
+                waiters: VecDeque::new(),
+                waited: 0,
+            }),
+            autoscale: autoscale.map(|(target, min, max, every, provision, cooldown)| {
+                AutoscaleState {
+                    target,
+                    min,
+                    max,
+                    every,
+                    provision,
+                    cooldown,
+                    pending: 0,
+                    last_up: None,
+                    last: Areas::default(),
+                    actions: 0,
+                }
+            }),
+        }
+    }
+}
 
 impl Simulation {
     /// Runs `req`'s handler at app node `i` from where it stopped, until it
@@ -11,10 +122,10 @@ impl Simulation {
     pub(crate) fn app_run(&mut self, i: usize, req: u32) {
         loop {
             let r = self.reqs[req];
-            let KindState::App(handlers) = &self.nodes[i].kind else {
+            let KindState::App(app) = &self.nodes[i].kind else {
                 unreachable!("app_run on an app")
             };
-            let steps = &handlers[r.class as usize];
+            let steps = &app.handlers[r.class as usize];
             let Some(&step) = steps.get(r.pc as usize) else {
                 self.app_finish(i, req, outcome::OK);
                 return;
@@ -31,9 +142,10 @@ impl Simulation {
                             StepModel::Invalidate(_) => op::DEL,
                             _ => op::CALL,
                         };
-                        self.reqs[req].phase = 1;
-                        self.call(req, t, op, false);
-                        return;
+                        if self.app_call(i, req, t, op, 1) {
+                            return;
+                        }
+                        continue;
                     }
                     if r.result == outcome::FAIL {
                         self.app_finish(i, req, outcome::FAIL);
@@ -46,16 +158,18 @@ impl Simulation {
                 }
                 StepModel::CacheAside { cache, db } => match r.phase {
                     0 => {
-                        self.reqs[req].phase = 1;
-                        self.call(req, cache, op::GET, false);
-                        return;
+                        if self.app_call(i, req, cache, op::GET, 1) {
+                            return;
+                        }
+                        continue;
                     }
                     1 if r.result == outcome::OK => {}
                     1 => {
                         // A miss, or the cache failed: read the database.
-                        self.reqs[req].phase = 2;
-                        self.call(req, db, op::READ, false);
-                        return;
+                        if self.app_call(i, req, db, op::READ, 2) {
+                            return;
+                        }
+                        continue;
                     }
                     _ if r.result == outcome::OK => self.call(req, cache, op::SET, true),
                     _ => {
@@ -73,9 +187,16 @@ impl Simulation {
                         let fresh = self
                             .last_write(primary, r.key)
                             .is_some_and(|w| self.now.saturating_sub(w) < within);
-                        self.reqs[req].phase = 1;
-                        self.call(req, if fresh { primary } else { replicas }, op::READ, false);
-                        return;
+                        if self.app_call(
+                            i,
+                            req,
+                            if fresh { primary } else { replicas },
+                            op::READ,
+                            1,
+                        ) {
+                            return;
+                        }
+                        continue;
                     }
                     if r.result == outcome::FAIL {
                         self.app_finish(i, req, outcome::FAIL);
@@ -107,6 +228,190 @@ impl Simulation {
         }
     }
 
+    /// Sends a call from `req` at app `i` and moves it to `phase`; a call to
+    /// the pool's target first takes a connection, or waits for one.
+    fn app_call(&mut self, i: usize, req: u32, target: u32, op: u8, phase: u8) -> bool {
+        let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let mut via_pool = false;
+        let n = &mut self.nodes[i];
+        if let KindState::App(app) = &mut n.kind
+            && let Some(pool) = &mut app.pool
+            && pool.target == target
+        {
+            let nominal = pool.per_instance.saturating_mul(app.instances);
+            let r = &mut self.reqs[req];
+            if r.flags & POOL_GRANTED != 0 {
+                r.flags &= !POOL_GRANTED;
+            } else if pool.granted < nominal
+                && n.rng_fail.unit() * nominal as f64 >= pool.granted as f64
+            {
+                // The request landed on an instance whose pool could not open
+                // its connections: the database refused them.
+                if counted {
+                    pool.refused += 1;
+                }
+                r.phase = phase;
+                r.result = outcome::FAIL;
+                return false;
+            } else if pool.in_use < pool.granted {
+                pool.in_use += 1;
+            } else {
+                if counted {
+                    pool.waited += 1;
+                }
+                pool.waiters.push_back(req);
+                return true;
+            }
+            r.flags |= POOLED;
+            via_pool = true;
+        }
+        self.reqs[req].phase = phase;
+        self.call_with(req, target, op, false, via_pool);
+        true
+    }
+
+    /// Opens (or closes) pool connections of app `i` to match its
+    /// instances: the pool's target, if a database, grants what its
+    /// connection limit leaves.
+    pub(crate) fn pool_resize(&mut self, i: usize) {
+        let KindState::App(app) = &self.nodes[i].kind else {
+            return;
+        };
+        let Some(pool) = &app.pool else {
+            return;
+        };
+        let (target, wanted, had) = (
+            pool.target,
+            pool.per_instance.saturating_mul(app.instances),
+            pool.granted,
+        );
+        let granted = self.open_connections(target, had, wanted);
+        if let KindState::App(app) = &mut self.nodes[i].kind
+            && let Some(pool) = &mut app.pool
+        {
+            pool.granted = granted;
+        }
+    }
+
+    /// A pooled call of `req` at app `i` is over: its connection goes to the
+    /// next waiter, if any.
+    fn pool_release(&mut self, i: usize, req: u32) {
+        self.reqs[req].flags &= !POOLED;
+        let KindState::App(app) = &mut self.nodes[i].kind else {
+            return;
+        };
+        let Some(pool) = &mut app.pool else {
+            return;
+        };
+        pool.in_use -= 1;
+        if pool.in_use < pool.granted
+            && let Some(w) = pool.waiters.pop_front()
+        {
+            pool.in_use += 1;
+            self.reqs[w].flags |= POOL_GRANTED;
+            if self.reqs[w].epoch != self.nodes[i].epoch {
+                // Lost when the app went down: give the connection back.
+                self.reqs[w].flags &= !POOL_GRANTED;
+                self.reqs[w].flags |= POOLED;
+                self.pool_release(i, w);
+                self.drop_request(i, w);
+                return;
+            }
+            self.app_run(i, w);
+        }
+    }
+
+    /// The autoscaler of app `i` takes a look.
+    pub(crate) fn on_autoscale(&mut self, i: usize) {
+        let now = self.now;
+        let areas = self.nodes[i].stats.areas(now);
+        let KindState::App(app) = &mut self.nodes[i].kind else {
+            return;
+        };
+        let Some(a) = &mut app.autoscale else {
+            return;
+        };
+        let busy = areas.busy - a.last.busy;
+        let cap = areas.capacity - a.last.capacity;
+        a.last = areas;
+        let util = if cap == 0 {
+            0.0
+        } else {
+            busy as f64 / cap as f64
+        };
+        let current = app.instances;
+        let desired = ((current as f64 * util / a.target).ceil() as u32).clamp(a.min, a.max);
+        let every = a.every;
+        if desired > current + a.pending {
+            let more = desired - current - a.pending;
+            a.pending += more;
+            a.actions += 1;
+            a.last_up = Some(now);
+            let at = now.saturating_add(a.provision);
+            self.queue.push(
+                at,
+                Event::Provisioned {
+                    node: i as u32,
+                    count: more,
+                },
+            );
+        } else if desired < current
+            && a.last_up
+                .is_none_or(|t| now.saturating_sub(t) >= a.cooldown)
+            && a.pending == 0
+        {
+            a.actions += 1;
+            self.set_instances(i, desired);
+        }
+        self.queue.push(
+            now.saturating_add(every),
+            Event::Autoscale { node: i as u32 },
+        );
+    }
+
+    /// New instances of app `i` are up.
+    pub(crate) fn on_provisioned(&mut self, i: usize, count: u32) {
+        let KindState::App(app) = &mut self.nodes[i].kind else {
+            return;
+        };
+        let Some(a) = &mut app.autoscale else {
+            return;
+        };
+        a.pending -= count;
+        let n = app.instances + count;
+        self.set_instances(i, n);
+    }
+
+    /// Sets the number of instances of app `i` (workers, queue and pool follow).
+    pub(crate) fn set_instances(&mut self, i: usize, n: u32) {
+        let KindState::App(app) = &mut self.nodes[i].kind else {
+            return;
+        };
+        app.instances = n;
+        let (workers, queue_per) = (app.workers, app.queue_per);
+        self.nodes[i].queue_cap = queue_per.map_or(usize::MAX, |q| q as usize * n as usize);
+        self.set_servers(i, workers.saturating_mul(n));
+        self.pool_resize(i);
+        // A larger pool may serve waiters now.
+        loop {
+            let KindState::App(app) = &mut self.nodes[i].kind else {
+                return;
+            };
+            let Some(pool) = &mut app.pool else {
+                return;
+            };
+            if pool.in_use >= pool.granted {
+                return;
+            }
+            let Some(w) = pool.waiters.pop_front() else {
+                return;
+            };
+            pool.in_use += 1;
+            self.reqs[w].flags |= POOL_GRANTED;
+            self.app_run(i, w);
+        }
+    }
+
     /// A single-flight leader that will not fill tells the cache, so the
     /// requests waiting on it are released (with a miss).
     fn release_fill(&mut self, cache: u32, req: u32) {
@@ -128,12 +433,15 @@ impl Simulation {
     pub(crate) fn resume(&mut self, parent: u32, result: u8) {
         let p = self.reqs[parent];
         let i = p.node as usize;
+        if p.flags & POOLED != 0 {
+            self.pool_release(i, parent);
+        }
         if self.nodes[i].epoch != p.epoch {
             // The app went down while this request waited: it was lost (its
             // worker was freed when the app went down).
             if let KindState::App(h) = &self.nodes[i].kind
                 && let Some(StepModel::CacheAside { cache, .. }) =
-                    h[p.class as usize].get(p.pc as usize)
+                    h.handlers[p.class as usize].get(p.pc as usize)
                 && p.phase == 2
             {
                 let cache = *cache;
@@ -146,10 +454,14 @@ impl Simulation {
             return;
         }
         self.reqs[parent].result = result;
-        if matches!(self.nodes[i].kind, KindState::Cdn(_)) {
-            self.cdn_resume(i, parent, result);
-        } else {
-            self.app_run(i, parent);
+        match self.nodes[i].kind {
+            KindState::Cdn(_) => self.cdn_resume(i, parent, result),
+            KindState::Pooler(_) => {
+                self.release(i);
+                self.record_visit(i, parent, result != outcome::FAIL);
+                self.finish(parent, result);
+            }
+            _ => self.app_run(i, parent),
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct DbState {
     pub duplicates: u64,
     /// Repeated writes recognised by their idempotency key and not applied.
     pub deduplicated: u64,
+    /// Connections held open by pools and poolers.
+    pub open: u32,
 }
 
 /// How long a database remembers applied side effects (idempotency keys
@@ -49,6 +51,7 @@ impl DbState {
             purge_at: 4096,
             duplicates: 0,
             deduplicated: 0,
+            open: 0,
         }
     }
 
@@ -94,6 +97,8 @@ pub struct ReplicaState {
     pub stale: u64,
     /// Sum of the lags drawn, ns.
     pub lag_sum: u128,
+    /// Connections held open by pools and poolers.
+    pub open: u32,
 }
 
 impl ReplicaState {
@@ -107,11 +112,27 @@ impl ReplicaState {
             reads: 0,
             stale: 0,
             lag_sum: 0,
+            open: 0,
         }
     }
 }
 
 impl Simulation {
+    /// A pool that held `had` connections to `target` now wants `wanted`:
+    /// a database or replica grants what its connection limit leaves (and
+    /// takes back what is released); anything else accepts all.
+    pub(crate) fn open_connections(&mut self, target: u32, had: u32, wanted: u32) -> u32 {
+        let (open, max) = match &mut self.nodes[target as usize].kind {
+            KindState::Database(d) => (&mut d.open, d.max_connections),
+            KindState::Replica(r) => (&mut r.open, r.max_connections),
+            _ => return wanted,
+        };
+        *open -= had.min(*open);
+        let granted = wanted.min(max.saturating_sub(*open));
+        *open += granted;
+        granted
+    }
+
     /// When `key` was last written at database `db`, if it tracks writes.
     pub(crate) fn last_write(&self, db: u32, key: u64) -> Option<SimTime> {
         match &self.nodes[db as usize].kind {

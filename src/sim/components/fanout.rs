@@ -140,7 +140,7 @@ impl Simulation {
             return;
         };
         let Some(StepModel::FanOut { to, .. }) =
-            h[self.reqs[req].class as usize].get(self.reqs[req].pc as usize)
+            h.handlers[self.reqs[req].class as usize].get(self.reqs[req].pc as usize)
         else {
             return;
         };
