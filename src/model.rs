@@ -253,6 +253,8 @@ pub struct NodeModel {
     /// the share of the class that makes them). Expected visits there per
     /// visit here.
     pub flows: Vec<RouteModel>,
+    /// Load-dependent latency factor (0: none).
+    pub load_factor: f64,
     /// Probability that a visit here ends the request's path (a station's
     /// left-over route probability; 1 for nodes that answer their caller;
     /// 0 for a load balancer, which hands the request on).

@@ -50,6 +50,21 @@ pub enum Change {
     },
     /// Empty a cache (every key is gone; requests waiting on a fill get a miss).
     Flush(String),
+    /// Cut the network between two nodes: calls and hand-offs between them
+    /// fail at once, and health checks across it fail.
+    Partition {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+    },
+    /// Restore the network between two nodes.
+    Heal {
+        /// One side.
+        a: String,
+        /// The other side.
+        b: String,
+    },
     /// Use the first `count` shards of a shard router (resharding).
     Shards {
         /// The shard router's id.
@@ -167,6 +182,16 @@ impl Simulation {
                     });
                 }
                 self.cache_flush(i, false);
+            }
+            Change::Partition { a, b } | Change::Heal { a, b } => {
+                let (x, y) = (self.node_by_id(a)? as u32, self.node_by_id(b)? as u32);
+                if matches!(change, Change::Partition { .. }) {
+                    self.partitions.insert((x, y));
+                    self.partitions.insert((y, x));
+                } else {
+                    self.partitions.remove(&(x, y));
+                    self.partitions.remove(&(y, x));
+                }
             }
             Change::Shards { node, count } => {
                 let i = self.node_by_id(node)?;

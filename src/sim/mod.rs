@@ -131,6 +131,8 @@ pub(crate) struct NodeState {
     pub slow: f64,
     /// Probability that a request fails at the end of its service.
     pub error_rate: f64,
+    /// Load-dependent latency factor.
+    pub load_factor: f64,
     pub service: Sampler,
     /// Routes as (cumulative probability, target).
     pub routes: Box<[(f64, u32)]>,
@@ -201,6 +203,8 @@ pub struct Simulation {
     fanouts: Vec<components::fanout::FanOutSlot>,
     fanout_free: Vec<u32>,
     next_uid: u64,
+    /// Ordered pairs of nodes that cannot reach each other.
+    partitions: std::collections::BTreeSet<(u32, u32)>,
 }
 
 impl Simulation {
@@ -359,6 +363,7 @@ impl Simulation {
                     epoch: 0,
                     slow: 1.0,
                     error_rate: 0.0,
+                    load_factor: n.load_factor,
                     service: n.service.clone(),
                     routes,
                     rng_service: Stream::new(seed, Purpose::Service, &n.id),
@@ -403,6 +408,7 @@ impl Simulation {
             fanouts: Vec::new(),
             fanout_free: Vec::new(),
             next_uid: 0,
+            partitions: Default::default(),
             config,
         };
         for i in 0..sim.sources.len() {
@@ -809,6 +815,11 @@ impl Simulation {
         if n.slow != 1.0 {
             d = (d as f64 * n.slow + 0.5) as u64;
         }
+        if n.load_factor > 0.0 {
+            // Slower the busier it is (GC pressure, contention).
+            let u = n.stats.busy.value() as f64 / n.servers.max(1) as f64;
+            d = (d as f64 * (1.0 + n.load_factor * u * u) + 0.5) as u64;
+        }
         let epoch = n.epoch;
         let is_queue = matches!(n.kind, KindState::Queue(_));
         self.queue.push(
@@ -918,7 +929,7 @@ impl Simulation {
             n.routes.iter().find(|&&(cum, _)| u < cum).map(|&(_, t)| t)
         };
         match target {
-            Some(t) => self.enter(t as usize, req),
+            Some(t) => self.forward(i, t as usize, req),
             None => self.finish(req, outcome::OK),
         }
     }
@@ -1046,6 +1057,23 @@ impl Simulation {
         self.finish(req, outcome::FAIL);
     }
 
+    /// True if node `a` cannot reach node `b` (a network partition).
+    #[inline]
+    pub(crate) fn partitioned(&self, a: usize, b: usize) -> bool {
+        !self.partitions.is_empty() && self.partitions.contains(&(a as u32, b as u32))
+    }
+
+    /// Node `from` hands `req` on to node `to` (load balancers, routers,
+    /// routes): fails if a partition is between them.
+    #[inline]
+    pub(crate) fn forward(&mut self, from: usize, to: usize, req: u32) {
+        if self.partitioned(from, to) {
+            self.finish(req, outcome::FAIL);
+        } else {
+            self.enter(to, req);
+        }
+    }
+
     /// Sends a call from `parent` to node `target` asking `op`; its answer
     /// resumes the parent (or nobody, for a detached call).
     pub(crate) fn call(&mut self, parent: u32, target: u32, op: u8, detached: bool) {
@@ -1062,6 +1090,13 @@ impl Simulation {
         via_pool: bool,
     ) {
         let p = self.reqs[parent];
+        if self.partitioned(p.node as usize, target as usize) {
+            // The call cannot reach its target: it fails at once.
+            if !detached {
+                self.resume(parent, outcome::FAIL);
+            }
+            return;
+        }
         let mut c = Request::new(p.born, target, if detached { DETACHED } else { parent });
         c.visit_arrival = self.now;
         c.key = p.key;

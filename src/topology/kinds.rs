@@ -232,6 +232,12 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             if let Err(m) = count("workers", app.workers, 1, MAX_SERVERS) {
                 ds.push(err(m));
             }
+            if app
+                .load_factor
+                .is_some_and(|f| !f.is_finite() || !(0.0..=1000.0).contains(&f))
+            {
+                ds.push(err(format!("`load_factor` is {:?}; give 0 to 1000 (e.g. 2: three times slower when saturated)", app.load_factor)));
+            }
             if let Some(n) = app.instances
                 && let Err(m) = count("instances", n, 1, 10_000)
             {
@@ -542,6 +548,14 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             if let Err(m) = count("servers", d.servers, 1, MAX_SERVERS) {
                 ds.push(err(m));
             }
+            if d.load_factor
+                .is_some_and(|f| !f.is_finite() || !(0.0..=1000.0).contains(&f))
+            {
+                ds.push(err(format!(
+                    "`load_factor` is {:?}; give 0 to 1000",
+                    d.load_factor
+                )));
+            }
             if let Some(m) = d.max_connections
                 && let Err(m) = count("max_connections", m, 1, MAX_SERVERS)
             {
@@ -726,6 +740,7 @@ pub fn compile_node(
             flows: Vec::new(),
             exit: 1.0,
             behind_cache: None,
+            load_factor: 0.0,
         };
     match n {
         Node::Station(st) => {
@@ -911,6 +926,7 @@ pub fn compile_node(
                 d.read.sampler(),
             );
             m.exit = 1.0;
+            m.load_factor = d.load_factor.unwrap_or(0.0);
             m
         }
     }
@@ -1008,6 +1024,7 @@ fn compile_app(
                 )
             }),
         },
+        load_factor: app.load_factor.unwrap_or(0.0),
         servers: workers.saturating_mul(instances),
         queue: app.queue.map(|q| (q as u32).saturating_mul(instances)),
         service: app.service.sampler(),
@@ -1039,5 +1056,6 @@ fn compile_cache(c: &Cache) -> NodeModel {
         flows: Vec::new(),
         exit: 1.0,
         behind_cache: None,
+        load_factor: 0.0,
     }
 }

@@ -352,6 +352,10 @@ pub struct App {
     /// Add and remove instances to hold a target utilization.
     #[serde(default)]
     pub autoscale: Option<Autoscale>,
+    /// Load-dependent latency (GC pressure, contention): service times are
+    /// multiplied by `1 + load_factor x utilization^2`.
+    #[serde(default)]
+    pub load_factor: Option<f64>,
 }
 
 /// A connection pool per app instance.
@@ -617,6 +621,10 @@ pub struct Database {
     /// applied again. Without it, a retried write applies twice.
     #[serde(default)]
     pub idempotency_keys: bool,
+    /// Load-dependent latency (lock and buffer contention): query times are
+    /// multiplied by `1 + load_factor x utilization^2`.
+    #[serde(default)]
+    pub load_factor: Option<f64>,
 }
 
 /// A queueing station: `servers` parallel servers in front of one FIFO queue.

@@ -848,3 +848,86 @@ fn autoscaling_exhausts_database_connections_and_a_pooler_fixes_it() {
             <= 100.0
     );
 }
+
+#[test]
+fn a_partition_fails_calls_across_it_until_healed() {
+    let text = include_str!("../../topologies/lb-three-apps.ron");
+    let mut s = sim(text, 25);
+    s.step_until(10 * SEC).unwrap();
+    // app-1 loses the database; the balancer loses app-2.
+    s.apply(Change::Partition {
+        a: "app-1".into(),
+        b: "db".into(),
+    })
+    .unwrap();
+    s.apply(Change::Partition {
+        a: "lb".into(),
+        b: "app-2".into(),
+    })
+    .unwrap();
+    let before = s.report();
+    s.step_until(30 * SEC).unwrap();
+    let during = s.report();
+    check_books(&during);
+    let app1 = during.nodes["app-1"].errors - before.nodes["app-1"].errors;
+    assert!(
+        app1 > 1000,
+        "app-1 errors {app1}: {:?}",
+        during.nodes["app-1"]
+    );
+    // Health checks see app-2 as down and take it out (every 5 s, 2 misses).
+    let lb = during.nodes["lb"].load_balancer.as_ref().unwrap();
+    assert_eq!(lb.healthy, vec![true, false, true]);
+    assert_eq!(
+        during.nodes["app-2"].arrivals,
+        before.nodes["app-2"].arrivals
+    );
+    s.apply(Change::Heal {
+        a: "app-1".into(),
+        b: "db".into(),
+    })
+    .unwrap();
+    s.apply(Change::Heal {
+        a: "lb".into(),
+        b: "app-2".into(),
+    })
+    .unwrap();
+    s.step_until(50 * SEC).unwrap();
+    let after = s.report();
+    assert_eq!(after.nodes["app-1"].errors, during.nodes["app-1"].errors);
+    assert!(after.nodes["app-2"].arrivals > during.nodes["app-2"].arrivals + 1000);
+    assert!(
+        s.apply(Change::Partition {
+            a: "lb".into(),
+            b: "nope".into()
+        })
+        .is_err()
+    );
+}
+
+#[test]
+fn load_dependent_latency_grows_with_utilization() {
+    // Constant 10 ms work on 10 workers; with load_factor 2 a request that
+    // starts when u of the workers are busy takes 10 ms x (1 + 2u^2).
+    let t = |rps: u32, factor: f64| {
+        format!(
+            r#"Topology(name: "gc", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: {rps}))],
+            nodes: [App(id: "app", workers: 10, service: Constant("10ms"), load_factor: {factor})])"#
+        )
+    };
+    let service = |rps: u32, factor: f64| {
+        let mut s = sim(&t(rps, factor), 26);
+        s.step_until(100 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        let n = &r.nodes["app"];
+        n.mean_sojourn_ms.unwrap() - n.mean_wait_ms.unwrap()
+    };
+    assert!((service(100, 0.0) - 10.0).abs() < 1e-6);
+    // Nearly idle: hardly slower. Busy: much slower (and busier still).
+    let light = service(20, 2.0);
+    let heavy = service(600, 2.0);
+    // At least 1 of 10 busy (itself): 10 ms x 1.02.
+    assert!(light > 10.19 && light < 10.5, "{light}");
+    assert!(heavy > 13.0, "{heavy}");
+}

@@ -279,6 +279,6 @@ impl Simulation {
         }
         let origin = c.origin;
         self.record_visit(i, req, true);
-        self.enter(origin as usize, req);
+        self.forward(i, origin as usize, req);
     }
 }

@@ -70,6 +70,10 @@ impl Simulation {
 
     fn call_leg(&mut self, parent: u32, to: u32, g: u64, leg: u16) {
         let p = self.reqs[parent];
+        if self.partitioned(p.node as usize, to as usize) {
+            self.fanout_answer(g, leg, outcome::FAIL);
+            return;
+        }
         let mut c = crate::sim::Request::new(p.born, to, parent);
         c.visit_arrival = self.now;
         c.key = p.key;

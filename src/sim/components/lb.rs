@@ -192,7 +192,7 @@ impl crate::sim::Simulation {
         let r = &mut self.reqs[req];
         r.lb = i as u32;
         r.lb_backend = b as u16;
-        self.enter(target as usize, req);
+        self.forward(i, target as usize, req);
     }
 
     /// A request that load balancer `i` sent to backend `b` is done there.
@@ -210,7 +210,7 @@ impl crate::sim::Simulation {
         let up: Vec<bool> = lb
             .backends
             .iter()
-            .map(|&b| !self.nodes[b as usize].down)
+            .map(|&b| !self.nodes[b as usize].down && !self.partitioned(i, b as usize))
             .collect();
         let crate::sim::KindState::Lb(lb) = &mut self.nodes[i].kind else {
             return;

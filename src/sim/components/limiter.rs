@@ -104,7 +104,7 @@ impl Simulation {
             Ok(()) => {
                 let to = l.to;
                 self.record_visit(i, req, true);
-                self.enter(to as usize, req);
+                self.forward(i, to as usize, req);
             }
             Err(wait) => {
                 if counted {

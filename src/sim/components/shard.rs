@@ -91,7 +91,7 @@ impl Simulation {
         }
         let target = s.shards[o];
         self.record_visit(i, req, true);
-        self.enter(target as usize, req);
+        self.forward(i, target as usize, req);
     }
 }
 
