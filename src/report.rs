@@ -259,6 +259,19 @@ pub struct Bottleneck {
     pub reason: String,
 }
 
+/// A stretch of time with the same busiest node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Phase {
+    /// Start, seconds.
+    pub from_s: f64,
+    /// End, seconds.
+    pub to_s: f64,
+    /// The busiest node.
+    pub node: String,
+    /// Its mean utilization over the stretch.
+    pub utilization: f64,
+}
+
 /// Per-window series, when asked for.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SeriesReport {
@@ -332,6 +345,8 @@ pub struct Report {
     pub nodes: Nodes,
     /// The busiest node.
     pub bottleneck: Option<Bottleneck>,
+    /// How the bottleneck moved: the busiest node per stretch of windows.
+    pub bottleneck_timeline: Vec<Phase>,
     /// Changes applied during the run.
     pub changes: Vec<AppliedChange>,
     /// Time series, when asked for.
@@ -585,6 +600,7 @@ impl Simulation {
         };
 
         let bottleneck = bottleneck(&nodes);
+        let bottleneck_timeline = self.bottleneck_timeline();
         Report {
             topology: model.name.clone(),
             seed: self.config().seed,
@@ -596,9 +612,93 @@ impl Simulation {
             end_to_end,
             nodes: Nodes(nodes),
             bottleneck,
+            bottleneck_timeline,
             changes: self.changes().to_vec(),
             series: None,
         }
+    }
+
+    /// The busiest node of each window (among nodes that queue), merged
+    /// into stretches; stretches shorter than 3 windows are folded into
+    /// their neighbour so that noise does not read as a move.
+    pub fn bottleneck_timeline(&self) -> Vec<Phase> {
+        use crate::sim::KindState;
+        let model = self.model();
+        let queueing: Vec<usize> = (0..model.nodes.len())
+            .filter(|&i| {
+                !matches!(
+                    self.node_state(i).kind,
+                    KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_)
+                )
+            })
+            .collect();
+        let Some(&first) = queueing.first() else {
+            return Vec::new();
+        };
+        let windows = self.series(first).records().len();
+        let series: Vec<Vec<crate::metrics::WindowRecord>> = queueing
+            .iter()
+            .map(|&i| self.series(i).records().copied().collect())
+            .collect();
+        let window = self.config().window.as_secs_f64();
+        // (node, utilization, start) per window.
+        let mut per: Vec<(usize, f64, f64)> = Vec::with_capacity(windows);
+        for w in 0..windows {
+            let (k, u) = series
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (k, s[w].utilization))
+                .fold((0, -1.0), |best, x| if x.1 > best.1 { x } else { best });
+            per.push((queueing[k], u, Duration(series[0][w].start).as_secs_f64()));
+        }
+        let mut phases: Vec<Phase> = Vec::new();
+        let mut sums: Vec<(f64, usize)> = Vec::new();
+        for &(node, u, start) in &per {
+            match phases.last_mut() {
+                Some(p) if p.node == model.nodes[node].id => {
+                    p.to_s = start + window;
+                    let last = sums.last_mut().expect("a sum per phase");
+                    last.0 += u;
+                    last.1 += 1;
+                }
+                _ => {
+                    phases.push(Phase {
+                        from_s: start,
+                        to_s: start + window,
+                        node: model.nodes[node].id.clone(),
+                        utilization: 0.0,
+                    });
+                    sums.push((u, 1));
+                }
+            }
+        }
+        // Fold short stretches into the previous one.
+        let mut out: Vec<Phase> = Vec::new();
+        let mut out_sums: Vec<(f64, usize)> = Vec::new();
+        for (p, s) in phases.into_iter().zip(sums) {
+            let short = ((p.to_s - p.from_s) / window).round() < 3.0;
+            match (out.last_mut(), short) {
+                (Some(prev), true) => {
+                    prev.to_s = p.to_s;
+                    let last = out_sums.last_mut().expect("a sum per phase");
+                    last.1 += s.1;
+                }
+                (Some(prev), false) if prev.node == p.node => {
+                    prev.to_s = p.to_s;
+                    let last = out_sums.last_mut().expect("a sum per phase");
+                    last.0 += s.0;
+                    last.1 += s.1;
+                }
+                _ => {
+                    out.push(p);
+                    out_sums.push(s);
+                }
+            }
+        }
+        for (p, (sum, n)) in out.iter_mut().zip(out_sums) {
+            p.utilization = sum / n.max(1) as f64;
+        }
+        out
     }
 
     /// The per-window series, for reports that ask for it.
@@ -911,6 +1011,22 @@ impl Report {
         }
         if let Some(b) = &self.bottleneck {
             let _ = writeln!(out, "bottleneck: {}", b.reason);
+        }
+        if self.bottleneck_timeline.len() > 1 {
+            let parts: Vec<String> = self
+                .bottleneck_timeline
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}-{}: {} ({:.0}%)",
+                        fmt_secs(p.from_s),
+                        fmt_secs(p.to_s),
+                        p.node,
+                        p.utilization * 100.0
+                    )
+                })
+                .collect();
+            let _ = writeln!(out, "the bottleneck moved: {}", parts.join(", then "));
         }
         for c in &self.changes {
             let _ = writeln!(out, "change at {}: {:?}", c.at, c.change);

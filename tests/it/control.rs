@@ -225,3 +225,23 @@ fn time_series_windows_add_up() {
     let mean_util = windows.iter().map(|w| w.utilization).sum::<f64>() / 30.0;
     assert!((mean_util - s.report().nodes["web"].utilization).abs() < 1e-9);
 }
+
+#[test]
+fn the_bottleneck_timeline_follows_a_capacity_change() {
+    // web (4 servers, 10 ms, 200 rps) is 50% busy and db (1 server, 4 ms,
+    // 100 rps) 40%: web is the bottleneck. Slowing db 4x makes it 160%
+    // loaded: it saturates and the bottleneck moves there.
+    let mut s = sim(7);
+    s.step_until(60 * SEC).unwrap();
+    s.apply(Change::Slow {
+        node: "db".into(),
+        factor: 4.0,
+    })
+    .unwrap();
+    s.step_until(120 * SEC).unwrap();
+    let t = s.report().bottleneck_timeline;
+    let names: Vec<&str> = t.iter().map(|p| p.node.as_str()).collect();
+    assert_eq!(names, vec!["web", "db"], "{t:?}");
+    assert!((t[0].to_s - 60.0).abs() <= 2.0, "{t:?}");
+    assert!(t[1].utilization > 0.6, "{t:?}");
+}
