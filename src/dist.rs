@@ -271,11 +271,7 @@ impl Sampler {
                 scale,
                 neg_inv_shape,
             } => scale * libm::pow(rng.unit_open0(), neg_inv_shape),
-            Sampler::Mixture(ref parts) => {
-                let u = rng.unit();
-                let part = parts.iter().find(|(cum, _)| u < *cum).or(parts.last());
-                return part.map_or(0, |(_, s)| s.sample(rng));
-            }
+            Sampler::Mixture(ref parts) => return sample_mixture(parts, rng),
         };
         // `as` saturates: huge values clamp to u64::MAX, NaN to 0.
         (x + 0.5) as u64
@@ -344,6 +340,14 @@ impl Sampler {
     pub fn mean_secs(&self) -> f64 {
         self.mean() / SEC as f64
     }
+}
+
+/// One draw of a mixture (kept out of line so `Sampler::sample` inlines).
+#[inline(never)]
+fn sample_mixture(parts: &[(f64, Sampler)], rng: &mut Stream) -> u64 {
+    let u = rng.unit();
+    let part = parts.iter().find(|(cum, _)| u < *cum).or(parts.last());
+    part.map_or(0, |(_, s)| s.sample(rng))
 }
 
 /// Sum of `f(part) * p(part)` over a mixture's parts.

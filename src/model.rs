@@ -287,6 +287,21 @@ pub struct Model {
     pub exit_vertex: NodeIndex,
 }
 
+impl NodeModel {
+    /// The most servers the node can have: an autoscaled app's maximum
+    /// instances times its workers, otherwise its servers.
+    pub fn peak_servers(&self) -> u32 {
+        match &self.kind {
+            KindModel::App {
+                workers,
+                autoscale: Some(a),
+                ..
+            } => workers.saturating_mul(a.2),
+            _ => self.servers,
+        }
+    }
+}
+
 impl Model {
     /// Index of the node with this id.
     pub fn node_index(&self, id: &str) -> Option<usize> {
@@ -352,7 +367,7 @@ impl Model {
         self.nodes
             .iter()
             .zip(rates)
-            .map(|(n, &l)| l * n.service.mean_secs() / n.servers as f64)
+            .map(|(n, &l)| l * n.service.mean_secs() / n.peak_servers() as f64)
             .collect()
     }
 }

@@ -935,18 +935,22 @@ impl Simulation {
     }
 
     /// `req`'s path is over with `result`: answer whoever waits for it.
+    #[inline]
     pub(crate) fn finish(&mut self, req: u32, result: u8) {
-        let r = self.reqs[req];
-        if r.lb != ROOT {
-            self.lb_done(r.lb as usize, r.lb_backend as usize);
+        let r = &self.reqs[req];
+        let (lb, parent, group) = (r.lb, r.parent, r.group);
+        if lb != ROOT {
+            let b = r.lb_backend as usize;
+            self.lb_done(lb as usize, b);
             self.reqs[req].lb = ROOT;
         }
-        match r.parent {
+        match parent {
             ROOT => self.root_done(req, result),
             DETACHED => self.reqs.free(req),
-            _ if r.group != requests::NO_GROUP => {
+            _ if group != requests::NO_GROUP => {
+                let leg = self.reqs[req].leg;
                 self.reqs.free(req);
-                self.fanout_answer(r.group, r.leg, result);
+                self.fanout_answer(group, leg, result);
             }
             parent => {
                 self.reqs.free(req);
@@ -956,15 +960,17 @@ impl Simulation {
     }
 
     /// A user's attempt is over.
+    #[inline]
     fn root_done(&mut self, req: u32, result: u8) {
-        let r = self.reqs[req];
-        if r.flags & ABANDONED != 0 {
+        let r = &self.reqs[req];
+        let (flags, source, born) = (r.flags, r.source, r.born);
+        if flags & ABANDONED != 0 {
             // The client gave up on this attempt already.
             self.reqs.free(req);
             return;
         }
         let now = self.now;
-        if let Some(b) = &mut self.sources[r.source as usize].breaker {
+        if let Some(b) = &mut self.sources[source as usize].breaker {
             b.record(now, result != outcome::FAIL);
         }
         if result == outcome::FAIL {
@@ -972,13 +978,12 @@ impl Simulation {
             self.reqs.free(req);
             return;
         }
-        let now = self.now;
-        if r.born >= self.config.warmup.0 {
+        if born >= self.config.warmup.0 {
             self.e2e.completed += 1;
-            self.e2e.latency.record(now - r.born);
+            self.e2e.latency.record(now - born);
         }
         self.e2e_window.completed += 1;
-        self.e2e_window.latency.record(now - r.born);
+        self.e2e_window.latency.record(now - born);
         self.e2e.in_system.dec(now);
         self.reqs.free(req);
     }

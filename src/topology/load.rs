@@ -661,7 +661,7 @@ fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut 
                     loads[i],
                     rates[i],
                     crate::time::Duration((n.service.mean()) as u64),
-                    n.servers
+                    n.peak_servers()
                 ))
                 .at(p)
                 .on(&item)
