@@ -195,6 +195,19 @@ pub struct CacheReport {
     pub keys: u64,
 }
 
+impl CacheReport {
+    fn new(hits: u64, misses: u64, coalesced: u64, evictions: u64, keys: usize) -> Self {
+        CacheReport {
+            hits,
+            misses,
+            hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+            coalesced,
+            evictions,
+            keys: keys as u64,
+        }
+    }
+}
+
 /// A load balancer's measurements, per backend in order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LbReport {
@@ -372,28 +385,24 @@ fn kind_reports(
     let n = sim.node_state(i);
     match &n.kind {
         KindState::Cache(c) => (
-            Some(CacheReport {
-                hits: c.hits,
-                misses: c.misses,
-                hit_ratio: (c.hits + c.misses > 0)
-                    .then(|| c.hits as f64 / (c.hits + c.misses) as f64),
-                coalesced: c.coalesced,
-                evictions: c.store.evictions,
-                keys: c.store.len() as u64,
-            }),
+            Some(CacheReport::new(
+                c.hits,
+                c.misses,
+                c.coalesced,
+                c.store.evictions,
+                c.store.len(),
+            )),
             None,
             None,
         ),
         KindState::Cdn(c) => (
-            Some(CacheReport {
-                hits: c.hits,
-                misses: c.misses,
-                hit_ratio: (c.hits + c.misses > 0)
-                    .then(|| c.hits as f64 / (c.hits + c.misses) as f64),
-                coalesced: 0,
-                evictions: c.store.evictions,
-                keys: c.store.len() as u64,
-            }),
+            Some(CacheReport::new(
+                c.hits,
+                c.misses,
+                0,
+                c.store.evictions,
+                c.store.len(),
+            )),
             None,
             None,
         ),
