@@ -153,6 +153,8 @@ pub enum KindModel {
         jitter: f64,
         /// Coalesce misses.
         single_flight: bool,
+        /// Stale-while-revalidate window, ns (0: none).
+        swr: u64,
     },
     /// A CDN edge.
     Cdn {

@@ -189,6 +189,8 @@ pub struct CacheReport {
     pub hit_ratio: Option<f64>,
     /// Misses that waited for another request's fill (single-flight).
     pub coalesced: u64,
+    /// Hits served stale while a background refresh ran.
+    pub stale_hits: u64,
     /// Keys evicted to make room (whole run).
     pub evictions: u64,
     /// Keys held at the end.
@@ -196,8 +198,16 @@ pub struct CacheReport {
 }
 
 impl CacheReport {
-    fn new(hits: u64, misses: u64, coalesced: u64, evictions: u64, keys: usize) -> Self {
+    fn new(
+        hits: u64,
+        misses: u64,
+        coalesced: u64,
+        stale_hits: u64,
+        evictions: u64,
+        keys: usize,
+    ) -> Self {
         CacheReport {
+            stale_hits,
             hits,
             misses,
             hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
@@ -389,6 +399,7 @@ fn kind_reports(
                 c.hits,
                 c.misses,
                 c.coalesced,
+                c.stale_hits,
                 c.store.evictions,
                 c.store.len(),
             )),
@@ -399,6 +410,7 @@ fn kind_reports(
             Some(CacheReport::new(
                 c.hits,
                 c.misses,
+                0,
                 0,
                 c.store.evictions,
                 c.store.len(),
@@ -910,10 +922,11 @@ impl Report {
             if let Some(c) = &r.cache {
                 let _ = writeln!(
                     out,
-                    "{id}: hit ratio {}, {} hits, {} misses, {} coalesced, {} keys held",
+                    "{id}: hit ratio {}, {} hits ({} stale), {} misses, {} coalesced, {} keys held",
                     c.hit_ratio
                         .map_or("-".into(), |h| format!("{:.1}%", h * 100.0)),
                     fmt_count(c.hits),
+                    fmt_count(c.stale_hits),
                     fmt_count(c.misses),
                     fmt_count(c.coalesced),
                     fmt_count(c.keys)

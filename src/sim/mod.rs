@@ -276,12 +276,14 @@ impl Simulation {
                         ttl,
                         jitter,
                         single_flight,
+                        swr,
                     } => KindState::Cache(Box::new(CacheState::new(
                         *capacity,
                         *eviction,
                         *ttl,
                         *jitter,
                         *single_flight,
+                        *swr,
                         Stream::new(seed, Purpose::Ttl, &n.id),
                     ))),
                     KindModel::Cdn {
@@ -946,7 +948,15 @@ impl Simulation {
         }
         match parent {
             ROOT => self.root_done(req, result),
-            DETACHED => self.reqs.free(req),
+            DETACHED => {
+                let r = &self.reqs[req];
+                if r.flags & requests::REFILL != 0 && result == outcome::OK {
+                    // A background refresh read the database: fill the cache.
+                    let cache = r.next_waiter;
+                    self.call(req, cache, op::SET, true);
+                }
+                self.reqs.free(req)
+            }
             _ if group != requests::NO_GROUP => {
                 let leg = self.reqs[req].leg;
                 self.reqs.free(req);

@@ -110,6 +110,9 @@ pub const POOLED: u8 = 4;
 pub const POOL_GRANTED: u8 = 8;
 /// A call made over a pooled connection that is already open.
 pub const VIA_POOL: u8 = 16;
+/// A background refresh: on success, set the key in the cache whose index
+/// is in `next_waiter`.
+pub const REFILL: u8 = 32;
 
 /// Operations a call asks of a node.
 pub mod op {
@@ -135,6 +138,9 @@ pub mod outcome {
     pub const MISS: u8 = 1;
     /// Failed (dropped, refused, error, or lost).
     pub const FAIL: u8 = 2;
+    /// A cache hit on an expired entry within its stale-while-revalidate
+    /// window: usable, but the caller should refresh it.
+    pub const STALE: u8 = 3;
 }
 
 /// Marks an empty slot.

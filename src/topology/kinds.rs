@@ -1048,6 +1048,7 @@ fn compile_cache(c: &Cache) -> NodeModel {
             ttl: c.ttl.map_or(u64::MAX, |t| t.0),
             jitter: c.ttl_jitter.unwrap_or(0.0),
             single_flight: c.single_flight,
+            swr: c.stale_while_revalidate.map_or(0, |d| d.0),
         },
         servers: c.servers.unwrap_or(1) as u32,
         queue: None,

@@ -415,6 +415,10 @@ pub struct Cache {
     /// Coalesce concurrent misses of one key into one database read.
     #[serde(default)]
     pub single_flight: bool,
+    /// Serve an expired entry for this long after its TTL while one request
+    /// refreshes it in the background (stale-while-revalidate).
+    #[serde(default)]
+    pub stale_while_revalidate: Option<Duration>,
 }
 
 /// A CDN edge: answers cacheable requests from its own cache and fetches

@@ -164,6 +164,10 @@ impl Simulation {
                         continue;
                     }
                     1 if r.result == outcome::OK => {}
+                    1 if r.result == outcome::STALE => {
+                        // Use the stale value; refresh it in the background.
+                        self.refresh(req, cache, db);
+                    }
                     1 => {
                         // A miss, or the cache failed: read the database.
                         if self.app_call(i, req, db, op::READ, 2) {
@@ -412,7 +416,27 @@ impl Simulation {
         }
     }
 
+    /// Starts a background refresh of `req`'s key: a database read nobody
+    /// waits for, whose success sets the key in `cache`.
+    fn refresh(&mut self, req: u32, cache: u32, db: u32) {
+        let p = self.reqs[req];
+        if self.partitioned(p.node as usize, db as usize) {
+            return;
+        }
+        let mut c = crate::sim::Request::new(p.born, db, crate::sim::DETACHED);
+        c.visit_arrival = self.now;
+        c.key = p.key;
+        c.class = p.class;
+        c.source = p.source;
+        c.op = op::READ;
+        c.flags = crate::sim::requests::REFILL;
+        c.next_waiter = cache;
+        let id = self.reqs.alloc(c);
+        self.enter(db as usize, id);
+    }
+
     /// A single-flight leader that will not fill tells the cache, so the
+
     /// requests waiting on it are released (with a miss).
     fn release_fill(&mut self, cache: u32, req: u32) {
         if let KindState::Cache(c) = &self.nodes[cache as usize].kind

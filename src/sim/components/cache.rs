@@ -34,6 +34,8 @@ pub struct CacheState {
     /// Misses that waited for another request's fill instead of reading the
     /// database (after the warm-up).
     pub coalesced: u64,
+    /// Hits served stale while a refresh ran (after the warm-up).
+    pub stale_hits: u64,
 }
 
 impl CacheState {
@@ -44,10 +46,13 @@ impl CacheState {
         ttl: u64,
         jitter: f64,
         single_flight: bool,
+        swr: u64,
         rng: Stream,
     ) -> Self {
+        let mut store = Store::new(capacity as usize, eviction);
+        store.swr = swr;
         CacheState {
-            store: Store::new(capacity as usize, eviction),
+            store,
             ttl,
             jitter,
             single_flight,
@@ -56,6 +61,7 @@ impl CacheState {
             hits: 0,
             misses: 0,
             coalesced: 0,
+            stale_hits: 0,
         }
     }
 
@@ -107,6 +113,19 @@ impl Simulation {
                     }
                     self.release(i);
                     outcome::OK
+                }
+                Lookup::Stale => {
+                    if counted {
+                        c.hits += 1;
+                        c.stale_hits += 1;
+                    }
+                    self.release(i);
+                    // An app's cache-aside refreshes it; anyone else just reads it.
+                    if r.op == op::GET && r.parent != ROOT {
+                        outcome::STALE
+                    } else {
+                        outcome::OK
+                    }
                 }
                 Lookup::Miss | Lookup::Expired => {
                     if counted {

@@ -18,6 +18,9 @@ pub enum Eviction {
     Lru,
     /// First in, first out (hits do not refresh an entry).
     Fifo,
+    /// Least frequently used, approximated as Redis does: the least used of
+    /// 5 entries sampled at random leaves.
+    Lfu,
 }
 
 /// A hasher for u64 keys: one SplitMix64 round.
@@ -47,6 +50,7 @@ const NIL: u32 = u32::MAX;
 struct Entry {
     key: u64,
     expires: SimTime,
+    hits: u32,
     prev: u32,
     next: u32,
 }
@@ -60,6 +64,9 @@ pub enum Lookup {
     Miss,
     /// Present but past its TTL (now removed).
     Expired,
+    /// Past its TTL but within the stale-while-revalidate window: served,
+    /// and the caller should refresh it (further reads see a hit meanwhile).
+    Stale,
 }
 
 /// The store.
@@ -75,6 +82,9 @@ pub struct Store {
     tail: u32,
     /// Entries evicted to make room.
     pub evictions: u64,
+    /// Stale-while-revalidate window, ns (0: none).
+    pub swr: u64,
+    sample: u64,
 }
 
 impl Store {
@@ -89,6 +99,8 @@ impl Store {
             head: NIL,
             tail: NIL,
             evictions: 0,
+            swr: 0,
+            sample: 0,
         }
     }
 
@@ -139,10 +151,19 @@ impl Store {
         let Some(&i) = self.index.get(&key) else {
             return Lookup::Miss;
         };
-        if self.entries[i as usize].expires <= now {
+        let expires = self.entries[i as usize].expires;
+        if expires <= now {
+            if now < expires.saturating_add(self.swr) {
+                // Serve it stale once and hold off other refreshes for the
+                // window (the refresh's set will replace it).
+                self.entries[i as usize].expires = now.saturating_add(self.swr);
+                return Lookup::Stale;
+            }
             self.remove_slot(i);
             return Lookup::Expired;
         }
+        let e = &mut self.entries[i as usize];
+        e.hits = e.hits.saturating_add(1);
         if self.eviction == Eviction::Lru {
             self.unlink(i);
             self.push_front(i);
@@ -171,13 +192,18 @@ impl Store {
             return;
         }
         if self.index.len() >= self.capacity {
-            let victim = self.tail;
+            let victim = if self.eviction == Eviction::Lfu {
+                self.lfu_victim()
+            } else {
+                self.tail
+            };
             self.remove_slot(victim);
             self.evictions += 1;
         }
         let e = Entry {
             key,
             expires,
+            hits: 0,
             prev: NIL,
             next: NIL,
         };
@@ -193,6 +219,29 @@ impl Store {
         };
         self.index.insert(key, i);
         self.push_front(i);
+    }
+
+    /// The least used of 5 live entries picked at random (deterministically).
+    fn lfu_victim(&mut self) -> u32 {
+        let n = self.entries.len() as u64;
+        let mut best: Option<u32> = None;
+        let mut found = 0;
+        for _ in 0..64 {
+            self.sample = self.sample.wrapping_add(1);
+            let i = (mix64(self.sample) % n) as u32;
+            let e = &self.entries[i as usize];
+            if self.index.get(&e.key) != Some(&i) {
+                continue; // a free slot
+            }
+            if best.is_none_or(|b| e.hits < self.entries[b as usize].hits) {
+                best = Some(i);
+            }
+            found += 1;
+            if found == 5 {
+                break;
+            }
+        }
+        best.unwrap_or(self.tail)
     }
 
     /// Removes `key` (invalidation).
@@ -238,6 +287,38 @@ mod tests {
         f.put(3, u64::MAX);
         assert_eq!(f.get(1, 0), Lookup::Miss);
         assert_eq!(f.evictions, 1);
+    }
+
+    #[test]
+    fn lfu_keeps_the_popular_and_swr_serves_stale_once() {
+        let mut s = Store::new(100, Eviction::Lfu);
+        for k in 0..100 {
+            s.put(k, u64::MAX);
+        }
+        for _ in 0..10 {
+            for k in 0..10 {
+                assert_eq!(s.get(k, 0), Lookup::Hit);
+            }
+        }
+        // 100 new keys push 100 out: the 10 popular ones survive sampling
+        // (each eviction takes the least used of 5).
+        for k in 1000..1100 {
+            s.put(k, u64::MAX);
+        }
+        let kept = (0..10).filter(|&k| s.contains(k, 0)).count();
+        assert!(kept >= 9, "{kept} of the popular keys kept");
+
+        let mut w = Store::new(10, Eviction::Lru);
+        w.swr = 50;
+        w.put(1, 100);
+        assert_eq!(w.get(1, 120), Lookup::Stale);
+        assert_eq!(w.get(1, 121), Lookup::Hit, "one refresh at a time");
+        assert_eq!(
+            w.get(1, 171),
+            Lookup::Stale,
+            "the refresh never came: stale again, within the window"
+        );
+        assert_eq!(w.get(1, 400), Lookup::Expired);
     }
 
     #[test]
