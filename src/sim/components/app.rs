@@ -436,7 +436,6 @@ impl Simulation {
     }
 
     /// A single-flight leader that will not fill tells the cache, so the
-
     /// requests waiting on it are released (with a miss).
     fn release_fill(&mut self, cache: u32, req: u32) {
         if let KindState::Cache(c) = &self.nodes[cache as usize].kind
