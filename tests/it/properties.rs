@@ -131,3 +131,69 @@ proptest! {
         prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
     }
 }
+
+const BUNDLED: [&str; 10] = [
+    include_str!("../../topologies/cache-aside.ron"),
+    include_str!("../../topologies/cdn.ron"),
+    include_str!("../../topologies/credential-stuffing.ron"),
+    include_str!("../../topologies/double-charge.ron"),
+    include_str!("../../topologies/hot-shard.ron"),
+    include_str!("../../topologies/lb-three-apps.ron"),
+    include_str!("../../topologies/pool-exhaustion.ron"),
+    include_str!("../../topologies/queue-workers.ron"),
+    include_str!("../../topologies/read-replicas.ron"),
+    include_str!("../../topologies/stampede.ron"),
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Any session of failures on any bundled component topology keeps the
+    /// books balanced and never panics.
+    #[test]
+    fn component_sessions_keep_the_books(
+        which in 0usize..10,
+        seed in any::<u64>(),
+        session in prop::collection::vec((0u64..3000, 0u8..10, any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0u32..6), 0..8),
+    ) {
+        let loaded = topology::load_str("bundled.ron", BUNDLED[which]).unwrap();
+        let ids: Vec<String> = loaded.model.nodes.iter().map(|n| n.id.clone()).collect();
+        let mut sim = Simulation::new(&loaded.model, RunConfig {
+            seed,
+            warmup: Duration(500 * MS),
+            max_in_flight: 200_000,
+            ..RunConfig::default()
+        });
+        let mut session = session;
+        session.sort_by_key(|x| x.0);
+        for (at_ms, kind, a, b, k) in session {
+            if sim.step_until(at_ms * MS).is_err() {
+                break;
+            }
+            let (a, b) = (ids[a.index(ids.len())].clone(), ids[b.index(ids.len())].clone());
+            let change = match kind {
+                0 => Change::Down(a),
+                1 => Change::Up(a),
+                2 => Change::Servers { node: a, servers: k + 1 },
+                3 => Change::Slow { node: a, factor: k as f64 + 0.5 },
+                4 => Change::Errors { node: a, rate: k as f64 / 5.0 },
+                5 => Change::Partition { a, b },
+                6 => Change::Heal { a, b },
+                7 => Change::Flush(a),
+                8 => Change::Shards { node: a, count: k + 1 },
+                _ => Change::Traffic(k as f64 / 2.0),
+            };
+            // Some changes do not fit the node (flushing a database): refused, not a panic.
+            let _ = sim.apply(change);
+        }
+        let _ = sim.step_until(3 * SEC);
+        let r = sim.report();
+        let e = &r.end_to_end;
+        prop_assert_eq!(e.arrivals, e.completed + e.dropped + e.in_flight);
+        for (id, n) in &r.nodes.0 {
+            prop_assert_eq!(n.arrivals, n.completed + n.dropped + n.errors + n.in_flight, "node {}", id);
+            prop_assert!(n.utilization <= 1.0 + 1e-9, "utilization {} at {}", n.utilization, id);
+        }
+        prop_assert!(serde_json::from_str::<serde_json::Value>(&r.to_json()).is_ok());
+    }
+}
