@@ -221,6 +221,8 @@ pub enum KindModel {
         write: Sampler,
         /// Deduplicate writes by idempotency key.
         idempotent: bool,
+        /// Failover: (replica, after ns, synchronous).
+        failover: Option<(u32, u64, bool)>,
     },
 }
 

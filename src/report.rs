@@ -240,6 +240,10 @@ pub struct DbReport {
     pub duplicate_writes: u64,
     /// Repeated writes recognised by idempotency key and not applied.
     pub deduplicated_writes: u64,
+    /// The replica promoted in its place, if it failed over.
+    pub promoted_to: Option<String>,
+    /// Writes lost at failover (not yet on the promoted replica).
+    pub lost_writes: u64,
 }
 
 /// The nodes, serialized as a JSON object keyed by id in topology order.
@@ -443,6 +447,16 @@ fn kind_reports(
                 },
                 deduplicated_writes: match &n.kind {
                     KindState::Database(d) => d.deduplicated,
+                    _ => 0,
+                },
+                promoted_to: match &n.kind {
+                    KindState::Database(d) => d
+                        .promoted_to
+                        .map(|r| sim.model().nodes[r as usize].id.clone()),
+                    _ => None,
+                },
+                lost_writes: match &n.kind {
+                    KindState::Database(d) => d.lost_writes,
                     _ => 0,
                 },
             }),
@@ -1019,6 +1033,15 @@ impl Report {
                     "{id}: {} writes applied twice, {} repeats caught by idempotency keys",
                     fmt_count(d.duplicate_writes),
                     fmt_count(d.deduplicated_writes)
+                );
+            }
+            if let Some(d) = &r.database
+                && let Some(p) = &d.promoted_to
+            {
+                let _ = writeln!(
+                    out,
+                    "{id}: failed over to {p}, losing {} writes that had not replicated",
+                    fmt_count(d.lost_writes)
                 );
             }
             if let Some(d) = &r.database

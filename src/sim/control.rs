@@ -158,6 +158,8 @@ impl Simulation {
                     }
                     // A cache that goes down comes back empty; its waiters fail.
                     self.cache_flush(i, true);
+                    // A primary with a failover starts its clock.
+                    self.db_went_down(i);
                 }
             }
             Change::Errors { node, rate } => {

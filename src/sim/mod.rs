@@ -301,12 +301,17 @@ impl Simulation {
                         max_connections,
                         write,
                         idempotent,
-                    } => KindState::Database(Box::new(DbState::new(
-                        max_connections.unwrap_or(u32::MAX),
-                        write.clone(),
-                        tracked.contains(&(i as u32)),
-                        *idempotent,
-                    ))),
+                        failover,
+                    } => {
+                        let mut d = DbState::new(
+                            max_connections.unwrap_or(u32::MAX),
+                            write.clone(),
+                            tracked.contains(&(i as u32)),
+                            *idempotent,
+                        );
+                        d.failover = *failover;
+                        KindState::Database(Box::new(d))
+                    }
                     KindModel::Queue {
                         visibility,
                         max_deliveries,
@@ -586,6 +591,7 @@ impl Simulation {
             Event::Start { req, serial } => self.on_start(req, serial),
             Event::Health { node } => self.on_health(node as usize),
             Event::Hedge { req, serial } => self.on_hedge(req, serial),
+            Event::Promote { node } => self.on_promote(node as usize),
             Event::Autoscale { node } => self.on_autoscale(node as usize),
             Event::Provisioned { node, count } => self.on_provisioned(node as usize, count),
             Event::Visibility { req, serial } => self.on_visibility(req, serial),
@@ -747,6 +753,12 @@ impl Simulation {
         if n.down {
             if matches!(n.kind, KindState::Cdn(_)) {
                 self.cdn_failover(i, req);
+            } else if let KindState::Database(d) = &n.kind
+                && let Some(to) = d.promoted_to
+            {
+                // Failed over: the promoted replica is the primary now.
+                self.record_visit(i, req, true);
+                self.forward(i, to as usize, req);
             } else {
                 self.drop_request(i, req);
             }

@@ -77,6 +77,11 @@ pub enum Event {
         /// How many.
         count: u32,
     },
+    /// A dead primary's replica is promoted.
+    Promote {
+        /// The old primary's node index.
+        node: u32,
+    },
     /// A load balancer probes its backends.
     Health {
         /// The load balancer's node index.

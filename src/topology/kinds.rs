@@ -570,6 +570,15 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             }
             dist("read", &d.read, ds);
             dist("write", &d.write, ds);
+            if let Some(f) = &d.failover {
+                cx.check_target(&f.to, "to", &["Replica"], at, &item, ds);
+                if f.after.0 == 0 {
+                    ds.push(err(
+                        "failover: `after` is 0; promotion takes detection time, e.g. \"30s\""
+                            .into(),
+                    ));
+                }
+            }
         }
     }
 }
@@ -920,6 +929,10 @@ pub fn compile_node(
                     max_connections: d.max_connections.map(|c| c as u32),
                     write: d.write.sampler(),
                     idempotent: d.idempotency_keys,
+                    failover: d
+                        .failover
+                        .as_ref()
+                        .map(|f| (ix(&f.to), f.after.0, f.synchronous)),
                 },
                 d.servers,
                 d.queue,

@@ -629,6 +629,25 @@ pub struct Database {
     /// multiplied by `1 + load_factor x utilization^2`.
     #[serde(default)]
     pub load_factor: Option<f64>,
+    /// When it goes down, promote a replica after a while.
+    #[serde(default)]
+    pub failover: Option<Failover>,
+}
+
+/// Promotion of a replica when the primary dies: after `after` (detection
+/// and promotion), the replica `to` becomes the primary and takes the
+/// primary's traffic. With asynchronous replication (the default), the
+/// writes of the replica's last lag window before the crash are lost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failover {
+    /// The replica to promote.
+    pub to: String,
+    /// Time from the crash to the promoted replica taking traffic.
+    pub after: Duration,
+    /// Synchronous replication: no committed write is lost.
+    #[serde(default)]
+    pub synchronous: bool,
 }
 
 /// A queueing station: `servers` parallel servers in front of one FIFO queue.

@@ -991,3 +991,37 @@ fn lfu_eviction_runs_in_a_cache() {
     // Under a stationary Zipf law, frequency is the better predictor.
     assert!(lfu > lru, "LFU {lfu} vs LRU {lru}");
 }
+
+#[test]
+fn a_dead_primary_fails_over_to_its_replica() {
+    let text = include_str!("../../topologies/read-replicas.ron").replace(
+        "write: Exponential(mean: \"6ms\")),",
+        "write: Exponential(mean: \"6ms\"), failover: Failover(to: \"replica-1\", after: \"10s\")),",
+    );
+    assert!(text.contains("Failover"));
+    let run = |t: &str| {
+        let mut s = sim(t, 29);
+        s.step_until(30 * SEC).unwrap();
+        s.apply(Change::Down("db".into())).unwrap();
+        s.step_until(60 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        let db = s.model().node_index("db").unwrap();
+        let failed: Vec<u64> = s.end_to_end_series().records().map(|w| w.dropped).collect();
+        (r, failed, db)
+    };
+    let (r, failed, _) = run(&text);
+    // Writes fail from the crash until the promotion 10 s later, then work.
+    assert!(failed[31..39].iter().all(|&n| n > 50), "{failed:?}");
+    assert!(failed[41..].iter().all(|&n| n == 0), "{failed:?}");
+    let d = r.nodes["db"].database.as_ref().unwrap();
+    assert_eq!(d.promoted_to.as_deref(), Some("replica-1"));
+    assert!(d.lost_writes > 0, "{d:?}");
+    assert_eq!(
+        r.nodes["replica-1"].kind, "Replica",
+        "the report keeps the file's kind"
+    );
+    // Synchronous replication loses nothing.
+    let (r, _, _) = run(&text.replace("after: \"10s\")", "after: \"10s\", synchronous: true)"));
+    assert_eq!(r.nodes["db"].database.as_ref().unwrap().lost_writes, 0);
+}

@@ -10,7 +10,7 @@
 use super::cache_store::KeyMap;
 use crate::dist::Sampler;
 use crate::rng::Stream;
-use crate::sim::{KindState, Simulation, op, outcome};
+use crate::sim::{Event, KindState, Simulation, op, outcome};
 use crate::time::SimTime;
 
 /// A database primary's own state.
@@ -33,6 +33,14 @@ pub struct DbState {
     pub deduplicated: u64,
     /// Connections held open by pools and poolers.
     pub open: u32,
+    /// Failover settings: (replica, after ns, synchronous).
+    pub failover: Option<(u32, u64, bool)>,
+    /// When it went down (for the writes lost at failover).
+    pub down_since: Option<SimTime>,
+    /// The replica that took over, once promoted.
+    pub promoted_to: Option<u32>,
+    /// Writes lost at failover (the replica had not received them).
+    pub lost_writes: u64,
 }
 
 /// How long a database remembers applied side effects (idempotency keys
@@ -52,6 +60,10 @@ impl DbState {
             duplicates: 0,
             deduplicated: 0,
             open: 0,
+            failover: None,
+            down_since: None,
+            promoted_to: None,
+            lost_writes: 0,
         }
     }
 
@@ -131,6 +143,77 @@ impl Simulation {
         let granted = wanted.min(max.saturating_sub(*open));
         *open += granted;
         granted
+    }
+
+    /// Primary `i` went down: schedule its failover, if it has one.
+    pub(crate) fn db_went_down(&mut self, i: usize) {
+        let now = self.now;
+        if let KindState::Database(d) = &mut self.nodes[i].kind
+            && d.promoted_to.is_none()
+        {
+            d.down_since = Some(now);
+            if let Some((_, after, _)) = d.failover {
+                self.queue
+                    .push(now.saturating_add(after), Event::Promote { node: i as u32 });
+            }
+        }
+    }
+
+    /// Promotes the replica of dead primary `i`: it becomes a primary (with
+    /// the old one's write time and settings) and takes its traffic; other
+    /// replicas follow it. Without synchronous replication, keys written in
+    /// the replica's mean lag before the crash lose those writes.
+    pub(crate) fn on_promote(&mut self, i: usize) {
+        let KindState::Database(d) = &self.nodes[i].kind else {
+            return;
+        };
+        if !self.nodes[i].down || d.promoted_to.is_some() {
+            return; // back up in time, or already done
+        }
+        let Some((to, _, synchronous)) = d.failover else {
+            return;
+        };
+        let KindState::Replica(rep) = &self.nodes[to as usize].kind else {
+            return;
+        };
+        let lag = rep.lag.mean();
+        let crash = d.down_since.unwrap_or(self.now);
+        let lost = if synchronous {
+            0
+        } else {
+            d.last_write.as_ref().map_or(0, |w| {
+                w.values()
+                    .filter(|&&t| t <= crash && (crash - t) as f64 <= lag)
+                    .count() as u64
+            })
+        };
+        let promoted = DbState {
+            max_connections: rep.max_connections,
+            write: d.write.clone(),
+            last_write: d.last_write.clone(),
+            idempotent: d.idempotent,
+            applied: KeyMap::default(),
+            purge_at: 4096,
+            duplicates: 0,
+            deduplicated: 0,
+            open: rep.open,
+            failover: None,
+            down_since: None,
+            promoted_to: None,
+            lost_writes: 0,
+        };
+        self.nodes[to as usize].kind = KindState::Database(Box::new(promoted));
+        if let KindState::Database(d) = &mut self.nodes[i].kind {
+            d.promoted_to = Some(to);
+            d.lost_writes = lost;
+        }
+        for n in &mut self.nodes {
+            if let KindState::Replica(r) = &mut n.kind
+                && r.primary == i as u32
+            {
+                r.primary = to;
+            }
+        }
     }
 
     /// When `key` was last written at database `db`, if it tracks writes.
