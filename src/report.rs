@@ -34,6 +34,8 @@ pub struct EndToEnd {
     pub timed_out: u64,
     /// Requests failed at once by an open circuit breaker.
     pub short_circuited: u64,
+    /// Times the clients' circuit breakers opened.
+    pub breaker_trips: u64,
     /// Attempts per user request (1 without retries).
     pub amplification: f64,
     /// Time-averaged number of requests in the system.
@@ -620,6 +622,9 @@ impl Simulation {
             retries: e.retries,
             timed_out: e.timed_out,
             short_circuited: e.short_circuited,
+            breaker_trips: (0..model.sources.len())
+                .map(|i| self.breaker_trips(i))
+                .sum(),
             amplification: ratio(e.attempts, e.arrivals),
             mean_in_system: if measured == 0 {
                 0.0
@@ -923,13 +928,14 @@ impl Report {
         if e.attempts > e.arrivals || e.timed_out > 0 || e.short_circuited > 0 {
             let _ = writeln!(
                 out,
-                "clients: {} attempts for {} requests ({:.2}x), {} retries, {} timed out, {} short-circuited by the breaker",
+                "clients: {} attempts for {} requests ({:.2}x), {} retries, {} timed out, {} short-circuited by the breaker ({} trips)",
                 fmt_count(e.attempts),
                 fmt_count(e.arrivals),
                 e.amplification,
                 fmt_count(e.retries),
                 fmt_count(e.timed_out),
-                fmt_count(e.short_circuited)
+                fmt_count(e.short_circuited),
+                e.breaker_trips
             );
         }
         for (id, r) in &self.nodes.0 {
