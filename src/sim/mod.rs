@@ -1084,6 +1084,21 @@ impl Simulation {
         self.finish(req, outcome::FAIL);
     }
 
+    /// A new call made on behalf of `parent` to `target` asking `op`, whose
+    /// answer goes to `answer_to` (the parent, or `DETACHED`): it carries the
+    /// user request's start, key, class, source and client IP.
+    pub(crate) fn child_of(&self, parent: u32, target: u32, op: u8, answer_to: u32) -> Request {
+        let p = &self.reqs[parent];
+        let mut c = Request::new(p.born, target, answer_to);
+        c.visit_arrival = self.now;
+        c.key = p.key;
+        c.class = p.class;
+        c.source = p.source;
+        c.ip = p.ip;
+        c.op = op;
+        c
+    }
+
     /// True if node `a` cannot reach node `b` (a network partition).
     #[inline]
     pub(crate) fn partitioned(&self, a: usize, b: usize) -> bool {
@@ -1124,12 +1139,7 @@ impl Simulation {
             }
             return;
         }
-        let mut c = Request::new(p.born, target, if detached { DETACHED } else { parent });
-        c.visit_arrival = self.now;
-        c.key = p.key;
-        c.class = p.class;
-        c.source = p.source;
-        c.op = op;
+        let mut c = self.child_of(parent, target, op, if detached { DETACHED } else { parent });
         if via_pool {
             c.flags |= requests::VIA_POOL;
         }

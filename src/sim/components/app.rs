@@ -423,12 +423,7 @@ impl Simulation {
         if self.partitioned(p.node as usize, db as usize) {
             return;
         }
-        let mut c = crate::sim::Request::new(p.born, db, crate::sim::DETACHED);
-        c.visit_arrival = self.now;
-        c.key = p.key;
-        c.class = p.class;
-        c.source = p.source;
-        c.op = op::READ;
+        let mut c = self.child_of(req, db, op::READ, crate::sim::DETACHED);
         c.flags = crate::sim::requests::REFILL;
         c.next_waiter = cache;
         let id = self.reqs.alloc(c);

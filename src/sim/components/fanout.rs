@@ -74,12 +74,7 @@ impl Simulation {
             self.fanout_answer(g, leg, outcome::FAIL);
             return;
         }
-        let mut c = crate::sim::Request::new(p.born, to, parent);
-        c.visit_arrival = self.now;
-        c.key = p.key;
-        c.class = p.class;
-        c.source = p.source;
-        c.op = op::CALL;
+        let mut c = self.child_of(parent, to, op::CALL, parent);
         c.group = g;
         c.leg = leg;
         let id = self.reqs.alloc(c);

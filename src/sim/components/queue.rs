@@ -10,7 +10,7 @@
 //! effect, unless the workers are idempotent.
 
 use super::cache_store::KeyMap;
-use crate::sim::requests::{DETACHED, Request, SLEEPING};
+use crate::sim::requests::{DETACHED, SLEEPING};
 use crate::sim::{Event, KindState, Simulation, outcome};
 use crate::time::SimTime;
 
@@ -150,13 +150,9 @@ impl Simulation {
         if r.visit_arrival >= self.config.warmup.0 {
             q.redelivered += 1;
         }
-        let mut copy = Request::new(r.born, i as u32, DETACHED);
-        copy.key = r.key;
-        copy.class = r.class;
-        copy.source = r.source;
+        let mut copy = self.child_of(req, i as u32, r.op, DETACHED);
         copy.effect = r.effect;
         copy.attempt = r.attempt;
-        copy.visit_arrival = self.now;
         let id = self.reqs.alloc(copy);
         self.enter(i, id);
     }
