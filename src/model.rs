@@ -13,6 +13,9 @@ use crate::sim::components::cache_store::Eviction;
 use crate::topology::{Jitter, Policy, Topology};
 use petgraph::graph::{DiGraph, NodeIndex};
 
+/// Not in any region.
+pub const NO_REGION: u16 = u16::MAX;
+
 /// A vertex of the model's graph.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Vertex {
@@ -279,6 +282,14 @@ pub struct Model {
     pub classes: Vec<String>,
     /// Sources, in file order.
     pub sources: Vec<SourceModel>,
+    /// Region names.
+    pub regions: Vec<String>,
+    /// Region index of each node (`NO_REGION` if none).
+    pub node_region: Vec<u16>,
+    /// Region index of each source's users (`NO_REGION` if none).
+    pub source_region: Vec<u16>,
+    /// One-way latency between regions, ns.
+    pub latency: Vec<Vec<u64>>,
     /// Nodes, in file order.
     pub nodes: Vec<NodeModel>,
     /// Sources, nodes and the exit as a graph; edge weights are probabilities.
@@ -307,6 +318,16 @@ impl NodeModel {
 }
 
 impl Model {
+    /// One-way latency between regions `a` and `b` (0 within one, or when
+    /// either is outside every region).
+    pub fn region_latency(&self, a: u16, b: u16) -> u64 {
+        if a == b || a == NO_REGION || b == NO_REGION {
+            0
+        } else {
+            self.latency[a as usize][b as usize]
+        }
+    }
+
     /// Index of the node with this id.
     pub fn node_index(&self, id: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.id == id)

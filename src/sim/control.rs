@@ -65,6 +65,10 @@ pub enum Change {
         /// The other side.
         b: String,
     },
+    /// Take every node of a region down (a data-centre outage).
+    DownRegion(String),
+    /// Bring every node of a region back.
+    UpRegion(String),
     /// Use the first `count` shards of a shard router (resharding).
     Shards {
         /// The shard router's id.
@@ -184,6 +188,29 @@ impl Simulation {
                     });
                 }
                 self.cache_flush(i, false);
+            }
+            Change::DownRegion(r) | Change::UpRegion(r) => {
+                let Some(ri) = self.model.regions.iter().position(|x| x == r) else {
+                    return Err(ControlError {
+                        message: format!("`{r}` is not a region"),
+                        hint: format!("the regions are: {}", self.model.regions.join(", ")),
+                    });
+                };
+                let members: Vec<String> = (0..self.model.nodes.len())
+                    .filter(|&i| self.model.node_region[i] == ri as u16)
+                    .map(|i| self.model.nodes[i].id.clone())
+                    .collect();
+                let down = matches!(change, Change::DownRegion(_));
+                for id in members {
+                    // Recorded once, as the region change; applied per node.
+                    let c = if down {
+                        Change::Down(id)
+                    } else {
+                        Change::Up(id)
+                    };
+                    self.apply(c)?;
+                    self.log.pop();
+                }
             }
             Change::Partition { a, b } | Change::Heal { a, b } => {
                 let (x, y) = (self.node_by_id(a)? as u32, self.node_by_id(b)? as u32);

@@ -205,6 +205,8 @@ pub struct Simulation {
     next_uid: u64,
     /// Ordered pairs of nodes that cannot reach each other.
     partitions: std::collections::BTreeSet<(u32, u32)>,
+    /// The topology has regions (network latency applies).
+    has_regions: bool,
 }
 
 impl Simulation {
@@ -416,6 +418,7 @@ impl Simulation {
             fanout_free: Vec::new(),
             next_uid: 0,
             partitions: Default::default(),
+            has_regions: !model.regions.is_empty(),
             config,
         };
         for i in 0..sim.sources.len() {
@@ -434,6 +437,22 @@ impl Simulation {
             }
         }
         for i in 0..sim.nodes.len() {
+            if let KindState::Lb(lb) = &mut sim.nodes[i].kind {
+                let m = &sim.model;
+                lb.near = (0..=m.regions.len())
+                    .map(|r| {
+                        let r = if r == m.regions.len() {
+                            crate::model::NO_REGION
+                        } else {
+                            r as u16
+                        };
+                        lb.backends
+                            .iter()
+                            .map(|&b| m.region_latency(r, m.node_region[b as usize]))
+                            .collect()
+                    })
+                    .collect();
+            }
             if let KindState::App(app) = &sim.nodes[i].kind
                 && let Some(a) = &app.autoscale
             {
@@ -592,6 +611,11 @@ impl Simulation {
             Event::Health { node } => self.on_health(node as usize),
             Event::Hedge { req, serial } => self.on_hedge(req, serial),
             Event::Promote { node } => self.on_promote(node as usize),
+            Event::Answer {
+                req,
+                serial,
+                result,
+            } => self.on_answer(req, serial, result as u8),
             Event::Autoscale { node } => self.on_autoscale(node as usize),
             Event::Provisioned { node, count } => self.on_provisioned(node as usize, count),
             Event::Visibility { req, serial } => self.on_visibility(req, serial),
@@ -732,7 +756,12 @@ impl Simulation {
         if r.born >= self.config.warmup.0 {
             self.e2e.attempts += 1;
         }
-        self.enter(to as usize, req);
+        let lat = if self.has_regions {
+            self.hop_latency(None, to as usize, req)
+        } else {
+            0
+        };
+        self.deliver(to as usize, req, lat);
     }
 
     /// Request `req` arrives at node `i` now.
@@ -958,6 +987,14 @@ impl Simulation {
             self.lb_done(lb as usize, b);
             self.reqs[req].lb = ROOT;
         }
+        // An answer crossing regions takes the link's latency.
+        if self.has_regions
+            && parent != DETACHED
+            && group == requests::NO_GROUP
+            && self.answer_later(req, parent, result)
+        {
+            return;
+        }
         match parent {
             ROOT => self.root_done(req, result),
             DETACHED => {
@@ -1099,6 +1136,106 @@ impl Simulation {
         c
     }
 
+    /// Request `req` reaches node `to` after `latency` ns on the network
+    /// (at once when 0; in transit it is at no node).
+    #[inline]
+    pub(crate) fn deliver(&mut self, to: usize, req: u32, latency: u64) {
+        if latency == 0 {
+            self.enter(to, req);
+        } else {
+            let r = &mut self.reqs[req];
+            r.node = SLEEPING;
+            let serial = r.serial;
+            self.queue.push(
+                self.now.saturating_add(latency),
+                Event::Redeliver {
+                    req,
+                    serial,
+                    node: to as u32,
+                },
+            );
+        }
+    }
+
+    /// Sends `req`'s answer to `parent` (or its client) over the network if
+    /// it crosses regions; true if it did (the answer arrives later).
+    #[inline(never)]
+    fn answer_later(&mut self, req: u32, parent: u32, result: u8) -> bool {
+        let m = &self.model;
+        let here = self.reqs[req].node;
+        let there = if parent == ROOT {
+            m.source_region[self.reqs[req].source as usize]
+        } else {
+            let p = self.reqs[parent].node;
+            if p == SLEEPING {
+                crate::model::NO_REGION
+            } else {
+                m.node_region[p as usize]
+            }
+        };
+        let from = if here == SLEEPING {
+            crate::model::NO_REGION
+        } else {
+            m.node_region[here as usize]
+        };
+        let lat = m.region_latency(from, there);
+        if lat == 0 {
+            return false;
+        }
+        let at = self.now.saturating_add(lat);
+        let result = result as u32;
+        if parent == ROOT {
+            let r = &mut self.reqs[req];
+            r.node = SLEEPING;
+            let serial = r.serial;
+            self.queue.push(
+                at,
+                Event::Answer {
+                    req,
+                    serial,
+                    result,
+                },
+            );
+        } else {
+            let serial = self.reqs[parent].serial;
+            self.reqs.free(req);
+            self.queue.push(
+                at,
+                Event::Answer {
+                    req: parent,
+                    serial,
+                    result,
+                },
+            );
+        }
+        true
+    }
+
+    /// Latency from where `req` is (node `from`; its users' region when
+    /// `from` is `None` or outside every region, as for a global balancer or
+    /// DNS) to node `to`.
+    #[inline(never)]
+    fn hop_latency(&self, from: Option<usize>, to: usize, req: u32) -> u64 {
+        let m = &self.model;
+        let mut fr = from.map_or(crate::model::NO_REGION, |f| m.node_region[f]);
+        if fr == crate::model::NO_REGION {
+            fr = m.source_region[self.reqs[req].source as usize];
+        }
+        m.region_latency(fr, m.node_region[to])
+    }
+
+    /// A delayed answer arrives: to a waiting caller, or to the client.
+    fn on_answer(&mut self, req: u32, serial: u32, result: u8) {
+        if !self.reqs.is(req, serial) {
+            return;
+        }
+        if self.reqs[req].parent == ROOT && self.reqs[req].node == SLEEPING {
+            self.root_done(req, result);
+        } else {
+            self.resume(req, result);
+        }
+    }
+
     /// True if node `a` cannot reach node `b` (a network partition).
     #[inline]
     pub(crate) fn partitioned(&self, a: usize, b: usize) -> bool {
@@ -1112,7 +1249,12 @@ impl Simulation {
         if self.partitioned(from, to) {
             self.finish(req, outcome::FAIL);
         } else {
-            self.enter(to, req);
+            let lat = if self.has_regions {
+                self.hop_latency(Some(from), to, req)
+            } else {
+                0
+            };
+            self.deliver(to, req, lat);
         }
     }
 
@@ -1146,7 +1288,12 @@ impl Simulation {
         // The side effect: the user request's id and this caller's step.
         c.effect = p.effect ^ (p.pc as u64 + 1);
         let id = self.reqs.alloc(c);
-        self.enter(target as usize, id);
+        let lat = if self.has_regions {
+            self.hop_latency(Some(p.node as usize), target as usize, id)
+        } else {
+            0
+        };
+        self.deliver(target as usize, id, lat);
     }
 }
 

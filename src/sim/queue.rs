@@ -77,6 +77,15 @@ pub enum Event {
         /// How many.
         count: u32,
     },
+    /// An answer that crossed regions arrives.
+    Answer {
+        /// The request waiting for it (the caller, or a root for its client).
+        req: u32,
+        /// Its allocation number.
+        serial: u32,
+        /// The outcome.
+        result: u32,
+    },
     /// A dead primary's replica is promoted.
     Promote {
         /// The old primary's node index.

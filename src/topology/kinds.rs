@@ -1073,3 +1073,102 @@ fn compile_cache(c: &Cache) -> NodeModel {
         load_factor: 0.0,
     }
 }
+
+/// Regions checked and compiled: (names, region of each node, region of
+/// each source, one-way latency matrix in ns).
+pub type Regions = (Vec<String>, Vec<u16>, Vec<u16>, Vec<Vec<u64>>);
+
+/// Checks the regions and links and compiles them.
+pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) -> Regions {
+    use crate::model::NO_REGION;
+    let names: Vec<String> = top.regions.iter().map(|r| r.id.clone()).collect();
+    let mut node_region = vec![NO_REGION; top.nodes.len()];
+    let mut source_region = vec![NO_REGION; top.sources.len()];
+    let at = |key: &str, v: &str| find_from(cx.text, 0, key, v).map(|a| pos_of(cx.text, a));
+    let mut seen = std::collections::BTreeSet::new();
+    for (ri, r) in top.regions.iter().enumerate() {
+        let item = format!("region `{}`", r.id);
+        if !seen.insert(r.id.as_str()) {
+            ds.push(
+                Diagnostic::error(format!("the region `{}` is listed twice", r.id))
+                    .at(at("id", &r.id))
+                    .on(&item),
+            );
+        }
+        for n in &r.nodes {
+            match cx.index.get(n.as_str()) {
+                None => ds.push((cx.unknown)(n).at(at("id", &r.id)).on(&item)),
+                Some(&i) if node_region[i] != NO_REGION => ds.push(
+                    Diagnostic::error(format!("node `{n}` is in two regions"))
+                        .at(at("id", &r.id))
+                        .on(&item)
+                        .hint("a node is in one data centre; give each region its own copy"),
+                ),
+                Some(&i) => node_region[i] = ri as u16,
+            }
+        }
+        for s in &r.sources {
+            match top.sources.iter().position(|x| &x.id == s) {
+                None => ds.push(
+                    Diagnostic::error(format!("`{s}` is not a source"))
+                        .at(at("id", &r.id))
+                        .on(&item),
+                ),
+                Some(i) => source_region[i] = ri as u16,
+            }
+        }
+    }
+    let n = names.len();
+    let mut latency = vec![vec![u64::MAX; n]; n];
+    for (i, row) in latency.iter_mut().enumerate() {
+        row[i] = 0;
+    }
+    for l in &top.links {
+        let (a, b) = (
+            names.iter().position(|x| x == &l.a),
+            names.iter().position(|x| x == &l.b),
+        );
+        match (a, b) {
+            (Some(a), Some(b)) if a != b => {
+                if l.latency.0 > 10 * crate::time::SEC {
+                    ds.push(Diagnostic::error(format!(
+                        "the link `{}`-`{}` has {} of latency, over the limit of 10s",
+                        l.a, l.b, l.latency
+                    )));
+                }
+                latency[a][b] = l.latency.0;
+                latency[b][a] = l.latency.0;
+            }
+            _ => {
+                let bad = if a.is_none() { &l.a } else { &l.b };
+                let d = Diagnostic::error(format!(
+                    "a link names `{bad}`, which is not a region (or links a region to itself)"
+                ))
+                .at(at("a", &l.a));
+                ds.push(match closest(bad, names.iter().map(String::as_str)) {
+                    Some(x) => d.hint(format!("did you mean `{x}`?")),
+                    None => d.hint(format!("the regions are: {}", names.join(", "))),
+                });
+            }
+        }
+    }
+    for a in 0..n {
+        for b in a + 1..n {
+            if latency[a][b] == u64::MAX {
+                ds.push(
+                    Diagnostic::error(format!(
+                        "no link between regions `{}` and `{}`",
+                        names[a], names[b]
+                    ))
+                    .hint(format!(
+                        "add `Link(a: \"{}\", b: \"{}\", latency: \"40ms\")` to `links`",
+                        names[a], names[b]
+                    )),
+                );
+                latency[a][b] = 0;
+                latency[b][a] = 0;
+            }
+        }
+    }
+    (names, node_region, source_region, latency)
+}

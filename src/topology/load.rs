@@ -435,6 +435,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     for (n, &at) in top.nodes.iter().zip(&node_at) {
         kinds::check_node(n, at, &cx, &mut ds);
     }
+    let (regions, node_region, source_region, latency) = kinds::compile_regions(&top, &cx, &mut ds);
     if ds.has_errors() {
         return Err(ds);
     }
@@ -494,6 +495,10 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         classes,
         topology: top,
         sources,
+        regions,
+        node_region,
+        source_region,
+        latency,
         nodes,
         graph,
         source_vertex,

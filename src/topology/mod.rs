@@ -49,6 +49,38 @@ pub struct Topology {
     pub sources: Vec<Source>,
     /// The nodes requests flow through.
     pub nodes: Vec<Node>,
+    /// Data centres: which nodes and sources are where (optional).
+    #[serde(default)]
+    pub regions: Vec<Region>,
+    /// One-way network latency between regions (one per pair of regions).
+    #[serde(default)]
+    pub links: Vec<Link>,
+}
+
+/// A region (data centre): its nodes and the sources (users) near it.
+/// Calls and answers between regions take the link's latency.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// Unique id.
+    pub id: String,
+    /// Node ids in this region.
+    pub nodes: Vec<String>,
+    /// Source ids whose users are here.
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// The network between two regions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// One region.
+    pub a: String,
+    /// The other.
+    pub b: String,
+    /// One-way latency.
+    pub latency: Duration,
 }
 
 /// Where requests come from.
@@ -228,6 +260,9 @@ pub enum Policy {
     PowerOfTwo,
     /// By the request's key on a hash ring (100 virtual nodes per backend).
     ConsistentHash,
+    /// The healthy backend closest to the request's users (geo-routing:
+    /// their own region when it is up, else the nearest other).
+    Nearest,
 }
 
 /// Active health checks of a load balancer.

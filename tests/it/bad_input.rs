@@ -413,3 +413,47 @@ fn client_settings_are_checked() {
         Some(3),
     );
 }
+
+#[test]
+fn region_mistakes_are_explained() {
+    let base = include_str!("../../topologies/two-regions.ron");
+    one(
+        &base.replace(
+            "links: [Link(a: \"eu\", b: \"us\", latency: \"40ms\")],",
+            "links: [],",
+        ),
+        "no link between regions `eu` and `us`",
+        Some("Link(a: \"eu\""),
+        None,
+    );
+    one(
+        &base.replace("Link(a: \"eu\", b: \"us\"", "Link(a: \"eu\", b: \"usa\""),
+        "`usa`, which is not a region",
+        Some("did you mean `us`?"),
+        None,
+    );
+    one(
+        &base.replace(
+            "nodes: [\"app-us\", \"db-us\"]",
+            "nodes: [\"app-us\", \"db-eu\"]",
+        ),
+        "node `db-eu` is in two regions",
+        None,
+        None,
+    );
+    one(
+        &base.replace(
+            "nodes: [\"app-us\", \"db-us\"]",
+            "nodes: [\"app-us\", \"db-uss\"]",
+        ),
+        "`db-uss` is not a node",
+        Some("did you mean `db-us`?"),
+        None,
+    );
+    one(
+        &base.replace("sources: [\"users-us\"]", "sources: [\"users-mars\"]"),
+        "`users-mars` is not a source",
+        None,
+        None,
+    );
+}

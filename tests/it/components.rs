@@ -1025,3 +1025,40 @@ fn a_dead_primary_fails_over_to_its_replica() {
     let (r, _, _) = run(&text.replace("after: \"10s\")", "after: \"10s\", synchronous: true)"));
     assert_eq!(r.nodes["db"].database.as_ref().unwrap().lost_writes, 0);
 }
+
+#[test]
+fn regions_add_latency_and_fail_over() {
+    let text = include_str!("../../topologies/two-regions.ron").replace(
+        "Source(id: \"users-us\", to: \"geo\", arrivals: Poisson(rps: 500)),",
+        "",
+    );
+    let text = text.replace(", sources: [\"users-us\"]", "");
+    let mut s = sim(&text, 30);
+    s.step_until(30 * SEC).unwrap();
+    let local = s.report().end_to_end.mean_ms.unwrap();
+    s.apply(Change::DownRegion("eu".into())).unwrap();
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    // Users keep being sent to Europe until two probes fail (by 4 s), then
+    // to the US. Served from there, each request crosses twice: +80 ms.
+    let failed: Vec<u64> = s.end_to_end_series().records().map(|w| w.dropped).collect();
+    assert!(failed[31..33].iter().all(|&n| n > 100), "{failed:?}");
+    assert!(failed[35..].iter().all(|&n| n == 0), "{failed:?}");
+    let windows: Vec<f64> = s
+        .end_to_end_series()
+        .records()
+        .skip(40)
+        .filter_map(|w| w.p50_ms)
+        .collect();
+    let p50_after = windows.iter().sum::<f64>() / windows.len() as f64;
+    assert!(
+        p50_after > local + 70.0 && p50_after < local + 100.0,
+        "{local} -> {p50_after}"
+    );
+    assert_eq!(
+        r.nodes["geo"].load_balancer.as_ref().unwrap().healthy,
+        vec![false, true]
+    );
+    assert!(s.apply(Change::DownRegion("mars".into())).is_err());
+}

@@ -132,7 +132,8 @@ proptest! {
     }
 }
 
-const BUNDLED: [&str; 10] = [
+const BUNDLED: [&str; 11] = [
+    include_str!("../../topologies/two-regions.ron"),
     include_str!("../../topologies/cache-aside.ron"),
     include_str!("../../topologies/cdn.ron"),
     include_str!("../../topologies/credential-stuffing.ron"),
@@ -152,9 +153,9 @@ proptest! {
     /// books balanced and never panics.
     #[test]
     fn component_sessions_keep_the_books(
-        which in 0usize..10,
+        which in 0usize..11,
         seed in any::<u64>(),
-        session in prop::collection::vec((0u64..3000, 0u8..10, any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0u32..6), 0..8),
+        session in prop::collection::vec((0u64..3000, 0u8..12, any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0u32..6), 0..8),
     ) {
         let loaded = topology::load_str("bundled.ron", BUNDLED[which]).unwrap();
         let ids: Vec<String> = loaded.model.nodes.iter().map(|n| n.id.clone()).collect();
@@ -181,6 +182,8 @@ proptest! {
                 6 => Change::Heal { a, b },
                 7 => Change::Flush(a),
                 8 => Change::Shards { node: a, count: k + 1 },
+                9 => Change::DownRegion(if k % 2 == 0 { "eu".into() } else { "us".into() }),
+                10 => Change::UpRegion("eu".into()),
                 _ => Change::Traffic(k as f64 / 2.0),
             };
             // Some changes do not fit the node (flushing a database): refused, not a panic.

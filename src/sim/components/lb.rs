@@ -34,6 +34,9 @@ pub struct LbState {
     next: usize,
     ring: Vec<(u64, u32)>,
     rng: Stream,
+    /// For `Nearest`: latency from each client region (the last row: no
+    /// region) to each backend.
+    pub near: Vec<Vec<u64>>,
 }
 
 impl LbState {
@@ -67,6 +70,7 @@ impl LbState {
             next: 0,
             ring,
             rng,
+            near: Vec::new(),
         }
     }
 
@@ -76,7 +80,7 @@ impl LbState {
 
     /// Picks a backend (an index into `backends`) for a request with `key`.
     /// When every backend is marked unhealthy it fails open and uses them all.
-    pub fn pick(&mut self, key: u64) -> usize {
+    pub fn pick(&mut self, key: u64, client_region: u16) -> usize {
         let n = self.backends.len();
         let any_healthy = self.healthy.iter().any(|&h| h);
         let ok = |s: &Self, b: usize| !any_healthy || s.usable(b);
@@ -96,6 +100,20 @@ impl LbState {
                 for k in 0..n {
                     let b = (self.next + k) % n;
                     if ok(self, b) && best.is_none_or(|x: usize| self.active[b] < self.active[x]) {
+                        best = Some(b);
+                    }
+                }
+                let b = best.unwrap_or(0);
+                self.next = (b + 1) % n;
+                b
+            }
+            Policy::Nearest => {
+                let row = (client_region as usize).min(self.near.len().saturating_sub(1));
+                let dist = |s: &Self, b: usize| s.near.get(row).map_or(0, |r| r[b]);
+                let mut best = None;
+                for k in 0..n {
+                    let b = (self.next + k) % n;
+                    if ok(self, b) && best.is_none_or(|x: usize| dist(self, b) < dist(self, x)) {
                         best = Some(b);
                     }
                 }
@@ -175,10 +193,11 @@ impl crate::sim::Simulation {
     pub(crate) fn lb_forward(&mut self, i: usize, req: u32) {
         let counted = self.now >= self.config.warmup.0;
         let key = self.reqs[req].key;
+        let region = self.model.source_region[self.reqs[req].source as usize];
         let crate::sim::KindState::Lb(lb) = &mut self.nodes[i].kind else {
             unreachable!("lb_forward on a load balancer")
         };
-        let b = lb.pick(key);
+        let b = lb.pick(key, region);
         lb.active[b] += 1;
         if counted {
             lb.sent[b] += 1;
@@ -245,13 +264,13 @@ mod tests {
     fn round_robin_skips_unhealthy() {
         let mut l = lb(Policy::RoundRobin);
         assert_eq!(
-            (0..6).map(|_| l.pick(0)).collect::<Vec<_>>(),
+            (0..6).map(|_| l.pick(0, 0)).collect::<Vec<_>>(),
             vec![0, 1, 2, 0, 1, 2]
         );
         assert!(!l.probe(1, false));
         assert!(l.probe(1, false));
         assert_eq!(
-            (0..4).map(|_| l.pick(0)).collect::<Vec<_>>(),
+            (0..4).map(|_| l.pick(0, 0)).collect::<Vec<_>>(),
             vec![0, 2, 0, 2]
         );
         assert!(l.probe(1, true));
@@ -262,9 +281,9 @@ mod tests {
     fn least_connections_prefers_the_idle() {
         let mut l = lb(Policy::LeastConnections);
         l.active = vec![5, 0, 3];
-        assert_eq!(l.pick(0), 1);
+        assert_eq!(l.pick(0, 0), 1);
         l.active = vec![2, 2, 2];
-        let picks: Vec<_> = (0..3).map(|_| l.pick(0)).collect();
+        let picks: Vec<_> = (0..3).map(|_| l.pick(0, 0)).collect();
         let mut sorted = picks.clone();
         sorted.sort();
         assert_eq!(sorted, vec![0, 1, 2], "ties rotate: {picks:?}");
@@ -273,8 +292,8 @@ mod tests {
     #[test]
     fn consistent_hash_is_stable_and_spreads() {
         let mut l = lb(Policy::ConsistentHash);
-        let before: Vec<_> = (0..3000u64).map(|k| l.pick(k)).collect();
-        let again: Vec<_> = (0..3000u64).map(|k| l.pick(k)).collect();
+        let before: Vec<_> = (0..3000u64).map(|k| l.pick(k, 0)).collect();
+        let again: Vec<_> = (0..3000u64).map(|k| l.pick(k, 0)).collect();
         assert_eq!(before, again);
         for b in 0..3 {
             let share = before.iter().filter(|&&x| x == b).count() as f64 / 3000.0;
@@ -283,7 +302,7 @@ mod tests {
         // Taking one backend out moves only its keys.
         l.probe(2, false);
         l.probe(2, false);
-        let after: Vec<_> = (0..3000u64).map(|k| l.pick(k)).collect();
+        let after: Vec<_> = (0..3000u64).map(|k| l.pick(k, 0)).collect();
         for (x, y) in before.iter().zip(&after) {
             if *x != 2 {
                 assert_eq!(x, y);
@@ -299,7 +318,7 @@ mod tests {
             let mut l = lb(p);
             l.probe(0, false);
             l.probe(0, false);
-            let picks: Vec<_> = (0..300).map(|_| l.pick(0)).collect();
+            let picks: Vec<_> = (0..300).map(|_| l.pick(0, 0)).collect();
             assert!(picks.iter().all(|&b| b != 0));
             assert!(picks.contains(&1) && picks.contains(&2));
         }
