@@ -138,6 +138,8 @@ pub enum KindModel {
         pool: Option<(u32, u32)>,
         /// Autoscaling: (target, min, max, every ns, provision ns, cooldown ns).
         autoscale: Option<(f64, u32, u32, u64, u64, u64)>,
+        /// Call policy (timeout, retries, backoff, breaker) as a client model.
+        calls: Option<ClientModel>,
     },
     /// A connection pooler.
     Pooler {

@@ -148,6 +148,14 @@ pub struct AppReport {
     pub pool_refused: u64,
     /// Autoscaler actions (scale-ups and scale-downs).
     pub scale_actions: u64,
+    /// Calls retried by the app's call policy.
+    pub call_retries: u64,
+    /// Calls that timed out.
+    pub call_timeouts: u64,
+    /// Calls failed at once by an open breaker.
+    pub call_short_circuited: u64,
+    /// Times the app's breakers opened.
+    pub breaker_trips: u64,
 }
 
 /// A message queue's measurements.
@@ -587,6 +595,10 @@ impl Simulation {
                             pool_open: a.pool.as_ref().map(|p| p.granted),
                             pool_refused: a.pool.as_ref().map_or(0, |p| p.refused),
                             scale_actions: a.autoscale.as_ref().map_or(0, |x| x.actions),
+                            call_retries: a.calls.as_ref().map_or(0, |c| c.retries),
+                            call_timeouts: a.calls.as_ref().map_or(0, |c| c.timeouts),
+                            call_short_circuited: a.calls.as_ref().map_or(0, |c| c.short_circuited),
+                            breaker_trips: a.calls.as_ref().map_or(0, |c| c.trips()),
                         }),
                         _ => None,
                     },
@@ -998,6 +1010,18 @@ impl Report {
                     a.pool_open.map_or("-".into(), |p| p.to_string()),
                     fmt_count(a.pool_waits),
                     fmt_count(a.pool_refused)
+                );
+            }
+            if let Some(a) = &r.app
+                && (a.call_retries + a.call_timeouts + a.call_short_circuited > 0)
+            {
+                let _ = writeln!(
+                    out,
+                    "{id}: calls retried {}, timed out {}, short-circuited {} (breakers opened {} times)",
+                    fmt_count(a.call_retries),
+                    fmt_count(a.call_timeouts),
+                    fmt_count(a.call_short_circuited),
+                    a.breaker_trips
                 );
             }
             if let Some(q) = &r.queue {

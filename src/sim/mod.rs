@@ -25,7 +25,7 @@ mod source;
 pub use control::{AppliedChange, Change, ControlError, MAX_SLOW, MAX_TRAFFIC, ReplayError};
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
-pub use source::SourceState;
+pub use source::{BreakerState as SourceBreaker, SourceState};
 
 use crate::dist::Sampler;
 use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
@@ -268,9 +268,19 @@ impl Simulation {
                         queue,
                         pool,
                         autoscale,
-                    } => KindState::App(Box::new(components::app::AppState::new(
-                        handlers, *instances, *workers, *queue, *pool, *autoscale,
-                    ))),
+                        calls,
+                    } => {
+                        let mut app = components::app::AppState::new(
+                            handlers, *instances, *workers, *queue, *pool, *autoscale,
+                        );
+                        app.calls = calls.clone().map(|policy| {
+                            components::app::CallsState::new(
+                                policy,
+                                Stream::new(seed, Purpose::Retry, &n.id),
+                            )
+                        });
+                        KindState::App(Box::new(app))
+                    }
                     KindModel::Pooler { to } => KindState::Pooler(*to),
                     KindModel::Cache {
                         capacity,
@@ -616,6 +626,8 @@ impl Simulation {
                 serial,
                 result,
             } => self.on_answer(req, serial, result as u8),
+            Event::CallTimeout { req, serial, call } => self.on_call_timeout(req, serial, call),
+            Event::CallRetry { req, serial } => self.on_call_retry(req, serial),
             Event::Autoscale { node } => self.on_autoscale(node as usize),
             Event::Provisioned { node, count } => self.on_provisioned(node as usize, count),
             Event::Visibility { req, serial } => self.on_visibility(req, serial),
@@ -1011,10 +1023,18 @@ impl Simulation {
                 self.reqs.free(req);
                 self.fanout_answer(group, leg, result);
             }
-            parent => {
-                self.reqs.free(req);
-                self.resume(parent, result);
-            }
+            parent => self.answer_parent(req, parent, result),
+        }
+    }
+
+    /// Call `req` answers `parent` with `result`, unless the parent no
+    /// longer waits for it (the call timed out): then it is ignored.
+    fn answer_parent(&mut self, req: u32, parent: u32, result: u8) {
+        let current = self.reqs[parent].call == self.reqs[req].serial;
+        self.reqs.free(req);
+        if current {
+            self.reqs[parent].call = 0;
+            self.resume(parent, result);
         }
     }
 
@@ -1197,12 +1217,15 @@ impl Simulation {
                 },
             );
         } else {
-            let serial = self.reqs[parent].serial;
-            self.reqs.free(req);
+            // The call travels back: it stays allocated (at no node) so its
+            // answer can be matched to the call its parent waits for.
+            let r = &mut self.reqs[req];
+            r.node = SLEEPING;
+            let serial = r.serial;
             self.queue.push(
                 at,
                 Event::Answer {
-                    req: parent,
+                    req,
                     serial,
                     result,
                 },
@@ -1229,10 +1252,11 @@ impl Simulation {
         if !self.reqs.is(req, serial) {
             return;
         }
-        if self.reqs[req].parent == ROOT && self.reqs[req].node == SLEEPING {
+        let parent = self.reqs[req].parent;
+        if parent == ROOT {
             self.root_done(req, result);
         } else {
-            self.resume(req, result);
+            self.answer_parent(req, parent, result);
         }
     }
 
@@ -1288,6 +1312,12 @@ impl Simulation {
         // The side effect: the user request's id and this caller's step.
         c.effect = p.effect ^ (p.pc as u64 + 1);
         let id = self.reqs.alloc(c);
+        if !detached {
+            let serial = self.reqs[id].serial;
+            let w = &mut self.reqs[parent];
+            w.call = serial;
+            w.call_target = target;
+        }
         let lat = if self.has_regions {
             self.hop_latency(Some(p.node as usize), target as usize, id)
         } else {

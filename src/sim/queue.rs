@@ -77,6 +77,22 @@ pub enum Event {
         /// How many.
         count: u32,
     },
+    /// An app's call timed out (if still outstanding).
+    CallTimeout {
+        /// The waiting request.
+        req: u32,
+        /// Its allocation number.
+        serial: u32,
+        /// The call's serial.
+        call: u32,
+    },
+    /// An app retries a failed call.
+    CallRetry {
+        /// The waiting request.
+        req: u32,
+        /// Its allocation number.
+        serial: u32,
+    },
     /// An answer that crossed regions arrives.
     Answer {
         /// The request waiting for it (the caller, or a root for its client).

@@ -32,6 +32,11 @@ pub struct Request {
     pub serial: u32,
     /// The client IP it came from.
     pub ip: u32,
+    /// The serial of the call it waits for (0: none); a different answer is
+    /// stale (the call timed out) and is ignored.
+    pub call: u32,
+    /// The node that call went to.
+    pub call_target: u32,
     /// The load balancer that sent it to its current node (`ROOT` if none).
     pub lb: u32,
     /// Next request in a cache's single-flight wait list.
@@ -57,6 +62,8 @@ pub struct Request {
     pub result: u8,
     /// Attempt number (0 for the first).
     pub attempt: u8,
+    /// Tries of the current handler step's call (apps with retries).
+    pub tries: u8,
     /// `ABANDONED` and friends.
     pub flags: u8,
 }
@@ -75,6 +82,8 @@ impl Request {
             parent,
             serial: 0,
             ip: 0,
+            call: 0,
+            call_target: 0,
             lb: ROOT,
             next_waiter: ROOT,
             epoch: 0,
@@ -87,6 +96,7 @@ impl Request {
             phase: 0,
             result: 0,
             attempt: 0,
+            tries: 0,
             flags: 0,
         }
     }

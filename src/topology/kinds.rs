@@ -261,6 +261,25 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                     ds.push(err(format!("pool: {m}")));
                 }
             }
+            if let Some(c) = &app.calls {
+                if c.timeout.is_some_and(|t| t.0 == 0) {
+                    ds.push(err(
+                        "calls: `timeout` is 0: every call would time out at once".into(),
+                    ));
+                }
+                if c.retries.as_ref().is_some_and(|r| r.max > 100) {
+                    ds.push(err("calls: more than 100 retries".into()));
+                }
+                if let Some(b) = &c.breaker
+                    && (!b.failure_ratio.is_finite()
+                        || b.failure_ratio <= 0.0
+                        || b.failure_ratio > 1.0
+                        || b.window.0 == 0
+                        || b.open_for.0 == 0)
+                {
+                    ds.push(err("calls: the breaker needs a failure_ratio above 0 and at most 1, and a window and open_for above 0".into()));
+                }
+            }
             if let Some(a) = &app.autoscale {
                 if !a.target.is_finite() || a.target <= 0.0 || a.target > 1.0 {
                     ds.push(err(format!("autoscale: `target` is {}; give a utilization above 0 and at most 1, e.g. 0.6", a.target)));
@@ -1026,6 +1045,26 @@ fn compile_app(
             workers,
             queue: app.queue.map(|q| q as u32),
             pool: app.pool.as_ref().map(|p| (ix(&p.to), p.size as u32)),
+            calls: app.calls.as_ref().map(|c| {
+                let r = c.retries.as_ref();
+                ClientModel {
+                    timeout: c.timeout.map(|t| t.0),
+                    retries: r.map_or(0, |r| r.max),
+                    backoff: r.map_or(0, |r| r.backoff.0),
+                    cap: r.map_or(0, |r| r.cap.map_or(u64::MAX, |c| c.0)),
+                    jitter: r.map_or_else(Default::default, |r| r.jitter),
+                    budget: r.and_then(|r| r.budget),
+                    respect_retry_after: true,
+                    breaker: c.breaker.as_ref().map(|b| {
+                        (
+                            b.failure_ratio,
+                            b.window.0,
+                            b.min_requests.unwrap_or(10),
+                            b.open_for.0,
+                        )
+                    }),
+                }
+            }),
             autoscale: app.autoscale.as_ref().map(|a| {
                 (
                     a.target,

@@ -391,6 +391,28 @@ pub struct App {
     /// multiplied by `1 + load_factor x utilization^2`.
     #[serde(default)]
     pub load_factor: Option<f64>,
+    /// How the app calls others: a timeout per call, retries of failed
+    /// calls, and a circuit breaker per target.
+    #[serde(default)]
+    pub calls: Option<CallPolicy>,
+}
+
+/// An app's policy for the calls its handler makes. Retries apply to single
+/// calls (`Call`, `Read`, `Write`, `Invalidate`, `ReadFresh`); timeouts and
+/// breakers to every call, cache-aside's included.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallPolicy {
+    /// Give up on a call after this long (the worker moves on; the callee
+    /// keeps working).
+    #[serde(default)]
+    pub timeout: Option<Duration>,
+    /// Retry a failed or timed-out call.
+    #[serde(default)]
+    pub retries: Option<Retries>,
+    /// A breaker per target node.
+    #[serde(default)]
+    pub breaker: Option<Breaker>,
 }
 
 /// A connection pool per app instance.

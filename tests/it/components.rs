@@ -1062,3 +1062,83 @@ fn regions_add_latency_and_fail_over() {
     );
     assert!(s.apply(Change::DownRegion("mars".into())).is_err());
 }
+
+const APP_CALLS: &str = r#"Topology(name: "app calls", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 100))],
+    nodes: [
+        App(id: "app", workers: 10000, service: Constant("1ms"), handle: {"*": [Read(db: "db")]},
+            calls: CallPolicy(timeout: "50ms", retries: Retries(max: 2, backoff: "10ms", jitter: None))),
+        Database(id: "db", servers: 10000, read: Constant("100ms"), write: Constant("100ms")),
+    ])"#;
+
+#[test]
+fn apps_time_out_and_retry_their_own_calls() {
+    // Every call takes 100 ms against the app's 50 ms timeout: each request
+    // makes 3 calls (1 + 2 retries) and fails; the database does them all.
+    let mut s = sim(APP_CALLS, 31);
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let app = r.nodes["app"].app.as_ref().unwrap();
+    let requests = r.nodes["app"].arrivals as f64;
+    assert!(
+        (r.nodes["db"].arrivals as f64 / requests - 3.0).abs() < 0.02,
+        "{} calls for {requests}",
+        r.nodes["db"].arrivals
+    );
+    assert!(
+        (app.call_timeouts as f64 / requests - 3.0).abs() < 0.02,
+        "{app:?}"
+    );
+    assert!(
+        (app.call_retries as f64 / requests - 2.0).abs() < 0.02,
+        "{app:?}"
+    );
+    assert_eq!(r.end_to_end.completed, 0);
+    // A generous timeout: no retries, all good.
+    let mut s = sim(&APP_CALLS.replace("\"50ms\"", "\"500ms\""), 31);
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    let app = r.nodes["app"].app.as_ref().unwrap();
+    assert_eq!((app.call_retries, app.call_timeouts), (0, 0));
+    assert!(r.end_to_end.dropped == 0 && r.end_to_end.completed > 5000);
+}
+
+#[test]
+fn an_app_breaker_stops_calling_a_failing_dependency() {
+    let t = APP_CALLS
+        .replace("timeout: \"50ms\", ", "")
+        .replace("jitter: None)", "jitter: None), breaker: Breaker(failure_ratio: 0.5, window: \"2s\", min_requests: 20, open_for: \"1s\")")
+        .replace("Constant(\"100ms\")", "Constant(\"2ms\")");
+    let mut s = sim(&t, 32);
+    s.step_until(10 * SEC).unwrap();
+    let before = s.report();
+    s.apply(Change::Errors {
+        node: "db".into(),
+        rate: 1.0,
+    })
+    .unwrap();
+    s.step_until(20 * SEC).unwrap();
+    let during = s.report();
+    s.apply(Change::Errors {
+        node: "db".into(),
+        rate: 0.0,
+    })
+    .unwrap();
+    s.step_until(30 * SEC).unwrap();
+    let after = s.report();
+    check_books(&after);
+    let app = |r: &bottleneck::report::Report| r.nodes["app"].app.clone().unwrap();
+    let calls = during.nodes["db"].arrivals - before.nodes["db"].arrivals;
+    let users = during.end_to_end.arrivals - before.end_to_end.arrivals;
+    let short = app(&during).call_short_circuited - app(&before).call_short_circuited;
+    // Open for most of the outage: the database is spared most calls.
+    assert!(
+        (calls as f64) < 0.4 * users as f64,
+        "{calls} calls for {users} requests"
+    );
+    assert!(short as f64 > 0.6 * users as f64, "{short}");
+    assert!(app(&during).breaker_trips >= 5);
+    let ok = (after.end_to_end.completed - during.end_to_end.completed) as f64
+        / (after.end_to_end.arrivals - during.end_to_end.arrivals) as f64;
+    assert!(ok > 0.9, "{ok}");
+}

@@ -54,6 +54,68 @@ pub struct AutoscaleState {
     pub actions: u64,
 }
 
+/// An app's call policy at run time: timeouts, retries, a breaker per
+/// target, and what they did.
+#[derive(Clone, Debug)]
+pub struct CallsState {
+    /// The policy (timeout, retries, backoff, jitter, budget, breaker).
+    pub policy: crate::model::ClientModel,
+    breakers: Vec<(u32, crate::sim::SourceBreaker)>,
+    rng: crate::rng::Stream,
+    tokens: f64,
+    /// Calls retried (after the warm-up).
+    pub retries: u64,
+    /// Calls that timed out.
+    pub timeouts: u64,
+    /// Calls failed at once by an open breaker.
+    pub short_circuited: u64,
+}
+
+impl CallsState {
+    /// For `policy`, with its own random stream for backoff jitter.
+    pub fn new(policy: crate::model::ClientModel, rng: crate::rng::Stream) -> Self {
+        CallsState {
+            policy,
+            breakers: Vec::new(),
+            rng,
+            tokens: 0.0,
+            retries: 0,
+            timeouts: 0,
+            short_circuited: 0,
+        }
+    }
+
+    fn breaker(&mut self, target: u32) -> Option<&mut crate::sim::SourceBreaker> {
+        let cfg = self.policy.breaker?;
+        let i = match self.breakers.iter().position(|(t, _)| *t == target) {
+            Some(i) => i,
+            None => {
+                self.breakers
+                    .push((target, crate::sim::SourceBreaker::new(cfg)));
+                self.breakers.len() - 1
+            }
+        };
+        Some(&mut self.breakers[i].1)
+    }
+
+    /// Times the breakers opened.
+    pub fn trips(&self) -> u64 {
+        self.breakers.iter().map(|(_, b)| b.opened).sum()
+    }
+
+    fn backoff(&mut self, n: u32) -> u64 {
+        let c = &self.policy;
+        let base = (c.backoff as f64 * libm::pow(2.0, n.saturating_sub(1).min(60) as f64))
+            .min(c.cap as f64);
+        let wait = match c.jitter {
+            crate::topology::Jitter::None => base,
+            crate::topology::Jitter::Full => base * self.rng.unit(),
+            crate::topology::Jitter::Equal => base / 2.0 + base / 2.0 * self.rng.unit(),
+        };
+        (wait + 0.5) as u64
+    }
+}
+
 /// An app's run-time state.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -69,6 +131,8 @@ pub struct AppState {
     pub pool: Option<PoolState>,
     /// Autoscaler.
     pub autoscale: Option<AutoscaleState>,
+    /// Call policy.
+    pub calls: Option<CallsState>,
 }
 
 impl AppState {
@@ -112,6 +176,7 @@ impl AppState {
                     actions: 0,
                 }
             }),
+            calls: None,
         }
     }
 }
@@ -228,6 +293,7 @@ impl Simulation {
             let r = &mut self.reqs[req];
             r.pc += 1;
             r.phase = 0;
+            r.tries = 0;
             r.result = outcome::OK;
         }
     }
@@ -236,6 +302,22 @@ impl Simulation {
     /// the pool's target first takes a connection, or waits for one.
     fn app_call(&mut self, i: usize, req: u32, target: u32, op: u8, phase: u8) -> bool {
         let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let now = self.now;
+        if let KindState::App(app) = &mut self.nodes[i].kind
+            && let Some(c) = &mut app.calls
+            && let Some(b) = c.breaker(target)
+            && !b.allow(now)
+        {
+            // The breaker for this target is open: fail at once.
+            if counted {
+                c.short_circuited += 1;
+            }
+            let r = &mut self.reqs[req];
+            r.phase = phase;
+            r.result = outcome::FAIL;
+            r.call_target = target;
+            return false;
+        }
         let mut via_pool = false;
         let n = &mut self.nodes[i];
         if let KindState::App(app) = &mut n.kind
@@ -270,7 +352,109 @@ impl Simulation {
             via_pool = true;
         }
         self.reqs[req].phase = phase;
+        let serial = self.reqs[req].serial;
+        if let KindState::App(app) = &mut self.nodes[i].kind
+            && let Some(c) = &mut app.calls
+            && let Some(b) = c.policy.budget
+            && self.reqs[req].tries == 0
+        {
+            // First tries earn retry tokens.
+            c.tokens = (c.tokens + b).min(100.0);
+        }
         self.call_with(req, target, op, false, via_pool);
+        if let KindState::App(app) = &self.nodes[i].kind
+            && let Some(t) = app.calls.as_ref().and_then(|c| c.policy.timeout)
+            && self.reqs.is(req, serial)
+            && self.reqs[req].call != 0
+        {
+            let call = self.reqs[req].call;
+            self.queue.push(
+                now.saturating_add(t),
+                Event::CallTimeout { req, serial, call },
+            );
+        }
+        true
+    }
+
+    /// The timeout of `req`'s call `call` fired: if it still waits for that
+    /// call, it stops waiting (a later answer is ignored) and sees a failure.
+    pub(crate) fn on_call_timeout(&mut self, req: u32, serial: u32, call: u32) {
+        if !self.reqs.is(req, serial) || self.reqs[req].call != call {
+            return;
+        }
+        self.reqs[req].call = 0;
+        let i = self.reqs[req].node as usize;
+        if self.reqs[req].visit_arrival >= self.config.warmup.0
+            && let KindState::App(app) = &mut self.nodes[i].kind
+            && let Some(c) = &mut app.calls
+        {
+            c.timeouts += 1;
+        }
+        self.resume(req, outcome::FAIL);
+    }
+
+    /// A failed call's backoff is over: try the step again.
+    pub(crate) fn on_call_retry(&mut self, req: u32, serial: u32) {
+        if !self.reqs.is(req, serial) {
+            return;
+        }
+        let i = self.reqs[req].node as usize;
+        if i >= self.nodes.len() || self.nodes[i].epoch != self.reqs[req].epoch {
+            if i < self.nodes.len() {
+                self.drop_request(i, req);
+            }
+            return;
+        }
+        self.app_run(i, req);
+    }
+
+    /// With a call policy: record the outcome in the target's breaker, and
+    /// schedule a retry of a failed single call if allowed. True if a retry
+    /// was scheduled (the request keeps its worker and waits).
+    fn call_policy(&mut self, i: usize, req: u32, result: u8) -> bool {
+        let now = self.now;
+        let r = self.reqs[req];
+        let counted = r.visit_arrival >= self.config.warmup.0;
+        let KindState::App(app) = &mut self.nodes[i].kind else {
+            return false;
+        };
+        let single = matches!(
+            app.handlers[r.class as usize].get(r.pc as usize),
+            Some(
+                StepModel::Call(_)
+                    | StepModel::Read(_)
+                    | StepModel::Write(_)
+                    | StepModel::Invalidate(_)
+                    | StepModel::ReadFresh { .. }
+            )
+        );
+        let Some(c) = &mut app.calls else {
+            return false;
+        };
+        let mut open = false;
+        if let Some(b) = c.breaker(r.call_target) {
+            b.record(now, result != outcome::FAIL);
+            open = b.is_open(now);
+        }
+        if result != outcome::FAIL || !single || open || (r.tries as u32) >= c.policy.retries {
+            return false;
+        }
+        if c.policy.budget.is_some() {
+            if c.tokens < 1.0 {
+                return false;
+            }
+            c.tokens -= 1.0;
+        }
+        if counted {
+            c.retries += 1;
+        }
+        let wait = c.backoff(r.tries as u32 + 1);
+        let w = &mut self.reqs[req];
+        w.tries += 1;
+        w.phase = 0;
+        let serial = w.serial;
+        self.queue
+            .push(now.saturating_add(wait), Event::CallRetry { req, serial });
         true
     }
 
@@ -479,7 +663,12 @@ impl Simulation {
                 self.record_visit(i, parent, result != outcome::FAIL);
                 self.finish(parent, result);
             }
-            _ => self.app_run(i, parent),
+            _ => {
+                if self.call_policy(i, parent, result) {
+                    return;
+                }
+                self.app_run(i, parent)
+            }
         }
     }
 }
