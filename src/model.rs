@@ -46,6 +46,8 @@ pub struct SourceModel {
     pub client: ClientModel,
     /// Number of client IPs.
     pub ips: u64,
+    /// Closed loop: (users, think time); `None` for open-loop arrivals.
+    pub closed: Option<(u32, Sampler)>,
 }
 
 /// A source's clients: timeout and retries, compiled.
@@ -87,6 +89,13 @@ pub enum StepModel {
     },
     /// Delete the key from a cache.
     Invalidate(u32),
+    /// Write to a database, then set the key in a cache.
+    WriteThrough {
+        /// Cache node.
+        cache: u32,
+        /// Database node.
+        db: u32,
+    },
     /// Read from the primary if the key was written within `within` ns,
     /// else from `replicas`.
     ReadFresh {

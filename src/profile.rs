@@ -18,13 +18,32 @@ pub enum Arrivals {
         /// Mean rate in requests per second.
         rps: f64,
     },
+    /// Closed loop: `users` who each send a request, wait for its answer
+    /// (or give up after retries), think, and send the next:
+    /// `Closed(users: 200, think: Exponential(mean: "1s"))`. Their rate
+    /// falls as the system slows down.
+    Closed {
+        /// Number of users.
+        users: u64,
+        /// Think time between an answer and the next request.
+        think: crate::dist::Dist,
+    },
 }
 
 impl Arrivals {
-    /// The base rate in requests per second.
+    /// The base rate in requests per second (for a closed loop, the most
+    /// it can be: every user answered at once, users / mean think time).
     pub fn rps(&self) -> f64 {
-        match *self {
-            Arrivals::Poisson { rps } => rps,
+        match self {
+            Arrivals::Poisson { rps } => *rps,
+            Arrivals::Closed { users, think } => {
+                let m = think.sampler().mean_secs();
+                if m > 0.0 {
+                    *users as f64 / m
+                } else {
+                    *users as f64 * 1000.0
+                }
+            }
         }
     }
 }

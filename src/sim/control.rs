@@ -142,7 +142,12 @@ impl Simulation {
                     });
                 }
                 self.multiplier = *m;
-                for s in 0..self.sources.len() {
+                // Closed-loop users set their own pace: the multiplier does
+                // not apply to them.
+                let open: Vec<usize> = (0..self.sources.len())
+                    .filter(|&s| self.sources[s].closed.is_none())
+                    .collect();
+                for s in open {
                     self.sources[s].epoch = self.sources[s].epoch.wrapping_add(1);
                     self.schedule_arrival(s, now);
                 }

@@ -432,7 +432,22 @@ impl Simulation {
             config,
         };
         for i in 0..sim.sources.len() {
-            sim.schedule_arrival(i, 0);
+            match sim.sources[i].closed.as_ref().map(|c| c.0) {
+                // Closed loop: each user starts after a think time.
+                Some(users) => {
+                    for _ in 0..users {
+                        let at = sim.sources[i].think();
+                        sim.queue.push(
+                            at,
+                            Event::Arrival {
+                                source: i as u32,
+                                epoch: 0,
+                            },
+                        );
+                    }
+                }
+                None => sim.schedule_arrival(i, 0),
+            }
         }
         // Pools and poolers open their connections.
         for i in 0..sim.nodes.len() {
@@ -729,8 +744,27 @@ impl Simulation {
         }
         self.e2e_window.arrivals += 1;
         self.e2e.in_system.inc(now);
-        self.schedule_arrival(s, now);
+        if self.sources[s].closed.is_none() {
+            self.schedule_arrival(s, now);
+        }
         self.send_attempt(req);
+    }
+
+    /// A user's request is over (answered, or given up): a closed-loop
+    /// user thinks, then sends the next.
+    #[inline]
+    fn user_done(&mut self, source: u16) {
+        let s = source as usize;
+        if self.sources[s].closed.is_some() {
+            let at = self.now.saturating_add(self.sources[s].think());
+            self.queue.push(
+                at,
+                Event::Arrival {
+                    source: s as u32,
+                    epoch: 0,
+                },
+            );
+        }
     }
 
     /// Sends a root attempt to its source's first node, with its timeout,
@@ -753,6 +787,7 @@ impl Simulation {
             self.e2e_window.dropped += 1;
             self.e2e.in_system.dec(now);
             self.reqs.free(req);
+            self.user_done(r.source);
             return;
         }
         if let Some(t) = src.client.timeout {
@@ -1065,6 +1100,7 @@ impl Simulation {
         self.e2e_window.latency.record(now - born);
         self.e2e.in_system.dec(now);
         self.reqs.free(req);
+        self.user_done(source);
     }
 
     /// The client saw attempt `req` fail (or time out): retry after a
@@ -1104,6 +1140,7 @@ impl Simulation {
             }
             self.e2e_window.dropped += 1;
             self.e2e.in_system.dec(now);
+            self.user_done(r.source);
         }
     }
 

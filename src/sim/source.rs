@@ -23,6 +23,9 @@ pub struct SourceState {
     pub client: ClientModel,
     /// Its clients' circuit breaker.
     pub breaker: Option<BreakerState>,
+    /// Closed loop: users and their think time.
+    pub closed: Option<(u32, crate::dist::Sampler)>,
+    think_rng: Stream,
     /// Retry tokens left (with a retry budget).
     pub retry_tokens: f64,
     mix: Vec<(f64, u16)>,
@@ -46,6 +49,8 @@ impl SourceState {
             epoch: 0,
             client: m.client.clone(),
             breaker: m.client.breaker.map(BreakerState::new),
+            closed: m.closed.clone(),
+            think_rng: Stream::new(seed, Purpose::Thinning, &format!("{}/think", m.id)),
             retry_tokens: 0.0,
             mix: m.mix.clone(),
             ips: m.ips,
@@ -76,6 +81,14 @@ impl SourceState {
             Some(k) => k.sample(&mut self.key_rng),
         };
         (class, key)
+    }
+
+    /// A closed-loop user's think time, ns.
+    pub fn think(&mut self) -> u64 {
+        match &self.closed {
+            Some((_, t)) => t.sample(&mut self.think_rng),
+            None => 0,
+        }
     }
 
     /// The client IP of a new request (no draw with a single IP).

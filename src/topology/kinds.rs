@@ -129,6 +129,22 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
             );
         }
     }
+    if let crate::profile::Arrivals::Closed { users, think } = &s.arrivals {
+        if *users == 0 || *users > 1_000_000 {
+            ds.push(err(format!(
+                "Closed: `users` is {users}; give 1 to 1000000"
+            )));
+        }
+        if let Err(m) = think.check() {
+            ds.push(err(format!("Closed: think time: {m}")));
+        }
+        if s.profile.is_some() {
+            ds.push(
+                err("a closed-loop source has no rate profile: its users set the pace".into())
+                    .hint("change the number of users instead"),
+            );
+        }
+    }
     if let Some(k) = &s.keys
         && let Err(m) = k.check()
     {
@@ -383,6 +399,17 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                         Step::CacheAside { cache, db } => {
                             cx.check_target(cache, "cache", &["Cache"], at, &item, ds);
                             cx.check_target(db, "db", &["Database"], at, &item, ds);
+                        }
+                        Step::WriteThrough { cache, db } => {
+                            cx.check_target(cache, "cache", &["Cache"], at, &item, ds);
+                            cx.check_target(
+                                db,
+                                "db",
+                                &["Database", "ShardRouter", "Pooler"],
+                                at,
+                                &item,
+                                ds,
+                            );
                         }
                         Step::Invalidate { cache } => {
                             cx.check_target(cache, "cache", &["Cache"], at, &item, ds)
@@ -726,6 +753,12 @@ pub fn compile_source(
         keys: s.keys.as_ref().map(|k| k.sampler()),
         client,
         ips: s.ips.unwrap_or(1).max(1),
+        closed: match &s.arrivals {
+            crate::profile::Arrivals::Closed { users, think } => {
+                Some((*users as u32, think.sampler()))
+            }
+            _ => None,
+        },
     }
 }
 
@@ -992,6 +1025,10 @@ fn compile_app(
                     db: ix(db),
                 },
                 Step::Invalidate { cache } => StepModel::Invalidate(ix(cache)),
+                Step::WriteThrough { cache, db } => StepModel::WriteThrough {
+                    cache: ix(cache),
+                    db: ix(db),
+                },
                 Step::Publish { queue } => StepModel::Publish(ix(queue)),
                 Step::FanOut {
                     to,
@@ -1025,6 +1062,7 @@ fn compile_app(
                 | StepModel::Write(t)
                 | StepModel::Invalidate(t) => (&[*t][..], 1.0),
                 StepModel::CacheAside { cache, db } => (&[*cache, *db][..], 1.0),
+                StepModel::WriteThrough { cache, db } => (&[*cache, *db][..], 1.0),
                 StepModel::ReadFresh { replicas, .. } => (&[*replicas][..], 1.0),
                 StepModel::Publish(q) => (&[*q][..], 1.0),
                 StepModel::FanOut { to, count, .. } => (&[*to][..], *count as f64),

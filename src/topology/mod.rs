@@ -327,6 +327,14 @@ pub enum Step {
         /// The cache.
         cache: String,
     },
+    /// Write-through: write to the database, then set the key in the cache
+    /// (waiting for both): `WriteThrough(cache: "redis", db: "db")`.
+    WriteThrough {
+        /// The cache.
+        cache: String,
+        /// The database.
+        db: String,
+    },
     /// Read-your-writes: read from `primary` if the key was written less
     /// than `within` ago, otherwise from `replicas` (a replica or a load
     /// balancer over replicas): `ReadFresh(replicas: "replicas", primary: "db", within: "2s")`.

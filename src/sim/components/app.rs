@@ -217,6 +217,29 @@ impl Simulation {
                         return;
                     }
                 }
+                StepModel::WriteThrough { cache, db } => match r.phase {
+                    0 => {
+                        if self.app_call(i, req, db, op::WRITE, 1) {
+                            return;
+                        }
+                        continue;
+                    }
+                    1 if r.result == outcome::FAIL => {
+                        self.app_finish(i, req, outcome::FAIL);
+                        return;
+                    }
+                    1 => {
+                        if self.app_call(i, req, cache, op::SET, 2) {
+                            return;
+                        }
+                        continue;
+                    }
+                    _ if r.result == outcome::FAIL => {
+                        self.app_finish(i, req, outcome::FAIL);
+                        return;
+                    }
+                    _ => {}
+                },
                 StepModel::Publish(q) => {
                     // Fire and forget: the workers take it from here.
                     self.call(req, q, op::CALL, true);
