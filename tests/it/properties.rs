@@ -42,6 +42,14 @@ fn topology_text(nodes: &[NodeSpec], rps: f64) -> String {
     );
     for (i, n) in nodes.iter().enumerate() {
         let queue = n.queue.map(|q| format!("queue: {q}, ")).unwrap_or_default();
+        // Keep the route probabilities a valid split (at most 0.95 in all).
+        let total: f64 = n.routes.iter().map(|r| r.1).sum::<f64>() + n.feedback;
+        let scale = if total > 0.95 { 0.95 / total } else { 1.0 };
+        let n = &NodeSpec {
+            routes: n.routes.iter().map(|&(t, p)| (t, p * scale)).collect(),
+            feedback: n.feedback * scale,
+            ..n.clone()
+        };
         let mut routes: Vec<String> = n
             .routes
             .iter()
@@ -69,7 +77,7 @@ fn changes() -> impl Strategy<Value = Vec<(u64, u8, usize, u32)>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(0xb0771e), ..ProptestConfig::default() })]
 
     #[test]
     fn books_balance_and_percentiles_are_ordered(
@@ -147,7 +155,7 @@ const BUNDLED: [&str; 11] = [
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, rng_seed: proptest::test_runner::RngSeed::Fixed(0xb0771e), ..ProptestConfig::default() })]
 
     /// Any session of failures on any bundled component topology keeps the
     /// books balanced and never panics.
