@@ -20,7 +20,7 @@ pub mod components;
 mod control;
 mod queue;
 mod requests;
-mod source;
+pub(crate) mod source;
 
 pub use control::{AppliedChange, Change, ControlError, MAX_SLOW, MAX_TRAFFIC, ReplayError};
 pub use queue::{Event, EventQueue};

@@ -123,15 +123,7 @@ impl SourceState {
     /// The wait before retry number `n` (from 1): exponential backoff,
     /// capped, jittered.
     pub fn backoff(&mut self, n: u32) -> u64 {
-        let c = &self.client;
-        let base = (c.backoff as f64 * libm::pow(2.0, (n.saturating_sub(1)).min(60) as f64))
-            .min(c.cap as f64);
-        let wait = match c.jitter {
-            Jitter::None => base,
-            Jitter::Full => base * self.retry_rng.unit(),
-            Jitter::Equal => base / 2.0 + base / 2.0 * self.retry_rng.unit(),
-        };
-        (wait + 0.5) as u64
+        backoff(&self.client, n, &mut self.retry_rng)
     }
 
     /// The next arrival at or after `from`, at the rate
@@ -184,6 +176,19 @@ impl SourceState {
 #[inline]
 fn gap(e: f64, rate: f64) -> u64 {
     (e / rate * 1e9 + 0.5) as u64
+}
+
+/// The wait before retry number `n` (from 1) under `policy`: exponential
+/// backoff from `policy.backoff`, capped at `policy.cap`, jittered.
+pub fn backoff(policy: &ClientModel, n: u32, rng: &mut Stream) -> u64 {
+    let base = (policy.backoff as f64 * libm::pow(2.0, n.saturating_sub(1).min(60) as f64))
+        .min(policy.cap as f64);
+    let wait = match policy.jitter {
+        Jitter::None => base,
+        Jitter::Full => base * rng.unit(),
+        Jitter::Equal => base / 2.0 + base / 2.0 * rng.unit(),
+    };
+    (wait + 0.5) as u64
 }
 
 /// Buckets in a breaker's rolling window.

@@ -104,15 +104,7 @@ impl CallsState {
     }
 
     fn backoff(&mut self, n: u32) -> u64 {
-        let c = &self.policy;
-        let base = (c.backoff as f64 * libm::pow(2.0, n.saturating_sub(1).min(60) as f64))
-            .min(c.cap as f64);
-        let wait = match c.jitter {
-            crate::topology::Jitter::None => base,
-            crate::topology::Jitter::Full => base * self.rng.unit(),
-            crate::topology::Jitter::Equal => base / 2.0 + base / 2.0 * self.rng.unit(),
-        };
-        (wait + 0.5) as u64
+        crate::sim::source::backoff(&self.policy, n, &mut self.rng)
     }
 }
 
