@@ -1240,34 +1240,20 @@ impl Simulation {
             return false;
         }
         let at = self.now.saturating_add(lat);
-        let result = result as u32;
-        if parent == ROOT {
-            let r = &mut self.reqs[req];
-            r.node = SLEEPING;
-            let serial = r.serial;
-            self.queue.push(
-                at,
-                Event::Answer {
-                    req,
-                    serial,
-                    result,
-                },
-            );
-        } else {
-            // The call travels back: it stays allocated (at no node) so its
-            // answer can be matched to the call its parent waits for.
-            let r = &mut self.reqs[req];
-            r.node = SLEEPING;
-            let serial = r.serial;
-            self.queue.push(
-                at,
-                Event::Answer {
-                    req,
-                    serial,
-                    result,
-                },
-            );
-        }
+        // The answer travels back: the request stays allocated (at no node)
+        // so it can be matched to the call its caller waits for, or, for a
+        // root, handed to its client.
+        let r = &mut self.reqs[req];
+        r.node = SLEEPING;
+        let serial = r.serial;
+        self.queue.push(
+            at,
+            Event::Answer {
+                req,
+                serial,
+                result: result as u32,
+            },
+        );
         true
     }
 

@@ -572,26 +572,14 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
         }
         Node::Replica(r) => {
             cx.check_target(&r.primary, "primary", &["Database"], at, &item, ds);
-            if let Err(m) = count("servers", r.servers, 1, MAX_SERVERS) {
+            for m in database_limits(r.servers, r.max_connections, r.queue) {
                 ds.push(err(m));
-            }
-            if let Some(m) = r.max_connections
-                && let Err(m) = count("max_connections", m, 1, MAX_SERVERS)
-            {
-                ds.push(err(m));
-            }
-            if let Some(q) = r.queue
-                && q > MAX_QUEUE
-            {
-                ds.push(err(format!(
-                    "`queue` is {q}, over the limit of {MAX_QUEUE}"
-                )));
             }
             dist("read", &r.read, ds);
             dist("lag", &r.lag, ds);
         }
         Node::Database(d) => {
-            if let Err(m) = count("servers", d.servers, 1, MAX_SERVERS) {
+            for m in database_limits(d.servers, d.max_connections, d.queue) {
                 ds.push(err(m));
             }
             if d.load_factor
@@ -600,18 +588,6 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 ds.push(err(format!(
                     "`load_factor` is {:?}; give 0 to 1000",
                     d.load_factor
-                )));
-            }
-            if let Some(m) = d.max_connections
-                && let Err(m) = count("max_connections", m, 1, MAX_SERVERS)
-            {
-                ds.push(err(m));
-            }
-            if let Some(q) = d.queue
-                && q > MAX_QUEUE
-            {
-                ds.push(err(format!(
-                    "`queue` is {q}, over the limit of {MAX_QUEUE}"
                 )));
             }
             dist("read", &d.read, ds);
@@ -627,6 +603,23 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// The limits a database or replica shares: cores, connections, queue.
+fn database_limits(servers: u64, max_connections: Option<u64>, queue: Option<u64>) -> Vec<String> {
+    let mut out: Vec<String> = count("servers", servers, 1, MAX_SERVERS)
+        .err()
+        .into_iter()
+        .collect();
+    if let Some(m) = max_connections {
+        out.extend(count("max_connections", m, 1, MAX_SERVERS).err());
+    }
+    if let Some(q) = queue
+        && q > MAX_QUEUE
+    {
+        out.push(format!("`queue` is {q}, over the limit of {MAX_QUEUE}"));
+    }
+    out
 }
 
 fn check_station(st: &Station, item: &str, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
