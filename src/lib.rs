@@ -37,6 +37,7 @@ pub mod model;
 pub mod profile;
 pub mod report;
 pub mod rng;
+pub mod scenario;
 pub mod sim;
 pub mod time;
 pub mod topology;

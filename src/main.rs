@@ -3,6 +3,8 @@
 //! (0 ok, 1 failed run, 2 bad input).
 
 mod bench;
+mod check;
+mod plot;
 
 use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::report::fmt_count;
@@ -26,7 +28,7 @@ const EXIT_BAD_INPUT: u8 = 2;
     about = "A deterministic discrete-event simulator of web-system architectures",
     long_about = "A deterministic discrete-event simulator of web-system architectures.\n\n\
         With no arguments, runs a bundled example so you see something at once.\n\
-        Exit codes: 0 ok, 1 the run failed (a budget stopped it), 2 bad input."
+        Exit codes: 0 ok, 1 the run failed (a budget stopped it), 2 bad input,\n        99 `check`: a threshold is not as expected (as k6)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -51,6 +53,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// Run scenarios and judge their thresholds (exit 99 when one is not as expected).
+    Check(check::CheckArgs),
     /// Measure the engine's speed on standard workloads.
     Bench(bench::BenchArgs),
 }
@@ -89,6 +93,9 @@ struct RunArgs {
     /// Stop the run when more requests than this are in flight.
     #[arg(long, default_value_t = 2_000_000)]
     max_in_flight: usize,
+    /// Draw latency, throughput, failures and utilization over time (SVG).
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -111,6 +118,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
         Command::Graph { file, format } => graph(&file, format),
+        Command::Check(args) => check::check(args),
         Command::Bench(args) => bench::bench(args),
     }
 }
@@ -225,8 +233,18 @@ fn run(args: RunArgs) -> ExitCode {
         b.finish_and_clear();
     }
     let mut report = sim.report();
-    if args.series {
+    if args.series || args.plot.is_some() {
         report.series = Some(sim.series_report());
+    }
+    if let Some(path) = &args.plot {
+        let title = format!("{} (seed {})", report.topology, report.seed);
+        if let Err(e) = plot::draw(path, &title, &report) {
+            eprintln!("error: cannot draw {}: {e}", path.display());
+            return ExitCode::from(EXIT_FAILED);
+        }
+        if !args.series {
+            report.series = None;
+        }
     }
     let mut out = std::io::stdout().lock();
     let printed = if args.json {

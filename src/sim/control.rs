@@ -69,6 +69,13 @@ pub enum Change {
     DownRegion(String),
     /// Bring every node of a region back.
     UpRegion(String),
+    /// Set an app's number of instances (workers, queue and pool follow).
+    Instances {
+        /// The app's id.
+        node: String,
+        /// New number of instances.
+        count: u32,
+    },
     /// Use the first `count` shards of a shard router (resharding).
     Shards {
         /// The shard router's id.
@@ -249,6 +256,26 @@ impl Simulation {
                 }
                 sh.reshard(*count as usize);
             }
+            Change::Instances { node, count } => {
+                let i = self.node_by_id(node)?;
+                if !matches!(self.nodes[i].kind, KindState::App(_)) {
+                    return Err(ControlError {
+                        message: format!(
+                            "`{node}` is a {}, not an app",
+                            self.model.nodes[i].kind_name
+                        ),
+                        hint: "Instances changes an App node; for other nodes use Servers".into(),
+                    });
+                }
+                let max = crate::topology::limits::MAX_SERVERS as u32;
+                if *count == 0 || *count > max {
+                    return Err(ControlError {
+                        message: format!("{count} instances is out of range"),
+                        hint: format!("use 1 to {max}; to take the app away, use Down"),
+                    });
+                }
+                self.set_instances(i, *count);
+            }
             Change::Up(id) => {
                 let i = self.node_by_id(id)?;
                 self.nodes[i].down = false;
@@ -332,7 +359,7 @@ impl Simulation {
     }
 
     /// Moves the clock forward to `t` without running events.
-    fn step_until_no_events(&mut self, t: SimTime) {
+    pub(crate) fn step_until_no_events(&mut self, t: SimTime) {
         if t > self.now {
             self.advance(t);
             self.now = t;

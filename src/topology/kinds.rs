@@ -398,7 +398,7 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                         }
                         Step::CacheAside { cache, db } => {
                             cx.check_target(cache, "cache", &["Cache"], at, &item, ds);
-                            cx.check_target(db, "db", &["Database"], at, &item, ds);
+                            cx.check_target(db, "db", &["Database", "ShardRouter"], at, &item, ds);
                         }
                         Step::WriteThrough { cache, db } => {
                             cx.check_target(cache, "cache", &["Cache"], at, &item, ds);

@@ -39,7 +39,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Loaded, Diagnostics> {
     compile(file, text, topology)
 }
 
-fn check_bytes<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostics> {
+pub(crate) fn check_bytes<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostics> {
     let fail = |d: Diagnostic| {
         let mut ds = Diagnostics::new(file, "");
         ds.push(d);
@@ -124,7 +124,7 @@ pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
 }
 
 /// True when the text has nothing but white space and comments.
-fn is_blank(text: &str) -> bool {
+pub(crate) fn is_blank(text: &str) -> bool {
     text.lines().all(|l| {
         let l = l.trim();
         l.is_empty() || l.starts_with("//")
@@ -133,7 +133,7 @@ fn is_blank(text: &str) -> bool {
 
 /// Finds the first place where brackets nest deeper than the limit
 /// (outside strings and comments).
-fn too_deep(text: &str) -> Option<Pos> {
+pub(crate) fn too_deep(text: &str) -> Option<Pos> {
     let mut depth = 0usize;
     let mut in_str = false;
     let mut escaped = false;
@@ -170,7 +170,7 @@ fn too_deep(text: &str) -> Option<Pos> {
     None
 }
 
-fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagnostic {
+pub(crate) fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagnostic {
     let start = e.span.start;
     let pos = Some(Pos {
         line: start.line.max(1),

@@ -23,7 +23,8 @@ pub mod kinds;
 pub mod limits;
 pub mod load;
 
-pub use load::{Loaded, load, load_str, parse};
+pub use load::{Loaded, load, load_str, parse, ron_options};
+pub(crate) use load::{check_bytes, is_blank, ron_diagnostic, too_deep};
 
 /// The class of requests of a source without a `mix`.
 pub const DEFAULT_CLASS: &str = "request";

@@ -1,0 +1,434 @@
+//! `bottleneck check`: run scenarios and judge their thresholds, in parallel.
+//!
+//! Exit codes follow k6: 99 when a threshold is not as expected (a plain
+//! scenario's threshold failed, or a "before" scenario's expected failure
+//! did not happen), 1 when a run could not finish, 2 for bad input.
+
+use crate::plot;
+use bottleneck::diag::{Diagnostic, Diagnostics};
+use bottleneck::model::Model;
+use bottleneck::scenario::{self, Outcome, Plan, Scenario, Verdict};
+use bottleneck::topology;
+use clap::Args;
+use rayon::prelude::*;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code when thresholds are not as expected (k6's).
+pub const EXIT_THRESHOLDS: u8 = 99;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Scenario files (*.scenario.ron) or directories to search for them.
+    /// Other .ron files (topologies) given by a glob are skipped.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Run each scenario with this many seeds (its seed, seed+1, ...) and
+    /// judge thresholds on the mean, with 95% confidence intervals.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    replications: u32,
+    /// Write a JUnit XML report here (one test case per threshold).
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write the verdicts as JSON here (`-` for stdout, instead of the table).
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Draw latency, throughput, errors and utilization over time as SVG.
+    /// With several scenarios, each gets `PATH-<scenario>.svg`.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Parallel jobs [default: the number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
+}
+
+/// A scenario ready to run: parsed, its topology loaded, planned.
+pub struct Ready {
+    pub scenario: Scenario,
+    pub model: Model,
+    pub plan: Plan,
+}
+
+/// Finds scenario files under the given paths, sorted within each directory.
+pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, usize), String> {
+    let mut out = Vec::new();
+    let mut skipped = 0;
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        } else if p.exists() {
+            if is_scenario(p) {
+                out.push(p.clone());
+            } else {
+                skipped += 1;
+            }
+        } else {
+            return Err(format!(
+                "{} does not exist\n   = hint: give scenario files (*.scenario.ron) or directories, e.g. `bottleneck check topologies/`",
+                p.display()
+            ));
+        }
+    }
+    out.dedup();
+    Ok((out, skipped))
+}
+
+fn is_scenario(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".scenario.ron"))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            walk(&e, out)?;
+        } else if is_scenario(&e) {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// Reads a scenario, its topology (relative to the scenario, unless
+/// `topology` overrides it) and plans it; prints diagnostics on failure.
+pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, ()> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        let mut ds = Diagnostics::new(&name, "");
+        ds.push(Diagnostic::error(format!("cannot read the file: {e}")));
+        eprint!("{ds}");
+    })?;
+    let scenario = scenario::parse(&name, &bytes).map_err(|ds| eprint!("{ds}"))?;
+    let top_path = match topology_override {
+        Some(p) => p.to_path_buf(),
+        None => path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&scenario.topology),
+    };
+    let top_name = top_path.display().to_string();
+    let top_bytes = std::fs::read(&top_path).map_err(|e| {
+        let mut ds = Diagnostics::new(&name, &scenario.source);
+        let at = scenario
+            .source
+            .find(&format!("\"{}\"", scenario.topology))
+            .map(|i| bottleneck::diag::pos_of(&scenario.source, i + 1));
+        ds.push(
+            Diagnostic::error(format!("cannot read the topology {top_name}: {e}"))
+                .at(at)
+                .hint("`topology` is a path relative to the scenario file"),
+        );
+        eprint!("{ds}");
+    })?;
+    let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| eprint!("{ds}"))?;
+    let plan = scenario.plan(&loaded.model).map_err(|ds| eprint!("{ds}"))?;
+    Ok(Ready {
+        scenario,
+        model: loaded.model,
+        plan,
+    })
+}
+
+/// Runs every (scenario, replication) pair on a pool of `jobs` threads;
+/// results come back in a fixed order, whatever the scheduling.
+pub fn run_all(
+    ready: &[Ready],
+    replications: u32,
+    jobs: Option<usize>,
+    series: bool,
+) -> Vec<Vec<Outcome>> {
+    let pairs: Vec<(usize, u32)> = (0..ready.len())
+        .flat_map(|s| (0..replications).map(move |r| (s, r)))
+        .collect();
+    let work = || {
+        pairs
+            .par_iter()
+            .map(|&(s, r)| {
+                let x = &ready[s];
+                let seed = x.scenario.seed.wrapping_add(r as u64);
+                scenario::run(&x.plan, &x.model, seed, series && r == 0)
+            })
+            .collect::<Vec<Outcome>>()
+    };
+    let flat = match jobs {
+        Some(n) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        },
+        None => work(),
+    };
+    let mut out: Vec<Vec<Outcome>> = (0..ready.len()).map(|_| Vec::new()).collect();
+    for ((s, _), o) in pairs.iter().zip(flat) {
+        out[*s].push(o);
+    }
+    out
+}
+
+pub fn check(args: CheckArgs) -> ExitCode {
+    let (files, skipped) = match collect(&args.paths) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::EXIT_BAD_INPUT);
+        }
+    };
+    if files.is_empty() {
+        eprintln!(
+            "error: no scenario files among the {} path(s) given{}\n   = hint: scenario files end in .scenario.ron; see topologies/walls/ and topologies/journey/",
+            args.paths.len(),
+            if skipped > 0 {
+                format!(" ({skipped} other .ron files skipped)")
+            } else {
+                String::new()
+            }
+        );
+        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    }
+    let mut ready = Vec::new();
+    let mut bad = 0;
+    for f in &files {
+        match prepare(f, None) {
+            Ok(r) => ready.push(r),
+            Err(()) => bad += 1,
+        }
+    }
+    let outcomes = run_all(&ready, args.replications, args.jobs, args.plot.is_some());
+    let verdicts: Vec<Verdict> = ready
+        .iter()
+        .zip(&outcomes)
+        .map(|(r, o)| scenario::judge(&r.scenario, o))
+        .collect();
+
+    let to_stdout_json = args.json.as_deref() == Some(Path::new("-"));
+    if !to_stdout_json {
+        for (r, v) in ready.iter().zip(&verdicts) {
+            print!("{}", table(&r.scenario, v, args.replications));
+        }
+        print!("{}", summary(&verdicts, bad, skipped));
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&verdicts).unwrap_or_default();
+        if to_stdout_json {
+            println!("{text}");
+        } else if let Err(e) = std::fs::write(path, text + "\n") {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::from(crate::EXIT_FAILED);
+        }
+    }
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, junit(&verdicts, args.replications))
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return ExitCode::from(crate::EXIT_FAILED);
+    }
+    if let Some(path) = &args.plot {
+        for (r, o) in ready.iter().zip(&outcomes) {
+            let out = if ready.len() == 1 {
+                path.clone()
+            } else {
+                plot_path(path, &r.scenario.file)
+            };
+            let title = format!("{} (seed {})", r.scenario.name, o[0].seed);
+            if let Err(e) = plot::draw(&out, &title, &o[0].report) {
+                eprintln!("error: cannot draw {}: {e}", out.display());
+                return ExitCode::from(crate::EXIT_FAILED);
+            }
+        }
+    }
+    if bad > 0 {
+        ExitCode::from(crate::EXIT_BAD_INPUT)
+    } else if verdicts.iter().any(|v| !v.errors.is_empty()) {
+        ExitCode::from(crate::EXIT_FAILED)
+    } else if verdicts.iter().any(|v| !v.as_expected()) {
+        ExitCode::from(EXIT_THRESHOLDS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `out.svg` + `topologies/walls/1-pool.before.scenario.ron` ->
+/// `out-1-pool.before.svg`.
+fn plot_path(base: &Path, scenario_file: &str) -> PathBuf {
+    let stem = Path::new(scenario_file)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("scenario")
+        .trim_end_matches(".ron")
+        .trim_end_matches(".scenario");
+    let base_stem = base.file_stem().and_then(|s| s.to_str()).unwrap_or("plot");
+    base.with_file_name(format!("{base_stem}-{stem}.svg"))
+}
+
+/// The table a person reads for one scenario.
+pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
+    let mut out = String::new();
+    let mark = if !v.errors.is_empty() {
+        "ERROR"
+    } else if v.as_expected() {
+        "ok"
+    } else {
+        "NOT AS EXPECTED"
+    };
+    let _ = writeln!(out, "{}  [{mark}]", s.name);
+    let reps = if replications == 1 {
+        format!("seed {}", s.seed)
+    } else {
+        format!(
+            "seeds {}..{} ({replications} replications, mean ± 95% CI)",
+            s.seed,
+            s.seed + replications as u64 - 1
+        )
+    };
+    let _ = writeln!(
+        out,
+        "  {}  |  {reps}  |  {} simulated ({} warm-up)",
+        s.file, s.duration, s.warmup
+    );
+    let w = v
+        .rows
+        .iter()
+        .map(|r| r.threshold.chars().count())
+        .max()
+        .unwrap_or(9)
+        .max(9);
+    let mw = v
+        .rows
+        .iter()
+        .map(|r| r.shown.chars().count())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(out, "  {:w$}  {:>mw$}  result", "threshold", "measured");
+    for r in &v.rows {
+        let result = match (r.passed, r.expected_to_fail) {
+            (true, false) => "pass",
+            (false, true) => "FAIL (expected)",
+            (false, false) => "FAIL",
+            (true, true) => "PASS (expected to fail)",
+        };
+        let _ = writeln!(out, "  {:w$}  {:>mw$}  {result}", r.threshold, r.shown);
+    }
+    if v.failed() > 0
+        && let Some(b) = &v.bottleneck
+    {
+        let _ = writeln!(out, "  bottleneck: {b}");
+    }
+    for e in &v.errors {
+        let _ = writeln!(out, "  error: {e}");
+    }
+    let _ = writeln!(out);
+    out
+}
+
+fn summary(verdicts: &[Verdict], bad: usize, skipped: usize) -> String {
+    let expected = verdicts.iter().filter(|v| v.as_expected()).count();
+    let walls = verdicts
+        .iter()
+        .filter(|v| v.as_expected() && v.rows.iter().any(|r| r.expected_to_fail))
+        .count();
+    let mut s = format!(
+        "{} scenario{}: {expected} as expected ({walls} failing as they should), {} not",
+        verdicts.len(),
+        if verdicts.len() == 1 { "" } else { "s" },
+        verdicts.len() - expected
+    );
+    if bad > 0 {
+        let _ = write!(s, ", {bad} could not be read");
+    }
+    if skipped > 0 {
+        let _ = write!(s, "; {skipped} topology file(s) skipped");
+    }
+    s.push('\n');
+    s
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: a test suite per scenario, a test case per threshold; a case
+/// fails when its threshold is not as expected.
+pub fn junit(verdicts: &[Verdict], replications: u32) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let total: usize = verdicts.iter().map(|v| v.rows.len().max(1)).sum();
+    let failures: usize = verdicts
+        .iter()
+        .map(|v| v.rows.iter().filter(|r| !r.as_expected()).count())
+        .sum();
+    let errors = verdicts.iter().filter(|v| !v.errors.is_empty()).count();
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"bottleneck check\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\">"
+    );
+    for v in verdicts {
+        let f = v.rows.iter().filter(|r| !r.as_expected()).count();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{}\">",
+            xml(&v.name),
+            v.rows.len(),
+            usize::from(!v.errors.is_empty())
+        );
+        let _ = writeln!(
+            out,
+            "    <properties><property name=\"file\" value=\"{}\"/><property name=\"replications\" value=\"{replications}\"/></properties>",
+            xml(&v.file)
+        );
+        for r in &v.rows {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                xml(&v.file),
+                xml(&r.threshold)
+            );
+            if r.as_expected() {
+                let _ = writeln!(
+                    out,
+                    "><system-out>measured {}{}</system-out></testcase>",
+                    xml(&r.shown),
+                    if r.expected_to_fail {
+                        " (fails, as expected)"
+                    } else {
+                        ""
+                    }
+                );
+            } else {
+                let msg = if r.expected_to_fail {
+                    format!("expected to fail, but passed: measured {}", r.shown)
+                } else {
+                    format!("threshold failed: measured {}", r.shown)
+                };
+                let why = v.bottleneck.as_deref().unwrap_or("");
+                let _ = writeln!(
+                    out,
+                    "><failure message=\"{}\">{}</failure></testcase>",
+                    xml(&msg),
+                    xml(&format!("{msg}\nbottleneck: {why}"))
+                );
+            }
+        }
+        for e in &v.errors {
+            let _ = writeln!(
+                out,
+                "    <testcase classname=\"{}\" name=\"run\"><error message=\"{}\"/></testcase>",
+                xml(&v.file),
+                xml(e)
+            );
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,1 @@
+//! Drills: interview-style exercises graded by a hidden scenario and a cost model.
