@@ -77,6 +77,19 @@ impl Duration {
     /// how to write the value instead.
     pub fn parse(text: &str) -> Result<Duration, String> {
         let t = text.trim();
+        // Compound durations, largest unit first: "1m30s", "2h15m", "1s500ms".
+        if let Some(parts) = compound_parts(t) {
+            let mut total = 0u64;
+            for p in parts {
+                total = total.saturating_add(Duration::parse(p)?.0);
+            }
+            if total > MAX_DURATION {
+                return Err(format!(
+                    "duration \"{text}\" is longer than the limit of 366 days"
+                ));
+            }
+            return Ok(Duration(total));
+        }
         if t.is_empty() {
             return Err("empty duration: write a number with a unit, e.g. \"10ms\"".into());
         }
@@ -184,6 +197,23 @@ impl Duration {
     }
 }
 
+/// Splits "1m30s" into ["1m", "30s"] when it has more than one number
+/// (digits after a unit letter); `None` for a simple duration.
+fn compound_parts(t: &str) -> Option<Vec<&str>> {
+    let b = t.as_bytes();
+    let mut starts = vec![0];
+    for i in 1..b.len() {
+        if b[i].is_ascii_digit() && b[i - 1].is_ascii_alphabetic() {
+            starts.push(i);
+        }
+    }
+    if starts.len() < 2 || t.contains(' ') {
+        return None;
+    }
+    starts.push(b.len());
+    Some(starts.windows(2).map(|w| &t[w[0]..w[1]]).collect())
+}
+
 impl Serialize for Duration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_exact_string())
@@ -235,6 +265,11 @@ mod tests {
         assert_eq!(Duration::parse("7 ns").unwrap(), Duration(7));
         assert_eq!(Duration::parse("1_000ms").unwrap(), Duration(SEC));
         assert_eq!(Duration::parse("2h").unwrap(), Duration(2 * HOUR));
+        assert_eq!(Duration::parse("1m30s").unwrap(), Duration(90 * SEC));
+        assert_eq!(Duration::parse("2h15m").unwrap(), Duration(2 * HOUR + 15 * MIN));
+        assert_eq!(Duration::parse("1s500ms").unwrap(), Duration(1_500 * MS));
+        assert!(Duration::parse("1m30").unwrap_err().contains("no unit"));
+        assert!(Duration::parse("1m30x").unwrap_err().contains("unknown unit"));
     }
 
     #[test]
