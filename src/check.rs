@@ -238,7 +238,8 @@ pub fn check(args: CheckArgs) -> ExitCode {
                 plot_path(path, &r.scenario.file)
             };
             let title = format!("{} (seed {})", r.scenario.name, o[0].seed);
-            if let Err(e) = plot::draw(&out, &title, &o[0].report) {
+            let marks = plot::timeline_marks(&r.scenario.timeline);
+            if let Err(e) = plot::draw(&out, &title, &o[0].report, &marks) {
                 eprintln!("error: cannot draw {}: {e}", out.display());
                 return ExitCode::from(crate::EXIT_FAILED);
             }
@@ -271,12 +272,13 @@ fn plot_path(base: &Path, scenario_file: &str) -> PathBuf {
 /// The table a person reads for one scenario.
 pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
     let mut out = String::new();
-    let mark = if !v.errors.is_empty() {
-        "ERROR"
-    } else if v.as_expected() {
-        "ok"
-    } else {
-        "NOT AS EXPECTED"
+    let wall = v.rows.iter().any(|r| r.expected_to_fail);
+    let mark = match (v.errors.is_empty(), v.as_expected(), wall) {
+        (false, _, _) => "ERROR",
+        (true, true, false) => "pass",
+        (true, true, true) => "fails as expected",
+        (true, false, false) => "FAIL",
+        (true, false, true) => "NOT AS EXPECTED",
     };
     let _ = writeln!(out, "{}  [{mark}]", s.name);
     let reps = if replications == 1 {

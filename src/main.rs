@@ -4,7 +4,9 @@
 
 mod bench;
 mod check;
+mod drill;
 mod plot;
+mod sweep;
 
 use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::report::fmt_count;
@@ -55,6 +57,10 @@ enum Command {
     },
     /// Run scenarios and judge their thresholds (exit 99 when one is not as expected).
     Check(check::CheckArgs),
+    /// Vary one parameter over a range and find the knee where thresholds break.
+    Sweep(sweep::SweepArgs),
+    /// Show an interview drill's requirement card, or grade your topology against it.
+    Drill(drill::DrillArgs),
     /// Measure the engine's speed on standard workloads.
     Bench(bench::BenchArgs),
 }
@@ -119,6 +125,8 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Graph { file, format } => graph(&file, format),
         Command::Check(args) => check::check(args),
+        Command::Drill(args) => drill::drill(args),
+        Command::Sweep(args) => sweep::sweep(args),
         Command::Bench(args) => bench::bench(args),
     }
 }
@@ -238,7 +246,7 @@ fn run(args: RunArgs) -> ExitCode {
     }
     if let Some(path) = &args.plot {
         let title = format!("{} (seed {})", report.topology, report.seed);
-        if let Err(e) = plot::draw(path, &title, &report) {
+        if let Err(e) = plot::draw(path, &title, &report, &plot::change_marks(&report)) {
             eprintln!("error: cannot draw {}: {e}", path.display());
             return ExitCode::from(EXIT_FAILED);
         }

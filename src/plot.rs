@@ -3,6 +3,7 @@
 //! with the timeline's changes marked.
 
 use bottleneck::report::{Report, WindowRecordOut};
+use bottleneck::scenario::{Action, Item};
 use plotters::prelude::*;
 use std::error::Error;
 use std::path::Path;
@@ -18,8 +19,43 @@ const COLORS: [RGBColor; 6] = [
 
 type Line<'a> = (String, Vec<(f64, f64)>);
 
-/// Draws the report's series (it must have been run with series) as SVG.
-pub fn draw(path: &Path, title: &str, report: &Report) -> Result<(), Box<dyn Error>> {
+/// The engine's changes in a report, as marks.
+pub fn change_marks(report: &Report) -> Vec<(f64, String)> {
+    report
+        .changes
+        .iter()
+        .map(|c| (c.at.as_secs_f64(), short(&c.change)))
+        .collect()
+}
+
+/// A scenario's timeline, as marks (a ramp is one mark, not one per step).
+pub fn timeline_marks(items: &[Item]) -> Vec<(f64, String)> {
+    items
+        .iter()
+        .map(|i| {
+            let label = match i.action() {
+                Action::Rps(r) => format!("{r} rps"),
+                Action::Ramp { to, over } => format!("ramp to x{to} over {over}"),
+                Action::Spike { times, lasting } => format!("x{times} for {lasting}"),
+                Action::DownFirst(k) => format!("first {k} down"),
+                other => {
+                    let changes = bottleneck::scenario::Action::to_change(other);
+                    changes.map_or_else(String::new, |c| short(&c))
+                }
+            };
+            (i.at().as_secs_f64(), label)
+        })
+        .collect()
+}
+
+/// Draws the report's series (it must have been run with series) as SVG,
+/// with `marks` (time in seconds, label) drawn as vertical lines.
+pub fn draw(
+    path: &Path,
+    title: &str,
+    report: &Report,
+    marks: &[(f64, String)],
+) -> Result<(), Box<dyn Error>> {
     let series = report
         .series
         .as_ref()
@@ -67,11 +103,6 @@ pub fn draw(path: &Path, title: &str, report: &Report) -> Result<(), Box<dyn Err
             )
         })
         .collect();
-    let marks: Vec<(f64, String)> = report
-        .changes
-        .iter()
-        .map(|c| (c.at.as_secs_f64(), short(&c.change)))
-        .collect();
 
     let root = SVGBackend::new(path, (960, 1000)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -82,38 +113,15 @@ pub fn draw(path: &Path, title: &str, report: &Report) -> Result<(), Box<dyn Err
         ("sans-serif", 20).into_font().color(&BLACK),
     ))?;
     let panels = body.split_evenly((4, 1));
-    panel(
-        &panels[0],
-        "Latency, end to end (ms)",
-        &latency,
-        t_end,
-        &marks,
-        true,
-    )?;
-    panel(
-        &panels[1],
-        "Throughput (requests/s)",
-        &throughput,
-        t_end,
-        &marks,
-        false,
-    )?;
-    panel(
-        &panels[2],
-        "Failures (requests/s)",
-        &failures,
-        t_end,
-        &marks,
-        false,
-    )?;
-    panel(
-        &panels[3],
-        "Utilization of the busiest nodes (%)",
-        &utilization,
-        t_end,
-        &marks,
-        false,
-    )?;
+    let charts: [(&str, &[Line]); 4] = [
+        ("Latency, end to end (ms)", &latency),
+        ("Throughput (requests/s)", &throughput),
+        ("Failures (requests/s)", &failures),
+        ("Utilization of the busiest nodes (%)", &utilization),
+    ];
+    for (k, (caption, lines)) in charts.into_iter().enumerate() {
+        panel(&panels[k], caption, lines, t_end, marks, k == 0, k == 3)?;
+    }
     root.present()?;
     Ok(())
 }
@@ -127,6 +135,7 @@ fn short(c: &bottleneck::sim::Change) -> String {
             .to_string(),
         Down(n) => format!("{n} down"),
         Up(n) => format!("{n} up"),
+        Slow { node, factor } if *factor == 1.0 => format!("{node} normal speed"),
         Slow { node, factor } => format!("{node} x{factor} slower"),
         Servers { node, servers } => format!("{node}: {servers} servers"),
         Instances { node, count } => format!("{node}: {count} instances"),
@@ -147,6 +156,7 @@ fn panel(
     t_end: f64,
     marks: &[(f64, String)],
     label_marks: bool,
+    x_desc: bool,
 ) -> Result<(), Box<dyn Error>> {
     let y_max = lines
         .iter()
@@ -156,14 +166,22 @@ fn panel(
     let mut chart = ChartBuilder::on(area)
         .caption(caption, ("sans-serif", 15))
         .margin(8)
-        .x_label_area_size(22)
+        .x_label_area_size(if x_desc { 36 } else { 22 })
         .y_label_area_size(56)
         .build_cartesian_2d(0f64..t_end, 0f64..y_max)?;
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(235, 235, 235))
-        .x_desc("simulated seconds")
+        .light_line_style(RGBColor(240, 240, 240))
+        .x_desc(if x_desc { "simulated time (s)" } else { "" })
         .label_style(("sans-serif", 11))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| {
+            if y_max >= 10.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        })
         .draw()?;
     // Changes first, under the lines; a thinned label per change.
     let mut last_label = f64::NEG_INFINITY;

@@ -266,10 +266,17 @@ mod tests {
         assert_eq!(Duration::parse("1_000ms").unwrap(), Duration(SEC));
         assert_eq!(Duration::parse("2h").unwrap(), Duration(2 * HOUR));
         assert_eq!(Duration::parse("1m30s").unwrap(), Duration(90 * SEC));
-        assert_eq!(Duration::parse("2h15m").unwrap(), Duration(2 * HOUR + 15 * MIN));
+        assert_eq!(
+            Duration::parse("2h15m").unwrap(),
+            Duration(2 * HOUR + 15 * MIN)
+        );
         assert_eq!(Duration::parse("1s500ms").unwrap(), Duration(1_500 * MS));
         assert!(Duration::parse("1m30").unwrap_err().contains("no unit"));
-        assert!(Duration::parse("1m30x").unwrap_err().contains("unknown unit"));
+        assert!(
+            Duration::parse("1m30x")
+                .unwrap_err()
+                .contains("unknown unit")
+        );
     }
 
     #[test]

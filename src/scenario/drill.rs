@@ -1,1 +1,377 @@
-//! Drills: interview-style exercises graded by a hidden scenario and a cost model.
+//! Drills: interview-style exercises.
+//!
+//! A drill is a requirement card (traffic, read:write ratio, latency and
+//! availability targets, the failure to survive, a monthly budget), a
+//! starting topology, and a hidden scenario. The learner edits the topology;
+//! grading runs the hidden scenario against it (every threshold must pass,
+//! whatever the scenario expects of the starting topology) and prices it
+//! with a [`Costs`] model that people can change.
+
+use super::{Outcome, Scenario, Verdict};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{KindModel, Model};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// What the drill asks for, as an interviewer would say it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Card {
+    /// Traffic, e.g. "2,000 requests/s at peak".
+    pub traffic: String,
+    /// Read:write ratio, e.g. "95:5".
+    pub read_write: String,
+    /// Latency target, e.g. "p99 under 200 ms".
+    pub latency: String,
+    /// Availability target, e.g. "99.9% of requests succeed".
+    pub availability: String,
+    /// The failure to survive, e.g. "one app server down".
+    pub survive: String,
+    /// Monthly budget in the cost model's currency.
+    pub budget: f64,
+}
+
+/// A drill file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "Drill", deny_unknown_fields)]
+pub struct Drill {
+    /// Title.
+    pub title: String,
+    /// Difficulty, from 1.
+    pub level: u32,
+    /// The story and the task.
+    pub brief: String,
+    /// The requirement card.
+    pub card: Card,
+    /// The starting topology, relative to the drill file.
+    pub start: String,
+    /// The hidden scenario, relative to the drill file.
+    pub scenario: String,
+    /// The cost model, relative to the drill file [default: `costs.ron` beside it].
+    #[serde(default = "default_costs")]
+    pub costs: String,
+    /// Hints, revealed one per failed attempt by front ends that want to.
+    #[serde(default)]
+    pub hints: Vec<String>,
+}
+
+fn default_costs() -> String {
+    "costs.ron".into()
+}
+
+/// What one unit of a kind is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Per {
+    /// The node itself.
+    Node,
+    /// Each server (core, connection slot, worker) of the node.
+    Server,
+    /// Each app instance; autoscaled apps count their maximum.
+    Instance,
+    /// Each 100,000 keys of a cache's capacity.
+    HundredThousandKeys,
+}
+
+/// The price of one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    /// What is counted.
+    pub per: Per,
+    /// Price per unit per hour.
+    pub hourly: f64,
+}
+
+/// A cost model: a price per node-hour for each kind of component.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "Costs", deny_unknown_fields)]
+pub struct Costs {
+    /// Currency symbol for display.
+    pub currency: String,
+    /// Hours in a month (730 is the usual).
+    pub hours_per_month: f64,
+    /// Price per kind, by the kind's name in topology files.
+    pub prices: BTreeMap<String, Price>,
+}
+
+/// One node's cost.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CostLine {
+    /// Node id.
+    pub node: String,
+    /// Its kind.
+    pub kind: String,
+    /// Units counted.
+    pub units: f64,
+    /// What a unit is.
+    pub per: String,
+    /// Per month.
+    pub monthly: f64,
+}
+
+/// Parses a cost model.
+pub fn parse_costs(file: &str, text: &str) -> Result<Costs, Diagnostics> {
+    let mut ds = Diagnostics::new(file, text);
+    match crate::topology::ron_options().from_str::<Costs>(text) {
+        Ok(c) => {
+            for (kind, p) in &c.prices {
+                if !p.hourly.is_finite() || p.hourly < 0.0 {
+                    ds.push(
+                        Diagnostic::error(format!("the price of {kind} is {}", p.hourly))
+                            .hint("prices are 0 or more"),
+                    );
+                }
+            }
+            if !(c.hours_per_month > 0.0 && c.hours_per_month <= 744.0) {
+                ds.push(
+                    Diagnostic::error(format!("hours_per_month is {}", c.hours_per_month))
+                        .hint("a month has at most 744 hours; 730 is the usual"),
+                );
+            }
+            if ds.has_errors() { Err(ds) } else { Ok(c) }
+        }
+        Err(e) => {
+            ds.push(crate::topology::ron_diagnostic(&e, text));
+            Err(ds)
+        }
+    }
+}
+
+/// Parses a drill file.
+pub fn parse_drill(file: &str, text: &str) -> Result<Drill, Diagnostics> {
+    let mut ds = Diagnostics::new(file, text);
+    match crate::topology::ron_options().from_str::<Drill>(text) {
+        Ok(d) => {
+            if !(d.card.budget.is_finite() && d.card.budget > 0.0) {
+                ds.push(
+                    Diagnostic::error(format!("the budget is {}", d.card.budget))
+                        .hint("give a monthly budget above 0"),
+                );
+                return Err(ds);
+            }
+            Ok(d)
+        }
+        Err(e) => {
+            ds.push(crate::topology::ron_diagnostic(&e, text));
+            Err(ds)
+        }
+    }
+}
+
+impl Costs {
+    /// What a topology costs a month, node by node. Kinds without a price
+    /// cost nothing (and are listed with 0).
+    pub fn of(&self, model: &Model) -> Vec<CostLine> {
+        model
+            .nodes
+            .iter()
+            .map(|n| {
+                let price = self.prices.get(n.kind_name);
+                let per = price.map_or(Per::Node, |p| p.per);
+                let units = match per {
+                    Per::Node => 1.0,
+                    Per::Server => match &n.kind {
+                        KindModel::App {
+                            instances,
+                            workers,
+                            autoscale,
+                            ..
+                        } => {
+                            (autoscale.map_or(*instances, |a| a.2.max(*instances)) * workers) as f64
+                        }
+                        _ => n.servers as f64,
+                    },
+                    Per::Instance => match &n.kind {
+                        KindModel::App {
+                            instances,
+                            autoscale,
+                            ..
+                        } => autoscale.map_or(*instances, |a| a.2.max(*instances)) as f64,
+                        _ => 1.0,
+                    },
+                    Per::HundredThousandKeys => match &n.kind {
+                        KindModel::Cache { capacity, .. } | KindModel::Cdn { capacity, .. } => {
+                            (*capacity as f64 / 100_000.0).max(0.01)
+                        }
+                        _ => 1.0,
+                    },
+                };
+                let hourly = price.map_or(0.0, |p| p.hourly);
+                CostLine {
+                    node: n.id.clone(),
+                    kind: n.kind_name.to_string(),
+                    units,
+                    per: match per {
+                        Per::Node => "node",
+                        Per::Server => "server",
+                        Per::Instance => "instance",
+                        Per::HundredThousandKeys => "100k keys",
+                    }
+                    .to_string(),
+                    monthly: units * hourly * self.hours_per_month,
+                }
+            })
+            .collect()
+    }
+
+    /// A price as people read it: `$1,234`.
+    pub fn money(&self, x: f64) -> String {
+        format!(
+            "{}{}",
+            self.currency,
+            crate::report::fmt_count(x.round().max(0.0) as u64)
+        )
+    }
+}
+
+/// A graded attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct Grade {
+    /// The thresholds' verdict (every one must pass).
+    pub verdict: Verdict,
+    /// Cost per node.
+    pub costs: Vec<CostLine>,
+    /// Total per month.
+    pub monthly: f64,
+    /// The budget.
+    pub budget: f64,
+    /// Whether every requirement is met within budget.
+    pub passed: bool,
+    /// What failed and why, one line each.
+    pub reasons: Vec<String>,
+}
+
+/// Grades outcomes of the drill's scenario run against the learner's
+/// topology. The scenario's `expect_fail` (what the starting topology
+/// fails) is ignored: a solution passes every threshold.
+pub fn grade(
+    drill: &Drill,
+    scenario: &Scenario,
+    outcomes: &[Outcome],
+    model: &Model,
+    costs: &Costs,
+) -> Grade {
+    let mut s = scenario.clone();
+    s.expect_fail = vec![false; s.thresholds.len()];
+    let verdict = super::judge(&s, outcomes);
+    let lines = costs.of(model);
+    let monthly: f64 = lines.iter().map(|l| l.monthly).sum();
+    let mut reasons = Vec::new();
+    for r in verdict.rows.iter().filter(|r| !r.passed) {
+        let mut line = format!("`{}` fails: measured {}", r.threshold, r.shown);
+        if let Some(b) = &verdict.bottleneck {
+            let _ = write!(line, " (bottleneck: {b})");
+        }
+        reasons.push(line);
+    }
+    for e in &verdict.errors {
+        reasons.push(format!("the run did not finish: {e}"));
+    }
+    if monthly > drill.card.budget {
+        let top = lines
+            .iter()
+            .max_by(|a, b| a.monthly.total_cmp(&b.monthly))
+            .map(|l| {
+                format!(
+                    "; the most expensive is `{}` at {}",
+                    l.node,
+                    costs.money(l.monthly)
+                )
+            })
+            .unwrap_or_default();
+        reasons.push(format!(
+            "over budget: {} a month against {}{top}",
+            costs.money(monthly),
+            costs.money(drill.card.budget)
+        ));
+    }
+    Grade {
+        passed: reasons.is_empty(),
+        verdict,
+        costs: lines,
+        monthly,
+        budget: drill.card.budget,
+        reasons,
+    }
+}
+
+/// The requirement card as text.
+pub fn card_text(d: &Drill, costs: Option<&Costs>) -> String {
+    let money = |x: f64| match costs {
+        Some(c) => c.money(x),
+        None => format!("{x:.0}"),
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "Drill (level {}): {}", d.level, d.title);
+    let _ = writeln!(out);
+    for line in wrap(&d.brief, 76) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "  traffic        {}", d.card.traffic);
+    let _ = writeln!(out, "  read:write     {}", d.card.read_write);
+    let _ = writeln!(out, "  latency        {}", d.card.latency);
+    let _ = writeln!(out, "  availability   {}", d.card.availability);
+    let _ = writeln!(out, "  survive        {}", d.card.survive);
+    let _ = writeln!(out, "  budget         {} a month", money(d.card.budget));
+    out
+}
+
+/// Greedy word wrap at `width` characters.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_units() {
+        let costs = parse_costs(
+            "c.ron",
+            r#"Costs(currency: "$", hours_per_month: 730, prices: {
+                "App": Price(per: Instance, hourly: 0.10),
+                "Database": Price(per: Server, hourly: 0.05),
+                "Cache": Price(per: HundredThousandKeys, hourly: 0.02),
+            })"#,
+        )
+        .unwrap();
+        let m = crate::topology::load_str(
+            "t.ron",
+            r#"Topology(name: "t",
+                sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 10))],
+                nodes: [
+                    App(id: "app", instances: 2, workers: 8, service: Constant("1ms"),
+                        handle: {"*": [CacheAside(cache: "c", db: "db")]},
+                        autoscale: Autoscale(target: 0.6, min: 2, max: 5, every: "10s", provision: "10s", cooldown: "1m")),
+                    Cache(id: "c", capacity: 200_000, service: Constant("100us")),
+                    Database(id: "db", servers: 4, read: Constant("1ms"), write: Constant("1ms")),
+                ])"#,
+        )
+        .unwrap()
+        .model;
+        let lines = costs.of(&m);
+        // Autoscaled: priced at its maximum of 5 instances.
+        assert_eq!(lines[0].units, 5.0);
+        assert!((lines[0].monthly - 5.0 * 0.10 * 730.0).abs() < 1e-9);
+        assert_eq!(lines[1].units, 2.0);
+        assert_eq!(lines[2].units, 4.0);
+        assert_eq!(costs.money(1234.4), "$1,234");
+    }
+}

@@ -162,6 +162,29 @@ impl Action {
         }
     }
 
+    /// The engine change this action is, when it is exactly one (not a
+    /// ramp, spike, rate or kind-relative action).
+    pub fn to_change(&self) -> Option<Change> {
+        Some(match self.clone() {
+            Action::Traffic(m) => Change::Traffic(m),
+            Action::Down(n) => Change::Down(n),
+            Action::Up(n) => Change::Up(n),
+            Action::Slow { node, factor } => Change::Slow { node, factor },
+            Action::Servers { node, servers } => Change::Servers { node, servers },
+            Action::Instances { node, count } => Change::Instances { node, count },
+            Action::Errors { node, rate } => Change::Errors { node, rate },
+            Action::Flush(n) => Change::Flush(n),
+            Action::Partition { a, b } => Change::Partition { a, b },
+            Action::Heal { a, b } => Change::Heal { a, b },
+            Action::DownRegion(r) => Change::DownRegion(r),
+            Action::UpRegion(r) => Change::UpRegion(r),
+            Action::Shards { node, count } => Change::Shards { node, count },
+            Action::Rps(_) | Action::Ramp { .. } | Action::Spike { .. } | Action::DownFirst(_) => {
+                return None;
+            }
+        })
+    }
+
     /// True for changes that undo a failure: the last of them in a
     /// timeline is the "recovery" that `after recovery within` counts from.
     fn restores(&self) -> bool {
@@ -462,6 +485,53 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         item_pos,
         threshold_pos,
     })
+}
+
+impl Scenario {
+    /// A scenario made in code (no file): the topology as given, no
+    /// timeline, these thresholds. `bottleneck sweep` uses it.
+    pub fn adhoc(
+        name: &str,
+        topology: &str,
+        duration: Duration,
+        warmup: Duration,
+        thresholds: Vec<Threshold>,
+    ) -> Scenario {
+        let n = thresholds.len();
+        Scenario {
+            file: "(command line)".into(),
+            source: String::new(),
+            name: name.into(),
+            description: None,
+            topology: topology.into(),
+            seed: 1,
+            duration,
+            warmup,
+            window: Duration(SEC),
+            timeline: Vec::new(),
+            thresholds,
+            expect_fail: vec![false; n],
+            item_pos: Vec::new(),
+            threshold_pos: vec![None; n],
+        }
+    }
+}
+
+impl Plan {
+    /// The same plan with `change` applied at time 0, before anything else
+    /// (one point of a sweep).
+    pub fn with_change_at_start(&self, change: Change) -> Plan {
+        let mut p = self.clone();
+        p.steps.insert(
+            0,
+            Step {
+                at: 0,
+                after_events: None,
+                change,
+            },
+        );
+        p
+    }
 }
 
 /// Byte offsets of the first `n` occurrences of any of `tokens` after `key`,

@@ -752,7 +752,7 @@ mod tests {
             "{}",
             e("p99 < 200")
         );
-        assert!(e("p98 < 200ms").contains("did you mean `p99`"));
+        assert!(e("utilisation(db) < 0.8").contains("did you mean `utilization`"));
         assert!(e("utilization < 0.8").contains("which node"));
         assert!(e("amplification(db) < 2").contains("end to end"));
         assert!(e("p99 200ms").contains("no comparison"));

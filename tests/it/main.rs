@@ -10,5 +10,6 @@ mod determinism;
 mod fuzz;
 mod profiles;
 mod properties;
+mod scenarios;
 mod theory;
 mod topologies;

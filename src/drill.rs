@@ -1,0 +1,186 @@
+//! `bottleneck drill`: show a drill's requirement card, or grade a topology
+//! against the drill's hidden scenario and cost model.
+
+use crate::check::{self, EXIT_THRESHOLDS};
+use bottleneck::scenario::drill::{self, Costs, Drill};
+use clap::Args;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct DrillArgs {
+    /// A drill file (*.drill.ron), or a directory to list the drills in it.
+    drill: PathBuf,
+    /// Your topology, to grade. Without it, prints the requirement card.
+    #[arg(long)]
+    topology: Option<PathBuf>,
+    /// Seeds to grade on (judged on the mean).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    replications: u32,
+    /// Cost model [default: the drill's, usually topologies/drills/costs.ron].
+    #[arg(long)]
+    costs: Option<PathBuf>,
+    /// Print the grade as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read(path: &Path) -> Result<String, ExitCode> {
+    std::fs::read_to_string(path).map_err(|e| {
+        eprintln!(
+            "error: cannot read {}: {e}\n   = hint: drills are in topologies/drills/",
+            path.display()
+        );
+        ExitCode::from(crate::EXIT_BAD_INPUT)
+    })
+}
+
+fn load_drill(path: &Path) -> Result<Drill, ExitCode> {
+    let text = read(path)?;
+    drill::parse_drill(&path.display().to_string(), &text).map_err(|ds| {
+        eprint!("{ds}");
+        ExitCode::from(crate::EXIT_BAD_INPUT)
+    })
+}
+
+fn list(dir: &Path) -> ExitCode {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(r) => r
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".drill.ron"))
+            .collect(),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", dir.display());
+            return ExitCode::from(crate::EXIT_BAD_INPUT);
+        }
+    };
+    files.sort();
+    if files.is_empty() {
+        eprintln!(
+            "error: no drills (*.drill.ron) in {}\n   = hint: try topologies/drills/",
+            dir.display()
+        );
+        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    }
+    for f in files {
+        match load_drill(&f) {
+            Ok(d) => println!("level {}  {:<48} {}", d.level, d.title, f.display()),
+            Err(code) => return code,
+        }
+    }
+    println!(
+        "\nShow one: bottleneck drill FILE; grade yours: bottleneck drill FILE --topology MINE.ron"
+    );
+    ExitCode::SUCCESS
+}
+
+pub fn drill(args: DrillArgs) -> ExitCode {
+    if args.drill.is_dir() {
+        return list(&args.drill);
+    }
+    let d = match load_drill(&args.drill) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let dir = args.drill.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let costs_path = args.costs.clone().unwrap_or_else(|| dir.join(&d.costs));
+    let costs: Costs = match read(&costs_path).and_then(|t| {
+        drill::parse_costs(&costs_path.display().to_string(), &t).map_err(|ds| {
+            eprint!("{ds}");
+            ExitCode::from(crate::EXIT_BAD_INPUT)
+        })
+    }) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let start = dir.join(&d.start);
+    let Some(mine) = &args.topology else {
+        print!("{}", drill::card_text(&d, Some(&costs)));
+        println!();
+        println!(
+            "  Start from {} (copy it and edit the copy), then grade it:",
+            start.display()
+        );
+        println!(
+            "    bottleneck drill {} --topology mine.ron",
+            args.drill.display()
+        );
+        println!(
+            "  The grade runs a hidden scenario against your topology and prices it with {}.",
+            costs_path.display()
+        );
+        return ExitCode::SUCCESS;
+    };
+    let Ok(ready) = check::prepare(&dir.join(&d.scenario), Some(mine)) else {
+        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    };
+    let outcomes = check::run_all(std::slice::from_ref(&ready), args.replications, None, false)
+        .pop()
+        .unwrap_or_default();
+    let g = drill::grade(&d, &ready.scenario, &outcomes, &ready.model, &costs);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
+    } else {
+        let mut out = drill::card_text(&d, Some(&costs));
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Grading {}", mine.display());
+        let _ = writeln!(out);
+        out.push_str(&check::table(
+            &ready.scenario,
+            &g.verdict,
+            args.replications,
+        ));
+        let _ = writeln!(out, "  cost per month");
+        for l in g.costs.iter().filter(|l| l.monthly > 0.0) {
+            let _ = writeln!(
+                out,
+                "    {:<16} {:<14} {:>8} {:<9} {:>10}",
+                l.node,
+                l.kind,
+                if l.units.fract() == 0.0 {
+                    format!("{}", l.units)
+                } else {
+                    format!("{:.2}", l.units)
+                },
+                l.per,
+                costs.money(l.monthly)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    {:<16} {:<14} {:>8} {:<8} {:>10}   (budget {})",
+            "total",
+            "",
+            "",
+            "",
+            costs.money(g.monthly),
+            costs.money(g.budget)
+        );
+        let _ = writeln!(out);
+        if g.passed {
+            let _ = writeln!(
+                out,
+                "PASS: every requirement met, at {} of a {} budget.",
+                costs.money(g.monthly),
+                costs.money(g.budget)
+            );
+        } else {
+            let _ = writeln!(out, "FAIL:");
+            for r in &g.reasons {
+                let _ = writeln!(out, "  - {r}");
+            }
+            if let Some(h) = d.hints.first() {
+                let _ = writeln!(out, "  hint: {h}");
+            }
+        }
+        print!("{out}");
+    }
+    if !g.verdict.errors.is_empty() {
+        ExitCode::from(crate::EXIT_FAILED)
+    } else if g.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_THRESHOLDS)
+    }
+}

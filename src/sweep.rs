@@ -1,0 +1,466 @@
+//! `bottleneck sweep`: vary one parameter over a range, in parallel, and
+//! find the knee: the first value at which a threshold breaks.
+//!
+//! `--shard k/n` runs every n-th point starting at the k-th, so a batch
+//! runner (GNU parallel, Slurm arrays, Kubernetes indexed jobs) can spread a
+//! sweep over machines; `--merge` joins the shards' JSON and finds the knee.
+
+use crate::check::{self, Ready};
+use bottleneck::model::Model;
+use bottleneck::report::fmt_ms;
+use bottleneck::scenario::{self, Outcome, Scenario, Threshold, show};
+use bottleneck::sim::Change;
+use bottleneck::time::Duration;
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct SweepArgs {
+    /// A topology (.ron) or a scenario (.scenario.ron); without one, the
+    /// bundled default topology. A scenario brings its timeline and thresholds.
+    file: Option<PathBuf>,
+    /// What to vary: `traffic` (multiplier), `rps` (total open-loop rate),
+    /// `servers:NODE` or `instances:APP`.
+    #[arg(long, default_value = "traffic")]
+    vary: String,
+    /// First value.
+    #[arg(long, default_value_t = 1.0)]
+    from: f64,
+    /// Last value.
+    #[arg(long, default_value_t = 10.0)]
+    to: f64,
+    /// Number of values, from `--from` to `--to` inclusive.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..=10_000))]
+    steps: u32,
+    /// Space the values geometrically (for ranges over orders of magnitude).
+    #[arg(long)]
+    log: bool,
+    /// A threshold that defines "broken" (repeatable) [default: the
+    /// scenario's thresholds, or `p99 < 200ms` and `error_rate < 0.1%`].
+    #[arg(long = "threshold")]
+    thresholds: Vec<String>,
+    /// Simulated time per point (topologies only; a scenario has its own).
+    #[arg(long, default_value = "2m", value_parser = crate::parse_duration)]
+    duration: Duration,
+    /// Warm-up per point [default: a tenth of --duration].
+    #[arg(long, value_parser = crate::parse_duration)]
+    warmup: Option<Duration>,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Run only shard K of N (1-based): points K, K+N, K+2N...
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u32, u32)>,
+    /// Print the points as JSON (for --merge).
+    #[arg(long)]
+    json: bool,
+    /// Join the JSON outputs of shards and report the knee.
+    #[arg(long, num_args = 1.., conflicts_with = "file")]
+    merge: Vec<PathBuf>,
+    /// Parallel jobs [default: the number of cores].
+    #[arg(long, short)]
+    jobs: Option<usize>,
+}
+
+fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not K/N, e.g. 2/8"))?;
+    let k: u32 = k
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{k}` is not a number"))?;
+    let n: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a number"))?;
+    if n == 0 || k == 0 || k > n {
+        return Err(format!("shard {k}/{n} is out of range: use 1/N to N/N"));
+    }
+    Ok((k, n))
+}
+
+/// One point of a sweep.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Point {
+    /// Its index in the whole sweep.
+    pub index: u32,
+    /// The parameter's value.
+    pub value: f64,
+    /// End-to-end p50 and p99 (ms), error rate, throughput.
+    pub p50_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// Failed / arrived.
+    pub error_rate: f64,
+    /// Completed per second.
+    pub throughput_rps: f64,
+    /// The bottleneck's one-line reason.
+    pub bottleneck: Option<String>,
+    /// The thresholds that failed, with their measured values.
+    pub broken: Vec<String>,
+    /// Why the run stopped early, if it did.
+    pub error: Option<String>,
+}
+
+/// The JSON a sweep (or shard) prints.
+#[derive(Serialize, Deserialize)]
+struct SweepOut {
+    parameter: String,
+    thresholds: Vec<String>,
+    points: Vec<Point>,
+}
+
+fn values(a: &SweepArgs) -> Result<Vec<f64>, String> {
+    if !a.from.is_finite() || !a.to.is_finite() {
+        return Err("--from and --to must be numbers".into());
+    }
+    if a.log && (a.from <= 0.0 || a.to <= 0.0) {
+        return Err("--log needs --from and --to above 0".into());
+    }
+    let n = a.steps as usize;
+    Ok((0..n)
+        .map(|i| {
+            let f = i as f64 / (n - 1) as f64;
+            if a.log {
+                a.from * (a.to / a.from).powf(f)
+            } else {
+                a.from + (a.to - a.from) * f
+            }
+        })
+        .collect())
+}
+
+fn change(vary: &str, v: f64, model: &Model) -> Result<Change, String> {
+    let count = |v: f64| -> Result<u32, String> {
+        if v.is_finite() && (1.0..=1_000_000.0).contains(&v.round()) {
+            Ok(v.round() as u32)
+        } else {
+            Err(format!("{v} is not a count from 1 to 1,000,000"))
+        }
+    };
+    let node = |id: &str| -> Result<String, String> {
+        if model.node_index(id).is_some() {
+            Ok(id.to_string())
+        } else {
+            let ids = model.nodes.iter().map(|n| n.id.as_str());
+            Err(match bottleneck::diag::closest(id, ids) {
+                Some(c) => format!("`{id}` is not a node; did you mean `{c}`?"),
+                None => format!("`{id}` is not a node of \"{}\"", model.name),
+            })
+        }
+    };
+    match vary.split_once(':') {
+        None if vary == "traffic" => Ok(Change::Traffic(v)),
+        None if vary == "rps" => {
+            let base: f64 = model
+                .sources
+                .iter()
+                .filter(|s| s.closed.is_none())
+                .map(|s| s.rps)
+                .sum();
+            if base <= 0.0 {
+                return Err("`rps` needs open-loop sources, and this topology has none".into());
+            }
+            Ok(Change::Traffic(v / base))
+        }
+        Some(("servers", id)) => Ok(Change::Servers {
+            node: node(id)?,
+            servers: count(v)?,
+        }),
+        Some(("instances", id)) => Ok(Change::Instances {
+            node: node(id)?,
+            count: count(v)?,
+        }),
+        _ => Err(format!(
+            "cannot vary `{vary}`\n   = hint: use traffic, rps, servers:NODE or instances:APP"
+        )),
+    }
+}
+
+fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
+    let bad = || ExitCode::from(crate::EXIT_BAD_INPUT);
+    let path = a.file.clone();
+    let is_scenario = path
+        .as_ref()
+        .is_some_and(|p| p.to_string_lossy().ends_with(".scenario.ron"));
+    let mut thresholds = Vec::new();
+    for t in &a.thresholds {
+        match Threshold::parse(t) {
+            Ok(t) => thresholds.push(t),
+            Err(e) => {
+                eprintln!("error: --threshold \"{t}\": {e}");
+                return Err(bad());
+            }
+        }
+    }
+    if is_scenario {
+        let p = path.expect("checked");
+        let mut ready = check::prepare(&p, None).map_err(|()| bad())?;
+        if !thresholds.is_empty() {
+            let mut s = ready.scenario.clone();
+            s.thresholds = thresholds;
+            s.expect_fail = vec![false; s.thresholds.len()];
+            ready.plan = replan(&s, &ready.model)?;
+            ready.scenario = s;
+        }
+        return Ok(ready);
+    }
+    let loaded = crate::load(path.as_ref())?;
+    if thresholds.is_empty() {
+        thresholds = ["p99 < 200ms", "error_rate < 0.1%"]
+            .iter()
+            .map(|t| Threshold::parse(t).expect("valid"))
+            .collect();
+    }
+    let warmup = a.warmup.unwrap_or(Duration(a.duration.0 / 10));
+    if a.duration.0 == 0 || warmup >= a.duration {
+        eprintln!(
+            "error: the warm-up ({warmup}) is not shorter than the duration ({})\n   = hint: lengthen --duration or shorten --warmup",
+            a.duration
+        );
+        return Err(bad());
+    }
+    let name = path.map_or(bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(), |p| {
+        p.display().to_string()
+    });
+    let mut s = Scenario::adhoc(&loaded.model.name, &name, a.duration, warmup, thresholds);
+    s.seed = a.seed;
+    let plan = replan(&s, &loaded.model)?;
+    Ok(Ready {
+        scenario: s,
+        model: loaded.model,
+        plan,
+    })
+}
+
+fn replan(s: &Scenario, model: &Model) -> Result<scenario::Plan, ExitCode> {
+    s.plan(model).map_err(|ds| {
+        eprint!("{ds}");
+        ExitCode::from(crate::EXIT_BAD_INPUT)
+    })
+}
+
+fn point(index: u32, value: f64, s: &Scenario, o: &Outcome) -> Point {
+    let e = &o.report.end_to_end;
+    let broken = s
+        .thresholds
+        .iter()
+        .zip(&o.values)
+        .filter(|(t, v)| !v.is_some_and(|v| t.op.holds(v, t.limit)))
+        .map(|(t, v)| match v {
+            Some(v) => format!("{} (measured {})", t.text, show(t.metric.unit, *v)),
+            None => format!("{} (nothing measured)", t.text),
+        })
+        .collect();
+    Point {
+        index,
+        value,
+        p50_ms: e.p50_ms,
+        p99_ms: e.p99_ms,
+        error_rate: e.blocking,
+        throughput_rps: e.throughput_rps,
+        bottleneck: o.report.bottleneck.as_ref().map(|b| b.reason.clone()),
+        broken,
+        error: o.error.clone(),
+    }
+}
+
+pub fn sweep(a: SweepArgs) -> ExitCode {
+    if !a.merge.is_empty() {
+        return merge(&a.merge);
+    }
+    let ready = match prepare(&a) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let vals = match values(&a) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::EXIT_BAD_INPUT);
+        }
+    };
+    let picked: Vec<(u32, f64)> = vals
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| a.shard.is_none_or(|(k, n)| *i as u32 % n == k - 1))
+        .map(|(i, v)| (i as u32, *v))
+        .collect();
+    // One "scenario" per point, run in parallel by the check machinery.
+    let mut runs = Vec::new();
+    for &(_, v) in &picked {
+        match change(&a.vary, v, &ready.model) {
+            Ok(c) => runs.push(Ready {
+                scenario: ready.scenario.clone(),
+                model: ready.model.clone(),
+                plan: ready.plan.with_change_at_start(c),
+            }),
+            Err(e) => {
+                eprintln!("error: --vary {}: {e}", a.vary);
+                return ExitCode::from(crate::EXIT_BAD_INPUT);
+            }
+        }
+    }
+    let outcomes = check::run_all(&runs, 1, a.jobs, false);
+    let points: Vec<Point> = picked
+        .iter()
+        .zip(&outcomes)
+        .map(|(&(i, v), o)| point(i, v, &ready.scenario, &o[0]))
+        .collect();
+    let out = SweepOut {
+        parameter: a.vary.clone(),
+        thresholds: ready
+            .scenario
+            .thresholds
+            .iter()
+            .map(|t| t.text.clone())
+            .collect(),
+        points,
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        print!("{}", render(&out, a.shard));
+    }
+    ExitCode::SUCCESS
+}
+
+fn merge(files: &[PathBuf]) -> ExitCode {
+    let mut all: Option<SweepOut> = None;
+    for f in files {
+        let parsed = std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str::<SweepOut>(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(o) => match &mut all {
+                None => all = Some(o),
+                Some(a) if a.parameter == o.parameter && a.thresholds == o.thresholds => {
+                    a.points.extend(o.points)
+                }
+                Some(_) => {
+                    eprintln!(
+                        "error: {} is a shard of a different sweep (parameter or thresholds differ)",
+                        f.display()
+                    );
+                    return ExitCode::from(crate::EXIT_BAD_INPUT);
+                }
+            },
+            Err(e) => {
+                eprintln!(
+                    "error: cannot read {} as a sweep's JSON: {e}\n   = hint: give files written by `bottleneck sweep --json`",
+                    f.display()
+                );
+                return ExitCode::from(crate::EXIT_BAD_INPUT);
+            }
+        }
+    }
+    let Some(mut all) = all else {
+        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    };
+    all.points.sort_by_key(|p| p.index);
+    all.points.dedup_by_key(|p| p.index);
+    print!("{}", render(&all, None));
+    ExitCode::SUCCESS
+}
+
+fn fmt_value(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').to_string()
+    }
+}
+
+fn render(o: &SweepOut, shard: Option<(u32, u32)>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "sweep of {}, broken when any of: {}",
+        o.parameter,
+        o.thresholds.join(", ")
+    );
+    if let Some((k, n)) = shard {
+        let _ = writeln!(
+            s,
+            "shard {k} of {n}: the knee below is among this shard's points only; join shards with --merge"
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:>10}  {:>9}  {:>9}  {:>8}  {:>11}  result",
+        o.parameter.split(':').next().unwrap_or("value"),
+        "p50",
+        "p99",
+        "errors",
+        "throughput"
+    );
+    for p in &o.points {
+        let result = if let Some(e) = &p.error {
+            format!("stopped: {}", e.lines().next().unwrap_or(""))
+        } else if p.broken.is_empty() {
+            "ok".to_string()
+        } else {
+            format!("BROKEN: {}", p.broken.join("; "))
+        };
+        let _ = writeln!(
+            s,
+            "{:>10}  {:>9}  {:>9}  {:>7.2}%  {:>7.0} rps  {result}",
+            fmt_value(p.value),
+            fmt_ms(p.p50_ms),
+            fmt_ms(p.p99_ms),
+            p.error_rate * 100.0,
+            p.throughput_rps
+        );
+    }
+    let _ = writeln!(s);
+    let first_broken = o
+        .points
+        .iter()
+        .position(|p| !p.broken.is_empty() || p.error.is_some());
+    match first_broken {
+        None => {
+            let _ = writeln!(s, "no knee: every point holds; sweep further (--to)");
+        }
+        Some(0) => {
+            let _ = writeln!(
+                s,
+                "knee: at or below {} = {} (the first point already breaks); sweep from lower (--from)",
+                o.parameter,
+                fmt_value(o.points[0].value)
+            );
+        }
+        Some(i) => {
+            let (ok, bad) = (&o.points[i - 1], &o.points[i]);
+            let _ = writeln!(
+                s,
+                "knee: between {} = {} (holds) and {} (breaks: {})",
+                o.parameter,
+                fmt_value(ok.value),
+                fmt_value(bad.value),
+                bad.broken.first().map_or("stopped", |b| b.as_str())
+            );
+            if let Some(b) = &bad.bottleneck {
+                let _ = writeln!(s, "at the knee, the bottleneck is {b}");
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_the_points() {
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        assert!(parse_shard("0/8").is_err());
+        assert!(parse_shard("9/8").is_err());
+        assert!(parse_shard("x").is_err());
+    }
+}
