@@ -1,21 +1,106 @@
-use bevy::prelude::*;
-use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass, egui};
+//! `bottleneck-app`: the desktop sandbox.
+//!
+//! ```text
+//! bottleneck-app                              # the cache-aside stage
+//! bottleneck-app --stage single-server        # a bundled stage (see the Journey menu)
+//! bottleneck-app my-topology.ron              # your own file
+//! bottleneck-app --stage cache-aside --rps 14000 --speed 100 --screenshot shot.png --at 40
+//! bottleneck-app --rps 100000 --speed max --bench 20   # frames and events per second
+//! ```
 
-fn main() {
-    App::new()
-        .add_plugins(DefaultPlugins)
-        .add_plugins(EguiPlugin::default())
-        .add_systems(Startup, |mut commands: Commands| {
-            commands.spawn(Camera2d);
-        })
-        .add_systems(EguiPrimaryContextPass, ui)
-        .run();
-}
+use bottleneck_app::{Script, ScriptPlugin, content, sandbox::Sandbox};
+use std::process::ExitCode;
 
-fn ui(mut contexts: EguiContexts) -> Result {
-    egui::Window::new("Bottleneck").show(contexts.ctx_mut()?, |ui| {
-        ui.label("hello");
-        egui_plot::Plot::new("p").show(ui, |_| {});
-    });
-    Ok(())
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut stage = "cache-aside".to_string();
+    let mut file: Option<String> = None;
+    let mut script = Script::default();
+    let mut rps: Option<f64> = None;
+    let mut speed = 1.0f64;
+    let mut scripted = false;
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        let mut val = |name: &str| {
+            it.next().unwrap_or_else(|| {
+                eprintln!("error: {name} needs a value");
+                std::process::exit(2)
+            })
+        };
+        let num = |s: String, name: &str| -> f64 {
+            s.parse().unwrap_or_else(|_| {
+                eprintln!("error: {name} takes a number, not `{s}`");
+                std::process::exit(2)
+            })
+        };
+        match a.as_str() {
+            "--stage" => stage = val("--stage"),
+            "--rps" => rps = Some(num(val("--rps"), "--rps")),
+            "--speed" => {
+                let v = val("--speed");
+                speed = if v == "max" {
+                    f64::INFINITY
+                } else {
+                    num(v, "--speed")
+                };
+            }
+            "--screenshot" => {
+                script.screenshot = Some(val("--screenshot").into());
+                scripted = true;
+            }
+            "--at" => script.at = num(val("--at"), "--at"),
+            "--add-cache" => script.add_cache = Some(val("--add-cache")),
+            "--select" => script.select = Some(val("--select")),
+            "--bench" => {
+                script.bench = Some(num(val("--bench"), "--bench"));
+                scripted = true;
+            }
+            "-h" | "--help" => {
+                println!(
+                    "bottleneck-app [FILE.ron] [--stage KEY] [--rps N] [--speed X|max] [--select ID]\n               [--screenshot OUT.png --at SIM_SECONDS [--add-cache DB]] [--bench WALL_SECONDS]\nstages:"
+                );
+                for s in content::all() {
+                    println!("  {:<22} {}", s.key, s.title);
+                }
+                return ExitCode::SUCCESS;
+            }
+            f if !f.starts_with('-') => file = Some(f.to_string()),
+            other => {
+                eprintln!("error: unknown option `{other}`\n   = hint: see --help");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let opened = match &file {
+        Some(f) => match std::fs::read_to_string(f) {
+            Ok(text) => Sandbox::open(f, &text, 1),
+            Err(e) => Err(format!("cannot read {f}: {e}")),
+        },
+        None => match content::find(&stage) {
+            Some(st) => Sandbox::open(st.file, st.text, 1).map(|mut s| {
+                s.title = format!("{} ({})", s.title, st.title);
+                s
+            }),
+            None => Err(format!("no stage `{stage}`; see --help for the list")),
+        },
+    };
+    let mut sandbox = match opened {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    sandbox.speed = speed;
+    if let Some(r) = rps {
+        sandbox.set_rps(r);
+    }
+    let mut app = bottleneck_app::app(sandbox);
+    if scripted {
+        app.add_plugins(ScriptPlugin(script));
+    }
+    match app.run() {
+        bevy::app::AppExit::Success => ExitCode::SUCCESS,
+        bevy::app::AppExit::Error(c) => ExitCode::from(c.get()),
+    }
 }

@@ -175,6 +175,8 @@ pub struct LiveNode {
     pub slow: f64,
     /// Injected error rate.
     pub error_rate: f64,
+    /// An app's instances (`None` for other kinds).
+    pub instances: Option<u32>,
 }
 
 /// A running simulation of one model.
@@ -547,6 +549,10 @@ impl Simulation {
             down: n.down,
             slow: n.slow,
             error_rate: n.error_rate,
+            instances: match &n.kind {
+                KindState::App(a) => Some(a.instances),
+                _ => None,
+            },
         }
     }
 
@@ -595,6 +601,12 @@ impl Simulation {
             self.now = t;
         }
         Ok(())
+    }
+
+    /// When the next event happens, if any is pending: front ends step
+    /// event by event up to a time without overshooting it.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
     }
 
     /// Runs exactly one event and returns its time; `None` when nothing is

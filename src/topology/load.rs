@@ -90,6 +90,15 @@ pub fn ron_options() -> ron::Options {
         .with_recursion_limit(MAX_NESTING * 2)
 }
 
+/// Writes a topology as RON that [`load_str`] reads back (bare options,
+/// node kinds wrapping their fields). Comments in the original are not kept.
+pub fn to_ron(t: &Topology) -> String {
+    let config = ron::ser::PrettyConfig::default()
+        .extensions(Extensions::IMPLICIT_SOME | Extensions::UNWRAP_VARIANT_NEWTYPES)
+        .struct_names(true);
+    ron::ser::to_string_pretty(t, config).unwrap_or_default()
+}
+
 /// Parses RON text into a [`Topology`] without validating it.
 pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
     let mut ds = Diagnostics::new(file, text);

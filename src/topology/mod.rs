@@ -23,7 +23,7 @@ pub mod kinds;
 pub mod limits;
 pub mod load;
 
-pub use load::{Loaded, load, load_str, parse, ron_options};
+pub use load::{Loaded, load, load_str, parse, ron_options, to_ron};
 pub(crate) use load::{check_bytes, is_blank, ron_diagnostic, too_deep};
 
 /// The class of requests of a source without a `mix`.
@@ -56,6 +56,10 @@ pub struct Topology {
     /// One-way network latency between regions (one per pair of regions).
     #[serde(default)]
     pub links: Vec<Link>,
+    /// Where the sandbox draws each node and source: id to (x, y). The
+    /// engine ignores it; the sandbox saves it when nodes are dragged.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub layout: std::collections::BTreeMap<String, (f32, f32)>,
 }
 
 /// A region (data centre): its nodes and the sources (users) near it.

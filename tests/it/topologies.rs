@@ -40,3 +40,27 @@ fn the_issue_examples_run_as_written() {
     assert_eq!(l.model.nodes[0].queue, Some(50));
     assert_eq!(l.model.nodes[0].routes[0].p, 0.3);
 }
+
+#[test]
+fn every_bundled_topology_round_trips_through_to_ron() {
+    // The sandbox saves edited topologies with `to_ron`; what it writes must
+    // load back to the same topology.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+    let mut n = 0;
+    for sub in ["", "journey"] {
+        for e in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.to_string_lossy().to_string();
+            if !name.ends_with(".ron") || name.ends_with(".scenario.ron") {
+                continue;
+            }
+            let l = bottleneck::topology::load(&name, &std::fs::read(&p).unwrap()).unwrap();
+            let text = bottleneck::topology::to_ron(&l.model.topology);
+            let again = bottleneck::topology::load_str("again.ron", &text)
+                .unwrap_or_else(|d| panic!("{name}:\n{d}\n{text}"));
+            assert_eq!(again.model.topology, l.model.topology, "{name}");
+            n += 1;
+        }
+    }
+    assert!(n > 25);
+}
