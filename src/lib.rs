@@ -38,6 +38,7 @@ pub mod profile;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod selftest;
 pub mod sim;
 pub mod time;
 pub mod topology;

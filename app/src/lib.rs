@@ -7,7 +7,10 @@ pub mod content;
 pub mod edits;
 pub mod layout;
 pub mod sandbox;
+pub mod share;
 mod ui;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass};
@@ -256,6 +259,10 @@ pub fn base_plugins() -> bevy::app::PluginGroupBuilder {
         primary_window: Some(Window {
             title: "Bottleneck".into(),
             resolution: (1440u32, 900u32).into(),
+            #[cfg(target_arch = "wasm32")]
+            canvas: Some("#bevy".into()),
+            #[cfg(target_arch = "wasm32")]
+            fit_canvas_to_parent: true,
             ..default()
         }),
         ..default()
@@ -271,5 +278,7 @@ pub fn app(sandbox: Sandbox) -> App {
         .add_plugins((SimulationPlugin, InterfacePlugin));
     #[cfg(not(target_arch = "wasm32"))]
     app.add_plugins(DropPlugin);
+    #[cfg(target_arch = "wasm32")]
+    app.add_plugins(web::WebPlugin);
     app
 }

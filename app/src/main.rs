@@ -8,10 +8,29 @@
 //! bottleneck-app --rps 100000 --speed max --bench 20   # frames and events per second
 //! ```
 
-use bottleneck_app::{Script, ScriptPlugin, content, sandbox::Sandbox};
-use std::process::ExitCode;
+use bottleneck_app::{content, sandbox::Sandbox};
 
-fn main() -> ExitCode {
+/// In the browser: open what the page's address or local storage holds.
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    if bottleneck_app::web::selftest_mode() {
+        return;
+    }
+    let ((origin, text), err) = bottleneck_app::web::initial();
+    let st = content::find("cache-aside").expect("bundled");
+    let mut s = Sandbox::open(&origin, &text, 1)
+        .or_else(|_| Sandbox::open(st.file, st.text, 1))
+        .expect("the bundled stage opens");
+    if let Some(e) = err {
+        s.status = Some((e, true));
+    }
+    bottleneck_app::app(s).run();
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    use bottleneck_app::{Script, ScriptPlugin};
+    use std::process::ExitCode;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut stage = "cache-aside".to_string();
     let mut file: Option<String> = None;

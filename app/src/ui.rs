@@ -244,7 +244,27 @@ fn top_bar(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
                 }
             }
             #[cfg(target_arch = "wasm32")]
-            ui.label("Files: see the page's buttons");
+            {
+                use crate::web::{PageRequest, request};
+                if ui.button("Open a topology file…").clicked() {
+                    request(PageRequest::Open, s);
+                    ui.close();
+                }
+                ui.label("(or drop a .ron file on the page)");
+                if ui.button("Download the topology").clicked() {
+                    request(PageRequest::DownloadTopology, s);
+                    ui.close();
+                }
+                if ui.button("Download the session as a scenario").clicked() {
+                    request(PageRequest::DownloadSession, s);
+                    ui.close();
+                }
+                if ui.button("Share a link to this topology").clicked() {
+                    request(PageRequest::Share, s);
+                    ui.close();
+                }
+                let _ = &st.path;
+            }
         });
         ui.separator();
         let run = if s.paused { "▶ run" } else { "⏸ pause" };
