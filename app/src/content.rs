@@ -169,6 +169,63 @@ pub fn find(key: &str) -> Option<&'static Stage> {
     all().find(|s| s.key == key)
 }
 
+/// A drill: its file, starting topology and hidden scenario, compiled in.
+pub struct DrillFiles {
+    /// The drill file.
+    pub drill: &'static str,
+    /// The starting topology.
+    pub start: &'static str,
+    /// The hidden scenario.
+    pub scenario: &'static str,
+}
+
+macro_rules! drill {
+    ($stem:expr) => {
+        DrillFiles {
+            drill: include_str!(concat!("../../topologies/drills/", $stem, ".drill.ron")),
+            start: include_str!(concat!("../../topologies/drills/", $stem, ".start.ron")),
+            scenario: include_str!(concat!("../../topologies/drills/", $stem, ".scenario.ron")),
+        }
+    };
+}
+
+/// The drills, in order of difficulty.
+pub const DRILLS: &[DrillFiles] = &[
+    drill!("01-front-page"),
+    drill!("02-no-single-point-of-failure"),
+    drill!("03-reads-outgrow-the-database"),
+    drill!("04-stale-profiles"),
+    drill!("05-celebrity-post"),
+    drill!("06-black-friday"),
+    drill!("07-charge-once"),
+    drill!("08-the-slow-minute"),
+    drill!("09-autoscaling-meets-the-database"),
+];
+
+/// The cost model drills are graded with.
+pub const COSTS: &str = include_str!("../../topologies/drills/costs.ron");
+
+/// Grades a topology against a drill, as `bottleneck drill` does: the
+/// hidden scenario's thresholds (all must pass) and the cost model.
+pub fn grade(
+    d: &DrillFiles,
+    topology: &bottleneck::topology::Topology,
+) -> Result<bottleneck::scenario::drill::Grade, String> {
+    use bottleneck::scenario::{self, drill};
+    let meta = drill::parse_drill("drill.ron", d.drill).map_err(|e| e.to_string())?;
+    let costs = drill::parse_costs("costs.ron", COSTS).map_err(|e| e.to_string())?;
+    let sc = scenario::parse_str("hidden.scenario.ron", d.scenario).map_err(|e| e.to_string())?;
+    let text = bottleneck::topology::to_ron(topology);
+    let model = bottleneck::topology::load_str("yours.ron", &text)
+        .map_err(|e| e.to_string())?
+        .model;
+    let plan = sc
+        .plan(&model)
+        .map_err(|e| format!("the drill's scenario does not fit your topology:\n{e}"))?;
+    let outcome = scenario::run(&plan, &model, sc.seed, false);
+    Ok(drill::grade(&meta, &sc, &[outcome], &model, &costs))
+}
+
 /// A lesson: a stage, what is going on, what to try, and a check that
 /// says when the learner has done it.
 pub struct Lesson {
@@ -280,6 +337,25 @@ mod tests {
         for l in LESSONS {
             assert!(find(l.stage).is_some(), "{}", l.stage);
         }
+    }
+
+    #[test]
+    fn drills_grade_as_the_cli_does() {
+        for d in DRILLS {
+            let start = bottleneck::topology::load_str("s.ron", d.start)
+                .unwrap()
+                .model
+                .topology;
+            let g = grade(d, &start).unwrap();
+            assert!(!g.passed, "a start topology fails its drill");
+        }
+        // The first drill's reference solution passes.
+        let sol = include_str!("../../tests/drills/01-front-page.solution.ron");
+        let t = bottleneck::topology::load_str("sol.ron", sol)
+            .unwrap()
+            .model
+            .topology;
+        assert!(grade(&DRILLS[0], &t).unwrap().passed);
     }
 
     #[test]

@@ -13,6 +13,11 @@ use bottleneck::sim::Change;
 use bottleneck::time::{Duration, SEC};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+/// Where a background grade lands.
+#[cfg(not(target_arch = "wasm32"))]
+pub type GradeSlot =
+    std::sync::Arc<std::sync::Mutex<Option<Result<bottleneck::scenario::drill::Grade, String>>>>;
+
 /// State of the interface itself (not of the simulation).
 #[derive(Default)]
 pub struct UiState {
@@ -32,6 +37,13 @@ pub struct UiState {
     pub open: Option<(String, String)>,
     /// Saved files, to say where they went.
     pub saved: Option<String>,
+    /// The drill being worked on.
+    pub drill: Option<usize>,
+    /// The last grade, as lines (passed, text).
+    pub grade: Option<(bool, Vec<String>)>,
+    /// A grade being computed in the background (native).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub grading: Option<GradeSlot>,
 }
 
 const GREEN: Color32 = Color32::from_rgb(46, 160, 67);
@@ -225,6 +237,26 @@ fn top_bar(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
                 });
             }
         });
+        ui.menu_button("Drills", |ui| {
+            for (k, d) in content::DRILLS.iter().enumerate() {
+                let title = bottleneck::scenario::drill::parse_drill("d", d.drill)
+                    .map(|m| format!("level {}: {}", m.level, m.title))
+                    .unwrap_or_else(|_| "drill".into());
+                if ui.button(title).clicked() {
+                    match Sandbox::open("drill start", d.start, s.seed) {
+                        Ok(mut n) => {
+                            n.speed = s.speed;
+                            *s = n;
+                            st.drill = Some(k);
+                            st.grade = None;
+                            st.lesson = None;
+                        }
+                        Err(e) => s.status = Some((e, true)),
+                    }
+                    ui.close();
+                }
+            }
+        });
         ui.menu_button("File", |ui| {
             #[cfg(not(target_arch = "wasm32"))]
             {
@@ -408,7 +440,108 @@ fn timeline(ui: &mut egui::Ui, s: &mut Sandbox) {
     });
 }
 
+fn drill_panel(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState, k: usize) {
+    let d = &content::DRILLS[k];
+    let Ok(meta) = bottleneck::scenario::drill::parse_drill("d", d.drill) else {
+        return;
+    };
+    ui.heading(format!("Drill, level {}", meta.level));
+    ui.label(egui::RichText::new(&meta.title).strong());
+    ui.label(&meta.brief);
+    egui::Grid::new("card").num_columns(2).show(ui, |ui| {
+        for (k, v) in [
+            ("traffic", meta.card.traffic.clone()),
+            ("read:write", meta.card.read_write.clone()),
+            ("latency", meta.card.latency.clone()),
+            ("availability", meta.card.availability.clone()),
+            ("survive", meta.card.survive.clone()),
+            ("budget", format!("${:.0} a month", meta.card.budget)),
+        ] {
+            ui.label(k);
+            ui.label(v);
+            ui.end_row();
+        }
+    });
+    ui.label("Change the topology here (capacity, app servers, a cache), then grade it against the drill's hidden scenario.");
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let done = st
+            .grading
+            .as_ref()
+            .and_then(|slot| slot.lock().ok()?.take());
+        if let Some(r) = done {
+            st.grade = Some(grade_lines(r));
+            st.grading = None;
+        } else if st.grading.is_some() {
+            ui.spinner();
+            ui.label("grading: running the hidden scenario…");
+        } else if ui.button("Grade my topology").clicked() {
+            let slot = GradeSlot::default();
+            let out = slot.clone();
+            let t = s.topology.clone();
+            std::thread::spawn(move || {
+                let r = content::grade(&content::DRILLS[k], &t);
+                if let Ok(mut o) = out.lock() {
+                    *o = Some(r);
+                }
+            });
+            st.grading = Some(slot);
+        }
+    }
+    #[cfg(target_arch = "wasm32")]
+    if ui
+        .button("Grade my topology")
+        .on_hover_text("runs the hidden scenario: the page pauses for a few seconds")
+        .clicked()
+    {
+        st.grade = Some(grade_lines(content::grade(d, &s.topology)));
+    }
+    if let Some((passed, lines)) = &st.grade {
+        ui.colored_label(
+            if *passed { GREEN } else { RED },
+            if *passed { "PASS" } else { "FAIL" },
+        );
+        for l in lines {
+            ui.label(egui::RichText::new(l).small());
+        }
+    }
+    if ui.small_button("back to the lessons").clicked() {
+        st.drill = None;
+    }
+}
+
+fn grade_lines(r: Result<bottleneck::scenario::drill::Grade, String>) -> (bool, Vec<String>) {
+    match r {
+        Err(e) => (false, vec![e]),
+        Ok(g) => {
+            let mut lines: Vec<String> = g
+                .verdict
+                .rows
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {}: measured {}",
+                        if r.passed { "✔" } else { "✘" },
+                        r.threshold,
+                        r.shown
+                    )
+                })
+                .collect();
+            lines.push(format!(
+                "cost ${:.0} a month of ${:.0}",
+                g.monthly, g.budget
+            ));
+            lines.extend(g.reasons.iter().cloned());
+            (g.passed, lines)
+        }
+    }
+}
+
 fn lessons(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
+    if let Some(k) = st.drill {
+        drill_panel(ui, s, st, k);
+        return;
+    }
     ui.heading("Lessons");
     if let Some(msg) = &st.saved {
         ui.label(msg);
@@ -859,6 +992,19 @@ fn actions(ui: &mut egui::Ui, s: &mut Sandbox, i: usize, id: &str, kind: &str) {
             }
             if ui.button("x2").clicked() {
                 s.set_capacity(i, cap.saturating_mul(2));
+            }
+        });
+    }
+    if kind == "ShardRouter" {
+        ui.horizontal(|ui| {
+            ui.label("shards in use:");
+            for n in 1..=8u32 {
+                if ui.small_button(n.to_string()).clicked() {
+                    s.apply(Change::Shards {
+                        node: id.into(),
+                        count: n,
+                    });
+                }
             }
         });
     }
