@@ -3,7 +3,7 @@
 # self-contained static site any static host serves. One command on a fresh
 # machine: it installs what it needs (the wasm32 target or, when rustup cannot
 # download it, the Debian toolchain from ../shared/tools/; wasm-bindgen-cli at
-# the version Cargo.lock pins; binaryen's wasm-opt).
+# the version Cargo.lock pins).
 #
 #   web/build.sh            # build
 #   web/serve.sh            # serve web/dist on http://127.0.0.1:8080/
@@ -36,33 +36,18 @@ if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $version\$"; th
   cargo install wasm-bindgen-cli --version "$version" --root "$TOOLS"
 fi
 
-# 3. wasm-opt from Debian's binaryen (optional: the page works without it, larger).
-if ! command -v wasm-opt >/dev/null; then
-  say "installing binaryen (wasm-opt)"
-  ($sudo_ apt-get install -y -q binaryen >/dev/null 2>&1 || { $sudo_ apt-get update -q >/dev/null && $sudo_ apt-get install -y -q binaryen >/dev/null; }) || say "no wasm-opt; the .wasm stays unoptimised"
-fi
-
-# 4. Build (profile `web`: opt-level s, LTO, one codegen unit, stripped).
+# 4. Build (profile `web`: opt-level z, LTO, one codegen unit, no debug info).
 say "building the app for wasm32"
 cargo build --locked -p bottleneck-app --profile web --target wasm32-unknown-unknown "${cargo_flags[@]}"
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/bottleneck-app.wasm"
 
-# 5. Bindings, optimisation, the page.
+# 5. Bindings and the page.
 rm -rf "$OUT"
 mkdir -p "$OUT"
 "$TOOLS/bin/wasm-bindgen" --target web --no-typescript --remove-name-section --remove-producers-section \
   --out-dir "$OUT" --out-name bottleneck-app "$wasm"
-if command -v wasm-opt >/dev/null; then
-  say "wasm-opt -Os"
-  if wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-       --enable-mutable-globals --enable-reference-types --enable-multivalue \
-       -o "$OUT/opt.wasm" "$OUT/bottleneck-app_bg.wasm"; then
-    mv "$OUT/opt.wasm" "$OUT/bottleneck-app_bg.wasm"
-  else
-    say "wasm-opt failed; keeping the unoptimised .wasm"
-    rm -f "$OUT/opt.wasm"
-  fi
-fi
+# No wasm-opt: Debian's binaryen (108) breaks wasm-bindgen's externref table,
+# and npm's (132) takes 8 minutes here to save 0.2% of the gzipped size.
 cp web/index.html "$OUT/"
 raw=$(stat -c %s "$OUT/bottleneck-app_bg.wasm")
 gz=$(gzip -9 -c "$OUT/bottleneck-app_bg.wasm" | wc -c)

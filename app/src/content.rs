@@ -149,6 +149,13 @@ pub const WALLS: &[(Stage, Stage)] = &[
     ),
 ];
 
+/// The web stack the benchmarks run in the sandbox (BENCHMARKS.md).
+pub const WEB_STACK: Stage = stage!(
+    "web-stack",
+    "Web stack (cache-aside, two apps)",
+    "topologies/cache-aside.ron"
+);
+
 /// The default (the CLI's too).
 pub const DEFAULT: Stage = stage!(
     "default",
@@ -161,7 +168,7 @@ pub fn all() -> impl Iterator<Item = &'static Stage> {
     JOURNEY
         .iter()
         .chain(WALLS.iter().flat_map(|(a, b)| [a, b]))
-        .chain(std::iter::once(&DEFAULT))
+        .chain([&WEB_STACK, &DEFAULT])
 }
 
 /// The stage with this key.

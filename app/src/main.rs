@@ -70,13 +70,14 @@ fn main() -> std::process::ExitCode {
             "--at" => script.at = num(val("--at"), "--at"),
             "--add-cache" => script.add_cache = Some(val("--add-cache")),
             "--select" => script.select = Some(val("--select")),
+            "--lesson" => script.lesson = Some(num(val("--lesson"), "--lesson") as usize),
             "--bench" => {
                 script.bench = Some(num(val("--bench"), "--bench"));
                 scripted = true;
             }
             "-h" | "--help" => {
                 println!(
-                    "bottleneck-app [FILE.ron] [--stage KEY] [--rps N] [--speed X|max] [--select ID]\n               [--screenshot OUT.png --at SIM_SECONDS [--add-cache DB]] [--bench WALL_SECONDS]\nstages:"
+                    "bottleneck-app [FILE.ron] [--stage KEY] [--rps N] [--speed X|max] [--select ID]\n               [--lesson N] [--screenshot OUT.png --at SIM_SECONDS [--add-cache DB]] [--bench WALL_SECONDS]\nstages:"
                 );
                 for s in content::all() {
                     println!("  {:<22} {}", s.key, s.title);

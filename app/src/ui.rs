@@ -37,6 +37,8 @@ pub struct UiState {
     pub open: Option<(String, String)>,
     /// Saved files, to say where they went.
     pub saved: Option<String>,
+    /// Fonts installed.
+    pub fonts: bool,
     /// The drill being worked on.
     pub drill: Option<usize>,
     /// The last grade, as lines (passed, text).
@@ -104,6 +106,25 @@ fn speed_label(s: f64) -> String {
     }
 }
 
+/// One font, bundled (assets/fonts/, with its licence): Ubuntu Light, for
+/// text and numbers. egui's default set adds a monospace and two emoji
+/// fonts, 1 MB the browser build does without.
+fn fonts() -> egui::FontDefinitions {
+    use std::sync::Arc;
+    let mut f = egui::FontDefinitions::empty();
+    f.font_data.insert(
+        "ubuntu".into(),
+        Arc::new(egui::FontData::from_static(include_bytes!(
+            "../../assets/fonts/Ubuntu-Light.ttf"
+        ))),
+    );
+    f.families
+        .insert(egui::FontFamily::Proportional, vec!["ubuntu".into()]);
+    f.families
+        .insert(egui::FontFamily::Monospace, vec!["ubuntu".into()]);
+    f
+}
+
 /// The whole interface, one frame.
 pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_dt: f64) {
     ui_state.t += wall_dt;
@@ -111,6 +132,10 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
     if ui_state.since_report > 0.5 || s.report.is_none() {
         s.refresh_report();
         ui_state.since_report = 0.0;
+    }
+    if !ui_state.fonts {
+        ui_state.fonts = true;
+        ctx.set_fonts(fonts());
     }
     ctx.set_visuals(egui::Visuals::light());
     keys(ctx, s);
@@ -218,9 +243,11 @@ fn top_bar(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
                 }
             }
             ui.separator();
-            if ui.button(content::DEFAULT.title).clicked() {
-                open_stage(s, &content::DEFAULT);
-                ui.close();
+            for extra in [&content::WEB_STACK, &content::DEFAULT] {
+                if ui.button(extra.title).clicked() {
+                    open_stage(s, extra);
+                    ui.close();
+                }
             }
         });
         ui.menu_button("Walls", |ui| {
@@ -299,7 +326,7 @@ fn top_bar(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
             }
         });
         ui.separator();
-        let run = if s.paused { "▶ run" } else { "⏸ pause" };
+        let run = if s.paused { "Run" } else { "Pause" };
         if ui.button(run).on_hover_text("space").clicked() {
             s.paused = !s.paused;
         }
@@ -521,7 +548,7 @@ fn grade_lines(r: Result<bottleneck::scenario::drill::Grade, String>) -> (bool, 
                 .map(|r| {
                     format!(
                         "{} {}: measured {}",
-                        if r.passed { "✔" } else { "✘" },
+                        if r.passed { "pass" } else { "FAIL" },
                         r.threshold,
                         r.shown
                     )
@@ -558,7 +585,7 @@ fn lessons(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
                     ui.add_space(4.0);
                     match (l.check)(s) {
                         Some(why) => {
-                            ui.colored_label(GREEN, format!("✔ Done. {why}"));
+                            ui.colored_label(GREEN, format!("Done. {why}"));
                         }
                         None => {
                             ui.colored_label(GREY, "Not yet: the check runs live.");
@@ -685,7 +712,8 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
             heat(sig.utilization.value)
         };
         painter.rect_filled(r, CornerRadius::same(8), fill);
-        let is_bottleneck = bottleneck.as_ref().is_some_and(|b| b.0 == i);
+        let is_bottleneck =
+            bottleneck.as_ref().is_some_and(|b| b.0 == i) && sig.utilization.value >= 0.7;
         let stroke = if is_bottleneck {
             Stroke::new(4.0, Color32::from_rgb(255, 120, 0))
         } else if s.selected == Some(i) {
@@ -984,7 +1012,7 @@ fn actions(ui: &mut egui::Ui, s: &mut Sandbox, i: usize, id: &str, kind: &str) {
                 "servers"
             };
             ui.label(format!("{what}: {cap}"));
-            if ui.button("−").clicked() && cap > 1 {
+            if ui.button("-").clicked() && cap > 1 {
                 s.set_capacity(i, cap - 1);
             }
             if ui.button("+").clicked() {
@@ -1102,7 +1130,7 @@ fn kind_numbers(ui: &mut egui::Ui, s: &Sandbox) {
     if let Some(lb) = &n.load_balancer {
         for ((b, sent), ok) in lb.backends.iter().zip(&lb.sent).zip(&lb.healthy) {
             lines.push(format!(
-                "→ {b}: {sent} sent{}",
+                "to {b}: {sent} sent{}",
                 if *ok { "" } else { " (unhealthy)" }
             ));
         }
