@@ -1,18 +1,6 @@
 //! The `bottleneck` binary as a user (or a CI pipeline) meets it.
 
-use std::process::{Command, Output};
-
-fn bottleneck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bottleneck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use crate::common::{bottleneck, text};
 
 #[test]
 fn no_arguments_runs_the_bundled_default() {

@@ -112,3 +112,17 @@ pub fn check_little(r: &Report) {
         );
     }
 }
+
+/// Runs the `bottleneck` binary from the repository's root.
+pub fn bottleneck(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bottleneck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// Output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

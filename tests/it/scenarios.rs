@@ -1,13 +1,12 @@
 //! Scenarios, thresholds, replications, recording, sweeps and drills: what
 //! CI pipelines and learners rely on.
 
-use crate::common::model;
+use crate::common::{bottleneck, model, text};
 use bottleneck::scenario::{self, drill};
 use bottleneck::sim::{Change, RunConfig, Simulation};
 use bottleneck::time::SEC;
 use bottleneck::topology;
 use std::path::Path;
-use std::process::{Command, Output};
 
 const MM1: &str = r#"Topology(
     name: "M/M/1",
@@ -20,18 +19,6 @@ fn scenario(text: &str) -> scenario::Scenario {
         Ok(s) => s,
         Err(d) => panic!("{d}"),
     }
-}
-
-fn bottleneck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bottleneck"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]
