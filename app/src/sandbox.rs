@@ -361,10 +361,11 @@ impl Sandbox {
                     self.apply(p.change);
                     continue;
                 }
-                if next > target {
+                if next > target || next == SimTime::MAX {
                     if target != SimTime::MAX {
                         let _ = self.sim.step_until(target);
                     }
+                    // Nothing pending at all (no traffic): nothing to run.
                     break 'frame;
                 }
                 if let Err(e) = self.sim.step_event() {
@@ -579,6 +580,25 @@ mod tests {
         let ran = s.advance(1.0 / 60.0, 0.008, &mut c);
         assert!(ran <= 2 * CHUNK as u64, "{ran} events");
         assert!(s.achieved.value < 0.5);
+    }
+
+    #[test]
+    fn no_traffic_at_max_speed_returns_at_once() {
+        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
+        s.set_rps(0.0);
+        s.speed = f64::INFINITY;
+        let mut c = clock();
+        // Drain what was scheduled before the change, then nothing is left.
+        for _ in 0..10 {
+            s.advance(0.016, 1.0, &mut c);
+        }
+        let mut calls = 0;
+        let mut counting = || {
+            calls += 1;
+            0.0
+        };
+        assert_eq!(s.advance(0.016, 1.0, &mut counting), 0);
+        assert_eq!(calls, 0, "no busy loop waiting for the budget");
     }
 
     #[test]
