@@ -24,7 +24,7 @@ pub fn change_marks(report: &Report) -> Vec<(f64, String)> {
     report
         .changes
         .iter()
-        .map(|c| (c.at.as_secs_f64(), short(&c.change)))
+        .map(|c| (c.at.as_secs_f64(), c.change.to_string()))
         .collect()
 }
 
@@ -40,7 +40,7 @@ pub fn timeline_marks(items: &[Item]) -> Vec<(f64, String)> {
                 Action::DownFirst(k) => format!("first {k} down"),
                 other => {
                     let changes = bottleneck::scenario::Action::to_change(other);
-                    changes.map_or_else(String::new, |c| short(&c))
+                    changes.map_or_else(String::new, |c| c.to_string())
                 }
             };
             (i.at().as_secs_f64(), label)
@@ -124,29 +124,6 @@ pub fn draw(
     }
     root.present()?;
     Ok(())
-}
-
-fn short(c: &bottleneck::sim::Change) -> String {
-    use bottleneck::sim::Change::*;
-    match c {
-        Traffic(m) => format!("x{m:.3}")
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string(),
-        Down(n) => format!("{n} down"),
-        Up(n) => format!("{n} up"),
-        Slow { node, factor } if *factor == 1.0 => format!("{node} normal speed"),
-        Slow { node, factor } => format!("{node} x{factor} slower"),
-        Servers { node, servers } => format!("{node}: {servers} servers"),
-        Instances { node, count } => format!("{node}: {count} instances"),
-        Errors { node, rate } => format!("{node}: {:.0}% errors", rate * 100.0),
-        Flush(n) => format!("flush {n}"),
-        Partition { a, b } => format!("{a} | {b}"),
-        Heal { a, b } => format!("{a} - {b} healed"),
-        DownRegion(r) => format!("{r} down"),
-        UpRegion(r) => format!("{r} up"),
-        Shards { node, count } => format!("{node}: {count} shards"),
-    }
 }
 
 fn panel(

@@ -14,7 +14,6 @@ pub mod web;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiPlugin, EguiPrimaryContextPass};
-use bottleneck::sim::Change;
 use sandbox::Sandbox;
 use std::path::PathBuf;
 
@@ -31,26 +30,6 @@ pub struct UiRes(pub ui::UiState);
 /// renderer (software, in CI) leaves the engine more of each frame while
 /// the frame never waits on it for long.
 pub const FRAME_BUDGET: (f64, f64) = (0.008, 0.030);
-
-/// A change as a person reads it on the timeline.
-pub fn describe(c: &Change) -> String {
-    match c {
-        Change::Traffic(m) => format!("traffic x{m:.2}"),
-        Change::Down(n) => format!("{n} down"),
-        Change::Up(n) => format!("{n} up"),
-        Change::Slow { node, factor } if *factor == 1.0 => format!("{node} normal speed"),
-        Change::Slow { node, factor } => format!("{node} x{factor} slower"),
-        Change::Servers { node, servers } => format!("{node}: {servers} servers"),
-        Change::Instances { node, count } => format!("{node}: {count} instances"),
-        Change::Errors { node, rate } => format!("{node}: {:.0}% errors", rate * 100.0),
-        Change::Flush(n) => format!("flush {n}"),
-        Change::Partition { a, b } => format!("cut {a} | {b}"),
-        Change::Heal { a, b } => format!("heal {a} - {b}"),
-        Change::DownRegion(r) => format!("region {r} down"),
-        Change::UpRegion(r) => format!("region {r} up"),
-        Change::Shards { node, count } => format!("{node}: {count} shards"),
-    }
-}
 
 /// Runs the engine for the frame, within [`FRAME_BUDGET`].
 pub struct SimulationPlugin;

@@ -443,7 +443,7 @@ fn timeline(ui: &mut egui::Ui, s: &mut Sandbox) {
                         );
                     }
                     for c in s.sim.changes() {
-                        let text = format!("{}  {}", clock(c.at.0), crate::describe(&c.change));
+                        let text = format!("{}  {}", clock(c.at.0), c.change);
                         ui.label(
                             egui::RichText::new(text)
                                 .background_color(Color32::from_rgb(240, 240, 240)),

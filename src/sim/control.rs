@@ -85,6 +85,35 @@ pub enum Change {
     },
 }
 
+/// How people read a change: `traffic x1.5`, `db down`, `db x2 slower`.
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Traffic(m) => {
+                let x = format!("{m:.3}");
+                write!(
+                    f,
+                    "traffic x{}",
+                    x.trim_end_matches('0').trim_end_matches('.')
+                )
+            }
+            Change::Down(n) => write!(f, "{n} down"),
+            Change::Up(n) => write!(f, "{n} up"),
+            Change::Slow { node, factor } if *factor == 1.0 => write!(f, "{node} normal speed"),
+            Change::Slow { node, factor } => write!(f, "{node} x{factor} slower"),
+            Change::Servers { node, servers } => write!(f, "{node}: {servers} servers"),
+            Change::Instances { node, count } => write!(f, "{node}: {count} instances"),
+            Change::Errors { node, rate } => write!(f, "{node}: {:.0}% errors", rate * 100.0),
+            Change::Flush(n) => write!(f, "flush {n}"),
+            Change::Partition { a, b } => write!(f, "cut {a} | {b}"),
+            Change::Heal { a, b } => write!(f, "heal {a} - {b}"),
+            Change::DownRegion(r) => write!(f, "region {r} down"),
+            Change::UpRegion(r) => write!(f, "region {r} up"),
+            Change::Shards { node, count } => write!(f, "{node}: {count} shards"),
+        }
+    }
+}
+
 /// A change as applied: when, and after how many events.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AppliedChange {
@@ -386,3 +415,21 @@ impl fmt::Display for ReplayError {
 }
 
 impl std::error::Error for ReplayError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_read_like_people_say_them() {
+        assert_eq!(Change::Traffic(1.5).to_string(), "traffic x1.5");
+        assert_eq!(Change::Traffic(3.0).to_string(), "traffic x3");
+        assert_eq!(Change::Down("db".into()).to_string(), "db down");
+        let slow = |factor| Change::Slow {
+            node: "db".into(),
+            factor,
+        };
+        assert_eq!(slow(2.0).to_string(), "db x2 slower");
+        assert_eq!(slow(1.0).to_string(), "db normal speed");
+    }
+}
