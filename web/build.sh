@@ -6,7 +6,7 @@
 # the version Cargo.lock pins).
 #
 #   web/build.sh            # build
-#   web/serve.sh            # serve web/dist on http://127.0.0.1:8080/
+#   web/serve.sh            # serve web/dist on http://127.0.0.1:8080/ (builds it first if needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bottleneck/target}"
