@@ -57,6 +57,12 @@ pub const MAX_THRESHOLDS: usize = 200;
 pub const MAX_DURATION: Duration = Duration(24 * 3600 * SEC);
 
 /// Something the timeline does at a time.
+///
+/// The variants that are engine changes mirror [`Change`] one for one, so a
+/// scenario reads `Down("db")` rather than `Change(Down("db"))`; RON cannot
+/// flatten an enum into another without untagged variants, whose errors lose
+/// the place and the hint. [`Action::to_change`] and [`Action::from_change`]
+/// are the only bridge, and the compiler checks both are exhaustive.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     /// Multiply every source's rate (1.0 is the topology's rate).
