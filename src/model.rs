@@ -313,6 +313,28 @@ pub struct Model {
     pub exit_vertex: NodeIndex,
 }
 
+impl StepModel {
+    /// The nodes this step calls and waits for (not a publish's queue, whose
+    /// messages nobody waits for).
+    pub fn waits_on(&self) -> impl Iterator<Item = u32> {
+        let (a, b) = match *self {
+            StepModel::Call(t)
+            | StepModel::Read(t)
+            | StepModel::Write(t)
+            | StepModel::Invalidate(t) => (Some(t), None),
+            StepModel::CacheAside { cache, db } | StepModel::WriteThrough { cache, db } => {
+                (Some(cache), Some(db))
+            }
+            StepModel::ReadFresh {
+                replicas, primary, ..
+            } => (Some(replicas), Some(primary)),
+            StepModel::FanOut { to, .. } => (Some(to), None),
+            StepModel::Publish(_) => (None, None),
+        };
+        a.into_iter().chain(b)
+    }
+}
+
 impl NodeModel {
     /// The most servers the node can have: an autoscaled app's maximum
     /// instances times its workers, otherwise its servers.
@@ -337,6 +359,59 @@ impl Model {
         } else {
             self.latency[a as usize][b as usize]
         }
+    }
+
+    /// The nodes node `i` may hold a server while waiting for (an app's
+    /// calls and pool, a pooler's database), each once, in first-use order.
+    pub fn call_targets(&self, i: usize) -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::new();
+        let mut add = |t: u32| {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        };
+        match &self.nodes[i].kind {
+            KindModel::App { handlers, pool, .. } => {
+                for t in handlers.iter().flatten().flat_map(StepModel::waits_on) {
+                    add(t);
+                }
+                if let Some((t, _)) = pool {
+                    add(*t);
+                }
+            }
+            KindModel::Pooler { to } => add(*to),
+            _ => {}
+        }
+        out
+    }
+
+    /// The nodes node `i` sends requests or calls to (routes, backends,
+    /// shards, origins, every step's targets, published messages' queues,
+    /// a pool's target): the pairs a network partition can cut.
+    pub fn talks_to(&self, i: usize) -> Vec<usize> {
+        let n = &self.nodes[i];
+        let mut out: Vec<usize> = n.routes.iter().map(|r| r.to).collect();
+        match &n.kind {
+            KindModel::LoadBalancer { backends, .. } => {
+                out.extend(backends.iter().map(|&b| b as usize))
+            }
+            KindModel::ShardRouter { shards, .. } => out.extend(shards.iter().map(|&b| b as usize)),
+            KindModel::RateLimiter { to, .. } | KindModel::Pooler { to } => out.push(*to as usize),
+            KindModel::Cdn { origin, .. } => out.push(*origin as usize),
+            KindModel::App { handlers, pool, .. } => {
+                for s in handlers.iter().flatten() {
+                    out.extend(s.waits_on().map(|t| t as usize));
+                    if let StepModel::Publish(q) = s {
+                        out.push(*q as usize);
+                    }
+                }
+                out.extend(pool.map(|(t, _)| t as usize));
+            }
+            _ => {}
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Index of the node with this id.

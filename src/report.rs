@@ -93,6 +93,19 @@ pub struct NodeReport {
     pub p999_ms: Option<f64>,
     /// Completed visits per second of measured time.
     pub throughput_rps: f64,
+    /// Of the dropped, those turned away for want of capacity: the queue was
+    /// full or the connection limit reached (not because the node was down).
+    pub overflow: u64,
+    /// Busy server time spent waiting on calls the node made (an app's
+    /// workers while its handler's calls are out, a pooler's connections
+    /// while the database works) / capacity; part of `utilization`.
+    pub waiting_on_calls: f64,
+    /// Busy server time spent waiting for a connection of the app's pool /
+    /// capacity; part of `utilization`.
+    pub waiting_on_pool: f64,
+    /// `waiting_on_calls` per node called.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waits_on: Vec<WaitShare>,
     /// A cache's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheReport>,
@@ -117,6 +130,15 @@ pub struct NodeReport {
     /// A rate limiter's refusals (429s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<u64>,
+}
+
+/// Time a node's busy servers spent waiting on one node they called.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WaitShare {
+    /// The node called.
+    pub node: String,
+    /// Server time spent waiting on it / capacity.
+    pub share: f64,
 }
 
 /// A shard router's measurements.
@@ -294,6 +316,9 @@ pub struct Bottleneck {
     pub utilization: f64,
     /// One line a person can act on.
     pub reason: String,
+    /// The nodes whose busy servers wait on it, the first caller first,
+    /// then the bottleneck itself (just the bottleneck when nothing waits).
+    pub chain: Vec<String>,
 }
 
 /// A stretch of time with the same busiest node.
@@ -534,6 +559,22 @@ impl Simulation {
             let busy = a.busy - s.at_warmup.busy;
             let cap = a.capacity - s.at_warmup.capacity;
             let waiting = a.waiting - s.at_warmup.waiting;
+            let share = |area: u128| {
+                if cap == 0 {
+                    0.0
+                } else {
+                    area as f64 / cap as f64
+                }
+            };
+            let waits_on: Vec<WaitShare> = s
+                .waits
+                .iter()
+                .zip(s.waits_at_warmup.iter())
+                .map(|((t, l), w0)| WaitShare {
+                    node: model.nodes[*t as usize].id.clone(),
+                    share: share(l.area_at(now) - w0),
+                })
+                .collect();
             let replica = replica_report(self, i);
             let (cache, load_balancer, database) =
                 kind_reports(self, i, time_avg_of(waiting + busy, measured));
@@ -570,6 +611,10 @@ impl Simulation {
                     p99_ms: ms(s.sojourn.quantile(0.99)),
                     p999_ms: ms(s.sojourn.quantile(0.999)),
                     throughput_rps: per_s(s.completed),
+                    overflow: s.overflow,
+                    waiting_on_calls: share(a.calling - s.at_warmup.calling),
+                    waiting_on_pool: share(a.pool_wait - s.at_warmup.pool_wait),
+                    waits_on,
                     cache,
                     load_balancer,
                     database,
@@ -651,7 +696,8 @@ impl Simulation {
             max_ms: ms(e.latency.max().map(|v| v as f64)),
         };
 
-        let bottleneck = bottleneck(&nodes);
+        let analyzer = crate::analysis::Analyzer::new(model);
+        let bottleneck = bottleneck(&analyzer, model, &nodes);
         let bottleneck_timeline = self.bottleneck_timeline();
         Report {
             topology: model.name.clone(),
@@ -674,34 +720,44 @@ impl Simulation {
     /// into stretches; stretches shorter than 3 windows are folded into
     /// their neighbour so that noise does not read as a move.
     pub fn bottleneck_timeline(&self) -> Vec<Phase> {
-        use crate::sim::KindState;
         let model = self.model();
-        let queueing: Vec<usize> = (0..model.nodes.len())
-            .filter(|&i| {
-                !matches!(
-                    self.node_state(i).kind,
-                    KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_)
-                )
-            })
-            .collect();
-        let Some(&first) = queueing.first() else {
+        let n = model.nodes.len();
+        if n == 0 {
             return Vec::new();
-        };
-        let windows = self.series(first).records().len();
-        let series: Vec<Vec<crate::metrics::WindowRecord>> = queueing
-            .iter()
-            .map(|&i| self.series(i).records().copied().collect())
+        }
+        let analyzer = crate::analysis::Analyzer::new(model);
+        let windows = self.series(0).records().len();
+        let series: Vec<Vec<crate::metrics::WindowRecord>> = (0..n)
+            .map(|i| self.series(i).records().copied().collect())
             .collect();
         let window = self.config().window.as_secs_f64();
         // (node, utilization, start) per window.
         let mut per: Vec<(usize, f64, f64)> = Vec::with_capacity(windows);
+        let mut loads: Vec<crate::analysis::Load> = vec![Default::default(); n];
         for w in 0..windows {
-            let (k, u) = series
-                .iter()
-                .enumerate()
-                .map(|(k, s)| (k, s[w].utilization))
-                .fold((0, -1.0), |best, x| if x.1 > best.1 { x } else { best });
-            per.push((queueing[k], u, Duration(series[0][w].start).as_secs_f64()));
+            for ((i, l), s) in loads.iter_mut().enumerate().zip(&series) {
+                let r = &s[w];
+                *l = crate::analysis::Load {
+                    utilization: r.utilization,
+                    calling: r.calling,
+                    pool_wait: r.pool_wait,
+                    waits: Vec::new(),
+                    mean_queue: r.mean_queue_len,
+                    mean_wait_ms: None,
+                    arrivals: r.arrivals,
+                    dropped: r.dropped,
+                    overflow: r.overflow,
+                    servers: self.node_state(i).servers,
+                };
+            }
+            let Some(f) = analyzer.find(&loads) else {
+                return Vec::new();
+            };
+            per.push((
+                f.node,
+                f.utilization,
+                Duration(series[0][w].start).as_secs_f64(),
+            ));
         }
         let mut phases: Vec<Phase> = Vec::new();
         let mut sums: Vec<(f64, usize)> = Vec::new();
@@ -774,39 +830,39 @@ impl Simulation {
     }
 }
 
-/// The node with the highest utilization (ties: the one that drops more,
-/// then the first), with a one-line reason.
-fn bottleneck(nodes: &[(String, NodeReport)]) -> Option<Bottleneck> {
-    let (id, r) = nodes
-        .iter()
-        .filter(|(_, r)| r.load_balancer.is_none())
-        .max_by(|a, b| {
-            (a.1.utilization, a.1.dropped)
-                .partial_cmp(&(b.1.utilization, b.1.dropped))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(std::cmp::Ordering::Greater)
-        })?;
-    let mut reason = format!(
-        "{id}: {:.0}% of {} server{} busy",
-        r.utilization * 100.0,
-        r.servers,
-        if r.servers == 1 { "" } else { "s" }
-    );
-    if r.mean_queue_len >= 0.05 {
-        let _ = write!(reason, ", {:.1} waiting on average", r.mean_queue_len);
-    }
-    if let Some(w) = r.mean_wait_ms
-        && w >= 0.001
-    {
-        let _ = write!(reason, ", adds {} of waiting per visit", fmt_ms(Some(w)));
-    }
-    if r.dropped > 0 {
-        let _ = write!(reason, ", drops {:.1}% of arrivals", r.blocking * 100.0);
-    }
-    Some(Bottleneck {
-        node: id.clone(),
+/// What the analysis needs of a node's report.
+fn load_of(model: &crate::model::Model, r: &NodeReport) -> crate::analysis::Load {
+    crate::analysis::Load {
         utilization: r.utilization,
-        reason,
+        calling: r.waiting_on_calls,
+        pool_wait: r.waiting_on_pool,
+        waits: r
+            .waits_on
+            .iter()
+            .filter_map(|w| Some((model.node_index(&w.node)?, w.share)))
+            .collect(),
+        mean_queue: r.mean_queue_len,
+        mean_wait_ms: r.mean_wait_ms,
+        arrivals: r.arrivals,
+        dropped: r.dropped,
+        overflow: r.overflow,
+        servers: r.servers,
+    }
+}
+
+/// The node that limits the system, by [`crate::analysis`].
+fn bottleneck(
+    analyzer: &crate::analysis::Analyzer,
+    model: &crate::model::Model,
+    nodes: &[(String, NodeReport)],
+) -> Option<Bottleneck> {
+    let loads: Vec<_> = nodes.iter().map(|(_, r)| load_of(model, r)).collect();
+    let f = analyzer.find(&loads)?;
+    Some(Bottleneck {
+        node: nodes[f.node].0.clone(),
+        utilization: f.utilization,
+        reason: f.reason,
+        chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
     })
 }
 

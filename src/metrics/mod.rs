@@ -78,6 +78,10 @@ pub struct Areas {
     pub waiting: u128,
     /// Server capacity x ns.
     pub capacity: u128,
+    /// Busy servers waiting on calls (not doing their own work) x ns.
+    pub calling: u128,
+    /// Busy servers waiting for a pool connection x ns.
+    pub pool_wait: u128,
 }
 
 /// Per-node measurements (cohort counters after the warm-up).
@@ -93,6 +97,9 @@ pub struct NodeStats {
     pub errors: u64,
     /// Of the dropped, refused for the connection limit (databases).
     pub refused: u64,
+    /// Of the dropped, turned away for want of capacity: the queue was full
+    /// or the connection limit reached (not because the node was down).
+    pub overflow: u64,
     /// Sum of waiting times of counted visits that started service, ns.
     pub wait_sum: u128,
     /// Number of counted visits that started service.
@@ -106,8 +113,18 @@ pub struct NodeStats {
     /// Capacity over time: the servers configured, or more while removed
     /// servers finish their last requests (so utilization never exceeds 1).
     pub capacity: Level,
+    /// Busy servers that are waiting on a call they made (an app's workers
+    /// while a handler step's call, fan-out or retry backoff is out; a
+    /// pooler's connections while the database works), over time.
+    pub calling: Level,
+    /// Busy servers waiting for a connection of their app's pool.
+    pub pool_wait: Level,
+    /// `calling`, per node called (in the order the model lists them).
+    pub waits: Box<[(u32, Level)]>,
     /// The integrals at the end of the warm-up.
     pub at_warmup: Areas,
+    /// The per-target `waits` integrals at the end of the warm-up.
+    pub waits_at_warmup: Box<[u128]>,
 }
 
 impl NodeStats {
@@ -119,13 +136,28 @@ impl NodeStats {
             dropped: 0,
             errors: 0,
             refused: 0,
+            overflow: 0,
             wait_sum: 0,
             wait_count: 0,
             sojourn: Histogram::new(),
             busy: Level::new(0),
             waiting: Level::new(0),
             capacity: Level::new(servers as u64),
+            calling: Level::new(0),
+            pool_wait: Level::new(0),
+            waits: Box::new([]),
             at_warmup: Areas::default(),
+            waits_at_warmup: Box::new([]),
+        }
+    }
+
+    /// Stats that also keep, per node in `targets`, the time busy servers
+    /// spend waiting on calls to it.
+    pub fn with_targets(servers: u32, targets: &[u32]) -> Self {
+        NodeStats {
+            waits: targets.iter().map(|&t| (t, Level::new(0))).collect(),
+            waits_at_warmup: vec![0; targets.len()].into_boxed_slice(),
+            ..NodeStats::new(servers)
         }
     }
 
@@ -135,6 +167,8 @@ impl NodeStats {
             busy: self.busy.area_at(t),
             waiting: self.waiting.area_at(t),
             capacity: self.capacity.area_at(t),
+            calling: self.calling.area_at(t),
+            pool_wait: self.pool_wait.area_at(t),
         }
     }
 }
@@ -192,8 +226,15 @@ pub struct WindowRecord {
     pub completed: u64,
     /// Drops during the window.
     pub dropped: u64,
+    /// Of the drops, those turned away for want of capacity (queue full,
+    /// connection limit).
+    pub overflow: u64,
     /// Busy server time / capacity during the window.
     pub utilization: f64,
+    /// Server time spent waiting on calls / capacity during the window.
+    pub calling: f64,
+    /// Server time spent waiting for a pool connection / capacity.
+    pub pool_wait: f64,
     /// Time-averaged waiting requests.
     pub mean_queue_len: f64,
     /// Median time at the node of visits completed in the window, ms.
@@ -213,6 +254,8 @@ pub struct OpenWindow {
     pub completed: u64,
     /// Drops so far.
     pub dropped: u64,
+    /// Capacity drops so far.
+    pub overflow: u64,
     /// Latencies so far.
     pub latency: Histogram,
     /// Integrals at the window's start.
@@ -226,6 +269,9 @@ impl OpenWindow {
         let busy = areas.busy - self.start_areas.busy;
         let cap = areas.capacity - self.start_areas.capacity;
         let waiting = areas.waiting - self.start_areas.waiting;
+        let share = |a: u128| if cap == 0 { 0.0 } else { a as f64 / cap as f64 };
+        let calling = share(areas.calling - self.start_areas.calling);
+        let pool_wait = share(areas.pool_wait - self.start_areas.pool_wait);
         let len = end.saturating_sub(start).max(1) as f64;
         let ms = |v: Option<f64>| v.map(|x| x / 1e6);
         let [p50, p95, p99] = self.latency.quantiles([0.50, 0.95, 0.99]);
@@ -234,11 +280,10 @@ impl OpenWindow {
             arrivals: self.arrivals,
             completed: self.completed,
             dropped: self.dropped,
-            utilization: if cap == 0 {
-                0.0
-            } else {
-                busy as f64 / cap as f64
-            },
+            overflow: self.overflow,
+            utilization: share(busy),
+            calling,
+            pool_wait,
             mean_queue_len: waiting as f64 / len,
             p50_ms: ms(p50),
             p95_ms: ms(p95),
@@ -247,6 +292,7 @@ impl OpenWindow {
         self.arrivals = 0;
         self.completed = 0;
         self.dropped = 0;
+        self.overflow = 0;
         self.latency.clear();
         self.start_areas = areas;
         rec

@@ -646,6 +646,7 @@ impl Scenario {
             if action.restores() {
                 recovery = Some(at);
             }
+            let first_new = steps.len();
             let mut push = |at: SimTime, change: Change| {
                 steps.push(Step {
                     at,
@@ -748,6 +749,15 @@ impl Scenario {
                         count: *count,
                     },
                 ),
+            }
+            // Refuse now, not mid-run, a change the engine would refuse or
+            // that would do nothing.
+            if let Some(e) = steps[first_new..]
+                .iter()
+                .find_map(|s| s.change.check(model).err())
+            {
+                ds.push(Diagnostic::error(e.message).at(pos).hint(e.hint));
+                steps.truncate(first_new);
             }
         }
         steps.sort_by_key(|s| s.at);

@@ -16,6 +16,8 @@ use std::fmt;
 pub const MAX_SLOW: f64 = 1_000.0;
 /// Highest traffic multiplier accepted.
 pub const MAX_TRAFFIC: f64 = 100_000.0;
+/// Most closed-loop users one source may have (the topology's own limit).
+pub const MAX_USERS: u32 = 1_000_000;
 
 /// A change to a running simulation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -142,50 +144,396 @@ impl fmt::Display for ControlError {
 
 impl std::error::Error for ControlError {}
 
-impl Simulation {
-    fn node_by_id(&self, id: &str) -> Result<usize, ControlError> {
-        self.model.node_index(id).ok_or_else(|| {
-            let ids = self.model.nodes.iter().map(|n| n.id.as_str());
-            ControlError {
-                message: format!("`{id}` is not a node"),
-                hint: match closest(id, ids) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
-                        "the nodes are: {}",
-                        self.model
-                            .nodes
-                            .iter()
-                            .map(|n| n.id.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                },
+/// The faults and capacity changes a node can take, for the table of what
+/// each means on each kind ([`effect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// `Down` (and `Up`, which undoes it).
+    Down,
+    /// `Slow`.
+    Slow,
+    /// `Errors`.
+    Errors,
+    /// `Servers`.
+    Servers,
+    /// `Instances`.
+    Instances,
+    /// `Flush`.
+    Flush,
+    /// `Shards`.
+    Shards,
+}
+
+impl Fault {
+    /// Every fault, in the order the docs list them.
+    pub const ALL: [Fault; 7] = [
+        Fault::Down,
+        Fault::Slow,
+        Fault::Errors,
+        Fault::Servers,
+        Fault::Instances,
+        Fault::Flush,
+        Fault::Shards,
+    ];
+
+    /// Its name in scenario files and the control API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::Down => "Down",
+            Fault::Slow => "Slow",
+            Fault::Errors => "Errors",
+            Fault::Servers => "Servers",
+            Fault::Instances => "Instances",
+            Fault::Flush => "Flush",
+            Fault::Shards => "Shards",
+        }
+    }
+}
+
+/// Every node kind, as written in files.
+pub const KINDS: [&str; 11] = [
+    "Station",
+    "LoadBalancer",
+    "App",
+    "Cache",
+    "Cdn",
+    "Database",
+    "Replica",
+    "Pooler",
+    "ShardRouter",
+    "Queue",
+    "RateLimiter",
+];
+
+/// What `fault` does to a node of `kind` (as written in files), or why it
+/// is refused there. The control API refuses exactly the refused cells,
+/// and every accepted cell has a measurable effect (tested).
+pub fn effect(fault: Fault, kind: &str) -> Result<&'static str, &'static str> {
+    let hands_on = matches!(kind, "LoadBalancer" | "ShardRouter" | "RateLimiter");
+    match fault {
+        Fault::Down => Ok(match kind {
+            "Cdn" => "requests go straight to the origin (the edge is bypassed) until it is up",
+            "Database" => {
+                "queries fail at once and those running are lost; with `failover`, the replica is promoted after `after`"
             }
+            "Cache" => {
+                "gets, sets and deletes fail at once; it comes back empty (cold), and waiters of a fill fail"
+            }
+            _ if hands_on => "every request sent to it fails at once",
+            _ => {
+                "arrivals fail at once; requests waiting or in service are lost and their callers see failures"
+            }
+        }),
+        Fault::Slow => match kind {
+            _ if hands_on => {
+                Err("it hands requests on without taking time, so there is nothing to slow")
+            }
+            "Pooler" => {
+                Err("it takes no time of its own (the database does the work): slow the database")
+            }
+            "App" => {
+                Ok("its own work per request takes `factor` times as long (not the calls it makes)")
+            }
+            "Database" => Ok("reads and writes take `factor` times as long"),
+            "Replica" => Ok("reads take `factor` times as long"),
+            "Cdn" => {
+                Ok("the edge's time per request (a hit's whole latency) is `factor` times as long")
+            }
+            "Queue" => Ok("processing a message takes `factor` times as long"),
+            _ => Ok("service takes `factor` times as long"),
+        },
+        Fault::Errors => Ok(match kind {
+            _ if hands_on => "a share `rate` of requests is answered with an error at once",
+            "Queue" => {
+                "a share `rate` of deliveries fail; a failed message is delivered again after the backoff, then dead-lettered"
+            }
+            "Cache" => {
+                "a share `rate` of operations fail (a cache-aside read then goes to the database)"
+            }
+            _ => "a share `rate` of requests fail at the end of their service",
+        }),
+        Fault::Servers => match kind {
+            _ if hands_on => Err("it has no servers: it hands each request on at once"),
+            "App" => Ok("workers per instance"),
+            "Database" | "Replica" => Ok("cores"),
+            "Queue" => Ok("workers"),
+            "Pooler" => Ok("connections to the database (as many as its connection limit grants)"),
+            _ => Ok("servers"),
+        },
+        Fault::Instances => match kind {
+            "App" => Ok("instances (workers, queue places and pool connections follow)"),
+            _ => Err("only an App has instances; use Servers"),
+        },
+        Fault::Flush => match kind {
+            "Cache" => Ok("every key is gone; requests waiting on a fill get a miss"),
+            "Cdn" => Ok("every object is gone from the edge"),
+            _ => Err("only a Cache or a Cdn holds keys"),
+        },
+        Fault::Shards => match kind {
+            "ShardRouter" => Ok("uses the first `count` shards; keys move as the scheme says"),
+            _ => Err("only a ShardRouter has shards"),
+        },
+    }
+}
+
+fn node_index(model: &Model, id: &str) -> Result<usize, ControlError> {
+    model.node_index(id).ok_or_else(|| {
+        let ids = model.nodes.iter().map(|n| n.id.as_str());
+        ControlError {
+            message: format!("`{id}` is not a node"),
+            hint: match closest(id, ids) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "the nodes are: {}",
+                    model
+                        .nodes
+                        .iter()
+                        .map(|n| n.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        }
+    })
+}
+
+/// True if node `i` spends time on requests of its own (so `Slow` acts).
+fn takes_time(model: &Model, i: usize) -> bool {
+    let m = &model.nodes[i];
+    match &m.kind {
+        crate::model::KindModel::Database { write, .. } => {
+            m.service.mean() > 0.0 || write.mean() > 0.0
+        }
+        _ => m.service.mean() > 0.0,
+    }
+}
+
+impl Change {
+    /// The fault this change is, with the node it applies to.
+    fn fault(&self) -> Option<(Fault, &str)> {
+        Some(match self {
+            Change::Down(n) | Change::Up(n) => (Fault::Down, n),
+            Change::Slow { node, .. } => (Fault::Slow, node),
+            Change::Errors { node, .. } => (Fault::Errors, node),
+            Change::Servers { node, .. } => (Fault::Servers, node),
+            Change::Instances { node, .. } => (Fault::Instances, node),
+            Change::Flush(n) => (Fault::Flush, n),
+            Change::Shards { node, .. } => (Fault::Shards, node),
+            _ => return None,
         })
     }
 
-    /// Applies `change` now and records it.
+    /// Checks that the change can apply to `model` and would act: the
+    /// nodes and regions exist, the node's kind takes this change, values
+    /// are in range, a partition cuts a pair that exchanges requests.
+    /// Scenarios call it when they are loaded; [`Simulation::apply`] too.
+    pub fn check(&self, model: &Model) -> Result<(), ControlError> {
+        let range = |message: String, hint: String| Err(ControlError { message, hint });
+        if let Some((fault, node)) = self.fault() {
+            let i = node_index(model, node)?;
+            let kind = model.nodes[i].kind_name;
+            if let Err(why) = effect(fault, kind) {
+                return range(
+                    format!(
+                        "`{node}` is a {kind}: {} does not apply to it",
+                        fault.name()
+                    ),
+                    why.to_string(),
+                );
+            }
+            if fault == Fault::Slow && !takes_time(model, i) {
+                return range(
+                    format!(
+                        "`{node}` takes no time per request (its service time is 0), so slowing it would change nothing"
+                    ),
+                    "slow a node that does work, or give this one a service time".into(),
+                );
+            }
+        }
+        let max = crate::topology::limits::MAX_SERVERS as u32;
+        match self {
+            Change::Traffic(m) => {
+                if !m.is_finite() || *m < 0.0 || *m > MAX_TRAFFIC {
+                    return range(
+                        format!("traffic multiplier {m} is out of range"),
+                        format!(
+                            "use a number from 0 to {MAX_TRAFFIC}; 1 is the topology's own rate"
+                        ),
+                    );
+                }
+                for s in &model.sources {
+                    if let Some((users, _)) = &s.closed {
+                        let want = (*users as f64 * m).round();
+                        if want > MAX_USERS as f64 {
+                            return range(
+                                format!(
+                                    "traffic x{m} would make {want} closed-loop users of source `{}`, over the limit of {MAX_USERS}",
+                                    s.id
+                                ),
+                                format!(
+                                    "use a multiplier of at most {}",
+                                    MAX_USERS as f64 / *users as f64
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            Change::Errors { rate, .. } if !rate.is_finite() || !(0.0..=1.0).contains(rate) => {
+                return range(
+                    format!("error rate {rate} is out of range"),
+                    "use a fraction from 0 to 1; 0 restores the node".into(),
+                );
+            }
+            Change::Slow { factor, .. }
+                if !factor.is_finite() || *factor <= 0.0 || *factor > MAX_SLOW =>
+            {
+                return range(
+                    format!("slow-down factor {factor} is out of range"),
+                    format!("use a number above 0 and at most {MAX_SLOW}; 1 restores normal speed"),
+                );
+            }
+            Change::Servers { node, servers } => {
+                let i = node_index(model, node)?;
+                // An app's servers are workers per instance.
+                let per = match &model.nodes[i].kind {
+                    crate::model::KindModel::App {
+                        autoscale,
+                        instances,
+                        ..
+                    } => autoscale.map_or(*instances, |a| a.2.max(*instances)).max(1),
+                    _ => 1,
+                };
+                if *servers == 0 || servers.saturating_mul(per) > max {
+                    return range(
+                        format!("{servers} servers is out of range"),
+                        format!("use 1 to {}; to take the node away, use Down", max / per),
+                    );
+                }
+            }
+            Change::Instances { node, count } => {
+                let i = node_index(model, node)?;
+                let workers = match &model.nodes[i].kind {
+                    crate::model::KindModel::App { workers, .. } => (*workers).max(1),
+                    _ => 1,
+                };
+                if *count == 0 || count.saturating_mul(workers) > max {
+                    return range(
+                        format!("{count} instances is out of range"),
+                        format!("use 1 to {}; to take the app away, use Down", max / workers),
+                    );
+                }
+            }
+            Change::Shards { node, count } => {
+                let i = node_index(model, node)?;
+                if let crate::model::KindModel::ShardRouter { shards, .. } = &model.nodes[i].kind
+                    && (*count == 0 || *count as usize > shards.len())
+                {
+                    return range(
+                        format!("{count} shards is out of range"),
+                        format!(
+                            "use 1 to {} (the shards listed in the topology)",
+                            shards.len()
+                        ),
+                    );
+                }
+            }
+            Change::Partition { a, b } | Change::Heal { a, b } => {
+                let (x, y) = (node_index(model, a)?, node_index(model, b)?);
+                if matches!(self, Change::Partition { .. })
+                    && !model.talks_to(x).contains(&y)
+                    && !model.talks_to(y).contains(&x)
+                {
+                    let mut near: Vec<&str> = model
+                        .talks_to(x)
+                        .into_iter()
+                        .chain((0..model.nodes.len()).filter(|&j| model.talks_to(j).contains(&x)))
+                        .map(|j| model.nodes[j].id.as_str())
+                        .collect();
+                    near.sort_unstable();
+                    near.dedup();
+                    return range(
+                        format!(
+                            "no requests go between `{a}` and `{b}`, so cutting the network between them would change nothing"
+                        ),
+                        if near.is_empty() {
+                            format!("`{a}` exchanges requests with no node")
+                        } else {
+                            format!(
+                                "cut `{a}` from a node it exchanges requests with: {}",
+                                near.join(", ")
+                            )
+                        },
+                    );
+                }
+            }
+            Change::DownRegion(r) | Change::UpRegion(r)
+                if !model.regions.iter().any(|x| x == r) =>
+            {
+                return range(
+                    format!("`{r}` is not a region"),
+                    if model.regions.is_empty() {
+                        "this topology has no regions".into()
+                    } else {
+                        match closest(r, model.regions.iter().map(String::as_str)) {
+                            Some(c) => format!("did you mean `{c}`?"),
+                            None => format!("the regions are: {}", model.regions.join(", ")),
+                        }
+                    },
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl Simulation {
+    fn node_by_id(&self, id: &str) -> Result<usize, ControlError> {
+        node_index(&self.model, id)
+    }
+
+    /// Applies `change` now and records it (after [`Change::check`]).
     pub fn apply(&mut self, change: Change) -> Result<(), ControlError> {
+        change.check(&self.model)?;
         let now = self.now;
         match &change {
             Change::Traffic(m) => {
-                if !m.is_finite() || *m < 0.0 || *m > MAX_TRAFFIC {
-                    return Err(ControlError {
-                        message: format!("traffic multiplier {m} is out of range"),
-                        hint: format!(
-                            "use a number from 0 to {MAX_TRAFFIC}; 1 is the topology's own rate"
-                        ),
-                    });
-                }
                 self.multiplier = *m;
-                // Closed-loop users set their own pace: the multiplier does
-                // not apply to them.
-                let open: Vec<usize> = (0..self.sources.len())
-                    .filter(|&s| self.sources[s].closed.is_none())
-                    .collect();
-                for s in open {
-                    self.sources[s].epoch = self.sources[s].epoch.wrapping_add(1);
-                    self.schedule_arrival(s, now);
+                for s in 0..self.sources.len() {
+                    match self.sources[s].closed.as_ref().map(|c| c.0) {
+                        None => {
+                            self.sources[s].epoch = self.sources[s].epoch.wrapping_add(1);
+                            self.schedule_arrival(s, now);
+                        }
+                        // Closed-loop users set their own pace: the
+                        // multiplier scales how many users there are.
+                        Some(users) => {
+                            let want = (users as f64 * m).round() as u32;
+                            let src = &mut self.sources[s];
+                            let staying = src.users - src.retiring;
+                            if want < staying {
+                                src.retiring += staying - want;
+                            } else {
+                                // Those about to leave stay; then new users
+                                // join, each after a first think.
+                                let back = (want - staying).min(src.retiring);
+                                src.retiring -= back;
+                                let new = want - staying - back;
+                                src.users += new;
+                                for _ in 0..new {
+                                    let at = now.saturating_add(self.sources[s].think());
+                                    self.queue.push(
+                                        at,
+                                        super::Event::Arrival {
+                                            source: s as u32,
+                                            epoch: 0,
+                                        },
+                                    );
+                                }
+                            }
+                        }
+                    }
                 }
             }
             Change::Down(id) => {
@@ -197,6 +545,11 @@ impl Simulation {
                     n.stats.busy.set(now, 0);
                     n.stats.capacity.set(now, n.servers as u64);
                     n.stats.waiting.set(now, 0);
+                    n.stats.calling.set(now, 0);
+                    n.stats.pool_wait.set(now, 0);
+                    for (_, l) in n.stats.waits.iter_mut() {
+                        l.set(now, 0);
+                    }
                     let waiting: Vec<u32> = n.waiting.drain(..).collect();
                     for req in waiting {
                         self.drop_request(i, req);
@@ -207,36 +560,24 @@ impl Simulation {
                     self.db_went_down(i);
                 }
             }
+            Change::Up(id) => {
+                let i = self.node_by_id(id)?;
+                self.nodes[i].down = false;
+            }
             Change::Errors { node, rate } => {
                 let i = self.node_by_id(node)?;
-                if !rate.is_finite() || !(0.0..=1.0).contains(rate) {
-                    return Err(ControlError {
-                        message: format!("error rate {rate} is out of range"),
-                        hint: "use a fraction from 0 to 1; 0 restores the node".into(),
-                    });
-                }
                 self.nodes[i].error_rate = *rate;
+            }
+            Change::Slow { node, factor } => {
+                let i = self.node_by_id(node)?;
+                self.nodes[i].slow = *factor;
             }
             Change::Flush(id) => {
                 let i = self.node_by_id(id)?;
-                if !matches!(self.nodes[i].kind, KindState::Cache(_) | KindState::Cdn(_)) {
-                    return Err(ControlError {
-                        message: format!(
-                            "`{id}` is a {}, not a cache",
-                            self.model.nodes[i].kind_name
-                        ),
-                        hint: "Flush empties a Cache or Cdn node".into(),
-                    });
-                }
                 self.cache_flush(i, false);
             }
             Change::DownRegion(r) | Change::UpRegion(r) => {
-                let Some(ri) = self.model.regions.iter().position(|x| x == r) else {
-                    return Err(ControlError {
-                        message: format!("`{r}` is not a region"),
-                        hint: format!("the regions are: {}", self.model.regions.join(", ")),
-                    });
-                };
+                let ri = self.model.regions.iter().position(|x| x == r).unwrap_or(0);
                 let members: Vec<String> = (0..self.model.nodes.len())
                     .filter(|&i| self.model.node_region[i] == ri as u16)
                     .map(|i| self.model.nodes[i].id.clone())
@@ -265,72 +606,31 @@ impl Simulation {
             }
             Change::Shards { node, count } => {
                 let i = self.node_by_id(node)?;
-                let KindState::Shard(sh) = &mut self.nodes[i].kind else {
-                    return Err(ControlError {
-                        message: format!(
-                            "`{node}` is a {}, not a shard router",
-                            self.model.nodes[i].kind_name
-                        ),
-                        hint: "Shards changes a ShardRouter node".into(),
-                    });
-                };
-                if *count == 0 || *count as usize > sh.shards.len() {
-                    return Err(ControlError {
-                        message: format!("{count} shards is out of range"),
-                        hint: format!(
-                            "use 1 to {} (the shards listed in the topology)",
-                            sh.shards.len()
-                        ),
-                    });
+                if let KindState::Shard(sh) = &mut self.nodes[i].kind {
+                    sh.reshard(*count as usize);
                 }
-                sh.reshard(*count as usize);
             }
             Change::Instances { node, count } => {
                 let i = self.node_by_id(node)?;
-                if !matches!(self.nodes[i].kind, KindState::App(_)) {
-                    return Err(ControlError {
-                        message: format!(
-                            "`{node}` is a {}, not an app",
-                            self.model.nodes[i].kind_name
-                        ),
-                        hint: "Instances changes an App node; for other nodes use Servers".into(),
-                    });
-                }
-                let max = crate::topology::limits::MAX_SERVERS as u32;
-                if *count == 0 || *count > max {
-                    return Err(ControlError {
-                        message: format!("{count} instances is out of range"),
-                        hint: format!("use 1 to {max}; to take the app away, use Down"),
-                    });
-                }
                 self.set_instances(i, *count);
-            }
-            Change::Up(id) => {
-                let i = self.node_by_id(id)?;
-                self.nodes[i].down = false;
-            }
-            Change::Slow { node, factor } => {
-                let i = self.node_by_id(node)?;
-                if !factor.is_finite() || *factor <= 0.0 || *factor > MAX_SLOW {
-                    return Err(ControlError {
-                        message: format!("slow-down factor {factor} is out of range"),
-                        hint: format!(
-                            "use a number above 0 and at most {MAX_SLOW}; 1 restores normal speed"
-                        ),
-                    });
-                }
-                self.nodes[i].slow = *factor;
             }
             Change::Servers { node, servers } => {
                 let i = self.node_by_id(node)?;
-                let max = crate::topology::limits::MAX_SERVERS as u32;
-                if *servers == 0 || *servers > max {
-                    return Err(ControlError {
-                        message: format!("{servers} servers is out of range"),
-                        hint: format!("use 1 to {max}; to take the node away, use Down"),
-                    });
+                match self.nodes[i].kind {
+                    // An app's servers are its workers per instance.
+                    KindState::App(ref mut a) => {
+                        a.workers = *servers;
+                        let instances = a.instances;
+                        self.set_instances(i, instances);
+                    }
+                    // A pooler's servers are its connections to the database.
+                    KindState::Pooler(to) => {
+                        let had = self.nodes[i].servers;
+                        let got = self.open_connections(to, had, *servers);
+                        self.set_servers(i, got);
+                    }
+                    _ => self.set_servers(i, *servers),
                 }
-                self.set_servers(i, *servers);
             }
         }
         self.log.push(AppliedChange {

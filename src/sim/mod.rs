@@ -22,7 +22,10 @@ mod queue;
 mod requests;
 pub(crate) mod source;
 
-pub use control::{AppliedChange, Change, ControlError, MAX_SLOW, MAX_TRAFFIC, ReplayError};
+pub use control::{
+    AppliedChange, Change, ControlError, Fault, KINDS, MAX_SLOW, MAX_TRAFFIC, MAX_USERS,
+    ReplayError, effect,
+};
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
 pub use source::{BreakerState as SourceBreaker, SourceState};
@@ -390,7 +393,7 @@ impl Simulation {
                     rng_service: Stream::new(seed, Purpose::Service, &n.id),
                     rng_route: Stream::new(seed, Purpose::Routing, &n.id),
                     rng_fail: Stream::new(seed, Purpose::Failure, &n.id),
-                    stats: NodeStats::new(n.servers),
+                    stats: NodeStats::with_targets(n.servers, &model.call_targets(i)),
                     window: OpenWindow::default(),
                     kind,
                 }
@@ -646,7 +649,7 @@ impl Simulation {
             Event::Timeout { req, serial } => self.on_timeout(req, serial),
             Event::Start { req, serial } => self.on_start(req, serial),
             Event::Health { node } => self.on_health(node as usize),
-            Event::Hedge { req, serial } => self.on_hedge(req, serial),
+            Event::Hedge { req, serial, round } => self.on_hedge(req, serial, round),
             Event::Promote { node } => self.on_promote(node as usize),
             Event::Answer {
                 req,
@@ -696,6 +699,9 @@ impl Simulation {
                 self.warm = true;
                 for n in &mut self.nodes {
                     n.stats.at_warmup = n.stats.areas(mark);
+                    for (k, (_, l)) in n.stats.waits.iter().enumerate() {
+                        n.stats.waits_at_warmup[k] = l.area_at(mark);
+                    }
                 }
                 self.e2e.in_system_at_warmup = self.e2e.in_system.area_at(mark);
             }
@@ -740,6 +746,9 @@ impl Simulation {
         if epoch != self.sources[s].epoch {
             return;
         }
+        if self.sources[s].closed.is_some() && self.sources[s].retire() {
+            return; // the user leaves the loop (less traffic)
+        }
         let now = self.now;
         let (class, key) = self.sources[s].draw_class_and_key();
         let to = self.sources[s].to;
@@ -767,7 +776,7 @@ impl Simulation {
     #[inline]
     fn user_done(&mut self, source: u16) {
         let s = source as usize;
-        if self.sources[s].closed.is_some() {
+        if self.sources[s].closed.is_some() && !self.sources[s].retire() {
             let at = self.now.saturating_add(self.sources[s].think());
             self.queue.push(
                 at,
@@ -852,6 +861,18 @@ impl Simulation {
             }
             return;
         }
+        if matches!(
+            n.kind,
+            KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_)
+        ) && n.error_rate > 0.0
+            && n.rng_fail.unit() < n.error_rate
+        {
+            // An injected error at a node that only hands requests on: it
+            // answers with an error at once (a misbehaving proxy).
+            self.record_visit(i, req, false);
+            self.finish(req, outcome::FAIL);
+            return;
+        }
         match &n.kind {
             KindState::Lb(_) => {
                 self.lb_forward(i, req);
@@ -877,7 +898,9 @@ impl Simulation {
                 if open >= max_connections as u64 {
                     if counted {
                         n.stats.refused += 1;
+                        n.stats.overflow += 1;
                     }
+                    n.window.overflow += 1;
                     self.drop_request(i, req);
                     return;
                 }
@@ -892,6 +915,10 @@ impl Simulation {
             let len = n.waiting.len() as u64;
             n.stats.waiting.set(now, len);
         } else {
+            if counted {
+                n.stats.overflow += 1;
+            }
+            n.window.overflow += 1;
             self.drop_request(i, req);
         }
     }
@@ -958,6 +985,55 @@ impl Simulation {
         }
     }
 
+    /// `req`, holding a server at node `i`, starts waiting on a call to
+    /// node `target` (or, with `target` = `None`, for a pool connection).
+    #[inline]
+    pub(crate) fn wait_begin(&mut self, i: usize, req: u32, target: Option<u32>) {
+        self.wait_end(i, req);
+        let now = self.now;
+        let n = &mut self.nodes[i];
+        let slot = match target {
+            None => {
+                n.stats.pool_wait.inc(now);
+                requests::WAIT_POOL
+            }
+            Some(t) => {
+                n.stats.calling.inc(now);
+                match n.stats.waits.iter().position(|(x, _)| *x == t) {
+                    Some(k) => {
+                        n.stats.waits[k].1.inc(now);
+                        k as u8
+                    }
+                    None => requests::WAIT_OTHER,
+                }
+            }
+        };
+        self.reqs[req].waiting_on = slot;
+    }
+
+    /// `req` at node `i` stops waiting (its answer came, or it is lost).
+    #[inline]
+    pub(crate) fn wait_end(&mut self, i: usize, req: u32) {
+        let r = &mut self.reqs[req];
+        let slot = std::mem::replace(&mut r.waiting_on, requests::WAIT_NONE);
+        if slot == requests::WAIT_NONE || i >= self.nodes.len() {
+            return;
+        }
+        let now = self.now;
+        let n = &mut self.nodes[i];
+        if r.epoch != n.epoch {
+            return; // the node went down meanwhile: its levels were reset
+        }
+        if slot == requests::WAIT_POOL {
+            n.stats.pool_wait.dec(now);
+            return;
+        }
+        n.stats.calling.dec(now);
+        if let Some((_, l)) = n.stats.waits.get_mut(slot as usize) {
+            l.dec(now);
+        }
+    }
+
     /// Records the end of `req`'s visit at node `i`: completed, or an error.
     #[inline]
     fn record_visit(&mut self, i: usize, req: u32, ok: bool) {
@@ -1008,6 +1084,7 @@ impl Simulation {
             KindState::Pooler(to) => {
                 // Holds its connection (the server) while the database works.
                 let op = self.reqs[req].op;
+                self.wait_begin(i, req, Some(to));
                 self.call_with(req, to, op, false, true);
             }
             KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_) => {

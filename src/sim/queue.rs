@@ -48,6 +48,8 @@ pub enum Event {
         req: u32,
         /// Its allocation number.
         serial: u32,
+        /// The fan-out's round (stale once that fan-out is over).
+        round: u32,
     },
     /// A queue message's visibility timeout.
     Visibility {

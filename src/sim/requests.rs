@@ -20,7 +20,8 @@ pub struct Request {
     /// The side effect a write performs: the user request's id and the
     /// caller's step (the same across retries: an idempotency key).
     pub effect: u64,
-    /// The fan-out it belongs to: `(round << 32) | slot` (`NO_GROUP` if none).
+    /// The fan-out it is a leg of: `(round << 32) | slot` (`NO_GROUP` if
+    /// none). Kept apart from [`Request::fanout`]: a leg may fan out itself.
     pub group: u64,
     /// Its current node (`FREE` for an empty slot, `SLEEPING` for a retry
     /// waiting out its backoff).
@@ -52,6 +53,9 @@ pub struct Request {
     pub lb_backend: u16,
     /// Which leg of its fan-out.
     pub leg: u16,
+    /// The fan-out slot it owns while its own fan-out step waits for its
+    /// legs (`NO_FANOUT` if none).
+    pub fanout: u32,
     /// Operation asked of the node (`op::*`).
     pub op: u8,
     /// Handler step (apps).
@@ -66,6 +70,10 @@ pub struct Request {
     pub tries: u8,
     /// `ABANDONED` and friends.
     pub flags: u8,
+    /// What it waits on while it holds a server at its node: an index into
+    /// the node's per-target waits, `WAIT_POOL` for a pool connection, or
+    /// `WAIT_NONE`.
+    pub waiting_on: u8,
 }
 
 impl Request {
@@ -91,6 +99,7 @@ impl Request {
             source: 0,
             lb_backend: 0,
             leg: 0,
+            fanout: NO_FANOUT,
             op: 0,
             pc: 0,
             phase: 0,
@@ -98,12 +107,21 @@ impl Request {
             attempt: 0,
             tries: 0,
             flags: 0,
+            waiting_on: WAIT_NONE,
         }
     }
 }
 
 /// Not part of a fan-out.
 pub const NO_GROUP: u64 = u64::MAX;
+/// Not waiting on anything.
+pub const WAIT_NONE: u8 = u8::MAX;
+/// Waiting for a connection of its app's pool.
+pub const WAIT_POOL: u8 = u8::MAX - 1;
+/// Waiting on a call to a node outside the node's list of targets.
+pub const WAIT_OTHER: u8 = u8::MAX - 2;
+/// Owns no fan-out slot.
+pub const NO_FANOUT: u32 = u32::MAX;
 /// No parent: a user's request.
 pub const ROOT: u32 = u32::MAX;
 /// A call nobody waits for (a cache fill).

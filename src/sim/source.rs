@@ -25,6 +25,11 @@ pub struct SourceState {
     pub breaker: Option<BreakerState>,
     /// Closed loop: users and their think time.
     pub closed: Option<(u32, crate::dist::Sampler)>,
+    /// Closed loop: users in the loop now (thinking or waiting).
+    pub users: u32,
+    /// Closed loop: users to take out of the loop at their next turn (the
+    /// traffic multiplier went down).
+    pub retiring: u32,
     think_rng: Stream,
     /// Retry tokens left (with a retry budget).
     pub retry_tokens: f64,
@@ -50,6 +55,8 @@ impl SourceState {
             client: m.client.clone(),
             breaker: m.client.breaker.map(BreakerState::new),
             closed: m.closed.clone(),
+            users: m.closed.as_ref().map_or(0, |c| c.0),
+            retiring: 0,
             think_rng: Stream::new(seed, Purpose::Thinning, &format!("{}/think", m.id)),
             retry_tokens: 0.0,
             mix: m.mix.clone(),
@@ -81,6 +88,18 @@ impl SourceState {
             Some(k) => k.sample(&mut self.key_rng),
         };
         (class, key)
+    }
+
+    /// A closed-loop user's turn comes: true if the user leaves the loop
+    /// instead (the multiplier asks for fewer users).
+    pub fn retire(&mut self) -> bool {
+        if self.retiring > 0 {
+            self.retiring -= 1;
+            self.users -= 1;
+            true
+        } else {
+            false
+        }
     }
 
     /// A closed-loop user's think time, ns.

@@ -1178,11 +1178,18 @@ fn closed_loop_users_follow_the_response_time_law() {
             );
         }
     }
-    // The traffic multiplier leaves a closed loop alone.
-    let mut s = sim(include_str!("../../topologies/closed-loop.ron"), 34);
-    s.apply(Change::Traffic(10.0)).unwrap();
-    s.step_until(30 * SEC).unwrap();
-    assert!(s.report().end_to_end.throughput_rps < 110.0);
+    // The traffic multiplier scales the number of users.
+    let x = |m: f64| {
+        let mut s = sim(include_str!("../../topologies/closed-loop.ron"), 34);
+        s.apply(Change::Traffic(m)).unwrap();
+        s.step_until(30 * SEC).unwrap();
+        s.report().end_to_end.throughput_rps
+    };
+    let (one, three) = (x(1.0), x(3.0));
+    assert!(
+        (three / one - 3.0).abs() < 0.3,
+        "x3 users: {three} rps against {one}"
+    );
 }
 
 #[test]

@@ -13,3 +13,4 @@ mod properties;
 mod scenarios;
 mod theory;
 mod topologies;
+mod trust;

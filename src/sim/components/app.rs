@@ -177,6 +177,8 @@ impl Simulation {
     /// Runs `req`'s handler at app node `i` from where it stopped, until it
     /// sends a call (and waits) or ends.
     pub(crate) fn app_run(&mut self, i: usize, req: u32) {
+        // Whatever it waited for is over: the worker runs the handler again.
+        self.wait_end(i, req);
         loop {
             let r = self.reqs[req];
             let KindState::App(app) = &self.nodes[i].kind else {
@@ -296,6 +298,7 @@ impl Simulation {
                         if !self.fanout_start(req, to, count, hedge_after) {
                             return;
                         }
+                        self.wait_end(i, req);
                         let failed = self.fanout_end(req);
                         self.reqs[req].result = if failed { outcome::FAIL } else { outcome::OK };
                     }
@@ -361,6 +364,7 @@ impl Simulation {
                     pool.waited += 1;
                 }
                 pool.waiters.push_back(req);
+                self.wait_begin(i, req, None);
                 return true;
             }
             r.flags |= POOLED;
@@ -376,6 +380,9 @@ impl Simulation {
             // First tries earn retry tokens.
             c.tokens = (c.tokens + b).min(100.0);
         }
+        // The worker waits on the call until its answer (or a timeout, or
+        // the end of a retry's backoff) runs the handler again.
+        self.wait_begin(i, req, Some(target));
         self.call_with(req, target, op, false, via_pool);
         if let KindState::App(app) = &self.nodes[i].kind
             && let Some(t) = app.calls.as_ref().and_then(|c| c.policy.timeout)
@@ -641,6 +648,7 @@ impl Simulation {
 
     /// The handler of `req` at app `i` is over.
     fn app_finish(&mut self, i: usize, req: u32, result: u8) {
+        self.wait_end(i, req);
         self.release(i);
         self.record_visit(i, req, result == outcome::OK);
         self.finish(req, result);
@@ -664,7 +672,7 @@ impl Simulation {
                 let cache = *cache;
                 self.release_fill(cache, parent);
             }
-            if p.group != crate::sim::requests::NO_GROUP {
+            if p.fanout != crate::sim::requests::NO_FANOUT {
                 self.fanout_end(parent);
             }
             self.drop_request(i, parent);
@@ -674,6 +682,7 @@ impl Simulation {
         match self.nodes[i].kind {
             KindState::Cdn(_) => self.cdn_resume(i, parent, result),
             KindState::Pooler(_) => {
+                self.wait_end(i, parent);
                 self.release(i);
                 self.record_visit(i, parent, result != outcome::FAIL);
                 self.finish(parent, result);

@@ -11,7 +11,7 @@
 //! changes on every use, so a late answer from an earlier round is ignored.
 
 use crate::model::StepModel;
-use crate::sim::requests::NO_GROUP;
+use crate::sim::requests::NO_FANOUT;
 use crate::sim::{Event, KindState, Simulation, op, outcome};
 
 /// One fan-out in progress.
@@ -52,15 +52,21 @@ impl Simulation {
         f.hedged = false;
         let g = group(slot, f.round);
         let r = &mut self.reqs[req];
-        r.group = g;
+        r.fanout = slot;
         r.phase = 1; // issuing: answers only count, they do not resume
         let serial = r.serial;
         if hedge_after != u64::MAX {
             self.queue.push(
                 self.now.saturating_add(hedge_after),
-                Event::Hedge { req, serial },
+                Event::Hedge {
+                    req,
+                    serial,
+                    round: self.fanouts[slot as usize].round,
+                },
             );
         }
+        let at = self.reqs[req].node as usize;
+        self.wait_begin(at, req, Some(to));
         for leg in 0..count {
             self.call_leg(req, to, g, leg);
         }
@@ -83,9 +89,7 @@ impl Simulation {
 
     /// Frees the fan-out slot of `req` and tells whether a leg failed.
     pub(crate) fn fanout_end(&mut self, req: u32) -> bool {
-        let g = self.reqs[req].group;
-        self.reqs[req].group = NO_GROUP;
-        let slot = (g & 0xffff_ffff) as u32;
+        let slot = std::mem::replace(&mut self.reqs[req].fanout, NO_FANOUT);
         let f = &mut self.fanouts[slot as usize];
         f.round = f.round.wrapping_add(1);
         self.fanout_free.push(slot);
@@ -125,15 +129,15 @@ impl Simulation {
     }
 
     /// The hedge delay of `req`'s fan-out is over.
-    pub(crate) fn on_hedge(&mut self, req: u32, serial: u32) {
+    pub(crate) fn on_hedge(&mut self, req: u32, serial: u32, round: u32) {
         if !self.reqs.is(req, serial)
             || self.reqs[req].phase != 2
-            || self.reqs[req].group == NO_GROUP
+            || self.reqs[req].fanout == NO_FANOUT
         {
             return;
         }
-        let g = self.reqs[req].group;
-        let slot = (g & 0xffff_ffff) as usize;
+        let slot = self.reqs[req].fanout as usize;
+        let g = group(slot as u32, self.fanouts[slot].round);
         let i = self.reqs[req].node as usize;
         let KindState::App(h) = &self.nodes[i].kind else {
             return;
@@ -144,19 +148,18 @@ impl Simulation {
             return;
         };
         let to = *to;
-        if self.fanouts[slot].hedged || self.fanouts[slot].round != (g >> 32) as u32 {
+        if self.fanouts[slot].hedged || self.fanouts[slot].round != round {
             return;
         }
         self.fanouts[slot].hedged = true;
-        let out: Vec<u16> = (0..self.fanouts[slot].done.len() as u16)
-            .filter(|&l| !self.fanouts[slot].done[l as usize])
-            .collect();
         self.reqs[req].phase = 1;
-        for leg in out {
-            self.call_leg(req, to, g, leg);
+        for leg in 0..self.fanouts[slot].done.len() {
+            if !self.fanouts[slot].done[leg] {
+                self.call_leg(req, to, g, leg as u16);
+            }
         }
         self.reqs[req].phase = 2;
-        if self.fanouts[slot].round == (g >> 32) as u32 && self.fanouts[slot].outstanding == 0 {
+        if self.fanouts[slot].outstanding == 0 {
             self.fanout_resume(req);
         }
     }

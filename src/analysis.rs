@@ -1,0 +1,417 @@
+//! Which node limits the system, and why.
+//!
+//! One analysis, used by the report (the whole run), the bottleneck
+//! timeline (window by window), sweeps (at the knee), drills (their
+//! feedback) and the sandbox (live). It follows the wait: servers that are
+//! busy only because they wait on a call they made (an app's workers while
+//! a downstream call is out, a pooler's connections while the database
+//! works) do not limit throughput by their own capacity when the node they
+//! wait on is saturated; that node does. So the analysis starts from the
+//! busiest node on the request path and, while that node's busy time is
+//! mostly waiting and something it waits on is saturated, moves to it. The
+//! reason it prints names the chain: "redis: 100% of 1 server busy, ...;
+//! app waits on it: 100% of 768 servers busy, 94% of that waiting on
+//! redis".
+//!
+//! Nodes that only hand requests on (load balancers, shard routers, rate
+//! limiters) are never named: they have no capacity of their own. Nodes
+//! only reached by messages nobody waits for (a queue fed by `Publish`) are
+//! off the request path: they are named only when nothing on the path is
+//! busy at all.
+
+use crate::model::{KindModel, Model, StepModel};
+use crate::report::fmt_ms;
+use std::fmt::Write as _;
+
+/// Utilization at or above which a node counts as saturated.
+pub const SATURATED: f64 = 0.9;
+/// Share of arrivals turned away for want of capacity (full queue,
+/// connection limit) at or above which a node counts as saturated.
+pub const OVERFLOWING: f64 = 0.01;
+/// Share of a node's busy time spent waiting at or above which the wait,
+/// not the node, is followed.
+pub const MOSTLY_WAITING: f64 = 0.5;
+
+/// What was measured at one node over some stretch of time.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Load {
+    /// Busy server time / capacity.
+    pub utilization: f64,
+    /// Server time spent waiting on calls / capacity (part of `utilization`).
+    pub calling: f64,
+    /// Server time spent waiting for a pool connection / capacity.
+    pub pool_wait: f64,
+    /// `calling` per node called, when known (index, share of capacity).
+    pub waits: Vec<(usize, f64)>,
+    /// Time-averaged number waiting in the node's queue.
+    pub mean_queue: f64,
+    /// Mean wait in the queue per visit, ms.
+    pub mean_wait_ms: Option<f64>,
+    /// Visits that arrived.
+    pub arrivals: u64,
+    /// Of those, dropped (for any reason).
+    pub dropped: u64,
+    /// Of those, turned away for want of capacity.
+    pub overflow: u64,
+    /// Servers (workers, cores, connections).
+    pub servers: u32,
+}
+
+impl Load {
+    fn overflow_share(&self) -> f64 {
+        if self.arrivals == 0 {
+            0.0
+        } else {
+            self.overflow as f64 / self.arrivals as f64
+        }
+    }
+
+    /// Saturated: nearly every server busy, or turning work away.
+    pub fn saturated(&self) -> bool {
+        self.utilization >= SATURATED || self.overflow_share() >= OVERFLOWING
+    }
+
+    /// Share of the busy time spent waiting (on calls or a pool).
+    pub fn waiting_share(&self) -> f64 {
+        if self.utilization <= 0.0 {
+            0.0
+        } else {
+            ((self.calling + self.pool_wait) / self.utilization).min(1.0)
+        }
+    }
+}
+
+/// The node that limits the system, the waits that lead to it, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// The limiting node's index.
+    pub node: usize,
+    /// Its utilization.
+    pub utilization: f64,
+    /// The nodes followed to reach it, the first caller first; the last is
+    /// `node`.
+    pub chain: Vec<usize>,
+    /// One line a person can act on.
+    pub reason: String,
+}
+
+/// The model's structure the analysis needs, computed once per model.
+#[derive(Clone, Debug)]
+pub struct Analyzer {
+    ids: Vec<String>,
+    pass_through: Vec<bool>,
+    on_path: Vec<bool>,
+    /// Per node: the nodes it may wait on, each with the real nodes behind
+    /// it (through balancers, routers and limiters).
+    waits_on: Vec<Vec<(usize, Vec<usize>)>>,
+    /// Per node: the pool's target, if it has a pool.
+    pool: Vec<Option<usize>>,
+}
+
+fn pass_through(kind: &KindModel) -> bool {
+    matches!(
+        kind,
+        KindModel::LoadBalancer { .. }
+            | KindModel::ShardRouter { .. }
+            | KindModel::RateLimiter { .. }
+    )
+}
+
+/// Where a request sent to node `i` is served: `i` itself, or the nodes a
+/// balancer, router or limiter hands it to (recursively).
+fn served_by(model: &Model, i: usize, out: &mut Vec<usize>, seen: &mut [bool]) {
+    if seen[i] {
+        return;
+    }
+    seen[i] = true;
+    match &model.nodes[i].kind {
+        KindModel::LoadBalancer { backends, .. } => {
+            for &b in backends {
+                served_by(model, b as usize, out, seen);
+            }
+        }
+        KindModel::ShardRouter { shards, .. } => {
+            for &b in shards {
+                served_by(model, b as usize, out, seen);
+            }
+        }
+        KindModel::RateLimiter { to, .. } => served_by(model, *to as usize, out, seen),
+        _ => out.push(i),
+    }
+}
+
+/// The nodes a request at node `i` goes on to and someone waits for.
+fn next_on_path(model: &Model, i: usize) -> Vec<usize> {
+    let n = &model.nodes[i];
+    let mut out: Vec<usize> = n.routes.iter().map(|r| r.to).collect();
+    match &n.kind {
+        KindModel::LoadBalancer { backends, .. } => {
+            out.extend(backends.iter().map(|&b| b as usize))
+        }
+        KindModel::ShardRouter { shards, .. } => out.extend(shards.iter().map(|&b| b as usize)),
+        KindModel::RateLimiter { to, .. } | KindModel::Pooler { to } => out.push(*to as usize),
+        KindModel::Cdn { origin, .. } => out.push(*origin as usize),
+        KindModel::App { handlers, pool, .. } => {
+            out.extend(
+                handlers
+                    .iter()
+                    .flatten()
+                    .flat_map(StepModel::waits_on)
+                    .map(|t| t as usize),
+            );
+            out.extend(pool.map(|(t, _)| t as usize));
+        }
+        _ => {}
+    }
+    out
+}
+
+impl Analyzer {
+    /// The structure of `model`.
+    pub fn new(model: &Model) -> Self {
+        let n = model.nodes.len();
+        let mut on_path = vec![false; n];
+        let mut stack: Vec<usize> = model.sources.iter().map(|s| s.to).collect();
+        while let Some(i) = stack.pop() {
+            if !on_path[i] {
+                on_path[i] = true;
+                stack.extend(next_on_path(model, i));
+            }
+        }
+        let waits_on = (0..n)
+            .map(|i| {
+                model
+                    .call_targets(i)
+                    .into_iter()
+                    .map(|t| {
+                        let mut real = Vec::new();
+                        served_by(model, t as usize, &mut real, &mut vec![false; n]);
+                        (t as usize, real)
+                    })
+                    .collect()
+            })
+            .collect();
+        Analyzer {
+            ids: model.nodes.iter().map(|m| m.id.clone()).collect(),
+            pass_through: model.nodes.iter().map(|m| pass_through(&m.kind)).collect(),
+            on_path,
+            waits_on,
+            pool: model
+                .nodes
+                .iter()
+                .map(|m| match &m.kind {
+                    KindModel::App { pool, .. } => pool.map(|(t, _)| t as usize),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// True if node `i` is on the path of requests someone waits for.
+    pub fn on_path(&self, i: usize) -> bool {
+        self.on_path[i]
+    }
+
+    /// True if node `i` only hands requests on (never the bottleneck).
+    pub fn routes_only(&self, i: usize) -> bool {
+        self.pass_through[i]
+    }
+
+    /// The node that limits the system given each node's `loads` (in model
+    /// order), or `None` when no node can be named.
+    pub fn find(&self, loads: &[Load]) -> Option<Finding> {
+        let eligible =
+            |i: usize, path_only: bool| !self.pass_through[i] && (!path_only || self.on_path[i]);
+        let any_on_path = (0..loads.len())
+            .any(|i| eligible(i, true) && (loads[i].utilization > 0.0 || loads[i].dropped > 0));
+        // The busiest node: saturated first, then by utilization, then by
+        // drops; ties go to the first in the file.
+        let key = |k: usize| (loads[k].saturated(), loads[k].utilization, loads[k].dropped);
+        let start = (0..loads.len())
+            .filter(|&i| eligible(i, any_on_path))
+            .fold(None::<usize>, |best, i| match best {
+                None => Some(i),
+                Some(b) => {
+                    let (x, y) = (key(i), key(b));
+                    let better = (x.0, x.1) > (y.0, y.1) || ((x.0, x.1) == (y.0, y.1) && x.2 > y.2);
+                    Some(if better { i } else { b })
+                }
+            })?;
+        let mut chain = vec![start];
+        let mut cur = start;
+        while let Some(next) = self.follow(cur, loads, &chain) {
+            chain.push(next);
+            cur = next;
+        }
+        let mut reason = self.reason(&chain, loads);
+        // A busier node off the request path (workers of a queue nobody
+        // waits for) does not hold users up, but people should know.
+        if let Some(o) = (0..loads.len())
+            .filter(|&i| !self.pass_through[i] && !self.on_path[i])
+            .max_by(|&a, &b| {
+                loads[a]
+                    .utilization
+                    .total_cmp(&loads[b].utilization)
+                    .then(b.cmp(&a))
+            })
+            .filter(|&o| loads[o].utilization > loads[cur].utilization + 0.05)
+        {
+            let _ = write!(
+                reason,
+                " (off the request path, {} is busier: {:.0}% of {} {} busy, on work nobody waits for)",
+                self.ids[o],
+                100.0 * loads[o].utilization,
+                loads[o].servers,
+                if loads[o].servers == 1 {
+                    "server"
+                } else {
+                    "servers"
+                },
+            );
+        }
+        Some(Finding {
+            node: cur,
+            utilization: loads[cur].utilization,
+            reason,
+            chain,
+        })
+    }
+
+    /// The saturated node that node `i`'s servers mostly wait on, if any.
+    fn follow(&self, i: usize, loads: &[Load], seen: &[usize]) -> Option<usize> {
+        let l = &loads[i];
+        if l.waiting_share() < MOSTLY_WAITING {
+            return None;
+        }
+        // Weigh each node called by the time spent waiting on it (all alike
+        // when the split is not known); a pool's waits count for its target.
+        let mut best: Option<(f64, f64, usize)> = None;
+        for (t, real) in &self.waits_on[i] {
+            let mut w = match l.waits.iter().find(|(x, _)| x == t) {
+                Some((_, s)) => *s,
+                None if l.waits.is_empty() => 1.0,
+                None => 0.0,
+            };
+            if self.pool[i] == Some(*t) {
+                w += l.pool_wait;
+            }
+            for &r in real {
+                if seen.contains(&r) || !loads[r].saturated() {
+                    continue;
+                }
+                let k = (w, loads[r].utilization, r);
+                if best.is_none_or(|b| (k.0, k.1) > (b.0, b.1)) {
+                    best = Some(k);
+                }
+            }
+        }
+        best.filter(|b| b.0 > 0.0).map(|b| b.2)
+    }
+
+    /// "db: 83% of 2 servers busy, ..." for the last node of `chain`, then
+    /// how each caller waits on the next.
+    fn reason(&self, chain: &[usize], loads: &[Load]) -> String {
+        let last = *chain.last().expect("a chain has a node");
+        let mut out = self.describe(last, &loads[last]);
+        let l = &loads[last];
+        if l.waiting_share() >= MOSTLY_WAITING && l.utilization >= 0.01 {
+            // Busy waiting on nothing saturated: its own pool of workers
+            // (or of connections) is what runs out.
+            if l.pool_wait >= l.calling {
+                let _ = write!(
+                    out,
+                    ", {:.0}% of that waiting for a connection of its pool",
+                    100.0 * l.pool_wait / l.utilization
+                );
+            } else if let Some((t, s, busiest)) = self.top_wait(last, l, loads) {
+                let _ = write!(
+                    out,
+                    ", {:.0}% of that waiting on {} ({:.0}% busy)",
+                    100.0 * s / l.utilization,
+                    self.ids[t],
+                    100.0 * busiest
+                );
+            } else {
+                let _ = write!(
+                    out,
+                    ", {:.0}% of that waiting on calls",
+                    100.0 * l.calling / l.utilization
+                );
+            }
+        }
+        for w in chain.windows(2).rev() {
+            let (caller, callee) = (w[0], w[1]);
+            let l = &loads[caller];
+            let waiting = (l.calling + l.pool_wait).min(l.utilization);
+            let on = self.waits_on[caller]
+                .iter()
+                .filter(|(_, real)| real.contains(&callee))
+                .filter_map(|(t, _)| l.waits.iter().find(|(x, _)| x == t).map(|(_, s)| *s))
+                .fold(None::<f64>, |a, s| Some(a.unwrap_or(0.0) + s));
+            let share = on.unwrap_or(waiting).min(l.utilization);
+            let _ = write!(
+                out,
+                "; {} waits on it: {:.0}% of {} {} busy, {:.0}% of that waiting on {}",
+                self.ids[caller],
+                100.0 * l.utilization,
+                l.servers,
+                if l.servers == 1 { "server" } else { "servers" },
+                if l.utilization > 0.0 {
+                    100.0 * share / l.utilization
+                } else {
+                    0.0
+                },
+                self.ids[callee]
+            );
+        }
+        out
+    }
+
+    /// The node called that node `i` waits on most, the share of capacity
+    /// spent waiting on it, and the utilization of the busiest node serving
+    /// it (behind a balancer, the busiest backend).
+    fn top_wait(&self, i: usize, l: &Load, loads: &[Load]) -> Option<(usize, f64, f64)> {
+        let (t, s) = l
+            .waits
+            .iter()
+            .copied()
+            .fold(None::<(usize, f64)>, |b, x| match b {
+                Some(b) if b.1 >= x.1 => Some(b),
+                _ => Some(x),
+            })?;
+        let (_, real) = self.waits_on[i].iter().find(|(x, _)| *x == t)?;
+        let busiest = real
+            .iter()
+            .map(|&r| loads[r].utilization)
+            .fold(0.0, f64::max);
+        Some((t, s, busiest))
+    }
+
+    /// "db: 83% of 2 servers busy, 3.4 waiting on average, adds 14ms of
+    /// waiting per visit, drops 1.2% of arrivals".
+    fn describe(&self, i: usize, l: &Load) -> String {
+        let mut out = format!(
+            "{}: {:.0}% of {} server{} busy",
+            self.ids[i],
+            l.utilization * 100.0,
+            l.servers,
+            if l.servers == 1 { "" } else { "s" }
+        );
+        if l.mean_queue >= 0.05 {
+            let _ = write!(out, ", {:.1} waiting on average", l.mean_queue);
+        }
+        if let Some(w) = l.mean_wait_ms
+            && w >= 0.001
+        {
+            let _ = write!(out, ", adds {} of waiting per visit", fmt_ms(Some(w)));
+        }
+        if l.dropped > 0 && l.arrivals > 0 {
+            let _ = write!(
+                out,
+                ", drops {:.1}% of arrivals",
+                100.0 * l.dropped as f64 / l.arrivals as f64
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,327 @@
+//! Answers a person can rely on: nested fan-outs finish, flapping a node
+//! leaves nothing stuck, every fault the engine accepts acts (and the ones
+//! that would do nothing are refused), the bottleneck is the node whose own
+//! capacity limits throughput.
+
+use crate::common::model;
+use bottleneck::report::Report;
+use bottleneck::sim::{Change, Fault, KINDS, RunConfig, Simulation, effect};
+use bottleneck::time::SEC;
+
+fn sim(text: &str, seed: u64) -> Simulation {
+    Simulation::new(
+        &model(text),
+        RunConfig {
+            seed,
+            ..RunConfig::default()
+        },
+    )
+}
+
+const NESTED: &str = r#"Topology(name: "nested", sources: [Source(id: "u", to: "top", arrivals: Poisson(rps: 100.0))],
+ nodes: [
+  App(id: "top", workers: 32, service: Constant("1ms"), handle: {"*": [FanOut(to: "mid", count: 2)]}),
+  App(id: "mid", workers: 32, service: Constant("1ms"), handle: {"*": [FanOut(to: "leaf", count: 2)]}),
+  Station(id: "leaf", servers: 16, service: Exponential(mean: "2ms")),
+ ])"#;
+
+#[test]
+fn a_fan_out_inside_a_fan_out_answers_its_parent() {
+    let mut s = sim(NESTED, 1);
+    s.step_until(20 * SEC).unwrap();
+    s.apply(Change::Traffic(0.0)).unwrap();
+    s.step_until(30 * SEC).unwrap();
+    let r = s.report();
+    let e = &r.end_to_end;
+    assert!(e.arrivals > 1_800, "{e:?}");
+    assert_eq!(e.completed, e.arrivals, "every request completes: {e:?}");
+    assert_eq!(s.in_flight(), 0);
+    // Each request visits mid twice and leaf four times.
+    assert_eq!(r.nodes["mid"].completed, 2 * e.completed);
+    assert_eq!(r.nodes["leaf"].completed, 4 * e.completed);
+    assert_eq!(s.live(0).busy, 0, "top's workers are free");
+}
+
+#[test]
+fn flapping_the_app_behind_a_fan_out_leaves_nothing_stuck() {
+    let text = r#"Topology(name: "flap", sources: [Source(id: "u", to: "top", arrivals: Poisson(rps: 200.0))],
+     nodes: [
+      App(id: "top", workers: 64, service: Constant("1ms"), handle: {"*": [FanOut(to: "mid", count: 2)]}),
+      App(id: "mid", workers: 64, service: Constant("1ms"), handle: {"*": [Call(to: "leaf")]}),
+      Station(id: "leaf", servers: 32, service: Exponential(mean: "5ms")),
+     ])"#;
+    let mut s = sim(text, 3);
+    for k in 0..10u64 {
+        s.step_until(SEC + k * SEC + 137_000_000).unwrap();
+        s.apply(Change::Down("mid".into())).unwrap();
+        s.step_until(SEC + k * SEC + 611_000_000).unwrap();
+        s.apply(Change::Up("mid".into())).unwrap();
+    }
+    // Well after the flapping, the system serves at the offered rate.
+    s.step_until(30 * SEC).unwrap();
+    let before = s.report().end_to_end.completed;
+    s.step_until(40 * SEC).unwrap();
+    let served = s.report().end_to_end.completed - before;
+    assert!(
+        (1_800..=2_200).contains(&served),
+        "{served} completed in 10 s at 200 rps"
+    );
+    // Stop the traffic: everything drains, no worker stays taken.
+    s.apply(Change::Traffic(0.0)).unwrap();
+    s.step_until(60 * SEC).unwrap();
+    assert_eq!(s.in_flight(), 0);
+    for i in 0..3 {
+        assert_eq!(s.live(i).busy, 0, "node {i} holds a server");
+    }
+}
+
+/// A small system with a node of `kind` on the request path, named `x`.
+fn with_kind(kind: &str) -> String {
+    let (nodes, to, mix) = match kind {
+        "Station" => (
+            r#"Station(id: "x", servers: 4, service: Exponential(mean: "5ms"))"#.to_string(),
+            "x",
+            "",
+        ),
+        "LoadBalancer" => (
+            r#"LoadBalancer(id: "x", to: ["a", "b"]),
+               Station(id: "a", servers: 4, service: Exponential(mean: "5ms")),
+               Station(id: "b", servers: 4, service: Exponential(mean: "5ms"))"#
+                .into(),
+            "x",
+            "",
+        ),
+        "App" => (
+            r#"App(id: "x", workers: 16, service: Exponential(mean: "3ms"), handle: {"*": [Read(db: "db")]}),
+               Database(id: "db", servers: 8, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"))"#
+                .into(),
+            "x",
+            "",
+        ),
+        "Cache" => (
+            r#"App(id: "app", workers: 64, service: Constant("1ms"), handle: {"*": [CacheAside(cache: "x", db: "db")]}),
+               Cache(id: "x", capacity: 1000, ttl: "5s", service: Exponential(mean: "200us")),
+               Database(id: "db", servers: 8, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"))"#
+                .into(),
+            "app",
+            "keys: Zipf(keys: 2000, s: 0.9),",
+        ),
+        "Cdn" => (
+            r#"Cdn(id: "x", origin: "origin", capacity: 1000, ttl: "30s", service: Constant("2ms"), servers: 64),
+               Station(id: "origin", servers: 16, service: Exponential(mean: "10ms"))"#
+                .into(),
+            "x",
+            "keys: Zipf(keys: 2000, s: 0.9),",
+        ),
+        "Database" => (
+            r#"App(id: "app", workers: 64, service: Constant("1ms"), handle: {"*": [Read(db: "x")]}),
+               Database(id: "x", servers: 8, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"))"#
+                .into(),
+            "app",
+            "",
+        ),
+        "Replica" => (
+            r#"App(id: "app", workers: 64, service: Constant("1ms"), handle: {"*": [Read(db: "x")]}),
+               Replica(id: "x", primary: "db", lag: Constant("100ms"), servers: 8, read: Exponential(mean: "2ms")),
+               Database(id: "db", servers: 8, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"))"#
+                .into(),
+            "app",
+            "",
+        ),
+        "Pooler" => (
+            r#"App(id: "app", workers: 64, service: Constant("1ms"), handle: {"*": [Read(db: "x")]}),
+               Pooler(id: "x", to: "db", connections: 4),
+               Database(id: "db", servers: 8, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"))"#
+                .into(),
+            "app",
+            "",
+        ),
+        "ShardRouter" => (
+            r#"App(id: "app", workers: 64, service: Constant("1ms"), handle: {"*": [Read(db: "x")]}),
+               ShardRouter(id: "x", shards: ["s1", "s2", "s3"]),
+               Database(id: "s1", servers: 4, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms")),
+               Database(id: "s2", servers: 4, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms")),
+               Database(id: "s3", servers: 4, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"))"#
+                .into(),
+            "app",
+            "keys: Uniform(keys: 100000),",
+        ),
+        "Queue" => (
+            r#"App(id: "app", workers: 64, service: Constant("1ms"), handle: {"*": [Publish(queue: "x")]}),
+               Queue(id: "x", workers: 8, service: Exponential(mean: "5ms"), backoff: "100ms")"#
+                .into(),
+            "app",
+            "",
+        ),
+        "RateLimiter" => (
+            r#"RateLimiter(id: "x", to: "s", limit: 1000, per: "1s"),
+               Station(id: "s", servers: 4, service: Exponential(mean: "5ms"))"#
+                .into(),
+            "x",
+            "",
+        ),
+        other => panic!("no test system for {other}"),
+    };
+    format!(
+        r#"Topology(name: "{kind}", sources: [Source(id: "u", to: "{to}", {mix} arrivals: Poisson(rps: 200.0))], nodes: [{nodes}])"#
+    )
+}
+
+/// The change for `fault` at node `x`.
+fn change(fault: Fault) -> Change {
+    let node = "x".to_string();
+    match fault {
+        Fault::Down => Change::Down(node),
+        Fault::Slow => Change::Slow { node, factor: 5.0 },
+        Fault::Errors => Change::Errors { node, rate: 0.5 },
+        Fault::Servers => Change::Servers { node, servers: 2 },
+        Fault::Instances => Change::Instances { node, count: 3 },
+        Fault::Flush => Change::Flush(node),
+        Fault::Shards => Change::Shards { node, count: 2 },
+    }
+}
+
+/// Runs 20 s; with `fault`, applies it at 10 s (a flush every second from
+/// 10 s, so a cache's hit ratio shows it).
+fn run(text: &str, fault: Option<Fault>) -> Result<Report, String> {
+    let mut s = sim(text, 5);
+    s.step_until(10 * SEC).unwrap();
+    if let Some(f) = fault {
+        s.apply(change(f)).map_err(|e| e.to_string())?;
+        if f == Fault::Flush {
+            for k in 1..10 {
+                s.step_until((10 + k) * SEC).unwrap();
+                s.apply(change(f)).unwrap();
+            }
+        }
+    }
+    s.step_until(20 * SEC).unwrap();
+    Ok(s.report())
+}
+
+/// Does the faulted run differ from the baseline the way `fault` should?
+fn acted(fault: Fault, base: &Report, hit: &Report) -> Result<(), String> {
+    let (b, h) = (&base.nodes["x"], &hit.nodes["x"]);
+    let failures = |r: &Report| {
+        let x = &r.nodes["x"];
+        r.end_to_end.dropped + x.dropped + x.errors
+    };
+    let ok = match fault {
+        Fault::Down => {
+            // Failures, or (a CDN) the origin takes the traffic.
+            failures(hit) > failures(base) + 100
+                || hit
+                    .nodes
+                    .get("origin")
+                    .is_some_and(|o| o.arrivals > base.nodes["origin"].arrivals + 500)
+        }
+        Fault::Slow => h.mean_sojourn_ms.unwrap_or(0.0) > 1.8 * b.mean_sojourn_ms.unwrap_or(0.0),
+        Fault::Errors => {
+            failures(hit) > failures(base) + 100
+                || h.queue.as_ref().is_some_and(|q| q.retried > 100)
+        }
+        Fault::Servers => {
+            let r = h.utilization / b.utilization.max(1e-9);
+            h.servers != b.servers && !(0.8..=1.25).contains(&r)
+        }
+        Fault::Instances => {
+            h.app.as_ref().is_some_and(|a| a.instances == 3) && h.servers == 3 * b.servers
+        }
+        Fault::Flush => {
+            let (bc, hc) = (b.cache.as_ref().unwrap(), h.cache.as_ref().unwrap());
+            hc.misses > bc.misses + 100
+        }
+        Fault::Shards => h
+            .shards
+            .as_ref()
+            .is_some_and(|s| s.active == 2 && s.last_reshard_moved.is_some_and(|m| m > 0.1)),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "no measurable effect: before {b:?}\nafter {h:?}\ne2e before {:?}\nafter {:?}",
+            base.end_to_end, hit.end_to_end
+        ))
+    }
+}
+
+#[test]
+fn every_fault_the_engine_accepts_acts_and_the_rest_are_refused() {
+    let mut cells = 0;
+    for kind in KINDS {
+        let text = with_kind(kind);
+        let base = run(&text, None).unwrap();
+        for fault in Fault::ALL {
+            let got = run(&text, Some(fault));
+            match (effect(fault, kind), got) {
+                (Ok(_), Ok(hit)) => {
+                    if let Err(e) = acted(fault, &base, &hit) {
+                        panic!("{} on a {kind}: {e}", fault.name());
+                    }
+                    cells += 1;
+                }
+                (Err(why), Err(msg)) => {
+                    assert!(msg.contains(why), "{} on a {kind}: {msg}", fault.name());
+                }
+                (Ok(_), Err(msg)) => panic!("{} on a {kind} refused: {msg}", fault.name()),
+                (Err(why), Ok(_)) => panic!(
+                    "{} on a {kind} accepted, but the table says: {why}",
+                    fault.name()
+                ),
+            }
+        }
+    }
+    assert_eq!(cells, 41, "accepted cells tested");
+}
+
+#[test]
+fn partitions_between_nodes_that_never_talk_are_refused() {
+    let text = with_kind("App");
+    let mut s = sim(&text, 1);
+    // `x` calls `db`: the cut acts.
+    s.apply(Change::Partition {
+        a: "db".into(),
+        b: "x".into(),
+    })
+    .unwrap();
+    s.step_until(2 * SEC).unwrap();
+    assert!(s.report().end_to_end.dropped > 100);
+    let text = with_kind("LoadBalancer");
+    let mut s = sim(&text, 1);
+    let e = s
+        .apply(Change::Partition {
+            a: "a".into(),
+            b: "b".into(),
+        })
+        .unwrap_err();
+    assert!(e.message.contains("no requests go between"), "{e}");
+    assert!(e.hint.contains("x"), "{e}");
+}
+
+#[test]
+fn traffic_scales_closed_loop_users_too() {
+    let text = r#"Topology(name: "closed", sources: [Source(id: "u", to: "s", arrivals: Closed(users: 50, think: Exponential(mean: "1s")))],
+        nodes: [Station(id: "s", servers: 100, service: Constant("10ms"))])"#;
+    let mut s = sim(text, 2);
+    s.step_until(30 * SEC).unwrap();
+    let a = s.report().end_to_end.completed;
+    s.apply(Change::Traffic(2.0)).unwrap();
+    s.step_until(60 * SEC).unwrap();
+    let b = s.report().end_to_end.completed - a;
+    // X = N / (R + Z): 50 / 1.01 s, then 100 / 1.01 s.
+    let (x1, x2) = (a as f64 / 30.0, b as f64 / 30.0);
+    assert!(
+        (x1 - 49.5).abs() < 5.0 && (x2 - 99.0).abs() < 8.0,
+        "{x1} then {x2}"
+    );
+    s.apply(Change::Traffic(0.0)).unwrap();
+    s.step_until(90 * SEC).unwrap();
+    assert_eq!(s.in_flight(), 0, "every user left");
+    s.apply(Change::Traffic(1.0)).unwrap();
+    s.step_until(120 * SEC).unwrap();
+    let c = s.report().end_to_end.completed;
+    s.step_until(150 * SEC).unwrap();
+    let x3 = (s.report().end_to_end.completed - c) as f64 / 30.0;
+    assert!((x3 - 49.5).abs() < 5.0, "{x3} after coming back");
+}
