@@ -55,15 +55,28 @@ pub struct Load {
     pub overflow: u64,
     /// Servers (workers, cores, connections).
     pub servers: u32,
+    /// Of the failures here, errors injected by a fault.
+    pub injected: u64,
+    /// Of the drops, refused by a rate limiter's limit.
+    pub rejected: u64,
+    /// Pool connections this node refused to open (its connection limit),
+    /// as the calls of apps that found no connection.
+    pub refused_connections: u64,
 }
 
 impl Load {
     fn overflow_share(&self) -> f64 {
-        if self.arrivals == 0 {
+        let asked = self.arrivals + self.refused_connections;
+        if asked == 0 {
             0.0
         } else {
-            self.overflow as f64 / self.arrivals as f64
+            (self.overflow + self.refused_connections) as f64 / asked as f64
         }
+    }
+
+    /// Failures that begin here (not failures of calls it made).
+    fn own_failures(&self) -> u64 {
+        self.dropped + self.injected + self.refused_connections
     }
 
     /// Saturated: nearly every server busy, or turning work away.
@@ -243,6 +256,27 @@ impl Analyzer {
             chain.push(next);
             cur = next;
         }
+        // Say who waits on it: busy callers whose wait leads here.
+        while chain.len() < 8 {
+            let head = chain[0];
+            let caller = (0..loads.len())
+                .filter(|&c| {
+                    eligible(c, any_on_path)
+                        && !chain.contains(&c)
+                        && loads[c].utilization >= 0.5
+                        && self.follow(c, loads, &[]) == Some(head)
+                })
+                .max_by(|&a, &b| {
+                    loads[a]
+                        .utilization
+                        .total_cmp(&loads[b].utilization)
+                        .then(b.cmp(&a))
+                });
+            match caller {
+                Some(c) => chain.insert(0, c),
+                None => break,
+            }
+        }
         let mut reason = self.reason(&chain, loads);
         // A busier node off the request path (workers of a queue nobody
         // waits for) does not hold users up, but people should know.
@@ -296,7 +330,13 @@ impl Analyzer {
                 w += l.pool_wait;
             }
             for &r in real {
-                if seen.contains(&r) || !loads[r].saturated() {
+                // Follow into a node that is saturated, or at least as busy
+                // as the caller (it saturates first as traffic grows, and
+                // the caller's waits grow with it).
+                if seen.contains(&r)
+                    || !(loads[r].saturated()
+                        || (loads[r].utilization >= l.utilization && loads[r].utilization > 0.0))
+                {
                     continue;
                 }
                 let k = (w, loads[r].utilization, r);
@@ -412,6 +452,68 @@ impl Analyzer {
                 100.0 * l.dropped as f64 / l.arrivals as f64
             );
         }
+        if l.refused_connections > 0 {
+            let _ = write!(
+                out,
+                ", refused {} pool connections at its connection limit",
+                crate::report::fmt_count(l.refused_connections)
+            );
+        }
         out
+    }
+
+    /// Where failures begin, when at least 1% of `arrivals` failed: the
+    /// node on the request path where the most requests failed of its own
+    /// accord (dropped while down, turned away for capacity, refused by a
+    /// limit, injected errors), not because a call it made failed.
+    pub fn failures(&self, loads: &[Load], arrivals: u64, failed: u64) -> Option<String> {
+        if arrivals == 0 || (failed as f64) < 0.01 * arrivals as f64 {
+            return None;
+        }
+        let i = (0..loads.len())
+            .filter(|&i| self.on_path[i])
+            .max_by(|&a, &b| {
+                loads[a]
+                    .own_failures()
+                    .cmp(&loads[b].own_failures())
+                    .then(b.cmp(&a))
+            })?;
+        let l = &loads[i];
+        let mut out = format!(
+            "{:.1}% of requests failed",
+            100.0 * failed as f64 / arrivals as f64
+        );
+        if l.own_failures() == 0 {
+            out.push_str(
+                " (their clients gave up or their calls timed out; no node turned them away)",
+            );
+            return Some(out);
+        }
+        let down = l.dropped.saturating_sub(l.overflow + l.rejected);
+        let mut parts: Vec<String> = Vec::new();
+        let n = crate::report::fmt_count;
+        if down > 0 {
+            parts.push(format!("{} dropped while it was down", n(down)));
+        }
+        if l.overflow > 0 {
+            parts.push(format!(
+                "{} turned away at its queue or connection limit",
+                n(l.overflow)
+            ));
+        }
+        if l.refused_connections > 0 {
+            parts.push(format!(
+                "{} calls found no pool connection (it refused them)",
+                n(l.refused_connections)
+            ));
+        }
+        if l.rejected > 0 {
+            parts.push(format!("{} refused over its rate limit", n(l.rejected)));
+        }
+        if l.injected > 0 {
+            parts.push(format!("{} injected errors", n(l.injected)));
+        }
+        let _ = write!(out, "; most began at {}: {}", self.ids[i], parts.join(", "));
+        Some(out)
     }
 }

@@ -106,6 +106,9 @@ pub struct NodeReport {
     /// `waiting_on_calls` per node called.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub waits_on: Vec<WaitShare>,
+    /// Of the errors, those injected here by an `Errors` fault (the rest are
+    /// failures of calls this node made).
+    pub injected_errors: u64,
     /// A cache's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheReport>,
@@ -409,6 +412,9 @@ pub struct Report {
     pub bottleneck: Option<Bottleneck>,
     /// How the bottleneck moved: the busiest node per stretch of windows.
     pub bottleneck_timeline: Vec<Phase>,
+    /// When at least 1% of requests failed: how many, and where most of
+    /// the failures began.
+    pub failures: Option<String>,
     /// Changes applied during the run.
     pub changes: Vec<AppliedChange>,
     /// Time series, when asked for.
@@ -615,6 +621,7 @@ impl Simulation {
                     waiting_on_calls: share(a.calling - s.at_warmup.calling),
                     waiting_on_pool: share(a.pool_wait - s.at_warmup.pool_wait),
                     waits_on,
+                    injected_errors: s.injected,
                     cache,
                     load_balancer,
                     database,
@@ -697,7 +704,14 @@ impl Simulation {
         };
 
         let analyzer = crate::analysis::Analyzer::new(model);
-        let bottleneck = bottleneck(&analyzer, model, &nodes);
+        let loads = loads(model, &nodes);
+        let bottleneck = analyzer.find(&loads).map(|f| Bottleneck {
+            node: nodes[f.node].0.clone(),
+            utilization: f.utilization,
+            reason: f.reason,
+            chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
+        });
+        let failures = analyzer.failures(&loads, end_to_end.arrivals, end_to_end.dropped);
         let bottleneck_timeline = self.bottleneck_timeline();
         Report {
             topology: model.name.clone(),
@@ -711,6 +725,7 @@ impl Simulation {
             nodes: Nodes(nodes),
             bottleneck,
             bottleneck_timeline,
+            failures,
             changes: self.changes().to_vec(),
             series: None,
         }
@@ -748,14 +763,28 @@ impl Simulation {
                     dropped: r.dropped,
                     overflow: r.overflow,
                     servers: self.node_state(i).servers,
+                    ..Default::default()
                 };
             }
             let Some(f) = analyzer.find(&loads) else {
                 return Vec::new();
             };
+            // Hysteresis: the bottleneck stays where it was unless another
+            // node is clearly busier (10 points, or saturated when it is
+            // not), so two equal nodes trading places is not a move.
+            let node = match per.last() {
+                Some(&(prev, _, _))
+                    if prev != f.node
+                        && loads[prev].utilization + 0.10 >= loads[f.node].utilization
+                        && (loads[prev].saturated() || !loads[f.node].saturated()) =>
+                {
+                    prev
+                }
+                _ => f.node,
+            };
             per.push((
-                f.node,
-                f.utilization,
+                node,
+                loads[node].utilization,
                 Duration(series[0][w].start).as_secs_f64(),
             ));
         }
@@ -830,40 +859,44 @@ impl Simulation {
     }
 }
 
-/// What the analysis needs of a node's report.
-fn load_of(model: &crate::model::Model, r: &NodeReport) -> crate::analysis::Load {
-    crate::analysis::Load {
-        utilization: r.utilization,
-        calling: r.waiting_on_calls,
-        pool_wait: r.waiting_on_pool,
-        waits: r
-            .waits_on
-            .iter()
-            .filter_map(|w| Some((model.node_index(&w.node)?, w.share)))
-            .collect(),
-        mean_queue: r.mean_queue_len,
-        mean_wait_ms: r.mean_wait_ms,
-        arrivals: r.arrivals,
-        dropped: r.dropped,
-        overflow: r.overflow,
-        servers: r.servers,
-    }
-}
-
-/// The node that limits the system, by [`crate::analysis`].
-fn bottleneck(
-    analyzer: &crate::analysis::Analyzer,
+/// What the analysis needs of the nodes' reports (a pool's refused
+/// connections count at the node its pool connects to).
+fn loads(
     model: &crate::model::Model,
     nodes: &[(String, NodeReport)],
-) -> Option<Bottleneck> {
-    let loads: Vec<_> = nodes.iter().map(|(_, r)| load_of(model, r)).collect();
-    let f = analyzer.find(&loads)?;
-    Some(Bottleneck {
-        node: nodes[f.node].0.clone(),
-        utilization: f.utilization,
-        reason: f.reason,
-        chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
-    })
+) -> Vec<crate::analysis::Load> {
+    let mut out: Vec<crate::analysis::Load> = nodes
+        .iter()
+        .map(|(_, r)| crate::analysis::Load {
+            utilization: r.utilization,
+            calling: r.waiting_on_calls,
+            pool_wait: r.waiting_on_pool,
+            waits: r
+                .waits_on
+                .iter()
+                .filter_map(|w| Some((model.node_index(&w.node)?, w.share)))
+                .collect(),
+            mean_queue: r.mean_queue_len,
+            mean_wait_ms: r.mean_wait_ms,
+            arrivals: r.arrivals,
+            dropped: r.dropped,
+            overflow: r.overflow,
+            servers: r.servers,
+            injected: r.injected_errors,
+            rejected: r.rejected.unwrap_or(0),
+            refused_connections: 0,
+        })
+        .collect();
+    for (i, m) in model.nodes.iter().enumerate() {
+        if let crate::model::KindModel::App {
+            pool: Some((t, _)), ..
+        } = &m.kind
+            && let Some(a) = &nodes[i].1.app
+        {
+            out[*t as usize].refused_connections += a.pool_refused;
+        }
+    }
+    out
 }
 
 /// Formats milliseconds for people: `850ms`, `1.24s`, `320us`, `-`.
@@ -1142,6 +1175,9 @@ impl Report {
         }
         if let Some(b) = &self.bottleneck {
             let _ = writeln!(out, "bottleneck: {}", b.reason);
+        }
+        if let Some(f) = &self.failures {
+            let _ = writeln!(out, "failures: {f}");
         }
         if self.bottleneck_timeline.len() > 1 {
             let parts: Vec<String> = self

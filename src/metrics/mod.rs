@@ -100,6 +100,9 @@ pub struct NodeStats {
     /// Of the dropped, turned away for want of capacity: the queue was full
     /// or the connection limit reached (not because the node was down).
     pub overflow: u64,
+    /// Of the errors, injected by an `Errors` fault here (the rest are
+    /// failures of calls this node made).
+    pub injected: u64,
     /// Sum of waiting times of counted visits that started service, ns.
     pub wait_sum: u128,
     /// Number of counted visits that started service.
@@ -137,6 +140,7 @@ impl NodeStats {
             errors: 0,
             refused: 0,
             overflow: 0,
+            injected: 0,
             wait_sum: 0,
             wait_count: 0,
             sojourn: Histogram::new(),

@@ -869,6 +869,9 @@ impl Simulation {
         {
             // An injected error at a node that only hands requests on: it
             // answers with an error at once (a misbehaving proxy).
+            if counted {
+                n.stats.injected += 1;
+            }
             self.record_visit(i, req, false);
             self.finish(req, outcome::FAIL);
             return;
@@ -1064,6 +1067,9 @@ impl Simulation {
         }
         let n = &mut self.nodes[i];
         if n.error_rate > 0.0 && n.rng_fail.unit() < n.error_rate {
+            if self.reqs[req].visit_arrival >= self.config.warmup.0 {
+                n.stats.injected += 1;
+            }
             if matches!(n.kind, KindState::Queue(_)) {
                 self.queue_failed(i, req);
                 return;

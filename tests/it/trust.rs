@@ -325,3 +325,176 @@ fn traffic_scales_closed_loop_users_too() {
     let x3 = (s.report().end_to_end.completed - c) as f64 / 30.0;
     assert!((x3 - 49.5).abs() < 5.0, "{x3} after coming back");
 }
+
+/// Every journey stage, wall and drill start with the node a person would
+/// name as its bottleneck: the table in docs/bottlenecks.md (which also says
+/// why, and what the tool printed).
+fn named() -> Vec<(String, String)> {
+    let doc = include_str!("../../docs/bottlenecks.md");
+    let rows: Vec<(String, String)> = doc
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
+            (cells[1].to_string(), cells[2].to_string())
+        })
+        .collect();
+    assert_eq!(
+        rows.len(),
+        9 + 16 + 9,
+        "the table lists every stage, wall and drill"
+    );
+    rows
+}
+
+/// The report of a scenario's main run (no extra runs for windows).
+fn scenario_report(name: &str) -> Report {
+    use bottleneck::{scenario, topology};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies");
+    let path = root.join(format!("{name}.scenario.ron"));
+    let s = scenario::parse(name, &std::fs::read(&path).unwrap()).unwrap();
+    let t = path.parent().unwrap().join(&s.topology);
+    let l = topology::load(name, &std::fs::read(&t).unwrap()).unwrap();
+    let mut plan = s.plan(&l.model).unwrap();
+    plan.windows.truncate(1);
+    plan.thresholds.clear();
+    plan.window_of.clear();
+    scenario::run(&plan, &l.model, s.seed, false).report
+}
+
+#[test]
+fn the_named_bottleneck_is_the_node_a_person_would_name() {
+    let named = named();
+    let half = named.len() / 2;
+    let wrong: Vec<String> = std::thread::scope(|scope| {
+        let parts: Vec<_> = [&named[..half], &named[half..]]
+            .into_iter()
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .filter_map(|(name, want)| {
+                            let r = scenario_report(name);
+                            let b = r.bottleneck.as_ref().expect("a bottleneck");
+                            (!b.node.starts_with(want.as_str())).then(|| {
+                                format!("{name}: named {}, want {want}: {}", b.node, b.reason)
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn callers_that_only_wait_are_not_the_bottleneck() {
+    // Apps whose workers wait on a saturated cache (the online shop at 16x):
+    // the cache is named, with the chain.
+    let text = r#"Topology(name: "shop", sources: [Source(id: "u", to: "app", keys: Zipf(keys: 10000, s: 0.9), arrivals: Poisson(rps: 12000.0))],
+        nodes: [
+          App(id: "app", workers: 768, queue: 2000, service: Exponential(mean: "2ms"), handle: {"*": [Call(to: "redis")]}),
+          Station(id: "redis", servers: 1, service: Exponential(mean: "100us")),
+        ])"#;
+    let mut s = sim(text, 4);
+    s.step_until(20 * SEC).unwrap();
+    let r = s.report();
+    let b = r.bottleneck.unwrap();
+    assert_eq!(b.node, "redis", "{}", b.reason);
+    assert_eq!(b.chain, vec!["app".to_string(), "redis".to_string()]);
+    assert!(
+        b.reason.contains("app waits on it") && b.reason.contains("waiting on redis"),
+        "{}",
+        b.reason
+    );
+    assert!(r.nodes["app"].utilization > 0.95);
+    assert!(r.nodes["app"].waiting_on_calls > 0.8 * r.nodes["app"].utilization);
+    // The timeline names redis too, never the waiting app.
+    assert!(
+        r.bottleneck_timeline.iter().all(|p| p.node == "redis"),
+        "{:?}",
+        r.bottleneck_timeline
+    );
+    // The same app waiting on a slow but idle dependency: its own workers
+    // are the limit.
+    let slow = text
+        .replace(
+            "servers: 1, service: Exponential(mean: \"100us\")",
+            "servers: 10000, service: Exponential(mean: \"100ms\")",
+        )
+        .replace("12000.0", "9000.0");
+    let mut s = sim(&slow, 4);
+    s.step_until(20 * SEC).unwrap();
+    let b = s.report().bottleneck.unwrap();
+    assert_eq!(b.node, "app", "{}", b.reason);
+    assert!(b.reason.contains("waiting on redis"), "{}", b.reason);
+}
+
+#[test]
+fn an_off_path_queue_is_not_named_while_requests_fail_elsewhere() {
+    let text = r#"Topology(name: "mail", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 1000.0))],
+        nodes: [
+          App(id: "app", workers: 64, service: Exponential(mean: "1ms"), handle: {"*": [Publish(queue: "emails"), Read(db: "db")]}),
+          Database(id: "db", servers: 8, max_connections: 16, read: Exponential(mean: "20ms"), write: Exponential(mean: "20ms")),
+          Queue(id: "emails", workers: 4, service: Exponential(mean: "3ms")),
+        ])"#;
+    let mut s = sim(text, 6);
+    s.step_until(20 * SEC).unwrap();
+    let r = s.report();
+    assert!(r.nodes["emails"].utilization > r.nodes["db"].utilization.min(0.5));
+    let b = r.bottleneck.unwrap();
+    assert_eq!(b.node, "db", "{}", b.reason);
+    let f = r.failures.expect("failures are explained");
+    assert!(
+        f.contains("most began at db") && f.contains("connection limit"),
+        "{f}"
+    );
+}
+
+/// The fault table of docs/faults.md, from the engine's own `effect`.
+fn fault_table() -> String {
+    let mut out = String::from(
+        "# Faults and capacity changes, by node kind\n\n\
+         Generated from `bottleneck::sim::effect` by the test\n\
+         `trust::the_fault_table_in_the_docs_is_current` (run it with\n\
+         `BOTTLENECK_BLESS=1` to rewrite this file). Scenarios (`timeline`), the\n\
+         control API and the sandbox accept a change exactly where this table\n\
+         gives its effect, and refuse it, with the reason shown here, where it\n\
+         does not apply; a scenario is refused when it is loaded, not mid-run.\n\
+         The test `trust::every_fault_the_engine_accepts_acts_and_the_rest_are_refused`\n\
+         applies every accepted cell and measures its effect.\n\n\
+         Besides these: `Up` undoes `Down`; `Slow(factor: 1.0)` and `Errors(rate: 0.0)`\n\
+         restore a node; `Partition(a, b)` cuts the network between two nodes that\n\
+         exchange requests (routes, backends, shards, origins, calls, published\n\
+         messages, pools) and is refused between two that do not; `Heal` restores it;\n\
+         `DownRegion`/`UpRegion` take every node of a region down or up; `Traffic(m)`\n\
+         multiplies open-loop sources' rates and the number of closed-loop users.\n\n",
+    );
+    for fault in Fault::ALL {
+        out += &format!("## {}\n\n| kind | effect |\n|---|---|\n", fault.name());
+        for kind in KINDS {
+            let cell = match effect(fault, kind) {
+                Ok(e) => e.to_string(),
+                Err(why) => format!("refused: {why}"),
+            };
+            out += &format!("| {kind} | {cell} |\n");
+        }
+        out += "\n";
+    }
+    out
+}
+
+#[test]
+fn the_fault_table_in_the_docs_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/faults.md");
+    let want = fault_table();
+    if std::env::var_os("BOTTLENECK_BLESS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+    }
+    let got = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        got == want,
+        "docs/faults.md is stale: run `BOTTLENECK_BLESS=1 cargo test --test it trust::the_fault_table`"
+    );
+}
