@@ -222,6 +222,7 @@ fn run(args: RunArgs) -> ExitCode {
         series_capacity: ((duration.0 / args.window.0) as usize + 1).min(1_000_000),
         max_events: args.max_events,
         max_in_flight: args.max_in_flight,
+        ..RunConfig::default()
     };
     let mut sim = Simulation::new(model, config);
     let bar = progress_bar(!args.quiet && std::io::stderr().is_terminal(), duration);

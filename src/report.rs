@@ -529,7 +529,8 @@ fn ratio(a: u64, b: u64) -> f64 {
 impl Simulation {
     /// The report of everything measured so far.
     pub fn report(&self) -> Report {
-        let now: SimTime = self.now();
+        // Time averages run from the warm-up to the cohort's end (or now).
+        let now: SimTime = self.now().min(self.config().cohort_end);
         let warmup = self.config().warmup.0.min(now);
         let measured = now - warmup;
         let measured_s = Duration(measured).as_secs_f64();
@@ -545,11 +546,10 @@ impl Simulation {
         let mut node_in_flight = vec![0u64; model.nodes.len()];
         let mut e2e_in_flight = 0;
         for r in self.requests() {
-            if r.visit_arrival >= self.config().warmup.0 && (r.node as usize) < node_in_flight.len()
-            {
+            if self.counts(r.visit_arrival) && (r.node as usize) < node_in_flight.len() {
                 node_in_flight[r.node as usize] += 1;
             }
-            if r.born >= self.config().warmup.0
+            if self.counts(r.born)
                 && r.parent == crate::sim::ROOT
                 && r.flags & crate::sim::ABANDONED == 0
             {
@@ -561,7 +561,7 @@ impl Simulation {
         for (i, m) in model.nodes.iter().enumerate() {
             let n = self.node_state(i);
             let s = &n.stats;
-            let a = s.areas(now);
+            let a = s.at_end.unwrap_or_else(|| s.areas(now));
             let busy = a.busy - s.at_warmup.busy;
             let cap = a.capacity - s.at_warmup.capacity;
             let waiting = a.waiting - s.at_warmup.waiting;
@@ -576,9 +576,16 @@ impl Simulation {
                 .waits
                 .iter()
                 .zip(s.waits_at_warmup.iter())
-                .map(|((t, l), w0)| WaitShare {
+                .enumerate()
+                .map(|(k, ((t, l), w0))| WaitShare {
                     node: model.nodes[*t as usize].id.clone(),
-                    share: share(l.area_at(now) - w0),
+                    share: share(
+                        s.waits_at_end
+                            .get(k)
+                            .copied()
+                            .unwrap_or_else(|| l.area_at(now))
+                            - w0,
+                    ),
                 })
                 .collect();
             let replica = replica_report(self, i);
@@ -674,7 +681,10 @@ impl Simulation {
         }
 
         let e = self.e2e_stats();
-        let in_sys = e.in_system.area_at(now) - e.in_system_at_warmup;
+        let in_sys = e
+            .in_system_at_end
+            .unwrap_or_else(|| e.in_system.area_at(now))
+            - e.in_system_at_warmup;
         let end_to_end = EndToEnd {
             arrivals: e.arrivals,
             completed: e.completed,
@@ -716,7 +726,7 @@ impl Simulation {
         Report {
             topology: model.name.clone(),
             seed: self.config().seed,
-            simulated_s: Duration(now).as_secs_f64(),
+            simulated_s: Duration(self.now()).as_secs_f64(),
             warmup_s: Duration(warmup).as_secs_f64(),
             measured_s,
             events: self.events(),

@@ -128,6 +128,10 @@ pub struct NodeStats {
     pub at_warmup: Areas,
     /// The per-target `waits` integrals at the end of the warm-up.
     pub waits_at_warmup: Box<[u128]>,
+    /// The integrals at the cohort's end, once it has passed.
+    pub at_end: Option<Areas>,
+    /// The per-target `waits` integrals at the cohort's end.
+    pub waits_at_end: Box<[u128]>,
 }
 
 impl NodeStats {
@@ -152,6 +156,8 @@ impl NodeStats {
             waits: Box::new([]),
             at_warmup: Areas::default(),
             waits_at_warmup: Box::new([]),
+            at_end: None,
+            waits_at_end: Box::new([]),
         }
     }
 
@@ -200,6 +206,8 @@ pub struct EndToEndStats {
     pub in_system: Level,
     /// Integral of `in_system` at the end of the warm-up.
     pub in_system_at_warmup: u128,
+    /// Integral of `in_system` at the cohort's end, once it has passed.
+    pub in_system_at_end: Option<u128>,
 }
 
 impl Default for EndToEndStats {
@@ -215,6 +223,7 @@ impl Default for EndToEndStats {
             latency: Histogram::new(),
             in_system: Level::new(0),
             in_system_at_warmup: 0,
+            in_system_at_end: None,
         }
     }
 }

@@ -507,11 +507,15 @@ impl Threshold {
                 "p999" => e.p999_ms,
                 "mean" => e.mean_ms,
                 "max" => e.max_ms,
-                "error_rate" => (e.arrivals > 0).then_some(e.blocking),
+                "error_rate" => {
+                    // Requests still without an answer after the window has
+                    // settled count as failed.
+                    (e.arrivals > 0).then(|| (e.dropped + e.in_flight) as f64 / e.arrivals as f64)
+                }
                 "throughput" => Some(e.throughput_rps),
                 "completed" => Some(e.completed as f64),
                 "arrivals" => Some(e.arrivals as f64),
-                "failed" => Some(e.dropped as f64),
+                "failed" => Some((e.dropped + e.in_flight) as f64),
                 "amplification" => (e.arrivals > 0).then_some(e.amplification),
                 "retries" => Some(e.retries as f64),
                 "timeouts" => Some(e.timed_out as f64),
@@ -526,9 +530,8 @@ impl Threshold {
             "p99" => n.p99_ms,
             "p999" => n.p999_ms,
             "mean" => n.mean_sojourn_ms,
-            "error_rate" => {
-                (n.arrivals > 0).then(|| (n.dropped + n.errors) as f64 / n.arrivals as f64)
-            }
+            "error_rate" => (n.arrivals > 0)
+                .then(|| (n.dropped + n.errors + n.in_flight) as f64 / n.arrivals as f64),
             "throughput" => Some(n.throughput_rps),
             "completed" => Some(n.completed as f64),
             "arrivals" => Some(n.arrivals as f64),

@@ -56,6 +56,12 @@ pub struct RunConfig {
     pub max_events: u64,
     /// Stop when more requests than this are in flight.
     pub max_in_flight: usize,
+    /// Measurements count only what arrives before this (`SimTime::MAX`:
+    /// no end). Requests that arrived before it are counted when their
+    /// outcome comes, however late; time averages (utilization, queues)
+    /// stop here. Scenarios judge a window by running past its end until its
+    /// requests are settled.
+    pub cohort_end: SimTime,
 }
 
 impl Default for RunConfig {
@@ -67,6 +73,7 @@ impl Default for RunConfig {
             series_capacity: 3_600,
             max_events: 2_000_000_000,
             max_in_flight: 2_000_000,
+            cohort_end: SimTime::MAX,
         }
     }
 }
@@ -201,7 +208,10 @@ pub struct Simulation {
     window_start: SimTime,
     next_window: SimTime,
     warm: bool,
-    /// The earliest of the next window boundary and the warm-up's end.
+    /// The cohort's end has passed (time averages are frozen there).
+    sealed: bool,
+    /// The earliest of the next window boundary, the warm-up's end and the
+    /// cohort's end.
     next_mark: SimTime,
     log: Vec<AppliedChange>,
     stopped: Option<RunError>,
@@ -422,11 +432,8 @@ impl Simulation {
             window_start: 0,
             next_window: window,
             warm: config.warmup.0 == 0,
-            next_mark: if config.warmup.0 == 0 {
-                window
-            } else {
-                window.min(config.warmup.0)
-            },
+            sealed: false,
+            next_mark: 0,
             log: Vec::new(),
             stopped: None,
             fanouts: Vec::new(),
@@ -436,6 +443,7 @@ impl Simulation {
             has_regions: !model.regions.is_empty(),
             config,
         };
+        sim.next_mark = sim.next_mark();
         for i in 0..sim.sources.len() {
             match sim.sources[i].closed.as_ref().map(|c| c.0) {
                 // Closed loop: each user starts after a think time.
@@ -717,15 +725,53 @@ impl Simulation {
                 self.window_start = mark;
                 self.next_window = mark.saturating_add(self.config.window.0.max(1));
             }
-            self.next_mark = if self.warm {
-                self.next_window
-            } else {
-                self.next_window.min(self.config.warmup.0)
-            };
+            if !self.sealed && mark == self.config.cohort_end {
+                self.sealed = true;
+                for n in &mut self.nodes {
+                    n.stats.at_end = Some(n.stats.areas(mark));
+                    n.stats.waits_at_end =
+                        n.stats.waits.iter().map(|(_, l)| l.area_at(mark)).collect();
+                }
+                self.e2e.in_system_at_end = Some(self.e2e.in_system.area_at(mark));
+            }
+            self.next_mark = self.next_mark();
             if self.next_mark == SimTime::MAX {
                 break;
             }
         }
+    }
+
+    /// The earliest mark still to come: a window boundary, the warm-up's
+    /// end, the cohort's end.
+    fn next_mark(&self) -> SimTime {
+        let mut m = self.next_window;
+        if !self.warm {
+            m = m.min(self.config.warmup.0);
+        }
+        if !self.sealed {
+            m = m.min(self.config.cohort_end);
+        }
+        m
+    }
+
+    /// True if something that arrived at `t` is measured: after the
+    /// warm-up and before the cohort's end.
+    #[inline]
+    pub(crate) fn counts(&self, t: SimTime) -> bool {
+        t >= self.config.warmup.0 && t < self.config.cohort_end
+    }
+
+    /// Requests of the measured cohort (users' requests, and visits at each
+    /// node) that have no outcome yet: 0 once a window's requests are settled.
+    pub fn unsettled(&self) -> u64 {
+        let e = &self.e2e;
+        let users = e.arrivals - e.completed - e.dropped;
+        let visits: u64 = self
+            .nodes
+            .iter()
+            .map(|n| n.stats.arrivals - n.stats.completed - n.stats.dropped - n.stats.errors)
+            .sum();
+        users + visits
     }
 
     fn schedule_arrival(&mut self, s: usize, from: SimTime) {
@@ -760,7 +806,7 @@ impl Simulation {
         self.next_uid += 1;
         r.effect = self.next_uid << 8;
         let req = self.reqs.alloc(r);
-        if now >= self.config.warmup.0 {
+        if self.counts(now) {
             self.e2e.arrivals += 1;
         }
         self.e2e_window.arrivals += 1;
@@ -801,7 +847,7 @@ impl Simulation {
             && !b.allow(now)
         {
             // Short-circuited: fail at once, without retrying.
-            if r.born >= self.config.warmup.0 {
+            if self.counts(r.born) {
                 self.e2e.short_circuited += 1;
                 self.e2e.dropped += 1;
             }
@@ -821,7 +867,7 @@ impl Simulation {
             );
         }
         let to = src.to;
-        if r.born >= self.config.warmup.0 {
+        if self.counts(r.born) {
             self.e2e.attempts += 1;
         }
         let lat = if self.has_regions {
@@ -836,7 +882,7 @@ impl Simulation {
     #[inline]
     fn enter(&mut self, i: usize, req: u32) {
         let now = self.now;
-        let counted = now >= self.config.warmup.0;
+        let counted = self.counts(now);
         {
             let r = &mut self.reqs[req];
             r.node = i as u32;
@@ -930,8 +976,8 @@ impl Simulation {
     #[inline]
     fn start_service(&mut self, i: usize, req: u32, waited: u64) {
         let now = self.now;
+        let counted = self.counts(self.reqs[req].visit_arrival);
         let r = &mut self.reqs[req];
-        let counted = r.visit_arrival >= self.config.warmup.0;
         let op = r.op;
         let n = &mut self.nodes[i];
         r.epoch = n.epoch;
@@ -1042,8 +1088,9 @@ impl Simulation {
     fn record_visit(&mut self, i: usize, req: u32, ok: bool) {
         let arrived = self.reqs[req].visit_arrival;
         let sojourn = self.now - arrived;
+        let counted = self.counts(arrived);
         let n = &mut self.nodes[i];
-        if arrived >= self.config.warmup.0 {
+        if counted {
             if ok {
                 n.stats.completed += 1;
                 n.stats.sojourn.record(sojourn);
@@ -1065,9 +1112,10 @@ impl Simulation {
             self.drop_request(i, req);
             return;
         }
+        let counted = self.counts(self.reqs[req].visit_arrival);
         let n = &mut self.nodes[i];
         if n.error_rate > 0.0 && n.rng_fail.unit() < n.error_rate {
-            if self.reqs[req].visit_arrival >= self.config.warmup.0 {
+            if counted {
                 n.stats.injected += 1;
             }
             if matches!(n.kind, KindState::Queue(_)) {
@@ -1187,7 +1235,7 @@ impl Simulation {
             self.reqs.free(req);
             return;
         }
-        if born >= self.config.warmup.0 {
+        if self.counts(born) {
             self.e2e.completed += 1;
             self.e2e.latency.record(now - born);
         }
@@ -1204,7 +1252,7 @@ impl Simulation {
     fn client_failed(&mut self, req: u32, timed_out: bool) {
         let now = self.now;
         let r = self.reqs[req];
-        let counted = r.born >= self.config.warmup.0;
+        let counted = self.counts(r.born);
         if counted && timed_out {
             self.e2e.timed_out += 1;
         }
@@ -1265,8 +1313,9 @@ impl Simulation {
     /// `req` is dropped at node `i` (queue full, node down, refused).
     fn drop_request(&mut self, i: usize, req: u32) {
         let r = self.reqs[req];
+        let counted = self.counts(r.visit_arrival);
         let n = &mut self.nodes[i];
-        if r.visit_arrival >= self.config.warmup.0 {
+        if counted {
             n.stats.dropped += 1;
         }
         n.window.dropped += 1;

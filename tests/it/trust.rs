@@ -498,3 +498,45 @@ fn the_fault_table_in_the_docs_is_current() {
         "docs/faults.md is stale: run `BOTTLENECK_BLESS=1 cargo test --test it trust::the_fault_table`"
     );
 }
+
+#[test]
+fn a_window_judges_its_own_requests_by_their_outcome_however_late() {
+    use bottleneck::scenario;
+    // Every request takes exactly 2 s; with a 1.5 s client timeout, every
+    // one fails, 1.5 s after it arrived.
+    let topo = |timeout: &str| {
+        format!(
+            r#"Topology(name: "slow", sources: [Source(id: "u", to: "s", arrivals: Poisson(rps: 100.0) {timeout})],
+            nodes: [Station(id: "s", servers: 100000, service: Constant("2s"))])"#
+        )
+    };
+    let judge = |topology: &str, thresholds: &str| {
+        let m = model(topology);
+        let sc = scenario::parse_str(
+            "w.scenario.ron",
+            &format!(
+                r#"Scenario(name: "w", topology: "t.ron", duration: "20s", warmup: "2s", thresholds: [{thresholds}])"#
+            ),
+        )
+        .unwrap();
+        let plan = sc.plan(&m).unwrap();
+        scenario::run(&plan, &m, 1, false).values
+    };
+    // A window ending while its requests are still in service: they count
+    // when they complete, 2 s later, and throughput is per second of the
+    // window. (Counted at the window's end, it would be 60% of that.)
+    let v = judge(
+        &topo(""),
+        r#""throughput > 1 during 10s..15s", "completed > 1 during 10s..15s", "arrivals > 1 during 10s..15s""#,
+    );
+    let (tput, done, arrived) = (v[0].unwrap(), v[1].unwrap(), v[2].unwrap());
+    assert_eq!(done, arrived, "every request of the window completes");
+    assert!((tput - 100.0).abs() < 10.0, "{tput} rps");
+    // Requests that fail after the window ends are failures of the window.
+    let v = judge(
+        &topo(r#", client: Client(timeout: "1500ms")"#),
+        r#""error_rate < 0.5 during 10s..11s", "error_rate < 0.5""#,
+    );
+    assert_eq!(v[0], Some(1.0), "all of the window's requests failed");
+    assert_eq!(v[1], Some(1.0));
+}

@@ -319,7 +319,7 @@ impl Simulation {
     /// Sends a call from `req` at app `i` and moves it to `phase`; a call to
     /// the pool's target first takes a connection, or waits for one.
     fn app_call(&mut self, i: usize, req: u32, target: u32, op: u8, phase: u8) -> bool {
-        let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(self.reqs[req].visit_arrival);
         let now = self.now;
         if let KindState::App(app) = &mut self.nodes[i].kind
             && let Some(c) = &mut app.calls
@@ -406,7 +406,7 @@ impl Simulation {
         }
         self.reqs[req].call = 0;
         let i = self.reqs[req].node as usize;
-        if self.reqs[req].visit_arrival >= self.config.warmup.0
+        if self.counts(self.reqs[req].visit_arrival)
             && let KindState::App(app) = &mut self.nodes[i].kind
             && let Some(c) = &mut app.calls
         {
@@ -436,7 +436,7 @@ impl Simulation {
     fn call_policy(&mut self, i: usize, req: u32, result: u8) -> bool {
         let now = self.now;
         let r = self.reqs[req];
-        let counted = r.visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(r.visit_arrival);
         let KindState::App(app) = &mut self.nodes[i].kind else {
             return false;
         };

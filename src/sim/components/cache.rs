@@ -88,7 +88,7 @@ impl Simulation {
     pub(crate) fn cache_op(&mut self, i: usize, req: u32) {
         let now = self.now;
         let r = self.reqs[req];
-        let counted = r.visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(r.visit_arrival);
         let KindState::Cache(c) = &mut self.nodes[i].kind else {
             unreachable!("cache_op on a cache")
         };
@@ -242,7 +242,7 @@ impl Simulation {
     pub(crate) fn cdn_served(&mut self, i: usize, req: u32) {
         let now = self.now;
         let r = self.reqs[req];
-        let counted = r.visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(r.visit_arrival);
         let KindState::Cdn(c) = &mut self.nodes[i].kind else {
             unreachable!("cdn_served on a CDN")
         };
@@ -289,7 +289,7 @@ impl Simulation {
 
     /// Traffic for a CDN edge that is down goes straight to the origin.
     pub(crate) fn cdn_failover(&mut self, i: usize, req: u32) {
-        let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(self.reqs[req].visit_arrival);
         let KindState::Cdn(c) = &mut self.nodes[i].kind else {
             return;
         };

@@ -228,7 +228,7 @@ impl Simulation {
     pub(crate) fn db_done(&mut self, i: usize, req: u32) {
         let r = self.reqs[req];
         let now = self.now;
-        let counted = r.visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(r.visit_arrival);
         if r.op == op::WRITE
             && let KindState::Database(d) = &mut self.nodes[i].kind
         {
@@ -246,7 +246,7 @@ impl Simulation {
     pub(crate) fn replica_done(&mut self, i: usize, req: u32) {
         let now = self.now;
         let r = self.reqs[req];
-        let counted = r.visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(r.visit_arrival);
         let KindState::Replica(rep) = &self.nodes[i].kind else {
             unreachable!("replica_done on a replica")
         };

@@ -191,7 +191,7 @@ impl LbState {
 impl crate::sim::Simulation {
     /// Load balancer `i` hands `req` to a backend (its visit takes no time).
     pub(crate) fn lb_forward(&mut self, i: usize, req: u32) {
-        let counted = self.now >= self.config.warmup.0;
+        let counted = self.counts(self.now);
         let key = self.reqs[req].key;
         let region = self.model.source_region[self.reqs[req].source as usize];
         let crate::sim::KindState::Lb(lb) = &mut self.nodes[i].kind else {

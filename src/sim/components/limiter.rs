@@ -91,7 +91,7 @@ impl Simulation {
     pub(crate) fn limiter_admit(&mut self, i: usize, req: u32) {
         let now = self.now;
         let r = self.reqs[req];
-        let counted = r.visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(r.visit_arrival);
         let KindState::Limiter(l) = &mut self.nodes[i].kind else {
             unreachable!("limiter_admit on a rate limiter")
         };

@@ -81,7 +81,7 @@ impl Simulation {
     pub(crate) fn queue_done(&mut self, i: usize, req: u32) {
         let now = self.now;
         let r = self.reqs[req];
-        let counted = r.visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(r.visit_arrival);
         if let KindState::Queue(q) = &mut self.nodes[i].kind {
             if q.processed.len() >= q.purge_at {
                 q.processed
@@ -104,7 +104,7 @@ impl Simulation {
 
     /// A delivery of `req` at queue `i` failed: retry it later or give up.
     pub(crate) fn queue_failed(&mut self, i: usize, req: u32) {
-        let counted = self.reqs[req].visit_arrival >= self.config.warmup.0;
+        let counted = self.counts(self.reqs[req].visit_arrival);
         self.release(i);
         self.record_visit(i, req, false);
         let KindState::Queue(q) = &mut self.nodes[i].kind else {
@@ -144,10 +144,11 @@ impl Simulation {
         }
         let r = self.reqs[req];
         let i = r.node as usize;
+        let counted = self.counts(r.visit_arrival);
         let Some(KindState::Queue(q)) = self.nodes.get_mut(i).map(|n| &mut n.kind) else {
             return;
         };
-        if r.visit_arrival >= self.config.warmup.0 {
+        if counted {
             q.redelivered += 1;
         }
         let mut copy = self.child_of(req, i as u32, r.op, DETACHED);

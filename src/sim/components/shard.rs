@@ -80,7 +80,7 @@ impl ShardState {
 impl Simulation {
     /// Shard router `i` sends `req` to the shard owning its key.
     pub(crate) fn shard_forward(&mut self, i: usize, req: u32) {
-        let counted = self.now >= self.config.warmup.0;
+        let counted = self.counts(self.now);
         let key = self.reqs[req].key;
         let KindState::Shard(s) = &mut self.nodes[i].kind else {
             unreachable!("shard_forward on a shard router")
