@@ -201,6 +201,21 @@ pub fn check(args: CheckArgs) -> ExitCode {
             Err(()) => bad += 1,
         }
     }
+    if let Some(r) = ready.iter().find(|r| {
+        r.scenario
+            .seed
+            .checked_add(args.replications.max(1) as u64 - 1)
+            .is_none()
+    }) {
+        eprintln!(
+            "error: {}: seeds {}..{} replications would pass the largest seed ({})\n   = hint: use a smaller `seed:` in the scenario, or fewer --replications",
+            r.scenario.file,
+            r.scenario.seed,
+            args.replications,
+            u64::MAX
+        );
+        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    }
     let outcomes = run_all(&ready, args.replications, args.jobs, args.plot.is_some());
     let verdicts: Vec<Verdict> = ready
         .iter()
@@ -287,7 +302,7 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
         format!(
             "seeds {}..{} ({replications} replications, mean ± 95% CI)",
             s.seed,
-            s.seed + replications as u64 - 1
+            s.seed.saturating_add(replications as u64 - 1)
         )
     };
     let _ = writeln!(
@@ -323,6 +338,11 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
         && let Some(b) = &v.bottleneck
     {
         let _ = writeln!(out, "  bottleneck: {b}");
+    }
+    if v.failed() > 0
+        && let Some(f) = &v.failures
+    {
+        let _ = writeln!(out, "  failures: {f}");
     }
     for e in &v.errors {
         let _ = writeln!(out, "  error: {e}");

@@ -106,23 +106,64 @@ pub struct Point {
     pub error: Option<String>,
 }
 
+/// What a sweep is: every shard of one sweep carries the same identity
+/// (but for `shard`), so `--merge` can refuse shards of another sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Identity {
+    /// FNV-1a of the topology as loaded (its canonical RON), hex.
+    topology: String,
+    /// FNV-1a of the scenario file's text, hex (none for a topology).
+    scenario: Option<String>,
+    parameter: String,
+    from: f64,
+    to: f64,
+    steps: u32,
+    log: bool,
+    seed: u64,
+    duration: String,
+    warmup: String,
+    thresholds: Vec<String>,
+    /// The Bottleneck version that ran it.
+    engine: String,
+    /// This file's shard, `K/N` (`1/1` for a whole sweep).
+    shard: String,
+}
+
 /// The JSON a sweep (or shard) prints.
 #[derive(Serialize, Deserialize)]
 struct SweepOut {
+    sweep: Identity,
     parameter: String,
     thresholds: Vec<String>,
     points: Vec<Point>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    format!("{:016x}", bottleneck::rng::fnv1a(bytes))
 }
 
 fn values(a: &SweepArgs) -> Result<Vec<f64>, String> {
     if !a.from.is_finite() || !a.to.is_finite() {
         return Err("--from and --to must be numbers".into());
     }
+    if a.from < 0.0 || a.to < 0.0 {
+        return Err(format!(
+            "--from {} and --to {}: a sweep varies a rate, a multiplier or a count, none of which is negative",
+            fmt_value(a.from),
+            fmt_value(a.to)
+        ));
+    }
     if a.log && (a.from <= 0.0 || a.to <= 0.0) {
         return Err("--log needs --from and --to above 0".into());
     }
+    if a.log && !(a.to / a.from).is_finite() {
+        return Err(format!(
+            "--log from {:e} to {:e} spans more orders of magnitude than a number holds; narrow the range",
+            a.from, a.to
+        ));
+    }
     let n = a.steps as usize;
-    Ok((0..n)
+    let vals: Vec<f64> = (0..n)
         .map(|i| {
             let f = i as f64 / (n - 1) as f64;
             if a.log {
@@ -131,7 +172,11 @@ fn values(a: &SweepArgs) -> Result<Vec<f64>, String> {
                 a.from + (a.to - a.from) * f
             }
         })
-        .collect())
+        .collect();
+    if let Some(v) = vals.iter().find(|v| !v.is_finite()) {
+        return Err(format!("the range gives the value {v}; narrow it"));
+    }
+    Ok(vals)
 }
 
 fn change(vary: &str, v: f64, model: &Model) -> Result<Change, String> {
@@ -293,7 +338,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     // One "scenario" per point, run in parallel by the check machinery.
     let mut runs = Vec::new();
     for &(_, v) in &picked {
-        match change(&a.vary, v, &ready.model) {
+        match change(&a.vary, v, &ready.model)
+            .and_then(|c| c.check(&ready.model).map(|()| c).map_err(|e| e.to_string()))
+        {
             Ok(c) => runs.push(Ready {
                 scenario: ready.scenario.clone(),
                 model: ready.model.clone(),
@@ -311,7 +358,33 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         .zip(&outcomes)
         .map(|(&(i, v), o)| point(i, v, &ready.scenario, &o[0]))
         .collect();
+    let (k, n) = a.shard.unwrap_or((1, 1));
+    let sweep = Identity {
+        topology: hex(bottleneck::topology::to_ron(&ready.model.topology).as_bytes()),
+        scenario: a
+            .file
+            .as_ref()
+            .is_some_and(|p| p.to_string_lossy().ends_with(".scenario.ron"))
+            .then(|| hex(ready.scenario.source.as_bytes())),
+        parameter: a.vary.clone(),
+        from: a.from,
+        to: a.to,
+        steps: a.steps,
+        log: a.log,
+        seed: ready.scenario.seed,
+        duration: ready.scenario.duration.to_string(),
+        warmup: ready.scenario.warmup.to_string(),
+        thresholds: ready
+            .scenario
+            .thresholds
+            .iter()
+            .map(|t| t.text.clone())
+            .collect(),
+        engine: env!("CARGO_PKG_VERSION").to_string(),
+        shard: format!("{k}/{n}"),
+    };
     let out = SweepOut {
+        sweep,
         parameter: a.vary.clone(),
         thresholds: ready
             .scenario
@@ -329,46 +402,128 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The differences between two sweeps' identities (but for the shard).
+fn differences(a: &Identity, b: &Identity) -> Vec<String> {
+    let (x, y) = (
+        serde_json::to_value(a).unwrap_or_default(),
+        serde_json::to_value(b).unwrap_or_default(),
+    );
+    let (Some(x), Some(y)) = (x.as_object(), y.as_object()) else {
+        return Vec::new();
+    };
+    x.iter()
+        .filter(|(k, v)| k.as_str() != "shard" && y.get(*k) != Some(*v))
+        .map(|(k, v)| format!("{k}: {v} against {}", y.get(k).cloned().unwrap_or_default()))
+        .collect()
+}
+
 fn merge(files: &[PathBuf]) -> ExitCode {
-    let mut all: Option<SweepOut> = None;
+    let bad = |m: String| {
+        eprintln!("error: {m}");
+        ExitCode::from(crate::EXIT_BAD_INPUT)
+    };
+    let mut all: Option<(SweepOut, PathBuf)> = None;
+    let mut shards: Vec<(u32, PathBuf)> = Vec::new();
+    let mut of: Option<u32> = None;
+    let mut seen: Vec<(Point, PathBuf)> = Vec::new();
     for f in files {
         let parsed = std::fs::read_to_string(f)
             .map_err(|e| e.to_string())
             .and_then(|t| serde_json::from_str::<SweepOut>(&t).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(o) => match &mut all {
-                None => all = Some(o),
-                Some(a) if a.parameter == o.parameter && a.thresholds == o.thresholds => {
-                    a.points.extend(o.points)
-                }
-                Some(_) => {
-                    eprintln!(
-                        "error: {} is a shard of a different sweep (parameter or thresholds differ)",
-                        f.display()
-                    );
-                    return ExitCode::from(crate::EXIT_BAD_INPUT);
-                }
-            },
+        let o = match parsed {
+            Ok(o) => o,
             Err(e) => {
-                eprintln!(
-                    "error: cannot read {} as a sweep's JSON: {e}\n   = hint: give files written by `bottleneck sweep --json`",
+                return bad(format!(
+                    "cannot read {} as a sweep's JSON: {e}\n   = hint: give files written by `bottleneck sweep --json` (this version)",
                     f.display()
-                );
-                return ExitCode::from(crate::EXIT_BAD_INPUT);
+                ));
+            }
+        };
+        let Some((k, n)) = parse_shard(&o.sweep.shard).ok() else {
+            return bad(format!(
+                "{}: the shard `{}` is not K/N",
+                f.display(),
+                o.sweep.shard
+            ));
+        };
+        if let Some((first, path)) = &all {
+            let diff = differences(&first.sweep, &o.sweep);
+            if !diff.is_empty() {
+                return bad(format!(
+                    "{} is not a shard of the same sweep as {}: {}\n   = hint: merge the shards of one sweep (same topology, scenario, parameter, range, steps, seed, thresholds, version)",
+                    f.display(),
+                    path.display(),
+                    diff.join("; ")
+                ));
             }
         }
+        if of.is_some_and(|m| m != n) {
+            return bad(format!(
+                "{} is shard {k}/{n}, but the others are out of {}",
+                f.display(),
+                of.unwrap_or(0)
+            ));
+        }
+        of = Some(n);
+        // The same shard twice is fine when its points say the same (below).
+        shards.push((k, f.clone()));
+        for p in &o.points {
+            if let Some((q, other)) = seen.iter().find(|(q, _)| q.index == p.index) {
+                let same = serde_json::to_value(q).ok() == serde_json::to_value(p).ok();
+                if !same {
+                    return bad(format!(
+                        "point {} ({} = {}) has different results in {} and {}\n   = hint: the files come from different runs; rerun that shard",
+                        p.index,
+                        o.parameter,
+                        fmt_value(p.value),
+                        other.display(),
+                        f.display()
+                    ));
+                }
+                continue;
+            }
+            seen.push((p.clone(), f.clone()));
+        }
+        if all.is_none() {
+            all = Some((o, f.clone()));
+        }
     }
-    let Some(mut all) = all else {
-        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    let Some((mut all, _)) = all else {
+        return bad("--merge needs the JSON files of a sweep's shards".into());
     };
+    let n = of.unwrap_or(1);
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| !shards.iter().any(|(x, _)| x == k))
+        .map(|k| format!("{k}/{n}"))
+        .collect();
+    if !missing.is_empty() {
+        return bad(format!(
+            "shards missing: {}\n   = hint: run them with `--shard K/{n} --json` and merge every shard",
+            missing.join(", ")
+        ));
+    }
+    let steps = all.sweep.steps;
+    let lost: Vec<String> = (0..steps)
+        .filter(|i| !seen.iter().any(|(p, _)| p.index == *i))
+        .map(|i| i.to_string())
+        .collect();
+    if !lost.is_empty() {
+        return bad(format!(
+            "the shards lack points {} of {steps}: a shard file was cut or edited",
+            lost.join(", ")
+        ));
+    }
+    all.points = seen.into_iter().map(|(p, _)| p).collect();
     all.points.sort_by_key(|p| p.index);
-    all.points.dedup_by_key(|p| p.index);
+    all.sweep.shard = format!("1/1 (merged from {n})");
     print!("{}", render(&all, None));
     ExitCode::SUCCESS
 }
 
 fn fmt_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
+    if v != 0.0 && !(1e-3..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.3}").trim_end_matches('0').to_string()
@@ -418,35 +573,88 @@ fn render(o: &SweepOut, shard: Option<(u32, u32)>) -> String {
         );
     }
     let _ = writeln!(s);
-    let first_broken = o
+    let _ = write!(s, "{}", knee(o));
+    s
+}
+
+/// Where the thresholds start or stop holding along the sweep, in words.
+/// Traffic breaks things as it grows; capacity (servers, instances) mends
+/// them: either way the knee is where holding turns into breaking, or the
+/// reverse, and a sweep that turns more than once says so.
+fn knee(o: &SweepOut) -> String {
+    let mut s = String::new();
+    let name = &o.parameter;
+    let broken: Vec<bool> = o
         .points
         .iter()
-        .position(|p| !p.broken.is_empty() || p.error.is_some());
-    match first_broken {
-        None => {
-            let _ = writeln!(s, "no knee: every point holds; sweep further (--to)");
+        .map(|p| !p.broken.is_empty() || p.error.is_some())
+        .collect();
+    let turns: Vec<usize> = (1..broken.len())
+        .filter(|&i| broken[i] != broken[i - 1])
+        .collect();
+    let why = |p: &Point| {
+        p.broken
+            .first()
+            .map_or("stopped".to_string(), |b| b.clone())
+    };
+    if broken.iter().all(|b| !b) {
+        let _ = writeln!(
+            s,
+            "no knee: every point holds; sweep further (--from, --to)"
+        );
+        return s;
+    }
+    if broken.iter().all(|&b| b) {
+        let _ = writeln!(
+            s,
+            "no knee: every point breaks (first: {}); sweep over another range",
+            why(&o.points[0])
+        );
+        return s;
+    }
+    if turns.len() > 1 {
+        let at: Vec<String> = turns
+            .iter()
+            .map(|&i| {
+                format!(
+                    "{} at {}",
+                    if broken[i] { "breaks" } else { "holds again" },
+                    fmt_value(o.points[i].value)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "no single knee: as {name} goes from {} to {}, it {} (noise near a threshold, or a change that helps then hurts); run replications or more points",
+            fmt_value(o.points[0].value),
+            fmt_value(o.points[o.points.len() - 1].value),
+            at.join(", then ")
+        );
+        return s;
+    }
+    let i = turns[0];
+    let (before, after) = (&o.points[i - 1], &o.points[i]);
+    if broken[i] {
+        let _ = writeln!(
+            s,
+            "knee: between {name} = {} (holds) and {} (breaks: {})",
+            fmt_value(before.value),
+            fmt_value(after.value),
+            why(after)
+        );
+        if let Some(b) = &after.bottleneck {
+            let _ = writeln!(s, "at the knee, the bottleneck is {b}");
         }
-        Some(0) => {
-            let _ = writeln!(
-                s,
-                "knee: at or below {} = {} (the first point already breaks); sweep from lower (--from)",
-                o.parameter,
-                fmt_value(o.points[0].value)
-            );
-        }
-        Some(i) => {
-            let (ok, bad) = (&o.points[i - 1], &o.points[i]);
-            let _ = writeln!(
-                s,
-                "knee: between {} = {} (holds) and {} (breaks: {})",
-                o.parameter,
-                fmt_value(ok.value),
-                fmt_value(bad.value),
-                bad.broken.first().map_or("stopped", |b| b.as_str())
-            );
-            if let Some(b) = &bad.bottleneck {
-                let _ = writeln!(s, "at the knee, the bottleneck is {b}");
-            }
+    } else {
+        let _ = writeln!(
+            s,
+            "holds from {name} = {} (breaks at {}: {})",
+            fmt_value(after.value),
+            fmt_value(before.value),
+            why(before)
+        );
+        if let Some(b) = &before.bottleneck {
+            let _ = writeln!(s, "below it, the bottleneck is {b}");
         }
     }
     s

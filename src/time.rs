@@ -128,10 +128,20 @@ impl Duration {
             }
         };
         let cleaned: String = num.chars().filter(|&c| c != '_').collect();
-        let value: f64 = cleaned
-            .trim_start_matches('+')
+        let digits = cleaned.strip_prefix('+').unwrap_or(&cleaned);
+        if digits.contains(['+', '-']) {
+            return Err(format!(
+                "`{num}` in duration \"{text}\" is not a number: write e.g. \"5ms\""
+            ));
+        }
+        let value: f64 = digits
             .parse()
             .map_err(|_| format!("`{num}` in duration \"{text}\" is not a number"))?;
+        if value < 0.0 {
+            return Err(format!(
+                "duration \"{text}\" is negative: durations must be 0 or more"
+            ));
+        }
         if !value.is_finite() {
             return Err(format!("duration \"{text}\" is not a finite number"));
         }

@@ -1003,8 +1003,12 @@ pub fn run(plan: &Plan, model: &Model, seed: u64, series: bool) -> Outcome {
 pub struct Row {
     /// The threshold as written.
     pub threshold: String,
-    /// The measured value (mean over replications, with its interval).
+    /// The measured value (mean over replications, with its interval), in
+    /// `unit`.
     pub measured: Option<Estimate>,
+    /// The unit of `measured`: `ms`, `ratio` (0 to 1), `rps`, `count` or
+    /// `number`.
+    pub unit: &'static str,
     /// The measured value as people read it (`212ms ± 8ms`, or `-`).
     pub shown: String,
     /// Whether the threshold holds (on the mean).
@@ -1035,6 +1039,9 @@ pub struct Verdict {
     pub errors: Vec<String>,
     /// The busiest node of the first replication and why, to explain a failure.
     pub bottleneck: Option<String>,
+    /// Where failures began in the first replication, when 1% or more of
+    /// requests failed.
+    pub failures: Option<String>,
 }
 
 impl Verdict {
@@ -1069,6 +1076,7 @@ pub fn judge(scenario: &Scenario, outcomes: &[Outcome]) -> Verdict {
             };
             Row {
                 threshold: t.text.clone(),
+                unit: t.metric.unit.name(),
                 passed: est.is_some_and(|e| t.op.holds(e.mean, t.limit)),
                 measured: est,
                 shown,
@@ -1088,6 +1096,7 @@ pub fn judge(scenario: &Scenario, outcomes: &[Outcome]) -> Verdict {
         bottleneck: outcomes
             .first()
             .and_then(|o| o.report.bottleneck.as_ref().map(|b| b.reason.clone())),
+        failures: outcomes.first().and_then(|o| o.report.failures.clone()),
     }
 }
 

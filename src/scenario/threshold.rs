@@ -71,6 +71,19 @@ pub enum Unit {
     Number,
 }
 
+impl Unit {
+    /// Its name in JSON output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Ms => "ms",
+            Unit::Ratio => "ratio",
+            Unit::Rps => "rps",
+            Unit::Count => "count",
+            Unit::Number => "number",
+        }
+    }
+}
+
 /// What a metric needs as its argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Arg {

@@ -590,6 +590,38 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             );
         }
     }
+    // An app with handlers that names none for a class its sources send
+    // (and no `*`): those requests would do only the app's own work.
+    for (i, n) in model.topology.nodes.iter().enumerate() {
+        if let Node::App(app) = n
+            && !app.handle.is_empty()
+            && !app.handle.contains_key("*")
+            && reached[model.node_vertex[i].index()]
+        {
+            let missing: Vec<&str> = model
+                .classes
+                .iter()
+                .filter(|c| !app.handle.contains_key(c.as_str()))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                ds.push(
+                    Diagnostic::warning(format!(
+                        "app `{}` has no handler for class{} {}: those requests do only the app's own work and call nothing",
+                        app.id,
+                        if missing.len() == 1 { "" } else { "es" },
+                        missing.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    ))
+                    .at(pos(node_at[i]))
+                    .on(format!("node `{}`", app.id))
+                    .hint(format!(
+                        "add `\"{}\": [...]` to `handle` (an empty list if that is meant), or a `\"*\"` handler",
+                        missing[0]
+                    )),
+                );
+            }
+        }
+    }
     if ds.has_errors() {
         return Err(ds);
     }
@@ -647,7 +679,17 @@ fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut 
             continue;
         }
         if loads[i] >= 1.0 {
-            let need = (rates[i] * n.service.mean_secs()).floor() as u64 + 1;
+            // `as` saturates for huge or infinite loads; never wrap.
+            let need = ((rates[i] * n.service.mean_secs()).floor() as u64).saturating_add(1);
+            let servers_hint = if need > super::limits::MAX_SERVERS {
+                format!(
+                    "it would need {} servers, more than a node may have ({}): split the load over several nodes behind a balancer, or lower the traffic",
+                    crate::report::fmt_count(need),
+                    crate::report::fmt_count(super::limits::MAX_SERVERS)
+                )
+            } else {
+                format!("give it at least {need} servers, or lower the traffic")
+            };
             if let Some(cache) = n.behind_cache {
                 let cache = &model.nodes[cache as usize].id;
                 ds.push(
@@ -679,7 +721,7 @@ fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut 
                 ))
                 .at(p)
                 .on(&item)
-                .hint(format!("give it at least {need} servers, or lower the traffic")),
+                .hint(servers_hint),
             );
         }
     }

@@ -540,3 +540,235 @@ fn a_window_judges_its_own_requests_by_their_outcome_however_late() {
     assert_eq!(v[0], Some(1.0), "all of the window's requests failed");
     assert_eq!(v[1], Some(1.0));
 }
+
+/// Writes `text` to a fresh file in a temporary directory and returns its path.
+fn temp_file(name: &str, text: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("bn-trust-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+const TWO_TIER: &str = r#"Topology(name: "two tiers", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 1000.0))],
+ nodes: [
+  App(id: "app", workers: 64, service: Exponential(mean: "2ms"), handle: {"*": [Read(db: "db")]}),
+  Database(id: "db", servers: 4, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms")),
+ ])"#;
+
+/// The first broken point's value of a `sweep --json`.
+fn knee_of(args: &[&str]) -> f64 {
+    let out = crate::common::bottleneck(args);
+    assert!(out.status.success(), "{}", crate::common::text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["points"].as_array().unwrap();
+    points
+        .iter()
+        .find(|p| !p["broken"].as_array().unwrap().is_empty())
+        .map_or(f64::INFINITY, |p| p["value"].as_f64().unwrap())
+}
+
+#[test]
+fn doubling_the_bottleneck_moves_the_knee_and_doubling_another_node_does_not() {
+    let sweep = |text: &str, name: &str| {
+        let f = temp_file(name, text);
+        knee_of(&[
+            "sweep",
+            &f,
+            "--vary",
+            "rps",
+            "--from",
+            "500",
+            "--to",
+            "6000",
+            "--steps",
+            "12",
+            "--duration",
+            "20s",
+            "--json",
+            "--threshold",
+            "p99 < 100ms",
+        ])
+    };
+    let base = sweep(TWO_TIER, "base.ron");
+    // The report names the database at the knee.
+    let m = model(TWO_TIER);
+    let mut s = Simulation::new(&m, RunConfig::default());
+    s.apply(Change::Traffic(base / 1000.0)).unwrap();
+    s.step_until(20 * SEC).unwrap();
+    assert_eq!(s.report().bottleneck.unwrap().node, "db");
+    let bigger_db = sweep(&TWO_TIER.replace("servers: 4", "servers: 8"), "db.ron");
+    let bigger_app = sweep(&TWO_TIER.replace("workers: 64", "workers: 128"), "app.ron");
+    assert!(bigger_db >= 1.5 * base, "db x2: knee {base} -> {bigger_db}");
+    assert!(
+        (bigger_app - base).abs() <= 500.0 + 1e-9,
+        "app x2 (not the bottleneck): knee {base} -> {bigger_app}"
+    );
+}
+
+#[test]
+fn sweeps_refuse_what_would_make_them_lie() {
+    use crate::common::{bottleneck, text};
+    let f = temp_file("sw.ron", TWO_TIER);
+    let g = temp_file("other.ron", &TWO_TIER.replace("servers: 4", "servers: 5"));
+    let shard = |file: &str, k: u32, name: &str| {
+        let out = bottleneck(&[
+            "sweep",
+            file,
+            "--from",
+            "1",
+            "--to",
+            "3",
+            "--steps",
+            "4",
+            "--duration",
+            "10s",
+            "--shard",
+            &format!("{k}/2"),
+            "--json",
+        ]);
+        assert!(out.status.success());
+        temp_file(name, &text(&out.stdout))
+    };
+    let (a1, a2, b2) = (
+        shard(&f, 1, "a1.json"),
+        shard(&f, 2, "a2.json"),
+        shard(&g, 2, "b2.json"),
+    );
+    let merged = bottleneck(&["sweep", "--merge", &a1, &a2]);
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    // Another topology's shard.
+    let e = bottleneck(&["sweep", "--merge", &a1, &b2]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        text(&e.stderr).contains("not a shard of the same sweep")
+            && text(&e.stderr).contains("topology")
+    );
+    // A missing shard.
+    let e = bottleneck(&["sweep", "--merge", &a1]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        text(&e.stderr).contains("shards missing: 2/2"),
+        "{}",
+        text(&e.stderr)
+    );
+    // A duplicate that disagrees.
+    let edited = std::fs::read_to_string(&a2).unwrap().replacen(
+        "\"throughput_rps\": ",
+        "\"throughput_rps\": 1",
+        1,
+    );
+    let a2x = temp_file("a2x.json", &edited);
+    let e = bottleneck(&["sweep", "--merge", &a1, &a2, &a2x]);
+    assert_eq!(e.status.code(), Some(2));
+    assert!(
+        text(&e.stderr).contains("different results"),
+        "{}",
+        text(&e.stderr)
+    );
+    // The same duplicate twice is fine.
+    assert!(
+        bottleneck(&["sweep", "--merge", &a1, &a2, &a2])
+            .status
+            .success()
+    );
+    // Ranges that overflow, or go below zero.
+    for args in [
+        &["sweep", &f, "--log", "--from", "1e-300", "--to", "1e300"][..],
+        &["sweep", &f, "--from=-1", "--to", "3"],
+        &["sweep", &f, "--from", "1", "--to", "1e9"],
+    ] {
+        let e = bottleneck(args);
+        assert_eq!(e.status.code(), Some(2), "{args:?}: {}", text(&e.stdout));
+        assert!(!text(&e.stderr).contains("inf"), "{}", text(&e.stderr));
+    }
+    // More servers mend things: the answer is where it starts to hold.
+    let out = bottleneck(&[
+        "sweep",
+        &f,
+        "--vary",
+        "servers:db",
+        "--from",
+        "1",
+        "--to",
+        "5",
+        "--steps",
+        "5",
+        "--duration",
+        "20s",
+        "--threshold",
+        "p99 < 100ms",
+    ]);
+    let t = text(&out.stdout);
+    assert!(t.contains("holds from servers:db = "), "{t}");
+    assert!(!t.contains("at or below"), "{t}");
+}
+
+#[test]
+fn small_wrong_results_are_gone() {
+    use crate::common::{bottleneck, text};
+    use bottleneck::time::Duration;
+    // A sign in the middle of a number is not a number.
+    for bad in ["+-5ms", "-5ms", "5-ms", "+-0s", "1+2ms"] {
+        assert!(Duration::parse(bad).is_err(), "{bad}");
+    }
+    assert_eq!(Duration::parse("+5ms"), Ok(Duration(5_000_000)));
+    let t = r#"Topology(name: "c", sources: [Source(id: "u", to: "s", arrivals: Poisson(rps: 1.0))],
+        nodes: [Station(id: "s", servers: 1, service: Constant("+-5ms"))])"#;
+    assert!(bottleneck::topology::load_str("c.ron", t).is_err());
+    // An overload hint never asks for 0 servers (a wrapped cast).
+    let t = r#"Topology(name: "o", sources: [Source(id: "u", to: "s", arrivals: Poisson(rps: 1000000.0))],
+        nodes: [Station(id: "s", servers: 1, service: Pareto(scale: "1s", shape: 1.0001))])"#;
+    let w = bottleneck::topology::load_str("o.ron", t)
+        .unwrap()
+        .warnings
+        .to_string();
+    assert!(!w.contains("at least 0 servers"), "{w}");
+    assert!(w.contains("more than a node may have"), "{w}");
+    // A class no handler names is pointed out.
+    let t = r#"Topology(name: "m", sources: [Source(id: "u", to: "a", mix: {"browse": 0.9, "order": 0.1}, arrivals: Poisson(rps: 10.0))],
+        nodes: [App(id: "a", workers: 4, service: Constant("1ms"), handle: {"browse": [Call(to: "s")]}),
+                Station(id: "s", servers: 1, service: Constant("1ms"))])"#;
+    let w = bottleneck::topology::load_str("m.ron", t)
+        .unwrap()
+        .warnings
+        .to_string();
+    assert!(w.contains("no handler for class `order`"), "{w}");
+    // Graph labels say what each kind has.
+    let dir = std::env::temp_dir().join(format!("bn-small-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = bottleneck(&["graph", "topologies/journey/06-cdn.ron"]);
+    let g = text(&out.stdout);
+    assert!(!g.contains("4294967295") && !g.contains("x100000 "), "{g}");
+    assert!(g.contains("LoadBalancer · LeastConnections over 3"), "{g}");
+    assert!(g.contains("mean read 2ms, write 8ms"), "{g}");
+    // Seeds of replications do not wrap past the largest seed.
+    let s = dir.join("seed.scenario.ron");
+    std::fs::write(
+        &s,
+        format!(
+            r#"Scenario(name: "s", topology: "{}", seed: 18446744073709551615, duration: "10s", thresholds: ["p99 < 1s"])"#,
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/mm1.ron").display()
+        ),
+    )
+    .unwrap();
+    let s = s.display().to_string();
+    let e = bottleneck(&["check", &s, "--replications", "3"]);
+    assert_eq!(e.status.code(), Some(2), "{}", text(&e.stdout));
+    assert!(
+        text(&e.stderr).contains("would pass the largest seed"),
+        "{}",
+        text(&e.stderr)
+    );
+    // JSON says the unit of each measured value.
+    let out = bottleneck(&[
+        "check",
+        "topologies/walls/2a-stampede.scenario.ron",
+        "--json",
+        "-",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = v[0]["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["unit"], "ms");
+    assert_eq!(rows[1]["unit"], "ratio");
+}
