@@ -189,6 +189,33 @@ pub struct LiveNode {
     pub instances: Option<u32>,
 }
 
+/// What a simulation holds right now: after the sources stop and every
+/// node is back up, a drained simulation holds nothing (no request, no busy
+/// server, no pool connection or fan-out slot taken). Tests check it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Audit {
+    /// Requests in the slab.
+    pub requests: usize,
+    /// Busy servers over all nodes.
+    pub busy: u64,
+    /// Requests waiting in node queues.
+    pub waiting: usize,
+    /// Busy servers waiting on calls.
+    pub calling: u64,
+    /// Busy servers waiting for a pool connection.
+    pub pool_wait: u64,
+    /// App pool connections in use.
+    pub pool_in_use: u64,
+    /// Requests waiting for a pool connection.
+    pub pool_waiters: usize,
+    /// Fan-out slots in use.
+    pub fanouts: usize,
+    /// Keys with a single-flight fill pending.
+    pub fills: usize,
+    /// Requests a load balancer counts as in progress at a backend.
+    pub balanced: u64,
+}
+
 /// A running simulation of one model.
 #[derive(Clone, Debug)]
 pub struct Simulation {
@@ -548,6 +575,33 @@ impl Simulation {
     /// Why the run stopped early, if it did.
     pub fn stopped(&self) -> Option<&RunError> {
         self.stopped.as_ref()
+    }
+
+    /// What the simulation holds right now (see [`Audit`]).
+    pub fn audit(&self) -> Audit {
+        let mut a = Audit {
+            requests: self.reqs.live(),
+            fanouts: self.fanouts.len() - self.fanout_free.len(),
+            ..Audit::default()
+        };
+        for n in &self.nodes {
+            a.busy += n.stats.busy.value();
+            a.waiting += n.waiting.len();
+            a.calling += n.stats.calling.value();
+            a.pool_wait += n.stats.pool_wait.value();
+            match &n.kind {
+                KindState::App(app) => {
+                    if let Some(p) = &app.pool {
+                        a.pool_in_use += p.in_use as u64;
+                        a.pool_waiters += p.waiters.len();
+                    }
+                }
+                KindState::Cache(c) => a.fills += c.pending_fills(),
+                KindState::Lb(lb) => a.balanced += lb.active.iter().map(|&x| x as u64).sum::<u64>(),
+                _ => {}
+            }
+        }
+        a
     }
 
     /// What node `i` looks like right now.
@@ -1189,10 +1243,16 @@ impl Simulation {
             ROOT => self.root_done(req, result),
             DETACHED => {
                 let r = &self.reqs[req];
+                let (op, key, node) = (r.op, r.key, r.node);
                 if r.flags & requests::REFILL != 0 && result == outcome::OK {
                     // A background refresh read the database: fill the cache.
                     let cache = r.next_waiter;
                     self.call(req, cache, op::SET, true);
+                }
+                if result == outcome::FAIL && (op == op::SET || op == op::DEL) {
+                    // A fill (or its release) failed on the way: whoever
+                    // waits for that fill must not wait for ever.
+                    self.fill_failed(node, key);
                 }
                 self.reqs.free(req)
             }
@@ -1367,6 +1427,11 @@ impl Simulation {
         let there = if parent == ROOT {
             m.source_region[self.reqs[req].source as usize]
         } else {
+            if self.reqs[parent].call != self.reqs[req].serial {
+                // Nobody waits for this answer any more (the call timed
+                // out; the caller may be gone): it is dropped where it is.
+                return false;
+            }
             let p = self.reqs[parent].node;
             if p == SLEEPING {
                 crate::model::NO_REGION
@@ -1469,6 +1534,8 @@ impl Simulation {
             // The call cannot reach its target: it fails at once.
             if !detached {
                 self.resume(parent, outcome::FAIL);
+            } else if op == op::SET || op == op::DEL {
+                self.fill_failed(target, p.key);
             }
             return;
         }

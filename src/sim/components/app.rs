@@ -321,14 +321,29 @@ impl Simulation {
     fn app_call(&mut self, i: usize, req: u32, target: u32, op: u8, phase: u8) -> bool {
         let counted = self.counts(self.reqs[req].visit_arrival);
         let now = self.now;
+        if self.reqs[req].flags & POOL_GRANTED != 0
+            && let KindState::App(app) = &self.nodes[i].kind
+            && app.pool.as_ref().is_some_and(|p| p.target != target)
+        {
+            // It waited for a connection to the pool's target, but now calls
+            // elsewhere (a read-your-writes read that is no longer fresh):
+            // the connection goes back.
+            self.reqs[req].flags &= !POOL_GRANTED;
+            self.pool_release(i, req);
+        }
         if let KindState::App(app) = &mut self.nodes[i].kind
             && let Some(c) = &mut app.calls
             && let Some(b) = c.breaker(target)
             && !b.allow(now)
         {
-            // The breaker for this target is open: fail at once.
+            // The breaker for this target is open: fail at once (giving
+            // back a pool connection it was handed while it waited).
             if counted {
                 c.short_circuited += 1;
+            }
+            if self.reqs[req].flags & POOL_GRANTED != 0 {
+                self.reqs[req].flags &= !POOL_GRANTED;
+                self.pool_release(i, req);
             }
             let r = &mut self.reqs[req];
             r.phase = phase;
@@ -423,7 +438,7 @@ impl Simulation {
         let i = self.reqs[req].node as usize;
         if i >= self.nodes.len() || self.nodes[i].epoch != self.reqs[req].epoch {
             if i < self.nodes.len() {
-                self.drop_request(i, req);
+                self.app_lost(i, req);
             }
             return;
         }
@@ -524,7 +539,7 @@ impl Simulation {
                 self.reqs[w].flags &= !POOL_GRANTED;
                 self.reqs[w].flags |= POOLED;
                 self.pool_release(i, w);
-                self.drop_request(i, w);
+                self.app_lost(i, w);
                 return;
             }
             self.app_run(i, w);
@@ -646,6 +661,27 @@ impl Simulation {
         }
     }
 
+    /// `req` at app `i` is lost (the app went down while it waited): it
+    /// lets go of what it holds on others' behalf (a single-flight fill it
+    /// leads, its fan-out slot), then is dropped.
+    pub(crate) fn app_lost(&mut self, i: usize, req: u32) {
+        let p = self.reqs[req];
+        if let KindState::App(h) = &self.nodes[i].kind
+            && let Some(StepModel::CacheAside { cache, .. }) =
+                h.handlers[p.class as usize].get(p.pc as usize)
+            && (p.phase == 2 || (p.phase == 1 && p.result == outcome::MISS))
+        {
+            // It missed (and may lead the fill), or was reading the
+            // database to fill the cache.
+            let cache = *cache;
+            self.release_fill(cache, req);
+        }
+        if p.fanout != crate::sim::requests::NO_FANOUT {
+            self.fanout_end(req);
+        }
+        self.drop_request(i, req);
+    }
+
     /// The handler of `req` at app `i` is over.
     fn app_finish(&mut self, i: usize, req: u32, result: u8) {
         self.wait_end(i, req);
@@ -664,18 +700,8 @@ impl Simulation {
         if self.nodes[i].epoch != p.epoch {
             // The app went down while this request waited: it was lost (its
             // worker was freed when the app went down).
-            if let KindState::App(h) = &self.nodes[i].kind
-                && let Some(StepModel::CacheAside { cache, .. }) =
-                    h.handlers[p.class as usize].get(p.pc as usize)
-                && p.phase == 2
-            {
-                let cache = *cache;
-                self.release_fill(cache, parent);
-            }
-            if p.fanout != crate::sim::requests::NO_FANOUT {
-                self.fanout_end(parent);
-            }
-            self.drop_request(i, parent);
+            self.reqs[parent].result = result;
+            self.app_lost(i, parent);
             return;
         }
         self.reqs[parent].result = result;

@@ -65,7 +65,12 @@ impl CacheState {
         }
     }
 
-    /// True when misses are coalesced.
+    /// Keys whose fill is pending (single-flight).
+    pub fn pending_fills(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// True if misses of a key being filled wait for the fill.
     pub fn single_flight(&self) -> bool {
         self.single_flight
     }
@@ -151,6 +156,17 @@ impl Simulation {
         };
         self.record_visit(i, req, true);
         self.finish(req, result);
+    }
+
+    /// A fill (a set) or its release (a delete) of `key` at node `i` failed
+    /// before it reached the cache, or there: the requests waiting on that
+    /// fill get a miss (and read the database themselves).
+    pub(crate) fn fill_failed(&mut self, i: u32, key: u64) {
+        if (i as usize) < self.nodes.len()
+            && matches!(self.nodes[i as usize].kind, KindState::Cache(_))
+        {
+            self.wake(i as usize, key, outcome::MISS);
+        }
     }
 
     /// Answers every request waiting for `key`'s fill with `result`.

@@ -121,7 +121,7 @@ impl Simulation {
         let i = self.reqs[owner].node as usize;
         let failed = self.fanout_end(owner);
         if self.nodes[i].epoch != self.reqs[owner].epoch {
-            self.drop_request(i, owner);
+            self.app_lost(i, owner);
             return;
         }
         self.reqs[owner].result = if failed { outcome::FAIL } else { outcome::OK };
