@@ -670,7 +670,7 @@ fn check(spec: &Spec) -> Result<String, TestCaseError> {
                 now.0[i] as i64 - before.0[i] as i64,
                 "window ending {}s at {}",
                 boundary / SEC,
-                ids[i]
+                id
             );
             prop_assert!((0.0..=1.0 + 1e-9).contains(&w.utilization));
         }
