@@ -5,6 +5,7 @@
 //! Everything here is plain Rust so it is tested without a window.
 
 use crate::layout::Layout;
+use bottleneck::analysis::{Analyzer, Load};
 use bottleneck::model::Model;
 use bottleneck::report::Report;
 use bottleneck::sim::{Change, RunConfig, Simulation};
@@ -51,6 +52,16 @@ pub struct Signals {
     pub errors: Ema,
     /// 99th percentile time at the node, ms.
     pub p99_ms: Ema,
+    /// Busy time spent waiting on calls / capacity.
+    pub calling: Ema,
+    /// Busy time spent waiting for a pool connection / capacity.
+    pub pool_wait: Ema,
+    /// Arrivals per simulated second.
+    pub arrivals: Ema,
+    /// Drops per simulated second.
+    pub dropped: Ema,
+    /// Drops for want of capacity per simulated second.
+    pub overflow: Ema,
 }
 
 /// An edit the learner made, for undo.
@@ -111,6 +122,8 @@ pub struct Sandbox {
     pub layout: Layout,
     /// Per node, smoothed signals.
     pub signals: Vec<Signals>,
+    /// The engine's bottleneck analysis for this model.
+    pub analyzer: Analyzer,
     /// End to end.
     pub e2e: Signals,
     /// The selected node.
@@ -150,6 +163,7 @@ impl Sandbox {
             event_rate: Ema::default(),
             layout,
             signals: Vec::new(),
+            analyzer: Analyzer::new(&loaded.model),
             e2e: Signals::default(),
             selected: None,
             edits: Vec::new(),
@@ -295,6 +309,7 @@ impl Sandbox {
         let positions = self.layout.positions();
         self.layout = Layout::of(&loaded.model, &positions);
         self.model = loaded.model;
+        self.analyzer = Analyzer::new(&self.model);
         self.sim = Simulation::new(&self.model, Self::config(self.seed));
         if traffic != 1.0 {
             let _ = self.sim.apply(Change::Traffic(traffic));
@@ -424,6 +439,11 @@ impl Sandbox {
             s.rps.push(r.completed as f64 / w, alpha);
             s.errors
                 .push(r.dropped as f64 / (r.arrivals.max(1)) as f64, alpha);
+            s.calling.push(r.calling, alpha);
+            s.pool_wait.push(r.pool_wait, alpha);
+            s.arrivals.push(r.arrivals as f64 / w, alpha);
+            s.dropped.push(r.dropped as f64 / w, alpha);
+            s.overflow.push(r.overflow as f64 / w, alpha);
             if let Some(p) = r.p99_ms {
                 s.p99_ms.push(p, alpha);
             }
@@ -442,55 +462,44 @@ impl Sandbox {
         }
     }
 
-    /// The node that limits the system now: the highest smoothed
-    /// utilization among nodes that queue, with a one-line reason. When
-    /// several are saturated, the one furthest downstream is the cause (the
-    /// others' workers are busy waiting for it).
+    /// The node that limits the system now, with a one-line reason: the
+    /// engine's analysis (the same as the CLI report's) over the smoothed
+    /// signals of the last few simulated seconds.
     pub fn bottleneck(&self) -> Option<(usize, String)> {
-        let key = |i: usize, s: &Signals| {
-            let u = s.utilization.value;
-            let saturated = u >= 0.95;
-            let depth = self.layout.columns.get(i).copied().unwrap_or(0);
-            (saturated, if saturated { depth as f64 } else { u })
-        };
-        let (i, s) = self
+        // Rates as counts per 100 simulated seconds: the analysis only
+        // compares them.
+        let count = |e: &Ema| (e.value * 100.0).round().max(0.0) as u64;
+        let loads: Vec<Load> = self
             .signals
             .iter()
             .enumerate()
-            .filter(|(i, _)| !routes_only(self.model.nodes[*i].kind_name))
-            .max_by(|a, b| {
-                let (ka, kb) = (key(a.0, a.1), key(b.0, b.1));
-                ka.0.cmp(&kb.0)
-                    .then(ka.1.total_cmp(&kb.1))
-                    .then(a.1.utilization.value.total_cmp(&b.1.utilization.value))
-            })?;
-        let u = s.utilization.value;
-        if u < 0.05 {
+            .map(|(i, s)| Load {
+                utilization: s.utilization.value,
+                calling: s.calling.value,
+                pool_wait: s.pool_wait.value,
+                mean_queue: s.queue.value,
+                arrivals: count(&s.arrivals),
+                dropped: count(&s.dropped),
+                overflow: count(&s.overflow),
+                servers: self.sim.live(i).servers,
+                ..Load::default()
+            })
+            .collect();
+        let f = self.analyzer.find(&loads)?;
+        if f.utilization < 0.05 && loads[f.node].dropped == 0 {
             return None;
         }
-        let n = &self.model.nodes[i];
-        let live = self.sim.live(i);
-        let mut reason = format!(
-            "{}: {:.0}% of {} {} busy",
-            n.id,
-            u * 100.0,
-            live.servers,
-            match n.kind_name {
-                "App" => "workers",
-                "Queue" => "workers",
-                _ => "servers",
-            }
-        );
-        if s.queue.value >= 0.5 {
-            reason.push_str(&format!(", {:.0} waiting", s.queue.value));
+        let mut reason = f.reason;
+        if self.sim.live(f.node).down {
+            reason = format!("{}: down", self.model.nodes[f.node].id);
         }
-        if s.errors.value >= 0.001 {
-            reason.push_str(&format!(", {:.1}% failing", s.errors.value * 100.0));
-        }
-        if live.down {
-            reason = format!("{}: down", n.id);
-        }
-        Some((i, reason))
+        Some((f.node, reason))
+    }
+
+    /// True if node `i` only hands requests on (a balancer, a router, a
+    /// limiter): it has no capacity of its own.
+    pub fn routes_only(&self, i: usize) -> bool {
+        self.analyzer.routes_only(i)
     }
 
     /// Refreshes the full report (for the inspector's kind-specific numbers).
@@ -523,10 +532,6 @@ impl Sandbox {
     }
 }
 
-/// Kinds that pass requests on without queueing them (never the bottleneck).
-pub fn routes_only(kind: &str) -> bool {
-    matches!(kind, "LoadBalancer" | "RateLimiter" | "ShardRouter")
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 use crate::content::{self, LESSONS};
 use crate::edits;
 use crate::layout::Slot;
-use crate::sandbox::{SPEEDS, Sandbox, routes_only};
+use crate::sandbox::{SPEEDS, Sandbox};
 use bevy_egui::egui::{
     self, Align2, Color32, CornerRadius, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2,
 };
@@ -703,7 +703,7 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
         let n = &s.model.nodes[i];
         let live = s.sim.live(i);
         let sig = s.signals[i];
-        let passes = routes_only(n.kind_name);
+        let passes = s.routes_only(i);
         let fill = if live.down {
             Color32::from_gray(190)
         } else if passes {
@@ -940,7 +940,10 @@ fn actions(ui: &mut egui::Ui, s: &mut Sandbox, i: usize, id: &str, kind: &str) {
         } else if ui.button("take down").clicked() {
             s.apply(Change::Down(id.into()));
         }
-        for f in [2.0, 10.0] {
+        // Only the faults the engine gives a meaning for this kind.
+        let slows = bottleneck::sim::effect(bottleneck::sim::Fault::Slow, kind).is_ok()
+            && s.model.nodes[i].service.mean() > 0.0;
+        for f in [2.0, 10.0].into_iter().filter(|_| slows) {
             if ui.button(format!("slow x{f}")).clicked() {
                 s.apply(Change::Slow {
                     node: id.into(),
@@ -967,7 +970,9 @@ fn actions(ui: &mut egui::Ui, s: &mut Sandbox, i: usize, id: &str, kind: &str) {
                 rate: 0.0,
             });
         }
-        if matches!(kind, "Cache" | "Cdn") && ui.button("flush").clicked() {
+        if bottleneck::sim::effect(bottleneck::sim::Fault::Flush, kind).is_ok()
+            && ui.button("flush").clicked()
+        {
             s.apply(Change::Flush(id.into()));
         }
     });
@@ -1003,7 +1008,7 @@ fn actions(ui: &mut egui::Ui, s: &mut Sandbox, i: usize, id: &str, kind: &str) {
         });
     }
     // Capacity.
-    if !routes_only(kind) {
+    if !s.routes_only(i) {
         ui.horizontal(|ui| {
             let cap = s.capacity(i);
             let what = if kind == "App" {
