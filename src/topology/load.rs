@@ -4,10 +4,13 @@
 //! with a place and a hint; validation reports every problem it finds at
 //! once rather than stopping at the first.
 
-use super::kinds::{self, Ctx, find_from};
+use super::kinds::{self, Ctx};
 use super::limits::*;
 use super::{Node, Topology};
-use crate::diag::{Diagnostic, Diagnostics, Pos, closest, pos_of};
+use crate::diag::{
+    Diagnostic, Diagnostics, LineIndex, Places, Pos, SUGGEST_CELLS, closest, closest_within,
+    list_names, pos_of, short,
+};
 use crate::model::{Model, NodeModel, SourceModel, Vertex};
 use crate::profile::Profile;
 use petgraph::Direction;
@@ -263,7 +266,8 @@ fn valid_id(id: &str) -> Result<(), String> {
     }
     if id.chars().count() > MAX_ID_LEN {
         return Err(format!(
-            "the id `{id}` is longer than {MAX_ID_LEN} characters"
+            "the id `{}` is longer than {MAX_ID_LEN} characters",
+            short(id)
         ));
     }
     if let Some(c) = id
@@ -271,7 +275,8 @@ fn valid_id(id: &str) -> Result<(), String> {
         .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')))
     {
         return Err(format!(
-            "the id `{id}` contains {c:?}; ids use letters, digits and - _ . : /"
+            "the id `{}` contains {c:?}; ids use letters, digits and - _ . : /",
+            short(id)
         ));
     }
     Ok(())
@@ -314,11 +319,14 @@ fn check_profile(p: &Profile) -> Result<(), String> {
 pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnostics> {
     let mut ds = Diagnostics::new(file, text);
 
-    // Where each item is written, for messages.
+    // Where each item is written, for messages: one pass over the text
+    // for the places, one for the line starts.
+    let places = Places::new(text);
+    let lines = LineIndex::new(text);
     let mut cursor = 0;
     let mut source_at = Vec::new();
     for s in &top.sources {
-        let at = find_from(text, cursor, "id", &s.id);
+        let at = places.find(cursor, "id", &s.id);
         if let Some(a) = at {
             cursor = a;
         }
@@ -327,13 +335,13 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     cursor = 0;
     let mut node_at = Vec::new();
     for n in &top.nodes {
-        let at = find_from(text, cursor, "id", n.id());
+        let at = places.find(cursor, "id", n.id());
         if let Some(a) = at {
             cursor = a;
         }
         node_at.push(at);
     }
-    let pos = |at: Option<usize>| at.map(|a| pos_of(text, a));
+    let pos = |at: Option<usize>| at.map(|a| lines.pos(a));
 
     if top.sources.is_empty() {
         ds.push(
@@ -361,6 +369,16 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             top.nodes.len()
         )));
     }
+    let classes = kinds::classes(&top.sources);
+    if classes.len() > MAX_CLASSES {
+        ds.push(
+            Diagnostic::error(format!(
+                "the sources' mixes name {} classes, over the limit of {MAX_CLASSES}",
+                classes.len()
+            ))
+            .hint("a class is a kind of request (read, write...): use a few"),
+        );
+    }
     if ds.has_errors() {
         return Err(ds);
     }
@@ -383,14 +401,14 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             ds.push(
                 Diagnostic::error(m)
                     .at(pos(at))
-                    .on(format!("{kind} `{id}`")),
+                    .on(format!("{kind} `{}`", short(id))),
             );
         }
         if !seen.insert(id) {
             ds.push(
-                Diagnostic::error(format!("the id `{id}` is used twice"))
+                Diagnostic::error(format!("the id `{}` is used twice", short(id)))
                     .at(pos(at))
-                    .on(format!("{kind} `{id}`"))
+                    .on(format!("{kind} `{}`", short(id)))
                     .hint("every source and node needs its own id"),
             );
         }
@@ -403,29 +421,36 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         .map(|(i, &id)| (id, i))
         .collect();
     node_ids.dedup();
+    // Suggestions compare names pair by pair: one budget for the whole
+    // file keeps ten thousand unknown names as quick as a few.
+    let suggest = std::cell::Cell::new(10 * SUGGEST_CELLS);
     let unknown = |target: &str| -> Diagnostic {
-        let d = Diagnostic::error(format!("`{target}` is not a node"));
-        match closest(target, node_ids.iter().copied()) {
+        let d = Diagnostic::error(format!("`{}` is not a node", short(target)));
+        let mut budget = suggest.get();
+        let near = closest_within(target, node_ids.iter().copied(), &mut budget);
+        suggest.set(budget);
+        match near {
             Some(s) => d.hint(format!("did you mean `{s}`?")),
-            None => d.hint(format!("the nodes are: {}", node_ids.join(", "))),
+            None => d.hint(format!("the nodes are: {}", list_names(&node_ids))),
         }
     };
 
-    let classes = kinds::classes(&top.sources);
     let cx = Ctx {
-        text,
+        places: &places,
+        lines: &lines,
         index: &index,
         nodes: &top.nodes,
         classes: &classes,
         unknown: &unknown,
+        suggest: &suggest,
     };
 
     // Sources.
     for (s, &at) in top.sources.iter().zip(&source_at) {
         kinds::check_source_extras(s, at, &cx, &mut ds);
-        let item = format!("source `{}`", s.id);
+        let item = format!("source `{}`", short(&s.id));
         if !index.contains_key(s.to.as_str()) {
-            let at = find_from(text, at.unwrap_or(0), "to", &s.to).or(at);
+            let at = places.find(at.unwrap_or(0), "to", &s.to).or(at);
             ds.push(unknown(&s.to).at(pos(at)).on(&item));
         }
         if let Err(m) = check_rate("`rps`", s.arrivals.rps(), MAX_RPS) {
@@ -593,7 +618,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     if ds.has_errors() {
         return Err(ds);
     }
-    load_warnings(&model, &node_at, text, &mut ds);
+    load_warnings(&model, &node_at, &lines, &mut ds);
     Ok(Loaded {
         model,
         warnings: ds,
@@ -621,7 +646,12 @@ fn reach(model: &Model, start: petgraph::graph::NodeIndex, dir: Direction) -> Ve
     seen
 }
 
-fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut Diagnostics) {
+fn load_warnings(
+    model: &Model,
+    node_at: &[Option<usize>],
+    lines: &LineIndex,
+    ds: &mut Diagnostics,
+) {
     let peak: Vec<f64> = model
         .sources
         .iter()
@@ -632,7 +662,7 @@ fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut 
     };
     let loads = model.offered_load(&rates);
     for (i, n) in model.nodes.iter().enumerate() {
-        let p = node_at[i].map(|a| pos_of(text, a));
+        let p = node_at[i].map(|a| lines.pos(a));
         let item = format!("node `{}`", n.id);
         if n.service.mean().is_infinite() {
             ds.push(
