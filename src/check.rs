@@ -4,7 +4,7 @@
 //! scenario's threshold failed, or a "before" scenario's expected failure
 //! did not happen), 1 when a run could not finish, 2 for bad input.
 
-use crate::plot;
+use crate::{files, plot};
 use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::model::Model;
 use bottleneck::scenario::{self, Outcome, Plan, Scenario, Verdict};
@@ -99,11 +99,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// `topology` overrides it) and plans it; prints diagnostics on failure.
 pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, ()> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        let mut ds = Diagnostics::new(&name, "");
-        ds.push(Diagnostic::error(format!("cannot read the file: {e}")));
-        eprint!("{ds}");
-    })?;
+    let bytes = files::read_named(path, "a scenario (.scenario.ron)", files::MAX_RON_BYTES)
+        .map_err(|ds| eprint!("{ds}"))?;
     let scenario = scenario::parse(&name, &bytes).map_err(|ds| eprint!("{ds}"))?;
     let top_path = match topology_override {
         Some(p) => p.to_path_buf(),
@@ -113,19 +110,30 @@ pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, (
             .join(&scenario.topology),
     };
     let top_name = top_path.display().to_string();
-    let top_bytes = std::fs::read(&top_path).map_err(|e| {
-        let mut ds = Diagnostics::new(&name, &scenario.source);
-        let at = scenario
-            .source
-            .find(&format!("\"{}\"", scenario.topology))
-            .map(|i| bottleneck::diag::pos_of(&scenario.source, i + 1));
-        ds.push(
-            Diagnostic::error(format!("cannot read the topology {top_name}: {e}"))
+    let top_bytes =
+        files::read(&top_path, "a topology (.ron)", files::MAX_RON_BYTES).map_err(|d| {
+            let mut ds = Diagnostics::new(&name, &scenario.source);
+            let at = scenario
+                .source
+                .find(&format!("\"{}\"", scenario.topology))
+                .map(|i| bottleneck::diag::pos_of(&scenario.source, i + 1));
+            let hint = match topology_override {
+                Some(_) => d.hint.unwrap_or_default(),
+                None => format!(
+                    "`topology` is a path relative to the scenario file; {}",
+                    d.hint.unwrap_or_default()
+                ),
+            };
+            ds.push(
+                Diagnostic::error(format!(
+                    "cannot read the topology {top_name}: {}",
+                    d.message.trim_start_matches("cannot read the file: ")
+                ))
                 .at(at)
-                .hint("`topology` is a path relative to the scenario file"),
-        );
-        eprint!("{ds}");
-    })?;
+                .hint(hint),
+            );
+            eprint!("{ds}");
+        })?;
     let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| eprint!("{ds}"))?;
     let plan = scenario.plan(&loaded.model).map_err(|ds| eprint!("{ds}"))?;
     Ok(Ready {

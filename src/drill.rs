@@ -2,6 +2,8 @@
 //! against the drill's hidden scenario and cost model.
 
 use crate::check::{self, EXIT_THRESHOLDS};
+use crate::files;
+use bottleneck::diag::Diagnostics;
 use bottleneck::scenario::drill::{self, Costs, Drill};
 use clap::Args;
 use std::fmt::Write as _;
@@ -26,18 +28,24 @@ pub struct DrillArgs {
     json: bool,
 }
 
-fn read(path: &Path) -> Result<String, ExitCode> {
-    std::fs::read_to_string(path).map_err(|e| {
-        eprintln!(
-            "error: cannot read {}: {e}\n   = hint: drills are in topologies/drills/",
-            path.display()
-        );
+/// Reads a drill or cost model as text.
+fn read(path: &Path, what: &str) -> Result<String, ExitCode> {
+    let bad = |ds: Diagnostics| {
+        eprint!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
-    })
+    };
+    let name = path.display().to_string();
+    let bytes = files::read_named(path, what, files::MAX_RON_BYTES).map_err(bad)?;
+    bottleneck::topology::check_text(&name, &bytes)
+        .map(str::to_string)
+        .map_err(bad)
 }
 
 fn load_drill(path: &Path) -> Result<Drill, ExitCode> {
-    let text = read(path)?;
+    let text = read(
+        path,
+        "a drill (.drill.ron); drills are in topologies/drills/",
+    )?;
     drill::parse_drill(&path.display().to_string(), &text).map_err(|ds| {
         eprint!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
@@ -85,7 +93,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     };
     let dir = args.drill.parent().unwrap_or(Path::new(".")).to_path_buf();
     let costs_path = args.costs.clone().unwrap_or_else(|| dir.join(&d.costs));
-    let costs: Costs = match read(&costs_path).and_then(|t| {
+    let costs: Costs = match read(&costs_path, "a cost model (costs.ron)").and_then(|t| {
         drill::parse_costs(&costs_path.display().to_string(), &t).map_err(|ds| {
             eprint!("{ds}");
             ExitCode::from(crate::EXIT_BAD_INPUT)

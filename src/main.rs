@@ -5,10 +5,10 @@
 mod bench;
 mod check;
 mod drill;
+mod files;
 mod plot;
 mod sweep;
 
-use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::report::fmt_count;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, SEC};
@@ -140,16 +140,9 @@ fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
         ),
         Some(path) => {
             let name = path.display().to_string();
-            match std::fs::read(path) {
+            match files::read_named(path, "a topology (.ron)", files::MAX_RON_BYTES) {
                 Ok(b) => (name, b),
-                Err(e) => {
-                    let mut ds = Diagnostics::new(&name, "");
-                    let hint = if path.is_dir() {
-                        "give a .ron file, not a directory".to_string()
-                    } else {
-                        "check the path; bundled examples are in topologies/".to_string()
-                    };
-                    ds.push(Diagnostic::error(format!("cannot read the file: {e}")).hint(hint));
+                Err(ds) => {
                     eprint!("{ds}");
                     return Err(ExitCode::from(EXIT_BAD_INPUT));
                 }

@@ -332,9 +332,17 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
 fn merge(files: &[PathBuf]) -> ExitCode {
     let mut all: Option<SweepOut> = None;
     for f in files {
-        let parsed = std::fs::read_to_string(f)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<SweepOut>(&t).map_err(|e| e.to_string()));
+        let parsed = crate::files::read(
+            f,
+            "a sweep's JSON (from `bottleneck sweep --json`)",
+            crate::files::MAX_JSON_BYTES,
+        )
+        .map_err(|d| {
+            d.message
+                .trim_start_matches("cannot read the file: ")
+                .to_string()
+        })
+        .and_then(|b| serde_json::from_slice::<SweepOut>(&b).map_err(|e| e.to_string()));
         match parsed {
             Ok(o) => match &mut all {
                 None => all = Some(o),

@@ -315,6 +315,10 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         ));
         return Err(ds);
     }
+    if let Some(d) = crate::topology::not_ron(text, "Scenario") {
+        ds.push(d);
+        return Err(ds);
+    }
     if let Some(pos) = crate::topology::too_deep(text) {
         ds.push(
             Diagnostic::error("nesting is too deep")

@@ -42,6 +42,12 @@ pub fn load_str(file: &str, text: &str) -> Result<Loaded, Diagnostics> {
     compile(file, text, topology)
 }
 
+/// The text of an input file's bytes: within [`MAX_FILE_BYTES`], without
+/// NUL bytes, UTF-8; otherwise a diagnostic that does not quote it.
+pub fn check_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostics> {
+    check_bytes(file, bytes)
+}
+
 pub(crate) fn check_bytes<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostics> {
     let fail = |d: Diagnostic| {
         let mut ds = Diagnostics::new(file, "");
@@ -118,6 +124,10 @@ pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
         ));
         return Err(ds);
     }
+    if let Some(d) = not_ron(text, "Topology") {
+        ds.push(d);
+        return Err(ds);
+    }
     if let Some(pos) = too_deep(text) {
         ds.push(
             Diagnostic::error(format!("nesting deeper than {MAX_NESTING} levels"))
@@ -133,6 +143,58 @@ pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
             Err(ds)
         }
     }
+}
+
+/// `None` when `text` starts as RON does (after white space, comments and
+/// `#![enable(...)]` attributes: `Name(` or `(`); otherwise an error that
+/// says what was expected, without quoting the text: a file that is not
+/// RON (a password file, a key, someone's notes) is not echoed to the
+/// terminal or a CI log.
+pub fn not_ron(text: &str, kind: &str) -> Option<Diagnostic> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("#!") {
+            rest = r.split_once(']').map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
+    let name_end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    if rest[name_end..].trim_start().starts_with('(') {
+        return None;
+    }
+    let example = format!("`{kind}(...)`");
+    let (message, hint) = if rest.starts_with('{') || rest.starts_with('[') {
+        (
+            format!(
+                "this file looks like JSON, not a RON {}",
+                kind.to_lowercase()
+            ),
+            format!(
+                "this looks like JSON; a {} file is RON and starts with {example}",
+                kind.to_lowercase()
+            ),
+        )
+    } else {
+        (
+            format!(
+                "this file is not a RON {}: it does not start with {example}",
+                kind.to_lowercase()
+            ),
+            format!(
+                "is this the right file? a {} file starts with {example}",
+                kind.to_lowercase()
+            ),
+        )
+    };
+    Some(Diagnostic::error(message).hint(hint))
 }
 
 /// True when the text has nothing but white space and comments.
