@@ -4,6 +4,7 @@
 //! scenario's threshold failed, or a "before" scenario's expected failure
 //! did not happen), 1 when a run could not finish, 2 for bad input.
 
+use crate::out::{err, errln, out, outln};
 use crate::{files, plot};
 use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::model::Model;
@@ -100,8 +101,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, ()> {
     let name = path.display().to_string();
     let bytes = files::read_named(path, "a scenario (.scenario.ron)", files::MAX_RON_BYTES)
-        .map_err(|ds| eprint!("{ds}"))?;
-    let scenario = scenario::parse(&name, &bytes).map_err(|ds| eprint!("{ds}"))?;
+        .map_err(|ds| err!("{ds}"))?;
+    let scenario = scenario::parse(&name, &bytes).map_err(|ds| err!("{ds}"))?;
     let top_path = match topology_override {
         Some(p) => p.to_path_buf(),
         None => path
@@ -132,10 +133,10 @@ pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, (
                 .at(at)
                 .hint(hint),
             );
-            eprint!("{ds}");
+            err!("{ds}");
         })?;
-    let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| eprint!("{ds}"))?;
-    let plan = scenario.plan(&loaded.model).map_err(|ds| eprint!("{ds}"))?;
+    let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| err!("{ds}"))?;
+    let plan = scenario.plan(&loaded.model).map_err(|ds| err!("{ds}"))?;
     Ok(Ready {
         scenario,
         model: loaded.model,
@@ -185,12 +186,12 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let (files, skipped) = match collect(&args.paths) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(crate::EXIT_BAD_INPUT);
         }
     };
     if files.is_empty() {
-        eprintln!(
+        errln!(
             "error: no scenario files among the {} path(s) given{}\n   = hint: scenario files end in .scenario.ron; see topologies/walls/ and topologies/journey/",
             args.paths.len(),
             if skipped > 0 {
@@ -219,23 +220,23 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let to_stdout_json = args.json.as_deref() == Some(Path::new("-"));
     if !to_stdout_json {
         for (r, v) in ready.iter().zip(&verdicts) {
-            print!("{}", table(&r.scenario, v, args.replications));
+            out!("{}", table(&r.scenario, v, args.replications));
         }
-        print!("{}", summary(&verdicts, bad, skipped));
+        out!("{}", summary(&verdicts, bad, skipped));
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&verdicts).unwrap_or_default();
         if to_stdout_json {
-            println!("{text}");
+            outln!("{text}");
         } else if let Err(e) = std::fs::write(path, text + "\n") {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            errln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(crate::EXIT_FAILED);
         }
     }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, junit(&verdicts, args.replications))
     {
-        eprintln!("error: cannot write {}: {e}", path.display());
+        errln!("error: cannot write {}: {e}", path.display());
         return ExitCode::from(crate::EXIT_FAILED);
     }
     if let Some(path) = &args.plot {
@@ -248,7 +249,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
             let title = format!("{} (seed {})", r.scenario.name, o[0].seed);
             let marks = plot::timeline_marks(&r.scenario.timeline);
             if let Err(e) = plot::draw(&out, &title, &o[0].report, &marks) {
-                eprintln!("error: cannot draw {}: {e}", out.display());
+                errln!("error: cannot draw {}: {e}", out.display());
                 return ExitCode::from(crate::EXIT_FAILED);
             }
         }

@@ -3,6 +3,7 @@
 
 use crate::check::{self, EXIT_THRESHOLDS};
 use crate::files;
+use crate::out::{err, errln, out, outln};
 use bottleneck::diag::Diagnostics;
 use bottleneck::scenario::drill::{self, Costs, Drill};
 use clap::Args;
@@ -31,7 +32,7 @@ pub struct DrillArgs {
 /// Reads a drill or cost model as text.
 fn read(path: &Path, what: &str) -> Result<String, ExitCode> {
     let bad = |ds: Diagnostics| {
-        eprint!("{ds}");
+        err!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
     };
     let name = path.display().to_string();
@@ -47,7 +48,7 @@ fn load_drill(path: &Path) -> Result<Drill, ExitCode> {
         "a drill (.drill.ron); drills are in topologies/drills/",
     )?;
     drill::parse_drill(&path.display().to_string(), &text).map_err(|ds| {
-        eprint!("{ds}");
+        err!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
     })
 }
@@ -59,13 +60,13 @@ fn list(dir: &Path) -> ExitCode {
             .filter(|p| p.to_string_lossy().ends_with(".drill.ron"))
             .collect(),
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", dir.display());
+            errln!("error: cannot read {}: {e}", dir.display());
             return ExitCode::from(crate::EXIT_BAD_INPUT);
         }
     };
     files.sort();
     if files.is_empty() {
-        eprintln!(
+        errln!(
             "error: no drills (*.drill.ron) in {}\n   = hint: try topologies/drills/",
             dir.display()
         );
@@ -73,11 +74,11 @@ fn list(dir: &Path) -> ExitCode {
     }
     for f in files {
         match load_drill(&f) {
-            Ok(d) => println!("level {}  {:<48} {}", d.level, d.title, f.display()),
+            Ok(d) => outln!("level {}  {:<48} {}", d.level, d.title, f.display()),
             Err(code) => return code,
         }
     }
-    println!(
+    outln!(
         "\nShow one: bottleneck drill FILE; grade yours: bottleneck drill FILE --topology MINE.ron"
     );
     ExitCode::SUCCESS
@@ -95,7 +96,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     let costs_path = args.costs.clone().unwrap_or_else(|| dir.join(&d.costs));
     let costs: Costs = match read(&costs_path, "a cost model (costs.ron)").and_then(|t| {
         drill::parse_costs(&costs_path.display().to_string(), &t).map_err(|ds| {
-            eprint!("{ds}");
+            err!("{ds}");
             ExitCode::from(crate::EXIT_BAD_INPUT)
         })
     }) {
@@ -104,17 +105,17 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     };
     let start = dir.join(&d.start);
     let Some(mine) = &args.topology else {
-        print!("{}", drill::card_text(&d, Some(&costs)));
-        println!();
-        println!(
+        out!("{}", drill::card_text(&d, Some(&costs)));
+        outln!();
+        outln!(
             "  Start from {} (copy it and edit the copy), then grade it:",
             start.display()
         );
-        println!(
+        outln!(
             "    bottleneck drill {} --topology mine.ron",
             args.drill.display()
         );
-        println!(
+        outln!(
             "  The grade runs a hidden scenario against your topology and prices it with {}.",
             costs_path.display()
         );
@@ -128,7 +129,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         .unwrap_or_default();
     let g = drill::grade(&d, &ready.scenario, &outcomes, &ready.model, &costs);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
     } else {
         let mut out = drill::card_text(&d, Some(&costs));
         let _ = writeln!(out);
@@ -182,7 +183,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
                 let _ = writeln!(out, "  hint: {h}");
             }
         }
-        print!("{out}");
+        out!("{out}");
     }
     if !g.verdict.errors.is_empty() {
         ExitCode::from(crate::EXIT_FAILED)

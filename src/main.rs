@@ -6,15 +6,17 @@ mod bench;
 mod check;
 mod drill;
 mod files;
+mod out;
 mod plot;
 mod sweep;
 
+use crate::out::{err, errln, out, outln};
 use bottleneck::report::fmt_count;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, SEC};
 use bottleneck::topology::{self, Loaded};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -120,7 +122,7 @@ fn main() -> ExitCode {
             .command
             .expect("run parses"),
     };
-    match command {
+    let code = match command {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
         Command::Graph { file, format } => graph(&file, format),
@@ -128,7 +130,8 @@ fn main() -> ExitCode {
         Command::Drill(args) => drill::drill(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Bench(args) => bench::bench(args),
-    }
+    };
+    out::finish(code)
 }
 
 /// Reads and loads a topology, printing diagnostics on failure.
@@ -143,7 +146,7 @@ fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
             match files::read_named(path, "a topology (.ron)", files::MAX_RON_BYTES) {
                 Ok(b) => (name, b),
                 Err(ds) => {
-                    eprint!("{ds}");
+                    err!("{ds}");
                     return Err(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
@@ -152,7 +155,7 @@ fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
     match topology::load(&name, &bytes) {
         Ok(l) => Ok(l),
         Err(ds) => {
-            eprint!("{ds}");
+            err!("{ds}");
             Err(ExitCode::from(EXIT_BAD_INPUT))
         }
     }
@@ -160,7 +163,7 @@ fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
 
 fn print_warnings(l: &Loaded) {
     if l.warnings.warnings().next().is_some() {
-        eprintln!("{}", l.warnings);
+        errln!("{}", l.warnings);
     }
 }
 
@@ -173,13 +176,13 @@ fn run(args: RunArgs) -> ExitCode {
     let duration = args.duration;
     let warmup = args.warmup.unwrap_or(Duration(duration.0 / 10));
     if warmup >= duration && duration.0 > 0 {
-        eprintln!(
+        errln!(
             "error: the warm-up ({warmup}) is not shorter than the run ({duration}), so nothing would be measured\n   = hint: shorten --warmup or lengthen --duration"
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     if args.window.0 == 0 {
-        eprintln!("error: --window must be longer than 0\n   = hint: e.g. --window 1s");
+        errln!("error: --window must be longer than 0\n   = hint: e.g. --window 1s");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     // Runaway work: refuse a run that could not finish within the event budget.
@@ -198,7 +201,7 @@ fn run(args: RunArgs) -> ExitCode {
         };
         let estimate = arrivals * (1.0 + visits);
         if estimate > args.max_events as f64 {
-            eprintln!(
+            errln!(
                 "error: this run needs about {} events ({} requests x {:.1} visits each over {duration}), over the budget of {}\n   = hint: shorten --duration, lower the rates, or raise --max-events",
                 fmt_count(estimate as u64),
                 fmt_count(arrivals as u64),
@@ -240,26 +243,24 @@ fn run(args: RunArgs) -> ExitCode {
     if let Some(path) = &args.plot {
         let title = format!("{} (seed {})", report.topology, report.seed);
         if let Err(e) = plot::draw(path, &title, &report, &plot::change_marks(&report)) {
-            eprintln!("error: cannot draw {}: {e}", path.display());
+            errln!("error: cannot draw {}: {e}", path.display());
             return ExitCode::from(EXIT_FAILED);
         }
         if !args.series {
             report.series = None;
         }
     }
-    let mut out = std::io::stdout().lock();
-    let printed = if args.json {
-        writeln!(out, "{}", report.to_json())
+    // A failed write is said by `out` (nothing, for a closed pipe), and
+    // `out::finish` makes the exit code 1.
+    if args.json {
+        outln!("{}", report.to_json());
     } else {
-        write!(out, "{}", report.to_table())
-    };
-    if printed.is_err() {
-        return ExitCode::from(EXIT_FAILED);
+        out!("{}", report.to_table());
     }
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(EXIT_FAILED)
         }
     }
@@ -283,7 +284,7 @@ fn validate(files: &[PathBuf]) -> ExitCode {
         match load(Some(f)) {
             Ok(l) => {
                 let warnings = l.warnings.warnings().count();
-                println!(
+                outln!(
                     "ok: {} (\"{}\": {} source{}, {} node{}{})",
                     f.display(),
                     l.model.name,
@@ -312,7 +313,7 @@ fn graph(file: &PathBuf, format: GraphFormat) -> ExitCode {
                 GraphFormat::Dot => bottleneck::graph::to_dot(&l.model),
                 GraphFormat::Mermaid => bottleneck::graph::to_mermaid(&l.model),
             };
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(code) => code,

@@ -6,6 +6,7 @@
 //! sweep over machines; `--merge` joins the shards' JSON and finds the knee.
 
 use crate::check::{self, Ready};
+use crate::out::{err, errln, out, outln};
 use bottleneck::model::Model;
 use bottleneck::report::fmt_ms;
 use bottleneck::scenario::{self, Outcome, Scenario, Threshold, show};
@@ -192,7 +193,7 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
         match Threshold::parse(t) {
             Ok(t) => thresholds.push(t),
             Err(e) => {
-                eprintln!("error: --threshold \"{t}\": {e}");
+                errln!("error: --threshold \"{t}\": {e}");
                 return Err(bad());
             }
         }
@@ -218,7 +219,7 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
     }
     let warmup = a.warmup.unwrap_or(Duration(a.duration.0 / 10));
     if a.duration.0 == 0 || warmup >= a.duration {
-        eprintln!(
+        errln!(
             "error: the warm-up ({warmup}) is not shorter than the duration ({})\n   = hint: lengthen --duration or shorten --warmup",
             a.duration
         );
@@ -239,7 +240,7 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
 
 fn replan(s: &Scenario, model: &Model) -> Result<scenario::Plan, ExitCode> {
     s.plan(model).map_err(|ds| {
-        eprint!("{ds}");
+        err!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
     })
 }
@@ -280,7 +281,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     let vals = match values(&a) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(crate::EXIT_BAD_INPUT);
         }
     };
@@ -300,7 +301,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
                 plan: ready.plan.with_change_at_start(c),
             }),
             Err(e) => {
-                eprintln!("error: --vary {}: {e}", a.vary);
+                errln!("error: --vary {}: {e}", a.vary);
                 return ExitCode::from(crate::EXIT_BAD_INPUT);
             }
         }
@@ -322,9 +323,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         points,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        print!("{}", render(&out, a.shard));
+        out!("{}", render(&out, a.shard));
     }
     ExitCode::SUCCESS
 }
@@ -350,7 +351,7 @@ fn merge(files: &[PathBuf]) -> ExitCode {
                     a.points.extend(o.points)
                 }
                 Some(_) => {
-                    eprintln!(
+                    errln!(
                         "error: {} is a shard of a different sweep (parameter or thresholds differ)",
                         f.display()
                     );
@@ -358,7 +359,7 @@ fn merge(files: &[PathBuf]) -> ExitCode {
                 }
             },
             Err(e) => {
-                eprintln!(
+                errln!(
                     "error: cannot read {} as a sweep's JSON: {e}\n   = hint: give files written by `bottleneck sweep --json`",
                     f.display()
                 );
@@ -371,7 +372,7 @@ fn merge(files: &[PathBuf]) -> ExitCode {
     };
     all.points.sort_by_key(|p| p.index);
     all.points.dedup_by_key(|p| p.index);
-    print!("{}", render(&all, None));
+    out!("{}", render(&all, None));
     ExitCode::SUCCESS
 }
 
