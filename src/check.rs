@@ -12,6 +12,7 @@ use bottleneck::scenario::{self, Outcome, Plan, Scenario, Verdict};
 use bottleneck::topology;
 use clap::Args;
 use rayon::prelude::*;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -51,18 +52,24 @@ pub struct Ready {
     pub plan: Plan,
 }
 
-/// Finds scenario files under the given paths, sorted within each directory.
+/// Finds scenario files under the given paths, sorted within each
+/// directory. Each directory is read once and each file kept once, by
+/// canonical path: a symbolic link to a directory above it (a loop) or to
+/// a file already found adds nothing.
 pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, usize), String> {
     let mut out = Vec::new();
     let mut skipped = 0;
+    let mut dirs = BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            walk(p, &mut dirs, &mut seen, &mut out)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         } else if p.exists() {
-            if is_scenario(p) {
-                out.push(p.clone());
-            } else {
+            if !is_scenario(p) {
                 skipped += 1;
+            } else if seen.insert(canonical(p)) {
+                out.push(p.clone());
             }
         } else {
             return Err(format!(
@@ -71,8 +78,12 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, usize), String> {
             ));
         }
     }
-    out.dedup();
     Ok((out, skipped))
+}
+
+/// The path with links resolved (as given when that fails).
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn is_scenario(p: &Path) -> bool {
@@ -81,15 +92,31 @@ fn is_scenario(p: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".scenario.ron"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Most directories `check` reads under the paths it is given.
+const MAX_DIRS: usize = 10_000;
+
+fn walk(
+    dir: &Path,
+    dirs: &mut BTreeSet<PathBuf>,
+    seen: &mut BTreeSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    if !dirs.insert(canonical(dir)) {
+        return Ok(());
+    }
+    if dirs.len() > MAX_DIRS {
+        return Err(std::io::Error::other(format!(
+            "more than {MAX_DIRS} directories under the paths given; give the directories of the scenarios"
+        )));
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for e in entries {
         if e.is_dir() {
-            walk(&e, out)?;
-        } else if is_scenario(&e) {
+            walk(&e, dirs, seen, out)?;
+        } else if is_scenario(&e) && seen.insert(canonical(&e)) {
             out.push(e);
         }
     }
@@ -362,11 +389,29 @@ fn summary(verdicts: &[Verdict], bad: usize, skipped: usize) -> String {
     s
 }
 
+/// Text as XML 1.0 attribute or element content: markup escaped, line
+/// breaks and tabs as character references (attributes keep them), and
+/// characters XML 1.0 does not allow at all (other control characters,
+/// U+FFFE, U+FFFF) written out as `\u{..}` so the document stays valid.
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// JUnit XML: a test suite per scenario, a test case per threshold; a case
@@ -442,4 +487,16 @@ pub fn junit(verdicts: &[Verdict], replications: u32) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_text_is_always_valid() {
+        assert_eq!(xml("a<b & \"c\"'"), "a&lt;b &amp; &quot;c&quot;&apos;");
+        assert_eq!(xml("x\u{1}y\u{1b}z\u{ffff}"), "x\\u{1}y\\u{1b}z\\u{ffff}");
+        assert_eq!(xml("1\n2\t3"), "1&#10;2&#9;3");
+    }
 }
