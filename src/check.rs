@@ -6,9 +6,11 @@
 
 use crate::out::{err, errln, out, outln};
 use crate::{files, plot};
+use bottleneck::budget::{Limits, Refusal};
 use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::model::Model;
 use bottleneck::scenario::{self, Outcome, Plan, Scenario, Verdict};
+use bottleneck::sim::Change;
 use bottleneck::topology;
 use clap::Args;
 use rayon::prelude::*;
@@ -40,9 +42,94 @@ pub struct CheckArgs {
     /// With several scenarios, each gets `PATH-<scenario>.svg`.
     #[arg(long)]
     plot: Option<PathBuf>,
-    /// Parallel jobs [default: the number of cores].
+    /// Parallel jobs [default: the number of cores, fewer when the runs'
+    /// memory would pass --max-memory].
     #[arg(long, short)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    budget: BudgetArgs,
+}
+
+/// The budgets every command that runs scenarios checks before it starts.
+#[derive(Args, Clone, Copy)]
+pub struct BudgetArgs {
+    /// Refuse (and stop) a run, one scenario and seed, that takes more
+    /// events than this.
+    #[arg(long, default_value_t = bottleneck::budget::DEFAULT_MAX_EVENTS)]
+    pub max_events: u64,
+    /// Refuse a run estimated to need more memory than this (e.g. 4GiB);
+    /// runs in parallel share it.
+    #[arg(long, default_value = "2GiB", value_parser = crate::parse_bytes)]
+    pub max_memory: u64,
+}
+
+impl BudgetArgs {
+    /// As the library's limits.
+    pub fn limits(&self) -> Limits {
+        crate::budget_limits(self.max_events, self.max_memory)
+    }
+}
+
+/// Checks one run of `ready` (with `start` applied first: a sweep's point)
+/// against the budgets, before it starts; gives its memory estimate.
+pub fn within_budget(
+    ready: &Ready,
+    start: Option<&Change>,
+    series: bool,
+    budget: &BudgetArgs,
+) -> Result<f64, Refusal> {
+    let e = bottleneck::budget::estimate_plan(&ready.model, &ready.plan, start, series);
+    e.check(&budget.limits(), "--max-events", "--max-memory")?;
+    Ok(e.memory)
+}
+
+/// Says a refusal for the scenario file `file`.
+pub fn refuse(file: &str, r: &Refusal) {
+    let mut ds = Diagnostics::new(file, "");
+    ds.push(Diagnostic::error(r.message.clone()).hint(r.hint.clone()));
+    err!("{ds}");
+}
+
+/// How many runs may go at once: `jobs` (or the cores), and no more than
+/// the largest runs' memory estimates fit in `max_memory` together.
+pub fn parallel(jobs: Option<usize>, memory: &[f64], max_memory: u64) -> Option<usize> {
+    let mut m = memory.to_vec();
+    m.sort_by(|a, b| b.total_cmp(a));
+    let mut total = 0.0;
+    let fit = m
+        .iter()
+        .take_while(|&&x| {
+            total += x;
+            total <= max_memory as f64
+        })
+        .count()
+        .max(1);
+    let wanted = jobs.unwrap_or_else(rayon::current_num_threads).max(1);
+    if fit < wanted && fit < m.len() {
+        errln!(
+            "note: running {fit} at a time so that the runs' memory stays within --max-memory ({})",
+            bottleneck::budget::fmt_bytes(max_memory as f64)
+        );
+        Some(fit)
+    } else {
+        jobs
+    }
+}
+
+/// Runs `f(0..n)` on a pool of `jobs` threads (the cores by default);
+/// results come back in index order, whatever the scheduling.
+pub fn par_map<T: Send>(n: usize, jobs: Option<usize>, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let work = || (0..n).into_par_iter().map(&f).collect::<Vec<T>>();
+    match jobs {
+        Some(k) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(k.max(1))
+            .build()
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        },
+        None => work(),
+    }
 }
 
 /// A scenario ready to run: parsed, its topology loaded, planned.
@@ -182,26 +269,12 @@ pub fn run_all(
     let pairs: Vec<(usize, u32)> = (0..ready.len())
         .flat_map(|s| (0..replications).map(move |r| (s, r)))
         .collect();
-    let work = || {
-        pairs
-            .par_iter()
-            .map(|&(s, r)| {
-                let x = &ready[s];
-                let seed = x.scenario.seed.wrapping_add(r as u64);
-                scenario::run(&x.plan, &x.model, seed, series && r == 0)
-            })
-            .collect::<Vec<Outcome>>()
-    };
-    let flat = match jobs {
-        Some(n) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-        {
-            Ok(pool) => pool.install(work),
-            Err(_) => work(),
-        },
-        None => work(),
-    };
+    let flat = par_map(pairs.len(), jobs, |k| {
+        let (s, r) = pairs[k];
+        let x = &ready[s];
+        let seed = x.scenario.seed.wrapping_add(r as u64);
+        scenario::run(&x.plan, &x.model, seed, series && r == 0)
+    });
     let mut out: Vec<Vec<Outcome>> = (0..ready.len()).map(|_| Vec::new()).collect();
     for ((s, _), o) in pairs.iter().zip(flat) {
         out[*s].push(o);
@@ -230,14 +303,29 @@ pub fn check(args: CheckArgs) -> ExitCode {
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     }
     let mut ready = Vec::new();
+    let mut memory = Vec::new();
     let mut bad = 0;
+    let mut refused = 0;
     for f in &files {
         match prepare(f, None) {
-            Ok(r) => ready.push(r),
+            Ok(mut r) => {
+                r.plan.config.max_events = args.budget.max_events;
+                match within_budget(&r, None, args.plot.is_some(), &args.budget) {
+                    Ok(m) => {
+                        ready.push(r);
+                        memory.push(m);
+                    }
+                    Err(e) => {
+                        refuse(&r.scenario.file, &e);
+                        refused += 1;
+                    }
+                }
+            }
             Err(()) => bad += 1,
         }
     }
-    let outcomes = run_all(&ready, args.replications, args.jobs, args.plot.is_some());
+    let jobs = parallel(args.jobs, &memory, args.budget.max_memory);
+    let outcomes = run_all(&ready, args.replications, jobs, args.plot.is_some());
     let verdicts: Vec<Verdict> = ready
         .iter()
         .zip(&outcomes)
@@ -249,7 +337,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         for (r, v) in ready.iter().zip(&verdicts) {
             out!("{}", table(&r.scenario, v, args.replications));
         }
-        out!("{}", summary(&verdicts, bad, skipped));
+        out!("{}", summary(&verdicts, bad, refused, skipped));
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&verdicts).unwrap_or_default();
@@ -283,7 +371,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     }
     if bad > 0 {
         ExitCode::from(crate::EXIT_BAD_INPUT)
-    } else if verdicts.iter().any(|v| !v.errors.is_empty()) {
+    } else if refused > 0 || verdicts.iter().any(|v| !v.errors.is_empty()) {
         ExitCode::from(crate::EXIT_FAILED)
     } else if verdicts.iter().any(|v| !v.as_expected()) {
         ExitCode::from(EXIT_THRESHOLDS)
@@ -367,7 +455,7 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
     out
 }
 
-fn summary(verdicts: &[Verdict], bad: usize, skipped: usize) -> String {
+fn summary(verdicts: &[Verdict], bad: usize, refused: usize, skipped: usize) -> String {
     let expected = verdicts.iter().filter(|v| v.as_expected()).count();
     let walls = verdicts
         .iter()
@@ -381,6 +469,9 @@ fn summary(verdicts: &[Verdict], bad: usize, skipped: usize) -> String {
     );
     if bad > 0 {
         let _ = write!(s, ", {bad} could not be read");
+    }
+    if refused > 0 {
+        let _ = write!(s, ", {refused} refused (over a budget)");
     }
     if skipped > 0 {
         let _ = write!(s, "; {skipped} topology file(s) skipped");

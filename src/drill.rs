@@ -27,6 +27,8 @@ pub struct DrillArgs {
     /// Print the grade as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    budget: check::BudgetArgs,
 }
 
 /// Reads a drill or cost model as text.
@@ -121,10 +123,19 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     };
-    let Ok(ready) = check::prepare(&dir.join(&d.scenario), Some(mine)) else {
+    let Ok(mut ready) = check::prepare(&dir.join(&d.scenario), Some(mine)) else {
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     };
-    let outcomes = check::run_all(std::slice::from_ref(&ready), args.replications, None, false)
+    ready.plan.config.max_events = args.budget.max_events;
+    let memory = match check::within_budget(&ready, None, false, &args.budget) {
+        Ok(m) => vec![m; args.replications as usize],
+        Err(r) => {
+            check::refuse(&mine.display().to_string(), &r);
+            return ExitCode::from(crate::EXIT_FAILED);
+        }
+    };
+    let jobs = check::parallel(None, &memory, args.budget.max_memory);
+    let outcomes = check::run_all(std::slice::from_ref(&ready), args.replications, jobs, false)
         .pop()
         .unwrap_or_default();
     let g = drill::grade(&d, &ready.scenario, &outcomes, &ready.model, &costs);

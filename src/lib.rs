@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 
+pub mod budget;
 pub mod diag;
 pub mod dist;
 pub mod graph;

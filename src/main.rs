@@ -11,7 +11,7 @@ mod plot;
 mod sweep;
 
 use crate::out::{err, errln, out, outln};
-use bottleneck::report::fmt_count;
+use bottleneck::budget;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, SEC};
 use bottleneck::topology::{self, Loaded};
@@ -101,6 +101,9 @@ struct RunArgs {
     /// Stop the run when more requests than this are in flight.
     #[arg(long, default_value_t = 2_000_000)]
     max_in_flight: usize,
+    /// Refuse a run estimated to need more memory than this (e.g. 4GiB).
+    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
+    max_memory: u64,
     /// Draw latency, throughput, failures and utilization over time (SVG).
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -111,6 +114,18 @@ struct RunArgs {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::parse(s)
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    budget::parse_bytes(s)
+}
+
+/// The budgets of one run, from the command line.
+fn budget_limits(max_events: u64, max_memory: u64) -> budget::Limits {
+    budget::Limits {
+        max_events,
+        max_memory,
+    }
 }
 
 fn main() -> ExitCode {
@@ -181,41 +196,31 @@ fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    if args.window.0 == 0 {
-        errln!("error: --window must be longer than 0\n   = hint: e.g. --window 1s");
+    let series_out = args.series || args.plot.is_some();
+    if let Err(r) = budget::check_windows(duration.0, args.window.0, series_out, "--window") {
+        errln!("error: {r}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    // Runaway work: refuse a run that could not finish within the event budget.
+    // Runaway work and memory: refuse a run that could not finish within
+    // its budgets before starting it.
     let model = &loaded.model;
-    let arrivals: f64 = model
-        .sources
-        .iter()
-        .map(|s| s.profile.expected_arrivals(s.rps, duration.0))
-        .sum();
-    if let Some(rates) = model.visit_rates(&model.base_rates()) {
-        let base: f64 = model.base_rates().iter().sum();
-        let visits: f64 = if base > 0.0 {
-            rates.iter().sum::<f64>() / base
-        } else {
-            1.0
-        };
-        let estimate = arrivals * (1.0 + visits);
-        if estimate > args.max_events as f64 {
-            errln!(
-                "error: this run needs about {} events ({} requests x {:.1} visits each over {duration}), over the budget of {}\n   = hint: shorten --duration, lower the rates, or raise --max-events",
-                fmt_count(estimate as u64),
-                fmt_count(arrivals as u64),
-                visits,
-                fmt_count(args.max_events)
-            );
-            return ExitCode::from(EXIT_FAILED);
-        }
+    let shape = budget::Run {
+        series_out,
+        ..budget::Run::plain(duration.0, args.window.0)
+    };
+    if let Err(r) = budget::estimate(model, &shape).check(
+        &budget_limits(args.max_events, args.max_memory),
+        "--max-events",
+        "--max-memory",
+    ) {
+        errln!("error: {r}");
+        return ExitCode::from(EXIT_FAILED);
     }
     let config = RunConfig {
         seed: args.seed,
         warmup,
         window: args.window,
-        series_capacity: ((duration.0 / args.window.0) as usize + 1).min(1_000_000),
+        series_capacity: shape.series_capacity,
         max_events: args.max_events,
         max_in_flight: args.max_in_flight,
     };

@@ -61,9 +61,12 @@ pub struct SweepArgs {
     /// Join the JSON outputs of shards and report the knee.
     #[arg(long, num_args = 1.., conflicts_with = "file")]
     merge: Vec<PathBuf>,
-    /// Parallel jobs [default: the number of cores].
+    /// Parallel jobs [default: the number of cores, fewer when the runs'
+    /// memory would pass --max-memory].
     #[arg(long, short)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    budget: check::BudgetArgs,
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -274,10 +277,11 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     if !a.merge.is_empty() {
         return merge(&a.merge);
     }
-    let ready = match prepare(&a) {
+    let mut ready = match prepare(&a) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    ready.plan.config.max_events = a.budget.max_events;
     let vals = match values(&a) {
         Ok(v) => v,
         Err(e) => {
@@ -291,26 +295,45 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         .filter(|(i, _)| a.shard.is_none_or(|(k, n)| *i as u32 % n == k - 1))
         .map(|(i, v)| (i as u32, *v))
         .collect();
-    // One "scenario" per point, run in parallel by the check machinery.
-    let mut runs = Vec::new();
+    // One change per point. The point with the most traffic (any point,
+    // when servers or instances vary) is checked against the budgets
+    // before any runs: the others need no more. The plans are made as the
+    // points run (a timeline can be long), and the model is shared.
+    let mut changes = Vec::new();
     for &(_, v) in &picked {
         match change(&a.vary, v, &ready.model) {
-            Ok(c) => runs.push(Ready {
-                scenario: ready.scenario.clone(),
-                model: ready.model.clone(),
-                plan: ready.plan.with_change_at_start(c),
-            }),
+            Ok(c) => changes.push(c),
             Err(e) => {
                 errln!("error: --vary {}: {e}", a.vary);
                 return ExitCode::from(crate::EXIT_BAD_INPUT);
             }
         }
     }
-    let outcomes = check::run_all(&runs, 1, a.jobs, false);
+    let Some(top) = (0..picked.len()).max_by(|&i, &j| picked[i].1.total_cmp(&picked[j].1)) else {
+        return ExitCode::SUCCESS;
+    };
+    let memory = match check::within_budget(&ready, Some(&changes[top]), false, &a.budget) {
+        Ok(m) => vec![m; picked.len()],
+        Err(r) => {
+            errln!(
+                "error: at {} = {} (the largest point), {}\n   = hint: sweep to a lower --to, or: {}",
+                a.vary,
+                fmt_value(picked[top].1),
+                r.message,
+                r.hint
+            );
+            return ExitCode::from(crate::EXIT_FAILED);
+        }
+    };
+    let jobs = check::parallel(a.jobs, &memory, a.budget.max_memory);
+    let outcomes: Vec<Outcome> = check::par_map(changes.len(), jobs, |k| {
+        let plan = ready.plan.with_change_at_start(changes[k].clone());
+        scenario::run(&plan, &ready.model, ready.scenario.seed, false)
+    });
     let points: Vec<Point> = picked
         .iter()
         .zip(&outcomes)
-        .map(|(&(i, v), o)| point(i, v, &ready.scenario, &o[0]))
+        .map(|(&(i, v), o)| point(i, v, &ready.scenario, o))
         .collect();
     let out = SweepOut {
         parameter: a.vary.clone(),

@@ -677,6 +677,15 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             );
         }
     }
+    // Closed-loop users for whom no time passes would spin at t = 0.
+    for (i, message, hint) in crate::budget::endless_loops(&model) {
+        ds.push(
+            Diagnostic::error(message)
+                .at(pos(source_at[i]))
+                .on(format!("source `{}`", model.sources[i].id))
+                .hint(hint),
+        );
+    }
     if ds.has_errors() {
         return Err(ds);
     }
