@@ -40,6 +40,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod selftest;
+pub mod share;
 pub mod sim;
 pub mod time;
 pub mod topology;
