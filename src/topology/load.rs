@@ -390,7 +390,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     for s in &top.sources {
         let at = places.find(cursor, "id", &s.id);
         if let Some(a) = at {
-            cursor = a;
+            cursor = a + 1;
         }
         source_at.push(at);
     }
@@ -399,7 +399,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     for n in &top.nodes {
         let at = places.find(cursor, "id", n.id());
         if let Some(a) = at {
-            cursor = a;
+            cursor = a + 1;
         }
         node_at.push(at);
     }
