@@ -724,7 +724,11 @@ pub fn compile_source(
     index: &BTreeMap<&str, usize>,
     classes: &[String],
 ) -> SourceModel {
-    let class_of = |name: &str| classes.iter().position(|c| c == name).unwrap_or(0) as u16;
+    let class_of = |name: &str| {
+        classes
+            .binary_search_by(|c| c.as_str().cmp(name))
+            .unwrap_or(0) as u16
+    };
     let mix = match &s.mix {
         Some(m) if !m.is_empty() => {
             let mut cum = 0.0;

@@ -29,4 +29,7 @@ pub const MAX_ID_LEN: usize = 64;
 /// a matrix of one-way latencies, regions x regions.
 pub const MAX_REGIONS: usize = 100;
 /// Most request classes across all sources' mixes.
-pub const MAX_CLASSES: usize = 1_000;
+pub const MAX_CLASSES: usize = 256;
+/// Most handler steps once compiled: every app holds its steps for every
+/// class (the `"*"` handler is copied for each class it serves).
+pub const MAX_HANDLER_STEPS: usize = 1_000_000;

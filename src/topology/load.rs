@@ -535,6 +535,32 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     if ds.has_errors() {
         return Err(ds);
     }
+    // Compiled, every app holds its steps once per class.
+    let steps: usize = top
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            Node::App(app) => Some(app),
+            _ => None,
+        })
+        .map(|app| {
+            let fallback = app.handle.get("*").map_or(0, Vec::len);
+            classes
+                .iter()
+                .map(|c| app.handle.get(c).map_or(fallback, Vec::len))
+                .sum::<usize>()
+        })
+        .sum();
+    if steps > MAX_HANDLER_STEPS {
+        ds.push(
+            Diagnostic::error(format!(
+                "the apps' handlers come to {steps} steps (each app holds its steps for each of the {} classes), over the limit of {MAX_HANDLER_STEPS}",
+                classes.len()
+            ))
+            .hint("use fewer classes in the sources' mixes, or shorter handlers"),
+        );
+        return Err(ds);
+    }
 
     // Compile.
     let sources: Vec<SourceModel> = top

@@ -325,7 +325,32 @@ fn a_mix_of_a_hundred_thousand_classes() {
     expect(
         &run(&["validate", &f]),
         2,
-        &["100000 classes, over the limit of 1000"],
+        &["100000 classes, over the limit of 256"],
+    );
+}
+
+#[test]
+fn thousands_of_apps_times_hundreds_of_classes() {
+    // Compiled, each app would hold its 64 steps for each of 200 classes:
+    // 4,000 apps x 200 x 64 steps.
+    let mix: String = (0..200).map(|i| format!("\"c{i}\": 0.005,")).collect();
+    let steps = "Call(to: \"db\"),".repeat(64);
+    let apps: String = (0..4_000)
+        .map(|i| format!("App(id: \"a{i}\", workers: 1, service: Constant(\"1ms\"), handle: {{\"*\": [{steps}]}}),\n"))
+        .collect();
+    let text = format!(
+        "Topology(name: \"s\", sources: [Source(id: \"u\", to: \"a0\", arrivals: Poisson(rps: 1.0), mix: {{{mix}}})],\n nodes: [{apps} Station(id: \"db\", servers: 1, service: Constant(\"1ms\"))])"
+    );
+    let s = Scratch::new("apps");
+    let f = s.file("apps.ron", &text);
+    expect(
+        &run(&["validate", &f]),
+        2,
+        &[
+            "the apps' handlers come to 51200000 steps",
+            "over the limit of 1000000",
+            "fewer classes",
+        ],
     );
 }
 
