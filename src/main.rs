@@ -213,7 +213,13 @@ fn run(args: RunArgs) -> ExitCode {
         "--max-events",
         "--max-memory",
     ) {
-        errln!("error: {r}");
+        let name = args
+            .file
+            .as_ref()
+            .map_or(bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(), |p| {
+                p.display().to_string()
+            });
+        check::refuse(&name, &r);
         return ExitCode::from(EXIT_FAILED);
     }
     let config = RunConfig {

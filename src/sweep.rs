@@ -315,13 +315,22 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     let memory = match check::within_budget(&ready, Some(&changes[top]), false, &a.budget) {
         Ok(m) => vec![m; picked.len()],
         Err(r) => {
-            errln!(
-                "error: at {} = {} (the largest point), {}\n   = hint: sweep to a lower --to, or: {}",
-                a.vary,
-                fmt_value(picked[top].1),
-                r.message,
-                r.hint
-            );
+            let r = bottleneck::budget::Refusal {
+                message: format!(
+                    "at {} = {} (the largest point), {}",
+                    a.vary,
+                    fmt_value(picked[top].1),
+                    r.message
+                ),
+                hint: format!("sweep to a lower --to, or: {}", r.hint),
+            };
+            // The scenario file, or the topology for a sweep of one.
+            let file = if ready.scenario.source.is_empty() {
+                &ready.scenario.topology
+            } else {
+                &ready.scenario.file
+            };
+            check::refuse(file, &r);
             return ExitCode::from(crate::EXIT_FAILED);
         }
     };

@@ -433,11 +433,17 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     }
     let classes = kinds::classes(&top.sources);
     if classes.len() > MAX_CLASSES {
+        // At the source with the largest mix.
+        let mix = |i: usize| top.sources[i].mix.as_ref().map_or(0, |m| m.len());
+        let widest = (0..top.sources.len())
+            .max_by(|&a, &b| mix(a).cmp(&mix(b)).then(b.cmp(&a)))
+            .and_then(|i| source_at[i]);
         ds.push(
             Diagnostic::error(format!(
                 "the sources' mixes name {} classes, over the limit of {MAX_CLASSES}",
                 classes.len()
             ))
+            .at(pos(widest))
             .hint("a class is a kind of request (read, write...): use a few"),
         );
     }
@@ -536,27 +542,36 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         return Err(ds);
     }
     // Compiled, every app holds its steps once per class.
-    let steps: usize = top
+    let per_app: Vec<(usize, usize)> = top
         .nodes
         .iter()
-        .filter_map(|n| match n {
-            Node::App(app) => Some(app),
+        .enumerate()
+        .filter_map(|(i, n)| match n {
+            Node::App(app) => {
+                let fallback = app.handle.get("*").map_or(0, Vec::len);
+                let steps = classes
+                    .iter()
+                    .map(|c| app.handle.get(c).map_or(fallback, Vec::len))
+                    .sum::<usize>();
+                Some((i, steps))
+            }
             _ => None,
         })
-        .map(|app| {
-            let fallback = app.handle.get("*").map_or(0, Vec::len);
-            classes
-                .iter()
-                .map(|c| app.handle.get(c).map_or(fallback, Vec::len))
-                .sum::<usize>()
-        })
-        .sum();
+        .collect();
+    let steps: usize = per_app.iter().map(|x| x.1).sum();
     if steps > MAX_HANDLER_STEPS {
+        // The first of the largest.
+        let largest = per_app
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map_or(0, |x| x.0);
         ds.push(
             Diagnostic::error(format!(
                 "the apps' handlers come to {steps} steps (each app holds its steps for each of the {} classes), over the limit of {MAX_HANDLER_STEPS}",
                 classes.len()
             ))
+            .at(pos(node_at[largest]))
+            .on(format!("node `{}`", top.nodes[largest].id()))
             .hint("use fewer classes in the sources' mixes, or shorter handlers"),
         );
         return Err(ds);

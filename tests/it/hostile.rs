@@ -325,7 +325,11 @@ fn a_mix_of_a_hundred_thousand_classes() {
     expect(
         &run(&["validate", &f]),
         2,
-        &["100000 classes, over the limit of 256"],
+        &[
+            "100000 classes, over the limit of 256",
+            "mix.ron:1:",
+            "use a few",
+        ],
     );
 }
 
@@ -348,6 +352,7 @@ fn thousands_of_apps_times_hundreds_of_classes() {
         2,
         &[
             "the apps' handlers come to 51200000 steps",
+            "apps.ron:2:",
             "over the limit of 1000000",
             "fewer classes",
         ],
@@ -655,12 +660,32 @@ fn ten_million_requests_a_second_for_an_hour() {
         "--max-events",
     ];
     expect(&run(&["run", &top, "--duration", "1h"]), 1, &says);
+    expect(
+        &run(&["run", &top, "--duration", "1h"]),
+        1,
+        &["--> ", "big.ron"],
+    );
     expect(&run(&["check", &sc]), 1, &says);
+    expect(&run(&["check", &sc]), 1, &["--> ", "big.scenario.ron"]);
     let sweep_says = [
         "at traffic = 2 (the largest point)",
         "needs about 144,000,0",
         "--max-events",
+        "sweep to a lower --to",
     ];
+    let c = run(&[
+        "sweep",
+        &top,
+        "--duration",
+        "1h",
+        "--steps",
+        "2",
+        "--to",
+        "2",
+    ]);
+    expect(&c, 1, &["--> ", "big.ron"]);
+    let c = run(&["sweep", &sc, "--steps", "2", "--to", "2"]);
+    expect(&c, 1, &["--> ", "big.scenario.ron"]);
     expect(
         &run(&[
             "sweep",
