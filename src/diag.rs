@@ -158,21 +158,26 @@ impl Diagnostics {
         self.items.iter().filter(|d| !d.is_error())
     }
 
-    fn render_one(&self, d: &Diagnostic, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn render_one(
+        &self,
+        d: &Diagnostic,
+        lines: &LineIndex,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
         let label = match d.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        writeln!(f, "{label}: {}", d.message)?;
+        writeln!(f, "{label}: {}", clip(&d.message))?;
         let item = d
             .item
             .as_deref()
-            .map(|i| format!(" ({i})"))
+            .map(|i| format!(" ({})", clip(i)))
             .unwrap_or_default();
         match d.pos {
             Some(p) => {
                 writeln!(f, "  --> {}:{}:{}{item}", self.file, p.line, p.col)?;
-                if let Some(line) = self.source.lines().nth(p.line.saturating_sub(1)) {
+                if let Some(line) = lines.line(p.line) {
                     // At most 160 characters of the line, around the column
                     // (a minified file is one long line), without control
                     // characters that a terminal would act on.
@@ -199,7 +204,7 @@ impl Diagnostics {
             None => writeln!(f, "  --> {}{item}", self.file)?,
         }
         if let Some(h) = &d.hint {
-            writeln!(f, "   = hint: {h}")?;
+            writeln!(f, "   = hint: {}", clip(h))?;
         }
         Ok(())
     }
@@ -207,11 +212,12 @@ impl Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = LineIndex::new(&self.source);
         for (i, d) in self.items.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            self.render_one(d, f)?;
+            self.render_one(d, &lines, f)?;
         }
         if self.more_errors + self.more_warnings > 0 {
             let mut parts = Vec::new();
@@ -236,6 +242,21 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+/// A message as shown: at most 2,000 characters (a message that quotes a
+/// value from a hostile file could be megabytes long).
+fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 2000;
+    match s.char_indices().nth(MAX) {
+        None => s.into(),
+        Some((i, _)) => format!(
+            "{}... (cut: {} characters in all)",
+            &s[..i],
+            s.chars().count()
+        )
+        .into(),
+    }
+}
 
 fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
@@ -363,6 +384,18 @@ impl<'a> LineIndex<'a> {
                 .map(|(i, _)| i + 1),
         );
         LineIndex { text, starts }
+    }
+
+    /// The text of line `n` (from 1), without its line break.
+    pub fn line(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        if start == self.text.len() {
+            // After a final line break there is no line (as `str::lines`).
+            return None;
+        }
+        let end = self.starts.get(n).map_or(self.text.len(), |&next| next - 1);
+        let line = self.text.get(start..end)?;
+        Some(line.strip_suffix('\r').unwrap_or(line))
     }
 
     /// Line and column (from 1; the column in characters) of byte offset
@@ -526,6 +559,15 @@ mod tests {
         }
         // Inside a character: no panic, a byte column.
         assert_eq!(idx.pos(6).line, 2);
+        // Lines as `str::lines` gives them.
+        for text in ["a\r\nb\n\nc", "a\n", "", "\n\n"] {
+            let idx = LineIndex::new(text);
+            for n in 1..6 {
+                assert_eq!(idx.line(n), text.lines().nth(n - 1), "{text:?} line {n}");
+            }
+        }
+        assert_eq!(idx.line(0), None);
+        assert_eq!(idx.line(5), None);
     }
 
     #[test]
