@@ -304,39 +304,54 @@ pub fn endless_loops(model: &Model) -> Vec<(usize, String, String)> {
         .collect()
 }
 
-/// Open-loop requests of every source over `[0, end)`, with the traffic
-/// multiplier's changes.
-fn open_requests(model: &Model, traffic: &[(SimTime, f64)], end: SimTime) -> Vec<f64> {
-    let open = model.sources.iter().filter(|s| s.closed.is_none()).count();
-    model
-        .sources
-        .iter()
-        .map(|s| {
-            if s.closed.is_some() || end == 0 {
-                return 0.0;
-            }
-            // Midpoint sums; fewer points when the profile is costly to
-            // evaluate (a long `Steps` list) or sources are many.
-            let cost = 1 + match &s.profile {
-                crate::profile::Profile::Steps(st) => st.len(),
-                _ => 0,
+/// A source's expected requests from time 0 on, sampled once over the run
+/// (midpoint sums, fewer points when the profile is costly to evaluate or
+/// sources are many) and read at any time by interpolation.
+struct Curve {
+    /// Sample spacing, ns.
+    dt: f64,
+    /// `prefix[k]`: requests in `[0, k dt)`.
+    prefix: Vec<f64>,
+}
+
+impl Curve {
+    fn of(
+        s: &crate::model::SourceModel,
+        open: usize,
+        traffic: &[(SimTime, f64)],
+        duration: SimTime,
+    ) -> Curve {
+        let cost = 1 + match &s.profile {
+            crate::profile::Profile::Steps(st) => st.len(),
+            _ => 0,
+        };
+        let n = (1_000_000 / (open.max(1) * cost)).clamp(64, 10_000);
+        let dt = duration.max(1) as f64 / n as f64;
+        let mut prefix = Vec::with_capacity(n + 1);
+        let mut total = 0.0;
+        prefix.push(0.0);
+        for k in 0..n {
+            let t = ((k as f64 + 0.5) * dt) as SimTime;
+            let m = match traffic.partition_point(|&(at, _)| at <= t) {
+                0 => 1.0,
+                j => traffic[j - 1].1,
             };
-            let n = (1_000_000 / (open.max(1) * cost)).clamp(64, 10_000) as u64;
-            let dt = end as f64 / n as f64;
-            (0..n)
-                .map(|k| {
-                    let t = ((k as f64 + 0.5) * dt) as SimTime;
-                    let m = match traffic.partition_point(|&(at, _)| at <= t) {
-                        0 => 1.0,
-                        j => traffic[j - 1].1,
-                    };
-                    s.profile.rate(s.rps, t) * m
-                })
-                .sum::<f64>()
-                * dt
-                / SEC as f64
-        })
-        .collect()
+            total += s.profile.rate(s.rps, t) * m * dt / SEC as f64;
+            prefix.push(total);
+        }
+        Curve { dt, prefix }
+    }
+
+    /// Requests in `[0, end)`.
+    fn until(&self, end: SimTime) -> f64 {
+        let x = end as f64 / self.dt;
+        let n = self.prefix.len() - 1;
+        let k = (x.floor() as usize).min(n);
+        if k >= n {
+            return self.prefix[n];
+        }
+        self.prefix[k] + (x - k as f64) * (self.prefix[k + 1] - self.prefix[k])
+    }
 }
 
 /// Estimates a run of `model` shaped as `run`.
@@ -344,16 +359,25 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
     let (visits, demand) = per_entry(model);
     let duration = run.duration;
     let window = run.window.max(1);
+    let open = model.sources.iter().filter(|s| s.closed.is_none()).count();
+    let curves: Vec<Option<Curve>> = model
+        .sources
+        .iter()
+        .map(|s| {
+            s.closed
+                .is_none()
+                .then(|| Curve::of(s, open, &run.traffic, duration))
+        })
+        .collect();
     // Requests, the events they make, and periodic work, for one run to
     // `end`.
     let work_to = |end: SimTime| -> (f64, f64, f64) {
-        let open = open_requests(model, &run.traffic, end);
         let mut requests = 0.0;
         let mut events = 0.0;
         for (s, src) in model.sources.iter().enumerate() {
-            let r = match &src.closed {
-                None => open[s],
-                Some((users, think)) => {
+            let r = match (&src.closed, &curves[s]) {
+                (None, Some(c)) => c.until(end),
+                (Some((users, think)), _) => {
                     // The response-time law: a user's cycle is at least
                     // the think time plus the demand on the way; and no
                     // more than the entry node's servers can be served.
@@ -364,6 +388,7 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
                     let rate = (*users as f64 / cycle).min(capacity);
                     rate * end as f64 / SEC as f64
                 }
+                (None, None) => 0.0,
             };
             requests += r;
             events += r * (1.0 + visits[src.to]);
@@ -739,6 +764,14 @@ mod tests {
         run.traffic = vec![(50 * SEC, 3.0)];
         let e3 = estimate(&m, &run);
         assert!((e3.requests - 20_000.0).abs() < 2.0, "{e3:?}");
+        // A second run to 50 s (a measurement window) adds its events.
+        run.extra_runs = vec![50 * SEC];
+        let e4 = estimate(&m, &run);
+        assert_eq!(e4.runs, 2);
+        assert!(
+            (e4.events - e3.events - (5_000.0 * 3.0 + 50.0 * 2.0)).abs() < 5.0,
+            "{e4:?}"
+        );
     }
 
     #[test]
