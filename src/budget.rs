@@ -1,7 +1,8 @@
 //! Budgets: the work and memory a run will take, estimated before it starts.
 //!
-//! Every front end asks [`estimate`] (or [`estimate_plan`] for a scenario)
-//! before it creates a [`crate::sim::Simulation`], and refuses a run whose
+//! A front end asks [`estimate`] (or [`estimate_plan`] for a scenario)
+//! before it creates a [`crate::sim::Simulation`] (every CLI command does,
+//! and [`crate::share::open`] for a shared link), and refuses a run whose
 //! estimate is over its [`Limits`] with a message that says what is big, by
 //! how much, and how to proceed ([`Estimate::check`]). The engine's own
 //! budgets (`RunConfig::max_events`, `max_in_flight`) still stop a run that
