@@ -2,6 +2,7 @@
 //!
 //! Wall-clock timing lives here, in the binary, never in the engine.
 
+use crate::out::{err, errln, outln};
 use bottleneck::report::fmt_count;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, MS, SEC};
@@ -76,7 +77,7 @@ pub fn bench(args: BenchArgs) -> ExitCode {
         args.workload.clone()
     };
     if !args.json {
-        println!(
+        outln!(
             "{:<36} {:>12} {:>12} {:>10} {:>14} {:>14} {:>10} {:>10}",
             "workload",
             "events",
@@ -93,7 +94,7 @@ pub fn bench(args: BenchArgs) -> ExitCode {
         let loaded = match topology::load_str(s.name, s.text) {
             Ok(l) => l,
             Err(d) => {
-                eprint!("{d}");
+                err!("{d}");
                 return ExitCode::from(2);
             }
         };
@@ -108,7 +109,7 @@ pub fn bench(args: BenchArgs) -> ExitCode {
             let start = Instant::now();
             let mut sim = Simulation::new(&loaded.model, config);
             if let Err(e) = sim.step_until(s.duration.0) {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 return ExitCode::from(1);
             }
             let wall = start.elapsed().as_secs_f64();
@@ -121,7 +122,7 @@ pub fn bench(args: BenchArgs) -> ExitCode {
         let requests = report.end_to_end.arrivals;
         let rss = peak_rss_kib().map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0));
         if args.json {
-            println!(
+            outln!(
                 "{{\"workload\":\"{}\",\"events\":{events},\"requests\":{requests},\"wall_s\":{best:.4},\"events_per_s\":{:.0},\"requests_per_s\":{:.0},\"peak_in_flight\":{},\"peak_rss_mib\":\"{rss}\"}}",
                 s.name,
                 events as f64 / best,
@@ -129,7 +130,7 @@ pub fn bench(args: BenchArgs) -> ExitCode {
                 sim.peak_in_flight()
             );
         } else {
-            println!(
+            outln!(
                 "{:<36} {:>12} {:>12} {:>10.3} {:>14} {:>14} {:>10} {:>10}",
                 s.name,
                 fmt_count(events),

@@ -4,13 +4,17 @@
 //! scenario's threshold failed, or a "before" scenario's expected failure
 //! did not happen), 1 when a run could not finish, 2 for bad input.
 
-use crate::plot;
+use crate::out::{err, errln, out, outln};
+use crate::{files, plot};
+use bottleneck::budget::{Limits, Refusal};
 use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::model::Model;
 use bottleneck::scenario::{self, Outcome, Plan, Scenario, Verdict};
+use bottleneck::sim::Change;
 use bottleneck::topology;
 use clap::Args;
 use rayon::prelude::*;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,9 +42,94 @@ pub struct CheckArgs {
     /// With several scenarios, each gets `PATH-<scenario>.svg`.
     #[arg(long)]
     plot: Option<PathBuf>,
-    /// Parallel jobs [default: the number of cores].
+    /// Parallel jobs [default: the number of cores, fewer when the runs'
+    /// memory would pass --max-memory].
     #[arg(long, short)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    budget: BudgetArgs,
+}
+
+/// The budgets every command that runs scenarios checks before it starts.
+#[derive(Args, Clone, Copy)]
+pub struct BudgetArgs {
+    /// Refuse (and stop) a run, one scenario and seed, that takes more
+    /// events than this.
+    #[arg(long, default_value_t = bottleneck::budget::DEFAULT_MAX_EVENTS)]
+    pub max_events: u64,
+    /// Refuse a run estimated to need more memory than this (e.g. 4GiB);
+    /// runs in parallel share it.
+    #[arg(long, default_value = "2GiB", value_parser = crate::parse_bytes)]
+    pub max_memory: u64,
+}
+
+impl BudgetArgs {
+    /// As the library's limits.
+    pub fn limits(&self) -> Limits {
+        crate::budget_limits(self.max_events, self.max_memory)
+    }
+}
+
+/// Checks one run of `ready` (with `start` applied first: a sweep's point)
+/// against the budgets, before it starts; gives its memory estimate.
+pub fn within_budget(
+    ready: &Ready,
+    start: Option<&Change>,
+    series: bool,
+    budget: &BudgetArgs,
+) -> Result<f64, Refusal> {
+    let e = bottleneck::budget::estimate_plan(&ready.model, &ready.plan, start, series);
+    e.check(&budget.limits(), "--max-events", "--max-memory")?;
+    Ok(e.memory)
+}
+
+/// Says a refusal for the scenario file `file`.
+pub fn refuse(file: &str, r: &Refusal) {
+    let mut ds = Diagnostics::new(file, "");
+    ds.push(Diagnostic::error(r.message.clone()).hint(r.hint.clone()));
+    err!("{ds}");
+}
+
+/// How many runs may go at once: `jobs` (or the cores), and no more than
+/// the largest runs' memory estimates fit in `max_memory` together.
+pub fn parallel(jobs: Option<usize>, memory: &[f64], max_memory: u64) -> Option<usize> {
+    let mut m = memory.to_vec();
+    m.sort_by(|a, b| b.total_cmp(a));
+    let mut total = 0.0;
+    let fit = m
+        .iter()
+        .take_while(|&&x| {
+            total += x;
+            total <= max_memory as f64
+        })
+        .count()
+        .max(1);
+    let wanted = jobs.unwrap_or_else(rayon::current_num_threads).max(1);
+    if fit < wanted && fit < m.len() {
+        errln!(
+            "note: running {fit} at a time so that the runs' memory stays within --max-memory ({})",
+            bottleneck::budget::fmt_bytes(max_memory as f64)
+        );
+        Some(fit)
+    } else {
+        jobs
+    }
+}
+
+/// Runs `f(0..n)` on a pool of `jobs` threads (the cores by default);
+/// results come back in index order, whatever the scheduling.
+pub fn par_map<T: Send>(n: usize, jobs: Option<usize>, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let work = || (0..n).into_par_iter().map(&f).collect::<Vec<T>>();
+    match jobs {
+        Some(k) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(k.max(1))
+            .build()
+        {
+            Ok(pool) => pool.install(work),
+            Err(_) => work(),
+        },
+        None => work(),
+    }
 }
 
 /// A scenario ready to run: parsed, its topology loaded, planned.
@@ -50,18 +139,24 @@ pub struct Ready {
     pub plan: Plan,
 }
 
-/// Finds scenario files under the given paths, sorted within each directory.
+/// Finds scenario files under the given paths, sorted within each
+/// directory. Each directory is read once and each file kept once, by
+/// canonical path: a symbolic link to a directory above it (a loop) or to
+/// a file already found adds nothing.
 pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, usize), String> {
     let mut out = Vec::new();
     let mut skipped = 0;
+    let mut dirs = BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for p in paths {
         if p.is_dir() {
-            walk(p, &mut out).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            walk(p, &mut dirs, &mut seen, &mut out)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         } else if p.exists() {
-            if is_scenario(p) {
-                out.push(p.clone());
-            } else {
+            if !is_scenario(p) {
                 skipped += 1;
+            } else if seen.insert(canonical(p)) {
+                out.push(p.clone());
             }
         } else {
             return Err(format!(
@@ -70,8 +165,12 @@ pub fn collect(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, usize), String> {
             ));
         }
     }
-    out.dedup();
     Ok((out, skipped))
+}
+
+/// The path with links resolved (as given when that fails).
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 fn is_scenario(p: &Path) -> bool {
@@ -80,15 +179,31 @@ fn is_scenario(p: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".scenario.ron"))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Most directories `check` reads under the paths it is given.
+const MAX_DIRS: usize = 10_000;
+
+fn walk(
+    dir: &Path,
+    dirs: &mut BTreeSet<PathBuf>,
+    seen: &mut BTreeSet<PathBuf>,
+    out: &mut Vec<PathBuf>,
+) -> std::io::Result<()> {
+    if !dirs.insert(canonical(dir)) {
+        return Ok(());
+    }
+    if dirs.len() > MAX_DIRS {
+        return Err(std::io::Error::other(format!(
+            "more than {MAX_DIRS} directories under the paths given; give the directories of the scenarios"
+        )));
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for e in entries {
         if e.is_dir() {
-            walk(&e, out)?;
-        } else if is_scenario(&e) {
+            walk(&e, dirs, seen, out)?;
+        } else if is_scenario(&e) && seen.insert(canonical(&e)) {
             out.push(e);
         }
     }
@@ -99,12 +214,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// `topology` overrides it) and plans it; prints diagnostics on failure.
 pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, ()> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
-        let mut ds = Diagnostics::new(&name, "");
-        ds.push(Diagnostic::error(format!("cannot read the file: {e}")));
-        eprint!("{ds}");
-    })?;
-    let scenario = scenario::parse(&name, &bytes).map_err(|ds| eprint!("{ds}"))?;
+    let bytes = files::read_named(path, "a scenario (.scenario.ron)", files::MAX_RON_BYTES)
+        .map_err(|ds| err!("{ds}"))?;
+    let scenario = scenario::parse(&name, &bytes).map_err(|ds| err!("{ds}"))?;
     let top_path = match topology_override {
         Some(p) => p.to_path_buf(),
         None => path
@@ -113,21 +225,32 @@ pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, (
             .join(&scenario.topology),
     };
     let top_name = top_path.display().to_string();
-    let top_bytes = std::fs::read(&top_path).map_err(|e| {
-        let mut ds = Diagnostics::new(&name, &scenario.source);
-        let at = scenario
-            .source
-            .find(&format!("\"{}\"", scenario.topology))
-            .map(|i| bottleneck::diag::pos_of(&scenario.source, i + 1));
-        ds.push(
-            Diagnostic::error(format!("cannot read the topology {top_name}: {e}"))
+    let top_bytes =
+        files::read(&top_path, "a topology (.ron)", files::MAX_RON_BYTES).map_err(|d| {
+            let mut ds = Diagnostics::new(&name, &scenario.source);
+            let at = scenario
+                .source
+                .find(&format!("\"{}\"", scenario.topology))
+                .map(|i| bottleneck::diag::pos_of(&scenario.source, i + 1));
+            let hint = match topology_override {
+                Some(_) => d.hint.unwrap_or_default(),
+                None => format!(
+                    "`topology` is a path relative to the scenario file; {}",
+                    d.hint.unwrap_or_default()
+                ),
+            };
+            ds.push(
+                Diagnostic::error(format!(
+                    "cannot read the topology {top_name}: {}",
+                    d.message.trim_start_matches("cannot read the file: ")
+                ))
                 .at(at)
-                .hint("`topology` is a path relative to the scenario file"),
-        );
-        eprint!("{ds}");
-    })?;
-    let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| eprint!("{ds}"))?;
-    let plan = scenario.plan(&loaded.model).map_err(|ds| eprint!("{ds}"))?;
+                .hint(hint),
+            );
+            err!("{ds}");
+        })?;
+    let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| err!("{ds}"))?;
+    let plan = scenario.plan(&loaded.model).map_err(|ds| err!("{ds}"))?;
     Ok(Ready {
         scenario,
         model: loaded.model,
@@ -146,26 +269,12 @@ pub fn run_all(
     let pairs: Vec<(usize, u32)> = (0..ready.len())
         .flat_map(|s| (0..replications).map(move |r| (s, r)))
         .collect();
-    let work = || {
-        pairs
-            .par_iter()
-            .map(|&(s, r)| {
-                let x = &ready[s];
-                let seed = x.scenario.seed.wrapping_add(r as u64);
-                scenario::run(&x.plan, &x.model, seed, series && r == 0)
-            })
-            .collect::<Vec<Outcome>>()
-    };
-    let flat = match jobs {
-        Some(n) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-        {
-            Ok(pool) => pool.install(work),
-            Err(_) => work(),
-        },
-        None => work(),
-    };
+    let flat = par_map(pairs.len(), jobs, |k| {
+        let (s, r) = pairs[k];
+        let x = &ready[s];
+        let seed = x.scenario.seed.wrapping_add(r as u64);
+        scenario::run(&x.plan, &x.model, seed, series && r == 0)
+    });
     let mut out: Vec<Vec<Outcome>> = (0..ready.len()).map(|_| Vec::new()).collect();
     for ((s, _), o) in pairs.iter().zip(flat) {
         out[*s].push(o);
@@ -177,12 +286,12 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let (files, skipped) = match collect(&args.paths) {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(crate::EXIT_BAD_INPUT);
         }
     };
     if files.is_empty() {
-        eprintln!(
+        errln!(
             "error: no scenario files among the {} path(s) given{}\n   = hint: scenario files end in .scenario.ron; see topologies/walls/ and topologies/journey/",
             args.paths.len(),
             if skipped > 0 {
@@ -194,10 +303,24 @@ pub fn check(args: CheckArgs) -> ExitCode {
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     }
     let mut ready = Vec::new();
+    let mut memory = Vec::new();
     let mut bad = 0;
+    let mut refused = 0;
     for f in &files {
         match prepare(f, None) {
-            Ok(r) => ready.push(r),
+            Ok(mut r) => {
+                r.plan.config.max_events = args.budget.max_events;
+                match within_budget(&r, None, args.plot.is_some(), &args.budget) {
+                    Ok(m) => {
+                        ready.push(r);
+                        memory.push(m);
+                    }
+                    Err(e) => {
+                        refuse(&r.scenario.file, &e);
+                        refused += 1;
+                    }
+                }
+            }
             Err(()) => bad += 1,
         }
     }
@@ -207,7 +330,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
             .checked_add(args.replications.max(1) as u64 - 1)
             .is_none()
     }) {
-        eprintln!(
+        errln!(
             "error: {}: seeds {}..{} replications would pass the largest seed ({})\n   = hint: use a smaller `seed:` in the scenario, or fewer --replications",
             r.scenario.file,
             r.scenario.seed,
@@ -216,7 +339,8 @@ pub fn check(args: CheckArgs) -> ExitCode {
         );
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     }
-    let outcomes = run_all(&ready, args.replications, args.jobs, args.plot.is_some());
+    let jobs = parallel(args.jobs, &memory, args.budget.max_memory);
+    let outcomes = run_all(&ready, args.replications, jobs, args.plot.is_some());
     let verdicts: Vec<Verdict> = ready
         .iter()
         .zip(&outcomes)
@@ -226,23 +350,23 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let to_stdout_json = args.json.as_deref() == Some(Path::new("-"));
     if !to_stdout_json {
         for (r, v) in ready.iter().zip(&verdicts) {
-            print!("{}", table(&r.scenario, v, args.replications));
+            out!("{}", table(&r.scenario, v, args.replications));
         }
-        print!("{}", summary(&verdicts, bad, skipped));
+        out!("{}", summary(&verdicts, bad, refused, skipped));
     }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&verdicts).unwrap_or_default();
         if to_stdout_json {
-            println!("{text}");
+            outln!("{text}");
         } else if let Err(e) = std::fs::write(path, text + "\n") {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            errln!("error: cannot write {}: {e}", path.display());
             return ExitCode::from(crate::EXIT_FAILED);
         }
     }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, junit(&verdicts, args.replications))
     {
-        eprintln!("error: cannot write {}: {e}", path.display());
+        errln!("error: cannot write {}: {e}", path.display());
         return ExitCode::from(crate::EXIT_FAILED);
     }
     if let Some(path) = &args.plot {
@@ -255,14 +379,14 @@ pub fn check(args: CheckArgs) -> ExitCode {
             let title = format!("{} (seed {})", r.scenario.name, o[0].seed);
             let marks = plot::timeline_marks(&r.scenario.timeline);
             if let Err(e) = plot::draw(&out, &title, &o[0].report, &marks) {
-                eprintln!("error: cannot draw {}: {e}", out.display());
+                errln!("error: cannot draw {}: {e}", out.display());
                 return ExitCode::from(crate::EXIT_FAILED);
             }
         }
     }
     if bad > 0 {
         ExitCode::from(crate::EXIT_BAD_INPUT)
-    } else if verdicts.iter().any(|v| !v.errors.is_empty()) {
+    } else if refused > 0 || verdicts.iter().any(|v| !v.errors.is_empty()) {
         ExitCode::from(crate::EXIT_FAILED)
     } else if verdicts.iter().any(|v| !v.as_expected()) {
         ExitCode::from(EXIT_THRESHOLDS)
@@ -351,7 +475,7 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
     out
 }
 
-fn summary(verdicts: &[Verdict], bad: usize, skipped: usize) -> String {
+fn summary(verdicts: &[Verdict], bad: usize, refused: usize, skipped: usize) -> String {
     let expected = verdicts.iter().filter(|v| v.as_expected()).count();
     let walls = verdicts
         .iter()
@@ -366,6 +490,9 @@ fn summary(verdicts: &[Verdict], bad: usize, skipped: usize) -> String {
     if bad > 0 {
         let _ = write!(s, ", {bad} could not be read");
     }
+    if refused > 0 {
+        let _ = write!(s, ", {refused} refused (over a budget)");
+    }
     if skipped > 0 {
         let _ = write!(s, "; {skipped} topology file(s) skipped");
     }
@@ -373,11 +500,29 @@ fn summary(verdicts: &[Verdict], bad: usize, skipped: usize) -> String {
     s
 }
 
+/// Text as XML 1.0 attribute or element content: markup escaped, line
+/// breaks and tabs as character references (attributes keep them), and
+/// characters XML 1.0 does not allow at all (other control characters,
+/// U+FFFE, U+FFFF) written out as `\u{..}` so the document stays valid.
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// JUnit XML: a test suite per scenario, a test case per threshold; a case
@@ -453,4 +598,16 @@ pub fn junit(verdicts: &[Verdict], replications: u32) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_text_is_always_valid() {
+        assert_eq!(xml("a<b & \"c\"'"), "a&lt;b &amp; &quot;c&quot;&apos;");
+        assert_eq!(xml("x\u{1}y\u{1b}z\u{ffff}"), "x\\u{1}y\\u{1b}z\\u{ffff}");
+        assert_eq!(xml("1\n2\t3"), "1&#10;2&#9;3");
+    }
 }

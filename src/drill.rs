@@ -2,6 +2,9 @@
 //! against the drill's hidden scenario and cost model.
 
 use crate::check::{self, EXIT_THRESHOLDS};
+use crate::files;
+use crate::out::{err, errln, out, outln};
+use bottleneck::diag::Diagnostics;
 use bottleneck::scenario::drill::{self, Costs, Drill};
 use clap::Args;
 use std::fmt::Write as _;
@@ -24,22 +27,30 @@ pub struct DrillArgs {
     /// Print the grade as JSON.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    budget: check::BudgetArgs,
 }
 
-fn read(path: &Path) -> Result<String, ExitCode> {
-    std::fs::read_to_string(path).map_err(|e| {
-        eprintln!(
-            "error: cannot read {}: {e}\n   = hint: drills are in topologies/drills/",
-            path.display()
-        );
+/// Reads a drill or cost model as text.
+fn read(path: &Path, what: &str) -> Result<String, ExitCode> {
+    let bad = |ds: Diagnostics| {
+        err!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
-    })
+    };
+    let name = path.display().to_string();
+    let bytes = files::read_named(path, what, files::MAX_RON_BYTES).map_err(bad)?;
+    bottleneck::topology::check_text(&name, &bytes)
+        .map(str::to_string)
+        .map_err(bad)
 }
 
 fn load_drill(path: &Path) -> Result<Drill, ExitCode> {
-    let text = read(path)?;
+    let text = read(
+        path,
+        "a drill (.drill.ron); drills are in topologies/drills/",
+    )?;
     drill::parse_drill(&path.display().to_string(), &text).map_err(|ds| {
-        eprint!("{ds}");
+        err!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
     })
 }
@@ -51,13 +62,13 @@ fn list(dir: &Path) -> ExitCode {
             .filter(|p| p.to_string_lossy().ends_with(".drill.ron"))
             .collect(),
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", dir.display());
+            errln!("error: cannot read {}: {e}", dir.display());
             return ExitCode::from(crate::EXIT_BAD_INPUT);
         }
     };
     files.sort();
     if files.is_empty() {
-        eprintln!(
+        errln!(
             "error: no drills (*.drill.ron) in {}\n   = hint: try topologies/drills/",
             dir.display()
         );
@@ -65,11 +76,11 @@ fn list(dir: &Path) -> ExitCode {
     }
     for f in files {
         match load_drill(&f) {
-            Ok(d) => println!("level {}  {:<48} {}", d.level, d.title, f.display()),
+            Ok(d) => outln!("level {}  {:<48} {}", d.level, d.title, f.display()),
             Err(code) => return code,
         }
     }
-    println!(
+    outln!(
         "\nShow one: bottleneck drill FILE; grade yours: bottleneck drill FILE --topology MINE.ron"
     );
     ExitCode::SUCCESS
@@ -85,9 +96,9 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     };
     let dir = args.drill.parent().unwrap_or(Path::new(".")).to_path_buf();
     let costs_path = args.costs.clone().unwrap_or_else(|| dir.join(&d.costs));
-    let costs: Costs = match read(&costs_path).and_then(|t| {
+    let costs: Costs = match read(&costs_path, "a cost model (costs.ron)").and_then(|t| {
         drill::parse_costs(&costs_path.display().to_string(), &t).map_err(|ds| {
-            eprint!("{ds}");
+            err!("{ds}");
             ExitCode::from(crate::EXIT_BAD_INPUT)
         })
     }) {
@@ -96,31 +107,40 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     };
     let start = dir.join(&d.start);
     let Some(mine) = &args.topology else {
-        print!("{}", drill::card_text(&d, Some(&costs)));
-        println!();
-        println!(
+        out!("{}", drill::card_text(&d, Some(&costs)));
+        outln!();
+        outln!(
             "  Start from {} (copy it and edit the copy), then grade it:",
             start.display()
         );
-        println!(
+        outln!(
             "    bottleneck drill {} --topology mine.ron",
             args.drill.display()
         );
-        println!(
+        outln!(
             "  The grade runs a hidden scenario against your topology and prices it with {}.",
             costs_path.display()
         );
         return ExitCode::SUCCESS;
     };
-    let Ok(ready) = check::prepare(&dir.join(&d.scenario), Some(mine)) else {
+    let Ok(mut ready) = check::prepare(&dir.join(&d.scenario), Some(mine)) else {
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     };
-    let outcomes = check::run_all(std::slice::from_ref(&ready), args.replications, None, false)
+    ready.plan.config.max_events = args.budget.max_events;
+    let memory = match check::within_budget(&ready, None, false, &args.budget) {
+        Ok(m) => vec![m; args.replications as usize],
+        Err(r) => {
+            check::refuse(&mine.display().to_string(), &r);
+            return ExitCode::from(crate::EXIT_FAILED);
+        }
+    };
+    let jobs = check::parallel(None, &memory, args.budget.max_memory);
+    let outcomes = check::run_all(std::slice::from_ref(&ready), args.replications, jobs, false)
         .pop()
         .unwrap_or_default();
     let g = drill::grade(&d, &ready.scenario, &outcomes, &ready.model, &costs);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
     } else {
         let mut out = drill::card_text(&d, Some(&costs));
         let _ = writeln!(out);
@@ -174,7 +194,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
                 let _ = writeln!(out, "  hint: {h}");
             }
         }
-        print!("{out}");
+        out!("{out}");
     }
     if !g.verdict.errors.is_empty() {
         ExitCode::from(crate::EXIT_FAILED)

@@ -129,6 +129,15 @@ pub enum KeySampler {
 }
 
 impl KeySampler {
+    /// Number of keys it draws from.
+    pub fn count(&self) -> u64 {
+        match self {
+            KeySampler::Uniform(n) => *n,
+            KeySampler::Zipf(z) => z.n,
+            KeySampler::Celebrity { keys, .. } => *keys,
+        }
+    }
+
     /// One key, from 1 to the number of keys.
     #[inline]
     pub fn sample(&self, rng: &mut Stream) -> u64 {

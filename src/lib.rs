@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod budget;
 pub mod diag;
 pub mod dist;
 pub mod graph;
@@ -40,6 +41,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod selftest;
+pub mod share;
 pub mod sim;
 pub mod time;
 pub mod topology;

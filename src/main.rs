@@ -5,16 +5,18 @@
 mod bench;
 mod check;
 mod drill;
+mod files;
+mod out;
 mod plot;
 mod sweep;
 
-use bottleneck::diag::{Diagnostic, Diagnostics};
-use bottleneck::report::fmt_count;
+use crate::out::{err, errln, out, outln};
+use bottleneck::budget;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, SEC};
 use bottleneck::topology::{self, Loaded};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -99,6 +101,9 @@ struct RunArgs {
     /// Stop the run when more requests than this are in flight.
     #[arg(long, default_value_t = 2_000_000)]
     max_in_flight: usize,
+    /// Refuse a run estimated to need more memory than this (e.g. 4GiB).
+    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
+    max_memory: u64,
     /// Draw latency, throughput, failures and utilization over time (SVG).
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -111,6 +116,18 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::parse(s)
 }
 
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    budget::parse_bytes(s)
+}
+
+/// The budgets of one run, from the command line.
+fn budget_limits(max_events: u64, max_memory: u64) -> budget::Limits {
+    budget::Limits {
+        max_events,
+        max_memory,
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // No subcommand: behave exactly as `bottleneck run` (the bundled default).
@@ -120,7 +137,7 @@ fn main() -> ExitCode {
             .command
             .expect("run parses"),
     };
-    match command {
+    let code = match command {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
         Command::Graph { file, format } => graph(&file, format),
@@ -128,7 +145,8 @@ fn main() -> ExitCode {
         Command::Drill(args) => drill::drill(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Bench(args) => bench::bench(args),
-    }
+    };
+    out::finish(code)
 }
 
 /// Reads and loads a topology, printing diagnostics on failure.
@@ -140,17 +158,10 @@ fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
         ),
         Some(path) => {
             let name = path.display().to_string();
-            match std::fs::read(path) {
+            match files::read_named(path, "a topology (.ron)", files::MAX_RON_BYTES) {
                 Ok(b) => (name, b),
-                Err(e) => {
-                    let mut ds = Diagnostics::new(&name, "");
-                    let hint = if path.is_dir() {
-                        "give a .ron file, not a directory".to_string()
-                    } else {
-                        "check the path; bundled examples are in topologies/".to_string()
-                    };
-                    ds.push(Diagnostic::error(format!("cannot read the file: {e}")).hint(hint));
-                    eprint!("{ds}");
+                Err(ds) => {
+                    err!("{ds}");
                     return Err(ExitCode::from(EXIT_BAD_INPUT));
                 }
             }
@@ -159,7 +170,7 @@ fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
     match topology::load(&name, &bytes) {
         Ok(l) => Ok(l),
         Err(ds) => {
-            eprint!("{ds}");
+            err!("{ds}");
             Err(ExitCode::from(EXIT_BAD_INPUT))
         }
     }
@@ -167,7 +178,7 @@ fn load(file: Option<&PathBuf>) -> Result<Loaded, ExitCode> {
 
 fn print_warnings(l: &Loaded) {
     if l.warnings.warnings().next().is_some() {
-        eprintln!("{}", l.warnings);
+        errln!("{}", l.warnings);
     }
 }
 
@@ -180,46 +191,42 @@ fn run(args: RunArgs) -> ExitCode {
     let duration = args.duration;
     let warmup = args.warmup.unwrap_or(Duration(duration.0 / 10));
     if warmup >= duration && duration.0 > 0 {
-        eprintln!(
+        errln!(
             "error: the warm-up ({warmup}) is not shorter than the run ({duration}), so nothing would be measured\n   = hint: shorten --warmup or lengthen --duration"
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    if args.window.0 == 0 {
-        eprintln!("error: --window must be longer than 0\n   = hint: e.g. --window 1s");
+    let series_out = args.series || args.plot.is_some();
+    if let Err(r) = budget::check_windows(duration.0, args.window.0, series_out, "--window") {
+        errln!("error: {r}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    // Runaway work: refuse a run that could not finish within the event budget.
+    // Runaway work and memory: refuse a run that could not finish within
+    // its budgets before starting it.
     let model = &loaded.model;
-    let arrivals: f64 = model
-        .sources
-        .iter()
-        .map(|s| s.profile.expected_arrivals(s.rps, duration.0))
-        .sum();
-    if let Some(rates) = model.visit_rates(&model.base_rates()) {
-        let base: f64 = model.base_rates().iter().sum();
-        let visits: f64 = if base > 0.0 {
-            rates.iter().sum::<f64>() / base
-        } else {
-            1.0
-        };
-        let estimate = arrivals * (1.0 + visits);
-        if estimate > args.max_events as f64 {
-            eprintln!(
-                "error: this run needs about {} events ({} requests x {:.1} visits each over {duration}), over the budget of {}\n   = hint: shorten --duration, lower the rates, or raise --max-events",
-                fmt_count(estimate as u64),
-                fmt_count(arrivals as u64),
-                visits,
-                fmt_count(args.max_events)
-            );
-            return ExitCode::from(EXIT_FAILED);
-        }
+    let shape = budget::Run {
+        series_out,
+        ..budget::Run::plain(duration.0, args.window.0)
+    };
+    if let Err(r) = budget::estimate(model, &shape).check(
+        &budget_limits(args.max_events, args.max_memory),
+        "--max-events",
+        "--max-memory",
+    ) {
+        let name = args
+            .file
+            .as_ref()
+            .map_or(bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(), |p| {
+                p.display().to_string()
+            });
+        check::refuse(&name, &r);
+        return ExitCode::from(EXIT_FAILED);
     }
     let config = RunConfig {
         seed: args.seed,
         warmup,
         window: args.window,
-        series_capacity: ((duration.0 / args.window.0) as usize + 1).min(1_000_000),
+        series_capacity: shape.series_capacity,
         max_events: args.max_events,
         max_in_flight: args.max_in_flight,
         ..RunConfig::default()
@@ -248,26 +255,24 @@ fn run(args: RunArgs) -> ExitCode {
     if let Some(path) = &args.plot {
         let title = format!("{} (seed {})", report.topology, report.seed);
         if let Err(e) = plot::draw(path, &title, &report, &plot::change_marks(&report)) {
-            eprintln!("error: cannot draw {}: {e}", path.display());
+            errln!("error: cannot draw {}: {e}", path.display());
             return ExitCode::from(EXIT_FAILED);
         }
         if !args.series {
             report.series = None;
         }
     }
-    let mut out = std::io::stdout().lock();
-    let printed = if args.json {
-        writeln!(out, "{}", report.to_json())
+    // A failed write is said by `out` (nothing, for a closed pipe), and
+    // `out::finish` makes the exit code 1.
+    if args.json {
+        outln!("{}", report.to_json());
     } else {
-        write!(out, "{}", report.to_table())
-    };
-    if printed.is_err() {
-        return ExitCode::from(EXIT_FAILED);
+        out!("{}", report.to_table());
     }
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             ExitCode::from(EXIT_FAILED)
         }
     }
@@ -291,7 +296,7 @@ fn validate(files: &[PathBuf]) -> ExitCode {
         match load(Some(f)) {
             Ok(l) => {
                 let warnings = l.warnings.warnings().count();
-                println!(
+                outln!(
                     "ok: {} (\"{}\": {} source{}, {} node{}{})",
                     f.display(),
                     l.model.name,
@@ -320,7 +325,7 @@ fn graph(file: &PathBuf, format: GraphFormat) -> ExitCode {
                 GraphFormat::Dot => bottleneck::graph::to_dot(&l.model),
                 GraphFormat::Mermaid => bottleneck::graph::to_mermaid(&l.model),
             };
-            print!("{text}");
+            out!("{text}");
             ExitCode::SUCCESS
         }
         Err(code) => code,

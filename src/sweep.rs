@@ -6,6 +6,7 @@
 //! sweep over machines; `--merge` joins the shards' JSON and finds the knee.
 
 use crate::check::{self, Ready};
+use crate::out::{err, errln, out, outln};
 use bottleneck::model::Model;
 use bottleneck::report::fmt_ms;
 use bottleneck::scenario::{self, Outcome, Scenario, Threshold, show};
@@ -60,9 +61,12 @@ pub struct SweepArgs {
     /// Join the JSON outputs of shards and report the knee.
     #[arg(long, num_args = 1.., conflicts_with = "file")]
     merge: Vec<PathBuf>,
-    /// Parallel jobs [default: the number of cores].
+    /// Parallel jobs [default: the number of cores, fewer when the runs'
+    /// memory would pass --max-memory].
     #[arg(long, short)]
     jobs: Option<usize>,
+    #[command(flatten)]
+    budget: check::BudgetArgs,
 }
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
@@ -237,7 +241,7 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
         match Threshold::parse(t) {
             Ok(t) => thresholds.push(t),
             Err(e) => {
-                eprintln!("error: --threshold \"{t}\": {e}");
+                errln!("error: --threshold \"{t}\": {e}");
                 return Err(bad());
             }
         }
@@ -263,7 +267,7 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
     }
     let warmup = a.warmup.unwrap_or(Duration(a.duration.0 / 10));
     if a.duration.0 == 0 || warmup >= a.duration {
-        eprintln!(
+        errln!(
             "error: the warm-up ({warmup}) is not shorter than the duration ({})\n   = hint: lengthen --duration or shorten --warmup",
             a.duration
         );
@@ -284,7 +288,7 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
 
 fn replan(s: &Scenario, model: &Model) -> Result<scenario::Plan, ExitCode> {
     s.plan(model).map_err(|ds| {
-        eprint!("{ds}");
+        err!("{ds}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
     })
 }
@@ -318,14 +322,15 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     if !a.merge.is_empty() {
         return merge(&a.merge);
     }
-    let ready = match prepare(&a) {
+    let mut ready = match prepare(&a) {
         Ok(r) => r,
         Err(code) => return code,
     };
+    ready.plan.config.max_events = a.budget.max_events;
     let vals = match values(&a) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(crate::EXIT_BAD_INPUT);
         }
     };
@@ -335,28 +340,56 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         .filter(|(i, _)| a.shard.is_none_or(|(k, n)| *i as u32 % n == k - 1))
         .map(|(i, v)| (i as u32, *v))
         .collect();
-    // One "scenario" per point, run in parallel by the check machinery.
-    let mut runs = Vec::new();
+    // One change per point. The point with the most traffic (any point,
+    // when servers or instances vary) is checked against the budgets
+    // before any runs: the others need no more. The plans are made as the
+    // points run (a timeline can be long), and the model is shared.
+    let mut changes = Vec::new();
     for &(_, v) in &picked {
         match change(&a.vary, v, &ready.model)
             .and_then(|c| c.check(&ready.model).map(|()| c).map_err(|e| e.to_string()))
         {
-            Ok(c) => runs.push(Ready {
-                scenario: ready.scenario.clone(),
-                model: ready.model.clone(),
-                plan: ready.plan.with_change_at_start(c),
-            }),
+            Ok(c) => changes.push(c),
             Err(e) => {
-                eprintln!("error: --vary {}: {e}", a.vary);
+                errln!("error: --vary {}: {e}", a.vary);
                 return ExitCode::from(crate::EXIT_BAD_INPUT);
             }
         }
     }
-    let outcomes = check::run_all(&runs, 1, a.jobs, false);
+    let Some(top) = (0..picked.len()).max_by(|&i, &j| picked[i].1.total_cmp(&picked[j].1)) else {
+        return ExitCode::SUCCESS;
+    };
+    let memory = match check::within_budget(&ready, Some(&changes[top]), false, &a.budget) {
+        Ok(m) => vec![m; picked.len()],
+        Err(r) => {
+            let r = bottleneck::budget::Refusal {
+                message: format!(
+                    "at {} = {} (the largest point), {}",
+                    a.vary,
+                    fmt_value(picked[top].1),
+                    r.message
+                ),
+                hint: format!("sweep to a lower --to, or: {}", r.hint),
+            };
+            // The scenario file, or the topology for a sweep of one.
+            let file = if ready.scenario.source.is_empty() {
+                &ready.scenario.topology
+            } else {
+                &ready.scenario.file
+            };
+            check::refuse(file, &r);
+            return ExitCode::from(crate::EXIT_FAILED);
+        }
+    };
+    let jobs = check::parallel(a.jobs, &memory, a.budget.max_memory);
+    let outcomes: Vec<Outcome> = check::par_map(changes.len(), jobs, |k| {
+        let plan = ready.plan.with_change_at_start(changes[k].clone());
+        scenario::run(&plan, &ready.model, ready.scenario.seed, false)
+    });
     let points: Vec<Point> = picked
         .iter()
         .zip(&outcomes)
-        .map(|(&(i, v), o)| point(i, v, &ready.scenario, &o[0]))
+        .map(|(&(i, v), o)| point(i, v, &ready.scenario, o))
         .collect();
     let (k, n) = a.shard.unwrap_or((1, 1));
     let sweep = Identity {
@@ -395,9 +428,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         points,
     };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
-        print!("{}", render(&out, a.shard));
+        out!("{}", render(&out, a.shard));
     }
     ExitCode::SUCCESS
 }
@@ -419,7 +452,7 @@ fn differences(a: &Identity, b: &Identity) -> Vec<String> {
 
 fn merge(files: &[PathBuf]) -> ExitCode {
     let bad = |m: String| {
-        eprintln!("error: {m}");
+        errln!("error: {m}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
     };
     let mut all: Option<(SweepOut, PathBuf)> = None;
@@ -427,9 +460,17 @@ fn merge(files: &[PathBuf]) -> ExitCode {
     let mut of: Option<u32> = None;
     let mut seen: Vec<(Point, PathBuf)> = Vec::new();
     for f in files {
-        let parsed = std::fs::read_to_string(f)
-            .map_err(|e| e.to_string())
-            .and_then(|t| serde_json::from_str::<SweepOut>(&t).map_err(|e| e.to_string()));
+        let parsed = crate::files::read(
+            f,
+            "a sweep's JSON (from `bottleneck sweep --json`)",
+            crate::files::MAX_JSON_BYTES,
+        )
+        .map_err(|d| {
+            d.message
+                .trim_start_matches("cannot read the file: ")
+                .to_string()
+        })
+        .and_then(|b| serde_json::from_slice::<SweepOut>(&b).map_err(|e| e.to_string()));
         let o = match parsed {
             Ok(o) => o,
             Err(e) => {
@@ -516,7 +557,7 @@ fn merge(files: &[PathBuf]) -> ExitCode {
     all.points = seen.into_iter().map(|(p, _)| p).collect();
     all.points.sort_by_key(|p| p.index);
     all.sweep.shard = format!("1/1 (merged from {n})");
-    print!("{}", render(&all, None));
+    out!("{}", render(&all, None));
     ExitCode::SUCCESS
 }
 

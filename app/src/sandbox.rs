@@ -532,7 +532,6 @@ impl Sandbox {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

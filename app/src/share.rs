@@ -1,80 +1,20 @@
-//! Topologies in URLs: the "share" button puts the topology, compressed, in
-//! the page's fragment (`#t=...`), and opening such a link restores it. The
-//! same limits and validation as files apply, with clear errors.
+//! Topologies in URLs: the engine's share-link codec (`bottleneck::share`),
+//! where its limits and tests live, so the CLI, the tests and the page use
+//! one decoder. The "share" button puts the topology, compressed, in the
+//! page's fragment (`#t=...`), and opening such a link restores it;
+//! `open` also loads it and checks that its run fits a browser tab.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-/// Longest fragment accepted (browsers and chat apps cut long URLs).
-pub const MAX_FRAGMENT: usize = 32 * 1024;
-/// Longest topology text a fragment may expand to (the loader's file limit).
-pub const MAX_TEXT: usize = 1024 * 1024;
-
-/// `t=` + the topology text, deflated and base64url-encoded.
-pub fn encode(text: &str) -> Result<String, String> {
-    let packed = miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9);
-    let s = format!("t={}", URL_SAFE_NO_PAD.encode(packed));
-    if s.len() > MAX_FRAGMENT {
-        return Err(format!(
-            "this topology is too large to share in a link ({} characters compressed, the limit is {MAX_FRAGMENT}); download it as a file instead",
-            s.len()
-        ));
-    }
-    Ok(s)
-}
-
-/// The topology text in a fragment (without the `#`), if it holds one.
-pub fn decode(fragment: &str) -> Option<Result<String, String>> {
-    let body = fragment.strip_prefix("t=")?;
-    Some(decode_body(body))
-}
-
-fn decode_body(body: &str) -> Result<String, String> {
-    if body.len() > MAX_FRAGMENT {
-        return Err(format!(
-            "the link's topology is {} characters, over the limit of {MAX_FRAGMENT}",
-            body.len()
-        ));
-    }
-    let packed = URL_SAFE_NO_PAD
-        .decode(body.trim_end_matches('='))
-        .map_err(|e| format!("the link is damaged (not base64url: {e}); copy the whole link"))?;
-    let raw =
-        miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_TEXT).map_err(|_| {
-            format!("the link is damaged or expands past {MAX_TEXT} bytes; copy the whole link")
-        })?;
-    String::from_utf8(raw).map_err(|_| "the link's topology is not UTF-8 text".to_string())
-}
+pub use bottleneck::share::{MAX_FRAGMENT, MAX_MEMORY, MAX_TEXT, decode, encode, open};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn round_trips_and_explains_damage() {
+    fn bundled_stages_round_trip() {
         let text = crate::content::find("cache-aside").unwrap().text;
         let frag = encode(text).unwrap();
-        assert!(
-            frag.len() < text.len(),
-            "compressed: {} < {}",
-            frag.len(),
-            text.len()
-        );
+        assert!(frag.len() <= MAX_FRAGMENT && text.len() <= MAX_TEXT);
         assert_eq!(decode(&frag).unwrap().unwrap(), text);
-        assert!(decode("stage=cdn").is_none());
-        assert!(decode("t=!!!").unwrap().unwrap_err().contains("damaged"));
-        let cut = &frag[..frag.len() / 2];
-        assert!(decode(cut).unwrap().is_err());
-        let huge = "a".repeat(MAX_FRAGMENT + 1);
-        assert!(
-            decode(&format!("t={huge}"))
-                .unwrap()
-                .unwrap_err()
-                .contains("over the limit")
-        );
-        // A bomb: a small link that would expand past the limit.
-        let bomb = miniz_oxide::deflate::compress_to_vec(&vec![b' '; MAX_TEXT + 10], 9);
-        let frag = format!("t={}", URL_SAFE_NO_PAD.encode(bomb));
-        assert!(decode(&frag).unwrap().unwrap_err().contains("expands past"));
     }
 }

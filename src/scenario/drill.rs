@@ -113,6 +113,10 @@ pub struct CostLine {
 /// Parses a cost model.
 pub fn parse_costs(file: &str, text: &str) -> Result<Costs, Diagnostics> {
     let mut ds = Diagnostics::new(file, text);
+    if let Some(d) = crate::topology::not_ron(text, "Costs") {
+        ds.push(d);
+        return Err(ds);
+    }
     match crate::topology::ron_options().from_str::<Costs>(text) {
         Ok(c) => {
             for (kind, p) in &c.prices {
@@ -141,6 +145,10 @@ pub fn parse_costs(file: &str, text: &str) -> Result<Costs, Diagnostics> {
 /// Parses a drill file.
 pub fn parse_drill(file: &str, text: &str) -> Result<Drill, Diagnostics> {
     let mut ds = Diagnostics::new(file, text);
+    if let Some(d) = crate::topology::not_ron(text, "Drill") {
+        ds.push(d);
+        return Err(ds);
+    }
     match crate::topology::ron_options().from_str::<Drill>(text) {
         Ok(d) => {
             if !(d.card.budget.is_finite() && d.card.budget > 0.0) {

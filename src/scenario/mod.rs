@@ -41,7 +41,7 @@ pub mod drill;
 pub use stats::Estimate;
 pub use threshold::{METRICS, Metric, Op, Threshold, ThresholdError, Unit, Window, show};
 
-use crate::diag::{Diagnostic, Diagnostics, Pos, closest, pos_of};
+use crate::diag::{Diagnostic, Diagnostics, LineIndex, Pos, list_names, short};
 use crate::model::Model;
 use crate::report::Report;
 use crate::sim::{AppliedChange, Change, RunConfig, Simulation};
@@ -53,6 +53,8 @@ use std::fmt::Write as _;
 pub const MAX_TIMELINE: usize = 10_000;
 /// Most thresholds in a scenario.
 pub const MAX_THRESHOLDS: usize = 200;
+/// Most engine changes a timeline may expand to (ramps count once a second).
+pub const MAX_PLAN_STEPS: usize = 100_000;
 /// Longest scenario (simulated).
 pub const MAX_DURATION: Duration = Duration(24 * 3600 * SEC);
 
@@ -313,6 +315,10 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         ));
         return Err(ds);
     }
+    if let Some(d) = crate::topology::not_ron(text, "Scenario") {
+        ds.push(d);
+        return Err(ds);
+    }
     if let Some(pos) = crate::topology::too_deep(text) {
         ds.push(
             Diagnostic::error("nesting is too deep")
@@ -334,7 +340,8 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
             return Err(ds);
         }
     };
-    let key_pos = |key: &str| text.find(&format!("{key}:")).map(|at| pos_of(text, at));
+    let lines = LineIndex::new(text);
+    let key_pos = |key: &str| text.find(&format!("{key}:")).map(|at| lines.pos(at));
     if f.name.trim().is_empty() {
         ds.push(
             Diagnostic::error("the scenario's name is empty")
@@ -374,7 +381,8 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
                 "{} timeline items, over the limit of {MAX_TIMELINE}",
                 f.timeline.len()
             ))
-            .at(key_pos("timeline")),
+            .at(key_pos("timeline"))
+            .hint("split the scenario, or use `Ramp` for gradual changes"),
         );
     }
     if f.thresholds.len() > MAX_THRESHOLDS {
@@ -383,11 +391,31 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
                 "{} thresholds, over the limit of {MAX_THRESHOLDS}",
                 f.thresholds.len()
             ))
-            .at(key_pos("thresholds")),
+            .at(key_pos("thresholds"))
+            .hint("split the scenario into several files"),
         );
     }
+    if f.expect_fail.len() > MAX_THRESHOLDS {
+        ds.push(
+            Diagnostic::error(format!(
+                "`expect_fail` lists {} thresholds, over the limit of {MAX_THRESHOLDS}",
+                f.expect_fail.len()
+            ))
+            .at(key_pos("expect_fail")),
+        );
+    }
+    if ds.has_errors() {
+        // Past the limits, checking every item would only take time.
+        return Err(ds);
+    }
     // Places of timeline items: the n-th `At(` or `Exact(` after `timeline:`.
-    let item_pos = nth_positions(text, "timeline:", &["At(", "Exact("], f.timeline.len());
+    let item_pos = nth_positions(
+        text,
+        &lines,
+        "timeline:",
+        &["At(", "Exact("],
+        f.timeline.len(),
+    );
     for (i, item) in f.timeline.iter().enumerate() {
         if item.at() > f.duration {
             ds.push(
@@ -424,9 +452,7 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
     let mut thresholds = Vec::new();
     let mut threshold_pos = Vec::new();
     for t in &f.thresholds {
-        let pos = text
-            .find(&format!("\"{t}\""))
-            .map(|at| pos_of(text, at + 1));
+        let pos = text.find(&format!("\"{t}\"")).map(|at| lines.pos(at + 1));
         match Threshold::parse(t) {
             Ok(th) => {
                 if let Window::During(a, _) = th.window
@@ -447,14 +473,18 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         }
     }
     let mut expect_fail = vec![false; thresholds.len()];
+    let mut suggest = 10 * crate::diag::SUGGEST_CELLS;
     for e in &f.expect_fail {
         match thresholds.iter().position(|t| t.text == e.trim()) {
             Some(i) => expect_fail[i] = true,
             None => {
-                let pos = text
-                    .rfind(&format!("\"{e}\""))
-                    .map(|at| pos_of(text, at + 1));
-                let hint = match closest(e, thresholds.iter().map(|t| t.text.as_str())) {
+                let pos = text.rfind(&format!("\"{e}\"")).map(|at| lines.pos(at + 1));
+                let near = crate::diag::closest_within(
+                    e,
+                    thresholds.iter().map(|t| t.text.as_str()),
+                    &mut suggest,
+                );
+                let hint = match near {
                     Some(c) => format!(
                         "did you mean \"{c}\"? `expect_fail` lists thresholds exactly as written"
                     ),
@@ -542,23 +572,35 @@ impl Plan {
 
 /// Byte offsets of the first `n` occurrences of any of `tokens` after `key`,
 /// as positions (outside comments is good enough for pointing).
-fn nth_positions(text: &str, key: &str, tokens: &[&str], n: usize) -> Vec<Option<Pos>> {
+fn nth_positions(
+    text: &str,
+    lines: &LineIndex,
+    key: &str,
+    tokens: &[&str],
+    n: usize,
+) -> Vec<Option<Pos>> {
     let mut out = vec![None; n];
     let Some(start) = text.find(key) else {
         return out;
     };
-    let mut from = start;
+    // The next place of each token from `from` on, found once and looked
+    // for again only when passed: one scan of the text per token.
+    let find = |t: &str, from: usize| text.get(from..).and_then(|r| r.find(t)).map(|i| from + i);
+    let mut next: Vec<Option<usize>> = tokens.iter().map(|t| find(t, start)).collect();
     for slot in out.iter_mut() {
-        let next = tokens
+        let Some((k, at)) = next
             .iter()
-            .filter_map(|t| text[from..].find(t).map(|i| from + i))
-            .min();
-        match next {
-            Some(at) => {
-                *slot = Some(pos_of(text, at));
-                from = at + 1;
+            .enumerate()
+            .filter_map(|(k, a)| a.map(|a| (k, a)))
+            .min_by_key(|&(_, a)| a)
+        else {
+            break;
+        };
+        *slot = Some(lines.pos(at));
+        for (j, t) in tokens.iter().enumerate() {
+            if next[j].is_some_and(|a| a <= at) || j == k {
+                next[j] = find(t, at + 1);
             }
-            None => break,
         }
     }
     out
@@ -601,13 +643,28 @@ impl Scenario {
     pub fn plan(&self, model: &Model) -> Result<Plan, Diagnostics> {
         let mut ds = Diagnostics::new(&self.file, &self.source);
         let ids: Vec<&str> = model.nodes.iter().map(|n| n.id.as_str()).collect();
+        let index: std::collections::BTreeMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, &id)| (id, i))
+            .collect();
+        let node_index = |id: &str| index.get(id).copied();
+        let suggest = std::cell::Cell::new(10 * crate::diag::SUGGEST_CELLS);
         let unknown = |id: &str| {
-            let hint = match closest(id, ids.iter().copied()) {
+            let mut budget = suggest.get();
+            let near = crate::diag::closest_within(id, ids.iter().copied(), &mut budget);
+            suggest.set(budget);
+            let hint = match near {
                 Some(c) => format!("did you mean `{c}`?"),
-                None => format!("the topology's nodes are: {}", ids.join(", ")),
+                None => format!("the topology's nodes are: {}", list_names(&ids)),
             };
             (
-                format!("`{id}` is not a node of the topology \"{}\"", model.name),
+                format!(
+                    "`{}` is not a node of the topology \"{}\"",
+                    short(id),
+                    model.name
+                ),
                 hint,
             )
         };
@@ -634,7 +691,7 @@ impl Scenario {
             let action = item.action();
             let mut bad = false;
             for id in action.nodes() {
-                if model.node_index(id).is_none() {
+                if node_index(id).is_none() {
                     let (m, h) = unknown(id);
                     ds.push(Diagnostic::error(m).at(pos).hint(h));
                     bad = true;
@@ -645,6 +702,16 @@ impl Scenario {
             }
             if action.restores() {
                 recovery = Some(at);
+            }
+            if steps.len() > MAX_PLAN_STEPS {
+                ds.push(
+                    Diagnostic::error(format!(
+                        "the timeline makes more than {MAX_PLAN_STEPS} changes (a ramp changes the traffic once a second, up to 600 times)"
+                    ))
+                    .at(pos)
+                    .hint("use fewer or shorter ramps"),
+                );
+                break;
             }
             let first_new = steps.len();
             let mut push = |at: SimTime, change: Change| {
@@ -676,14 +743,15 @@ impl Scenario {
                     let from = traffic;
                     for k in 1..=n {
                         let m = from + (to - from) * k as f64 / n as f64;
-                        push(at + over.0 * k / n, Change::Traffic(m));
+                        let dt = (over.0 as u128 * k as u128 / n as u128) as u64;
+                        push(at.saturating_add(dt), Change::Traffic(m));
                     }
                     traffic = *to;
                 }
                 Action::Spike { times, lasting } => {
                     let peak = (traffic * times).min(crate::sim::MAX_TRAFFIC);
                     push(at, Change::Traffic(peak));
-                    push(at + lasting.0, Change::Traffic(traffic));
+                    push(at.saturating_add(lasting.0), Change::Traffic(traffic));
                 }
                 Action::DownFirst(kind) => {
                     match model.nodes.iter().find(|n| n.kind_name == kind.as_str()) {
@@ -768,7 +836,7 @@ impl Scenario {
         for (k, t) in self.thresholds.iter().enumerate() {
             let pos = self.threshold_pos.get(k).copied().flatten();
             if let Some(id) = &t.node {
-                match model.node_index(id) {
+                match node_index(id) {
                     None => {
                         let (m, h) = unknown(id);
                         ds.push(Diagnostic::error(m).at(pos).hint(h));

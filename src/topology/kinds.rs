@@ -5,46 +5,59 @@
 
 use super::limits::*;
 use super::{App, Cache, DEFAULT_CLASS, Node, Source, Station, Step};
-use crate::diag::{Diagnostic, Diagnostics, closest, pos_of};
+use crate::diag::{Diagnostic, Diagnostics, LineIndex, Places, closest_within, short};
 use crate::dist::Sampler;
 use crate::model::{ClientModel, KindModel, NodeModel, RouteModel, SourceModel, StepModel};
 use crate::profile::Profile;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 /// What checks need to know about the file.
 pub struct Ctx<'a> {
-    /// The file's text (for places).
-    pub text: &'a str,
+    /// Where `key: "value"` items are written (for places).
+    pub places: &'a Places<'a>,
+    /// The file's line starts (for places).
+    pub lines: &'a LineIndex<'a>,
     /// Node id to index.
     pub index: &'a BTreeMap<&'a str, usize>,
     /// The nodes as written.
     pub nodes: &'a [Node],
-    /// The classes every source can send.
+    /// The classes every source can send (sorted).
     pub classes: &'a [String],
     /// Builds the "is not a node" diagnostic with a suggestion.
     pub unknown: &'a dyn Fn(&str) -> Diagnostic,
-}
-
-/// Where `key: "value"` is written, from byte `from`.
-pub fn find_from(text: &str, from: usize, key: &str, value: &str) -> Option<usize> {
-    let quoted = format!("\"{value}\"");
-    let mut at = from.min(text.len());
-    while let Some(i) = text.get(at..)?.find(&quoted) {
-        let hit = at + i;
-        let before = text[..hit].trim_end();
-        if let Some(b) = before.strip_suffix(':')
-            && b.trim_end().ends_with(key)
-        {
-            return Some(hit);
-        }
-        at = hit + quoted.len();
-    }
-    None
+    /// What is left of the file's budget for suggestions (character pairs
+    /// compared, see [`crate::diag::closest_within`]).
+    pub suggest: &'a Cell<u64>,
 }
 
 impl Ctx<'_> {
     fn pos(&self, at: Option<usize>) -> Option<crate::diag::Pos> {
-        at.map(|a| pos_of(self.text, a))
+        at.map(|a| self.lines.pos(a))
+    }
+
+    /// The closest of `candidates` to `word`, within the file's
+    /// suggestion budget.
+    pub fn closest_in<'b>(
+        &self,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'b str>,
+    ) -> Option<&'b str> {
+        let mut b = self.suggest.get();
+        let c = closest_within(word, candidates, &mut b);
+        self.suggest.set(b);
+        c
+    }
+
+    /// The closest class to `class`, within the file's suggestion budget.
+    fn closest_class(&self, class: &str) -> Option<&str> {
+        self.closest_in(class, self.classes.iter().map(String::as_str))
+    }
+
+    fn has_class(&self, class: &str) -> bool {
+        self.classes
+            .binary_search_by(|c| c.as_str().cmp(class))
+            .is_ok()
     }
 
     /// Checks that `target` names a node of kind `want` (any kind if `None`).
@@ -57,9 +70,9 @@ impl Ctx<'_> {
         item: &str,
         ds: &mut Diagnostics,
     ) {
-        let place = find_from(self.text, at.unwrap_or(0), key, target).or(at);
+        let place = || self.places.find(at.unwrap_or(0), key, target).or(at);
         match self.index.get(target) {
-            None => ds.push((self.unknown)(target).at(self.pos(place)).on(item)),
+            None => ds.push((self.unknown)(target).at(self.pos(place())).on(item)),
             Some(&i) => {
                 let got = self.nodes[i].kind();
                 if !want.is_empty() && !want.contains(&got) {
@@ -68,7 +81,7 @@ impl Ctx<'_> {
                         Diagnostic::error(format!(
                             "`{target}` is a {got}, but `{key}:` needs a {kinds}"
                         ))
-                        .at(self.pos(place))
+                        .at(self.pos(place()))
                         .on(item)
                         .hint(format!("point `{key}:` at a {kinds} node")),
                     );
@@ -104,7 +117,7 @@ pub fn classes(sources: &[Source]) -> Vec<String> {
 
 /// Checks a source's mix, keys and clients.
 pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
-    let item = format!("source `{}`", s.id);
+    let item = format!("source `{}`", short(&s.id));
     let err = |m: String| Diagnostic::error(m).at(cx.pos(at)).on(&item);
     if let Some(mix) = &s.mix {
         let mut sum = 0.0;
@@ -191,7 +204,7 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
 
 /// Checks one node.
 pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
-    let item = format!("node `{}`", n.id());
+    let item = format!("node `{}`", short(n.id()));
     let pos = cx.pos(at);
     let err = |m: String| Diagnostic::error(m).at(pos).on(&item);
     let dist = |what: &str, d: &crate::dist::Dist, ds: &mut Diagnostics| {
@@ -209,10 +222,14 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 );
             }
             if lb.to.len() > MAX_ROUTES {
-                ds.push(err(format!(
-                    "{} backends, over the limit of {MAX_ROUTES}",
-                    lb.to.len()
-                )));
+                ds.push(
+                    err(format!(
+                        "{} backends, over the limit of {MAX_ROUTES}",
+                        lb.to.len()
+                    ))
+                    .hint("list each backend once; for more, put balancers in front of groups of them"),
+                );
+                return;
             }
             let mut seen = std::collections::BTreeSet::new();
             for b in &lb.to {
@@ -324,28 +341,27 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
             }
             dist("service", &app.service, ds);
             for (class, steps) in &app.handle {
-                if class != "*" && !cx.classes.iter().any(|c| c == class) {
+                if class != "*" && !cx.has_class(class) {
                     let d = err(format!(
                         "the handler for class `{class}` matches no source's requests"
                     ));
-                    ds.push(
-                        match closest(class, cx.classes.iter().map(String::as_str)) {
-                            Some(c) => d.hint(format!(
-                                "did you mean `{c}`? (classes: {})",
-                                cx.classes.join(", ")
-                            )),
-                            None => d.hint(format!(
-                                "the classes are: {} (or `*` for any)",
-                                cx.classes.join(", ")
-                            )),
-                        },
-                    );
+                    ds.push(match cx.closest_class(class) {
+                        Some(c) => d.hint(format!(
+                            "did you mean `{c}`? (classes: {})",
+                            crate::diag::list_names(cx.classes)
+                        )),
+                        None => d.hint(format!(
+                            "the classes are: {} (or `*` for any)",
+                            crate::diag::list_names(cx.classes)
+                        )),
+                    });
                 }
                 if steps.len() > 64 {
                     ds.push(err(format!(
                         "{} steps for `{class}`, over the limit of 64",
                         steps.len()
                     )));
+                    continue;
                 }
                 for step in steps {
                     match step {
@@ -474,16 +490,17 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                 ds.push(err("`ttl` is 0: nothing would ever be cached".into()));
             }
             for class in c.cacheable.iter().flatten() {
-                if !cx.classes.iter().any(|x| x == class) {
+                if !cx.has_class(class) {
                     let d = err(format!(
                         "`cacheable` names class `{class}`, which no source sends"
                     ));
-                    ds.push(
-                        match closest(class, cx.classes.iter().map(String::as_str)) {
-                            Some(x) => d.hint(format!("did you mean `{x}`?")),
-                            None => d.hint(format!("the classes are: {}", cx.classes.join(", "))),
-                        },
-                    );
+                    ds.push(match cx.closest_class(class) {
+                        Some(x) => d.hint(format!("did you mean `{x}`?")),
+                        None => d.hint(format!(
+                            "the classes are: {}",
+                            crate::diag::list_names(cx.classes)
+                        )),
+                    });
                 }
             }
             dist("service", &c.service, ds);
@@ -532,6 +549,9 @@ pub fn check_node(n: &Node, at: Option<usize>, cx: &Ctx, ds: &mut Diagnostics) {
                     "{} shards; give 1 to {MAX_ROUTES}",
                     r.shards.len()
                 )));
+                if r.shards.len() > MAX_ROUTES {
+                    return;
+                }
             }
             let mut seen = std::collections::BTreeSet::new();
             for sh in &r.shards {
@@ -668,7 +688,7 @@ fn check_station(st: &Station, item: &str, at: Option<usize>, cx: &Ctx, ds: &mut
     let mut sum = 0.0;
     let mut from = at.unwrap_or(0);
     for r in &st.routes {
-        let rat = find_from(cx.text, from, "to", &r.to);
+        let rat = cx.places.find(from, "to", &r.to);
         if let Some(a) = rat {
             from = a;
         }
@@ -704,7 +724,11 @@ pub fn compile_source(
     index: &BTreeMap<&str, usize>,
     classes: &[String],
 ) -> SourceModel {
-    let class_of = |name: &str| classes.iter().position(|c| c == name).unwrap_or(0) as u16;
+    let class_of = |name: &str| {
+        classes
+            .binary_search_by(|c| c.as_str().cmp(name))
+            .unwrap_or(0) as u16
+    };
     let mix = match &s.mix {
         Some(m) if !m.is_empty() => {
             let mut cum = 0.0;
@@ -1151,10 +1175,36 @@ pub type Regions = (Vec<String>, Vec<u16>, Vec<u16>, Vec<Vec<u64>>);
 /// Checks the regions and links and compiles them.
 pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) -> Regions {
     use crate::model::NO_REGION;
-    let names: Vec<String> = top.regions.iter().map(|r| r.id.clone()).collect();
     let mut node_region = vec![NO_REGION; top.nodes.len()];
     let mut source_region = vec![NO_REGION; top.sources.len()];
-    let at = |key: &str, v: &str| find_from(cx.text, 0, key, v).map(|a| pos_of(cx.text, a));
+    let at = |key: &str, v: &str| cx.pos(cx.places.find(0, key, v));
+    let max_links = MAX_REGIONS * (MAX_REGIONS - 1) / 2;
+    if top.regions.len() > MAX_REGIONS || top.links.len() > max_links {
+        ds.push(
+            Diagnostic::error(format!(
+                "{} regions and {} links, over the limit of {MAX_REGIONS} regions (and {max_links} links, one per pair)",
+                top.regions.len(),
+                top.links.len()
+            ))
+            .at(at("id", top.regions.first().map_or("", |r| r.id.as_str())))
+            .hint("a region is a data centre: model a few, each with its own nodes"),
+        );
+        return (Vec::new(), node_region, source_region, Vec::new());
+    }
+    let names: Vec<String> = top.regions.iter().map(|r| r.id.clone()).collect();
+    let region_index: BTreeMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let source_index: BTreeMap<&str, usize> = top
+        .sources
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     for (ri, r) in top.regions.iter().enumerate() {
         let item = format!("region `{}`", r.id);
@@ -1178,13 +1228,13 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
             }
         }
         for s in &r.sources {
-            match top.sources.iter().position(|x| &x.id == s) {
+            match source_index.get(s.as_str()) {
                 None => ds.push(
                     Diagnostic::error(format!("`{s}` is not a source"))
                         .at(at("id", &r.id))
                         .on(&item),
                 ),
-                Some(i) => source_region[i] = ri as u16,
+                Some(&i) => source_region[i] = ri as u16,
             }
         }
     }
@@ -1195,8 +1245,8 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
     }
     for l in &top.links {
         let (a, b) = (
-            names.iter().position(|x| x == &l.a),
-            names.iter().position(|x| x == &l.b),
+            region_index.get(l.a.as_str()).copied(),
+            region_index.get(l.b.as_str()).copied(),
         );
         match (a, b) {
             (Some(a), Some(b)) if a != b => {
@@ -1215,9 +1265,12 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
                     "a link names `{bad}`, which is not a region (or links a region to itself)"
                 ))
                 .at(at("a", &l.a));
-                ds.push(match closest(bad, names.iter().map(String::as_str)) {
+                ds.push(match cx.closest_in(bad, names.iter().map(String::as_str)) {
                     Some(x) => d.hint(format!("did you mean `{x}`?")),
-                    None => d.hint(format!("the regions are: {}", names.join(", "))),
+                    None => d.hint(format!(
+                        "the regions are: {}",
+                        crate::diag::list_names(&names)
+                    )),
                 });
             }
         }

@@ -25,3 +25,11 @@ pub const MAX_RPS: f64 = 100_000_000.0;
 pub const MAX_FACTOR: f64 = 1_000.0;
 /// Longest id, in characters.
 pub const MAX_ID_LEN: usize = 64;
+/// Most regions (data centres) in one topology. The network between them is
+/// a matrix of one-way latencies, regions x regions.
+pub const MAX_REGIONS: usize = 100;
+/// Most request classes across all sources' mixes.
+pub const MAX_CLASSES: usize = 256;
+/// Most handler steps once compiled: every app holds its steps for every
+/// class (the `"*"` handler is copied for each class it serves).
+pub const MAX_HANDLER_STEPS: usize = 1_000_000;

@@ -4,10 +4,13 @@
 //! with a place and a hint; validation reports every problem it finds at
 //! once rather than stopping at the first.
 
-use super::kinds::{self, Ctx, find_from};
+use super::kinds::{self, Ctx};
 use super::limits::*;
 use super::{Node, Topology};
-use crate::diag::{Diagnostic, Diagnostics, Pos, closest, pos_of};
+use crate::diag::{
+    Diagnostic, Diagnostics, LineIndex, Places, Pos, SUGGEST_CELLS, closest, closest_within,
+    list_names, pos_of, short,
+};
 use crate::model::{Model, NodeModel, SourceModel, Vertex};
 use crate::profile::Profile;
 use petgraph::Direction;
@@ -37,6 +40,12 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Loaded, Diagnostics> {
 pub fn load_str(file: &str, text: &str) -> Result<Loaded, Diagnostics> {
     let topology = parse(file, text)?;
     compile(file, text, topology)
+}
+
+/// The text of an input file's bytes: within [`MAX_FILE_BYTES`], without
+/// NUL bytes, UTF-8; otherwise a diagnostic that does not quote it.
+pub fn check_text<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostics> {
+    check_bytes(file, bytes)
 }
 
 pub(crate) fn check_bytes<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Diagnostics> {
@@ -115,6 +124,10 @@ pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
         ));
         return Err(ds);
     }
+    if let Some(d) = not_ron(text, "Topology") {
+        ds.push(d);
+        return Err(ds);
+    }
     if let Some(pos) = too_deep(text) {
         ds.push(
             Diagnostic::error(format!("nesting deeper than {MAX_NESTING} levels"))
@@ -130,6 +143,58 @@ pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
             Err(ds)
         }
     }
+}
+
+/// `None` when `text` starts as RON does (after white space, comments and
+/// `#![enable(...)]` attributes: `Name(` or `(`); otherwise an error that
+/// says what was expected, without quoting the text: a file that is not
+/// RON (a password file, a key, someone's notes) is not echoed to the
+/// terminal or a CI log.
+pub fn not_ron(text: &str, kind: &str) -> Option<Diagnostic> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("#!") {
+            rest = r.split_once(']').map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
+    let name_end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    if rest[name_end..].trim_start().starts_with('(') {
+        return None;
+    }
+    let example = format!("`{kind}(...)`");
+    let (message, hint) = if rest.starts_with('{') || rest.starts_with('[') {
+        (
+            format!(
+                "this file looks like JSON, not a RON {}",
+                kind.to_lowercase()
+            ),
+            format!(
+                "this looks like JSON; a {} file is RON and starts with {example}",
+                kind.to_lowercase()
+            ),
+        )
+    } else {
+        (
+            format!(
+                "this file is not a RON {}: it does not start with {example}",
+                kind.to_lowercase()
+            ),
+            format!(
+                "is this the right file? a {} file starts with {example}",
+                kind.to_lowercase()
+            ),
+        )
+    };
+    Some(Diagnostic::error(message).hint(hint))
 }
 
 /// True when the text has nothing but white space and comments.
@@ -263,7 +328,8 @@ fn valid_id(id: &str) -> Result<(), String> {
     }
     if id.chars().count() > MAX_ID_LEN {
         return Err(format!(
-            "the id `{id}` is longer than {MAX_ID_LEN} characters"
+            "the id `{}` is longer than {MAX_ID_LEN} characters",
+            short(id)
         ));
     }
     if let Some(c) = id
@@ -271,7 +337,8 @@ fn valid_id(id: &str) -> Result<(), String> {
         .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')))
     {
         return Err(format!(
-            "the id `{id}` contains {c:?}; ids use letters, digits and - _ . : /"
+            "the id `{}` contains {c:?}; ids use letters, digits and - _ . : /",
+            short(id)
         ));
     }
     Ok(())
@@ -314,26 +381,29 @@ fn check_profile(p: &Profile) -> Result<(), String> {
 pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnostics> {
     let mut ds = Diagnostics::new(file, text);
 
-    // Where each item is written, for messages.
+    // Where each item is written, for messages: one pass over the text
+    // for the places, one for the line starts.
+    let places = Places::new(text);
+    let lines = LineIndex::new(text);
     let mut cursor = 0;
     let mut source_at = Vec::new();
     for s in &top.sources {
-        let at = find_from(text, cursor, "id", &s.id);
+        let at = places.find(cursor, "id", &s.id);
         if let Some(a) = at {
-            cursor = a;
+            cursor = a + 1;
         }
         source_at.push(at);
     }
     cursor = 0;
     let mut node_at = Vec::new();
     for n in &top.nodes {
-        let at = find_from(text, cursor, "id", n.id());
+        let at = places.find(cursor, "id", n.id());
         if let Some(a) = at {
-            cursor = a;
+            cursor = a + 1;
         }
         node_at.push(at);
     }
-    let pos = |at: Option<usize>| at.map(|a| pos_of(text, a));
+    let pos = |at: Option<usize>| at.map(|a| lines.pos(a));
 
     if top.sources.is_empty() {
         ds.push(
@@ -361,6 +431,22 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             top.nodes.len()
         )));
     }
+    let classes = kinds::classes(&top.sources);
+    if classes.len() > MAX_CLASSES {
+        // At the source with the largest mix.
+        let mix = |i: usize| top.sources[i].mix.as_ref().map_or(0, |m| m.len());
+        let widest = (0..top.sources.len())
+            .max_by(|&a, &b| mix(a).cmp(&mix(b)).then(b.cmp(&a)))
+            .and_then(|i| source_at[i]);
+        ds.push(
+            Diagnostic::error(format!(
+                "the sources' mixes name {} classes, over the limit of {MAX_CLASSES}",
+                classes.len()
+            ))
+            .at(pos(widest))
+            .hint("a class is a kind of request (read, write...): use a few"),
+        );
+    }
     if ds.has_errors() {
         return Err(ds);
     }
@@ -383,14 +469,14 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             ds.push(
                 Diagnostic::error(m)
                     .at(pos(at))
-                    .on(format!("{kind} `{id}`")),
+                    .on(format!("{kind} `{}`", short(id))),
             );
         }
         if !seen.insert(id) {
             ds.push(
-                Diagnostic::error(format!("the id `{id}` is used twice"))
+                Diagnostic::error(format!("the id `{}` is used twice", short(id)))
                     .at(pos(at))
-                    .on(format!("{kind} `{id}`"))
+                    .on(format!("{kind} `{}`", short(id)))
                     .hint("every source and node needs its own id"),
             );
         }
@@ -403,29 +489,36 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         .map(|(i, &id)| (id, i))
         .collect();
     node_ids.dedup();
+    // Suggestions compare names pair by pair: one budget for the whole
+    // file keeps ten thousand unknown names as quick as a few.
+    let suggest = std::cell::Cell::new(10 * SUGGEST_CELLS);
     let unknown = |target: &str| -> Diagnostic {
-        let d = Diagnostic::error(format!("`{target}` is not a node"));
-        match closest(target, node_ids.iter().copied()) {
+        let d = Diagnostic::error(format!("`{}` is not a node", short(target)));
+        let mut budget = suggest.get();
+        let near = closest_within(target, node_ids.iter().copied(), &mut budget);
+        suggest.set(budget);
+        match near {
             Some(s) => d.hint(format!("did you mean `{s}`?")),
-            None => d.hint(format!("the nodes are: {}", node_ids.join(", "))),
+            None => d.hint(format!("the nodes are: {}", list_names(&node_ids))),
         }
     };
 
-    let classes = kinds::classes(&top.sources);
     let cx = Ctx {
-        text,
+        places: &places,
+        lines: &lines,
         index: &index,
         nodes: &top.nodes,
         classes: &classes,
         unknown: &unknown,
+        suggest: &suggest,
     };
 
     // Sources.
     for (s, &at) in top.sources.iter().zip(&source_at) {
         kinds::check_source_extras(s, at, &cx, &mut ds);
-        let item = format!("source `{}`", s.id);
+        let item = format!("source `{}`", short(&s.id));
         if !index.contains_key(s.to.as_str()) {
-            let at = find_from(text, at.unwrap_or(0), "to", &s.to).or(at);
+            let at = places.find(at.unwrap_or(0), "to", &s.to).or(at);
             ds.push(unknown(&s.to).at(pos(at)).on(&item));
         }
         if let Err(m) = check_rate("`rps`", s.arrivals.rps(), MAX_RPS) {
@@ -446,6 +539,41 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     }
     let (regions, node_region, source_region, latency) = kinds::compile_regions(&top, &cx, &mut ds);
     if ds.has_errors() {
+        return Err(ds);
+    }
+    // Compiled, every app holds its steps once per class.
+    let per_app: Vec<(usize, usize)> = top
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match n {
+            Node::App(app) => {
+                let fallback = app.handle.get("*").map_or(0, Vec::len);
+                let steps = classes
+                    .iter()
+                    .map(|c| app.handle.get(c).map_or(fallback, Vec::len))
+                    .sum::<usize>();
+                Some((i, steps))
+            }
+            _ => None,
+        })
+        .collect();
+    let steps: usize = per_app.iter().map(|x| x.1).sum();
+    if steps > MAX_HANDLER_STEPS {
+        // The first of the largest.
+        let largest = per_app
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map_or(0, |x| x.0);
+        ds.push(
+            Diagnostic::error(format!(
+                "the apps' handlers come to {steps} steps (each app holds its steps for each of the {} classes), over the limit of {MAX_HANDLER_STEPS}",
+                classes.len()
+            ))
+            .at(pos(node_at[largest]))
+            .on(format!("node `{}`", top.nodes[largest].id()))
+            .hint("use fewer classes in the sources' mixes, or shorter handlers"),
+        );
         return Err(ds);
     }
 
@@ -622,10 +750,19 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             }
         }
     }
+    // Closed-loop users for whom no time passes would spin at t = 0.
+    for (i, message, hint) in crate::budget::endless_loops(&model) {
+        ds.push(
+            Diagnostic::error(message)
+                .at(pos(source_at[i]))
+                .on(format!("source `{}`", model.sources[i].id))
+                .hint(hint),
+        );
+    }
     if ds.has_errors() {
         return Err(ds);
     }
-    load_warnings(&model, &node_at, text, &mut ds);
+    load_warnings(&model, &node_at, &lines, &mut ds);
     Ok(Loaded {
         model,
         warnings: ds,
@@ -653,7 +790,12 @@ fn reach(model: &Model, start: petgraph::graph::NodeIndex, dir: Direction) -> Ve
     seen
 }
 
-fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut Diagnostics) {
+fn load_warnings(
+    model: &Model,
+    node_at: &[Option<usize>],
+    lines: &LineIndex,
+    ds: &mut Diagnostics,
+) {
     let peak: Vec<f64> = model
         .sources
         .iter()
@@ -664,7 +806,7 @@ fn load_warnings(model: &Model, node_at: &[Option<usize>], text: &str, ds: &mut 
     };
     let loads = model.offered_load(&rates);
     for (i, n) in model.nodes.iter().enumerate() {
-        let p = node_at[i].map(|a| pos_of(text, a));
+        let p = node_at[i].map(|a| lines.pos(a));
         let item = format!("node `{}`", n.id);
         if n.service.mean().is_infinite() {
             ds.push(

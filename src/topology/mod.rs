@@ -25,6 +25,7 @@ pub mod load;
 
 pub use load::{Loaded, load, load_str, parse, ron_options, to_ron};
 pub(crate) use load::{check_bytes, is_blank, ron_diagnostic, too_deep};
+pub use load::{check_text, not_ron};
 
 /// The class of requests of a source without a `mix`.
 pub const DEFAULT_CLASS: &str = "request";

@@ -126,3 +126,127 @@ pub fn bottleneck(args: &[&str]) -> std::process::Output {
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Wall time a capped run may take before it counts as hung (generous:
+/// the hostile inputs finish in well under a second; CI machines are slow
+/// and run tests in parallel).
+pub const TIME_CAP: std::time::Duration = std::time::Duration::from_secs(90);
+/// Address space a capped run may take, KiB (4 GiB): past it allocations
+/// fail and the run aborts, so a blow-up fails the test instead of the
+/// machine.
+pub const MEMORY_CAP_KIB: u64 = 4 * 1024 * 1024;
+
+/// Where a capped run's stdout goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdout {
+    /// Captured (up to 16 MiB are kept).
+    Capture,
+    /// `/dev/full`: every write fails with "no space left".
+    Full,
+    /// A pipe whose reader has gone, as `| head -1` leaves it.
+    Closed,
+}
+
+/// What a capped run did.
+#[derive(Debug)]
+pub struct Capped {
+    /// Exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Stdout, as text.
+    pub stdout: String,
+    /// Stderr, as text.
+    pub stderr: String,
+}
+
+/// Reads a pipe to its end, keeping at most 16 MiB.
+fn drain(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if kept.len() < 16 << 20 {
+                kept.extend_from_slice(&buf[..n]);
+            }
+        }
+        kept
+    })
+}
+
+/// Runs the `bottleneck` binary from the repository's root under
+/// [`TIME_CAP`] and [`MEMORY_CAP_KIB`] (`ulimit -v` in `sh`, before `exec`),
+/// with `shell` run first in that shell (e.g. `exec 2>&-` to close stderr).
+/// Panics, naming the command, if it hangs past the time cap, is killed by
+/// a signal (an allocation past the memory cap aborts), or panics (exit
+/// 101): a hostile input must end, within bounds, with an exit code.
+pub fn bottleneck_capped_in(shell: &str, args: &[&str], out: Stdout) -> Capped {
+    use std::process::{Command, Stdio};
+    let script = format!("ulimit -v {MEMORY_CAP_KIB} || exit 97; {shell} exec \"$0\" \"$@\"");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_bottleneck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        // Few malloc arenas, so threads do not reserve address space.
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    match out {
+        Stdout::Capture | Stdout::Closed => cmd.stdout(Stdio::piped()),
+        Stdout::Full => cmd.stdout(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full"),
+        ),
+    };
+    let start = std::time::Instant::now();
+    let mut child = cmd.spawn().expect("sh runs");
+    let stdout = child.stdout.take().map(|s| {
+        if out == Stdout::Closed {
+            drop(s);
+            None
+        } else {
+            Some(drain(s))
+        }
+    });
+    let stderr = drain(child.stderr.take().expect("piped"));
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > TIME_CAP {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`bottleneck {}` did not finish within {TIME_CAP:?}: a hang",
+                args.join(" ")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stderr = text(&stderr.join().unwrap_or_default());
+    let stdout = match stdout.flatten() {
+        Some(h) => text(&h.join().unwrap_or_default()),
+        None => String::new(),
+    };
+    let code = status.code();
+    assert!(
+        code.is_some() && code != Some(101) && code != Some(97),
+        "`bottleneck {}` ended with {status} (a panic, a signal or the memory cap):\n{stderr}",
+        args.join(" ")
+    );
+    Capped {
+        code,
+        stdout,
+        stderr,
+    }
+}
+
+/// [`bottleneck_capped_in`] with nothing run before.
+pub fn bottleneck_capped(args: &[&str], out: Stdout) -> Capped {
+    bottleneck_capped_in("", args, out)
+}

@@ -8,6 +8,7 @@ mod components;
 mod control;
 mod determinism;
 mod fuzz;
+mod hostile;
 mod invariants;
 mod profiles;
 mod properties;
