@@ -21,51 +21,51 @@ fn label(model: &Model, v: &Vertex) -> (String, String) {
 /// A node's capacity and timing, in the words of its kind: a balancer has
 /// no servers, a database reads and writes, a CDN's edge is unbounded.
 fn describe(n: &crate::model::NodeModel) -> String {
-    use crate::model::KindModel;
+    use crate::kinds::KindModel;
     let d = |ns: f64| crate::time::Duration(ns.clamp(0.0, u64::MAX as f64) as u64);
     let queue = n
         .queue
         .map_or("queue unbounded".to_string(), |q| format!("queue {q}"));
     match &n.kind {
-        KindModel::LoadBalancer {
-            policy, backends, ..
-        } => {
-            format!("LoadBalancer · {policy:?} over {}", backends.len())
+        KindModel::LoadBalancer(lb) => {
+            format!("LoadBalancer · {:?} over {}", lb.policy, lb.backends.len())
         }
-        KindModel::ShardRouter { shards, scheme, .. } => {
-            format!("ShardRouter · {scheme:?} over {}", shards.len())
+        KindModel::ShardRouter(r) => {
+            format!("ShardRouter · {:?} over {}", r.scheme, r.shards.len())
         }
-        KindModel::RateLimiter { rate, by, .. } => {
-            format!("RateLimiter · {:.0}/s per {by:?}", rate * 1e9)
+        KindModel::RateLimiter(l) => {
+            format!("RateLimiter · {:.0}/s per {:?}", l.rate * 1e9, l.by)
         }
-        KindModel::Pooler { .. } => format!("Pooler · {} connections · {queue}", n.servers),
-        KindModel::Cdn { capacity, .. } => format!(
-            "Cdn edge · {capacity} objects\\nedge time {}",
+        KindModel::Pooler(_) => format!("Pooler · {} connections · {queue}", n.servers),
+        KindModel::Cdn(c) => format!(
+            "Cdn edge · {} objects\\nedge time {}",
+            c.capacity,
             d(n.service.mean())
         ),
-        KindModel::Cache { capacity, .. } => format!(
-            "Cache x{} · {capacity} keys\\nmean op {}",
+        KindModel::Cache(c) => format!(
+            "Cache x{} · {} keys\\nmean op {}",
             n.servers,
+            c.capacity,
             d(n.service.mean())
         ),
-        KindModel::Database { write, .. } => format!(
+        KindModel::Database(db) => format!(
             "Database x{} · {queue}\\nmean read {}, write {}",
             n.servers,
             d(n.service.mean()),
-            d(write.mean())
+            d(db.write.mean())
         ),
-        KindModel::Replica { .. } => format!(
+        KindModel::Replica(_) => format!(
             "Replica x{} · {queue}\\nmean read {}",
             n.servers,
             d(n.service.mean())
         ),
-        KindModel::App {
-            instances, workers, ..
-        } => format!(
-            "App {instances} x {workers} workers · {queue}\\nmean own work {}",
+        KindModel::App(a) => format!(
+            "App {} x {} workers · {queue}\\nmean own work {}",
+            a.instances,
+            a.workers,
             d(n.service.mean())
         ),
-        KindModel::Queue { .. } => format!(
+        KindModel::Queue(_) => format!(
             "Queue · {} workers · {queue}\\nmean processing {}",
             n.servers,
             d(n.service.mean())

@@ -34,6 +34,8 @@ pub mod diag;
 pub mod dist;
 pub mod graph;
 pub mod keys;
+pub mod kind;
+pub mod kinds;
 pub mod metrics;
 pub mod model;
 pub mod profile;

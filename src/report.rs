@@ -463,7 +463,7 @@ fn kind_reports(
             None,
             None,
         ),
-        KindState::Lb(lb) => (
+        KindState::LoadBalancer(lb) => (
             None,
             Some(LbReport {
                 backends: lb
@@ -601,7 +601,7 @@ impl Simulation {
             nodes.push((
                 m.id.clone(),
                 NodeReport {
-                    kind: m.kind_name.to_string(),
+                    kind: m.kind_name().to_string(),
                     servers: n.servers,
                     arrivals: s.arrivals,
                     completed: s.completed,
@@ -634,7 +634,7 @@ impl Simulation {
                     database,
                     replica,
                     shards: match &n.kind {
-                        crate::sim::KindState::Shard(sh) => Some(ShardReport {
+                        crate::sim::KindState::ShardRouter(sh) => Some(ShardReport {
                             shards: sh
                                 .shards
                                 .iter()
@@ -673,7 +673,7 @@ impl Simulation {
                         _ => None,
                     },
                     rejected: match &n.kind {
-                        crate::sim::KindState::Limiter(l) => Some(l.rejected),
+                        crate::sim::KindState::RateLimiter(l) => Some(l.rejected),
                         _ => None,
                     },
                 },
@@ -898,12 +898,11 @@ fn loads(
         })
         .collect();
     for (i, m) in model.nodes.iter().enumerate() {
-        if let crate::model::KindModel::App {
-            pool: Some((t, _)), ..
-        } = &m.kind
+        if let crate::kinds::KindModel::App(app) = &m.kind
+            && let Some(pool) = app.pool
             && let Some(a) = &nodes[i].1.app
         {
-            out[*t as usize].refused_connections += a.pool_refused;
+            out[pool.target as usize].refused_connections += a.pool_refused;
         }
     }
     out

@@ -148,7 +148,20 @@ impl Sandbox {
     /// Opens topology text.
     pub fn open(origin: &str, text: &str, seed: u64) -> Result<Sandbox, OpenError> {
         let loaded = topology::load_str(origin, text).map_err(|d| d.to_string())?;
+        // Whatever its origin (a file, a drop, a link, the autosave), a
+        // topology whose run would not fit is refused with the reason.
+        let limits = bottleneck::budget::Limits {
+            max_memory: bottleneck::share::MAX_MEMORY,
+            ..bottleneck::budget::Limits::default()
+        };
+        bottleneck::budget::estimate(
+            &loaded.model,
+            &bottleneck::budget::Run::plain(60 * SEC, SEC),
+        )
+        .check(&limits, "the event budget", "the sandbox's memory")
+        .map_err(|r| format!("{origin} is too big to simulate here: {r}"))?;
         let layout = Layout::of(&loaded.model, &loaded.model.topology.layout);
+        let analyzer = Analyzer::new(&loaded.model);
         let mut s = Sandbox {
             title: loaded.model.name.clone(),
             origin: origin.to_string(),
@@ -163,7 +176,7 @@ impl Sandbox {
             event_rate: Ema::default(),
             layout,
             signals: Vec::new(),
-            analyzer: Analyzer::new(&loaded.model),
+            analyzer,
             e2e: Signals::default(),
             selected: None,
             edits: Vec::new(),

@@ -76,15 +76,11 @@ pub fn initial() -> ((String, String), Option<String>) {
         .and_then(|w| w.location().hash().ok())
         .unwrap_or_default();
     let fragment = hash.trim_start_matches('#');
-    if let Some(decoded) = share::decode(fragment) {
-        return match decoded {
-            Ok(text) => match bottleneck::topology::load_str("shared link", &text) {
-                Ok(_) => (("shared link".into(), text), None),
-                Err(d) => (
-                    default(),
-                    Some(format!("the shared link's topology does not load:\n{d}")),
-                ),
-            },
+    if let Some(opened) = share::open("shared link", fragment) {
+        // Decoded within its caps, loaded (linear in its size), and its run
+        // estimated to fit a browser tab, or refused with the reason.
+        return match opened {
+            Ok((text, _)) => (("shared link".into(), text), None),
             Err(e) => (default(), Some(e)),
         };
     }

@@ -754,7 +754,7 @@ impl Scenario {
                     push(at.saturating_add(lasting.0), Change::Traffic(traffic));
                 }
                 Action::DownFirst(kind) => {
-                    match model.nodes.iter().find(|n| n.kind_name == kind.as_str()) {
+                    match model.nodes.iter().find(|n| n.kind_name() == kind.as_str()) {
                         Some(n) => push(at, Change::Down(n.id.clone())),
                         None => ds.push(
                             Diagnostic::error(format!("the topology has no {kind} to take down"))
@@ -842,7 +842,7 @@ impl Scenario {
                         ds.push(Diagnostic::error(m).at(pos).hint(h));
                     }
                     Some(i) => {
-                        let kind = model.nodes[i].kind_name;
+                        let kind = model.nodes[i].kind_name();
                         let kinds = t.kinds();
                         if !kinds.is_empty() && !kinds.contains(&kind) {
                             ds.push(

@@ -16,10 +16,9 @@
 //! whose answers resume it), a cache or database answers its caller. A load
 //! balancer hands the request to a backend without queueing.
 
-pub mod components;
 mod control;
 mod queue;
-mod requests;
+pub(crate) mod requests;
 pub(crate) mod source;
 
 pub use control::{
@@ -31,13 +30,13 @@ pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, o
 pub use source::{BreakerState as SourceBreaker, SourceState};
 
 use crate::dist::Sampler;
+use crate::kinds::KindModel;
+pub(crate) use crate::kinds::KindState;
+use crate::kinds::app::StepModel;
 use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
-use crate::model::{KindModel, Model, StepModel};
+use crate::model::Model;
 use crate::rng::{Purpose, Stream};
 use crate::time::{Duration, SEC, SimTime};
-use components::cache::{CacheState, CdnState};
-use components::database::{DbState, ReplicaState};
-use components::lb::LbState;
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -154,22 +153,6 @@ pub(crate) struct NodeState {
     pub kind: KindState,
 }
 
-/// What only some kinds keep.
-#[derive(Clone, Debug)]
-pub(crate) enum KindState {
-    Station,
-    Lb(Box<LbState>),
-    App(Box<components::app::AppState>),
-    Pooler(u32),
-    Cache(Box<CacheState>),
-    Cdn(Box<CdnState>),
-    Database(Box<DbState>),
-    Replica(Box<ReplicaState>),
-    Limiter(Box<components::limiter::LimiterState>),
-    Shard(Box<components::shard::ShardState>),
-    Queue(Box<components::queue::QueueState>),
-}
-
 /// What a node looks like right now (for live views).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LiveNode {
@@ -219,36 +202,36 @@ pub struct Audit {
 /// A running simulation of one model.
 #[derive(Clone, Debug)]
 pub struct Simulation {
-    model: Model,
-    config: RunConfig,
-    now: SimTime,
-    events: u64,
-    queue: EventQueue,
-    reqs: Requests,
-    nodes: Vec<NodeState>,
-    sources: Vec<SourceState>,
-    multiplier: f64,
+    pub(crate) model: Model,
+    pub(crate) config: RunConfig,
+    pub(crate) now: SimTime,
+    pub(crate) events: u64,
+    pub(crate) queue: EventQueue,
+    pub(crate) reqs: Requests,
+    pub(crate) nodes: Vec<NodeState>,
+    pub(crate) sources: Vec<SourceState>,
+    pub(crate) multiplier: f64,
     e2e: EndToEndStats,
     e2e_window: OpenWindow,
-    series: Vec<Series>,
+    pub(crate) series: Vec<Series>,
     e2e_series: Series,
-    window_start: SimTime,
-    next_window: SimTime,
-    warm: bool,
+    pub(crate) window_start: SimTime,
+    pub(crate) next_window: SimTime,
+    pub(crate) warm: bool,
     /// The cohort's end has passed (time averages are frozen there).
-    sealed: bool,
+    pub(crate) sealed: bool,
     /// The earliest of the next window boundary, the warm-up's end and the
     /// cohort's end.
-    next_mark: SimTime,
-    log: Vec<AppliedChange>,
-    stopped: Option<RunError>,
-    fanouts: Vec<components::fanout::FanOutSlot>,
-    fanout_free: Vec<u32>,
-    next_uid: u64,
+    pub(crate) next_mark: SimTime,
+    pub(crate) log: Vec<AppliedChange>,
+    pub(crate) stopped: Option<RunError>,
+    pub(crate) fanouts: Vec<crate::kinds::app::FanOutSlot>,
+    pub(crate) fanout_free: Vec<u32>,
+    pub(crate) next_uid: u64,
     /// Ordered pairs of nodes that cannot reach each other.
-    partitions: std::collections::BTreeSet<(u32, u32)>,
+    pub(crate) partitions: std::collections::BTreeSet<(u32, u32)>,
     /// The topology has regions (network latency applies).
-    has_regions: bool,
+    pub(crate) has_regions: bool,
 }
 
 impl Simulation {
@@ -260,9 +243,9 @@ impl Simulation {
         let mut tracked: Vec<u32> = Vec::new();
         for n in &model.nodes {
             match &n.kind {
-                KindModel::Replica { primary, .. } => tracked.push(*primary),
-                KindModel::App { handlers, .. } => {
-                    tracked.extend(handlers.iter().flatten().filter_map(|s| match s {
+                KindModel::Replica(r) => tracked.push(r.primary),
+                KindModel::App(app) => {
+                    tracked.extend(app.handlers.iter().flatten().filter_map(|s| match s {
                         StepModel::ReadFresh { primary, .. } => Some(*primary),
                         _ => None,
                     }))
@@ -284,138 +267,7 @@ impl Simulation {
                         (cum, r.to as u32)
                     })
                     .collect();
-                let kind = match &n.kind {
-                    KindModel::Station => KindState::Station,
-                    KindModel::LoadBalancer {
-                        backends,
-                        policy,
-                        health,
-                    } => {
-                        let ids: Vec<&str> = backends
-                            .iter()
-                            .map(|&b| model.nodes[b as usize].id.as_str())
-                            .collect();
-                        KindState::Lb(Box::new(LbState::new(
-                            backends.clone(),
-                            &ids,
-                            *policy,
-                            *health,
-                            Stream::new(seed, Purpose::Routing, &n.id),
-                        )))
-                    }
-                    KindModel::App {
-                        handlers,
-                        instances,
-                        workers,
-                        queue,
-                        pool,
-                        autoscale,
-                        calls,
-                    } => {
-                        let mut app = components::app::AppState::new(
-                            handlers, *instances, *workers, *queue, *pool, *autoscale,
-                        );
-                        app.calls = calls.clone().map(|policy| {
-                            components::app::CallsState::new(
-                                policy,
-                                Stream::new(seed, Purpose::Retry, &n.id),
-                            )
-                        });
-                        KindState::App(Box::new(app))
-                    }
-                    KindModel::Pooler { to } => KindState::Pooler(*to),
-                    KindModel::Cache {
-                        capacity,
-                        eviction,
-                        ttl,
-                        jitter,
-                        single_flight,
-                        swr,
-                    } => KindState::Cache(Box::new(CacheState::new(
-                        *capacity,
-                        *eviction,
-                        *ttl,
-                        *jitter,
-                        *single_flight,
-                        *swr,
-                        Stream::new(seed, Purpose::Ttl, &n.id),
-                    ))),
-                    KindModel::Cdn {
-                        origin,
-                        capacity,
-                        ttl,
-                        cacheable,
-                    } => KindState::Cdn(Box::new(CdnState::new(
-                        *origin,
-                        *capacity,
-                        *ttl,
-                        cacheable.clone(),
-                    ))),
-                    KindModel::Database {
-                        max_connections,
-                        write,
-                        idempotent,
-                        failover,
-                    } => {
-                        let mut d = DbState::new(
-                            max_connections.unwrap_or(u32::MAX),
-                            write.clone(),
-                            tracked.contains(&(i as u32)),
-                            *idempotent,
-                        );
-                        d.failover = *failover;
-                        KindState::Database(Box::new(d))
-                    }
-                    KindModel::Queue {
-                        visibility,
-                        max_deliveries,
-                        backoff,
-                        dead_letter,
-                        idempotent,
-                    } => KindState::Queue(Box::new(components::queue::QueueState::new(
-                        *visibility,
-                        *max_deliveries,
-                        *backoff,
-                        *dead_letter,
-                        *idempotent,
-                    ))),
-                    KindModel::ShardRouter {
-                        shards,
-                        scheme,
-                        active,
-                    } => {
-                        let ids: Vec<&str> = shards
-                            .iter()
-                            .map(|&x| model.nodes[x as usize].id.as_str())
-                            .collect();
-                        KindState::Shard(Box::new(components::shard::ShardState::new(
-                            shards.clone(),
-                            &ids,
-                            *scheme,
-                            *active as usize,
-                        )))
-                    }
-                    KindModel::RateLimiter {
-                        to,
-                        rate,
-                        burst,
-                        window,
-                        algorithm,
-                        by,
-                    } => KindState::Limiter(Box::new(components::limiter::LimiterState::new(
-                        *to, *rate, *burst, *window, *algorithm, *by,
-                    ))),
-                    KindModel::Replica {
-                        primary,
-                        max_connections,
-                        lag,
-                    } => KindState::Replica(Box::new(ReplicaState::new(
-                        *primary,
-                        max_connections.unwrap_or(u32::MAX),
-                        lag.clone(),
-                        Stream::new(seed, Purpose::Lag, &n.id),
-                    ))),
-                };
+                let kind = KindState::new(model, i, seed, &tracked);
                 NodeState {
                     servers: n.servers,
                     queue_cap: n.queue.map_or(usize::MAX, |q| q as usize),
@@ -489,46 +341,7 @@ impl Simulation {
                 None => sim.schedule_arrival(i, 0),
             }
         }
-        // Pools and poolers open their connections.
-        for i in 0..sim.nodes.len() {
-            match sim.nodes[i].kind {
-                KindState::App(_) => sim.pool_resize(i),
-                KindState::Pooler(to) => {
-                    let want = sim.nodes[i].servers;
-                    let got = sim.open_connections(to, 0, want);
-                    sim.set_servers(i, got);
-                }
-                _ => {}
-            }
-        }
-        for i in 0..sim.nodes.len() {
-            if let KindState::Lb(lb) = &mut sim.nodes[i].kind {
-                let m = &sim.model;
-                lb.near = (0..=m.regions.len())
-                    .map(|r| {
-                        let r = if r == m.regions.len() {
-                            crate::model::NO_REGION
-                        } else {
-                            r as u16
-                        };
-                        lb.backends
-                            .iter()
-                            .map(|&b| m.region_latency(r, m.node_region[b as usize]))
-                            .collect()
-                    })
-                    .collect();
-            }
-            if let KindState::App(app) = &sim.nodes[i].kind
-                && let Some(a) = &app.autoscale
-            {
-                sim.queue.push(a.every, Event::Autoscale { node: i as u32 });
-            }
-            if let KindState::Lb(lb) = &sim.nodes[i].kind
-                && let Some((every, _, _)) = lb.health
-            {
-                sim.queue.push(every, Event::Health { node: i as u32 });
-            }
-        }
+        sim.kinds_start();
         sim
     }
 
@@ -597,7 +410,9 @@ impl Simulation {
                     }
                 }
                 KindState::Cache(c) => a.fills += c.pending_fills(),
-                KindState::Lb(lb) => a.balanced += lb.active.iter().map(|&x| x as u64).sum::<u64>(),
+                KindState::LoadBalancer(lb) => {
+                    a.balanced += lb.active.iter().map(|&x| x as u64).sum::<u64>()
+                }
                 _ => {}
             }
         }
@@ -828,7 +643,7 @@ impl Simulation {
         users + visits
     }
 
-    fn schedule_arrival(&mut self, s: usize, from: SimTime) {
+    pub(crate) fn schedule_arrival(&mut self, s: usize, from: SimTime) {
         let src = &mut self.sources[s];
         if let Some(t) = src.next_arrival(from, self.multiplier) {
             let epoch = src.epoch;
@@ -934,7 +749,7 @@ impl Simulation {
 
     /// Request `req` arrives at node `i` now.
     #[inline]
-    fn enter(&mut self, i: usize, req: u32) {
+    pub(crate) fn enter(&mut self, i: usize, req: u32) {
         let now = self.now;
         let counted = self.counts(now);
         {
@@ -948,25 +763,10 @@ impl Simulation {
         }
         n.window.arrivals += 1;
         if n.down {
-            if matches!(n.kind, KindState::Cdn(_)) {
-                self.cdn_failover(i, req);
-            } else if let KindState::Database(d) = &n.kind
-                && let Some(to) = d.promoted_to
-            {
-                // Failed over: the promoted replica is the primary now.
-                self.record_visit(i, req, true);
-                self.forward(i, to as usize, req);
-            } else {
-                self.drop_request(i, req);
-            }
+            self.kind_down_arrival(i, req);
             return;
         }
-        if matches!(
-            n.kind,
-            KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_)
-        ) && n.error_rate > 0.0
-            && n.rng_fail.unit() < n.error_rate
-        {
+        if n.kind.hands_on() && n.error_rate > 0.0 && n.rng_fail.unit() < n.error_rate {
             // An injected error at a node that only hands requests on: it
             // answers with an error at once (a misbehaving proxy).
             if counted {
@@ -976,39 +776,8 @@ impl Simulation {
             self.finish(req, outcome::FAIL);
             return;
         }
-        match &n.kind {
-            KindState::Lb(_) => {
-                self.lb_forward(i, req);
-                return;
-            }
-            KindState::Limiter(_) => {
-                self.limiter_admit(i, req);
-                return;
-            }
-            KindState::Shard(_) => {
-                self.shard_forward(i, req);
-                return;
-            }
-            KindState::Database(_) | KindState::Replica(_)
-                if self.reqs[req].flags & requests::VIA_POOL == 0 =>
-            {
-                let (max_connections, pooled) = match &n.kind {
-                    KindState::Database(d) => (d.max_connections, d.open),
-                    KindState::Replica(r) => (r.max_connections, r.open),
-                    _ => (u32::MAX, 0),
-                };
-                let open = pooled as u64 + n.stats.busy.value() + n.waiting.len() as u64;
-                if open >= max_connections as u64 {
-                    if counted {
-                        n.stats.refused += 1;
-                        n.stats.overflow += 1;
-                    }
-                    n.window.overflow += 1;
-                    self.drop_request(i, req);
-                    return;
-                }
-            }
-            _ => {}
+        if self.kind_enter(i, req) {
+            return;
         }
         let n = &mut self.nodes[i];
         if (n.stats.busy.value() as u32) < n.servers {
@@ -1028,7 +797,7 @@ impl Simulation {
 
     /// Puts `req` into service at node `i` after waiting `waited` ns.
     #[inline]
-    fn start_service(&mut self, i: usize, req: u32, waited: u64) {
+    pub(crate) fn start_service(&mut self, i: usize, req: u32, waited: u64) {
         let now = self.now;
         let counted = self.counts(self.reqs[req].visit_arrival);
         let r = &mut self.reqs[req];
@@ -1040,10 +809,7 @@ impl Simulation {
             n.stats.wait_sum += waited as u128;
             n.stats.wait_count += 1;
         }
-        let mut d = match &n.kind {
-            KindState::Database(d) if op == op::WRITE => d.write.sample(&mut n.rng_service),
-            _ => n.service.sample(&mut n.rng_service),
-        };
+        let mut d = crate::kinds::service_time(n, op);
         if n.slow != 1.0 {
             d = (d as f64 * n.slow + 0.5) as u64;
         }
@@ -1053,7 +819,6 @@ impl Simulation {
             d = (d as f64 * (1.0 + n.load_factor * u * u) + 0.5) as u64;
         }
         let epoch = n.epoch;
-        let is_queue = matches!(n.kind, KindState::Queue(_));
         self.queue.push(
             now.saturating_add(d),
             Event::Departure {
@@ -1062,14 +827,12 @@ impl Simulation {
                 epoch,
             },
         );
-        if is_queue {
-            self.queue_taken(i, req);
-        }
+        self.kind_started(i, req);
     }
 
     /// Frees a server at node `i` and takes the next waiting request.
     #[inline]
-    fn release(&mut self, i: usize) {
+    pub(crate) fn release(&mut self, i: usize) {
         let now = self.now;
         let n = &mut self.nodes[i];
         n.stats.busy.dec(now);
@@ -1139,7 +902,7 @@ impl Simulation {
 
     /// Records the end of `req`'s visit at node `i`: completed, or an error.
     #[inline]
-    fn record_visit(&mut self, i: usize, req: u32, ok: bool) {
+    pub(crate) fn record_visit(&mut self, i: usize, req: u32, ok: bool) {
         let arrived = self.reqs[req].visit_arrival;
         let sojourn = self.now - arrived;
         let counted = self.counts(arrived);
@@ -1172,53 +935,28 @@ impl Simulation {
             if counted {
                 n.stats.injected += 1;
             }
-            if matches!(n.kind, KindState::Queue(_)) {
-                self.queue_failed(i, req);
-                return;
-            }
-            self.release(i);
-            self.record_visit(i, req, false);
-            self.finish(req, outcome::FAIL);
+            self.kind_failed(i, req);
             return;
         }
-        match self.nodes[i].kind {
-            KindState::Station => self.station_done(i, req),
-            KindState::App(_) => self.app_run(i, req),
-            KindState::Cache(_) => self.cache_op(i, req),
-            KindState::Cdn(_) => self.cdn_served(i, req),
-            KindState::Database(_) => self.db_done(i, req),
-            KindState::Replica(_) => self.replica_done(i, req),
-            KindState::Queue(_) => self.queue_done(i, req),
-            KindState::Pooler(to) => {
-                // Holds its connection (the server) while the database works.
-                let op = self.reqs[req].op;
-                self.wait_begin(i, req, Some(to));
-                self.call_with(req, to, op, false, true);
-            }
-            KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_) => {
-                self.release(i);
-                self.record_visit(i, req, true);
-                self.finish(req, outcome::OK);
-            }
-        }
+        self.kind_served(i, req);
     }
 
-    /// A station's service is over: route the request on, or end its path.
-    #[inline]
-    fn station_done(&mut self, i: usize, req: u32) {
-        self.release(i);
-        self.record_visit(i, req, true);
-        let n = &mut self.nodes[i];
-        let target = if n.routes.is_empty() {
-            None
-        } else {
-            let u = n.rng_route.unit();
-            n.routes.iter().find(|&&(cum, _)| u < cum).map(|&(_, t)| t)
-        };
-        match target {
-            Some(t) => self.forward(i, t as usize, req),
-            None => self.finish(req, outcome::OK),
+    /// A call made by `parent` (waiting at an app or a CDN edge) has been answered.
+    pub(crate) fn resume(&mut self, parent: u32, result: u8) {
+        let p = self.reqs[parent];
+        let i = p.node as usize;
+        if p.flags & requests::POOLED != 0 {
+            self.pool_release(i, parent);
         }
+        if self.nodes[i].epoch != p.epoch {
+            // The app went down while this request waited: it was lost (its
+            // worker was freed when the app went down).
+            self.reqs[parent].result = result;
+            self.app_lost(i, parent);
+            return;
+        }
+        self.reqs[parent].result = result;
+        self.kind_answered(i, parent, result);
     }
 
     /// `req`'s path is over with `result`: answer whoever waits for it.
@@ -1228,7 +966,7 @@ impl Simulation {
         let (lb, parent, group) = (r.lb, r.parent, r.group);
         if lb != ROOT {
             let b = r.lb_backend as usize;
-            self.lb_done(lb as usize, b);
+            self.load_balancer_done(lb as usize, b);
             self.reqs[req].lb = ROOT;
         }
         // An answer crossing regions takes the link's latency.
@@ -1267,7 +1005,7 @@ impl Simulation {
 
     /// Call `req` answers `parent` with `result`, unless the parent no
     /// longer waits for it (the call timed out): then it is ignored.
-    fn answer_parent(&mut self, req: u32, parent: u32, result: u8) {
+    pub(crate) fn answer_parent(&mut self, req: u32, parent: u32, result: u8) {
         let current = self.reqs[parent].call == self.reqs[req].serial;
         self.reqs.free(req);
         if current {
@@ -1371,7 +1109,7 @@ impl Simulation {
     }
 
     /// `req` is dropped at node `i` (queue full, node down, refused).
-    fn drop_request(&mut self, i: usize, req: u32) {
+    pub(crate) fn drop_request(&mut self, i: usize, req: u32) {
         let r = self.reqs[req];
         let counted = self.counts(r.visit_arrival);
         let n = &mut self.nodes[i];
@@ -1470,7 +1208,7 @@ impl Simulation {
     /// `from` is `None` or outside every region, as for a global balancer or
     /// DNS) to node `to`.
     #[inline(never)]
-    fn hop_latency(&self, from: Option<usize>, to: usize, req: u32) -> u64 {
+    pub(crate) fn hop_latency(&self, from: Option<usize>, to: usize, req: u32) -> u64 {
         let m = &self.model;
         let mut fr = from.map_or(crate::model::NO_REGION, |f| m.node_region[f]);
         if fr == crate::model::NO_REGION {

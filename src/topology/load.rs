@@ -4,7 +4,7 @@
 //! with a place and a hint; validation reports every problem it finds at
 //! once rather than stopping at the first.
 
-use super::kinds::{self, Ctx};
+use super::check::{self, CompileCx, Ctx};
 use super::limits::*;
 use super::{Node, Topology};
 use crate::diag::{
@@ -431,7 +431,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             top.nodes.len()
         )));
     }
-    let classes = kinds::classes(&top.sources);
+    let classes = check::classes(&top.sources);
     if classes.len() > MAX_CLASSES {
         // At the source with the largest mix.
         let mix = |i: usize| top.sources[i].mix.as_ref().map_or(0, |m| m.len());
@@ -515,7 +515,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
 
     // Sources.
     for (s, &at) in top.sources.iter().zip(&source_at) {
-        kinds::check_source_extras(s, at, &cx, &mut ds);
+        check::check_source_extras(s, at, &cx, &mut ds);
         let item = format!("source `{}`", short(&s.id));
         if !index.contains_key(s.to.as_str()) {
             let at = places.find(at.unwrap_or(0), "to", &s.to).or(at);
@@ -535,9 +535,9 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
 
     // Nodes.
     for (n, &at) in top.nodes.iter().zip(&node_at) {
-        kinds::check_node(n, at, &cx, &mut ds);
+        n.check(&cx, at, &mut ds);
     }
-    let (regions, node_region, source_region, latency) = kinds::compile_regions(&top, &cx, &mut ds);
+    let (regions, node_region, source_region, latency) = check::compile_regions(&top, &cx, &mut ds);
     if ds.has_errors() {
         return Err(ds);
     }
@@ -581,21 +581,29 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
     let sources: Vec<SourceModel> = top
         .sources
         .iter()
-        .map(|s| kinds::compile_source(s, &index, &classes))
+        .map(|s| check::compile_source(s, &index, &classes))
         .collect();
-    let shares = kinds::class_shares(&sources, classes.len());
+    let shares = check::class_shares(&sources, classes.len());
     let mut nodes: Vec<NodeModel> = top
         .nodes
         .iter()
-        .map(|n| kinds::compile_node(n, &index, &classes, &shares))
+        .map(|n| {
+            n.compile(&CompileCx {
+                index: &index,
+                classes: &classes,
+                shares: &shares,
+            })
+        })
         .collect();
     // Note which nodes sit behind a cache (their load depends on misses).
     for i in 0..nodes.len() {
-        if let crate::model::KindModel::Cdn { origin, .. } = nodes[i].kind {
+        if let crate::kinds::KindModel::Cdn(c) = &nodes[i].kind {
+            let origin = c.origin;
             nodes[origin as usize].behind_cache = Some(i as u32);
         }
-        if let crate::model::KindModel::App { handlers, .. } = &nodes[i].kind {
-            let pairs: Vec<(u32, u32)> = handlers
+        if let crate::kinds::KindModel::App(a) = &nodes[i].kind {
+            let pairs: Vec<(u32, u32)> = a
+                .handlers
                 .iter()
                 .flatten()
                 .filter_map(|s| match s {
@@ -664,7 +672,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         }
         if let Some(&app) = nodes_in
             .iter()
-            .filter(|&&i| matches!(model.nodes[i].kind, crate::model::KindModel::App { .. }))
+            .filter(|&&i| matches!(model.nodes[i].kind, crate::kinds::KindModel::App(_)))
             .min()
         {
             let mut ids: Vec<&str> = nodes_in

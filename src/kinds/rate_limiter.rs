@@ -6,15 +6,118 @@
 //! thousand IPs sends each IP's limit only a trickle, so per-IP limiting
 //! lets it all through; limited per account, the same attack is refused.
 
-use super::cache_store::KeyMap;
+use crate::diag::Diagnostics;
+use crate::dist::Sampler;
+use crate::kind::{Algorithm, LimitBy};
+use crate::kinds::cache::store::KeyMap;
+use crate::kinds::{KindModel, KindState};
+use crate::model::{NodeModel, RouteModel};
 use crate::sim::requests::RATE_LIMITED;
-use crate::sim::{KindState, Simulation};
-use crate::time::SimTime;
-use crate::topology::{Algorithm, LimitBy};
+use crate::sim::{Fault, Simulation};
+use crate::time::{Duration, SimTime};
+use crate::topology::check::{CompileCx, NodeCheck};
+use crate::topology::limits::*;
+use serde::{Deserialize, Serialize};
+
+/// A rate limiter: passes up to `limit` requests per `per` (for each IP,
+/// account, or all together) on to `to`, and refuses the rest at once with
+/// a retry-after hint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimiter {
+    /// Unique id.
+    pub id: String,
+    /// Where admitted requests go.
+    pub to: String,
+    /// Requests allowed per `per`.
+    pub limit: f64,
+    /// The period of the limit.
+    pub per: Duration,
+    /// Token bucket size (default: `limit`).
+    #[serde(default)]
+    pub burst: Option<f64>,
+    /// How it counts (default `TokenBucket`).
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    /// What it counts separately (default `Global`).
+    #[serde(default)]
+    pub by: LimitBy,
+}
+
+/// A rate limiter, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RateLimiterModel {
+    /// Where admitted requests go.
+    pub to: u32,
+    /// Requests per ns.
+    pub rate: f64,
+    /// Bucket size / window limit.
+    pub burst: f64,
+    /// Window length, ns (sliding window).
+    pub window: u64,
+    /// How it counts.
+    pub algorithm: Algorithm,
+    /// What it counts separately.
+    pub by: LimitBy,
+}
+
+impl RateLimiter {
+    /// Checks the limiter (target, limit, period, burst).
+    pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
+        let l = self;
+
+        nc.target(&l.to, "to", &[], ds);
+        if l.to == l.id {
+            ds.push(nc.err("the rate limiter sends to itself".into()));
+        }
+        if !l.limit.is_finite() || l.limit <= 0.0 || l.limit > MAX_RPS {
+            ds.push(nc.err(format!(
+                "`limit` is {}; give a number of requests above 0",
+                l.limit
+            )));
+        }
+        if l.per.0 == 0 {
+            ds.push(nc.err("`per` is 0".into()).hint("e.g. `per: \"1s\"`"));
+        }
+        if l.burst.is_some_and(|b| !b.is_finite() || b < 1.0) {
+            ds.push(nc.err(format!("`burst` is {:?}; give at least 1", l.burst)));
+        }
+    }
+
+    /// The limiter in the model's form: it hands what it admits on at once.
+    pub(crate) fn compile(&self, cx: &CompileCx) -> NodeModel {
+        let to = cx.ix(&self.to);
+        let mut m = NodeModel::new(
+            &self.id,
+            KindModel::RateLimiter(RateLimiterModel {
+                to,
+                rate: self.limit / self.per.0 as f64,
+                burst: self.burst.unwrap_or(self.limit),
+                window: self.per.0,
+                algorithm: self.algorithm,
+                by: self.by,
+            }),
+            u32::MAX as u64,
+            None,
+            Sampler::Constant(0.0),
+        );
+        m.flows = vec![RouteModel {
+            to: to as usize,
+            p: 1.0,
+        }];
+        m.exit = 0.0;
+        m
+    }
+}
+
+/// What each fault does to a rate limiter.
+pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
+    super::hands_on_effect(fault)
+}
 
 /// A rate limiter's run-time state.
 #[derive(Clone, Debug)]
-pub struct LimiterState {
+pub struct RateLimiterState {
     /// Where admitted requests go.
     pub to: u32,
     rate: f64,
@@ -30,7 +133,12 @@ pub struct LimiterState {
     pub rejected: u64,
 }
 
-impl LimiterState {
+impl RateLimiterState {
+    /// The state a limiter starts with.
+    pub(crate) fn of(m: &RateLimiterModel) -> Self {
+        RateLimiterState::new(m.to, m.rate, m.burst, m.window, m.algorithm, m.by)
+    }
+
     /// A limiter of `rate` per ns with `burst`.
     pub fn new(
         to: u32,
@@ -40,7 +148,7 @@ impl LimiterState {
         algorithm: Algorithm,
         by: LimitBy,
     ) -> Self {
-        LimiterState {
+        RateLimiterState {
             to,
             rate,
             burst,
@@ -88,12 +196,12 @@ impl LimiterState {
 
 impl Simulation {
     /// Rate limiter `i` lets `req` through to its target, or refuses it.
-    pub(crate) fn limiter_admit(&mut self, i: usize, req: u32) {
+    pub(crate) fn rate_limiter_admit(&mut self, i: usize, req: u32) {
         let now = self.now;
         let r = self.reqs[req];
         let counted = self.counts(r.visit_arrival);
-        let KindState::Limiter(l) = &mut self.nodes[i].kind else {
-            unreachable!("limiter_admit on a rate limiter")
+        let KindState::RateLimiter(l) = &mut self.nodes[i].kind else {
+            unreachable!("rate_limiter_admit on a rate limiter")
         };
         let key = match l.by {
             LimitBy::Global => 0,
@@ -126,7 +234,7 @@ mod tests {
     #[test]
     fn token_bucket_refills_at_the_rate() {
         // 10 per second, burst 2.
-        let mut l = LimiterState::new(
+        let mut l = RateLimiterState::new(
             0,
             10.0 / 1e9,
             2.0,
@@ -144,7 +252,8 @@ mod tests {
 
     #[test]
     fn sliding_window_weighs_the_previous_window() {
-        let mut l = LimiterState::new(0, 0.0, 4.0, 1000, Algorithm::SlidingWindow, LimitBy::Global);
+        let mut l =
+            RateLimiterState::new(0, 0.0, 4.0, 1000, Algorithm::SlidingWindow, LimitBy::Global);
         for t in 0..4 {
             assert!(l.admit(0, t).is_ok());
         }

@@ -9,11 +9,126 @@
 //! until the leader's `Set` arrives and answers them all with a hit, or a
 //! `Delete` answers them with a miss.
 
-use super::cache_store::{Eviction, Lookup, Store};
-use crate::rng::Stream;
-use crate::sim::{KindState, ROOT, Simulation, op, outcome};
-use crate::time::SimTime;
+pub mod store;
+
+use crate::diag::Diagnostics;
+use crate::dist::Dist;
+use crate::kind::Eviction;
+use crate::kinds::{KindModel, KindState};
+use crate::model::NodeModel;
+use crate::rng::{Purpose, Stream};
+use crate::sim::{Fault, ROOT, Simulation, op, outcome};
+use crate::time::{Duration, SimTime};
+use crate::topology::check::{CompileCx, NodeCheck};
+use crate::topology::limits::*;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use store::{Lookup, Store};
+
+/// A key-value cache. Operations are gets, sets and deletes of the
+/// request's key, each taking `service` on one of `servers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// Unique id.
+    pub id: String,
+    /// Keys it can hold.
+    pub capacity: u64,
+    /// Which key leaves when full (default `Lru`).
+    #[serde(default)]
+    pub eviction: Eviction,
+    /// How long an entry lives; absent: until evicted.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Spread TTLs by up to this fraction either way (e.g. 0.1 for +-10%).
+    #[serde(default)]
+    pub ttl_jitter: Option<f64>,
+    /// Parallel servers (default 1, like Redis's single thread).
+    #[serde(default)]
+    pub servers: Option<u64>,
+    /// Time per operation.
+    pub service: Dist,
+    /// Coalesce concurrent misses of one key into one database read.
+    #[serde(default)]
+    pub single_flight: bool,
+    /// Serve an expired entry for this long after its TTL while one request
+    /// refreshes it in the background (stale-while-revalidate).
+    #[serde(default)]
+    pub stale_while_revalidate: Option<Duration>,
+}
+
+/// A cache, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheModel {
+    /// Keys held at most.
+    pub capacity: u64,
+    /// Eviction policy.
+    pub eviction: Eviction,
+    /// TTL in ns (`u64::MAX`: none).
+    pub ttl: u64,
+    /// TTL spread, fraction.
+    pub jitter: f64,
+    /// Coalesce misses.
+    pub single_flight: bool,
+    /// Stale-while-revalidate window, ns (0: none).
+    pub swr: u64,
+}
+
+impl Cache {
+    /// Checks the cache (capacity, servers, TTL, service).
+    pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
+        let c = self;
+
+        nc.count("capacity", c.capacity, 0, 1_000_000_000, ds);
+        nc.count("servers", c.servers.unwrap_or(1), 1, MAX_SERVERS, ds);
+        if let Some(j) = c.ttl_jitter
+            && (!j.is_finite() || !(0.0..1.0).contains(&j))
+        {
+            ds.push(nc.err(format!(
+                "`ttl_jitter` is {j}; give a fraction from 0 to below 1, e.g. 0.1"
+            )));
+        }
+        if c.ttl.is_some_and(|t| t.0 == 0) {
+            ds.push(
+                nc.err("`ttl` is 0: nothing would ever be cached".into())
+                    .hint("leave `ttl` out to keep entries until evicted"),
+            );
+        }
+        nc.dist("service", &c.service, ds);
+    }
+
+    /// The cache in the model's form.
+    pub(crate) fn compile(&self, _cx: &CompileCx) -> NodeModel {
+        NodeModel::new(
+            &self.id,
+            KindModel::Cache(CacheModel {
+                capacity: self.capacity,
+                eviction: self.eviction,
+                ttl: self.ttl.map_or(u64::MAX, |t| t.0),
+                jitter: self.ttl_jitter.unwrap_or(0.0),
+                single_flight: self.single_flight,
+                swr: self.stale_while_revalidate.map_or(0, |d| d.0),
+            }),
+            self.servers.unwrap_or(1),
+            None,
+            self.service.sampler(),
+        )
+    }
+}
+
+/// What each fault does to a cache.
+pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
+    match fault {
+        Fault::Down => Ok(
+            "gets, sets and deletes fail at once; it comes back empty (cold), and waiters of a fill fail",
+        ),
+        Fault::Errors => {
+            Ok("a share `rate` of operations fail (a cache-aside read then goes to the database)")
+        }
+        Fault::Flush => Ok("every key is gone; requests waiting on a fill get a miss"),
+        other => super::common_effect(other),
+    }
+}
 
 /// A cache node's run-time state.
 #[derive(Clone, Debug)]
@@ -39,6 +154,19 @@ pub struct CacheState {
 }
 
 impl CacheState {
+    /// The state cache `n` starts with (empty).
+    pub(crate) fn of(n: &NodeModel, m: &CacheModel, seed: u64) -> Self {
+        CacheState::new(
+            m.capacity,
+            m.eviction,
+            m.ttl,
+            m.jitter,
+            m.single_flight,
+            m.swr,
+            Stream::new(seed, Purpose::Ttl, &n.id),
+        )
+    }
+
     /// An empty cache.
     pub fn new(
         capacity: u64,
@@ -218,102 +346,5 @@ impl Simulation {
             self.drop_request(i, w);
             w = next;
         }
-    }
-}
-
-/// A CDN edge's run-time state.
-#[derive(Clone, Debug)]
-pub struct CdnState {
-    /// Objects held at the edge.
-    pub store: Store,
-    /// Origin node.
-    pub origin: u32,
-    ttl: u64,
-    cacheable: Vec<bool>,
-    /// Cacheable requests answered from the edge (after the warm-up).
-    pub hits: u64,
-    /// Cacheable requests fetched from the origin (after the warm-up).
-    pub misses: u64,
-    /// Requests sent straight to the origin while the edge was down.
-    pub failovers: u64,
-}
-
-impl CdnState {
-    /// An empty edge.
-    pub fn new(origin: u32, capacity: u64, ttl: u64, cacheable: Vec<bool>) -> Self {
-        CdnState {
-            store: Store::new(capacity as usize, Eviction::Lru),
-            origin,
-            ttl,
-            cacheable,
-            hits: 0,
-            misses: 0,
-            failovers: 0,
-        }
-    }
-}
-
-impl Simulation {
-    /// The CDN edge `i` has served `req`: answer from the edge or go to the origin.
-    pub(crate) fn cdn_served(&mut self, i: usize, req: u32) {
-        let now = self.now;
-        let r = self.reqs[req];
-        let counted = self.counts(r.visit_arrival);
-        let KindState::Cdn(c) = &mut self.nodes[i].kind else {
-            unreachable!("cdn_served on a CDN")
-        };
-        let origin = c.origin;
-        let hit = c.cacheable[r.class as usize] && {
-            let found = c.store.get(r.key, now) == Lookup::Hit;
-            if counted {
-                if found { c.hits += 1 } else { c.misses += 1 }
-            }
-            found
-        };
-        // The edge does not hold a server while the origin works.
-        self.release(i);
-        if hit {
-            self.record_visit(i, req, true);
-            self.finish(req, outcome::OK);
-        } else {
-            self.reqs[req].phase = 1;
-            self.call(req, origin, op::CALL, false);
-        }
-    }
-
-    /// The origin answered CDN edge `i` for `req`.
-    pub(crate) fn cdn_resume(&mut self, i: usize, req: u32, result: u8) {
-        let now = self.now;
-        let r = self.reqs[req];
-        if result == outcome::OK {
-            if let KindState::Cdn(c) = &mut self.nodes[i].kind
-                && c.cacheable[r.class as usize]
-            {
-                let exp = if c.ttl == u64::MAX {
-                    u64::MAX
-                } else {
-                    now.saturating_add(c.ttl)
-                };
-                c.store.put(r.key, exp);
-            }
-            self.record_visit(i, req, true);
-        } else {
-            self.record_visit(i, req, false);
-        }
-        self.finish(req, result);
-    }
-
-    /// Traffic for a CDN edge that is down goes straight to the origin.
-    pub(crate) fn cdn_failover(&mut self, i: usize, req: u32) {
-        let counted = self.counts(self.reqs[req].visit_arrival);
-        let KindState::Cdn(c) = &mut self.nodes[i].kind else {
-            return;
-        };
-        if counted {
-            c.failovers += 1;
-        }
-        let origin = c.origin;
-        self.record_visit(i, req, true);
-        self.forward(i, origin as usize, req);
     }
 }

@@ -9,10 +9,127 @@
 //! then dead-lettered. Processing the same message twice repeats its side
 //! effect, unless the workers are idempotent.
 
-use super::cache_store::KeyMap;
+use crate::diag::Diagnostics;
+use crate::dist::Dist;
+use crate::kinds::cache::store::KeyMap;
+use crate::kinds::{KindModel, KindState};
+use crate::model::NodeModel;
 use crate::sim::requests::{DETACHED, SLEEPING};
-use crate::sim::{Event, KindState, Simulation, outcome};
-use crate::time::SimTime;
+use crate::sim::{Event, Fault, Simulation, outcome};
+use crate::time::{Duration, SimTime};
+use crate::topology::check::{CompileCx, NodeCheck};
+use crate::topology::limits::*;
+use serde::{Deserialize, Serialize};
+
+/// A message queue consumed by `workers`, with at-least-once delivery. A
+/// worker takes a message and processes it for `service`; if it has not
+/// finished within `visibility_timeout`, the message becomes visible again
+/// and another worker takes it too (a duplicate). A failed message is
+/// delivered again after `backoff`, up to `max_deliveries` times, then goes
+/// to the dead-letter queue. With `idempotent` workers, a message processed
+/// twice has its side effect once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    /// Unique id.
+    pub id: String,
+    /// Messages it can hold waiting; absent is unbounded.
+    #[serde(default)]
+    pub capacity: Option<u64>,
+    /// Workers consuming it.
+    pub workers: u64,
+    /// Time to process one message.
+    pub service: Dist,
+    /// How long a taken message stays invisible (default 30 s).
+    #[serde(default)]
+    pub visibility_timeout: Option<Duration>,
+    /// Deliveries before a failing message is dead-lettered (default 3).
+    #[serde(default)]
+    pub max_deliveries: Option<u32>,
+    /// Wait before a failed message is delivered again (default 1 s).
+    #[serde(default)]
+    pub backoff: Option<Duration>,
+    /// Keep messages that failed every delivery (default true); otherwise
+    /// they are lost.
+    #[serde(default)]
+    pub dead_letter: Option<bool>,
+    /// Workers remember processed messages and skip repeats.
+    #[serde(default)]
+    pub idempotent: bool,
+}
+
+/// A message queue, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueModel {
+    /// Visibility timeout, ns.
+    pub visibility: u64,
+    /// Deliveries before dead-lettering.
+    pub max_deliveries: u32,
+    /// Redelivery backoff, ns.
+    pub backoff: u64,
+    /// Keep dead letters.
+    pub dead_letter: bool,
+    /// Skip repeats.
+    pub idempotent: bool,
+}
+
+impl Queue {
+    /// Checks the queue (workers, capacity, visibility, deliveries).
+    pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
+        let q = self;
+
+        nc.count("workers", q.workers, 1, MAX_SERVERS, ds);
+        if let Some(c) = q.capacity
+            && c > MAX_QUEUE
+        {
+            ds.push(nc.err(format!("`capacity` is {c}, over the limit of {MAX_QUEUE}")));
+        }
+        if q.visibility_timeout.is_some_and(|v| v.0 == 0) {
+            ds.push(nc.err(
+                "`visibility_timeout` is 0: every message would be delivered again at once".into(),
+            ));
+        }
+        if q.max_deliveries.is_some_and(|m| m == 0 || m > 100) {
+            ds.push(nc.err(format!(
+                "`max_deliveries` is {:?}; give 1 to 100",
+                q.max_deliveries
+            )));
+        }
+        nc.dist("service", &q.service, ds);
+    }
+
+    /// The queue in the model's form: its workers are the servers, its
+    /// capacity the waiting places.
+    pub(crate) fn compile(&self, _cx: &CompileCx) -> NodeModel {
+        NodeModel::new(
+            &self.id,
+            KindModel::Queue(QueueModel {
+                visibility: self
+                    .visibility_timeout
+                    .map_or(30 * crate::time::SEC, |v| v.0),
+                max_deliveries: self.max_deliveries.unwrap_or(3),
+                backoff: self.backoff.map_or(crate::time::SEC, |b| b.0),
+                dead_letter: self.dead_letter.unwrap_or(true),
+                idempotent: self.idempotent,
+            }),
+            self.workers,
+            self.capacity,
+            self.service.sampler(),
+        )
+    }
+}
+
+/// What each fault does to a queue.
+pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
+    match fault {
+        Fault::Slow => Ok("processing a message takes `factor` times as long"),
+        Fault::Errors => Ok(
+            "a share `rate` of deliveries fail; a failed message is delivered again after the backoff, then dead-lettered",
+        ),
+        Fault::Servers => Ok("workers"),
+        other => super::common_effect(other),
+    }
+}
 
 /// A queue's own state.
 #[derive(Clone, Debug)]
@@ -41,6 +158,17 @@ pub struct QueueState {
 }
 
 impl QueueState {
+    /// The state a queue starts with.
+    pub(crate) fn of(m: &QueueModel) -> Self {
+        QueueState::new(
+            m.visibility,
+            m.max_deliveries,
+            m.backoff,
+            m.dead_letter,
+            m.idempotent,
+        )
+    }
+
     /// A queue with these settings.
     pub fn new(
         visibility: u64,
@@ -85,7 +213,7 @@ impl Simulation {
         if let KindState::Queue(q) = &mut self.nodes[i].kind {
             if q.processed.len() >= q.purge_at {
                 q.processed
-                    .retain(|_, t| now.saturating_sub(*t) < super::database::EFFECT_WINDOW);
+                    .retain(|_, t| now.saturating_sub(*t) < crate::kinds::database::EFFECT_WINDOW);
                 q.purge_at = (2 * q.processed.len()).max(4096);
             }
             let seen = q.processed.insert(r.effect, now).is_some();

@@ -8,15 +8,169 @@
 //! `unhealthy_after` failed probes in a row and put it back after
 //! `healthy_after` passed ones.
 
-use crate::rng::{Stream, fnv1a, mix64};
-use crate::topology::Policy;
+use crate::diag::Diagnostics;
+use crate::dist::Sampler;
+use crate::kind::Policy;
+use crate::kinds::{KindModel, KindState};
+use crate::model::{Model, NodeModel, RouteModel};
+use crate::rng::{Purpose, Stream, fnv1a, mix64};
+use crate::sim::{Fault, Simulation};
+use crate::time::Duration;
+use crate::topology::check::{CompileCx, NodeCheck};
+use crate::topology::limits::*;
+use serde::{Deserialize, Serialize};
+
+/// Active health checks of a load balancer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// Interval between checks.
+    pub every: Duration,
+    /// Failed checks in a row before a backend is taken out.
+    pub unhealthy_after: u32,
+    /// Passed checks in a row before it is put back (default 1).
+    #[serde(default)]
+    pub healthy_after: Option<u32>,
+}
+
+/// A load balancer: forwards each request to one backend (no queue of its
+/// own; the backend answers the caller directly).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancer {
+    /// Unique id.
+    pub id: String,
+    /// Backend node ids.
+    pub to: Vec<String>,
+    /// How to pick (default `RoundRobin`).
+    #[serde(default)]
+    pub policy: Policy,
+    /// Active health checks; absent: a dead backend keeps getting traffic.
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+}
+
+/// A load balancer's health checks, compiled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthModel {
+    /// Interval between checks, ns.
+    pub every: u64,
+    /// Failed checks in a row before a backend is taken out.
+    pub unhealthy_after: u32,
+    /// Passed checks in a row before it is put back.
+    pub healthy_after: u32,
+}
+
+/// A load balancer, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadBalancerModel {
+    /// Backend node indices.
+    pub backends: Vec<u32>,
+    /// Picking policy.
+    pub policy: Policy,
+    /// Active health checks.
+    pub health: Option<HealthModel>,
+}
+
+impl LoadBalancer {
+    /// Checks the balancer (backends, health checks).
+    pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
+        let lb = self;
+
+        if lb.to.is_empty() {
+            ds.push(
+                nc.err("the load balancer has no backends".into())
+                    .hint("list them: `to: [\"app-1\", \"app-2\"]`"),
+            );
+        }
+        if lb.to.len() > MAX_ROUTES {
+            ds.push(
+                nc.err(format!(
+                    "{} backends, over the limit of {MAX_ROUTES}",
+                    lb.to.len()
+                ))
+                .hint("list each backend once; for more, put balancers in front of groups of them"),
+            );
+            return;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for b in &lb.to {
+            nc.target(b, "to", &[], ds);
+            if b == &lb.id {
+                ds.push(nc.err("the load balancer lists itself as a backend".into()));
+            }
+            if !seen.insert(b) {
+                ds.push(
+                    nc.err(format!("backend `{b}` is listed twice"))
+                        .hint("list each backend once"),
+                );
+            }
+            if let Some(&i) = nc.cx.index.get(b.as_str())
+                && matches!(nc.cx.nodes[i], crate::kinds::Node::LoadBalancer(_))
+            {
+                ds.push(
+                    nc.err(format!("backend `{b}` is another load balancer"))
+                        .hint("point load balancers at servers"),
+                );
+            }
+        }
+        if let Some(h) = &lb.health_check {
+            if h.every.0 == 0 {
+                ds.push(
+                    nc.err("health checks every 0s".into())
+                        .hint("e.g. `every: \"5s\"`"),
+                );
+            }
+            if h.unhealthy_after == 0 || h.healthy_after == Some(0) {
+                ds.push(nc.err("health-check thresholds must be at least 1".into()));
+            }
+        }
+    }
+
+    /// The balancer in the model's form: it hands each request on at once
+    /// (no servers, no queue), an even share to each backend for analysis.
+    pub(crate) fn compile(&self, cx: &CompileCx) -> NodeModel {
+        let backends: Vec<u32> = self.to.iter().map(|b| cx.ix(b)).collect();
+        let health = self.health_check.as_ref().map(|h| HealthModel {
+            every: h.every.0,
+            unhealthy_after: h.unhealthy_after,
+            healthy_after: h.healthy_after.unwrap_or(1),
+        });
+        let share = 1.0 / backends.len().max(1) as f64;
+        let mut m = NodeModel::new(
+            &self.id,
+            KindModel::LoadBalancer(LoadBalancerModel {
+                backends: backends.clone(),
+                policy: self.policy,
+                health,
+            }),
+            u32::MAX as u64,
+            None,
+            Sampler::Constant(0.0),
+        );
+        m.flows = backends
+            .iter()
+            .map(|&b| RouteModel {
+                to: b as usize,
+                p: share,
+            })
+            .collect();
+        m.exit = 0.0;
+        m
+    }
+}
+
+/// What each fault does to a load balancer.
+pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
+    super::hands_on_effect(fault)
+}
 
 /// Virtual nodes per backend on the consistent-hash ring.
 const VNODES: u32 = 100;
 
 /// A load balancer's run-time state.
 #[derive(Clone, Debug)]
-pub struct LbState {
+pub struct LoadBalancerState {
     /// Backend node indices.
     pub backends: Vec<u32>,
     /// Picking policy.
@@ -29,8 +183,8 @@ pub struct LbState {
     pub healthy: Vec<bool>,
     fails: Vec<u32>,
     passes: Vec<u32>,
-    /// (interval ns, unhealthy after, healthy after).
-    pub health: Option<(u64, u32, u32)>,
+    /// Active health checks.
+    pub health: Option<HealthModel>,
     next: usize,
     ring: Vec<(u64, u32)>,
     rng: Stream,
@@ -39,13 +193,29 @@ pub struct LbState {
     pub near: Vec<Vec<u64>>,
 }
 
-impl LbState {
+impl LoadBalancerState {
+    /// The state balancer `n` of `model` starts with.
+    pub(crate) fn of(model: &Model, n: &NodeModel, m: &LoadBalancerModel, seed: u64) -> Self {
+        let ids: Vec<&str> = m
+            .backends
+            .iter()
+            .map(|&b| model.nodes[b as usize].id.as_str())
+            .collect();
+        LoadBalancerState::new(
+            m.backends.clone(),
+            &ids,
+            m.policy,
+            m.health,
+            Stream::new(seed, Purpose::Routing, &n.id),
+        )
+    }
+
     /// For these backends (their ids name the ring's points).
     pub fn new(
         backends: Vec<u32>,
         ids: &[&str],
         policy: Policy,
-        health: Option<(u64, u32, u32)>,
+        health: Option<HealthModel>,
         rng: Stream,
     ) -> Self {
         let n = backends.len();
@@ -58,7 +228,7 @@ impl LbState {
             }
             ring.sort_unstable();
         }
-        LbState {
+        LoadBalancerState {
             backends,
             policy,
             active: vec![0; n],
@@ -166,7 +336,12 @@ impl LbState {
 
     /// Records one health probe of backend `b`; returns true if its state changed.
     pub fn probe(&mut self, b: usize, up: bool) -> bool {
-        let Some((_, unhealthy_after, healthy_after)) = self.health else {
+        let Some(HealthModel {
+            unhealthy_after,
+            healthy_after,
+            ..
+        }) = self.health
+        else {
             return false;
         };
         if up {
@@ -188,14 +363,14 @@ impl LbState {
     }
 }
 
-impl crate::sim::Simulation {
+impl Simulation {
     /// Load balancer `i` hands `req` to a backend (its visit takes no time).
-    pub(crate) fn lb_forward(&mut self, i: usize, req: u32) {
+    pub(crate) fn load_balancer_forward(&mut self, i: usize, req: u32) {
         let counted = self.counts(self.now);
         let key = self.reqs[req].key;
         let region = self.model.source_region[self.reqs[req].source as usize];
-        let crate::sim::KindState::Lb(lb) = &mut self.nodes[i].kind else {
-            unreachable!("lb_forward on a load balancer")
+        let KindState::LoadBalancer(lb) = &mut self.nodes[i].kind else {
+            unreachable!("load_balancer_forward on a load balancer")
         };
         let b = lb.pick(key, region);
         lb.active[b] += 1;
@@ -206,7 +381,7 @@ impl crate::sim::Simulation {
         self.record_visit(i, req, true);
         let prev = self.reqs[req];
         if prev.lb != crate::sim::ROOT {
-            self.lb_done(prev.lb as usize, prev.lb_backend as usize);
+            self.load_balancer_done(prev.lb as usize, prev.lb_backend as usize);
         }
         let r = &mut self.reqs[req];
         r.lb = i as u32;
@@ -214,16 +389,42 @@ impl crate::sim::Simulation {
         self.forward(i, target as usize, req);
     }
 
+    /// Balancer `i` learns how far each backend is from each region's
+    /// users (for `Nearest`) and starts its health checks.
+    pub(crate) fn load_balancer_start(&mut self, i: usize) {
+        let m = &self.model;
+        let KindState::LoadBalancer(lb) = &mut self.nodes[i].kind else {
+            return;
+        };
+        lb.near = (0..=m.regions.len())
+            .map(|r| {
+                let r = if r == m.regions.len() {
+                    crate::model::NO_REGION
+                } else {
+                    r as u16
+                };
+                lb.backends
+                    .iter()
+                    .map(|&b| m.region_latency(r, m.node_region[b as usize]))
+                    .collect()
+            })
+            .collect();
+        if let Some(h) = lb.health {
+            self.queue
+                .push(h.every, crate::sim::Event::Health { node: i as u32 });
+        }
+    }
+
     /// A request that load balancer `i` sent to backend `b` is done there.
-    pub(crate) fn lb_done(&mut self, i: usize, b: usize) {
-        if let crate::sim::KindState::Lb(lb) = &mut self.nodes[i].kind {
+    pub(crate) fn load_balancer_done(&mut self, i: usize, b: usize) {
+        if let KindState::LoadBalancer(lb) = &mut self.nodes[i].kind {
             lb.active[b] -= 1;
         }
     }
 
     /// Load balancer `i` probes its backends, then schedules the next probe.
     pub(crate) fn on_health(&mut self, i: usize) {
-        let crate::sim::KindState::Lb(lb) = &self.nodes[i].kind else {
+        let KindState::LoadBalancer(lb) = &self.nodes[i].kind else {
             return;
         };
         let up: Vec<bool> = lb
@@ -231,14 +432,14 @@ impl crate::sim::Simulation {
             .iter()
             .map(|&b| !self.nodes[b as usize].down && !self.partitioned(i, b as usize))
             .collect();
-        let crate::sim::KindState::Lb(lb) = &mut self.nodes[i].kind else {
+        let KindState::LoadBalancer(lb) = &mut self.nodes[i].kind else {
             return;
         };
         for (b, up) in up.into_iter().enumerate() {
             lb.probe(b, up);
         }
-        if let Some((every, _, _)) = lb.health {
-            let at = self.now.saturating_add(every);
+        if let Some(h) = lb.health {
+            let at = self.now.saturating_add(h.every);
             self.queue
                 .push(at, crate::sim::Event::Health { node: i as u32 });
         }
@@ -250,12 +451,16 @@ mod tests {
     use super::*;
     use crate::rng::Purpose;
 
-    fn lb(policy: Policy) -> LbState {
-        LbState::new(
+    fn lb(policy: Policy) -> LoadBalancerState {
+        LoadBalancerState::new(
             vec![10, 11, 12],
             &["a", "b", "c"],
             policy,
-            Some((1, 2, 1)),
+            Some(HealthModel {
+                every: 1,
+                unhealthy_after: 2,
+                healthy_after: 1,
+            }),
             Stream::new(1, Purpose::Routing, "lb"),
         )
     }
