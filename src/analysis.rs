@@ -19,9 +19,9 @@
 //! off the request path: they are named only when nothing on the path is
 //! busy at all.
 
+use crate::fmt::fmt_ms;
 use crate::kinds::KindModel;
 use crate::model::Model;
-use crate::report::fmt_ms;
 use std::fmt::Write as _;
 
 /// Utilization at or above which a node counts as saturated.
@@ -423,7 +423,7 @@ impl Analyzer {
             let _ = write!(
                 out,
                 ", refused {} pool connections at its connection limit",
-                crate::report::fmt_count(l.refused_connections)
+                crate::fmt::fmt_count(l.refused_connections)
             );
         }
         out
@@ -458,7 +458,7 @@ impl Analyzer {
         }
         let down = l.dropped.saturating_sub(l.overflow + l.rejected);
         let mut parts: Vec<String> = Vec::new();
-        let n = crate::report::fmt_count;
+        let n = crate::fmt::fmt_count;
         if down > 0 {
             parts.push(format!("{} dropped while it was down", n(down)));
         }

@@ -28,11 +28,11 @@
 //!   writes), the latency matrix between regions, and a printed series.
 //!   Requests in flight are not counted: `max_in_flight` bounds them.
 
+use crate::fmt::fmt_count;
 use crate::kinds::KindModel;
 use crate::metrics::WindowRecord;
 use crate::metrics::histogram::BUCKETS;
 use crate::model::Model;
-use crate::report::fmt_count;
 use crate::scenario::Plan;
 use crate::sim::Change;
 use crate::time::{Duration, SEC, SimTime};

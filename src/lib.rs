@@ -32,6 +32,7 @@ pub mod analysis;
 pub mod budget;
 pub mod diag;
 pub mod dist;
+pub mod fmt;
 pub mod graph;
 pub mod keys;
 pub mod kind;

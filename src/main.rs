@@ -2,15 +2,11 @@
 //! it reads files, drives the engine, prints reports and sets exit codes
 //! (0 ok, 1 failed run, 2 bad input).
 
-mod bench;
-mod check;
-mod drill;
-mod files;
-mod out;
-mod plot;
-mod sweep;
+mod cli;
 
-use crate::out::{err, errln, out, outln};
+use cli::{bench, check, drill, files, out, plot, sweep};
+
+use crate::cli::out::{err, errln, out, outln};
 use bottleneck::budget;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, SEC};

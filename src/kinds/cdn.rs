@@ -229,3 +229,17 @@ impl Simulation {
         self.forward(i, origin as usize, req);
     }
 }
+
+impl CdnState {
+    /// The edge's report section (a cache's, without coalescing).
+    pub(crate) fn section(&self) -> crate::kinds::cache::CacheReport {
+        crate::kinds::cache::CacheReport::new(
+            self.hits,
+            self.misses,
+            0,
+            0,
+            self.store.evictions,
+            self.store.len(),
+        )
+    }
+}

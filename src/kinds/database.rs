@@ -9,6 +9,7 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
+use crate::fmt::fmt_count;
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
@@ -16,6 +17,7 @@ use crate::sim::{Event, Fault, Simulation, op, outcome, requests};
 use crate::time::{Duration, SimTime};
 use crate::topology::check::{CompileCx, NodeCheck};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A database primary: `servers` cores behind a connection limit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -405,5 +407,83 @@ impl Simulation {
         self.release(i);
         self.record_visit(i, req, true);
         self.finish(req, outcome::OK);
+    }
+}
+
+/// A database's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DatabaseReport {
+    /// Queries refused because every connection was in use.
+    pub refused: u64,
+    /// Time-averaged connections in use (queries waiting or running).
+    pub mean_connections: f64,
+    /// Writes that applied a side effect again (double charges).
+    pub duplicate_writes: u64,
+    /// Repeated writes recognised by idempotency key and not applied.
+    pub deduplicated_writes: u64,
+    /// The replica promoted in its place, if it failed over.
+    pub promoted_to: Option<String>,
+    /// Writes lost at failover (not yet on the promoted replica).
+    pub lost_writes: u64,
+}
+
+impl DatabaseReport {
+    /// The lines the table prints for this database (or replica): double
+    /// charges, failover, refusals.
+    pub fn write_lines(&self, id: &str, out: &mut String) {
+        let d = self;
+        if d.duplicate_writes + d.deduplicated_writes > 0 {
+            let _ = writeln!(
+                out,
+                "{id}: {} writes applied twice, {} repeats caught by idempotency keys",
+                fmt_count(d.duplicate_writes),
+                fmt_count(d.deduplicated_writes)
+            );
+        }
+        if let Some(p) = &d.promoted_to {
+            let _ = writeln!(
+                out,
+                "{id}: failed over to {p}, losing {} writes that had not replicated",
+                fmt_count(d.lost_writes)
+            );
+        }
+        if d.refused > 0 {
+            let _ = writeln!(
+                out,
+                "{id}: refused {} queries at the connection limit",
+                fmt_count(d.refused)
+            );
+        }
+    }
+
+    /// A replica's connection section (it applies no writes of its own).
+    pub(crate) fn of_replica(refused: u64, mean_connections: f64) -> DatabaseReport {
+        DatabaseReport {
+            refused,
+            mean_connections,
+            duplicate_writes: 0,
+            deduplicated_writes: 0,
+            promoted_to: None,
+            lost_writes: 0,
+        }
+    }
+}
+
+impl DatabaseState {
+    /// The primary's report section.
+    pub(crate) fn section(
+        &self,
+        model: &crate::model::Model,
+        refused: u64,
+        mean_connections: f64,
+    ) -> DatabaseReport {
+        DatabaseReport {
+            refused,
+            mean_connections,
+            duplicate_writes: self.duplicates,
+            deduplicated_writes: self.deduplicated,
+            promoted_to: self.promoted_to.map(|r| model.nodes[r as usize].id.clone()),
+            lost_writes: self.lost_writes,
+        }
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Sampler;
+use crate::fmt::ratio;
 use crate::kind::Policy;
 use crate::kinds::{KindModel, KindState};
 use crate::model::{Model, NodeModel, RouteModel};
@@ -19,6 +20,7 @@ use crate::time::Duration;
 use crate::topology::check::{CompileCx, NodeCheck};
 use crate::topology::limits::*;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// Active health checks of a load balancer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -442,6 +444,54 @@ impl Simulation {
             let at = self.now.saturating_add(h.every);
             self.queue
                 .push(at, crate::sim::Event::Health { node: i as u32 });
+        }
+    }
+}
+
+/// A load balancer's measurements, per backend in order.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LoadBalancerReport {
+    /// Backend ids.
+    pub backends: Vec<String>,
+    /// Requests sent to each.
+    pub sent: Vec<u64>,
+    /// Whether each is considered healthy at the end.
+    pub healthy: Vec<bool>,
+}
+
+impl LoadBalancerReport {
+    /// The line the table prints for this balancer.
+    pub fn write_lines(&self, id: &str, out: &mut String) {
+        let lb = self;
+        let total: u64 = lb.sent.iter().sum();
+        let parts: Vec<String> = lb
+            .backends
+            .iter()
+            .zip(&lb.sent)
+            .zip(&lb.healthy)
+            .map(|((b, &n), &h)| {
+                format!(
+                    "{b} {:.0}%{}",
+                    ratio(n, total) * 100.0,
+                    if h { "" } else { " (out: unhealthy)" }
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "{id}: sent {}", parts.join(", "));
+    }
+}
+
+impl LoadBalancerState {
+    /// The balancer's report section.
+    pub(crate) fn section(&self, model: &Model) -> LoadBalancerReport {
+        LoadBalancerReport {
+            backends: self
+                .backends
+                .iter()
+                .map(|&b| model.nodes[b as usize].id.clone())
+                .collect(),
+            sent: self.sent.clone(),
+            healthy: self.healthy.clone(),
         }
     }
 }

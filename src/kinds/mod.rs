@@ -451,6 +451,31 @@ impl Simulation {
         self.db_went_down(i);
     }
 
+    /// What node `i`'s kind adds to its report: its own section.
+    pub(crate) fn fill_report(&self, i: usize, r: &mut crate::report::NodeReport) {
+        let n = &self.nodes[i];
+        match &n.kind {
+            KindState::Cache(c) => r.cache = Some(c.section()),
+            KindState::Cdn(c) => r.cache = Some(c.section()),
+            KindState::LoadBalancer(lb) => r.load_balancer = Some(lb.section(&self.model)),
+            KindState::Database(d) => {
+                r.database = Some(d.section(&self.model, n.stats.refused, r.mean_in_system))
+            }
+            KindState::Replica(rep) => {
+                r.replica = Some(rep.section());
+                r.database = Some(database::DatabaseReport::of_replica(
+                    n.stats.refused,
+                    r.mean_in_system,
+                ));
+            }
+            KindState::ShardRouter(sh) => r.shards = Some(sh.section(&self.model)),
+            KindState::App(a) => r.app = Some(a.section()),
+            KindState::Queue(q) => r.queue = Some(q.section()),
+            KindState::RateLimiter(l) => r.rejected = Some(l.rejected),
+            KindState::Station | KindState::Pooler(_) => {}
+        }
+    }
+
     /// `Servers` for node `i`: what its kind calls servers.
     pub(crate) fn kind_set_servers(&mut self, i: usize, servers: u32) {
         match self.nodes[i].kind {

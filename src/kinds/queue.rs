@@ -11,6 +11,7 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
+use crate::fmt::fmt_count;
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
@@ -20,6 +21,7 @@ use crate::time::{Duration, SimTime};
 use crate::topology::check::{CompileCx, NodeCheck};
 use crate::topology::limits::*;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A message queue consumed by `workers`, with at-least-once delivery. A
 /// worker takes a message and processes it for `service`; if it has not
@@ -290,6 +292,54 @@ impl Simulation {
     pub(crate) fn on_redeliver(&mut self, req: u32, serial: u32, node: u32) {
         if self.reqs.is(req, serial) {
             self.enter(node as usize, req);
+        }
+    }
+}
+
+/// A message queue's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueReport {
+    /// Messages processed (first time).
+    pub processed: u64,
+    /// Copies delivered again after a visibility timeout.
+    pub redelivered: u64,
+    /// Deliveries retried after a failure.
+    pub retried: u64,
+    /// Messages that failed every delivery.
+    pub dead_lettered: u64,
+    /// Messages whose side effect happened more than once.
+    pub duplicates: u64,
+    /// Repeats skipped by idempotent workers.
+    pub deduplicated: u64,
+}
+
+impl QueueReport {
+    /// The line the table prints for this queue.
+    pub fn write_lines(&self, id: &str, out: &mut String) {
+        let q = self;
+        let _ = writeln!(
+            out,
+            "{id}: {} processed, {} redelivered after the visibility timeout, {} retried, {} dead-lettered, {} processed twice, {} repeats skipped",
+            fmt_count(q.processed),
+            fmt_count(q.redelivered),
+            fmt_count(q.retried),
+            fmt_count(q.dead_lettered),
+            fmt_count(q.duplicates),
+            fmt_count(q.deduplicated)
+        );
+    }
+}
+
+impl QueueState {
+    /// The queue's report section.
+    pub(crate) fn section(&self) -> QueueReport {
+        QueueReport {
+            processed: self.processed_ok,
+            redelivered: self.redelivered,
+            retried: self.retried,
+            dead_lettered: self.dead_lettered,
+            duplicates: self.duplicates,
+            deduplicated: self.deduplicated,
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Sampler;
+use crate::fmt::{fmt_count, ratio};
 use crate::kind::{Algorithm, LimitBy};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
@@ -18,6 +19,7 @@ use crate::time::{Duration, SimTime};
 use crate::topology::check::{CompileCx, NodeCheck};
 use crate::topology::limits::*;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A rate limiter: passes up to `limit` requests per `per` (for each IP,
 /// account, or all together) on to `to`, and refuses the rest at once with
@@ -225,6 +227,17 @@ impl Simulation {
             }
         }
     }
+}
+
+/// The line the table prints for a limiter that refused `rej` of
+/// `arrivals` requests.
+pub fn write_lines(id: &str, rej: u64, arrivals: u64, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{id}: refused {} requests ({:.1}%) over the limit",
+        fmt_count(rej),
+        ratio(rej, arrivals) * 100.0
+    );
 }
 
 #[cfg(test)]

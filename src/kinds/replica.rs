@@ -6,12 +6,14 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
+use crate::fmt::{fmt_count, fmt_ms};
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
 use crate::rng::{Purpose, Stream};
 use crate::sim::{Fault, Simulation, outcome};
 use crate::topology::check::{CompileCx, NodeCheck};
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A read replica: serves reads of a primary's data, `lag` behind it. A
 /// read of a key written at the primary less than the lag ago returns the
@@ -159,5 +161,47 @@ impl Simulation {
         self.release(i);
         self.record_visit(i, req, true);
         self.finish(req, outcome::OK);
+    }
+}
+
+/// A read replica's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicaReport {
+    /// Reads served.
+    pub reads: u64,
+    /// Reads that returned a value older than the latest write.
+    pub stale_reads: u64,
+    /// `stale_reads / reads`.
+    pub stale_ratio: Option<f64>,
+    /// Mean replication lag drawn.
+    pub mean_lag_ms: Option<f64>,
+}
+
+impl ReplicaReport {
+    /// The line the table prints for this replica.
+    pub fn write_lines(&self, id: &str, out: &mut String) {
+        let rep = self;
+        let _ = writeln!(
+            out,
+            "{id}: {} stale reads of {} ({}), mean lag {}",
+            fmt_count(rep.stale_reads),
+            fmt_count(rep.reads),
+            rep.stale_ratio
+                .map_or("-".into(), |x| format!("{:.2}%", x * 100.0)),
+            fmt_ms(rep.mean_lag_ms)
+        );
+    }
+}
+
+impl ReplicaState {
+    /// The replica's report section.
+    pub(crate) fn section(&self) -> ReplicaReport {
+        let r = self;
+        ReplicaReport {
+            reads: r.reads,
+            stale_reads: r.stale,
+            stale_ratio: (r.reads > 0).then(|| r.stale as f64 / r.reads as f64),
+            mean_lag_ms: (r.reads > 0).then(|| r.lag_sum as f64 / r.reads as f64 / 1e6),
+        }
     }
 }

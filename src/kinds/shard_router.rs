@@ -4,6 +4,7 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Sampler;
+use crate::fmt::ratio;
 use crate::kind::Sharding;
 use crate::kinds::{KindModel, KindState};
 use crate::model::{Model, NodeModel, RouteModel};
@@ -12,6 +13,7 @@ use crate::sim::{Fault, Simulation};
 use crate::topology::check::{CompileCx, NodeCheck};
 use crate::topology::limits::*;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A shard router: forwards each request to the shard owning its key. A
 /// celebrity key makes its shard hot whatever the scheme.
@@ -207,6 +209,57 @@ impl Simulation {
         let target = s.shards[o];
         self.record_visit(i, req, true);
         self.forward(i, target as usize, req);
+    }
+}
+
+/// A shard router's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ShardRouterReport {
+    /// Shard ids, in order.
+    pub shards: Vec<String>,
+    /// Requests sent to each.
+    pub sent: Vec<u64>,
+    /// Shards in use at the end.
+    pub active: usize,
+    /// Share of keys that changed shard at the last reshard.
+    pub last_reshard_moved: Option<f64>,
+}
+
+impl ShardRouterReport {
+    /// The lines the table prints for this router.
+    pub fn write_lines(&self, id: &str, out: &mut String) {
+        let sh = self;
+        let total: u64 = sh.sent.iter().sum();
+        let parts: Vec<String> = sh
+            .shards
+            .iter()
+            .zip(&sh.sent)
+            .map(|(id, &n)| format!("{id} {:.0}%", ratio(n, total) * 100.0))
+            .collect();
+        let _ = writeln!(out, "{id}: sent {}", parts.join(", "));
+        if let Some(m) = sh.last_reshard_moved {
+            let _ = writeln!(
+                out,
+                "{id}: the last reshard moved {:.1}% of keys",
+                m * 100.0
+            );
+        }
+    }
+}
+
+impl ShardRouterState {
+    /// The router's report section.
+    pub(crate) fn section(&self, model: &Model) -> ShardRouterReport {
+        ShardRouterReport {
+            shards: self
+                .shards
+                .iter()
+                .map(|&x| model.nodes[x as usize].id.clone())
+                .collect(),
+            sent: self.sent.clone(),
+            active: self.active,
+            last_reshard_moved: self.last_moved,
+        }
     }
 }
 

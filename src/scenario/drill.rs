@@ -222,7 +222,7 @@ impl Costs {
         format!(
             "{}{}",
             self.currency,
-            crate::report::fmt_count(x.round().max(0.0) as u64)
+            crate::fmt::fmt_count(x.round().max(0.0) as u64)
         )
     }
 }

@@ -8,7 +8,8 @@
 //! over. [`Threshold::parse`] turns the text into one, or says what is wrong
 //! with a hint; [`Threshold::measure`] reads the metric off reports.
 
-use crate::report::{NodeReport, Report, fmt_count, fmt_ms};
+use crate::fmt::{fmt_count, fmt_ms};
+use crate::report::{NodeReport, Report};
 use crate::time::Duration;
 use std::fmt;
 

@@ -834,8 +834,8 @@ fn load_warnings(
             let servers_hint = if need > super::limits::MAX_SERVERS {
                 format!(
                     "it would need {} servers, more than a node may have ({}): split the load over several nodes behind a balancer, or lower the traffic",
-                    crate::report::fmt_count(need),
-                    crate::report::fmt_count(super::limits::MAX_SERVERS)
+                    crate::fmt::fmt_count(need),
+                    crate::fmt::fmt_count(super::limits::MAX_SERVERS)
                 )
             } else {
                 format!("give it at least {need} servers, or lower the traffic")

@@ -19,12 +19,14 @@ mod autoscale;
 mod calls;
 mod fanout;
 mod pool;
+mod report;
 mod run;
 
 pub use autoscale::AutoscaleState;
 pub use calls::CallsState;
 pub(crate) use fanout::FanOutSlot;
 pub use pool::PoolState;
+pub use report::AppReport;
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;

@@ -13,6 +13,7 @@ pub mod store;
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
+use crate::fmt::fmt_count;
 use crate::kind::Eviction;
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
@@ -23,6 +24,7 @@ use crate::topology::check::{CompileCx, NodeCheck};
 use crate::topology::limits::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use store::{Lookup, Store};
 
 /// A key-value cache. Operations are gets, sets and deletes of the
@@ -346,5 +348,77 @@ impl Simulation {
             self.drop_request(i, w);
             w = next;
         }
+    }
+}
+
+/// A cache's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CacheReport {
+    /// Gets that found the key.
+    pub hits: u64,
+    /// Gets that did not.
+    pub misses: u64,
+    /// `hits / (hits + misses)`.
+    pub hit_ratio: Option<f64>,
+    /// Misses that waited for another request's fill (single-flight).
+    pub coalesced: u64,
+    /// Hits served stale while a background refresh ran.
+    pub stale_hits: u64,
+    /// Keys evicted to make room (whole run).
+    pub evictions: u64,
+    /// Keys held at the end.
+    pub keys: u64,
+}
+
+impl CacheReport {
+    pub(crate) fn new(
+        hits: u64,
+        misses: u64,
+        coalesced: u64,
+        stale_hits: u64,
+        evictions: u64,
+        keys: usize,
+    ) -> Self {
+        CacheReport {
+            stale_hits,
+            hits,
+            misses,
+            hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+            coalesced,
+            evictions,
+            keys: keys as u64,
+        }
+    }
+}
+
+impl CacheReport {
+    /// The line the table prints for this cache.
+    pub fn write_lines(&self, id: &str, out: &mut String) {
+        let c = self;
+        let _ = writeln!(
+            out,
+            "{id}: hit ratio {}, {} hits ({} stale), {} misses, {} coalesced, {} keys held",
+            c.hit_ratio
+                .map_or("-".into(), |h| format!("{:.1}%", h * 100.0)),
+            fmt_count(c.hits),
+            fmt_count(c.stale_hits),
+            fmt_count(c.misses),
+            fmt_count(c.coalesced),
+            fmt_count(c.keys)
+        );
+    }
+}
+
+impl CacheState {
+    /// The cache's report section.
+    pub(crate) fn section(&self) -> CacheReport {
+        CacheReport::new(
+            self.hits,
+            self.misses,
+            self.coalesced,
+            self.stale_hits,
+            self.store.evictions,
+            self.store.len(),
+        )
     }
 }

@@ -5,10 +5,10 @@
 //! runner (GNU parallel, Slurm arrays, Kubernetes indexed jobs) can spread a
 //! sweep over machines; `--merge` joins the shards' JSON and finds the knee.
 
-use crate::check::{self, Ready};
-use crate::out::{err, errln, out, outln};
+use crate::cli::check::{self, Ready};
+use crate::cli::out::{err, errln, out, outln};
+use bottleneck::fmt::fmt_ms;
 use bottleneck::model::Model;
-use bottleneck::report::fmt_ms;
 use bottleneck::scenario::{self, Outcome, Scenario, Threshold, show};
 use bottleneck::sim::Change;
 use bottleneck::time::Duration;
@@ -460,10 +460,10 @@ fn merge(files: &[PathBuf]) -> ExitCode {
     let mut of: Option<u32> = None;
     let mut seen: Vec<(Point, PathBuf)> = Vec::new();
     for f in files {
-        let parsed = crate::files::read(
+        let parsed = crate::cli::files::read(
             f,
             "a sweep's JSON (from `bottleneck sweep --json`)",
-            crate::files::MAX_JSON_BYTES,
+            crate::cli::files::MAX_JSON_BYTES,
         )
         .map_err(|d| {
             d.message
