@@ -121,7 +121,7 @@ impl Run {
 }
 
 /// What a run (or a scenario's runs) will take.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, schemars::JsonSchema)]
 pub struct Estimate {
     /// Simulated time of the main run.
     pub duration: SimTime,

@@ -12,69 +12,12 @@ fn label(model: &Model, v: &Vertex) -> (String, String) {
         }
         Vertex::Node(i) => {
             let n = &model.nodes[i];
-            (format!("node_{i}"), format!("{}\\n{}", n.id, describe(n)))
+            (
+                format!("node_{i}"),
+                format!("{}\\n{}", n.id, n.kind.describe(n)),
+            )
         }
         Vertex::Exit => ("exit".into(), "done".into()),
-    }
-}
-
-/// A node's capacity and timing, in the words of its kind: a balancer has
-/// no servers, a database reads and writes, a CDN's edge is unbounded.
-fn describe(n: &crate::model::NodeModel) -> String {
-    use crate::kinds::KindModel;
-    let d = |ns: f64| crate::time::Duration(ns.clamp(0.0, u64::MAX as f64) as u64);
-    let queue = n
-        .queue
-        .map_or("queue unbounded".to_string(), |q| format!("queue {q}"));
-    match &n.kind {
-        KindModel::LoadBalancer(lb) => {
-            format!("LoadBalancer · {:?} over {}", lb.policy, lb.backends.len())
-        }
-        KindModel::ShardRouter(r) => {
-            format!("ShardRouter · {:?} over {}", r.scheme, r.shards.len())
-        }
-        KindModel::RateLimiter(l) => {
-            format!("RateLimiter · {:.0}/s per {:?}", l.rate * 1e9, l.by)
-        }
-        KindModel::Pooler(_) => format!("Pooler · {} connections · {queue}", n.servers),
-        KindModel::Cdn(c) => format!(
-            "Cdn edge · {} objects\\nedge time {}",
-            c.capacity,
-            d(n.service.mean())
-        ),
-        KindModel::Cache(c) => format!(
-            "Cache x{} · {} keys\\nmean op {}",
-            n.servers,
-            c.capacity,
-            d(n.service.mean())
-        ),
-        KindModel::Database(db) => format!(
-            "Database x{} · {queue}\\nmean read {}, write {}",
-            n.servers,
-            d(n.service.mean()),
-            d(db.write.mean())
-        ),
-        KindModel::Replica(_) => format!(
-            "Replica x{} · {queue}\\nmean read {}",
-            n.servers,
-            d(n.service.mean())
-        ),
-        KindModel::App(a) => format!(
-            "App {} x {} workers · {queue}\\nmean own work {}",
-            a.instances,
-            a.workers,
-            d(n.service.mean())
-        ),
-        KindModel::Queue(_) => format!(
-            "Queue · {} workers · {queue}\\nmean processing {}",
-            n.servers,
-            d(n.service.mean())
-        ),
-        KindModel::Station => format!(
-            "Station x{} · {queue}\\nmean service {}",
-            n.servers,
-            d(n.service.mean())
-        ),
     }
 }
 

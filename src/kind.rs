@@ -165,3 +165,106 @@ pub enum LimitBy {
     /// Each account (the request's key).
     Account,
 }
+
+/// What a field of the file format holds, for the reference and the
+/// sandbox's property editor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldType {
+    /// The node's id.
+    Id,
+    /// A whole number within a range.
+    Count {
+        /// Smallest value.
+        min: u64,
+        /// Largest value.
+        max: u64,
+    },
+    /// A number within a range.
+    Number {
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+    },
+    /// A share from 0 to 1.
+    Ratio,
+    /// A duration with a unit: `"250ms"`, `"1m30s"`.
+    Duration,
+    /// A distribution of times: `Exponential(mean: "10ms")`, ...
+    Dist,
+    /// `true` or `false`.
+    Bool,
+    /// One node's id, of one of these kinds (any kind when empty).
+    Node(&'static [Kind]),
+    /// A list of node ids, of these kinds (any kind when empty).
+    Nodes(&'static [Kind]),
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A list of class names.
+    Classes,
+    /// Something with fields of its own (shown in its own table).
+    Nested(&'static str),
+}
+
+impl FieldType {
+    /// As the reference writes it.
+    pub fn describe(&self) -> String {
+        fn kinds(k: &[Kind]) -> String {
+            if k.is_empty() {
+                "any node".into()
+            } else {
+                k.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or ")
+            }
+        }
+        match *self {
+            FieldType::Id => "id (letters, digits, - _ . : /)".into(),
+            FieldType::Count { min, max } => format!("whole number, {min} to {max}"),
+            FieldType::Number { min, max } => format!("number, {min} to {max}"),
+            FieldType::Ratio => "share, 0 to 1".into(),
+            FieldType::Duration => "duration (\"250ms\", \"1m30s\")".into(),
+            FieldType::Dist => "distribution".into(),
+            FieldType::Bool => "true or false".into(),
+            FieldType::Node(k) => format!("id of {}", kinds(k)),
+            FieldType::Nodes(k) => format!("list of ids of {}", kinds(k)),
+            FieldType::Choice(c) => c.join(" | "),
+            FieldType::Classes => "list of class names".into(),
+            FieldType::Nested(n) if n.starts_with(|c: char| c.is_lowercase()) => n.into(),
+            FieldType::Nested(n) => format!("`{n}(...)`"),
+        }
+    }
+}
+
+/// One field of the file format, described once: the reference
+/// (`docs/reference.md`, `bottleneck reference`) and the sandbox's property
+/// editor read it, and a test checks the descriptions name exactly the
+/// fields the format has.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Field {
+    /// Its name in files.
+    pub name: &'static str,
+    /// What it holds.
+    pub ty: FieldType,
+    /// Its unit, if a number has one (`"requests/s"`, `"keys"`).
+    pub unit: &'static str,
+    /// What it is when left out; `None` when it must be given.
+    pub default: Option<&'static str>,
+    /// What it means.
+    pub about: &'static str,
+}
+
+/// A field description (for the `FIELDS` tables).
+pub const fn field(
+    name: &'static str,
+    ty: FieldType,
+    unit: &'static str,
+    default: Option<&'static str>,
+    about: &'static str,
+) -> Field {
+    Field {
+        name,
+        ty,
+        unit,
+        default,
+        about,
+    }
+}

@@ -40,6 +40,7 @@ pub mod kinds;
 pub mod metrics;
 pub mod model;
 pub mod profile;
+pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod scenario;

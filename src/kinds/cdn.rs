@@ -6,6 +6,7 @@
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
 use crate::kind::Eviction;
+use crate::kind::{FieldType, field};
 use crate::kinds::KindModel;
 use crate::kinds::KindState;
 use crate::kinds::cache::store::{Lookup, Store};
@@ -243,3 +244,61 @@ impl CdnState {
         )
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A CDN edge: answers cacheable requests from its own cache and fetches misses from the origin (then keeps them for `ttl`); other classes pass through to the origin. When the edge is down, traffic fails over to the origin directly.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "origin",
+            FieldType::Node(&[]),
+            "",
+            None,
+            "Where misses and uncacheable requests go.",
+        ),
+        field(
+            "capacity",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            "objects",
+            None,
+            "Objects the edge can hold.",
+        ),
+        field(
+            "ttl",
+            FieldType::Duration,
+            "",
+            Some("none (until evicted)"),
+            "How long an object is kept.",
+        ),
+        field(
+            "cacheable",
+            FieldType::Classes,
+            "",
+            Some("all classes"),
+            "Classes that can be cached.",
+        ),
+        field(
+            "service",
+            FieldType::Dist,
+            "",
+            None,
+            "Time the edge takes per request (a hit's whole latency).",
+        ),
+        field(
+            "servers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "servers",
+            Some("100000"),
+            "Requests the edge serves at once.",
+        ),
+    ],
+    nested: &[],
+    example: "Cdn(id: \"cdn\", origin: \"lb\", capacity: 100_000, ttl: \"10m\", cacheable: [\"static\"], service: Constant(\"5ms\"))",
+};

@@ -10,6 +10,7 @@
 use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
 use crate::fmt::fmt_count;
+use crate::kind::{FieldType, Kind, field};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
@@ -411,7 +412,7 @@ impl Simulation {
 }
 
 /// A database's measurements.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DatabaseReport {
     /// Queries refused because every connection was in use.
     pub refused: u64,
@@ -487,3 +488,94 @@ impl DatabaseState {
         }
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A database primary: `servers` cores behind a connection limit; reads and writes take their own times; idempotency keys make a retried write apply once; a failover promotes a replica when it goes down (losing the writes of the lag window unless synchronous).",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "servers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "cores",
+            None,
+            "Queries processed in parallel.",
+        ),
+        field(
+            "max_connections",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "connections",
+            Some("unlimited"),
+            "Connections accepted at once (queries running or waiting, and pools' open connections); past it a query fails at once.",
+        ),
+        field(
+            "queue",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000,
+            },
+            "queries",
+            Some("unbounded"),
+            "Queries waiting for a core.",
+        ),
+        field("read", FieldType::Dist, "", None, "Time of a read."),
+        field("write", FieldType::Dist, "", None, "Time of a write."),
+        field(
+            "idempotency_keys",
+            FieldType::Bool,
+            "",
+            Some("false"),
+            "Writes carry an idempotency key: a repeated write is acknowledged but not applied again.",
+        ),
+        field(
+            "load_factor",
+            FieldType::Number {
+                min: 0.0,
+                max: 1000.0,
+            },
+            "",
+            Some("0"),
+            "Load-dependent latency: query times are multiplied by 1 + load_factor x utilization^2.",
+        ),
+        field(
+            "failover",
+            FieldType::Nested("Failover"),
+            "",
+            Some("none"),
+            "Promote a replica when it goes down.",
+        ),
+    ],
+    nested: &[(
+        "Failover",
+        &[
+            field(
+                "to",
+                FieldType::Node(&[Kind::Replica]),
+                "",
+                None,
+                "The replica to promote.",
+            ),
+            field(
+                "after",
+                FieldType::Duration,
+                "",
+                None,
+                "Time from the crash to the promoted replica taking traffic.",
+            ),
+            field(
+                "synchronous",
+                FieldType::Bool,
+                "",
+                Some("false"),
+                "Synchronous replication: no committed write is lost.",
+            ),
+        ],
+    )],
+    example: "Database(id: \"db\", servers: 16, max_connections: 200, read: Exponential(mean: \"2ms\"), write: Exponential(mean: \"8ms\"), idempotency_keys: true, failover: Failover(to: \"replica-1\", after: \"30s\"))",
+};

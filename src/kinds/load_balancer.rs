@@ -12,6 +12,7 @@ use crate::diag::Diagnostics;
 use crate::dist::Sampler;
 use crate::fmt::ratio;
 use crate::kind::Policy;
+use crate::kind::{FieldType, field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::{Model, NodeModel, RouteModel};
 use crate::rng::{Purpose, Stream, fnv1a, mix64};
@@ -449,7 +450,7 @@ impl Simulation {
 }
 
 /// A load balancer's measurements, per backend in order.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LoadBalancerReport {
     /// Backend ids.
     pub backends: Vec<String>,
@@ -495,6 +496,75 @@ impl LoadBalancerState {
         }
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "Spreads requests over backends: it hands each on at once (no servers, no queue), and the backend answers the caller. Without health checks a dead backend keeps getting its share; with least-connections it sinkholes traffic.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "to",
+            FieldType::Nodes(&[]),
+            "",
+            None,
+            "Backend node ids (not other balancers), each once.",
+        ),
+        field(
+            "policy",
+            FieldType::Choice(&[
+                "RoundRobin",
+                "LeastConnections",
+                "Random",
+                "PowerOfTwo",
+                "ConsistentHash",
+                "Nearest",
+            ]),
+            "",
+            Some("RoundRobin"),
+            "How to pick: in turn; fewest in progress; at random; the less busy of two random; by key on a hash ring; the healthy backend nearest the users (geo-routing).",
+        ),
+        field(
+            "health_check",
+            FieldType::Nested("HealthCheck"),
+            "",
+            Some("none"),
+            "Active health checks; without them a dead backend keeps getting traffic.",
+        ),
+    ],
+    nested: &[(
+        "HealthCheck",
+        &[
+            field(
+                "every",
+                FieldType::Duration,
+                "",
+                None,
+                "Interval between checks.",
+            ),
+            field(
+                "unhealthy_after",
+                FieldType::Count {
+                    min: 1,
+                    max: 1_000_000,
+                },
+                "checks",
+                None,
+                "Failed checks in a row before a backend is taken out.",
+            ),
+            field(
+                "healthy_after",
+                FieldType::Count {
+                    min: 1,
+                    max: 1_000_000,
+                },
+                "checks",
+                Some("1"),
+                "Passed checks in a row before it is put back.",
+            ),
+        ],
+    )],
+    example: "LoadBalancer(id: \"lb\", to: [\"app-1\", \"app-2\"], policy: LeastConnections, health_check: HealthCheck(every: \"5s\", unhealthy_after: 2))",
+};
 
 #[cfg(test)]
 mod tests {

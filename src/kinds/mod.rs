@@ -185,6 +185,65 @@ impl KindModel {
         }
     }
 
+    /// A node's capacity and timing, in the words of its kind: a balancer has
+    /// no servers, a database reads and writes, a CDN's edge is unbounded.
+    pub fn describe(&self, n: &NodeModel) -> String {
+        let d = |ns: f64| crate::time::Duration(ns.clamp(0.0, u64::MAX as f64) as u64);
+        let queue = n
+            .queue
+            .map_or("queue unbounded".to_string(), |q| format!("queue {q}"));
+        match self {
+            KindModel::LoadBalancer(lb) => {
+                format!("LoadBalancer · {:?} over {}", lb.policy, lb.backends.len())
+            }
+            KindModel::ShardRouter(r) => {
+                format!("ShardRouter · {:?} over {}", r.scheme, r.shards.len())
+            }
+            KindModel::RateLimiter(l) => {
+                format!("RateLimiter · {:.0}/s per {:?}", l.rate * 1e9, l.by)
+            }
+            KindModel::Pooler(_) => format!("Pooler · {} connections · {queue}", n.servers),
+            KindModel::Cdn(c) => format!(
+                "Cdn edge · {} objects\\nedge time {}",
+                c.capacity,
+                d(n.service.mean())
+            ),
+            KindModel::Cache(c) => format!(
+                "Cache x{} · {} keys\\nmean op {}",
+                n.servers,
+                c.capacity,
+                d(n.service.mean())
+            ),
+            KindModel::Database(db) => format!(
+                "Database x{} · {queue}\\nmean read {}, write {}",
+                n.servers,
+                d(n.service.mean()),
+                d(db.write.mean())
+            ),
+            KindModel::Replica(_) => format!(
+                "Replica x{} · {queue}\\nmean read {}",
+                n.servers,
+                d(n.service.mean())
+            ),
+            KindModel::App(a) => format!(
+                "App {} x {} workers · {queue}\\nmean own work {}",
+                a.instances,
+                a.workers,
+                d(n.service.mean())
+            ),
+            KindModel::Queue(_) => format!(
+                "Queue · {} workers · {queue}\\nmean processing {}",
+                n.servers,
+                d(n.service.mean())
+            ),
+            KindModel::Station => format!(
+                "Station x{} · {queue}\\nmean service {}",
+                n.servers,
+                d(n.service.mean())
+            ),
+        }
+    }
+
     /// The nodes this kind hands every request on to at once (a balancer's
     /// backends, a router's shards, a limiter's target); empty for kinds
     /// that serve requests themselves.
@@ -228,6 +287,37 @@ impl KindModel {
             out.extend(m.publishes().into_iter().map(|q| q as usize));
         }
         out
+    }
+}
+
+/// How the reference and the sandbox describe a kind: what it is, its
+/// fields (and the fields of what nests in it), and an example.
+#[derive(Clone, Copy, Debug)]
+pub struct KindDoc {
+    /// What the kind is and does.
+    pub about: &'static str,
+    /// Its fields, in the order files usually write them.
+    pub fields: &'static [crate::kind::Field],
+    /// Things nested in it (`Route`, `HealthCheck`...), with their fields.
+    pub nested: &'static [(&'static str, &'static [crate::kind::Field])],
+    /// A whole node as written in a file.
+    pub example: &'static str,
+}
+
+/// The description of `kind`.
+pub fn doc(kind: Kind) -> &'static KindDoc {
+    match kind {
+        Kind::Station => &station::DOC,
+        Kind::LoadBalancer => &load_balancer::DOC,
+        Kind::App => &app::DOC,
+        Kind::Cache => &cache::DOC,
+        Kind::Cdn => &cdn::DOC,
+        Kind::Database => &database::DOC,
+        Kind::Replica => &replica::DOC,
+        Kind::Pooler => &pooler::DOC,
+        Kind::ShardRouter => &shard_router::DOC,
+        Kind::Queue => &queue::DOC,
+        Kind::RateLimiter => &rate_limiter::DOC,
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Sampler;
+use crate::kind::{FieldType, Kind, field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::{NodeModel, RouteModel};
 use crate::sim::{Fault, Simulation, outcome};
@@ -110,3 +111,40 @@ impl Simulation {
         self.set_servers(i, got);
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A connection pooler (PgBouncer-like): queries wait for one of `connections` server connections, which it holds while the database works; however many clients connect to it, the database sees only those connections.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "to",
+            FieldType::Node(&[Kind::Database, Kind::Replica, Kind::ShardRouter]),
+            "",
+            None,
+            "The database behind it.",
+        ),
+        field(
+            "connections",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "connections",
+            None,
+            "Server connections it opens to the database.",
+        ),
+        field(
+            "queue",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000,
+            },
+            "queries",
+            Some("unbounded"),
+            "Queries waiting for a connection.",
+        ),
+    ],
+    nested: &[],
+    example: "Pooler(id: \"pgbouncer\", to: \"db\", connections: 100)",
+};

@@ -12,6 +12,7 @@
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
 use crate::fmt::fmt_count;
+use crate::kind::{FieldType, field};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
@@ -297,7 +298,7 @@ impl Simulation {
 }
 
 /// A message queue's measurements.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct QueueReport {
     /// Messages processed (first time).
     pub processed: u64,
@@ -343,3 +344,75 @@ impl QueueState {
         }
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A message queue consumed by `workers`, with at-least-once delivery: a message not processed within the visibility timeout is delivered again (a duplicate); a failed message is retried after `backoff`, up to `max_deliveries`, then dead-lettered; idempotent workers process a repeat once. Apps send it messages with `Publish` (nobody waits for them).",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "capacity",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000,
+            },
+            "messages",
+            Some("unbounded"),
+            "Messages it can hold waiting.",
+        ),
+        field(
+            "workers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "workers",
+            None,
+            "Workers consuming it.",
+        ),
+        field(
+            "service",
+            FieldType::Dist,
+            "",
+            None,
+            "Time to process one message.",
+        ),
+        field(
+            "visibility_timeout",
+            FieldType::Duration,
+            "",
+            Some("30s"),
+            "How long a taken message stays invisible.",
+        ),
+        field(
+            "max_deliveries",
+            FieldType::Count { min: 1, max: 100 },
+            "deliveries",
+            Some("3"),
+            "Deliveries before a failing message is dead-lettered.",
+        ),
+        field(
+            "backoff",
+            FieldType::Duration,
+            "",
+            Some("1s"),
+            "Wait before a failed message is delivered again.",
+        ),
+        field(
+            "dead_letter",
+            FieldType::Bool,
+            "",
+            Some("true"),
+            "Keep messages that failed every delivery (else they are lost).",
+        ),
+        field(
+            "idempotent",
+            FieldType::Bool,
+            "",
+            Some("false"),
+            "Workers remember processed messages and skip repeats.",
+        ),
+    ],
+    nested: &[],
+    example: "Queue(id: \"emails\", capacity: 10_000, workers: 8, service: Exponential(mean: \"50ms\"), visibility_timeout: \"30s\", idempotent: true)",
+};

@@ -10,6 +10,7 @@ use crate::diag::Diagnostics;
 use crate::dist::Sampler;
 use crate::fmt::{fmt_count, ratio};
 use crate::kind::{Algorithm, LimitBy};
+use crate::kind::{FieldType, field};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::model::{NodeModel, RouteModel};
@@ -239,6 +240,58 @@ pub fn write_lines(id: &str, rej: u64, arrivals: u64, out: &mut String) {
         ratio(rej, arrivals) * 100.0
     );
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "Passes up to `limit` requests per `per` (for each IP, account, or all together) on to `to`, and refuses the rest at once with a retry-after hint that well-behaved clients honour.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "to",
+            FieldType::Node(&[]),
+            "",
+            None,
+            "Where admitted requests go.",
+        ),
+        field(
+            "limit",
+            FieldType::Number { min: 0.0, max: 1e9 },
+            "requests",
+            None,
+            "Requests allowed per `per`.",
+        ),
+        field(
+            "per",
+            FieldType::Duration,
+            "",
+            None,
+            "The period of the limit.",
+        ),
+        field(
+            "burst",
+            FieldType::Number { min: 1.0, max: 1e9 },
+            "requests",
+            Some("limit"),
+            "Token bucket size.",
+        ),
+        field(
+            "algorithm",
+            FieldType::Choice(&["TokenBucket", "SlidingWindow"]),
+            "",
+            Some("TokenBucket"),
+            "How it counts.",
+        ),
+        field(
+            "by",
+            FieldType::Choice(&["Global", "Ip", "Account"]),
+            "",
+            Some("Global"),
+            "What it counts separately (Account: the request's key).",
+        ),
+    ],
+    nested: &[],
+    example: "RateLimiter(id: \"limiter\", to: \"auth\", limit: 5, per: \"1m\", by: Account)",
+};
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
 use crate::fmt::{fmt_count, fmt_ms};
+use crate::kind::{FieldType, Kind, field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
 use crate::rng::{Purpose, Stream};
@@ -165,7 +166,7 @@ impl Simulation {
 }
 
 /// A read replica's measurements.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ReplicaReport {
     /// Reads served.
     pub reads: u64,
@@ -205,3 +206,58 @@ impl ReplicaState {
         }
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A read replica: serves reads of a primary's data, `lag` behind it. A read of a key written at the primary less than the lag ago returns the old value: a stale read (counted).",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "primary",
+            FieldType::Node(&[Kind::Database]),
+            "",
+            None,
+            "The primary it copies.",
+        ),
+        field(
+            "lag",
+            FieldType::Dist,
+            "",
+            None,
+            "Replication lag, drawn per read.",
+        ),
+        field(
+            "servers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "cores",
+            None,
+            "Queries processed in parallel.",
+        ),
+        field(
+            "max_connections",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "connections",
+            Some("unlimited"),
+            "Connections accepted at once.",
+        ),
+        field(
+            "queue",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000,
+            },
+            "queries",
+            Some("unbounded"),
+            "Queries waiting for a core.",
+        ),
+        field("read", FieldType::Dist, "", None, "Time of a read."),
+    ],
+    nested: &[],
+    example: "Replica(id: \"replica-1\", primary: \"db\", lag: LogNormal(mean: \"200ms\", std: \"100ms\"), servers: 16, read: Exponential(mean: \"2ms\"))",
+};

@@ -6,6 +6,7 @@ use crate::diag::Diagnostics;
 use crate::dist::Sampler;
 use crate::fmt::ratio;
 use crate::kind::Sharding;
+use crate::kind::{FieldType, field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::{Model, NodeModel, RouteModel};
 use crate::rng::{fnv1a, mix64};
@@ -213,7 +214,7 @@ impl Simulation {
 }
 
 /// A shard router's measurements.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ShardRouterReport {
     /// Shard ids, in order.
     pub shards: Vec<String>,
@@ -262,6 +263,40 @@ impl ShardRouterState {
         }
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "Sends each request to the shard that owns its key, by `hash(key) mod N` or on a consistent-hash ring; resharding (the `Shards` change) counts the keys that moved. A celebrity key makes its shard hot whatever the scheme.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "shards",
+            FieldType::Nodes(&[]),
+            "",
+            None,
+            "The shards, in order.",
+        ),
+        field(
+            "scheme",
+            FieldType::Choice(&["HashMod", "ConsistentHash"]),
+            "",
+            Some("HashMod"),
+            "How keys map to shards.",
+        ),
+        field(
+            "active",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "shards",
+            Some("all"),
+            "How many of the shards are in use.",
+        ),
+    ],
+    nested: &[],
+    example: "ShardRouter(id: \"shards\", shards: [\"db-1\", \"db-2\", \"db-3\", \"db-4\"], scheme: ConsistentHash)",
+};
 
 #[cfg(test)]
 mod tests {

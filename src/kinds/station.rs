@@ -5,6 +5,7 @@
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::dist::Dist;
+use crate::kind::{FieldType, field};
 use crate::kinds::KindModel;
 use crate::model::{NodeModel, RouteModel};
 use crate::sim::{Fault, Simulation, outcome};
@@ -157,3 +158,59 @@ impl Simulation {
         }
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A generic first-come-first-served queueing station: `servers` parallel servers in front of one FIFO queue, with probabilistic routes out. M/M/c, M/G/1 and Jackson networks are built from it.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "servers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "servers",
+            None,
+            "Parallel servers.",
+        ),
+        field(
+            "queue",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000,
+            },
+            "requests",
+            Some("unbounded"),
+            "Waiting places besides those in service; an arrival that finds every server busy and the queue full is dropped.",
+        ),
+        field(
+            "service",
+            FieldType::Dist,
+            "",
+            None,
+            "How long one request occupies a server.",
+        ),
+        field(
+            "routes",
+            FieldType::Nested("Route"),
+            "",
+            Some("none"),
+            "Where requests go after service, with probabilities; what is left over leaves the system (the request is complete).",
+        ),
+    ],
+    nested: &[(
+        "Route",
+        &[
+            field("to", FieldType::Node(&[]), "", None, "Target node."),
+            field(
+                "p",
+                FieldType::Ratio,
+                "",
+                None,
+                "Probability that a request leaving the node goes there.",
+            ),
+        ],
+    )],
+    example: "Station(id: \"web\", servers: 4, queue: 50, service: LogNormal(mean: \"20ms\", std: \"30ms\"), routes: [Route(to: \"db\", p: 0.3)])",
+};

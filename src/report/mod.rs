@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 /// End-to-end measurements.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct EndToEnd {
     /// Requests created after the warm-up.
     pub arrivals: u64,
@@ -66,7 +66,7 @@ pub struct EndToEnd {
 }
 
 /// One node's measurements.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NodeReport {
     /// Kind as written in files.
     pub kind: String,
@@ -147,7 +147,7 @@ pub struct NodeReport {
 }
 
 /// Time a node's busy servers spent waiting on one node they called.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WaitShare {
     /// The node called.
     pub node: String,
@@ -169,6 +169,21 @@ impl Serialize for Nodes {
     }
 }
 
+impl schemars::JsonSchema for Nodes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Nodes".into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let node = g.subschema_for::<NodeReport>();
+        schemars::json_schema!({
+            "type": "object",
+            "description": "Each node's report, keyed by its id, in the topology's order.",
+            "additionalProperties": node
+        })
+    }
+}
+
 impl Nodes {
     /// The report of the node with this id.
     pub fn get(&self, id: &str) -> Option<&NodeReport> {
@@ -185,7 +200,7 @@ impl std::ops::Index<&str> for Nodes {
 }
 
 /// The node that limits the system, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Bottleneck {
     /// Its id.
     pub node: String,
@@ -199,7 +214,7 @@ pub struct Bottleneck {
 }
 
 /// A stretch of time with the same busiest node.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Phase {
     /// Start, seconds.
     pub from_s: f64,
@@ -212,7 +227,7 @@ pub struct Phase {
 }
 
 /// Per-window series, when asked for.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct SeriesReport {
     /// Window length in seconds.
     pub window_s: f64,
@@ -223,7 +238,7 @@ pub struct SeriesReport {
 }
 
 /// One window as reported.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WindowRecordOut {
     /// Window start, seconds.
     pub t_s: f64,
@@ -262,7 +277,7 @@ impl From<&WindowRecord> for WindowRecordOut {
 }
 
 /// Everything a run measured.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Report {
     /// The topology's name.
     pub topology: String,

@@ -97,7 +97,7 @@ pub struct Costs {
 }
 
 /// One node's cost.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CostLine {
     /// Node id.
     pub node: String,
@@ -228,7 +228,7 @@ impl Costs {
 }
 
 /// A graded attempt.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Grade {
     /// The thresholds' verdict (every one must pass).
     pub verdict: Verdict,

@@ -3,7 +3,7 @@
 use super::*;
 
 /// One threshold's verdict.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Row {
     /// The threshold as written.
     pub threshold: String,
@@ -29,7 +29,7 @@ impl Row {
 }
 
 /// A scenario's verdict over its replications.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// The scenario's name.
     pub name: String,

@@ -42,6 +42,7 @@ mod stats;
 mod threshold;
 
 pub mod drill;
+pub mod sweep;
 
 pub use file::{
     Action, Item, MAX_DURATION, MAX_PLAN_STEPS, MAX_THRESHOLDS, MAX_TIMELINE, Scenario, parse,

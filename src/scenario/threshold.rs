@@ -111,6 +111,28 @@ pub struct Metric {
     cumulative: bool,
 }
 
+impl Metric {
+    /// Where it applies, as the reference says it: `end to end`, `end to
+    /// end or a node`, or the kinds of node it names.
+    pub fn scope(&self) -> String {
+        match self.arg {
+            Arg::None => "end to end".into(),
+            Arg::Either => "end to end, or one node: `metric(node)`".into(),
+            Arg::Node([]) => "a node: `metric(node)`".into(),
+            Arg::Node(kinds) => format!("a node: `metric(node)` of kind {}", kinds.join(" or ")),
+        }
+    }
+
+    /// True if it can name a node of `kind` (as written in files).
+    pub fn applies_to(&self, kind: &str) -> bool {
+        match self.arg {
+            Arg::None => false,
+            Arg::Either | Arg::Node([]) => true,
+            Arg::Node(kinds) => kinds.contains(&kind),
+        }
+    }
+}
+
 const CACHES: &[&str] = &["Cache", "Cdn"];
 const DATABASES: &[&str] = &["Database", "Replica"];
 

@@ -20,7 +20,7 @@ pub const MAX_TRAFFIC: f64 = 100_000.0;
 pub const MAX_USERS: u32 = 1_000_000;
 
 /// A change to a running simulation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Change {
     /// Multiply every source's rate by this (1.0 is the topology's rate).
     Traffic(f64),
@@ -117,7 +117,7 @@ impl fmt::Display for Change {
 }
 
 /// A change as applied: when, and after how many events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppliedChange {
     /// Simulated time of the change.
     pub at: Duration,

@@ -20,6 +20,7 @@
 //! [`crate::model::Model`], which is what the engine runs.
 
 pub mod check;
+pub mod compile;
 pub mod limits;
 pub mod load;
 
@@ -188,3 +189,266 @@ pub struct Retries {
     #[serde(default)]
     pub budget: Option<f64>,
 }
+
+use crate::kind::{Field, FieldType, field};
+
+/// The fields of `Topology(...)`, for the reference.
+pub const TOPOLOGY_FIELDS: &[Field] = &[
+    field(
+        "name",
+        FieldType::Nested("text"),
+        "",
+        None,
+        "A short title, shown in reports.",
+    ),
+    field(
+        "description",
+        FieldType::Nested("text"),
+        "",
+        Some("none"),
+        "A longer description.",
+    ),
+    field(
+        "sources",
+        FieldType::Nested("list of Source(...)"),
+        "",
+        None,
+        "Where traffic comes from.",
+    ),
+    field(
+        "nodes",
+        FieldType::Nested("list of nodes"),
+        "",
+        None,
+        "The nodes requests flow through: a list of nodes of the kinds below.",
+    ),
+    field(
+        "regions",
+        FieldType::Nested("list of Region(...)"),
+        "",
+        Some("none"),
+        "Data centres: which nodes and sources are where.",
+    ),
+    field(
+        "links",
+        FieldType::Nested("list of Link(...)"),
+        "",
+        Some("none"),
+        "One-way network latency between regions (one per pair).",
+    ),
+    field(
+        "layout",
+        FieldType::Nested("map of positions"),
+        "",
+        Some("none"),
+        "Where the sandbox draws each node and source: `{\"db\": (0.7, 0.5)}`; the engine ignores it.",
+    ),
+];
+
+/// The fields of `Source(...)`, for the reference.
+pub const SOURCE_FIELDS: &[Field] = &[
+    field("id", FieldType::Id, "", None, "Unique id."),
+    field(
+        "to",
+        FieldType::Node(&[]),
+        "",
+        None,
+        "The node every request of this source enters first.",
+    ),
+    field(
+        "arrivals",
+        FieldType::Nested("arrivals"),
+        "",
+        None,
+        "`Poisson(rps: 100.0)` (open loop, requests per second), or `Closed(users: 200, think: Exponential(mean: \"1s\"))` (users who wait for an answer, think, and send the next).",
+    ),
+    field(
+        "profile",
+        FieldType::Nested("profile"),
+        "",
+        Some("constant"),
+        "How an open-loop rate changes over time: `Ramp(to: 3000.0, over: \"5m\")`, `Steps([Step(at: \"1m\", rps: 200.0)])`, `Spike(at: \"2m\", times: 3.0, for: \"5m\")`, `Diurnal(peak: 1.0, trough: 0.2, period: \"24h\")`.",
+    ),
+    field(
+        "mix",
+        FieldType::Nested("mix"),
+        "",
+        Some("one class, \"request\""),
+        "The mix of request classes: `{\"read\": 0.95, \"write\": 0.05}` (shares sum to 1).",
+    ),
+    field(
+        "keys",
+        FieldType::Nested("keys"),
+        "",
+        Some("every request has key 1"),
+        "How request keys are drawn: `Uniform(keys: 1_000_000)`, `Zipf(keys: 1_000_000, s: 0.99)`, `Celebrity(keys: 10_000, share: 0.3)`.",
+    ),
+    field(
+        "client",
+        FieldType::Nested("Client"),
+        "",
+        Some("wait forever, never retry"),
+        "The clients' timeout, retries and breaker.",
+    ),
+    field(
+        "ips",
+        FieldType::Count {
+            min: 1,
+            max: 4_294_967_295,
+        },
+        "addresses",
+        Some("1"),
+        "Client IP addresses the requests come from (each picks one uniformly).",
+    ),
+];
+
+/// The fields of `Client(...)`, `Retries(...)` and `Breaker(...)`, and of
+/// regions and links, for the reference.
+pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
+    (
+        "Client",
+        &[
+            field(
+                "timeout",
+                FieldType::Duration,
+                "",
+                Some("none"),
+                "Give up on an attempt after this long (the system keeps working on it).",
+            ),
+            field(
+                "retries",
+                FieldType::Nested("Retries"),
+                "",
+                Some("none"),
+                "Try again after a failure or a timeout.",
+            ),
+            field(
+                "breaker",
+                FieldType::Nested("Breaker"),
+                "",
+                Some("none"),
+                "Stop sending while most recent attempts fail.",
+            ),
+            field(
+                "respect_retry_after",
+                FieldType::Bool,
+                "",
+                Some("true"),
+                "Wait at least a rate limiter's retry-after hint before retrying (attackers do not).",
+            ),
+        ],
+    ),
+    (
+        "Retries",
+        &[
+            field(
+                "max",
+                FieldType::Count { min: 0, max: 100 },
+                "retries",
+                None,
+                "Retries after the first attempt.",
+            ),
+            field(
+                "backoff",
+                FieldType::Duration,
+                "",
+                None,
+                "Wait before the first retry; attempt n waits min(cap, backoff x 2^(n-1)), jittered.",
+            ),
+            field(
+                "cap",
+                FieldType::Duration,
+                "",
+                Some("none"),
+                "Longest wait.",
+            ),
+            field(
+                "jitter",
+                FieldType::Choice(&["None", "Full", "Equal"]),
+                "",
+                Some("Full"),
+                "Randomisation of the wait (AWS's names): none, uniform up to the wait, half plus uniform up to the other half.",
+            ),
+            field(
+                "budget",
+                FieldType::Number {
+                    min: 0.0,
+                    max: 10.0,
+                },
+                "",
+                Some("none"),
+                "Retries may be at most this share of first attempts (a token bucket), e.g. 0.1.",
+            ),
+        ],
+    ),
+    (
+        "Breaker",
+        &[
+            field(
+                "failure_ratio",
+                FieldType::Ratio,
+                "",
+                None,
+                "Share of failed attempts in the window that opens it, e.g. 0.5.",
+            ),
+            field(
+                "window",
+                FieldType::Duration,
+                "",
+                None,
+                "How far back it looks.",
+            ),
+            field(
+                "min_requests",
+                FieldType::Count {
+                    min: 0,
+                    max: u32::MAX as u64,
+                },
+                "attempts",
+                Some("10"),
+                "Attempts needed in the window before it may open.",
+            ),
+            field(
+                "open_for",
+                FieldType::Duration,
+                "",
+                None,
+                "How long it stays open before letting one probe through.",
+            ),
+        ],
+    ),
+    (
+        "Region",
+        &[
+            field("id", FieldType::Id, "", None, "Unique id."),
+            field(
+                "nodes",
+                FieldType::Nodes(&[]),
+                "",
+                None,
+                "Node ids in this region.",
+            ),
+            field(
+                "sources",
+                FieldType::Nested("source ids"),
+                "",
+                Some("none"),
+                "Source ids whose users are here.",
+            ),
+        ],
+    ),
+    (
+        "Link",
+        &[
+            field("a", FieldType::Nested("region id"), "", None, "One region."),
+            field("b", FieldType::Nested("region id"), "", None, "The other."),
+            field(
+                "latency",
+                FieldType::Duration,
+                "",
+                None,
+                "One-way latency (at most 10s).",
+            ),
+        ],
+    ),
+];

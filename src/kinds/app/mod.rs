@@ -21,15 +21,18 @@ mod fanout;
 mod pool;
 mod report;
 mod run;
+mod steps;
 
 pub use autoscale::AutoscaleState;
 pub use calls::CallsState;
 pub(crate) use fanout::FanOutSlot;
 pub use pool::PoolState;
 pub use report::AppReport;
+pub use steps::{Step, StepModel};
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
+use crate::kind::{FieldType, Kind, field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::{ClientModel, NodeModel, RouteModel};
 use crate::rng::{Purpose, Stream};
@@ -79,78 +82,6 @@ pub struct App {
     pub calls: Option<CallPolicy>,
 }
 
-/// One step of an application handler.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub enum Step {
-    /// Call another node and wait for its answer: `Call(to: "search")`.
-    Call {
-        /// Target node.
-        to: String,
-    },
-    /// Read from a database: `Read(db: "db")`.
-    Read {
-        /// Target database.
-        db: String,
-    },
-    /// Write to a database: `Write(db: "db")`.
-    Write {
-        /// Target database.
-        db: String,
-    },
-    /// Cache-aside read: get the key from the cache; on a miss read the
-    /// database, then fill the cache (without waiting for the fill).
-    CacheAside {
-        /// The cache.
-        cache: String,
-        /// The database behind it.
-        db: String,
-    },
-    /// Delete the key from a cache and wait for it: `Invalidate(cache: "redis")`.
-    Invalidate {
-        /// The cache.
-        cache: String,
-    },
-    /// Write-through: write to the database, then set the key in the cache
-    /// (waiting for both): `WriteThrough(cache: "redis", db: "db")`.
-    WriteThrough {
-        /// The cache.
-        cache: String,
-        /// The database.
-        db: String,
-    },
-    /// Read-your-writes: read from `primary` if the key was written less
-    /// than `within` ago, otherwise from `replicas` (a replica or a load
-    /// balancer over replicas): `ReadFresh(replicas: "replicas", primary: "db", within: "2s")`.
-    ReadFresh {
-        /// Where ordinary reads go.
-        replicas: String,
-        /// Where reads of fresh writes go.
-        primary: String,
-        /// How recent a write must be to read from the primary.
-        within: Duration,
-    },
-    /// Put a message on a queue and carry on (its workers handle it later):
-    /// `Publish(queue: "emails")`.
-    Publish {
-        /// The queue.
-        queue: String,
-    },
-    /// Call `to` `count` times in parallel and wait for every answer (a
-    /// scatter-gather over shards or leaves); fails if any call fails. With
-    /// `hedge_after`, a call still out after that long is sent again and the
-    /// first answer wins: `FanOut(to: "leaf", count: 100, hedge_after: "20ms")`.
-    FanOut {
-        /// Target node (often a load balancer over the leaves).
-        to: String,
-        /// Parallel calls.
-        count: u32,
-        /// Send a second copy of calls still out after this long.
-        #[serde(default)]
-        hedge_after: Option<Duration>,
-    },
-}
-
 /// An app's policy for the calls its handler makes. Retries apply to single
 /// calls (`Call`, `Read`, `Write`, `Invalidate`, `ReadFresh`); timeouts and
 /// breakers to every call, cache-aside's included.
@@ -198,76 +129,6 @@ pub struct Autoscale {
     /// Time after a scale-up before it may scale down (default 5 m).
     #[serde(default)]
     pub cooldown: Option<Duration>,
-}
-
-/// A compiled handler step; node ids resolved to indices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepModel {
-    /// Call a node.
-    Call(u32),
-    /// Read from a database.
-    Read(u32),
-    /// Write to a database.
-    Write(u32),
-    /// Cache-aside read through a cache to a database.
-    CacheAside {
-        /// Cache node.
-        cache: u32,
-        /// Database node.
-        db: u32,
-    },
-    /// Delete the key from a cache.
-    Invalidate(u32),
-    /// Write to a database, then set the key in a cache.
-    WriteThrough {
-        /// Cache node.
-        cache: u32,
-        /// Database node.
-        db: u32,
-    },
-    /// Read from the primary if the key was written within `within` ns,
-    /// else from `replicas`.
-    ReadFresh {
-        /// Replica (or balancer over replicas).
-        replicas: u32,
-        /// Primary database.
-        primary: u32,
-        /// Freshness window, ns.
-        within: u64,
-    },
-    /// Publish a message to a queue (fire and forget).
-    Publish(u32),
-    /// Parallel calls, with optional hedging.
-    FanOut {
-        /// Target node.
-        to: u32,
-        /// Parallel calls.
-        count: u16,
-        /// Hedge delay in ns (`u64::MAX`: no hedging).
-        hedge_after: u64,
-    },
-}
-
-impl StepModel {
-    /// The nodes this step calls and waits for (not a publish's queue, whose
-    /// messages nobody waits for).
-    pub fn waits_on(&self) -> impl Iterator<Item = u32> {
-        let (a, b) = match *self {
-            StepModel::Call(t)
-            | StepModel::Read(t)
-            | StepModel::Write(t)
-            | StepModel::Invalidate(t) => (Some(t), None),
-            StepModel::CacheAside { cache, db } | StepModel::WriteThrough { cache, db } => {
-                (Some(cache), Some(db))
-            }
-            StepModel::ReadFresh {
-                replicas, primary, ..
-            } => (Some(replicas), Some(primary)),
-            StepModel::FanOut { to, .. } => (Some(to), None),
-            StepModel::Publish(_) => (None, None),
-        };
-        a.into_iter().chain(b)
-    }
 }
 
 /// An app's connection pool, compiled.
@@ -735,3 +596,195 @@ impl Simulation {
         }
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "An application server: `instances` x `workers`; a worker does the request's own work (`service`), then runs the handler of the request's class step by step, holding the worker while each call is out. Pools, autoscaling, load-dependent latency and a call policy (timeouts, retries, breakers) are optional.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "instances",
+            FieldType::Count {
+                min: 1,
+                max: 10_000,
+            },
+            "instances",
+            Some("1"),
+            "Instances of the app.",
+        ),
+        field(
+            "workers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "workers",
+            None,
+            "Concurrent requests per instance (threads, workers).",
+        ),
+        field(
+            "queue",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000,
+            },
+            "requests",
+            Some("unbounded"),
+            "Waiting places per instance.",
+        ),
+        field(
+            "service",
+            FieldType::Dist,
+            "",
+            None,
+            "The server's own work per request.",
+        ),
+        field(
+            "handle",
+            FieldType::Nested("handlers"),
+            "",
+            Some("none (own work only)"),
+            "Steps per request class: `{\"read\": [CacheAside(cache: \"redis\", db: \"db\")], \"*\": [...]}`; `*` applies to classes not listed. Steps: Call, Read, Write, CacheAside, Invalidate, WriteThrough, ReadFresh, Publish, FanOut.",
+        ),
+        field(
+            "pool",
+            FieldType::Nested("Pool"),
+            "",
+            Some("none"),
+            "A connection pool per instance for calls to one node: a call waits for a free connection.",
+        ),
+        field(
+            "autoscale",
+            FieldType::Nested("Autoscale"),
+            "",
+            Some("none"),
+            "Add and remove instances to hold a target utilization.",
+        ),
+        field(
+            "load_factor",
+            FieldType::Number {
+                min: 0.0,
+                max: 1000.0,
+            },
+            "",
+            Some("0"),
+            "Load-dependent latency (GC pressure, contention): service times are multiplied by 1 + load_factor x utilization^2.",
+        ),
+        field(
+            "calls",
+            FieldType::Nested("CallPolicy"),
+            "",
+            Some("none"),
+            "A timeout per call, retries of failed calls, and a circuit breaker per target.",
+        ),
+    ],
+    nested: &[
+        (
+            "Pool",
+            &[
+                field(
+                    "to",
+                    FieldType::Node(&[
+                        Kind::Database,
+                        Kind::Pooler,
+                        Kind::Replica,
+                        Kind::ShardRouter,
+                    ]),
+                    "",
+                    None,
+                    "The node whose calls use the pool.",
+                ),
+                field(
+                    "size",
+                    FieldType::Count {
+                        min: 1,
+                        max: 1_000_000,
+                    },
+                    "connections",
+                    None,
+                    "Connections per instance.",
+                ),
+            ],
+        ),
+        (
+            "Autoscale",
+            &[
+                field(
+                    "target",
+                    FieldType::Ratio,
+                    "",
+                    None,
+                    "Utilization to hold, e.g. 0.6.",
+                ),
+                field(
+                    "min",
+                    FieldType::Count {
+                        min: 1,
+                        max: 10_000,
+                    },
+                    "instances",
+                    None,
+                    "Fewest instances.",
+                ),
+                field(
+                    "max",
+                    FieldType::Count {
+                        min: 1,
+                        max: 10_000,
+                    },
+                    "instances",
+                    None,
+                    "Most instances.",
+                ),
+                field(
+                    "every",
+                    FieldType::Duration,
+                    "",
+                    Some("15s"),
+                    "How often it looks.",
+                ),
+                field(
+                    "provision",
+                    FieldType::Duration,
+                    "",
+                    Some("60s"),
+                    "Time for a new instance to start.",
+                ),
+                field(
+                    "cooldown",
+                    FieldType::Duration,
+                    "",
+                    Some("5m"),
+                    "Time after a scale-up before it may scale down.",
+                ),
+            ],
+        ),
+        (
+            "CallPolicy",
+            &[
+                field(
+                    "timeout",
+                    FieldType::Duration,
+                    "",
+                    Some("none"),
+                    "Give up on a call after this long (the callee keeps working).",
+                ),
+                field(
+                    "retries",
+                    FieldType::Nested("Retries"),
+                    "",
+                    Some("none"),
+                    "Retry a failed or timed-out single call.",
+                ),
+                field(
+                    "breaker",
+                    FieldType::Nested("Breaker"),
+                    "",
+                    Some("none"),
+                    "A breaker per target node.",
+                ),
+            ],
+        ),
+    ],
+    example: "App(id: \"app\", instances: 3, workers: 64, queue: 500, service: FromPercentiles(p50: \"6ms\", p99: \"30ms\"), handle: {\"read\": [CacheAside(cache: \"redis\", db: \"db\")], \"write\": [Write(db: \"db\"), Invalidate(cache: \"redis\")]}, pool: Pool(to: \"db\", size: 20))",
+};

@@ -15,6 +15,7 @@ use crate::diag::Diagnostics;
 use crate::dist::Dist;
 use crate::fmt::fmt_count;
 use crate::kind::Eviction;
+use crate::kind::{FieldType, field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
 use crate::rng::{Purpose, Stream};
@@ -352,7 +353,7 @@ impl Simulation {
 }
 
 /// A cache's measurements.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CacheReport {
     /// Gets that found the key.
     pub hits: u64,
@@ -422,3 +423,72 @@ impl CacheState {
         )
     }
 }
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "capacity",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            "keys",
+            None,
+            "Keys it can hold.",
+        ),
+        field(
+            "eviction",
+            FieldType::Choice(&["Lru", "Fifo", "Lfu"]),
+            "",
+            Some("Lru"),
+            "Which key leaves when full (LFU samples 5 keys, as Redis does).",
+        ),
+        field(
+            "ttl",
+            FieldType::Duration,
+            "",
+            Some("none (until evicted)"),
+            "How long an entry lives.",
+        ),
+        field(
+            "ttl_jitter",
+            FieldType::Number {
+                min: 0.0,
+                max: 0.999,
+            },
+            "",
+            Some("0"),
+            "Spread TTLs by up to this fraction either way (0.1 for +-10%).",
+        ),
+        field(
+            "servers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "servers",
+            Some("1"),
+            "Parallel servers (1 is Redis's single thread).",
+        ),
+        field("service", FieldType::Dist, "", None, "Time per operation."),
+        field(
+            "single_flight",
+            FieldType::Bool,
+            "",
+            Some("false"),
+            "Coalesce concurrent misses of one key into one database read.",
+        ),
+        field(
+            "stale_while_revalidate",
+            FieldType::Duration,
+            "",
+            Some("none"),
+            "Serve an expired entry this long after its TTL while one request refreshes it in the background.",
+        ),
+    ],
+    nested: &[],
+    example: "Cache(id: \"redis\", capacity: 100_000, eviction: Lru, ttl: \"5m\", ttl_jitter: 0.1, servers: 1, service: Exponential(mean: \"100us\"), single_flight: true)",
+};
