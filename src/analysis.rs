@@ -19,8 +19,9 @@
 //! off the request path: they are named only when nothing on the path is
 //! busy at all.
 
-use crate::model::{KindModel, Model, StepModel};
-use crate::report::fmt_ms;
+use crate::fmt::fmt_ms;
+use crate::kinds::KindModel;
+use crate::model::Model;
 use std::fmt::Write as _;
 
 /// Utilization at or above which a node counts as saturated.
@@ -121,15 +122,6 @@ pub struct Analyzer {
     pool: Vec<Option<usize>>,
 }
 
-fn pass_through(kind: &KindModel) -> bool {
-    matches!(
-        kind,
-        KindModel::LoadBalancer { .. }
-            | KindModel::ShardRouter { .. }
-            | KindModel::RateLimiter { .. }
-    )
-}
-
 /// Where a request sent to node `i` is served: `i` itself, or the nodes a
 /// balancer, router or limiter hands it to (recursively).
 fn served_by(model: &Model, i: usize, out: &mut Vec<usize>, seen: &mut [bool]) {
@@ -137,19 +129,12 @@ fn served_by(model: &Model, i: usize, out: &mut Vec<usize>, seen: &mut [bool]) {
         return;
     }
     seen[i] = true;
-    match &model.nodes[i].kind {
-        KindModel::LoadBalancer { backends, .. } => {
-            for &b in backends {
-                served_by(model, b as usize, out, seen);
-            }
-        }
-        KindModel::ShardRouter { shards, .. } => {
-            for &b in shards {
-                served_by(model, b as usize, out, seen);
-            }
-        }
-        KindModel::RateLimiter { to, .. } => served_by(model, *to as usize, out, seen),
-        _ => out.push(i),
+    let next = model.nodes[i].kind.hands_to();
+    if next.is_empty() {
+        out.push(i);
+    }
+    for b in next {
+        served_by(model, b, out, seen);
     }
 }
 
@@ -157,25 +142,7 @@ fn served_by(model: &Model, i: usize, out: &mut Vec<usize>, seen: &mut [bool]) {
 fn next_on_path(model: &Model, i: usize) -> Vec<usize> {
     let n = &model.nodes[i];
     let mut out: Vec<usize> = n.routes.iter().map(|r| r.to).collect();
-    match &n.kind {
-        KindModel::LoadBalancer { backends, .. } => {
-            out.extend(backends.iter().map(|&b| b as usize))
-        }
-        KindModel::ShardRouter { shards, .. } => out.extend(shards.iter().map(|&b| b as usize)),
-        KindModel::RateLimiter { to, .. } | KindModel::Pooler { to } => out.push(*to as usize),
-        KindModel::Cdn { origin, .. } => out.push(*origin as usize),
-        KindModel::App { handlers, pool, .. } => {
-            out.extend(
-                handlers
-                    .iter()
-                    .flatten()
-                    .flat_map(StepModel::waits_on)
-                    .map(|t| t as usize),
-            );
-            out.extend(pool.map(|(t, _)| t as usize));
-        }
-        _ => {}
-    }
+    out.extend(n.kind.onward());
     out
 }
 
@@ -206,14 +173,14 @@ impl Analyzer {
             .collect();
         Analyzer {
             ids: model.nodes.iter().map(|m| m.id.clone()).collect(),
-            pass_through: model.nodes.iter().map(|m| pass_through(&m.kind)).collect(),
+            pass_through: model.nodes.iter().map(|m| m.kind().routes_only()).collect(),
             on_path,
             waits_on,
             pool: model
                 .nodes
                 .iter()
                 .map(|m| match &m.kind {
-                    KindModel::App { pool, .. } => pool.map(|(t, _)| t as usize),
+                    KindModel::App(a) => a.pool.map(|p| p.target as usize),
                     _ => None,
                 })
                 .collect(),
@@ -456,7 +423,7 @@ impl Analyzer {
             let _ = write!(
                 out,
                 ", refused {} pool connections at its connection limit",
-                crate::report::fmt_count(l.refused_connections)
+                crate::fmt::fmt_count(l.refused_connections)
             );
         }
         out
@@ -491,7 +458,7 @@ impl Analyzer {
         }
         let down = l.dropped.saturating_sub(l.overflow + l.rejected);
         let mut parts: Vec<String> = Vec::new();
-        let n = crate::report::fmt_count;
+        let n = crate::fmt::fmt_count;
         if down > 0 {
             parts.push(format!("{} dropped while it was down", n(down)));
         }

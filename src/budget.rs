@@ -28,10 +28,11 @@
 //!   writes), the latency matrix between regions, and a printed series.
 //!   Requests in flight are not counted: `max_in_flight` bounds them.
 
+use crate::fmt::fmt_count;
+use crate::kinds::KindModel;
 use crate::metrics::WindowRecord;
 use crate::metrics::histogram::BUCKETS;
-use crate::model::{KindModel, Model};
-use crate::report::fmt_count;
+use crate::model::Model;
 use crate::scenario::Plan;
 use crate::sim::Change;
 use crate::time::{Duration, SEC, SimTime};
@@ -120,7 +121,7 @@ impl Run {
 }
 
 /// What a run (or a scenario's runs) will take.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, schemars::JsonSchema)]
 pub struct Estimate {
     /// Simulated time of the main run.
     pub duration: SimTime,
@@ -398,14 +399,14 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
         let mut periodic = (end / window) as f64 * (model.nodes.len() + 1) as f64;
         for m in &model.nodes {
             match &m.kind {
-                KindModel::LoadBalancer {
-                    health: Some((every, ..)),
-                    ..
-                } => periodic += end as f64 / (*every).max(1) as f64,
-                KindModel::App {
-                    autoscale: Some((.., every, _, _)),
-                    ..
-                } => periodic += end as f64 / (*every).max(1) as f64,
+                KindModel::LoadBalancer(lb) if lb.health.is_some() => {
+                    let every = lb.health.map_or(1, |h| h.every);
+                    periodic += end as f64 / every.max(1) as f64
+                }
+                KindModel::App(a) if a.autoscale.is_some() => {
+                    let every = a.autoscale.map_or(1, |s| s.every);
+                    periodic += end as f64 / every.max(1) as f64
+                }
                 _ => {}
             }
         }
@@ -502,11 +503,11 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
     let mut tracked = std::collections::BTreeSet::new();
     for m in &model.nodes {
         match &m.kind {
-            KindModel::Replica { primary, .. } => {
-                tracked.insert(*primary);
+            KindModel::Replica(r) => {
+                tracked.insert(r.primary);
             }
-            KindModel::App { handlers, .. } => {
-                tracked.extend(handlers.iter().flatten().filter_map(|s| match s {
+            KindModel::App(a) => {
+                tracked.extend(a.handlers.iter().flatten().filter_map(|s| match s {
                     crate::model::StepModel::ReadFresh { primary, .. } => Some(*primary),
                     _ => None,
                 }));
@@ -517,7 +518,8 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
     for (i, m) in model.nodes.iter().enumerate() {
         let held = |capacity: f64| capacity.min(key_space).min(reach(i));
         let (what, bytes) = match &m.kind {
-            KindModel::Cache { capacity, .. } => {
+            KindModel::Cache(c) => {
+                let capacity = &c.capacity;
                 let k = held(*capacity as f64);
                 (
                     format!(
@@ -531,7 +533,8 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
                     k * CACHE_KEY_BYTES,
                 )
             }
-            KindModel::Cdn { capacity, .. } => {
+            KindModel::Cdn(c) => {
+                let capacity = &c.capacity;
                 let k = held(*capacity as f64);
                 (
                     format!(
@@ -545,8 +548,8 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
                     k * CACHE_KEY_BYTES,
                 )
             }
-            KindModel::RateLimiter { by, .. } => {
-                let space = match by {
+            KindModel::RateLimiter(l) => {
+                let space = match l.by {
                     crate::topology::LimitBy::Global => 1.0,
                     crate::topology::LimitBy::Ip => ips,
                     crate::topology::LimitBy::Account => key_space,
@@ -557,7 +560,8 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
                     k * MAP_KEY_BYTES,
                 )
             }
-            KindModel::Database { idempotent, .. } => {
+            KindModel::Database(d) => {
+                let idempotent = &d.idempotent;
                 // Last write per key (for replicas and fresh reads), and
                 // ten minutes of idempotency records.
                 let writes = if tracked.contains(&(i as u32)) {
@@ -580,9 +584,7 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
                     (writes + kept) * MAP_KEY_BYTES,
                 )
             }
-            KindModel::Queue {
-                idempotent: true, ..
-            } => {
+            KindModel::Queue(q) if q.idempotent => {
                 let kept =
                     reach(i) * (RECORDS_KEPT.min(run.duration) as f64 / run.duration.max(1) as f64);
                 (
@@ -590,9 +592,9 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
                     kept * MAP_KEY_BYTES,
                 )
             }
-            KindModel::LoadBalancer { backends, .. } => (
+            KindModel::LoadBalancer(lb) => (
                 format!("load balancer `{}`", m.id),
-                (regions + 1.0) * backends.len() as f64 * 8.0,
+                (regions + 1.0) * lb.backends.len() as f64 * 8.0,
             ),
             _ => continue,
         };

@@ -12,69 +12,12 @@ fn label(model: &Model, v: &Vertex) -> (String, String) {
         }
         Vertex::Node(i) => {
             let n = &model.nodes[i];
-            (format!("node_{i}"), format!("{}\\n{}", n.id, describe(n)))
+            (
+                format!("node_{i}"),
+                format!("{}\\n{}", n.id, n.kind.describe(n)),
+            )
         }
         Vertex::Exit => ("exit".into(), "done".into()),
-    }
-}
-
-/// A node's capacity and timing, in the words of its kind: a balancer has
-/// no servers, a database reads and writes, a CDN's edge is unbounded.
-fn describe(n: &crate::model::NodeModel) -> String {
-    use crate::model::KindModel;
-    let d = |ns: f64| crate::time::Duration(ns.clamp(0.0, u64::MAX as f64) as u64);
-    let queue = n
-        .queue
-        .map_or("queue unbounded".to_string(), |q| format!("queue {q}"));
-    match &n.kind {
-        KindModel::LoadBalancer {
-            policy, backends, ..
-        } => {
-            format!("LoadBalancer · {policy:?} over {}", backends.len())
-        }
-        KindModel::ShardRouter { shards, scheme, .. } => {
-            format!("ShardRouter · {scheme:?} over {}", shards.len())
-        }
-        KindModel::RateLimiter { rate, by, .. } => {
-            format!("RateLimiter · {:.0}/s per {by:?}", rate * 1e9)
-        }
-        KindModel::Pooler { .. } => format!("Pooler · {} connections · {queue}", n.servers),
-        KindModel::Cdn { capacity, .. } => format!(
-            "Cdn edge · {capacity} objects\\nedge time {}",
-            d(n.service.mean())
-        ),
-        KindModel::Cache { capacity, .. } => format!(
-            "Cache x{} · {capacity} keys\\nmean op {}",
-            n.servers,
-            d(n.service.mean())
-        ),
-        KindModel::Database { write, .. } => format!(
-            "Database x{} · {queue}\\nmean read {}, write {}",
-            n.servers,
-            d(n.service.mean()),
-            d(write.mean())
-        ),
-        KindModel::Replica { .. } => format!(
-            "Replica x{} · {queue}\\nmean read {}",
-            n.servers,
-            d(n.service.mean())
-        ),
-        KindModel::App {
-            instances, workers, ..
-        } => format!(
-            "App {instances} x {workers} workers · {queue}\\nmean own work {}",
-            d(n.service.mean())
-        ),
-        KindModel::Queue { .. } => format!(
-            "Queue · {} workers · {queue}\\nmean processing {}",
-            n.servers,
-            d(n.service.mean())
-        ),
-        KindModel::Station => format!(
-            "Station x{} · {queue}\\nmean service {}",
-            n.servers,
-            d(n.service.mean())
-        ),
     }
 }
 

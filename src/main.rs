@@ -2,15 +2,11 @@
 //! it reads files, drives the engine, prints reports and sets exit codes
 //! (0 ok, 1 failed run, 2 bad input).
 
-mod bench;
-mod check;
-mod drill;
-mod files;
-mod out;
-mod plot;
-mod sweep;
+mod cli;
 
-use crate::out::{err, errln, out, outln};
+use cli::{bench, check, drill, files, out, plot, sweep};
+
+use crate::cli::out::{err, errln, out, outln};
 use bottleneck::budget;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, SEC};
@@ -65,6 +61,15 @@ enum Command {
     Drill(drill::DrillArgs),
     /// Measure the engine's speed on standard workloads.
     Bench(bench::BenchArgs),
+    /// Print the reference: every node kind and its fields, faults and
+    /// metrics (or one kind's), or a JSON Schema of a command's output.
+    Reference {
+        /// One kind (e.g. `Cache`); without one, the whole reference.
+        kind: Option<String>,
+        /// Print the JSON Schema of `run`, `check`, `sweep` or `drill` output.
+        #[arg(long)]
+        schema: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -145,6 +150,7 @@ fn main() -> ExitCode {
         Command::Drill(args) => drill::drill(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Bench(args) => bench::bench(args),
+        Command::Reference { kind, schema } => reference(kind.as_deref(), schema.as_deref()),
     };
     out::finish(code)
 }
@@ -329,5 +335,53 @@ fn graph(file: &PathBuf, format: GraphFormat) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(code) => code,
+    }
+}
+
+/// `bottleneck reference`: the generated reference, or a JSON Schema.
+fn reference(kind: Option<&str>, schema: Option<&str>) -> ExitCode {
+    if let Some(which) = schema {
+        return match bottleneck::reference::schemas()
+            .into_iter()
+            .find(|(name, _)| *name == which)
+        {
+            Some((_, text)) => {
+                out!("{text}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                errln!("error: no schema for `{which}`\n   = hint: use run, check, sweep or drill");
+                ExitCode::from(EXIT_BAD_INPUT)
+            }
+        };
+    }
+    match kind {
+        None => {
+            out!("{}", bottleneck::reference::markdown());
+            ExitCode::SUCCESS
+        }
+        Some(name) => {
+            let found = bottleneck::kind::Kind::ALL
+                .into_iter()
+                .find(|k| k.name().eq_ignore_ascii_case(name));
+            match found {
+                Some(k) => {
+                    out!("{}", bottleneck::reference::kind_section(k));
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    let names: Vec<&str> = bottleneck::kind::Kind::ALL
+                        .iter()
+                        .map(|k| k.name())
+                        .collect();
+                    let hint = match bottleneck::diag::closest(name, names.iter().copied()) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None => format!("the kinds are: {}", names.join(", ")),
+                    };
+                    errln!("error: `{name}` is not a kind of node\n   = hint: {hint}");
+                    ExitCode::from(EXIT_BAD_INPUT)
+                }
+            }
+        }
     }
 }

@@ -8,9 +8,11 @@
 
 use crate::dist::Sampler;
 use crate::keys::KeySampler;
+use crate::kind::{Jitter, Kind};
+pub use crate::kinds::KindModel;
+pub use crate::kinds::app::StepModel;
 use crate::profile::Profile;
-use crate::sim::components::cache_store::Eviction;
-use crate::topology::{Jitter, Policy, Topology};
+use crate::topology::Topology;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 /// Not in any region.
@@ -71,175 +73,6 @@ pub struct ClientModel {
     pub respect_retry_after: bool,
 }
 
-/// A compiled handler step; node ids resolved to indices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepModel {
-    /// Call a node.
-    Call(u32),
-    /// Read from a database.
-    Read(u32),
-    /// Write to a database.
-    Write(u32),
-    /// Cache-aside read through a cache to a database.
-    CacheAside {
-        /// Cache node.
-        cache: u32,
-        /// Database node.
-        db: u32,
-    },
-    /// Delete the key from a cache.
-    Invalidate(u32),
-    /// Write to a database, then set the key in a cache.
-    WriteThrough {
-        /// Cache node.
-        cache: u32,
-        /// Database node.
-        db: u32,
-    },
-    /// Read from the primary if the key was written within `within` ns,
-    /// else from `replicas`.
-    ReadFresh {
-        /// Replica (or balancer over replicas).
-        replicas: u32,
-        /// Primary database.
-        primary: u32,
-        /// Freshness window, ns.
-        within: u64,
-    },
-    /// Publish a message to a queue (fire and forget).
-    Publish(u32),
-    /// Parallel calls, with optional hedging.
-    FanOut {
-        /// Target node.
-        to: u32,
-        /// Parallel calls.
-        count: u16,
-        /// Hedge delay in ns (`u64::MAX`: no hedging).
-        hedge_after: u64,
-    },
-}
-
-/// What kind a node is, with the settings only that kind has.
-#[derive(Clone, Debug, PartialEq)]
-pub enum KindModel {
-    /// A queueing station with probabilistic routes.
-    Station,
-    /// A load balancer.
-    LoadBalancer {
-        /// Backend node indices.
-        backends: Vec<u32>,
-        /// Picking policy.
-        policy: Policy,
-        /// (interval ns, unhealthy after, healthy after).
-        health: Option<(u64, u32, u32)>,
-    },
-    /// An application server.
-    App {
-        /// Steps per class index.
-        handlers: Vec<Vec<StepModel>>,
-        /// Instances at the start.
-        instances: u32,
-        /// Workers per instance.
-        workers: u32,
-        /// Waiting places per instance (`None`: unbounded).
-        queue: Option<u32>,
-        /// Connection pool: (target node, connections per instance).
-        pool: Option<(u32, u32)>,
-        /// Autoscaling: (target, min, max, every ns, provision ns, cooldown ns).
-        autoscale: Option<(f64, u32, u32, u64, u64, u64)>,
-        /// Call policy (timeout, retries, backoff, breaker) as a client model.
-        calls: Option<ClientModel>,
-    },
-    /// A connection pooler.
-    Pooler {
-        /// The database.
-        to: u32,
-    },
-    /// A cache.
-    Cache {
-        /// Keys held at most.
-        capacity: u64,
-        /// Eviction policy.
-        eviction: Eviction,
-        /// TTL in ns (`u64::MAX`: none).
-        ttl: u64,
-        /// TTL spread, fraction.
-        jitter: f64,
-        /// Coalesce misses.
-        single_flight: bool,
-        /// Stale-while-revalidate window, ns (0: none).
-        swr: u64,
-    },
-    /// A CDN edge.
-    Cdn {
-        /// Origin node.
-        origin: u32,
-        /// Objects held at most.
-        capacity: u64,
-        /// TTL in ns (`u64::MAX`: none).
-        ttl: u64,
-        /// Per class index: may it be cached?
-        cacheable: Vec<bool>,
-    },
-    /// A message queue with workers.
-    Queue {
-        /// Visibility timeout, ns.
-        visibility: u64,
-        /// Deliveries before dead-lettering.
-        max_deliveries: u32,
-        /// Redelivery backoff, ns.
-        backoff: u64,
-        /// Keep dead letters.
-        dead_letter: bool,
-        /// Skip repeats.
-        idempotent: bool,
-    },
-    /// A shard router.
-    ShardRouter {
-        /// Shard node indices.
-        shards: Vec<u32>,
-        /// Scheme.
-        scheme: crate::topology::Sharding,
-        /// Shards in use at the start.
-        active: u32,
-    },
-    /// A rate limiter.
-    RateLimiter {
-        /// Where admitted requests go.
-        to: u32,
-        /// Requests per ns.
-        rate: f64,
-        /// Bucket size / window limit.
-        burst: f64,
-        /// Window length ns (sliding window).
-        window: u64,
-        /// Counting.
-        algorithm: crate::topology::Algorithm,
-        /// Keying.
-        by: crate::topology::LimitBy,
-    },
-    /// A read replica.
-    Replica {
-        /// Its primary database.
-        primary: u32,
-        /// Connection limit.
-        max_connections: Option<u32>,
-        /// Replication lag.
-        lag: Sampler,
-    },
-    /// A database primary.
-    Database {
-        /// Connection limit.
-        max_connections: Option<u32>,
-        /// Write time (reads use the node's `service`).
-        write: Sampler,
-        /// Deduplicate writes by idempotency key.
-        idempotent: bool,
-        /// Failover: (replica, after ns, synchronous).
-        failover: Option<(u32, u64, bool)>,
-    },
-}
-
 /// A compiled route.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RouteModel {
@@ -254,8 +87,6 @@ pub struct RouteModel {
 pub struct NodeModel {
     /// Its id.
     pub id: String,
-    /// Its kind as written in files (`"Station"`).
-    pub kind_name: &'static str,
     /// Its kind and the kind's own settings.
     pub kind: KindModel,
     /// Parallel servers (workers, cores).
@@ -313,39 +144,46 @@ pub struct Model {
     pub exit_vertex: NodeIndex,
 }
 
-impl StepModel {
-    /// The nodes this step calls and waits for (not a publish's queue, whose
-    /// messages nobody waits for).
-    pub fn waits_on(&self) -> impl Iterator<Item = u32> {
-        let (a, b) = match *self {
-            StepModel::Call(t)
-            | StepModel::Read(t)
-            | StepModel::Write(t)
-            | StepModel::Invalidate(t) => (Some(t), None),
-            StepModel::CacheAside { cache, db } | StepModel::WriteThrough { cache, db } => {
-                (Some(cache), Some(db))
-            }
-            StepModel::ReadFresh {
-                replicas, primary, ..
-            } => (Some(replicas), Some(primary)),
-            StepModel::FanOut { to, .. } => (Some(to), None),
-            StepModel::Publish(_) => (None, None),
-        };
-        a.into_iter().chain(b)
-    }
-}
-
 impl NodeModel {
     /// The most servers the node can have: an autoscaled app's maximum
     /// instances times its workers, otherwise its servers.
     pub fn peak_servers(&self) -> u32 {
         match &self.kind {
-            KindModel::App {
-                workers,
-                autoscale: Some(a),
-                ..
-            } => workers.saturating_mul(a.2),
+            KindModel::App(a) => a.peak_servers(),
             _ => self.servers,
+        }
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> Kind {
+        self.kind.kind()
+    }
+
+    /// Its kind's name as written in files (`"Station"`).
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.kind().name()
+    }
+
+    /// A node of `kind` with the settings every kind has; routes, flows and
+    /// the rest start empty (the kind's compile fills them in).
+    pub fn new(
+        id: &str,
+        kind: KindModel,
+        servers: u64,
+        queue: Option<u64>,
+        service: Sampler,
+    ) -> NodeModel {
+        NodeModel {
+            id: id.to_string(),
+            kind,
+            servers: servers.min(u32::MAX as u64) as u32,
+            queue: queue.map(|q| q as u32),
+            service,
+            routes: Vec::new(),
+            flows: Vec::new(),
+            exit: 1.0,
+            behind_cache: None,
+            load_factor: 0.0,
         }
     }
 }
@@ -364,25 +202,7 @@ impl Model {
     /// The nodes node `i` may hold a server while waiting for (an app's
     /// calls and pool, a pooler's database), each once, in first-use order.
     pub fn call_targets(&self, i: usize) -> Vec<u32> {
-        let mut out: Vec<u32> = Vec::new();
-        let mut add = |t: u32| {
-            if !out.contains(&t) {
-                out.push(t);
-            }
-        };
-        match &self.nodes[i].kind {
-            KindModel::App { handlers, pool, .. } => {
-                for t in handlers.iter().flatten().flat_map(StepModel::waits_on) {
-                    add(t);
-                }
-                if let Some((t, _)) = pool {
-                    add(*t);
-                }
-            }
-            KindModel::Pooler { to } => add(*to),
-            _ => {}
-        }
-        out
+        self.nodes[i].kind.waits_on()
     }
 
     /// The nodes node `i` sends requests or calls to (routes, backends,
@@ -391,24 +211,7 @@ impl Model {
     pub fn talks_to(&self, i: usize) -> Vec<usize> {
         let n = &self.nodes[i];
         let mut out: Vec<usize> = n.routes.iter().map(|r| r.to).collect();
-        match &n.kind {
-            KindModel::LoadBalancer { backends, .. } => {
-                out.extend(backends.iter().map(|&b| b as usize))
-            }
-            KindModel::ShardRouter { shards, .. } => out.extend(shards.iter().map(|&b| b as usize)),
-            KindModel::RateLimiter { to, .. } | KindModel::Pooler { to } => out.push(*to as usize),
-            KindModel::Cdn { origin, .. } => out.push(*origin as usize),
-            KindModel::App { handlers, pool, .. } => {
-                for s in handlers.iter().flatten() {
-                    out.extend(s.waits_on().map(|t| t as usize));
-                    if let StepModel::Publish(q) = s {
-                        out.push(*q as usize);
-                    }
-                }
-                out.extend(pool.map(|(t, _)| t as usize));
-            }
-            _ => {}
-        }
+        out.extend(n.kind.sends_to());
         out.sort_unstable();
         out.dedup();
         out

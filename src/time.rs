@@ -224,6 +224,19 @@ fn compound_parts(t: &str) -> Option<Vec<&str>> {
     Some(starts.windows(2).map(|w| &t[w[0]..w[1]]).collect())
 }
 
+impl schemars::JsonSchema for Duration {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A duration, exactly, in nanoseconds with its unit: \"11225018030ns\"."
+        })
+    }
+}
+
 impl Serialize for Duration {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_exact_string())

@@ -292,7 +292,7 @@ pub const LESSONS: &[Lesson] = &[
         text: "Three app servers share one database, and every read is a query. Reads are Zipf-skewed: a few keys are very popular, which is what a cache is for.",
         task: "Push traffic to 14,000 rps until the database turns red. Then select the database and press 'Add a cache in front'. Watch the database cool from red to green and the bottleneck move off it.",
         check: |s| {
-            let has_cache = s.model.nodes.iter().any(|n| n.kind_name == "Cache");
+            let has_cache = s.model.nodes.iter().any(|n| n.kind_name() == "Cache");
             let db = node(s, "db")?;
             let cooled = s.signals[db].utilization.value < 0.7;
             (has_cache && s.rps() >= 12_000.0 && cooled && healthy(s, 100.0, 0.001)).then(|| {

@@ -725,9 +725,9 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
         let line2 = if live.down {
             "DOWN".to_string()
         } else if passes {
-            n.kind_name.to_string()
+            n.kind_name().to_string()
         } else {
-            let what = match n.kind_name {
+            let what = match n.kind_name() {
                 "App" | "Queue" => "workers",
                 _ => "servers",
             };
@@ -865,7 +865,7 @@ fn inspector(ui: &mut egui::Ui, s: &mut Sandbox) {
             ui.label("Click a node to inspect and break it.");
         }
         Some(i) => {
-            let (id, kind) = (s.model.nodes[i].id.clone(), s.model.nodes[i].kind_name);
+            let (id, kind) = (s.model.nodes[i].id.clone(), s.model.nodes[i].kind_name());
             ui.horizontal(|ui| {
                 ui.heading(&id);
                 ui.label(kind);

@@ -9,7 +9,8 @@
 
 use super::{Outcome, Scenario, Verdict};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{KindModel, Model};
+use crate::kinds::KindModel;
+use crate::model::Model;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -96,7 +97,7 @@ pub struct Costs {
 }
 
 /// One node's cost.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CostLine {
     /// Node id.
     pub node: String,
@@ -175,40 +176,33 @@ impl Costs {
             .nodes
             .iter()
             .map(|n| {
-                let price = self.prices.get(n.kind_name);
+                let price = self.prices.get(n.kind_name());
                 let per = price.map_or(Per::Node, |p| p.per);
                 let units = match per {
                     Per::Node => 1.0,
                     Per::Server => match &n.kind {
-                        KindModel::App {
-                            instances,
-                            workers,
-                            autoscale,
-                            ..
-                        } => {
-                            (autoscale.map_or(*instances, |a| a.2.max(*instances)) * workers) as f64
+                        KindModel::App(a) => {
+                            (a.autoscale.map_or(a.instances, |s| s.max.max(a.instances))
+                                * a.workers) as f64
                         }
                         _ => n.servers as f64,
                     },
                     Per::Instance => match &n.kind {
-                        KindModel::App {
-                            instances,
-                            autoscale,
-                            ..
-                        } => autoscale.map_or(*instances, |a| a.2.max(*instances)) as f64,
+                        KindModel::App(a) => {
+                            a.autoscale.map_or(a.instances, |s| s.max.max(a.instances)) as f64
+                        }
                         _ => 1.0,
                     },
                     Per::HundredThousandKeys => match &n.kind {
-                        KindModel::Cache { capacity, .. } | KindModel::Cdn { capacity, .. } => {
-                            (*capacity as f64 / 100_000.0).max(0.01)
-                        }
+                        KindModel::Cache(c) => (c.capacity as f64 / 100_000.0).max(0.01),
+                        KindModel::Cdn(c) => (c.capacity as f64 / 100_000.0).max(0.01),
                         _ => 1.0,
                     },
                 };
                 let hourly = price.map_or(0.0, |p| p.hourly);
                 CostLine {
                     node: n.id.clone(),
-                    kind: n.kind_name.to_string(),
+                    kind: n.kind_name().to_string(),
                     units,
                     per: match per {
                         Per::Node => "node",
@@ -228,13 +222,13 @@ impl Costs {
         format!(
             "{}{}",
             self.currency,
-            crate::report::fmt_count(x.round().max(0.0) as u64)
+            crate::fmt::fmt_count(x.round().max(0.0) as u64)
         )
     }
 }
 
 /// A graded attempt.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Grade {
     /// The thresholds' verdict (every one must pass).
     pub verdict: Verdict,

@@ -8,7 +8,7 @@ const T975: [f64; 30] = [
 ];
 
 /// A mean with the half-width of its 95% confidence interval.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct Estimate {
     /// The sample mean.
     pub mean: f64,

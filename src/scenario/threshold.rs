@@ -8,7 +8,8 @@
 //! over. [`Threshold::parse`] turns the text into one, or says what is wrong
 //! with a hint; [`Threshold::measure`] reads the metric off reports.
 
-use crate::report::{NodeReport, Report, fmt_count, fmt_ms};
+use crate::fmt::{fmt_count, fmt_ms};
+use crate::report::{NodeReport, Report};
 use crate::time::Duration;
 use std::fmt;
 
@@ -108,6 +109,28 @@ pub struct Metric {
     /// Counted over the whole run by the component (not per cohort): in a
     /// window it is the difference between the window's end and start.
     cumulative: bool,
+}
+
+impl Metric {
+    /// Where it applies, as the reference says it: `end to end`, `end to
+    /// end or a node`, or the kinds of node it names.
+    pub fn scope(&self) -> String {
+        match self.arg {
+            Arg::None => "end to end".into(),
+            Arg::Either => "end to end, or one node: `metric(node)`".into(),
+            Arg::Node([]) => "a node: `metric(node)`".into(),
+            Arg::Node(kinds) => format!("a node: `metric(node)` of kind {}", kinds.join(" or ")),
+        }
+    }
+
+    /// True if it can name a node of `kind` (as written in files).
+    pub fn applies_to(&self, kind: &str) -> bool {
+        match self.arg {
+            Arg::None => false,
+            Arg::Either | Arg::Node([]) => true,
+            Arg::Node(kinds) => kinds.contains(&kind),
+        }
+    }
 }
 
 const CACHES: &[&str] = &["Cache", "Cdn"];

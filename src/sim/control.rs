@@ -20,7 +20,7 @@ pub const MAX_TRAFFIC: f64 = 100_000.0;
 pub const MAX_USERS: u32 = 1_000_000;
 
 /// A change to a running simulation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Change {
     /// Multiply every source's rate by this (1.0 is the topology's rate).
     Traffic(f64),
@@ -117,7 +117,7 @@ impl fmt::Display for Change {
 }
 
 /// A change as applied: when, and after how many events.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AppliedChange {
     /// Simulated time of the change.
     pub at: Duration,
@@ -207,72 +207,12 @@ pub const KINDS: [&str; 11] = [
 
 /// What `fault` does to a node of `kind` (as written in files), or why it
 /// is refused there. The control API refuses exactly the refused cells,
-/// and every accepted cell has a measurable effect (tested).
+/// and every accepted cell has a measurable effect (tested). Each kind's
+/// module says what a fault means for it ([`crate::kinds::effect`]).
 pub fn effect(fault: Fault, kind: &str) -> Result<&'static str, &'static str> {
-    let hands_on = matches!(kind, "LoadBalancer" | "ShardRouter" | "RateLimiter");
-    match fault {
-        Fault::Down => Ok(match kind {
-            "Cdn" => "requests go straight to the origin (the edge is bypassed) until it is up",
-            "Database" => {
-                "queries fail at once and those running are lost; with `failover`, the replica is promoted after `after`"
-            }
-            "Cache" => {
-                "gets, sets and deletes fail at once; it comes back empty (cold), and waiters of a fill fail"
-            }
-            _ if hands_on => "every request sent to it fails at once",
-            _ => {
-                "arrivals fail at once; requests waiting or in service are lost and their callers see failures"
-            }
-        }),
-        Fault::Slow => match kind {
-            _ if hands_on => {
-                Err("it hands requests on without taking time, so there is nothing to slow")
-            }
-            "Pooler" => {
-                Err("it takes no time of its own (the database does the work): slow the database")
-            }
-            "App" => {
-                Ok("its own work per request takes `factor` times as long (not the calls it makes)")
-            }
-            "Database" => Ok("reads and writes take `factor` times as long"),
-            "Replica" => Ok("reads take `factor` times as long"),
-            "Cdn" => {
-                Ok("the edge's time per request (a hit's whole latency) is `factor` times as long")
-            }
-            "Queue" => Ok("processing a message takes `factor` times as long"),
-            _ => Ok("service takes `factor` times as long"),
-        },
-        Fault::Errors => Ok(match kind {
-            _ if hands_on => "a share `rate` of requests is answered with an error at once",
-            "Queue" => {
-                "a share `rate` of deliveries fail; a failed message is delivered again after the backoff, then dead-lettered"
-            }
-            "Cache" => {
-                "a share `rate` of operations fail (a cache-aside read then goes to the database)"
-            }
-            _ => "a share `rate` of requests fail at the end of their service",
-        }),
-        Fault::Servers => match kind {
-            _ if hands_on => Err("it has no servers: it hands each request on at once"),
-            "App" => Ok("workers per instance"),
-            "Database" | "Replica" => Ok("cores"),
-            "Queue" => Ok("workers"),
-            "Pooler" => Ok("connections to the database (as many as its connection limit grants)"),
-            _ => Ok("servers"),
-        },
-        Fault::Instances => match kind {
-            "App" => Ok("instances (workers, queue places and pool connections follow)"),
-            _ => Err("only an App has instances; use Servers"),
-        },
-        Fault::Flush => match kind {
-            "Cache" => Ok("every key is gone; requests waiting on a fill get a miss"),
-            "Cdn" => Ok("every object is gone from the edge"),
-            _ => Err("only a Cache or a Cdn holds keys"),
-        },
-        Fault::Shards => match kind {
-            "ShardRouter" => Ok("uses the first `count` shards; keys move as the scheme says"),
-            _ => Err("only a ShardRouter has shards"),
-        },
+    match crate::kind::Kind::from_name(kind) {
+        Some(k) => crate::kinds::effect(fault, k),
+        None => Err("not a kind of node"),
     }
 }
 
@@ -301,7 +241,8 @@ fn node_index(model: &Model, id: &str) -> Result<usize, ControlError> {
 fn takes_time(model: &Model, i: usize) -> bool {
     let m = &model.nodes[i];
     match &m.kind {
-        crate::model::KindModel::Database { write, .. } => {
+        crate::kinds::KindModel::Database(d) => {
+            let write = &d.write;
             m.service.mean() > 0.0 || write.mean() > 0.0
         }
         _ => m.service.mean() > 0.0,
@@ -331,7 +272,7 @@ impl Change {
         let range = |message: String, hint: String| Err(ControlError { message, hint });
         if let Some((fault, node)) = self.fault() {
             let i = node_index(model, node)?;
-            let kind = model.nodes[i].kind_name;
+            let kind = model.nodes[i].kind_name();
             if let Err(why) = effect(fault, kind) {
                 return range(
                     format!(
@@ -397,11 +338,10 @@ impl Change {
                 let i = node_index(model, node)?;
                 // An app's servers are workers per instance.
                 let per = match &model.nodes[i].kind {
-                    crate::model::KindModel::App {
-                        autoscale,
-                        instances,
-                        ..
-                    } => autoscale.map_or(*instances, |a| a.2.max(*instances)).max(1),
+                    crate::kinds::KindModel::App(a) => a
+                        .autoscale
+                        .map_or(a.instances, |s| s.max.max(a.instances))
+                        .max(1),
                     _ => 1,
                 };
                 if *servers == 0 || servers.saturating_mul(per) > max {
@@ -414,7 +354,7 @@ impl Change {
             Change::Instances { node, count } => {
                 let i = node_index(model, node)?;
                 let workers = match &model.nodes[i].kind {
-                    crate::model::KindModel::App { workers, .. } => (*workers).max(1),
+                    crate::kinds::KindModel::App(a) => a.workers.max(1),
                     _ => 1,
                 };
                 if *count == 0 || count.saturating_mul(workers) > max {
@@ -426,14 +366,14 @@ impl Change {
             }
             Change::Shards { node, count } => {
                 let i = node_index(model, node)?;
-                if let crate::model::KindModel::ShardRouter { shards, .. } = &model.nodes[i].kind
-                    && (*count == 0 || *count as usize > shards.len())
+                if let crate::kinds::KindModel::ShardRouter(r) = &model.nodes[i].kind
+                    && (*count == 0 || *count as usize > r.shards.len())
                 {
                     return range(
                         format!("{count} shards is out of range"),
                         format!(
                             "use 1 to {} (the shards listed in the topology)",
-                            shards.len()
+                            r.shards.len()
                         ),
                     );
                 }
@@ -554,10 +494,7 @@ impl Simulation {
                     for req in waiting {
                         self.drop_request(i, req);
                     }
-                    // A cache that goes down comes back empty; its waiters fail.
-                    self.cache_flush(i, true);
-                    // A primary with a failover starts its clock.
-                    self.db_went_down(i);
+                    self.kind_went_down(i);
                 }
             }
             Change::Up(id) => {
@@ -606,7 +543,7 @@ impl Simulation {
             }
             Change::Shards { node, count } => {
                 let i = self.node_by_id(node)?;
-                if let KindState::Shard(sh) = &mut self.nodes[i].kind {
+                if let KindState::ShardRouter(sh) = &mut self.nodes[i].kind {
                     sh.reshard(*count as usize);
                 }
             }
@@ -616,21 +553,7 @@ impl Simulation {
             }
             Change::Servers { node, servers } => {
                 let i = self.node_by_id(node)?;
-                match self.nodes[i].kind {
-                    // An app's servers are its workers per instance.
-                    KindState::App(ref mut a) => {
-                        a.workers = *servers;
-                        let instances = a.instances;
-                        self.set_instances(i, instances);
-                    }
-                    // A pooler's servers are its connections to the database.
-                    KindState::Pooler(to) => {
-                        let had = self.nodes[i].servers;
-                        let got = self.open_connections(to, had, *servers);
-                        self.set_servers(i, got);
-                    }
-                    _ => self.set_servers(i, *servers),
-                }
+                self.kind_set_servers(i, *servers);
             }
         }
         self.log.push(AppliedChange {

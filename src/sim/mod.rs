@@ -16,10 +16,12 @@
 //! whose answers resume it), a cache or database answers its caller. A load
 //! balancer hands the request to a backend without queueing.
 
-pub mod components;
+mod calls;
+mod client;
 mod control;
+mod core;
 mod queue;
-mod requests;
+pub(crate) mod requests;
 pub(crate) mod source;
 
 pub use control::{
@@ -31,13 +33,13 @@ pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, o
 pub use source::{BreakerState as SourceBreaker, SourceState};
 
 use crate::dist::Sampler;
+use crate::kinds::KindModel;
+pub(crate) use crate::kinds::KindState;
+use crate::kinds::app::StepModel;
 use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
-use crate::model::{KindModel, Model, StepModel};
+use crate::model::Model;
 use crate::rng::{Purpose, Stream};
 use crate::time::{Duration, SEC, SimTime};
-use components::cache::{CacheState, CdnState};
-use components::database::{DbState, ReplicaState};
-use components::lb::LbState;
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -154,22 +156,6 @@ pub(crate) struct NodeState {
     pub kind: KindState,
 }
 
-/// What only some kinds keep.
-#[derive(Clone, Debug)]
-pub(crate) enum KindState {
-    Station,
-    Lb(Box<LbState>),
-    App(Box<components::app::AppState>),
-    Pooler(u32),
-    Cache(Box<CacheState>),
-    Cdn(Box<CdnState>),
-    Database(Box<DbState>),
-    Replica(Box<ReplicaState>),
-    Limiter(Box<components::limiter::LimiterState>),
-    Shard(Box<components::shard::ShardState>),
-    Queue(Box<components::queue::QueueState>),
-}
-
 /// What a node looks like right now (for live views).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LiveNode {
@@ -219,36 +205,36 @@ pub struct Audit {
 /// A running simulation of one model.
 #[derive(Clone, Debug)]
 pub struct Simulation {
-    model: Model,
-    config: RunConfig,
-    now: SimTime,
-    events: u64,
-    queue: EventQueue,
-    reqs: Requests,
-    nodes: Vec<NodeState>,
-    sources: Vec<SourceState>,
-    multiplier: f64,
+    pub(crate) model: Model,
+    pub(crate) config: RunConfig,
+    pub(crate) now: SimTime,
+    pub(crate) events: u64,
+    pub(crate) queue: EventQueue,
+    pub(crate) reqs: Requests,
+    pub(crate) nodes: Vec<NodeState>,
+    pub(crate) sources: Vec<SourceState>,
+    pub(crate) multiplier: f64,
     e2e: EndToEndStats,
     e2e_window: OpenWindow,
-    series: Vec<Series>,
+    pub(crate) series: Vec<Series>,
     e2e_series: Series,
-    window_start: SimTime,
-    next_window: SimTime,
-    warm: bool,
+    pub(crate) window_start: SimTime,
+    pub(crate) next_window: SimTime,
+    pub(crate) warm: bool,
     /// The cohort's end has passed (time averages are frozen there).
-    sealed: bool,
+    pub(crate) sealed: bool,
     /// The earliest of the next window boundary, the warm-up's end and the
     /// cohort's end.
-    next_mark: SimTime,
-    log: Vec<AppliedChange>,
-    stopped: Option<RunError>,
-    fanouts: Vec<components::fanout::FanOutSlot>,
-    fanout_free: Vec<u32>,
-    next_uid: u64,
+    pub(crate) next_mark: SimTime,
+    pub(crate) log: Vec<AppliedChange>,
+    pub(crate) stopped: Option<RunError>,
+    pub(crate) fanouts: Vec<crate::kinds::app::FanOutSlot>,
+    pub(crate) fanout_free: Vec<u32>,
+    pub(crate) next_uid: u64,
     /// Ordered pairs of nodes that cannot reach each other.
-    partitions: std::collections::BTreeSet<(u32, u32)>,
+    pub(crate) partitions: std::collections::BTreeSet<(u32, u32)>,
     /// The topology has regions (network latency applies).
-    has_regions: bool,
+    pub(crate) has_regions: bool,
 }
 
 impl Simulation {
@@ -260,9 +246,9 @@ impl Simulation {
         let mut tracked: Vec<u32> = Vec::new();
         for n in &model.nodes {
             match &n.kind {
-                KindModel::Replica { primary, .. } => tracked.push(*primary),
-                KindModel::App { handlers, .. } => {
-                    tracked.extend(handlers.iter().flatten().filter_map(|s| match s {
+                KindModel::Replica(r) => tracked.push(r.primary),
+                KindModel::App(app) => {
+                    tracked.extend(app.handlers.iter().flatten().filter_map(|s| match s {
                         StepModel::ReadFresh { primary, .. } => Some(*primary),
                         _ => None,
                     }))
@@ -284,138 +270,7 @@ impl Simulation {
                         (cum, r.to as u32)
                     })
                     .collect();
-                let kind = match &n.kind {
-                    KindModel::Station => KindState::Station,
-                    KindModel::LoadBalancer {
-                        backends,
-                        policy,
-                        health,
-                    } => {
-                        let ids: Vec<&str> = backends
-                            .iter()
-                            .map(|&b| model.nodes[b as usize].id.as_str())
-                            .collect();
-                        KindState::Lb(Box::new(LbState::new(
-                            backends.clone(),
-                            &ids,
-                            *policy,
-                            *health,
-                            Stream::new(seed, Purpose::Routing, &n.id),
-                        )))
-                    }
-                    KindModel::App {
-                        handlers,
-                        instances,
-                        workers,
-                        queue,
-                        pool,
-                        autoscale,
-                        calls,
-                    } => {
-                        let mut app = components::app::AppState::new(
-                            handlers, *instances, *workers, *queue, *pool, *autoscale,
-                        );
-                        app.calls = calls.clone().map(|policy| {
-                            components::app::CallsState::new(
-                                policy,
-                                Stream::new(seed, Purpose::Retry, &n.id),
-                            )
-                        });
-                        KindState::App(Box::new(app))
-                    }
-                    KindModel::Pooler { to } => KindState::Pooler(*to),
-                    KindModel::Cache {
-                        capacity,
-                        eviction,
-                        ttl,
-                        jitter,
-                        single_flight,
-                        swr,
-                    } => KindState::Cache(Box::new(CacheState::new(
-                        *capacity,
-                        *eviction,
-                        *ttl,
-                        *jitter,
-                        *single_flight,
-                        *swr,
-                        Stream::new(seed, Purpose::Ttl, &n.id),
-                    ))),
-                    KindModel::Cdn {
-                        origin,
-                        capacity,
-                        ttl,
-                        cacheable,
-                    } => KindState::Cdn(Box::new(CdnState::new(
-                        *origin,
-                        *capacity,
-                        *ttl,
-                        cacheable.clone(),
-                    ))),
-                    KindModel::Database {
-                        max_connections,
-                        write,
-                        idempotent,
-                        failover,
-                    } => {
-                        let mut d = DbState::new(
-                            max_connections.unwrap_or(u32::MAX),
-                            write.clone(),
-                            tracked.contains(&(i as u32)),
-                            *idempotent,
-                        );
-                        d.failover = *failover;
-                        KindState::Database(Box::new(d))
-                    }
-                    KindModel::Queue {
-                        visibility,
-                        max_deliveries,
-                        backoff,
-                        dead_letter,
-                        idempotent,
-                    } => KindState::Queue(Box::new(components::queue::QueueState::new(
-                        *visibility,
-                        *max_deliveries,
-                        *backoff,
-                        *dead_letter,
-                        *idempotent,
-                    ))),
-                    KindModel::ShardRouter {
-                        shards,
-                        scheme,
-                        active,
-                    } => {
-                        let ids: Vec<&str> = shards
-                            .iter()
-                            .map(|&x| model.nodes[x as usize].id.as_str())
-                            .collect();
-                        KindState::Shard(Box::new(components::shard::ShardState::new(
-                            shards.clone(),
-                            &ids,
-                            *scheme,
-                            *active as usize,
-                        )))
-                    }
-                    KindModel::RateLimiter {
-                        to,
-                        rate,
-                        burst,
-                        window,
-                        algorithm,
-                        by,
-                    } => KindState::Limiter(Box::new(components::limiter::LimiterState::new(
-                        *to, *rate, *burst, *window, *algorithm, *by,
-                    ))),
-                    KindModel::Replica {
-                        primary,
-                        max_connections,
-                        lag,
-                    } => KindState::Replica(Box::new(ReplicaState::new(
-                        *primary,
-                        max_connections.unwrap_or(u32::MAX),
-                        lag.clone(),
-                        Stream::new(seed, Purpose::Lag, &n.id),
-                    ))),
-                };
+                let kind = KindState::new(model, i, seed, &tracked);
                 NodeState {
                     servers: n.servers,
                     queue_cap: n.queue.map_or(usize::MAX, |q| q as usize),
@@ -489,46 +344,7 @@ impl Simulation {
                 None => sim.schedule_arrival(i, 0),
             }
         }
-        // Pools and poolers open their connections.
-        for i in 0..sim.nodes.len() {
-            match sim.nodes[i].kind {
-                KindState::App(_) => sim.pool_resize(i),
-                KindState::Pooler(to) => {
-                    let want = sim.nodes[i].servers;
-                    let got = sim.open_connections(to, 0, want);
-                    sim.set_servers(i, got);
-                }
-                _ => {}
-            }
-        }
-        for i in 0..sim.nodes.len() {
-            if let KindState::Lb(lb) = &mut sim.nodes[i].kind {
-                let m = &sim.model;
-                lb.near = (0..=m.regions.len())
-                    .map(|r| {
-                        let r = if r == m.regions.len() {
-                            crate::model::NO_REGION
-                        } else {
-                            r as u16
-                        };
-                        lb.backends
-                            .iter()
-                            .map(|&b| m.region_latency(r, m.node_region[b as usize]))
-                            .collect()
-                    })
-                    .collect();
-            }
-            if let KindState::App(app) = &sim.nodes[i].kind
-                && let Some(a) = &app.autoscale
-            {
-                sim.queue.push(a.every, Event::Autoscale { node: i as u32 });
-            }
-            if let KindState::Lb(lb) = &sim.nodes[i].kind
-                && let Some((every, _, _)) = lb.health
-            {
-                sim.queue.push(every, Event::Health { node: i as u32 });
-            }
-        }
+        sim.kinds_start();
         sim
     }
 
@@ -597,7 +413,9 @@ impl Simulation {
                     }
                 }
                 KindState::Cache(c) => a.fills += c.pending_fills(),
-                KindState::Lb(lb) => a.balanced += lb.active.iter().map(|&x| x as u64).sum::<u64>(),
+                KindState::LoadBalancer(lb) => {
+                    a.balanced += lb.active.iter().map(|&x| x as u64).sum::<u64>()
+                }
                 _ => {}
             }
         }
@@ -826,738 +644,6 @@ impl Simulation {
             .map(|n| n.stats.arrivals - n.stats.completed - n.stats.dropped - n.stats.errors)
             .sum();
         users + visits
-    }
-
-    fn schedule_arrival(&mut self, s: usize, from: SimTime) {
-        let src = &mut self.sources[s];
-        if let Some(t) = src.next_arrival(from, self.multiplier) {
-            let epoch = src.epoch;
-            self.queue.push(
-                t,
-                Event::Arrival {
-                    source: s as u32,
-                    epoch,
-                },
-            );
-        }
-    }
-
-    fn on_arrival(&mut self, s: usize, epoch: u32) {
-        if epoch != self.sources[s].epoch {
-            return;
-        }
-        if self.sources[s].closed.is_some() && self.sources[s].retire() {
-            return; // the user leaves the loop (less traffic)
-        }
-        let now = self.now;
-        let (class, key) = self.sources[s].draw_class_and_key();
-        let to = self.sources[s].to;
-        let mut r = Request::new(now, to, ROOT);
-        r.class = class;
-        r.key = key;
-        r.source = s as u16;
-        r.ip = self.sources[s].draw_ip();
-        self.next_uid += 1;
-        r.effect = self.next_uid << 8;
-        let req = self.reqs.alloc(r);
-        if self.counts(now) {
-            self.e2e.arrivals += 1;
-        }
-        self.e2e_window.arrivals += 1;
-        self.e2e.in_system.inc(now);
-        if self.sources[s].closed.is_none() {
-            self.schedule_arrival(s, now);
-        }
-        self.send_attempt(req);
-    }
-
-    /// A user's request is over (answered, or given up): a closed-loop
-    /// user thinks, then sends the next.
-    #[inline]
-    fn user_done(&mut self, source: u16) {
-        let s = source as usize;
-        if self.sources[s].closed.is_some() && !self.sources[s].retire() {
-            let at = self.now.saturating_add(self.sources[s].think());
-            self.queue.push(
-                at,
-                Event::Arrival {
-                    source: s as u32,
-                    epoch: 0,
-                },
-            );
-        }
-    }
-
-    /// Sends a root attempt to its source's first node, with its timeout,
-    /// unless the clients' circuit breaker is open.
-    fn send_attempt(&mut self, req: u32) {
-        let now = self.now;
-        let r = self.reqs[req];
-        let src = &mut self.sources[r.source as usize];
-        if r.attempt == 0 {
-            src.earn_retry();
-        }
-        if let Some(b) = &mut src.breaker
-            && !b.allow(now)
-        {
-            // Short-circuited: fail at once, without retrying.
-            if self.counts(r.born) {
-                self.e2e.short_circuited += 1;
-                self.e2e.dropped += 1;
-            }
-            self.e2e_window.dropped += 1;
-            self.e2e.in_system.dec(now);
-            self.reqs.free(req);
-            self.user_done(r.source);
-            return;
-        }
-        if let Some(t) = src.client.timeout {
-            self.queue.push(
-                now.saturating_add(t),
-                Event::Timeout {
-                    req,
-                    serial: r.serial,
-                },
-            );
-        }
-        let to = src.to;
-        if self.counts(r.born) {
-            self.e2e.attempts += 1;
-        }
-        let lat = if self.has_regions {
-            self.hop_latency(None, to as usize, req)
-        } else {
-            0
-        };
-        self.deliver(to as usize, req, lat);
-    }
-
-    /// Request `req` arrives at node `i` now.
-    #[inline]
-    fn enter(&mut self, i: usize, req: u32) {
-        let now = self.now;
-        let counted = self.counts(now);
-        {
-            let r = &mut self.reqs[req];
-            r.node = i as u32;
-            r.visit_arrival = now;
-        }
-        let n = &mut self.nodes[i];
-        if counted {
-            n.stats.arrivals += 1;
-        }
-        n.window.arrivals += 1;
-        if n.down {
-            if matches!(n.kind, KindState::Cdn(_)) {
-                self.cdn_failover(i, req);
-            } else if let KindState::Database(d) = &n.kind
-                && let Some(to) = d.promoted_to
-            {
-                // Failed over: the promoted replica is the primary now.
-                self.record_visit(i, req, true);
-                self.forward(i, to as usize, req);
-            } else {
-                self.drop_request(i, req);
-            }
-            return;
-        }
-        if matches!(
-            n.kind,
-            KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_)
-        ) && n.error_rate > 0.0
-            && n.rng_fail.unit() < n.error_rate
-        {
-            // An injected error at a node that only hands requests on: it
-            // answers with an error at once (a misbehaving proxy).
-            if counted {
-                n.stats.injected += 1;
-            }
-            self.record_visit(i, req, false);
-            self.finish(req, outcome::FAIL);
-            return;
-        }
-        match &n.kind {
-            KindState::Lb(_) => {
-                self.lb_forward(i, req);
-                return;
-            }
-            KindState::Limiter(_) => {
-                self.limiter_admit(i, req);
-                return;
-            }
-            KindState::Shard(_) => {
-                self.shard_forward(i, req);
-                return;
-            }
-            KindState::Database(_) | KindState::Replica(_)
-                if self.reqs[req].flags & requests::VIA_POOL == 0 =>
-            {
-                let (max_connections, pooled) = match &n.kind {
-                    KindState::Database(d) => (d.max_connections, d.open),
-                    KindState::Replica(r) => (r.max_connections, r.open),
-                    _ => (u32::MAX, 0),
-                };
-                let open = pooled as u64 + n.stats.busy.value() + n.waiting.len() as u64;
-                if open >= max_connections as u64 {
-                    if counted {
-                        n.stats.refused += 1;
-                        n.stats.overflow += 1;
-                    }
-                    n.window.overflow += 1;
-                    self.drop_request(i, req);
-                    return;
-                }
-            }
-            _ => {}
-        }
-        let n = &mut self.nodes[i];
-        if (n.stats.busy.value() as u32) < n.servers {
-            self.start_service(i, req, 0);
-        } else if n.waiting.len() < n.queue_cap {
-            n.waiting.push_back(req);
-            let len = n.waiting.len() as u64;
-            n.stats.waiting.set(now, len);
-        } else {
-            if counted {
-                n.stats.overflow += 1;
-            }
-            n.window.overflow += 1;
-            self.drop_request(i, req);
-        }
-    }
-
-    /// Puts `req` into service at node `i` after waiting `waited` ns.
-    #[inline]
-    fn start_service(&mut self, i: usize, req: u32, waited: u64) {
-        let now = self.now;
-        let counted = self.counts(self.reqs[req].visit_arrival);
-        let r = &mut self.reqs[req];
-        let op = r.op;
-        let n = &mut self.nodes[i];
-        r.epoch = n.epoch;
-        n.stats.busy.inc(now);
-        if counted {
-            n.stats.wait_sum += waited as u128;
-            n.stats.wait_count += 1;
-        }
-        let mut d = match &n.kind {
-            KindState::Database(d) if op == op::WRITE => d.write.sample(&mut n.rng_service),
-            _ => n.service.sample(&mut n.rng_service),
-        };
-        if n.slow != 1.0 {
-            d = (d as f64 * n.slow + 0.5) as u64;
-        }
-        if n.load_factor > 0.0 {
-            // Slower the busier it is (GC pressure, contention).
-            let u = n.stats.busy.value() as f64 / n.servers.max(1) as f64;
-            d = (d as f64 * (1.0 + n.load_factor * u * u) + 0.5) as u64;
-        }
-        let epoch = n.epoch;
-        let is_queue = matches!(n.kind, KindState::Queue(_));
-        self.queue.push(
-            now.saturating_add(d),
-            Event::Departure {
-                node: i as u32,
-                req,
-                epoch,
-            },
-        );
-        if is_queue {
-            self.queue_taken(i, req);
-        }
-    }
-
-    /// Frees a server at node `i` and takes the next waiting request.
-    #[inline]
-    fn release(&mut self, i: usize) {
-        let now = self.now;
-        let n = &mut self.nodes[i];
-        n.stats.busy.dec(now);
-        if n.stats.busy.value() >= n.servers as u64 {
-            // A removed server finished its last request: capacity shrinks.
-            let cap = n.stats.busy.value().max(n.servers as u64);
-            n.stats.capacity.set(now, cap);
-        }
-        if (n.stats.busy.value() as u32) < n.servers
-            && let Some(next) = n.waiting.pop_front()
-        {
-            let len = n.waiting.len() as u64;
-            n.stats.waiting.set(now, len);
-            let waited = now - self.reqs[next].visit_arrival;
-            self.start_service(i, next, waited);
-        }
-    }
-
-    /// `req`, holding a server at node `i`, starts waiting on a call to
-    /// node `target` (or, with `target` = `None`, for a pool connection).
-    #[inline]
-    pub(crate) fn wait_begin(&mut self, i: usize, req: u32, target: Option<u32>) {
-        self.wait_end(i, req);
-        let now = self.now;
-        let n = &mut self.nodes[i];
-        let slot = match target {
-            None => {
-                n.stats.pool_wait.inc(now);
-                requests::WAIT_POOL
-            }
-            Some(t) => {
-                n.stats.calling.inc(now);
-                match n.stats.waits.iter().position(|(x, _)| *x == t) {
-                    Some(k) => {
-                        n.stats.waits[k].1.inc(now);
-                        k as u8
-                    }
-                    None => requests::WAIT_OTHER,
-                }
-            }
-        };
-        self.reqs[req].waiting_on = slot;
-    }
-
-    /// `req` at node `i` stops waiting (its answer came, or it is lost).
-    #[inline]
-    pub(crate) fn wait_end(&mut self, i: usize, req: u32) {
-        let r = &mut self.reqs[req];
-        let slot = std::mem::replace(&mut r.waiting_on, requests::WAIT_NONE);
-        if slot == requests::WAIT_NONE || i >= self.nodes.len() {
-            return;
-        }
-        let now = self.now;
-        let n = &mut self.nodes[i];
-        if r.epoch != n.epoch {
-            return; // the node went down meanwhile: its levels were reset
-        }
-        if slot == requests::WAIT_POOL {
-            n.stats.pool_wait.dec(now);
-            return;
-        }
-        n.stats.calling.dec(now);
-        if let Some((_, l)) = n.stats.waits.get_mut(slot as usize) {
-            l.dec(now);
-        }
-    }
-
-    /// Records the end of `req`'s visit at node `i`: completed, or an error.
-    #[inline]
-    fn record_visit(&mut self, i: usize, req: u32, ok: bool) {
-        let arrived = self.reqs[req].visit_arrival;
-        let sojourn = self.now - arrived;
-        let counted = self.counts(arrived);
-        let n = &mut self.nodes[i];
-        if counted {
-            if ok {
-                n.stats.completed += 1;
-                n.stats.sojourn.record(sojourn);
-            } else {
-                n.stats.errors += 1;
-            }
-        }
-        if ok {
-            n.window.completed += 1;
-            n.window.latency.record(sojourn);
-        } else {
-            n.window.dropped += 1;
-        }
-    }
-
-    fn on_departure(&mut self, i: usize, req: u32, epoch: u32) {
-        if epoch != self.nodes[i].epoch {
-            // The node went down while this request was in service: lost.
-            self.drop_request(i, req);
-            return;
-        }
-        let counted = self.counts(self.reqs[req].visit_arrival);
-        let n = &mut self.nodes[i];
-        if n.error_rate > 0.0 && n.rng_fail.unit() < n.error_rate {
-            if counted {
-                n.stats.injected += 1;
-            }
-            if matches!(n.kind, KindState::Queue(_)) {
-                self.queue_failed(i, req);
-                return;
-            }
-            self.release(i);
-            self.record_visit(i, req, false);
-            self.finish(req, outcome::FAIL);
-            return;
-        }
-        match self.nodes[i].kind {
-            KindState::Station => self.station_done(i, req),
-            KindState::App(_) => self.app_run(i, req),
-            KindState::Cache(_) => self.cache_op(i, req),
-            KindState::Cdn(_) => self.cdn_served(i, req),
-            KindState::Database(_) => self.db_done(i, req),
-            KindState::Replica(_) => self.replica_done(i, req),
-            KindState::Queue(_) => self.queue_done(i, req),
-            KindState::Pooler(to) => {
-                // Holds its connection (the server) while the database works.
-                let op = self.reqs[req].op;
-                self.wait_begin(i, req, Some(to));
-                self.call_with(req, to, op, false, true);
-            }
-            KindState::Lb(_) | KindState::Limiter(_) | KindState::Shard(_) => {
-                self.release(i);
-                self.record_visit(i, req, true);
-                self.finish(req, outcome::OK);
-            }
-        }
-    }
-
-    /// A station's service is over: route the request on, or end its path.
-    #[inline]
-    fn station_done(&mut self, i: usize, req: u32) {
-        self.release(i);
-        self.record_visit(i, req, true);
-        let n = &mut self.nodes[i];
-        let target = if n.routes.is_empty() {
-            None
-        } else {
-            let u = n.rng_route.unit();
-            n.routes.iter().find(|&&(cum, _)| u < cum).map(|&(_, t)| t)
-        };
-        match target {
-            Some(t) => self.forward(i, t as usize, req),
-            None => self.finish(req, outcome::OK),
-        }
-    }
-
-    /// `req`'s path is over with `result`: answer whoever waits for it.
-    #[inline]
-    pub(crate) fn finish(&mut self, req: u32, result: u8) {
-        let r = &self.reqs[req];
-        let (lb, parent, group) = (r.lb, r.parent, r.group);
-        if lb != ROOT {
-            let b = r.lb_backend as usize;
-            self.lb_done(lb as usize, b);
-            self.reqs[req].lb = ROOT;
-        }
-        // An answer crossing regions takes the link's latency.
-        if self.has_regions
-            && parent != DETACHED
-            && group == requests::NO_GROUP
-            && self.answer_later(req, parent, result)
-        {
-            return;
-        }
-        match parent {
-            ROOT => self.root_done(req, result),
-            DETACHED => {
-                let r = &self.reqs[req];
-                let (op, key, node) = (r.op, r.key, r.node);
-                if r.flags & requests::REFILL != 0 && result == outcome::OK {
-                    // A background refresh read the database: fill the cache.
-                    let cache = r.next_waiter;
-                    self.call(req, cache, op::SET, true);
-                }
-                if result == outcome::FAIL && (op == op::SET || op == op::DEL) {
-                    // A fill (or its release) failed on the way: whoever
-                    // waits for that fill must not wait for ever.
-                    self.fill_failed(node, key);
-                }
-                self.reqs.free(req)
-            }
-            _ if group != requests::NO_GROUP => {
-                let leg = self.reqs[req].leg;
-                self.reqs.free(req);
-                self.fanout_answer(group, leg, result);
-            }
-            parent => self.answer_parent(req, parent, result),
-        }
-    }
-
-    /// Call `req` answers `parent` with `result`, unless the parent no
-    /// longer waits for it (the call timed out): then it is ignored.
-    fn answer_parent(&mut self, req: u32, parent: u32, result: u8) {
-        let current = self.reqs[parent].call == self.reqs[req].serial;
-        self.reqs.free(req);
-        if current {
-            self.reqs[parent].call = 0;
-            self.resume(parent, result);
-        }
-    }
-
-    /// A user's attempt is over.
-    #[inline]
-    fn root_done(&mut self, req: u32, result: u8) {
-        let r = &self.reqs[req];
-        let (flags, source, born) = (r.flags, r.source, r.born);
-        if flags & ABANDONED != 0 {
-            // The client gave up on this attempt already.
-            self.reqs.free(req);
-            return;
-        }
-        let now = self.now;
-        if let Some(b) = &mut self.sources[source as usize].breaker {
-            b.record(now, result != outcome::FAIL);
-        }
-        if result == outcome::FAIL {
-            self.client_failed(req, false);
-            self.reqs.free(req);
-            return;
-        }
-        if self.counts(born) {
-            self.e2e.completed += 1;
-            self.e2e.latency.record(now - born);
-        }
-        self.e2e_window.completed += 1;
-        self.e2e_window.latency.record(now - born);
-        self.e2e.in_system.dec(now);
-        self.reqs.free(req);
-        self.user_done(source);
-    }
-
-    /// The client saw attempt `req` fail (or time out): retry after a
-    /// backoff if it may, else the user's request has failed. The caller
-    /// frees or abandons `req`.
-    fn client_failed(&mut self, req: u32, timed_out: bool) {
-        let now = self.now;
-        let r = self.reqs[req];
-        let counted = self.counts(r.born);
-        if counted && timed_out {
-            self.e2e.timed_out += 1;
-        }
-        let src = &mut self.sources[r.source as usize];
-        let open = src.breaker.as_ref().is_some_and(|b| b.is_open(now));
-        if (r.attempt as u32) < src.client.retries && !open && src.spend_retry() {
-            let mut wait = src.backoff(r.attempt as u32 + 1);
-            if r.flags & requests::RATE_LIMITED != 0 && src.client.respect_retry_after {
-                wait = wait.max(r.retry_after);
-            }
-            let mut next = Request::new(r.born, SLEEPING, ROOT);
-            next.class = r.class;
-            next.key = r.key;
-            next.source = r.source;
-            next.attempt = r.attempt + 1;
-            next.ip = r.ip;
-            next.effect = r.effect;
-            let id = self.reqs.alloc(next);
-            let serial = self.reqs[id].serial;
-            self.queue
-                .push(now.saturating_add(wait), Event::Start { req: id, serial });
-            if counted {
-                self.e2e.retries += 1;
-            }
-        } else {
-            if counted {
-                self.e2e.dropped += 1;
-            }
-            self.e2e_window.dropped += 1;
-            self.e2e.in_system.dec(now);
-            self.user_done(r.source);
-        }
-    }
-
-    fn on_start(&mut self, req: u32, serial: u32) {
-        if !self.reqs.is(req, serial) {
-            return;
-        }
-        self.send_attempt(req);
-    }
-
-    fn on_timeout(&mut self, req: u32, serial: u32) {
-        if !self.reqs.is(req, serial)
-            || self.reqs[req].flags & ABANDONED != 0
-            || self.reqs[req].parent != ROOT
-        {
-            return;
-        }
-        // The client gives up; the system keeps working on the attempt.
-        self.reqs[req].flags |= ABANDONED;
-        let (now, s) = (self.now, self.reqs[req].source as usize);
-        if let Some(b) = &mut self.sources[s].breaker {
-            b.record(now, false);
-        }
-        self.client_failed(req, true);
-    }
-
-    /// `req` is dropped at node `i` (queue full, node down, refused).
-    fn drop_request(&mut self, i: usize, req: u32) {
-        let r = self.reqs[req];
-        let counted = self.counts(r.visit_arrival);
-        let n = &mut self.nodes[i];
-        if counted {
-            n.stats.dropped += 1;
-        }
-        n.window.dropped += 1;
-        self.finish(req, outcome::FAIL);
-    }
-
-    /// A new call made on behalf of `parent` to `target` asking `op`, whose
-    /// answer goes to `answer_to` (the parent, or `DETACHED`): it carries the
-    /// user request's start, key, class, source and client IP.
-    pub(crate) fn child_of(&self, parent: u32, target: u32, op: u8, answer_to: u32) -> Request {
-        let p = &self.reqs[parent];
-        let mut c = Request::new(p.born, target, answer_to);
-        c.visit_arrival = self.now;
-        c.key = p.key;
-        c.class = p.class;
-        c.source = p.source;
-        c.ip = p.ip;
-        c.op = op;
-        c
-    }
-
-    /// Request `req` reaches node `to` after `latency` ns on the network
-    /// (at once when 0; in transit it is at no node).
-    #[inline]
-    pub(crate) fn deliver(&mut self, to: usize, req: u32, latency: u64) {
-        if latency == 0 {
-            self.enter(to, req);
-        } else {
-            let r = &mut self.reqs[req];
-            r.node = SLEEPING;
-            let serial = r.serial;
-            self.queue.push(
-                self.now.saturating_add(latency),
-                Event::Redeliver {
-                    req,
-                    serial,
-                    node: to as u32,
-                },
-            );
-        }
-    }
-
-    /// Sends `req`'s answer to `parent` (or its client) over the network if
-    /// it crosses regions; true if it did (the answer arrives later).
-    #[inline(never)]
-    fn answer_later(&mut self, req: u32, parent: u32, result: u8) -> bool {
-        let m = &self.model;
-        let here = self.reqs[req].node;
-        let there = if parent == ROOT {
-            m.source_region[self.reqs[req].source as usize]
-        } else {
-            if self.reqs[parent].call != self.reqs[req].serial {
-                // Nobody waits for this answer any more (the call timed
-                // out; the caller may be gone): it is dropped where it is.
-                return false;
-            }
-            let p = self.reqs[parent].node;
-            if p == SLEEPING {
-                crate::model::NO_REGION
-            } else {
-                m.node_region[p as usize]
-            }
-        };
-        let from = if here == SLEEPING {
-            crate::model::NO_REGION
-        } else {
-            m.node_region[here as usize]
-        };
-        let lat = m.region_latency(from, there);
-        if lat == 0 {
-            return false;
-        }
-        let at = self.now.saturating_add(lat);
-        // The answer travels back: the request stays allocated (at no node)
-        // so it can be matched to the call its caller waits for, or, for a
-        // root, handed to its client.
-        let r = &mut self.reqs[req];
-        r.node = SLEEPING;
-        let serial = r.serial;
-        self.queue.push(
-            at,
-            Event::Answer {
-                req,
-                serial,
-                result: result as u32,
-            },
-        );
-        true
-    }
-
-    /// Latency from where `req` is (node `from`; its users' region when
-    /// `from` is `None` or outside every region, as for a global balancer or
-    /// DNS) to node `to`.
-    #[inline(never)]
-    fn hop_latency(&self, from: Option<usize>, to: usize, req: u32) -> u64 {
-        let m = &self.model;
-        let mut fr = from.map_or(crate::model::NO_REGION, |f| m.node_region[f]);
-        if fr == crate::model::NO_REGION {
-            fr = m.source_region[self.reqs[req].source as usize];
-        }
-        m.region_latency(fr, m.node_region[to])
-    }
-
-    /// A delayed answer arrives: to a waiting caller, or to the client.
-    fn on_answer(&mut self, req: u32, serial: u32, result: u8) {
-        if !self.reqs.is(req, serial) {
-            return;
-        }
-        let parent = self.reqs[req].parent;
-        if parent == ROOT {
-            self.root_done(req, result);
-        } else {
-            self.answer_parent(req, parent, result);
-        }
-    }
-
-    /// True if node `a` cannot reach node `b` (a network partition).
-    #[inline]
-    pub(crate) fn partitioned(&self, a: usize, b: usize) -> bool {
-        !self.partitions.is_empty() && self.partitions.contains(&(a as u32, b as u32))
-    }
-
-    /// Node `from` hands `req` on to node `to` (load balancers, routers,
-    /// routes): fails if a partition is between them.
-    #[inline]
-    pub(crate) fn forward(&mut self, from: usize, to: usize, req: u32) {
-        if self.partitioned(from, to) {
-            self.finish(req, outcome::FAIL);
-        } else {
-            let lat = if self.has_regions {
-                self.hop_latency(Some(from), to, req)
-            } else {
-                0
-            };
-            self.deliver(to, req, lat);
-        }
-    }
-
-    /// Sends a call from `parent` to node `target` asking `op`; its answer
-    /// resumes the parent (or nobody, for a detached call).
-    pub(crate) fn call(&mut self, parent: u32, target: u32, op: u8, detached: bool) {
-        self.call_with(parent, target, op, detached, false);
-    }
-
-    /// [`Simulation::call`], over an open pooled connection if `via_pool`.
-    pub(crate) fn call_with(
-        &mut self,
-        parent: u32,
-        target: u32,
-        op: u8,
-        detached: bool,
-        via_pool: bool,
-    ) {
-        let p = self.reqs[parent];
-        if self.partitioned(p.node as usize, target as usize) {
-            // The call cannot reach its target: it fails at once.
-            if !detached {
-                self.resume(parent, outcome::FAIL);
-            } else if op == op::SET || op == op::DEL {
-                self.fill_failed(target, p.key);
-            }
-            return;
-        }
-        let mut c = self.child_of(parent, target, op, if detached { DETACHED } else { parent });
-        if via_pool {
-            c.flags |= requests::VIA_POOL;
-        }
-        // The side effect: the user request's id and this caller's step.
-        c.effect = p.effect ^ (p.pc as u64 + 1);
-        let id = self.reqs.alloc(c);
-        if !detached {
-            let serial = self.reqs[id].serial;
-            let w = &mut self.reqs[parent];
-            w.call = serial;
-            w.call_target = target;
-        }
-        let lat = if self.has_regions {
-            self.hop_latency(Some(p.node as usize), target as usize, id)
-        } else {
-            0
-        };
-        self.deliver(target as usize, id, lat);
     }
 }
 

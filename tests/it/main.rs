@@ -12,6 +12,7 @@ mod hostile;
 mod invariants;
 mod profiles;
 mod properties;
+mod reference;
 mod scenarios;
 mod theory;
 mod topologies;

@@ -5,16 +5,16 @@
 //! runner (GNU parallel, Slurm arrays, Kubernetes indexed jobs) can spread a
 //! sweep over machines; `--merge` joins the shards' JSON and finds the knee.
 
-use crate::check::{self, Ready};
-use crate::out::{err, errln, out, outln};
+use crate::cli::check::{self, Ready};
+use crate::cli::out::{err, errln, out, outln};
 use bottleneck::model::Model;
-use bottleneck::report::fmt_ms;
-use bottleneck::scenario::{self, Outcome, Scenario, Threshold, show};
+use bottleneck::scenario::sweep::{
+    Identity, Point, SweepOut, differences, fmt_value, hex, point, render,
+};
+use bottleneck::scenario::{self, Outcome, Scenario, Threshold};
 use bottleneck::sim::Change;
 use bottleneck::time::Duration;
 use clap::Args;
-use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -85,65 +85,6 @@ fn parse_shard(s: &str) -> Result<(u32, u32), String> {
         return Err(format!("shard {k}/{n} is out of range: use 1/N to N/N"));
     }
     Ok((k, n))
-}
-
-/// One point of a sweep.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Point {
-    /// Its index in the whole sweep.
-    pub index: u32,
-    /// The parameter's value.
-    pub value: f64,
-    /// End-to-end p50 and p99 (ms), error rate, throughput.
-    pub p50_ms: Option<f64>,
-    /// 99th percentile.
-    pub p99_ms: Option<f64>,
-    /// Failed / arrived.
-    pub error_rate: f64,
-    /// Completed per second.
-    pub throughput_rps: f64,
-    /// The bottleneck's one-line reason.
-    pub bottleneck: Option<String>,
-    /// The thresholds that failed, with their measured values.
-    pub broken: Vec<String>,
-    /// Why the run stopped early, if it did.
-    pub error: Option<String>,
-}
-
-/// What a sweep is: every shard of one sweep carries the same identity
-/// (but for `shard`), so `--merge` can refuse shards of another sweep.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Identity {
-    /// FNV-1a of the topology as loaded (its canonical RON), hex.
-    topology: String,
-    /// FNV-1a of the scenario file's text, hex (none for a topology).
-    scenario: Option<String>,
-    parameter: String,
-    from: f64,
-    to: f64,
-    steps: u32,
-    log: bool,
-    seed: u64,
-    duration: String,
-    warmup: String,
-    thresholds: Vec<String>,
-    /// The Bottleneck version that ran it.
-    engine: String,
-    /// This file's shard, `K/N` (`1/1` for a whole sweep).
-    shard: String,
-}
-
-/// The JSON a sweep (or shard) prints.
-#[derive(Serialize, Deserialize)]
-struct SweepOut {
-    sweep: Identity,
-    parameter: String,
-    thresholds: Vec<String>,
-    points: Vec<Point>,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    format!("{:016x}", bottleneck::rng::fnv1a(bytes))
 }
 
 fn values(a: &SweepArgs) -> Result<Vec<f64>, String> {
@@ -293,31 +234,6 @@ fn replan(s: &Scenario, model: &Model) -> Result<scenario::Plan, ExitCode> {
     })
 }
 
-fn point(index: u32, value: f64, s: &Scenario, o: &Outcome) -> Point {
-    let e = &o.report.end_to_end;
-    let broken = s
-        .thresholds
-        .iter()
-        .zip(&o.values)
-        .filter(|(t, v)| !v.is_some_and(|v| t.op.holds(v, t.limit)))
-        .map(|(t, v)| match v {
-            Some(v) => format!("{} (measured {})", t.text, show(t.metric.unit, *v)),
-            None => format!("{} (nothing measured)", t.text),
-        })
-        .collect();
-    Point {
-        index,
-        value,
-        p50_ms: e.p50_ms,
-        p99_ms: e.p99_ms,
-        error_rate: e.blocking,
-        throughput_rps: e.throughput_rps,
-        bottleneck: o.report.bottleneck.as_ref().map(|b| b.reason.clone()),
-        broken,
-        error: o.error.clone(),
-    }
-}
-
 pub fn sweep(a: SweepArgs) -> ExitCode {
     if !a.merge.is_empty() {
         return merge(&a.merge);
@@ -435,21 +351,6 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The differences between two sweeps' identities (but for the shard).
-fn differences(a: &Identity, b: &Identity) -> Vec<String> {
-    let (x, y) = (
-        serde_json::to_value(a).unwrap_or_default(),
-        serde_json::to_value(b).unwrap_or_default(),
-    );
-    let (Some(x), Some(y)) = (x.as_object(), y.as_object()) else {
-        return Vec::new();
-    };
-    x.iter()
-        .filter(|(k, v)| k.as_str() != "shard" && y.get(*k) != Some(*v))
-        .map(|(k, v)| format!("{k}: {v} against {}", y.get(k).cloned().unwrap_or_default()))
-        .collect()
-}
-
 fn merge(files: &[PathBuf]) -> ExitCode {
     let bad = |m: String| {
         errln!("error: {m}");
@@ -460,10 +361,10 @@ fn merge(files: &[PathBuf]) -> ExitCode {
     let mut of: Option<u32> = None;
     let mut seen: Vec<(Point, PathBuf)> = Vec::new();
     for f in files {
-        let parsed = crate::files::read(
+        let parsed = crate::cli::files::read(
             f,
             "a sweep's JSON (from `bottleneck sweep --json`)",
-            crate::files::MAX_JSON_BYTES,
+            crate::cli::files::MAX_JSON_BYTES,
         )
         .map_err(|d| {
             d.message
@@ -559,146 +460,6 @@ fn merge(files: &[PathBuf]) -> ExitCode {
     all.sweep.shard = format!("1/1 (merged from {n})");
     out!("{}", render(&all, None));
     ExitCode::SUCCESS
-}
-
-fn fmt_value(v: f64) -> String {
-    if v != 0.0 && !(1e-3..1e15).contains(&v.abs()) {
-        format!("{v:e}")
-    } else if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}").trim_end_matches('0').to_string()
-    }
-}
-
-fn render(o: &SweepOut, shard: Option<(u32, u32)>) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "sweep of {}, broken when any of: {}",
-        o.parameter,
-        o.thresholds.join(", ")
-    );
-    if let Some((k, n)) = shard {
-        let _ = writeln!(
-            s,
-            "shard {k} of {n}: the knee below is among this shard's points only; join shards with --merge"
-        );
-    }
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "{:>10}  {:>9}  {:>9}  {:>8}  {:>11}  result",
-        o.parameter.split(':').next().unwrap_or("value"),
-        "p50",
-        "p99",
-        "errors",
-        "throughput"
-    );
-    for p in &o.points {
-        let result = if let Some(e) = &p.error {
-            format!("stopped: {}", e.lines().next().unwrap_or(""))
-        } else if p.broken.is_empty() {
-            "ok".to_string()
-        } else {
-            format!("BROKEN: {}", p.broken.join("; "))
-        };
-        let _ = writeln!(
-            s,
-            "{:>10}  {:>9}  {:>9}  {:>7.2}%  {:>7.0} rps  {result}",
-            fmt_value(p.value),
-            fmt_ms(p.p50_ms),
-            fmt_ms(p.p99_ms),
-            p.error_rate * 100.0,
-            p.throughput_rps
-        );
-    }
-    let _ = writeln!(s);
-    let _ = write!(s, "{}", knee(o));
-    s
-}
-
-/// Where the thresholds start or stop holding along the sweep, in words.
-/// Traffic breaks things as it grows; capacity (servers, instances) mends
-/// them: either way the knee is where holding turns into breaking, or the
-/// reverse, and a sweep that turns more than once says so.
-fn knee(o: &SweepOut) -> String {
-    let mut s = String::new();
-    let name = &o.parameter;
-    let broken: Vec<bool> = o
-        .points
-        .iter()
-        .map(|p| !p.broken.is_empty() || p.error.is_some())
-        .collect();
-    let turns: Vec<usize> = (1..broken.len())
-        .filter(|&i| broken[i] != broken[i - 1])
-        .collect();
-    let why = |p: &Point| {
-        p.broken
-            .first()
-            .map_or("stopped".to_string(), |b| b.clone())
-    };
-    if broken.iter().all(|b| !b) {
-        let _ = writeln!(
-            s,
-            "no knee: every point holds; sweep further (--from, --to)"
-        );
-        return s;
-    }
-    if broken.iter().all(|&b| b) {
-        let _ = writeln!(
-            s,
-            "no knee: every point breaks (first: {}); sweep over another range",
-            why(&o.points[0])
-        );
-        return s;
-    }
-    if turns.len() > 1 {
-        let at: Vec<String> = turns
-            .iter()
-            .map(|&i| {
-                format!(
-                    "{} at {}",
-                    if broken[i] { "breaks" } else { "holds again" },
-                    fmt_value(o.points[i].value)
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            s,
-            "no single knee: as {name} goes from {} to {}, it {} (noise near a threshold, or a change that helps then hurts); run replications or more points",
-            fmt_value(o.points[0].value),
-            fmt_value(o.points[o.points.len() - 1].value),
-            at.join(", then ")
-        );
-        return s;
-    }
-    let i = turns[0];
-    let (before, after) = (&o.points[i - 1], &o.points[i]);
-    if broken[i] {
-        let _ = writeln!(
-            s,
-            "knee: between {name} = {} (holds) and {} (breaks: {})",
-            fmt_value(before.value),
-            fmt_value(after.value),
-            why(after)
-        );
-        if let Some(b) = &after.bottleneck {
-            let _ = writeln!(s, "at the knee, the bottleneck is {b}");
-        }
-    } else {
-        let _ = writeln!(
-            s,
-            "holds from {name} = {} (breaks at {}: {})",
-            fmt_value(after.value),
-            fmt_value(before.value),
-            why(before)
-        );
-        if let Some(b) = &before.bottleneck {
-            let _ = writeln!(s, "below it, the bottleneck is {b}");
-        }
-    }
-    s
 }
 
 #[cfg(test)]

@@ -4,24 +4,11 @@
 //! the index is a hash map that is only ever looked up, never iterated, so
 //! its order cannot leak into results.
 
+pub use crate::kind::Eviction;
 use crate::rng::mix64;
 use crate::time::SimTime;
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-
-/// Which entry leaves when the cache is full.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Eviction {
-    /// Least recently used.
-    #[default]
-    Lru,
-    /// First in, first out (hits do not refresh an entry).
-    Fifo,
-    /// Least frequently used, approximated as Redis does: the least used of
-    /// 5 entries sampled at random leaves.
-    Lfu,
-}
 
 /// A hasher for u64 keys: one SplitMix64 round.
 #[derive(Default)]

@@ -1,9 +1,9 @@
 //! `bottleneck drill`: show a drill's requirement card, or grade a topology
 //! against the drill's hidden scenario and cost model.
 
-use crate::check::{self, EXIT_THRESHOLDS};
+use crate::cli::check::{self, EXIT_THRESHOLDS};
+use crate::cli::out::{err, errln, out, outln};
 use crate::files;
-use crate::out::{err, errln, out, outln};
 use bottleneck::diag::Diagnostics;
 use bottleneck::scenario::drill::{self, Costs, Drill};
 use clap::Args;

@@ -61,29 +61,29 @@ pub fn finish(code: ExitCode) -> ExitCode {
 /// `print!` that does not panic: see [`write`].
 macro_rules! out {
     ($($t:tt)*) => {{
-        let _ = $crate::out::write(format_args!($($t)*));
+        let _ = $crate::cli::out::write(format_args!($($t)*));
     }};
 }
 
 /// `println!` that does not panic: see [`write`].
 macro_rules! outln {
-    () => { $crate::out::out!("\n") };
+    () => { $crate::cli::out::out!("\n") };
     ($($t:tt)*) => {{
-        let _ = $crate::out::write(format_args!("{}\n", format_args!($($t)*)));
+        let _ = $crate::cli::out::write(format_args!("{}\n", format_args!($($t)*)));
     }};
 }
 
 /// `eprint!` that does not panic.
 macro_rules! err {
     ($($t:tt)*) => {
-        $crate::out::write_err(format_args!($($t)*))
+        $crate::cli::out::write_err(format_args!($($t)*))
     };
 }
 
 /// `eprintln!` that does not panic.
 macro_rules! errln {
     ($($t:tt)*) => {
-        $crate::out::write_err(format_args!("{}\n", format_args!($($t)*)))
+        $crate::cli::out::write_err(format_args!("{}\n", format_args!($($t)*)))
     };
 }
 

@@ -2,8 +2,8 @@
 //!
 //! Wall-clock timing lives here, in the binary, never in the engine.
 
-use crate::out::{err, errln, outln};
-use bottleneck::report::fmt_count;
+use crate::cli::out::{err, errln, outln};
+use bottleneck::fmt::fmt_count;
 use bottleneck::sim::{RunConfig, Simulation};
 use bottleneck::time::{Duration, MS, SEC};
 use bottleneck::topology;
@@ -46,17 +46,17 @@ fn spec(w: Workload) -> Spec {
     match w {
         Workload::W1 => Spec {
             name: "W1 M/M/1 rho=0.9, 1M requests",
-            text: include_str!("../bench/w1.ron"),
+            text: include_str!("../../bench/w1.ron"),
             duration: Duration(1_111_111 * MS),
         },
         Workload::W1x10 => Spec {
             name: "W1x10 M/M/1 rho=0.9, 10M requests",
-            text: include_str!("../bench/w1.ron"),
+            text: include_str!("../../bench/w1.ron"),
             duration: Duration(11_111_111 * MS),
         },
         Workload::W3 => Spec {
             name: "W3 web stack, 1000 rps x 1000 s",
-            text: include_str!("../bench/w3.ron"),
+            text: include_str!("../../bench/w3.ron"),
             duration: Duration(1000 * SEC),
         },
     }

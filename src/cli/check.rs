@@ -4,7 +4,7 @@
 //! scenario's threshold failed, or a "before" scenario's expected failure
 //! did not happen), 1 when a run could not finish, 2 for bad input.
 
-use crate::out::{err, errln, out, outln};
+use crate::cli::out::{err, errln, out, outln};
 use crate::{files, plot};
 use bottleneck::budget::{Limits, Refusal};
 use bottleneck::diag::{Diagnostic, Diagnostics};

@@ -1,0 +1,12 @@
+//! The command line's own modules: argument handling, reading files, running
+//! on threads and printing (nothing here knows how a system behaves; that is
+//! the library's). `main.rs` holds `run`, `validate` and `graph`; each other
+//! command has its module.
+
+pub mod bench;
+pub mod check;
+pub mod drill;
+pub mod files;
+pub mod out;
+pub mod plot;
+pub mod sweep;

@@ -1,0 +1,56 @@
+//! Numbers as people read them: `850ms`, `1.24s`, `1,234,567`. Below every
+//! layer that prints (the report, the analysis, thresholds, the CLI).
+
+use crate::time::Duration;
+
+/// Formats milliseconds for people: `850ms`, `1.24s`, `320us`, `-`.
+pub fn fmt_ms(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(x) if x >= 10_000.0 => format!("{:.0}s", x / 1000.0),
+        Some(x) if x >= 1000.0 => format!("{:.2}s", x / 1000.0),
+        Some(x) if x >= 100.0 => format!("{x:.0}ms"),
+        Some(x) if x >= 1.0 => format!("{x:.2}ms"),
+        Some(x) if x >= 0.001 => format!("{:.0}us", x * 1000.0),
+        Some(x) => format!("{:.0}ns", x * 1e6),
+    }
+}
+
+/// Groups thousands: `1,234,567`.
+pub fn fmt_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds as a duration people read: `1m30s`, `250ms`.
+pub fn fmt_secs(s: f64) -> String {
+    Duration((s * 1e9).round() as u64).to_string()
+}
+
+/// `a / b`, 0 when `b` is 0.
+pub(crate) fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_for_people() {
+        assert_eq!(fmt_count(1234567), "1,234,567");
+        assert_eq!(fmt_count(12), "12");
+        assert_eq!(fmt_ms(Some(850.0)), "850ms");
+        assert_eq!(fmt_ms(Some(1240.0)), "1.24s");
+        assert_eq!(fmt_ms(Some(0.32)), "320us");
+        assert_eq!(fmt_ms(Some(12.345)), "12.35ms");
+        assert_eq!(fmt_ms(None), "-");
+    }
+}

@@ -1,0 +1,270 @@
+//! The shared vocabulary of every layer: which kinds of node there are, and
+//! the small enums the file format, the model, the engine and the front
+//! ends all speak (eviction, balancing policy, sharding scheme, rate-limit
+//! counting and keying, retry jitter). It sits below all of them and imports
+//! none of them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A kind of node, as written in topology files (`Cache(...)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    /// A generic first-come-first-served queueing station.
+    Station,
+    /// Spreads requests over backends.
+    LoadBalancer,
+    /// An application server: workers that do some work and call others.
+    App,
+    /// A key-value cache (Redis-like).
+    Cache,
+    /// A content delivery network's edge.
+    Cdn,
+    /// A database primary.
+    Database,
+    /// A read replica of a database.
+    Replica,
+    /// A connection pooler (PgBouncer-like).
+    Pooler,
+    /// Sends each request to the shard that owns its key.
+    ShardRouter,
+    /// A message queue with workers.
+    Queue,
+    /// Admits requests up to a rate and refuses the rest.
+    RateLimiter,
+}
+
+impl Kind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [Kind; 11] = [
+        Kind::Station,
+        Kind::LoadBalancer,
+        Kind::App,
+        Kind::Cache,
+        Kind::Cdn,
+        Kind::Database,
+        Kind::Replica,
+        Kind::Pooler,
+        Kind::ShardRouter,
+        Kind::Queue,
+        Kind::RateLimiter,
+    ];
+
+    /// Its name in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Station => "Station",
+            Kind::LoadBalancer => "LoadBalancer",
+            Kind::App => "App",
+            Kind::Cache => "Cache",
+            Kind::Cdn => "Cdn",
+            Kind::Database => "Database",
+            Kind::Replica => "Replica",
+            Kind::Pooler => "Pooler",
+            Kind::ShardRouter => "ShardRouter",
+            Kind::Queue => "Queue",
+            Kind::RateLimiter => "RateLimiter",
+        }
+    }
+
+    /// The kind with this name in files.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// True for kinds that only hand requests on, at once, without servers
+    /// of their own (never a bottleneck, nothing to slow).
+    pub fn routes_only(self) -> bool {
+        matches!(
+            self,
+            Kind::LoadBalancer | Kind::ShardRouter | Kind::RateLimiter
+        )
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which entry leaves when the cache is full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Eviction {
+    /// Least recently used.
+    #[default]
+    Lru,
+    /// First in, first out (hits do not refresh an entry).
+    Fifo,
+    /// Least frequently used, approximated as Redis does: the least used of
+    /// 5 entries sampled at random leaves.
+    Lfu,
+}
+
+/// Randomisation of retry waits (AWS's names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Jitter {
+    /// Exactly the computed wait: clients that failed together retry together.
+    None,
+    /// Uniform between 0 and the wait.
+    #[default]
+    Full,
+    /// Half the wait plus uniform up to the other half.
+    Equal,
+}
+
+/// How a load balancer picks a backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Policy {
+    /// In turn.
+    #[default]
+    RoundRobin,
+    /// The backend with the fewest requests in progress (ties: in turn).
+    LeastConnections,
+    /// Uniformly at random.
+    Random,
+    /// The less busy of two picked at random.
+    PowerOfTwo,
+    /// By the request's key on a hash ring (100 virtual nodes per backend).
+    ConsistentHash,
+    /// The healthy backend closest to the request's users (geo-routing:
+    /// their own region when it is up, else the nearest other).
+    Nearest,
+}
+
+/// How keys map to shards.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sharding {
+    /// `hash(key) mod N`: even, but changing N moves most keys.
+    #[default]
+    HashMod,
+    /// A hash ring with 100 virtual nodes per shard: changing N moves only
+    /// the keys of the shards added or removed.
+    ConsistentHash,
+}
+
+/// How a rate limiter counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Algorithm {
+    /// Tokens refill at the rate, up to `burst`; a request takes one.
+    #[default]
+    TokenBucket,
+    /// Requests in the last `per`, estimated from this window's and the
+    /// previous window's counts (the sliding-window counter).
+    SlidingWindow,
+}
+
+/// What a rate limiter counts separately.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LimitBy {
+    /// All requests together.
+    #[default]
+    Global,
+    /// Each client IP address.
+    Ip,
+    /// Each account (the request's key).
+    Account,
+}
+
+/// What a field of the file format holds, for the reference and the
+/// sandbox's property editor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldType {
+    /// The node's id.
+    Id,
+    /// A whole number within a range.
+    Count {
+        /// Smallest value.
+        min: u64,
+        /// Largest value.
+        max: u64,
+    },
+    /// A number within a range.
+    Number {
+        /// Smallest value.
+        min: f64,
+        /// Largest value.
+        max: f64,
+    },
+    /// A share from 0 to 1.
+    Ratio,
+    /// A duration with a unit: `"250ms"`, `"1m30s"`.
+    Duration,
+    /// A distribution of times: `Exponential(mean: "10ms")`, ...
+    Dist,
+    /// `true` or `false`.
+    Bool,
+    /// One node's id, of one of these kinds (any kind when empty).
+    Node(&'static [Kind]),
+    /// A list of node ids, of these kinds (any kind when empty).
+    Nodes(&'static [Kind]),
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A list of class names.
+    Classes,
+    /// Something with fields of its own (shown in its own table).
+    Nested(&'static str),
+}
+
+impl FieldType {
+    /// As the reference writes it.
+    pub fn describe(&self) -> String {
+        fn kinds(k: &[Kind]) -> String {
+            if k.is_empty() {
+                "any node".into()
+            } else {
+                k.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or ")
+            }
+        }
+        match *self {
+            FieldType::Id => "id (letters, digits, - _ . : /)".into(),
+            FieldType::Count { min, max } => format!("whole number, {min} to {max}"),
+            FieldType::Number { min, max } => format!("number, {min} to {max}"),
+            FieldType::Ratio => "share, 0 to 1".into(),
+            FieldType::Duration => "duration (\"250ms\", \"1m30s\")".into(),
+            FieldType::Dist => "distribution".into(),
+            FieldType::Bool => "true or false".into(),
+            FieldType::Node(k) => format!("id of {}", kinds(k)),
+            FieldType::Nodes(k) => format!("list of ids of {}", kinds(k)),
+            FieldType::Choice(c) => c.join(" | "),
+            FieldType::Classes => "list of class names".into(),
+            FieldType::Nested(n) if n.starts_with(|c: char| c.is_lowercase()) => n.into(),
+            FieldType::Nested(n) => format!("`{n}(...)`"),
+        }
+    }
+}
+
+/// One field of the file format, described once: the reference
+/// (`docs/reference.md`, `bottleneck reference`) and the sandbox's property
+/// editor read it, and a test checks the descriptions name exactly the
+/// fields the format has.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Field {
+    /// Its name in files.
+    pub name: &'static str,
+    /// What it holds.
+    pub ty: FieldType,
+    /// Its unit, if a number has one (`"requests/s"`, `"keys"`).
+    pub unit: &'static str,
+    /// What it is when left out; `None` when it must be given.
+    pub default: Option<&'static str>,
+    /// What it means.
+    pub about: &'static str,
+}
+
+/// A field description (for the `FIELDS` tables).
+pub const fn field(
+    name: &'static str,
+    ty: FieldType,
+    unit: &'static str,
+    default: Option<&'static str>,
+    about: &'static str,
+) -> Field {
+    Field {
+        name,
+        ty,
+        unit,
+        default,
+        about,
+    }
+}

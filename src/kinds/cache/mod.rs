@@ -1,0 +1,494 @@
+//! Cache node: gets, sets and deletes of the request's key against a real
+//! key store, with TTLs, and single-flight coalescing of misses.
+//!
+//! Cache-aside apps do `Get`; on a miss they read the database and `Set`
+//! the key without waiting. When a hot key expires under load, every request
+//! that misses before the first fill lands reads the database: a stampede.
+//! With `single_flight`, the first miss of a key is told "miss" and becomes
+//! the leader; later misses of that key wait at the cache (holding no server)
+//! until the leader's `Set` arrives and answers them all with a hit, or a
+//! `Delete` answers them with a miss.
+
+pub mod store;
+
+use crate::diag::Diagnostics;
+use crate::dist::Dist;
+use crate::fmt::fmt_count;
+use crate::kind::Eviction;
+use crate::kind::{FieldType, field};
+use crate::kinds::{KindModel, KindState};
+use crate::model::NodeModel;
+use crate::rng::{Purpose, Stream};
+use crate::sim::{Fault, ROOT, Simulation, op, outcome};
+use crate::time::{Duration, SimTime};
+use crate::topology::check::{CompileCx, NodeCheck};
+use crate::topology::limits::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use store::{Lookup, Store};
+
+/// A key-value cache. Operations are gets, sets and deletes of the
+/// request's key, each taking `service` on one of `servers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// Unique id.
+    pub id: String,
+    /// Keys it can hold.
+    pub capacity: u64,
+    /// Which key leaves when full (default `Lru`).
+    #[serde(default)]
+    pub eviction: Eviction,
+    /// How long an entry lives; absent: until evicted.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Spread TTLs by up to this fraction either way (e.g. 0.1 for +-10%).
+    #[serde(default)]
+    pub ttl_jitter: Option<f64>,
+    /// Parallel servers (default 1, like Redis's single thread).
+    #[serde(default)]
+    pub servers: Option<u64>,
+    /// Time per operation.
+    pub service: Dist,
+    /// Coalesce concurrent misses of one key into one database read.
+    #[serde(default)]
+    pub single_flight: bool,
+    /// Serve an expired entry for this long after its TTL while one request
+    /// refreshes it in the background (stale-while-revalidate).
+    #[serde(default)]
+    pub stale_while_revalidate: Option<Duration>,
+}
+
+/// A cache, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheModel {
+    /// Keys held at most.
+    pub capacity: u64,
+    /// Eviction policy.
+    pub eviction: Eviction,
+    /// TTL in ns (`u64::MAX`: none).
+    pub ttl: u64,
+    /// TTL spread, fraction.
+    pub jitter: f64,
+    /// Coalesce misses.
+    pub single_flight: bool,
+    /// Stale-while-revalidate window, ns (0: none).
+    pub swr: u64,
+}
+
+impl Cache {
+    /// Checks the cache (capacity, servers, TTL, service).
+    pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
+        let c = self;
+
+        nc.count("capacity", c.capacity, 0, 1_000_000_000, ds);
+        nc.count("servers", c.servers.unwrap_or(1), 1, MAX_SERVERS, ds);
+        if let Some(j) = c.ttl_jitter
+            && (!j.is_finite() || !(0.0..1.0).contains(&j))
+        {
+            ds.push(nc.err(format!(
+                "`ttl_jitter` is {j}; give a fraction from 0 to below 1, e.g. 0.1"
+            )));
+        }
+        if c.ttl.is_some_and(|t| t.0 == 0) {
+            ds.push(
+                nc.err("`ttl` is 0: nothing would ever be cached".into())
+                    .hint("leave `ttl` out to keep entries until evicted"),
+            );
+        }
+        nc.dist("service", &c.service, ds);
+    }
+
+    /// The cache in the model's form.
+    pub(crate) fn compile(&self, _cx: &CompileCx) -> NodeModel {
+        NodeModel::new(
+            &self.id,
+            KindModel::Cache(CacheModel {
+                capacity: self.capacity,
+                eviction: self.eviction,
+                ttl: self.ttl.map_or(u64::MAX, |t| t.0),
+                jitter: self.ttl_jitter.unwrap_or(0.0),
+                single_flight: self.single_flight,
+                swr: self.stale_while_revalidate.map_or(0, |d| d.0),
+            }),
+            self.servers.unwrap_or(1),
+            None,
+            self.service.sampler(),
+        )
+    }
+}
+
+/// What each fault does to a cache.
+pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
+    match fault {
+        Fault::Down => Ok(
+            "gets, sets and deletes fail at once; it comes back empty (cold), and waiters of a fill fail",
+        ),
+        Fault::Errors => {
+            Ok("a share `rate` of operations fail (a cache-aside read then goes to the database)")
+        }
+        Fault::Flush => Ok("every key is gone; requests waiting on a fill get a miss"),
+        other => super::common_effect(other),
+    }
+}
+
+/// A cache node's run-time state.
+#[derive(Clone, Debug)]
+pub struct CacheState {
+    /// The keys.
+    pub store: Store,
+    ttl: u64,
+    jitter: f64,
+    single_flight: bool,
+    /// Keys being filled by a leader, with the head of their wait list.
+    /// A BTreeMap: a flush walks it, and the walk's order must be fixed.
+    pending: BTreeMap<u64, u32>,
+    rng: Stream,
+    /// Gets that hit (after the warm-up).
+    pub hits: u64,
+    /// Gets that missed (after the warm-up).
+    pub misses: u64,
+    /// Misses that waited for another request's fill instead of reading the
+    /// database (after the warm-up).
+    pub coalesced: u64,
+    /// Hits served stale while a refresh ran (after the warm-up).
+    pub stale_hits: u64,
+}
+
+impl CacheState {
+    /// The state cache `n` starts with (empty).
+    pub(crate) fn of(n: &NodeModel, m: &CacheModel, seed: u64) -> Self {
+        CacheState::new(
+            m.capacity,
+            m.eviction,
+            m.ttl,
+            m.jitter,
+            m.single_flight,
+            m.swr,
+            Stream::new(seed, Purpose::Ttl, &n.id),
+        )
+    }
+
+    /// An empty cache.
+    pub fn new(
+        capacity: u64,
+        eviction: Eviction,
+        ttl: u64,
+        jitter: f64,
+        single_flight: bool,
+        swr: u64,
+        rng: Stream,
+    ) -> Self {
+        let mut store = Store::new(capacity as usize, eviction);
+        store.swr = swr;
+        CacheState {
+            store,
+            ttl,
+            jitter,
+            single_flight,
+            pending: BTreeMap::new(),
+            rng,
+            hits: 0,
+            misses: 0,
+            coalesced: 0,
+            stale_hits: 0,
+        }
+    }
+
+    /// Keys whose fill is pending (single-flight).
+    pub fn pending_fills(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// True if misses of a key being filled wait for the fill.
+    pub fn single_flight(&self) -> bool {
+        self.single_flight
+    }
+
+    fn expiry(&mut self, now: SimTime) -> SimTime {
+        if self.ttl == u64::MAX {
+            return u64::MAX;
+        }
+        let ttl = if self.jitter > 0.0 {
+            self.ttl as f64 * (1.0 + self.jitter * (2.0 * self.rng.unit() - 1.0))
+        } else {
+            self.ttl as f64
+        };
+        now.saturating_add((ttl + 0.5) as u64)
+    }
+}
+
+impl Simulation {
+    /// The cache at node `i` has served `req`: do its operation and answer.
+    pub(crate) fn cache_op(&mut self, i: usize, req: u32) {
+        let now = self.now;
+        let r = self.reqs[req];
+        let counted = self.counts(r.visit_arrival);
+        let KindState::Cache(c) = &mut self.nodes[i].kind else {
+            unreachable!("cache_op on a cache")
+        };
+        let result = match r.op {
+            op::SET => {
+                let exp = c.expiry(now);
+                c.store.put(r.key, exp);
+                self.release(i);
+                self.wake(i, r.key, outcome::OK);
+                outcome::OK
+            }
+            op::DEL => {
+                c.store.remove(r.key);
+                self.release(i);
+                self.wake(i, r.key, outcome::MISS);
+                outcome::OK
+            }
+            _ => match c.store.get(r.key, now) {
+                Lookup::Hit => {
+                    if counted {
+                        c.hits += 1;
+                    }
+                    self.release(i);
+                    outcome::OK
+                }
+                Lookup::Stale => {
+                    if counted {
+                        c.hits += 1;
+                        c.stale_hits += 1;
+                    }
+                    self.release(i);
+                    // An app's cache-aside refreshes it; anyone else just reads it.
+                    if r.op == op::GET && r.parent != ROOT {
+                        outcome::STALE
+                    } else {
+                        outcome::OK
+                    }
+                }
+                Lookup::Miss | Lookup::Expired => {
+                    if counted {
+                        c.misses += 1;
+                    }
+                    // Only an app's cache-aside get can lead a fill.
+                    if c.single_flight && r.op == op::GET && r.parent != ROOT {
+                        if let Some(head) = c.pending.get_mut(&r.key) {
+                            self.reqs[req].next_waiter = *head;
+                            *head = req;
+                            if counted {
+                                c.coalesced += 1;
+                            }
+                            self.release(i);
+                            return;
+                        }
+                        c.pending.insert(r.key, ROOT);
+                    }
+                    self.release(i);
+                    outcome::MISS
+                }
+            },
+        };
+        self.record_visit(i, req, true);
+        self.finish(req, result);
+    }
+
+    /// A fill (a set) or its release (a delete) of `key` at node `i` failed
+    /// before it reached the cache, or there: the requests waiting on that
+    /// fill get a miss (and read the database themselves).
+    pub(crate) fn fill_failed(&mut self, i: u32, key: u64) {
+        if (i as usize) < self.nodes.len()
+            && matches!(self.nodes[i as usize].kind, KindState::Cache(_))
+        {
+            self.wake(i as usize, key, outcome::MISS);
+        }
+    }
+
+    /// Answers every request waiting for `key`'s fill with `result`.
+    fn wake(&mut self, i: usize, key: u64, result: u8) {
+        let KindState::Cache(c) = &mut self.nodes[i].kind else {
+            return;
+        };
+        let Some(mut w) = c.pending.remove(&key) else {
+            return;
+        };
+        while w != ROOT {
+            let next = self.reqs[w].next_waiter;
+            self.record_visit(i, w, true);
+            self.finish(w, result);
+            w = next;
+        }
+    }
+
+    /// Empties the cache at node `i` (a flush); waiters are answered with a
+    /// miss when `fail_waiters` is false, or fail (the cache went down).
+    pub(crate) fn cache_flush(&mut self, i: usize, fail_waiters: bool) {
+        if let KindState::Cdn(c) = &mut self.nodes[i].kind {
+            c.store.flush();
+            return;
+        }
+        let KindState::Cache(c) = &mut self.nodes[i].kind else {
+            return;
+        };
+        c.store.flush();
+        let keys: Vec<u64> = c.pending.keys().copied().collect();
+        for k in keys {
+            if fail_waiters {
+                self.fail_waiters(i, k);
+            } else {
+                self.wake(i, k, outcome::MISS);
+            }
+        }
+    }
+
+    fn fail_waiters(&mut self, i: usize, key: u64) {
+        let KindState::Cache(c) = &mut self.nodes[i].kind else {
+            return;
+        };
+        let Some(mut w) = c.pending.remove(&key) else {
+            return;
+        };
+        while w != ROOT {
+            let next = self.reqs[w].next_waiter;
+            self.drop_request(i, w);
+            w = next;
+        }
+    }
+}
+
+/// A cache's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct CacheReport {
+    /// Gets that found the key.
+    pub hits: u64,
+    /// Gets that did not.
+    pub misses: u64,
+    /// `hits / (hits + misses)`.
+    pub hit_ratio: Option<f64>,
+    /// Misses that waited for another request's fill (single-flight).
+    pub coalesced: u64,
+    /// Hits served stale while a background refresh ran.
+    pub stale_hits: u64,
+    /// Keys evicted to make room (whole run).
+    pub evictions: u64,
+    /// Keys held at the end.
+    pub keys: u64,
+}
+
+impl CacheReport {
+    pub(crate) fn new(
+        hits: u64,
+        misses: u64,
+        coalesced: u64,
+        stale_hits: u64,
+        evictions: u64,
+        keys: usize,
+    ) -> Self {
+        CacheReport {
+            stale_hits,
+            hits,
+            misses,
+            hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+            coalesced,
+            evictions,
+            keys: keys as u64,
+        }
+    }
+}
+
+impl CacheReport {
+    /// The line the table prints for this cache.
+    pub fn write_lines(&self, id: &str, out: &mut String) {
+        let c = self;
+        let _ = writeln!(
+            out,
+            "{id}: hit ratio {}, {} hits ({} stale), {} misses, {} coalesced, {} keys held",
+            c.hit_ratio
+                .map_or("-".into(), |h| format!("{:.1}%", h * 100.0)),
+            fmt_count(c.hits),
+            fmt_count(c.stale_hits),
+            fmt_count(c.misses),
+            fmt_count(c.coalesced),
+            fmt_count(c.keys)
+        );
+    }
+}
+
+impl CacheState {
+    /// The cache's report section.
+    pub(crate) fn section(&self) -> CacheReport {
+        CacheReport::new(
+            self.hits,
+            self.misses,
+            self.coalesced,
+            self.stale_hits,
+            self.store.evictions,
+            self.store.len(),
+        )
+    }
+}
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "capacity",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            "keys",
+            None,
+            "Keys it can hold.",
+        ),
+        field(
+            "eviction",
+            FieldType::Choice(&["Lru", "Fifo", "Lfu"]),
+            "",
+            Some("Lru"),
+            "Which key leaves when full (LFU samples 5 keys, as Redis does).",
+        ),
+        field(
+            "ttl",
+            FieldType::Duration,
+            "",
+            Some("none (until evicted)"),
+            "How long an entry lives.",
+        ),
+        field(
+            "ttl_jitter",
+            FieldType::Number {
+                min: 0.0,
+                max: 0.999,
+            },
+            "",
+            Some("0"),
+            "Spread TTLs by up to this fraction either way (0.1 for +-10%).",
+        ),
+        field(
+            "servers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "servers",
+            Some("1"),
+            "Parallel servers (1 is Redis's single thread).",
+        ),
+        field("service", FieldType::Dist, "", None, "Time per operation."),
+        field(
+            "single_flight",
+            FieldType::Bool,
+            "",
+            Some("false"),
+            "Coalesce concurrent misses of one key into one database read.",
+        ),
+        field(
+            "stale_while_revalidate",
+            FieldType::Duration,
+            "",
+            Some("none"),
+            "Serve an expired entry this long after its TTL while one request refreshes it in the background.",
+        ),
+    ],
+    nested: &[],
+    example: "Cache(id: \"redis\", capacity: 100_000, eviction: Lru, ttl: \"5m\", ttl_jitter: 0.1, servers: 1, service: Exponential(mean: \"100us\"), single_flight: true)",
+};

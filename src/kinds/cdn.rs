@@ -1,0 +1,304 @@
+//! CDN edge: answers cacheable requests from its own cache and fetches
+//! misses from the origin (then keeps them for `ttl`); other classes pass
+//! through to the origin. The edge holds no server while the origin works.
+//! When the edge is down, traffic fails over to the origin directly.
+
+use crate::diag::Diagnostics;
+use crate::dist::Dist;
+use crate::kind::Eviction;
+use crate::kind::{FieldType, field};
+use crate::kinds::KindModel;
+use crate::kinds::KindState;
+use crate::kinds::cache::store::{Lookup, Store};
+use crate::model::{NodeModel, RouteModel};
+use crate::sim::{Fault, Simulation, op, outcome};
+use crate::time::Duration;
+use crate::topology::check::{CompileCx, NodeCheck};
+use crate::topology::limits::*;
+use serde::{Deserialize, Serialize};
+
+/// A CDN edge: answers cacheable requests from its own cache and fetches
+/// misses from the origin (then keeps them for `ttl`). Other classes pass
+/// through to the origin. When the CDN is down, traffic fails over to the
+/// origin directly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cdn {
+    /// Unique id.
+    pub id: String,
+    /// Where misses and uncacheable requests go.
+    pub origin: String,
+    /// Objects the edge can hold.
+    pub capacity: u64,
+    /// How long an object is kept; absent: until evicted.
+    #[serde(default)]
+    pub ttl: Option<Duration>,
+    /// Classes that can be cached; absent: all.
+    #[serde(default)]
+    pub cacheable: Option<Vec<String>>,
+    /// Time the edge takes per request (a hit's whole latency).
+    pub service: Dist,
+    /// Requests the edge serves at once (default 100,000: effectively unlimited).
+    #[serde(default)]
+    pub servers: Option<u64>,
+}
+
+/// A CDN edge, compiled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CdnModel {
+    /// Origin node.
+    pub origin: u32,
+    /// Objects held at most.
+    pub capacity: u64,
+    /// TTL in ns (`u64::MAX`: none).
+    pub ttl: u64,
+    /// Per class index: may it be cached?
+    pub cacheable: Vec<bool>,
+}
+
+impl Cdn {
+    /// Checks the edge (origin, capacity, servers, TTL, classes).
+    pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
+        let c = self;
+
+        nc.target(&c.origin, "origin", &[], ds);
+        if c.origin == c.id {
+            ds.push(nc.err("the CDN is its own origin".into()));
+        }
+        nc.count("capacity", c.capacity, 0, 1_000_000_000, ds);
+        nc.count("servers", c.servers.unwrap_or(100_000), 1, MAX_SERVERS, ds);
+        if c.ttl.is_some_and(|t| t.0 == 0) {
+            ds.push(nc.err("`ttl` is 0: nothing would ever be cached".into()));
+        }
+        for class in c.cacheable.iter().flatten() {
+            if !nc.cx.has_class(class) {
+                let d = nc.err(format!(
+                    "`cacheable` names class `{class}`, which no source sends"
+                ));
+                ds.push(match nc.cx.closest_class(class) {
+                    Some(x) => d.hint(format!("did you mean `{x}`?")),
+                    None => d.hint(format!(
+                        "the classes are: {}",
+                        crate::diag::list_names(nc.cx.classes)
+                    )),
+                });
+            }
+        }
+        nc.dist("service", &c.service, ds);
+    }
+
+    /// The edge in the model's form.
+    pub(crate) fn compile(&self, cx: &CompileCx) -> NodeModel {
+        let cacheable = cx
+            .classes
+            .iter()
+            .map(|k| self.cacheable.as_ref().is_none_or(|list| list.contains(k)))
+            .collect();
+        let origin = cx.ix(&self.origin);
+        let mut m = NodeModel::new(
+            &self.id,
+            KindModel::Cdn(CdnModel {
+                origin,
+                capacity: self.capacity,
+                ttl: self.ttl.map_or(u64::MAX, |t| t.0),
+                cacheable,
+            }),
+            self.servers.unwrap_or(100_000),
+            None,
+            self.service.sampler(),
+        );
+        m.flows = vec![RouteModel {
+            to: origin as usize,
+            p: 1.0,
+        }];
+        m
+    }
+}
+
+/// What each fault does to a CDN edge.
+pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
+    match fault {
+        Fault::Down => {
+            Ok("requests go straight to the origin (the edge is bypassed) until it is up")
+        }
+        Fault::Slow => {
+            Ok("the edge's time per request (a hit's whole latency) is `factor` times as long")
+        }
+        Fault::Flush => Ok("every object is gone from the edge"),
+        other => super::common_effect(other),
+    }
+}
+
+/// A CDN edge's run-time state.
+#[derive(Clone, Debug)]
+pub struct CdnState {
+    /// Objects held at the edge.
+    pub store: Store,
+    /// Origin node.
+    pub origin: u32,
+    ttl: u64,
+    cacheable: Vec<bool>,
+    /// Cacheable requests answered from the edge (after the warm-up).
+    pub hits: u64,
+    /// Cacheable requests fetched from the origin (after the warm-up).
+    pub misses: u64,
+    /// Requests sent straight to the origin while the edge was down.
+    pub failovers: u64,
+}
+
+impl CdnState {
+    /// The state an edge starts with (empty).
+    pub(crate) fn of(m: &CdnModel) -> Self {
+        CdnState::new(m.origin, m.capacity, m.ttl, m.cacheable.clone())
+    }
+
+    /// An empty edge.
+    pub fn new(origin: u32, capacity: u64, ttl: u64, cacheable: Vec<bool>) -> Self {
+        CdnState {
+            store: Store::new(capacity as usize, Eviction::Lru),
+            origin,
+            ttl,
+            cacheable,
+            hits: 0,
+            misses: 0,
+            failovers: 0,
+        }
+    }
+}
+
+impl Simulation {
+    /// The CDN edge `i` has served `req`: answer from the edge or go to the origin.
+    pub(crate) fn cdn_served(&mut self, i: usize, req: u32) {
+        let now = self.now;
+        let r = self.reqs[req];
+        let counted = self.counts(r.visit_arrival);
+        let KindState::Cdn(c) = &mut self.nodes[i].kind else {
+            unreachable!("cdn_served on a CDN")
+        };
+        let origin = c.origin;
+        let hit = c.cacheable[r.class as usize] && {
+            let found = c.store.get(r.key, now) == Lookup::Hit;
+            if counted {
+                if found { c.hits += 1 } else { c.misses += 1 }
+            }
+            found
+        };
+        // The edge does not hold a server while the origin works.
+        self.release(i);
+        if hit {
+            self.record_visit(i, req, true);
+            self.finish(req, outcome::OK);
+        } else {
+            self.reqs[req].phase = 1;
+            self.call(req, origin, op::CALL, false);
+        }
+    }
+
+    /// The origin answered CDN edge `i` for `req`.
+    pub(crate) fn cdn_resume(&mut self, i: usize, req: u32, result: u8) {
+        let now = self.now;
+        let r = self.reqs[req];
+        if result == outcome::OK {
+            if let KindState::Cdn(c) = &mut self.nodes[i].kind
+                && c.cacheable[r.class as usize]
+            {
+                let exp = if c.ttl == u64::MAX {
+                    u64::MAX
+                } else {
+                    now.saturating_add(c.ttl)
+                };
+                c.store.put(r.key, exp);
+            }
+            self.record_visit(i, req, true);
+        } else {
+            self.record_visit(i, req, false);
+        }
+        self.finish(req, result);
+    }
+
+    /// Traffic for a CDN edge that is down goes straight to the origin.
+    pub(crate) fn cdn_failover(&mut self, i: usize, req: u32) {
+        let counted = self.counts(self.reqs[req].visit_arrival);
+        let KindState::Cdn(c) = &mut self.nodes[i].kind else {
+            return;
+        };
+        if counted {
+            c.failovers += 1;
+        }
+        let origin = c.origin;
+        self.record_visit(i, req, true);
+        self.forward(i, origin as usize, req);
+    }
+}
+
+impl CdnState {
+    /// The edge's report section (a cache's, without coalescing).
+    pub(crate) fn section(&self) -> crate::kinds::cache::CacheReport {
+        crate::kinds::cache::CacheReport::new(
+            self.hits,
+            self.misses,
+            0,
+            0,
+            self.store.evictions,
+            self.store.len(),
+        )
+    }
+}
+
+/// How the reference and the sandbox describe this kind.
+pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
+    about: "A CDN edge: answers cacheable requests from its own cache and fetches misses from the origin (then keeps them for `ttl`); other classes pass through to the origin. When the edge is down, traffic fails over to the origin directly.",
+    fields: &[
+        field("id", FieldType::Id, "", None, "Unique id."),
+        field(
+            "origin",
+            FieldType::Node(&[]),
+            "",
+            None,
+            "Where misses and uncacheable requests go.",
+        ),
+        field(
+            "capacity",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            "objects",
+            None,
+            "Objects the edge can hold.",
+        ),
+        field(
+            "ttl",
+            FieldType::Duration,
+            "",
+            Some("none (until evicted)"),
+            "How long an object is kept.",
+        ),
+        field(
+            "cacheable",
+            FieldType::Classes,
+            "",
+            Some("all classes"),
+            "Classes that can be cached.",
+        ),
+        field(
+            "service",
+            FieldType::Dist,
+            "",
+            None,
+            "Time the edge takes per request (a hit's whole latency).",
+        ),
+        field(
+            "servers",
+            FieldType::Count {
+                min: 1,
+                max: 1_000_000,
+            },
+            "servers",
+            Some("100000"),
+            "Requests the edge serves at once.",
+        ),
+    ],
+    nested: &[],
+    example: "Cdn(id: \"cdn\", origin: \"lb\", capacity: 100_000, ttl: \"10m\", cacheable: [\"static\"], service: Constant(\"5ms\"))",
+};

@@ -1,0 +1,352 @@
+//! A report built from a running simulation: end to end, node by node
+//! (with each kind's own section, which its module fills in), the
+//! bottleneck and its timeline, the series.
+
+use super::*;
+use crate::fmt::ratio;
+use crate::sim::Simulation;
+use crate::time::SimTime;
+
+fn ms(ns: Option<f64>) -> Option<f64> {
+    ns.map(|v| v / 1e6)
+}
+
+impl Simulation {
+    /// The report of everything measured so far.
+    pub fn report(&self) -> Report {
+        // Time averages run from the warm-up to the cohort's end (or now).
+        let now: SimTime = self.now().min(self.config().cohort_end);
+        let warmup = self.config().warmup.0.min(now);
+        let measured = now - warmup;
+        let measured_s = Duration(measured).as_secs_f64();
+        let per_s = |n: u64| {
+            if measured == 0 {
+                0.0
+            } else {
+                n as f64 / measured_s
+            }
+        };
+        let model = self.model();
+
+        let mut node_in_flight = vec![0u64; model.nodes.len()];
+        let mut e2e_in_flight = 0;
+        for r in self.requests() {
+            if self.counts(r.visit_arrival) && (r.node as usize) < node_in_flight.len() {
+                node_in_flight[r.node as usize] += 1;
+            }
+            if self.counts(r.born)
+                && r.parent == crate::sim::ROOT
+                && r.flags & crate::sim::ABANDONED == 0
+            {
+                e2e_in_flight += 1;
+            }
+        }
+
+        let mut nodes = Vec::with_capacity(model.nodes.len());
+        for (i, m) in model.nodes.iter().enumerate() {
+            let n = self.node_state(i);
+            let s = &n.stats;
+            let a = s.at_end.unwrap_or_else(|| s.areas(now));
+            let busy = a.busy - s.at_warmup.busy;
+            let cap = a.capacity - s.at_warmup.capacity;
+            let waiting = a.waiting - s.at_warmup.waiting;
+            let share = |area: u128| {
+                if cap == 0 {
+                    0.0
+                } else {
+                    area as f64 / cap as f64
+                }
+            };
+            let waits_on: Vec<WaitShare> = s
+                .waits
+                .iter()
+                .zip(s.waits_at_warmup.iter())
+                .enumerate()
+                .map(|(k, ((t, l), w0))| WaitShare {
+                    node: model.nodes[*t as usize].id.clone(),
+                    share: share(
+                        s.waits_at_end
+                            .get(k)
+                            .copied()
+                            .unwrap_or_else(|| l.area_at(now))
+                            - w0,
+                    ),
+                })
+                .collect();
+            let time_avg = |area: u128| {
+                if measured == 0 {
+                    0.0
+                } else {
+                    area as f64 / measured as f64
+                }
+            };
+            let mut report = NodeReport {
+                kind: m.kind_name().to_string(),
+                servers: n.servers,
+                arrivals: s.arrivals,
+                completed: s.completed,
+                dropped: s.dropped,
+                errors: s.errors,
+                in_flight: node_in_flight[i],
+                blocking: ratio(s.dropped, s.arrivals),
+                utilization: if cap == 0 {
+                    0.0
+                } else {
+                    busy as f64 / cap as f64
+                },
+                mean_queue_len: time_avg(waiting),
+                mean_in_system: time_avg(waiting + busy),
+                mean_wait_ms: (s.wait_count > 0)
+                    .then(|| s.wait_sum as f64 / s.wait_count as f64 / 1e6),
+                mean_sojourn_ms: ms(s.sojourn.mean()),
+                p50_ms: ms(s.sojourn.quantile(0.50)),
+                p95_ms: ms(s.sojourn.quantile(0.95)),
+                p99_ms: ms(s.sojourn.quantile(0.99)),
+                p999_ms: ms(s.sojourn.quantile(0.999)),
+                throughput_rps: per_s(s.completed),
+                overflow: s.overflow,
+                waiting_on_calls: share(a.calling - s.at_warmup.calling),
+                waiting_on_pool: share(a.pool_wait - s.at_warmup.pool_wait),
+                waits_on,
+                injected_errors: s.injected,
+                cache: None,
+                load_balancer: None,
+                database: None,
+                replica: None,
+                shards: None,
+                app: None,
+                queue: None,
+                rejected: None,
+            };
+            // What the node's kind adds: its own section.
+            self.fill_report(i, &mut report);
+            nodes.push((m.id.clone(), report));
+        }
+
+        let e = self.e2e_stats();
+        let in_sys = e
+            .in_system_at_end
+            .unwrap_or_else(|| e.in_system.area_at(now))
+            - e.in_system_at_warmup;
+        let end_to_end = EndToEnd {
+            arrivals: e.arrivals,
+            completed: e.completed,
+            dropped: e.dropped,
+            in_flight: e2e_in_flight,
+            blocking: ratio(e.dropped, e.arrivals),
+            throughput_rps: per_s(e.completed),
+            attempts: e.attempts,
+            retries: e.retries,
+            timed_out: e.timed_out,
+            short_circuited: e.short_circuited,
+            breaker_trips: (0..model.sources.len())
+                .map(|i| self.breaker_trips(i))
+                .sum(),
+            amplification: ratio(e.attempts, e.arrivals),
+            mean_in_system: if measured == 0 {
+                0.0
+            } else {
+                in_sys as f64 / measured as f64
+            },
+            mean_ms: ms(e.latency.mean()),
+            p50_ms: ms(e.latency.quantile(0.50)),
+            p95_ms: ms(e.latency.quantile(0.95)),
+            p99_ms: ms(e.latency.quantile(0.99)),
+            p999_ms: ms(e.latency.quantile(0.999)),
+            max_ms: ms(e.latency.max().map(|v| v as f64)),
+        };
+
+        let analyzer = crate::analysis::Analyzer::new(model);
+        let loads = loads(model, &nodes);
+        let bottleneck = analyzer.find(&loads).map(|f| Bottleneck {
+            node: nodes[f.node].0.clone(),
+            utilization: f.utilization,
+            reason: f.reason,
+            chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
+        });
+        let failures = analyzer.failures(&loads, end_to_end.arrivals, end_to_end.dropped);
+        let bottleneck_timeline = self.bottleneck_timeline();
+        Report {
+            topology: model.name.clone(),
+            seed: self.config().seed,
+            simulated_s: Duration(self.now()).as_secs_f64(),
+            warmup_s: Duration(warmup).as_secs_f64(),
+            measured_s,
+            events: self.events(),
+            stopped: self.stopped().map(|e| e.to_string()),
+            end_to_end,
+            nodes: Nodes(nodes),
+            bottleneck,
+            bottleneck_timeline,
+            failures,
+            changes: self.changes().to_vec(),
+            series: None,
+        }
+    }
+
+    /// The busiest node of each window (among nodes that queue), merged
+    /// into stretches; stretches shorter than 3 windows are folded into
+    /// their neighbour so that noise does not read as a move.
+    pub fn bottleneck_timeline(&self) -> Vec<Phase> {
+        let model = self.model();
+        let n = model.nodes.len();
+        if n == 0 {
+            return Vec::new();
+        }
+        let analyzer = crate::analysis::Analyzer::new(model);
+        let windows = self.series(0).records().len();
+        let series: Vec<Vec<crate::metrics::WindowRecord>> = (0..n)
+            .map(|i| self.series(i).records().copied().collect())
+            .collect();
+        let window = self.config().window.as_secs_f64();
+        // (node, utilization, start) per window.
+        let mut per: Vec<(usize, f64, f64)> = Vec::with_capacity(windows);
+        let mut loads: Vec<crate::analysis::Load> = vec![Default::default(); n];
+        for w in 0..windows {
+            for ((i, l), s) in loads.iter_mut().enumerate().zip(&series) {
+                let r = &s[w];
+                *l = crate::analysis::Load {
+                    utilization: r.utilization,
+                    calling: r.calling,
+                    pool_wait: r.pool_wait,
+                    waits: Vec::new(),
+                    mean_queue: r.mean_queue_len,
+                    mean_wait_ms: None,
+                    arrivals: r.arrivals,
+                    dropped: r.dropped,
+                    overflow: r.overflow,
+                    servers: self.node_state(i).servers,
+                    ..Default::default()
+                };
+            }
+            let Some(f) = analyzer.find(&loads) else {
+                return Vec::new();
+            };
+            // Hysteresis: the bottleneck stays where it was unless another
+            // node is clearly busier (10 points, or saturated when it is
+            // not), so two equal nodes trading places is not a move.
+            let node = match per.last() {
+                Some(&(prev, _, _))
+                    if prev != f.node
+                        && loads[prev].utilization + 0.10 >= loads[f.node].utilization
+                        && (loads[prev].saturated() || !loads[f.node].saturated()) =>
+                {
+                    prev
+                }
+                _ => f.node,
+            };
+            per.push((
+                node,
+                loads[node].utilization,
+                Duration(series[0][w].start).as_secs_f64(),
+            ));
+        }
+        let mut phases: Vec<Phase> = Vec::new();
+        let mut sums: Vec<(f64, usize)> = Vec::new();
+        for &(node, u, start) in &per {
+            match phases.last_mut() {
+                Some(p) if p.node == model.nodes[node].id => {
+                    p.to_s = start + window;
+                    let last = sums.last_mut().expect("a sum per phase");
+                    last.0 += u;
+                    last.1 += 1;
+                }
+                _ => {
+                    phases.push(Phase {
+                        from_s: start,
+                        to_s: start + window,
+                        node: model.nodes[node].id.clone(),
+                        utilization: 0.0,
+                    });
+                    sums.push((u, 1));
+                }
+            }
+        }
+        // Fold short stretches into the previous one.
+        let mut out: Vec<Phase> = Vec::new();
+        let mut out_sums: Vec<(f64, usize)> = Vec::new();
+        for (p, s) in phases.into_iter().zip(sums) {
+            let short = ((p.to_s - p.from_s) / window).round() < 3.0;
+            match (out.last_mut(), short) {
+                (Some(prev), true) => {
+                    prev.to_s = p.to_s;
+                    let last = out_sums.last_mut().expect("a sum per phase");
+                    last.1 += s.1;
+                }
+                (Some(prev), false) if prev.node == p.node => {
+                    prev.to_s = p.to_s;
+                    let last = out_sums.last_mut().expect("a sum per phase");
+                    last.0 += s.0;
+                    last.1 += s.1;
+                }
+                _ => {
+                    out.push(p);
+                    out_sums.push(s);
+                }
+            }
+        }
+        for (p, (sum, n)) in out.iter_mut().zip(out_sums) {
+            p.utilization = sum / n.max(1) as f64;
+        }
+        out
+    }
+
+    /// The per-window series, for reports that ask for it.
+    pub fn series_report(&self) -> SeriesReport {
+        SeriesReport {
+            window_s: self.config().window.as_secs_f64(),
+            end_to_end: self.end_to_end_series().records().map(Into::into).collect(),
+            nodes: self
+                .model()
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    (
+                        n.id.clone(),
+                        self.series(i).records().map(Into::into).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the analysis needs of the nodes' reports (a pool's refused
+/// connections count at the node its pool connects to).
+fn loads(
+    model: &crate::model::Model,
+    nodes: &[(String, NodeReport)],
+) -> Vec<crate::analysis::Load> {
+    let mut out: Vec<crate::analysis::Load> = nodes
+        .iter()
+        .map(|(_, r)| crate::analysis::Load {
+            utilization: r.utilization,
+            calling: r.waiting_on_calls,
+            pool_wait: r.waiting_on_pool,
+            waits: r
+                .waits_on
+                .iter()
+                .filter_map(|w| Some((model.node_index(&w.node)?, w.share)))
+                .collect(),
+            mean_queue: r.mean_queue_len,
+            mean_wait_ms: r.mean_wait_ms,
+            arrivals: r.arrivals,
+            dropped: r.dropped,
+            overflow: r.overflow,
+            servers: r.servers,
+            injected: r.injected_errors,
+            rejected: r.rejected.unwrap_or(0),
+            refused_connections: 0,
+        })
+        .collect();
+    for (i, m) in model.nodes.iter().enumerate() {
+        if let crate::kinds::KindModel::App(app) = &m.kind
+            && let Some(pool) = app.pool
+            && let Some(a) = &nodes[i].1.app
+        {
+            out[pool.target as usize].refused_connections += a.pool_refused;
+        }
+    }
+    out
+}

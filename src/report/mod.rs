@@ -1,0 +1,320 @@
+//! The report of a run: what the CLI prints, as JSON or as a table.
+//!
+//! Key names are a contract with CI users (the engine issue fixes them);
+//! add keys freely, rename none. Values that do not exist (the p99 of a node
+//! that completed nothing) are `null`, never a made-up zero.
+
+mod build;
+mod table;
+
+pub use crate::fmt::{fmt_count, fmt_ms};
+pub use crate::kinds::app::AppReport;
+pub use crate::kinds::cache::CacheReport;
+pub use crate::kinds::database::DatabaseReport as DbReport;
+pub use crate::kinds::load_balancer::LoadBalancerReport as LbReport;
+pub use crate::kinds::queue::QueueReport;
+pub use crate::kinds::replica::ReplicaReport;
+pub use crate::kinds::shard_router::ShardRouterReport as ShardReport;
+
+use crate::metrics::WindowRecord;
+use crate::sim::AppliedChange;
+use crate::time::Duration;
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+/// End-to-end measurements.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct EndToEnd {
+    /// Requests created after the warm-up.
+    pub arrivals: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, failed for good (dropped, errors, timeouts, after retries).
+    pub dropped: u64,
+    /// Of those, still in the system at the end.
+    pub in_flight: u64,
+    /// `dropped / arrivals`.
+    pub blocking: f64,
+    /// Completed per second of measured time (goodput).
+    pub throughput_rps: f64,
+    /// Attempts sent, first tries and retries.
+    pub attempts: u64,
+    /// Retries sent.
+    pub retries: u64,
+    /// Attempts the clients gave up on.
+    pub timed_out: u64,
+    /// Requests failed at once by an open circuit breaker.
+    pub short_circuited: u64,
+    /// Times the clients' circuit breakers opened.
+    pub breaker_trips: u64,
+    /// Attempts per user request (1 without retries).
+    pub amplification: f64,
+    /// Time-averaged number of requests in the system.
+    pub mean_in_system: f64,
+    /// Mean response time of completed requests.
+    pub mean_ms: Option<f64>,
+    /// Median response time.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// 99.9th percentile.
+    pub p999_ms: Option<f64>,
+    /// Slowest.
+    pub max_ms: Option<f64>,
+}
+
+/// One node's measurements.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct NodeReport {
+    /// Kind as written in files.
+    pub kind: String,
+    /// Servers at the end of the run.
+    pub servers: u32,
+    /// Visits that arrived after the warm-up.
+    pub arrivals: u64,
+    /// Of those, completed.
+    pub completed: u64,
+    /// Of those, dropped at admission (queue full, down, refused).
+    pub dropped: u64,
+    /// Of those, failed after admission (injected errors, failed calls).
+    pub errors: u64,
+    /// Of those, still at the node at the end.
+    pub in_flight: u64,
+    /// `dropped / arrivals`.
+    pub blocking: f64,
+    /// Busy server time / server capacity over the measured time.
+    pub utilization: f64,
+    /// Time-averaged number waiting (not in service).
+    pub mean_queue_len: f64,
+    /// Time-averaged number at the node (waiting and in service).
+    pub mean_in_system: f64,
+    /// Mean wait before service.
+    pub mean_wait_ms: Option<f64>,
+    /// Mean time at the node per visit (wait + service).
+    pub mean_sojourn_ms: Option<f64>,
+    /// Median time at the node per visit.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// 99.9th percentile.
+    pub p999_ms: Option<f64>,
+    /// Completed visits per second of measured time.
+    pub throughput_rps: f64,
+    /// Of the dropped, those turned away for want of capacity: the queue was
+    /// full or the connection limit reached (not because the node was down).
+    pub overflow: u64,
+    /// Busy server time spent waiting on calls the node made (an app's
+    /// workers while its handler's calls are out, a pooler's connections
+    /// while the database works) / capacity; part of `utilization`.
+    pub waiting_on_calls: f64,
+    /// Busy server time spent waiting for a connection of the app's pool /
+    /// capacity; part of `utilization`.
+    pub waiting_on_pool: f64,
+    /// `waiting_on_calls` per node called.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waits_on: Vec<WaitShare>,
+    /// Of the errors, those injected here by an `Errors` fault (the rest are
+    /// failures of calls this node made).
+    pub injected_errors: u64,
+    /// A cache's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheReport>,
+    /// A load balancer's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<LbReport>,
+    /// A database's (or replica's) own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DbReport>,
+    /// A replica's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<ReplicaReport>,
+    /// A shard router's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<ShardReport>,
+    /// An app's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppReport>,
+    /// A message queue's own measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueReport>,
+    /// A rate limiter's refusals (429s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<u64>,
+}
+
+/// Time a node's busy servers spent waiting on one node they called.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct WaitShare {
+    /// The node called.
+    pub node: String,
+    /// Server time spent waiting on it / capacity.
+    pub share: f64,
+}
+
+/// The nodes, serialized as a JSON object keyed by id in topology order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Nodes(pub Vec<(String, NodeReport)>);
+
+impl Serialize for Nodes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (id, r) in &self.0 {
+            m.serialize_entry(id, r)?;
+        }
+        m.end()
+    }
+}
+
+impl schemars::JsonSchema for Nodes {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Nodes".into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let node = g.subschema_for::<NodeReport>();
+        schemars::json_schema!({
+            "type": "object",
+            "description": "Each node's report, keyed by its id, in the topology's order.",
+            "additionalProperties": node
+        })
+    }
+}
+
+impl Nodes {
+    /// The report of the node with this id.
+    pub fn get(&self, id: &str) -> Option<&NodeReport> {
+        self.0.iter().find(|(i, _)| i == id).map(|(_, r)| r)
+    }
+}
+
+impl std::ops::Index<&str> for Nodes {
+    type Output = NodeReport;
+    fn index(&self, id: &str) -> &NodeReport {
+        self.get(id)
+            .unwrap_or_else(|| panic!("no node `{id}` in the report"))
+    }
+}
+
+/// The node that limits the system, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Bottleneck {
+    /// Its id.
+    pub node: String,
+    /// Its utilization.
+    pub utilization: f64,
+    /// One line a person can act on.
+    pub reason: String,
+    /// The nodes whose busy servers wait on it, the first caller first,
+    /// then the bottleneck itself (just the bottleneck when nothing waits).
+    pub chain: Vec<String>,
+}
+
+/// A stretch of time with the same busiest node.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Phase {
+    /// Start, seconds.
+    pub from_s: f64,
+    /// End, seconds.
+    pub to_s: f64,
+    /// The busiest node.
+    pub node: String,
+    /// Its mean utilization over the stretch.
+    pub utilization: f64,
+}
+
+/// Per-window series, when asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct SeriesReport {
+    /// Window length in seconds.
+    pub window_s: f64,
+    /// End to end.
+    pub end_to_end: Vec<WindowRecordOut>,
+    /// Per node, keyed by id.
+    pub nodes: Vec<(String, Vec<WindowRecordOut>)>,
+}
+
+/// One window as reported.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct WindowRecordOut {
+    /// Window start, seconds.
+    pub t_s: f64,
+    /// Arrivals in the window.
+    pub arrivals: u64,
+    /// Completions in the window.
+    pub completed: u64,
+    /// Drops in the window.
+    pub dropped: u64,
+    /// Utilization in the window.
+    pub utilization: f64,
+    /// Time-averaged queue length in the window.
+    pub mean_queue_len: f64,
+    /// Median latency of completions in the window.
+    pub p50_ms: Option<f64>,
+    /// 95th percentile.
+    pub p95_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+}
+
+impl From<&WindowRecord> for WindowRecordOut {
+    fn from(r: &WindowRecord) -> Self {
+        WindowRecordOut {
+            t_s: Duration(r.start).as_secs_f64(),
+            arrivals: r.arrivals,
+            completed: r.completed,
+            dropped: r.dropped,
+            utilization: r.utilization,
+            mean_queue_len: r.mean_queue_len,
+            p50_ms: r.p50_ms,
+            p95_ms: r.p95_ms,
+            p99_ms: r.p99_ms,
+        }
+    }
+}
+
+/// Everything a run measured.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct Report {
+    /// The topology's name.
+    pub topology: String,
+    /// The seed.
+    pub seed: u64,
+    /// Simulated time at the end, seconds.
+    pub simulated_s: f64,
+    /// Warm-up excluded from measurements, seconds.
+    pub warmup_s: f64,
+    /// Measured time (simulated minus warm-up), seconds.
+    pub measured_s: f64,
+    /// Events processed.
+    pub events: u64,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+    /// End-to-end measurements.
+    pub end_to_end: EndToEnd,
+    /// Per node, keyed by id.
+    pub nodes: Nodes,
+    /// The busiest node.
+    pub bottleneck: Option<Bottleneck>,
+    /// How the bottleneck moved: the busiest node per stretch of windows.
+    pub bottleneck_timeline: Vec<Phase>,
+    /// When at least 1% of requests failed: how many, and where most of
+    /// the failures began.
+    pub failures: Option<String>,
+    /// Changes applied during the run.
+    pub changes: Vec<AppliedChange>,
+    /// Time series, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesReport>,
+}
+
+impl Report {
+    /// The report as pretty JSON (stable key order, byte-identical for the
+    /// same topology, seed and changes).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+}

@@ -1,0 +1,105 @@
+//! Judging a scenario's thresholds over its replications.
+
+use super::*;
+
+/// One threshold's verdict.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct Row {
+    /// The threshold as written.
+    pub threshold: String,
+    /// The measured value (mean over replications, with its interval), in
+    /// `unit`.
+    pub measured: Option<Estimate>,
+    /// The unit of `measured`: `ms`, `ratio` (0 to 1), `rps`, `count` or
+    /// `number`.
+    pub unit: &'static str,
+    /// The measured value as people read it (`212ms ± 8ms`, or `-`).
+    pub shown: String,
+    /// Whether the threshold holds (on the mean).
+    pub passed: bool,
+    /// Whether the scenario expects it to fail.
+    pub expected_to_fail: bool,
+}
+
+impl Row {
+    /// True when the outcome is the expected one.
+    pub fn as_expected(&self) -> bool {
+        self.passed != self.expected_to_fail
+    }
+}
+
+/// A scenario's verdict over its replications.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct Verdict {
+    /// The scenario's name.
+    pub name: String,
+    /// Its file.
+    pub file: String,
+    /// Seeds run.
+    pub seeds: Vec<u64>,
+    /// One row per threshold.
+    pub rows: Vec<Row>,
+    /// Runs that could not finish (budget, refused change).
+    pub errors: Vec<String>,
+    /// The busiest node of the first replication and why, to explain a failure.
+    pub bottleneck: Option<String>,
+    /// Where failures began in the first replication, when 1% or more of
+    /// requests failed.
+    pub failures: Option<String>,
+}
+
+impl Verdict {
+    /// Every threshold as expected and every run finished.
+    pub fn as_expected(&self) -> bool {
+        self.errors.is_empty() && self.rows.iter().all(Row::as_expected)
+    }
+
+    /// Thresholds that failed, expected or not.
+    pub fn failed(&self) -> usize {
+        self.rows.iter().filter(|r| !r.passed).count()
+    }
+}
+
+/// Judges a scenario's thresholds over its replications: each on the mean
+/// of the replications that measured it, with a 95% confidence interval.
+/// A threshold nothing measured fails.
+pub fn judge(scenario: &Scenario, outcomes: &[Outcome]) -> Verdict {
+    let rows = scenario
+        .thresholds
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let samples: Vec<f64> = outcomes.iter().filter_map(|o| o.values[k]).collect();
+            let est = Estimate::of(&samples);
+            let shown = match est {
+                None => "-".to_string(),
+                Some(e) => match e.ci95 {
+                    Some(ci) if ci > 0.0 => format!("{} ± {}", t.show(e.mean), t.show(ci)),
+                    _ => t.show(e.mean),
+                },
+            };
+            Row {
+                threshold: t.text.clone(),
+                unit: t.metric.unit.name(),
+                passed: est.is_some_and(|e| t.op.holds(e.mean, t.limit)),
+                measured: est,
+                shown,
+                expected_to_fail: scenario.expect_fail[k],
+            }
+        })
+        .collect();
+    Verdict {
+        name: scenario.name.clone(),
+        file: scenario.file.clone(),
+        seeds: outcomes.iter().map(|o| o.seed).collect(),
+        rows,
+        errors: outcomes
+            .iter()
+            .filter_map(|o| o.error.as_ref().map(|e| format!("seed {}: {e}", o.seed)))
+            .collect(),
+        bottleneck: outcomes
+            .first()
+            .and_then(|o| o.report.bottleneck.as_ref().map(|b| b.reason.clone())),
+        failures: outcomes.first().and_then(|o| o.report.failures.clone()),
+    }
+}

@@ -1,0 +1,361 @@
+//! A scenario checked against its topology: engine changes in time order
+//! (ramps and spikes expanded), and the windows its thresholds are judged over.
+
+use super::*;
+
+impl Scenario {
+    /// A scenario made in code (no file): the topology as given, no
+    /// timeline, these thresholds. `bottleneck sweep` uses it.
+    pub fn adhoc(
+        name: &str,
+        topology: &str,
+        duration: Duration,
+        warmup: Duration,
+        thresholds: Vec<Threshold>,
+    ) -> Scenario {
+        let n = thresholds.len();
+        Scenario {
+            file: "(command line)".into(),
+            source: String::new(),
+            name: name.into(),
+            description: None,
+            topology: topology.into(),
+            seed: 1,
+            duration,
+            warmup,
+            window: Duration(SEC),
+            timeline: Vec::new(),
+            thresholds,
+            expect_fail: vec![false; n],
+            item_pos: Vec::new(),
+            threshold_pos: vec![None; n],
+        }
+    }
+}
+
+impl Plan {
+    /// The same plan with `change` applied at time 0, before anything else
+    /// (one point of a sweep).
+    pub fn with_change_at_start(&self, change: Change) -> Plan {
+        let mut p = self.clone();
+        p.steps.insert(
+            0,
+            Step {
+                at: 0,
+                after_events: None,
+                change,
+            },
+        );
+        p
+    }
+}
+
+/// One change the engine applies at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// When.
+    pub at: SimTime,
+    /// After exactly this many events (recorded sessions).
+    pub after_events: Option<u64>,
+    /// The change.
+    pub change: Change,
+}
+
+/// A scenario checked against its topology: engine changes in time order
+/// and the windows its thresholds are judged over.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// Changes in the order they apply.
+    pub steps: Vec<Step>,
+    /// Measurement windows `(from, to)`; the first is the whole run.
+    pub windows: Vec<(SimTime, SimTime)>,
+    /// Per threshold, the index of its window.
+    pub window_of: Vec<usize>,
+    /// The thresholds.
+    pub thresholds: Vec<Threshold>,
+    /// The run's configuration (its seed is replaced per replication).
+    pub config: RunConfig,
+    /// Simulated time to run.
+    pub duration: SimTime,
+    /// When the timeline's last restoring change happens.
+    pub recovery: Option<SimTime>,
+}
+
+impl Scenario {
+    /// Checks the scenario against the topology's model (node ids, kinds,
+    /// windows) and turns it into a [`Plan`]. Errors point into the scenario.
+    pub fn plan(&self, model: &Model) -> Result<Plan, Diagnostics> {
+        let mut ds = Diagnostics::new(&self.file, &self.source);
+        let ids: Vec<&str> = model.nodes.iter().map(|n| n.id.as_str()).collect();
+        let index: std::collections::BTreeMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, &id)| (id, i))
+            .collect();
+        let node_index = |id: &str| index.get(id).copied();
+        let suggest = std::cell::Cell::new(10 * crate::diag::SUGGEST_CELLS);
+        let unknown = |id: &str| {
+            let mut budget = suggest.get();
+            let near = crate::diag::closest_within(id, ids.iter().copied(), &mut budget);
+            suggest.set(budget);
+            let hint = match near {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("the topology's nodes are: {}", list_names(&ids)),
+            };
+            (
+                format!(
+                    "`{}` is not a node of the topology \"{}\"",
+                    short(id),
+                    model.name
+                ),
+                hint,
+            )
+        };
+        // Timeline, sorted by time (stable: file order within an instant).
+        let mut order: Vec<usize> = (0..self.timeline.len()).collect();
+        order.sort_by_key(|&i| self.timeline[i].at());
+        let base_rps: f64 = model
+            .sources
+            .iter()
+            .filter(|s| s.closed.is_none())
+            .map(|s| s.rps)
+            .sum();
+        let mut traffic = 1.0f64;
+        let mut steps: Vec<Step> = Vec::new();
+        let mut recovery = None;
+        for &i in &order {
+            let item = &self.timeline[i];
+            let at = item.at().0;
+            let pos = self.item_pos.get(i).copied().flatten();
+            let after_events = match item {
+                Item::Exact(_, n, _) => Some(*n),
+                Item::At(..) => None,
+            };
+            let action = item.action();
+            let mut bad = false;
+            for id in action.nodes() {
+                if node_index(id).is_none() {
+                    let (m, h) = unknown(id);
+                    ds.push(Diagnostic::error(m).at(pos).hint(h));
+                    bad = true;
+                }
+            }
+            if bad {
+                continue;
+            }
+            if action.restores() {
+                recovery = Some(at);
+            }
+            if steps.len() > MAX_PLAN_STEPS {
+                ds.push(
+                    Diagnostic::error(format!(
+                        "the timeline makes more than {MAX_PLAN_STEPS} changes (a ramp changes the traffic once a second, up to 600 times)"
+                    ))
+                    .at(pos)
+                    .hint("use fewer or shorter ramps"),
+                );
+                break;
+            }
+            let first_new = steps.len();
+            let mut push = |at: SimTime, change: Change| {
+                steps.push(Step {
+                    at,
+                    after_events,
+                    change,
+                });
+            };
+            match action {
+                Action::Traffic(m) => {
+                    traffic = *m;
+                    push(at, Change::Traffic(traffic));
+                }
+                Action::Rps(r) => {
+                    if base_rps <= 0.0 {
+                        ds.push(
+                            Diagnostic::error("`Rps` sets the rate of open-loop sources, and this topology has none")
+                                .at(pos)
+                                .hint("closed-loop users set their own pace; change their number in the topology"),
+                        );
+                        continue;
+                    }
+                    traffic = (r / base_rps).min(crate::sim::MAX_TRAFFIC);
+                    push(at, Change::Traffic(traffic));
+                }
+                Action::Ramp { to, over } => {
+                    let n = (over.0 / SEC).clamp(1, 600);
+                    let from = traffic;
+                    for k in 1..=n {
+                        let m = from + (to - from) * k as f64 / n as f64;
+                        let dt = (over.0 as u128 * k as u128 / n as u128) as u64;
+                        push(at.saturating_add(dt), Change::Traffic(m));
+                    }
+                    traffic = *to;
+                }
+                Action::Spike { times, lasting } => {
+                    let peak = (traffic * times).min(crate::sim::MAX_TRAFFIC);
+                    push(at, Change::Traffic(peak));
+                    push(at.saturating_add(lasting.0), Change::Traffic(traffic));
+                }
+                Action::DownFirst(kind) => {
+                    match model.nodes.iter().find(|n| n.kind_name() == kind.as_str()) {
+                        Some(n) => push(at, Change::Down(n.id.clone())),
+                        None => ds.push(
+                            Diagnostic::error(format!("the topology has no {kind} to take down"))
+                                .at(pos)
+                                .hint(format!("this scenario needs at least one {kind} node")),
+                        ),
+                    }
+                }
+                Action::Down(n) => push(at, Change::Down(n.clone())),
+                Action::Up(n) => push(at, Change::Up(n.clone())),
+                Action::Slow { node, factor } => push(
+                    at,
+                    Change::Slow {
+                        node: node.clone(),
+                        factor: *factor,
+                    },
+                ),
+                Action::Servers { node, servers } => push(
+                    at,
+                    Change::Servers {
+                        node: node.clone(),
+                        servers: *servers,
+                    },
+                ),
+                Action::Instances { node, count } => push(
+                    at,
+                    Change::Instances {
+                        node: node.clone(),
+                        count: *count,
+                    },
+                ),
+                Action::Errors { node, rate } => push(
+                    at,
+                    Change::Errors {
+                        node: node.clone(),
+                        rate: *rate,
+                    },
+                ),
+                Action::Flush(n) => push(at, Change::Flush(n.clone())),
+                Action::Partition { a, b } => push(
+                    at,
+                    Change::Partition {
+                        a: a.clone(),
+                        b: b.clone(),
+                    },
+                ),
+                Action::Heal { a, b } => push(
+                    at,
+                    Change::Heal {
+                        a: a.clone(),
+                        b: b.clone(),
+                    },
+                ),
+                Action::DownRegion(r) => push(at, Change::DownRegion(r.clone())),
+                Action::UpRegion(r) => push(at, Change::UpRegion(r.clone())),
+                Action::Shards { node, count } => push(
+                    at,
+                    Change::Shards {
+                        node: node.clone(),
+                        count: *count,
+                    },
+                ),
+            }
+            // Refuse now, not mid-run, a change the engine would refuse or
+            // that would do nothing.
+            if let Some(e) = steps[first_new..]
+                .iter()
+                .find_map(|s| s.change.check(model).err())
+            {
+                ds.push(Diagnostic::error(e.message).at(pos).hint(e.hint));
+                steps.truncate(first_new);
+            }
+        }
+        steps.sort_by_key(|s| s.at);
+        // Thresholds: nodes and kinds, then windows.
+        let end = self.duration.0;
+        let mut windows = vec![(self.warmup.0, end)];
+        let mut window_of = Vec::new();
+        for (k, t) in self.thresholds.iter().enumerate() {
+            let pos = self.threshold_pos.get(k).copied().flatten();
+            if let Some(id) = &t.node {
+                match node_index(id) {
+                    None => {
+                        let (m, h) = unknown(id);
+                        ds.push(Diagnostic::error(m).at(pos).hint(h));
+                    }
+                    Some(i) => {
+                        let kind = model.nodes[i].kind_name();
+                        let kinds = t.kinds();
+                        if !kinds.is_empty() && !kinds.contains(&kind) {
+                            ds.push(
+                                Diagnostic::error(format!(
+                                    "`{}` is measured on {}, and `{id}` is a {kind}",
+                                    t.metric.name,
+                                    kinds.join(" or ")
+                                ))
+                                .at(pos)
+                                .hint(format!("name a {} node", kinds.join(" or "))),
+                            );
+                        }
+                    }
+                }
+            }
+            let w = match t.window {
+                Window::Whole => (self.warmup.0, end),
+                Window::During(a, b) => (a.0, b.map_or(end, |b| b.0.min(end))),
+                Window::AfterRecovery(d) => match recovery {
+                    Some(r) if r + d.0 < end => (r + d.0, end),
+                    Some(r) => {
+                        ds.push(
+                            Diagnostic::error(format!(
+                                "the recovery is at {}, so `within {}` leaves nothing of the run to judge",
+                                Duration(r),
+                                d
+                            ))
+                            .at(pos)
+                            .hint("shorten `within`, recover earlier, or lengthen the duration"),
+                        );
+                        (self.warmup.0, end)
+                    }
+                    None => {
+                        ds.push(
+                            Diagnostic::error("`after recovery` needs a recovery, and this timeline restores nothing")
+                                .at(pos)
+                                .hint("add e.g. `At(\"5m\", Up(\"db\"))`, or judge a fixed stretch with `during 5m..`"),
+                        );
+                        (self.warmup.0, end)
+                    }
+                },
+            };
+            let idx = match windows.iter().position(|x| *x == w) {
+                Some(i) => i,
+                None => {
+                    windows.push(w);
+                    windows.len() - 1
+                }
+            };
+            window_of.push(idx);
+        }
+        if ds.has_errors() {
+            return Err(ds);
+        }
+        let config = RunConfig {
+            seed: self.seed,
+            warmup: self.warmup,
+            window: self.window,
+            series_capacity: (end / self.window.0.max(1)) as usize + 1,
+            ..RunConfig::default()
+        };
+        Ok(Plan {
+            steps,
+            windows,
+            window_of,
+            thresholds: self.thresholds.clone(),
+            config,
+            duration: end,
+            recovery,
+        })
+    }
+}

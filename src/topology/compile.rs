@@ -1,0 +1,573 @@
+//! Checking a parsed topology and compiling it into a [`Model`]: ids, sources,
+//! every node (each kind checks and compiles itself, see [`crate::kinds`]),
+//! regions, loops no request can leave, warnings (overload, reliance on a
+//! cache, nodes nothing reaches). Every problem found is reported at once.
+
+use super::check::{self, CompileCx, Ctx};
+use super::limits::*;
+use super::load::Loaded;
+use super::{Node, Topology};
+use crate::diag::{
+    Diagnostic, Diagnostics, LineIndex, Places, SUGGEST_CELLS, closest_within, list_names, short,
+};
+use crate::model::{Model, NodeModel, SourceModel, Vertex};
+use crate::profile::Profile;
+use petgraph::Direction;
+use petgraph::graph::DiGraph;
+use petgraph::visit::EdgeRef;
+use std::collections::{BTreeMap, VecDeque};
+
+fn valid_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("an id is empty".into());
+    }
+    if id.chars().count() > MAX_ID_LEN {
+        return Err(format!(
+            "the id `{}` is longer than {MAX_ID_LEN} characters",
+            short(id)
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')))
+    {
+        return Err(format!(
+            "the id `{}` contains {c:?}; ids use letters, digits and - _ . : /",
+            short(id)
+        ));
+    }
+    Ok(())
+}
+
+fn check_rate(what: &str, x: f64, limit: f64) -> Result<(), String> {
+    if !x.is_finite() {
+        Err(format!("{what} is {x}; it must be a finite number"))
+    } else if x < 0.0 {
+        Err(format!("{what} is negative ({x})"))
+    } else if x > limit {
+        Err(format!("{what} is {x}, over the limit of {limit}"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_profile(p: &Profile) -> Result<(), String> {
+    p.check()?;
+    match p {
+        Profile::Ramp { to, .. } => check_rate("Ramp: `to`", *to, MAX_RPS),
+        Profile::Steps(steps) => {
+            if steps.len() > MAX_STEPS {
+                return Err(format!(
+                    "Steps: {} steps, over the limit of {MAX_STEPS}",
+                    steps.len()
+                ));
+            }
+            steps
+                .iter()
+                .try_for_each(|s| check_rate("Steps: `rps`", s.rps, MAX_RPS))
+        }
+        Profile::Spike { times, .. } => check_rate("Spike: `times`", *times, MAX_FACTOR),
+        Profile::Diurnal { peak, .. } => check_rate("Diurnal: `peak`", *peak, MAX_FACTOR),
+        Profile::Constant => Ok(()),
+    }
+}
+
+/// Validates a parsed topology and compiles it into a [`Model`].
+pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnostics> {
+    let mut ds = Diagnostics::new(file, text);
+
+    // Where each item is written, for messages: one pass over the text
+    // for the places, one for the line starts.
+    let places = Places::new(text);
+    let lines = LineIndex::new(text);
+    let mut cursor = 0;
+    let mut source_at = Vec::new();
+    for s in &top.sources {
+        let at = places.find(cursor, "id", &s.id);
+        if let Some(a) = at {
+            cursor = a + 1;
+        }
+        source_at.push(at);
+    }
+    cursor = 0;
+    let mut node_at = Vec::new();
+    for n in &top.nodes {
+        let at = places.find(cursor, "id", n.id());
+        if let Some(a) = at {
+            cursor = a + 1;
+        }
+        node_at.push(at);
+    }
+    let pos = |at: Option<usize>| at.map(|a| lines.pos(a));
+
+    if top.sources.is_empty() {
+        ds.push(
+            Diagnostic::error("the topology has no sources, so nothing will ever arrive").hint(
+                "add `Source(id: \"users\", to: \"<first node>\", arrivals: Poisson(rps: 10.0))`",
+            ),
+        );
+    }
+    if top.nodes.is_empty() {
+        ds.push(
+            Diagnostic::error("the topology has no nodes").hint(
+                "add `Station(id: \"web\", servers: 1, service: Exponential(mean: \"10ms\"))`",
+            ),
+        );
+    }
+    if top.sources.len() > MAX_SOURCES {
+        ds.push(Diagnostic::error(format!(
+            "{} sources, over the limit of {MAX_SOURCES}",
+            top.sources.len()
+        )));
+    }
+    if top.nodes.len() > MAX_NODES {
+        ds.push(Diagnostic::error(format!(
+            "{} nodes, over the limit of {MAX_NODES}",
+            top.nodes.len()
+        )));
+    }
+    let classes = check::classes(&top.sources);
+    if classes.len() > MAX_CLASSES {
+        // At the source with the largest mix.
+        let mix = |i: usize| top.sources[i].mix.as_ref().map_or(0, |m| m.len());
+        let widest = (0..top.sources.len())
+            .max_by(|&a, &b| mix(a).cmp(&mix(b)).then(b.cmp(&a)))
+            .and_then(|i| source_at[i]);
+        ds.push(
+            Diagnostic::error(format!(
+                "the sources' mixes name {} classes, over the limit of {MAX_CLASSES}",
+                classes.len()
+            ))
+            .at(pos(widest))
+            .hint("a class is a kind of request (read, write...): use a few"),
+        );
+    }
+    if ds.has_errors() {
+        return Err(ds);
+    }
+
+    // Ids: valid and unique across sources and nodes.
+    let mut seen = std::collections::BTreeSet::new();
+    let all_ids = top
+        .sources
+        .iter()
+        .zip(&source_at)
+        .map(|(s, &at)| (s.id.as_str(), "source", at))
+        .chain(
+            top.nodes
+                .iter()
+                .zip(&node_at)
+                .map(|(n, &at)| (n.id(), "node", at)),
+        );
+    for (id, kind, at) in all_ids {
+        if let Err(m) = valid_id(id) {
+            ds.push(
+                Diagnostic::error(m)
+                    .at(pos(at))
+                    .on(format!("{kind} `{}`", short(id))),
+            );
+        }
+        if !seen.insert(id) {
+            ds.push(
+                Diagnostic::error(format!("the id `{}` is used twice", short(id)))
+                    .at(pos(at))
+                    .on(format!("{kind} `{}`", short(id)))
+                    .hint("every source and node needs its own id"),
+            );
+        }
+    }
+    let mut node_ids: Vec<&str> = top.nodes.iter().map(Node::id).collect();
+    let index: BTreeMap<&str, usize> = node_ids
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, &id)| (id, i))
+        .collect();
+    node_ids.dedup();
+    // Suggestions compare names pair by pair: one budget for the whole
+    // file keeps ten thousand unknown names as quick as a few.
+    let suggest = std::cell::Cell::new(10 * SUGGEST_CELLS);
+    let unknown = |target: &str| -> Diagnostic {
+        let d = Diagnostic::error(format!("`{}` is not a node", short(target)));
+        let mut budget = suggest.get();
+        let near = closest_within(target, node_ids.iter().copied(), &mut budget);
+        suggest.set(budget);
+        match near {
+            Some(s) => d.hint(format!("did you mean `{s}`?")),
+            None => d.hint(format!("the nodes are: {}", list_names(&node_ids))),
+        }
+    };
+
+    let cx = Ctx {
+        places: &places,
+        lines: &lines,
+        index: &index,
+        nodes: &top.nodes,
+        classes: &classes,
+        unknown: &unknown,
+        suggest: &suggest,
+    };
+
+    // Sources.
+    for (s, &at) in top.sources.iter().zip(&source_at) {
+        check::check_source_extras(s, at, &cx, &mut ds);
+        let item = format!("source `{}`", short(&s.id));
+        if !index.contains_key(s.to.as_str()) {
+            let at = places.find(at.unwrap_or(0), "to", &s.to).or(at);
+            ds.push(unknown(&s.to).at(pos(at)).on(&item));
+        }
+        if let Err(m) = check_rate("`rps`", s.arrivals.rps(), MAX_RPS) {
+            ds.push(Diagnostic::error(m).at(pos(at)).on(&item).hint(format!(
+                "rates are requests per second, from 0 to {MAX_RPS}"
+            )));
+        }
+        if let Some(p) = &s.profile
+            && let Err(m) = check_profile(p)
+        {
+            ds.push(Diagnostic::error(m).at(pos(at)).on(&item));
+        }
+    }
+
+    // Nodes.
+    for (n, &at) in top.nodes.iter().zip(&node_at) {
+        n.check(&cx, at, &mut ds);
+    }
+    let (regions, node_region, source_region, latency) = check::compile_regions(&top, &cx, &mut ds);
+    if ds.has_errors() {
+        return Err(ds);
+    }
+    // Compiled, every app holds its steps once per class.
+    let per_app: Vec<(usize, usize)> = top
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match n {
+            Node::App(app) => {
+                let fallback = app.handle.get("*").map_or(0, Vec::len);
+                let steps = classes
+                    .iter()
+                    .map(|c| app.handle.get(c).map_or(fallback, Vec::len))
+                    .sum::<usize>();
+                Some((i, steps))
+            }
+            _ => None,
+        })
+        .collect();
+    let steps: usize = per_app.iter().map(|x| x.1).sum();
+    if steps > MAX_HANDLER_STEPS {
+        // The first of the largest.
+        let largest = per_app
+            .iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+            .map_or(0, |x| x.0);
+        ds.push(
+            Diagnostic::error(format!(
+                "the apps' handlers come to {steps} steps (each app holds its steps for each of the {} classes), over the limit of {MAX_HANDLER_STEPS}",
+                classes.len()
+            ))
+            .at(pos(node_at[largest]))
+            .on(format!("node `{}`", top.nodes[largest].id()))
+            .hint("use fewer classes in the sources' mixes, or shorter handlers"),
+        );
+        return Err(ds);
+    }
+
+    // Compile.
+    let sources: Vec<SourceModel> = top
+        .sources
+        .iter()
+        .map(|s| check::compile_source(s, &index, &classes))
+        .collect();
+    let shares = check::class_shares(&sources, classes.len());
+    let mut nodes: Vec<NodeModel> = top
+        .nodes
+        .iter()
+        .map(|n| {
+            n.compile(&CompileCx {
+                index: &index,
+                classes: &classes,
+                shares: &shares,
+            })
+        })
+        .collect();
+    // Note which nodes sit behind a cache (their load depends on misses).
+    for i in 0..nodes.len() {
+        if let crate::kinds::KindModel::Cdn(c) = &nodes[i].kind {
+            let origin = c.origin;
+            nodes[origin as usize].behind_cache = Some(i as u32);
+        }
+        if let crate::kinds::KindModel::App(a) = &nodes[i].kind {
+            let pairs: Vec<(u32, u32)> = a
+                .handlers
+                .iter()
+                .flatten()
+                .filter_map(|s| match s {
+                    crate::model::StepModel::CacheAside { cache, db } => Some((*cache, *db)),
+                    _ => None,
+                })
+                .collect();
+            for (cache, db) in pairs {
+                nodes[db as usize].behind_cache = Some(cache);
+            }
+        }
+    }
+    let mut graph = DiGraph::new();
+    let source_vertex: Vec<_> = (0..sources.len())
+        .map(|i| graph.add_node(Vertex::Source(i)))
+        .collect();
+    let node_vertex: Vec<_> = (0..nodes.len())
+        .map(|i| graph.add_node(Vertex::Node(i)))
+        .collect();
+    let exit_vertex = graph.add_node(Vertex::Exit);
+    for (i, s) in sources.iter().enumerate() {
+        graph.add_edge(source_vertex[i], node_vertex[s.to], 1.0);
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        for r in &n.flows {
+            graph.add_edge(node_vertex[i], node_vertex[r.to], r.p);
+        }
+        if n.exit > 1e-9 {
+            graph.add_edge(node_vertex[i], exit_vertex, n.exit);
+        }
+    }
+    let model = Model {
+        name: top.name.clone(),
+        classes,
+        topology: top,
+        sources,
+        regions,
+        node_region,
+        source_region,
+        latency,
+        nodes,
+        graph,
+        source_vertex,
+        node_vertex,
+        exit_vertex,
+    };
+
+    // Calls must not loop: an app whose request comes back to it through its
+    // own calls would nest calls without end.
+    for cycle in petgraph::algo::tarjan_scc(&model.graph) {
+        let nodes_in: Vec<usize> = cycle
+            .iter()
+            .filter_map(|v| match model.graph[*v] {
+                Vertex::Node(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let looped = nodes_in.len() > 1
+            || nodes_in.first().is_some_and(|&i| {
+                model
+                    .graph
+                    .contains_edge(model.node_vertex[i], model.node_vertex[i])
+            });
+        if !looped {
+            continue;
+        }
+        if let Some(&app) = nodes_in
+            .iter()
+            .filter(|&&i| matches!(model.nodes[i].kind, crate::kinds::KindModel::App(_)))
+            .min()
+        {
+            let mut ids: Vec<&str> = nodes_in
+                .iter()
+                .map(|&i| model.nodes[i].id.as_str())
+                .collect();
+            ids.sort_unstable();
+            ds.push(
+                Diagnostic::error(format!(
+                    "calls loop: a request at `{}` can come back to it through its own calls ({})",
+                    model.nodes[app].id,
+                    ids.join(", ")
+                ))
+                .at(pos(node_at[app]))
+                .on(format!("node `{}`", model.nodes[app].id))
+                .hint("an app waits for its calls, so the calls would nest without end; break the loop"),
+            );
+        }
+    }
+
+    // Structure: every node must have a way out; warn about nodes no traffic reaches.
+    let can_exit = reach(&model, model.exit_vertex, Direction::Incoming);
+    let mut reached = vec![false; model.graph.node_count()];
+    for &sv in &model.source_vertex {
+        for (v, r) in reach(&model, sv, Direction::Outgoing)
+            .into_iter()
+            .enumerate()
+        {
+            reached[v] |= r;
+        }
+    }
+    for (i, n) in model.nodes.iter().enumerate() {
+        let v = model.node_vertex[i].index();
+        let p = pos(node_at[i]);
+        if !can_exit[v] {
+            ds.push(
+                Diagnostic::error(format!(
+                    "requests that reach `{}` can never leave the system: every route out of it leads back into a loop",
+                    n.id
+                ))
+                .at(p)
+                .on(format!("node `{}`", n.id))
+                .hint("let some probability leave: make the route probabilities of a node on the loop sum to less than 1"),
+            );
+        } else if !reached[v] {
+            ds.push(
+                Diagnostic::warning(format!("no source sends traffic to `{}`", n.id))
+                    .at(p)
+                    .on(format!("node `{}`", n.id))
+                    .hint("route to it from another node, or point a source at it"),
+            );
+        }
+    }
+    // An app with handlers that names none for a class its sources send
+    // (and no `*`): those requests would do only the app's own work.
+    for (i, n) in model.topology.nodes.iter().enumerate() {
+        if let Node::App(app) = n
+            && !app.handle.is_empty()
+            && !app.handle.contains_key("*")
+            && reached[model.node_vertex[i].index()]
+        {
+            let missing: Vec<&str> = model
+                .classes
+                .iter()
+                .filter(|c| !app.handle.contains_key(c.as_str()))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                ds.push(
+                    Diagnostic::warning(format!(
+                        "app `{}` has no handler for class{} {}: those requests do only the app's own work and call nothing",
+                        app.id,
+                        if missing.len() == 1 { "" } else { "es" },
+                        missing.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                    ))
+                    .at(pos(node_at[i]))
+                    .on(format!("node `{}`", app.id))
+                    .hint(format!(
+                        "add `\"{}\": [...]` to `handle` (an empty list if that is meant), or a `\"*\"` handler",
+                        missing[0]
+                    )),
+                );
+            }
+        }
+    }
+    // Closed-loop users for whom no time passes would spin at t = 0.
+    for (i, message, hint) in crate::budget::endless_loops(&model) {
+        ds.push(
+            Diagnostic::error(message)
+                .at(pos(source_at[i]))
+                .on(format!("source `{}`", model.sources[i].id))
+                .hint(hint),
+        );
+    }
+    if ds.has_errors() {
+        return Err(ds);
+    }
+    load_warnings(&model, &node_at, &lines, &mut ds);
+    Ok(Loaded {
+        model,
+        warnings: ds,
+    })
+}
+
+/// Which vertices can be reached from `start` following edges in `dir`.
+fn reach(model: &Model, start: petgraph::graph::NodeIndex, dir: Direction) -> Vec<bool> {
+    let mut seen = vec![false; model.graph.node_count()];
+    let mut todo = VecDeque::from([start]);
+    seen[start.index()] = true;
+    while let Some(v) = todo.pop_front() {
+        for e in model.graph.edges_directed(v, dir) {
+            let w = if dir == Direction::Outgoing {
+                e.target()
+            } else {
+                e.source()
+            };
+            if !seen[w.index()] {
+                seen[w.index()] = true;
+                todo.push_back(w);
+            }
+        }
+    }
+    seen
+}
+
+fn load_warnings(
+    model: &Model,
+    node_at: &[Option<usize>],
+    lines: &LineIndex,
+    ds: &mut Diagnostics,
+) {
+    let peak: Vec<f64> = model
+        .sources
+        .iter()
+        .map(|s| s.profile.peak(s.rps))
+        .collect();
+    let Some(rates) = model.visit_rates(&peak) else {
+        return;
+    };
+    let loads = model.offered_load(&rates);
+    for (i, n) in model.nodes.iter().enumerate() {
+        let p = node_at[i].map(|a| lines.pos(a));
+        let item = format!("node `{}`", n.id);
+        if n.service.mean().is_infinite() {
+            ds.push(
+                Diagnostic::warning(format!(
+                    "`{}` has a service time with an infinite mean",
+                    n.id
+                ))
+                .at(p)
+                .on(&item)
+                .hint("a Pareto shape above 1 gives a finite mean; above 2, a finite variance"),
+            );
+            continue;
+        }
+        if loads[i] >= 1.0 {
+            // `as` saturates for huge or infinite loads; never wrap.
+            let need = ((rates[i] * n.service.mean_secs()).floor() as u64).saturating_add(1);
+            let servers_hint = if need > super::limits::MAX_SERVERS {
+                format!(
+                    "it would need {} servers, more than a node may have ({}): split the load over several nodes behind a balancer, or lower the traffic",
+                    crate::fmt::fmt_count(need),
+                    crate::fmt::fmt_count(super::limits::MAX_SERVERS)
+                )
+            } else {
+                format!("give it at least {need} servers, or lower the traffic")
+            };
+            if let Some(cache) = n.behind_cache {
+                let cache = &model.nodes[cache as usize].id;
+                ds.push(
+                    Diagnostic::warning(format!(
+                        "`{}` could not serve every read if the cache `{cache}` missed them all (offered load {:.2} per server at peak); it relies on the cache hitting at least {:.0}% of reads",
+                        n.id,
+                        loads[i],
+                        (1.0 - 1.0 / loads[i]) * 100.0
+                    ))
+                    .at(p)
+                    .on(&item)
+                    .hint(format!("watch the cache's hit ratio; a flush or a cold start sends every read here ({need} servers would take them all)")),
+                );
+                continue;
+            }
+            let what = if n.queue.is_none() {
+                "its unbounded queue will grow for as long as the run lasts"
+            } else {
+                "its queue will fill and requests will be dropped"
+            };
+            ds.push(
+                Diagnostic::warning(format!(
+                    "`{}` is overloaded at peak traffic: offered load {:.2} per server ({:.1} rps x {} mean service / {} servers); {what}",
+                    n.id,
+                    loads[i],
+                    rates[i],
+                    crate::time::Duration((n.service.mean()) as u64),
+                    n.peak_servers()
+                ))
+                .at(p)
+                .on(&item)
+                .hint(servers_hint),
+            );
+        }
+    }
+}
