@@ -28,8 +28,8 @@
 //!   writes), the latency matrix between regions, and a printed series.
 //!   Requests in flight are not counted: `max_in_flight` bounds them.
 
-use crate::fmt::fmt_count;
-use crate::kinds::KindModel;
+use crate::fmt::{fmt_big, fmt_count};
+use crate::kinds::MemoryCx;
 use crate::metrics::WindowRecord;
 use crate::metrics::histogram::BUCKETS;
 use crate::model::Model;
@@ -53,12 +53,6 @@ pub const MAX_SERIES_WINDOWS: u64 = 100_000;
 const HISTOGRAM_BYTES: f64 = (BUCKETS * 8) as f64;
 /// Bytes per node besides its two histograms: state, model, queues.
 const NODE_BYTES: f64 = 2.0 * HISTOGRAM_BYTES + 4096.0;
-/// Bytes per key a cache or CDN holds: the entry (32 bytes, in a vector
-/// that grows by doubling) and the index (a hash map, also doubling).
-const CACHE_KEY_BYTES: f64 = 112.0;
-/// Bytes per key of the other per-key maps (limiter buckets, last writes,
-/// idempotency records).
-const MAP_KEY_BYTES: f64 = 64.0;
 /// Bytes of one window of one node in a printed series (JSON).
 const SERIES_JSON_BYTES: f64 = 320.0;
 /// What every run needs whatever the model: the program, the allocator.
@@ -170,17 +164,6 @@ pub fn fmt_bytes(b: f64) -> String {
         format!("{x:.0} {}", UNITS[0])
     } else {
         format!("{x:.1} {}", UNITS[u])
-    }
-}
-
-/// A count as people read it, also past `u64`.
-fn fmt_big(x: f64) -> String {
-    if !x.is_finite() {
-        "unboundedly many".into()
-    } else if x < 1e15 {
-        fmt_count(x as u64)
-    } else {
-        format!("{x:.1e}")
     }
 }
 
@@ -398,16 +381,8 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
         // Health checks, autoscaler looks, window closes (every node).
         let mut periodic = (end / window) as f64 * (model.nodes.len() + 1) as f64;
         for m in &model.nodes {
-            match &m.kind {
-                KindModel::LoadBalancer(lb) if lb.health.is_some() => {
-                    let every = lb.health.map_or(1, |h| h.every);
-                    periodic += end as f64 / every.max(1) as f64
-                }
-                KindModel::App(a) if a.autoscale.is_some() => {
-                    let every = a.autoscale.map_or(1, |s| s.every);
-                    periodic += end as f64 / every.max(1) as f64
-                }
-                _ => {}
+            if let Some(every) = m.kind.periodic() {
+                periodic += end as f64 / every.max(1) as f64
             }
         }
         (requests, events, periodic)
@@ -498,107 +473,21 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
             _ => f64::INFINITY,
         }
     };
-    // Primaries whose last write per key is kept (for replicas' staleness
-    // and fresh reads), as the engine decides.
-    let mut tracked = std::collections::BTreeSet::new();
-    for m in &model.nodes {
-        match &m.kind {
-            KindModel::Replica(r) => {
-                tracked.insert(r.primary);
-            }
-            KindModel::App(a) => {
-                tracked.extend(a.handlers.iter().flatten().filter_map(|s| match s {
-                    crate::model::StepModel::ReadFresh { primary, .. } => Some(*primary),
-                    _ => None,
-                }));
-            }
-            _ => {}
-        }
-    }
+    let tracked = crate::kinds::tracked_primaries(model);
+    let records = RECORDS_KEPT.min(run.duration) as f64 / run.duration.max(1) as f64;
     for (i, m) in model.nodes.iter().enumerate() {
-        let held = |capacity: f64| capacity.min(key_space).min(reach(i));
-        let (what, bytes) = match &m.kind {
-            KindModel::Cache(c) => {
-                let capacity = &c.capacity;
-                let k = held(*capacity as f64);
-                (
-                    format!(
-                        "cache `{}`: up to {} keys (capacity {}, {} keys, {} requests reach it)",
-                        m.id,
-                        fmt_big(k),
-                        fmt_count(*capacity),
-                        fmt_big(key_space),
-                        fmt_big(reach(i))
-                    ),
-                    k * CACHE_KEY_BYTES,
-                )
-            }
-            KindModel::Cdn(c) => {
-                let capacity = &c.capacity;
-                let k = held(*capacity as f64);
-                (
-                    format!(
-                        "CDN `{}`: up to {} objects (capacity {}, {} keys, {} requests reach it)",
-                        m.id,
-                        fmt_big(k),
-                        fmt_count(*capacity),
-                        fmt_big(key_space),
-                        fmt_big(reach(i))
-                    ),
-                    k * CACHE_KEY_BYTES,
-                )
-            }
-            KindModel::RateLimiter(l) => {
-                let space = match l.by {
-                    crate::topology::LimitBy::Global => 1.0,
-                    crate::topology::LimitBy::Ip => ips,
-                    crate::topology::LimitBy::Account => key_space,
-                };
-                let k = space.min(reach(i));
-                (
-                    format!("rate limiter `{}`: up to {} buckets", m.id, fmt_big(k)),
-                    k * MAP_KEY_BYTES,
-                )
-            }
-            KindModel::Database(d) => {
-                let idempotent = &d.idempotent;
-                // Last write per key (for replicas and fresh reads), and
-                // ten minutes of idempotency records.
-                let writes = if tracked.contains(&(i as u32)) {
-                    key_space.min(reach(i))
-                } else {
-                    0.0
-                };
-                let kept = if *idempotent {
-                    reach(i) * (RECORDS_KEPT.min(run.duration) as f64 / run.duration.max(1) as f64)
-                } else {
-                    0.0
-                };
-                (
-                    format!(
-                        "database `{}`: up to {} keys written and {} idempotency records",
-                        m.id,
-                        fmt_big(writes),
-                        fmt_big(kept)
-                    ),
-                    (writes + kept) * MAP_KEY_BYTES,
-                )
-            }
-            KindModel::Queue(q) if q.idempotent => {
-                let kept =
-                    reach(i) * (RECORDS_KEPT.min(run.duration) as f64 / run.duration.max(1) as f64);
-                (
-                    format!("queue `{}`: up to {} dedup records", m.id, fmt_big(kept)),
-                    kept * MAP_KEY_BYTES,
-                )
-            }
-            KindModel::LoadBalancer(lb) => (
-                format!("load balancer `{}`", m.id),
-                (regions + 1.0) * lb.backends.len() as f64 * 8.0,
-            ),
-            _ => continue,
+        let cx = MemoryCx {
+            id: &m.id,
+            key_space,
+            ips,
+            reach: reach(i),
+            tracked: tracked.contains(&(i as u32)),
+            records_kept: records,
+            regions,
         };
-        parts.push((what, bytes));
+        if let Some(part) = m.kind.memory(&cx) {
+            parts.push(part);
+        }
     }
     parts
 }

@@ -279,6 +279,30 @@ impl KindModel {
         }
     }
 
+    /// What a node of this kind holds that grows with the run (keys,
+    /// buckets, records), for the memory estimate: what, and bytes.
+    pub(crate) fn memory(&self, cx: &MemoryCx) -> Option<(String, f64)> {
+        match self {
+            KindModel::Cache(c) => Some(c.memory(cx)),
+            KindModel::Cdn(c) => Some(c.memory(cx)),
+            KindModel::RateLimiter(l) => Some(l.memory(cx)),
+            KindModel::Database(d) => Some(d.memory(cx)),
+            KindModel::Queue(q) => q.memory(cx),
+            KindModel::LoadBalancer(lb) => Some(lb.memory(cx)),
+            _ => None,
+        }
+    }
+
+    /// How often a node of this kind does work of its own (health checks,
+    /// autoscaler looks), ns: events the work estimate counts.
+    pub(crate) fn periodic(&self) -> Option<u64> {
+        match self {
+            KindModel::LoadBalancer(lb) => lb.health.map(|h| h.every),
+            KindModel::App(a) => a.autoscale.map(|s| s.every),
+            _ => None,
+        }
+    }
+
     /// Every node this kind sends requests or calls to, detached ones
     /// included (published messages): the pairs a partition can cut.
     pub fn sends_to(&self) -> Vec<usize> {
@@ -288,6 +312,53 @@ impl KindModel {
         }
         out
     }
+}
+
+/// What the memory estimate knows about one node and the run
+/// ([`crate::budget`]).
+pub(crate) struct MemoryCx<'a> {
+    /// The node's id.
+    pub id: &'a str,
+    /// Distinct keys requests can carry, over every source.
+    pub key_space: f64,
+    /// Distinct client IPs, over every source.
+    pub ips: f64,
+    /// Requests that reach the node over the run (infinite when the
+    /// traffic equations do not settle).
+    pub reach: f64,
+    /// True when the engine keeps the node's last write per key (a
+    /// replicated primary, or one read with read-your-writes routing).
+    pub tracked: bool,
+    /// The share of the run that idempotency and dedup records are kept.
+    pub records_kept: f64,
+    /// Regions in the topology.
+    pub regions: f64,
+}
+
+/// Bytes per key a cache or CDN holds: the entry (32 bytes, in a vector
+/// that grows by doubling) and the index (a hash map, also doubling).
+pub(crate) const CACHE_KEY_BYTES: f64 = 112.0;
+/// Bytes per key of the other per-key maps (limiter buckets, last writes,
+/// idempotency records).
+pub(crate) const MAP_KEY_BYTES: f64 = 64.0;
+
+/// Primaries whose writes the engine remembers per key: replicated, or
+/// read with read-your-writes routing.
+pub(crate) fn tracked_primaries(model: &Model) -> Vec<u32> {
+    let mut tracked: Vec<u32> = Vec::new();
+    for n in &model.nodes {
+        match &n.kind {
+            KindModel::Replica(r) => tracked.push(r.primary),
+            KindModel::App(app) => {
+                tracked.extend(app.handlers.iter().flatten().filter_map(|s| match s {
+                    app::StepModel::ReadFresh { primary, .. } => Some(*primary),
+                    _ => None,
+                }))
+            }
+            _ => {}
+        }
+    }
+    tracked
 }
 
 /// How the reference and the sandbox describe a kind: what it is, its
