@@ -18,6 +18,7 @@ pub mod cache;
 pub mod cdn;
 pub mod database;
 pub mod load_balancer;
+pub mod object_store;
 pub mod pooler;
 pub mod queue;
 pub mod rate_limiter;
@@ -58,6 +59,8 @@ pub enum Node {
     Pooler(pooler::Pooler),
     /// A message queue with a pool of workers consuming it.
     Queue(queue::Queue),
+    /// An object store (S3-like), its request rate capped per key prefix.
+    ObjectStore(object_store::ObjectStore),
 }
 
 impl Node {
@@ -75,6 +78,7 @@ impl Node {
             Node::ShardRouter(n) => &n.id,
             Node::Queue(n) => &n.id,
             Node::Pooler(n) => &n.id,
+            Node::ObjectStore(n) => &n.id,
         }
     }
 
@@ -92,6 +96,7 @@ impl Node {
             Node::ShardRouter(_) => Kind::ShardRouter,
             Node::Queue(_) => Kind::Queue,
             Node::Pooler(_) => Kind::Pooler,
+            Node::ObjectStore(_) => Kind::ObjectStore,
         }
     }
 
@@ -119,6 +124,7 @@ impl Node {
             Node::ShardRouter(n) => n.check(&nc, ds),
             Node::Queue(n) => n.check(&nc, ds),
             Node::Pooler(n) => n.check(&nc, ds),
+            Node::ObjectStore(n) => n.check(&nc, ds),
         }
     }
 
@@ -136,6 +142,7 @@ impl Node {
             Node::ShardRouter(n) => n.compile(cx),
             Node::Queue(n) => n.compile(cx),
             Node::Pooler(n) => n.compile(cx),
+            Node::ObjectStore(n) => n.compile(cx),
         }
     }
 }
@@ -165,6 +172,8 @@ pub enum KindModel {
     Replica(replica::ReplicaModel),
     /// A database primary.
     Database(database::DatabaseModel),
+    /// An object store.
+    ObjectStore(object_store::ObjectStoreModel),
 }
 
 impl KindModel {
@@ -182,6 +191,7 @@ impl KindModel {
             KindModel::RateLimiter(_) => Kind::RateLimiter,
             KindModel::Replica(_) => Kind::Replica,
             KindModel::Database(_) => Kind::Database,
+            KindModel::ObjectStore(_) => Kind::ObjectStore,
         }
     }
 
@@ -236,6 +246,13 @@ impl KindModel {
                 n.servers,
                 d(n.service.mean())
             ),
+            KindModel::ObjectStore(o) => format!(
+                "ObjectStore · {} at once · {:.0}/s per prefix x {}\\nmean service {}",
+                n.servers,
+                o.rate * 1e9,
+                o.prefixes,
+                d(n.service.mean())
+            ),
             KindModel::Station => format!(
                 "Station x{} · {queue}\\nmean service {}",
                 n.servers,
@@ -286,6 +303,7 @@ impl KindModel {
             KindModel::Cache(c) => Some(c.memory(cx)),
             KindModel::Cdn(c) => Some(c.memory(cx)),
             KindModel::RateLimiter(l) => Some(l.memory(cx)),
+            KindModel::ObjectStore(o) => Some(o.memory(cx)),
             KindModel::Database(d) => Some(d.memory(cx)),
             KindModel::Queue(q) => q.memory(cx),
             KindModel::LoadBalancer(lb) => Some(lb.memory(cx)),
@@ -389,6 +407,7 @@ pub fn doc(kind: Kind) -> &'static KindDoc {
         Kind::ShardRouter => &shard_router::DOC,
         Kind::Queue => &queue::DOC,
         Kind::RateLimiter => &rate_limiter::DOC,
+        Kind::ObjectStore => &object_store::DOC,
     }
 }
 
@@ -407,6 +426,7 @@ pub fn effect(fault: Fault, kind: Kind) -> Result<&'static str, &'static str> {
         Kind::ShardRouter => shard_router::effect(fault),
         Kind::Queue => queue::effect(fault),
         Kind::RateLimiter => rate_limiter::effect(fault),
+        Kind::ObjectStore => object_store::effect(fault),
     }
 }
 
@@ -463,6 +483,7 @@ pub(crate) enum KindState {
     RateLimiter(Box<rate_limiter::RateLimiterState>),
     ShardRouter(Box<shard_router::ShardRouterState>),
     Queue(Box<queue::QueueState>),
+    ObjectStore(Box<object_store::ObjectStoreState>),
 }
 
 impl KindState {
@@ -488,6 +509,9 @@ impl KindState {
             }
             KindModel::RateLimiter(m) => {
                 KindState::RateLimiter(Box::new(rate_limiter::RateLimiterState::of(m)))
+            }
+            KindModel::ObjectStore(m) => {
+                KindState::ObjectStore(Box::new(object_store::ObjectStoreState::of(m)))
             }
             KindModel::Replica(m) => {
                 KindState::Replica(Box::new(replica::ReplicaState::of(n, m, seed)))
@@ -537,6 +561,7 @@ impl Simulation {
                 true
             }
             KindState::Database(_) | KindState::Replica(_) => self.database_refuses(i, req),
+            KindState::ObjectStore(_) => self.object_store_admit(i, req),
             _ => false,
         }
     }
@@ -563,7 +588,7 @@ impl Simulation {
     #[inline]
     pub(crate) fn kind_served(&mut self, i: usize, req: u32) {
         match self.nodes[i].kind {
-            KindState::Station => self.station_done(i, req),
+            KindState::Station | KindState::ObjectStore(_) => self.station_done(i, req),
             KindState::App(_) => self.app_run(i, req),
             KindState::Cache(_) => self.cache_op(i, req),
             KindState::Cdn(_) => self.cdn_served(i, req),
@@ -633,6 +658,7 @@ impl Simulation {
             KindState::App(a) => r.app = Some(a.section()),
             KindState::Queue(q) => r.queue = Some(q.section()),
             KindState::RateLimiter(l) => r.rejected = Some(l.rejected),
+            KindState::ObjectStore(o) => r.rejected = Some(o.throttled),
             KindState::Station | KindState::Pooler(_) => {}
         }
     }
