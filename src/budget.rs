@@ -28,11 +28,11 @@
 //!   writes), the latency matrix between regions, and a printed series.
 //!   Requests in flight are not counted: `max_in_flight` bounds them.
 
-use crate::fmt::fmt_count;
-use crate::kinds::KindModel;
+use crate::fmt::{fmt_big, fmt_count};
+use crate::kinds::MemoryCx;
 use crate::metrics::WindowRecord;
 use crate::metrics::histogram::BUCKETS;
-use crate::model::Model;
+use crate::model::{Model, endless_loops, per_entry};
 use crate::scenario::Plan;
 use crate::sim::Change;
 use crate::time::{Duration, SEC, SimTime};
@@ -53,20 +53,12 @@ pub const MAX_SERIES_WINDOWS: u64 = 100_000;
 const HISTOGRAM_BYTES: f64 = (BUCKETS * 8) as f64;
 /// Bytes per node besides its two histograms: state, model, queues.
 const NODE_BYTES: f64 = 2.0 * HISTOGRAM_BYTES + 4096.0;
-/// Bytes per key a cache or CDN holds: the entry (32 bytes, in a vector
-/// that grows by doubling) and the index (a hash map, also doubling).
-const CACHE_KEY_BYTES: f64 = 112.0;
-/// Bytes per key of the other per-key maps (limiter buckets, last writes,
-/// idempotency records).
-const MAP_KEY_BYTES: f64 = 64.0;
 /// Bytes of one window of one node in a printed series (JSON).
 const SERIES_JSON_BYTES: f64 = 320.0;
 /// What every run needs whatever the model: the program, the allocator.
 const BASE_BYTES: f64 = 8.0 * 1024.0 * 1024.0;
 /// How long idempotency and dedup records are kept, ns (the engine's).
 const RECORDS_KEPT: SimTime = 600 * SEC;
-/// Node-visits of work the traffic equations may take (as `Model::visit_rates`).
-const SOLVE_OPS: usize = 50_000_000;
 
 /// What a front end allows one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,17 +165,6 @@ pub fn fmt_bytes(b: f64) -> String {
     }
 }
 
-/// A count as people read it, also past `u64`.
-fn fmt_big(x: f64) -> String {
-    if !x.is_finite() {
-        "unboundedly many".into()
-    } else if x < 1e15 {
-        fmt_count(x as u64)
-    } else {
-        format!("{x:.1e}")
-    }
-}
-
 /// Parses a memory size: `512MiB`, `2GiB`, `4GB`, `1.5G`, or bytes.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let t = s.trim();
@@ -211,99 +192,6 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         return Err(format!("`{s}` is out of range"));
     }
     Ok(b as u64)
-}
-
-/// Per node, solved backwards: expected visits a request entering there
-/// makes (itself included) and the service time it adds up (its demand).
-/// `Model::visit_rates` solves the same equations forwards; backwards, one
-/// solve serves every entry point. Solved by iteration within a fixed
-/// amount of work; when that is not enough (a long chain, a loop that is
-/// almost never left) the rest is extrapolated from the last steps, so the
-/// answer errs large, never small.
-pub fn per_entry(model: &Model) -> (Vec<f64>, Vec<f64>) {
-    let n = model.nodes.len();
-    let service: Vec<f64> = model
-        .nodes
-        .iter()
-        .map(|m| m.service.mean().max(0.0))
-        .collect();
-    let edges: usize = model.nodes.iter().map(|m| m.flows.len()).sum();
-    let sweeps = (SOLVE_OPS / (edges + n).max(1)).clamp(10, 1_000_000);
-    let mut visits = vec![1.0; n];
-    let mut demand = service.clone();
-    let mut prev_step = vec![f64::INFINITY; n];
-    let mut ratio = 0.0f64;
-    for _ in 0..sweeps {
-        let mut v = vec![1.0; n];
-        let mut d = service.clone();
-        for (i, m) in model.nodes.iter().enumerate() {
-            for r in &m.flows {
-                v[i] += r.p * visits[r.to];
-                d[i] += r.p * demand[r.to];
-            }
-        }
-        let mut done = true;
-        ratio = 0.0;
-        for i in 0..n {
-            let step = v[i] - visits[i];
-            if step > 1e-9 * v[i] {
-                done = false;
-            }
-            if prev_step[i].is_finite() && prev_step[i] > 0.0 {
-                ratio = ratio.max(step / prev_step[i]);
-            }
-            prev_step[i] = step;
-        }
-        visits = v;
-        demand = d;
-        if done {
-            return (visits, demand);
-        }
-    }
-    // Not settled: the steps shrink by `ratio` each sweep; add what is left.
-    let left = if ratio < 1.0 {
-        ratio / (1.0 - ratio)
-    } else {
-        f64::INFINITY
-    };
-    for i in 0..n {
-        visits[i] += prev_step[i] * left;
-    }
-    (visits, demand)
-}
-
-/// Closed-loop sources whose users would send requests without time ever
-/// passing (no think time, and nothing on the way takes time): `(source
-/// index, message, hint)`. Their run would spin at t = 0 until a budget
-/// stops it.
-pub fn endless_loops(model: &Model) -> Vec<(usize, String, String)> {
-    let any_latency = model.latency.iter().flatten().any(|&l| l > 0);
-    let thoughtless = model
-        .sources
-        .iter()
-        .any(|s| s.closed.as_ref().is_some_and(|(_, t)| t.mean() <= 0.0));
-    if any_latency || !thoughtless {
-        return Vec::new();
-    }
-    let (_, demand) = per_entry(model);
-    model
-        .sources
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            let (users, think) = s.closed.as_ref()?;
-            (think.mean() <= 0.0 && demand[s.to] <= 0.0).then(|| {
-                (
-                    i,
-                    format!(
-                        "the {users} users of `{}` think for 0s and every node on their way serves in 0s, so they would send requests without end at t = 0",
-                        s.id
-                    ),
-                    "give them a think time, e.g. `think: Exponential(mean: \"1s\")`, or the nodes a service time".to_string(),
-                )
-            })
-        })
-        .collect()
 }
 
 /// A source's expected requests from time 0 on, sampled once over the run
@@ -398,16 +286,8 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
         // Health checks, autoscaler looks, window closes (every node).
         let mut periodic = (end / window) as f64 * (model.nodes.len() + 1) as f64;
         for m in &model.nodes {
-            match &m.kind {
-                KindModel::LoadBalancer(lb) if lb.health.is_some() => {
-                    let every = lb.health.map_or(1, |h| h.every);
-                    periodic += end as f64 / every.max(1) as f64
-                }
-                KindModel::App(a) if a.autoscale.is_some() => {
-                    let every = a.autoscale.map_or(1, |s| s.every);
-                    periodic += end as f64 / every.max(1) as f64
-                }
-                _ => {}
+            if let Some(every) = m.kind.periodic() {
+                periodic += end as f64 / every.max(1) as f64
             }
         }
         (requests, events, periodic)
@@ -498,107 +378,21 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
             _ => f64::INFINITY,
         }
     };
-    // Primaries whose last write per key is kept (for replicas' staleness
-    // and fresh reads), as the engine decides.
-    let mut tracked = std::collections::BTreeSet::new();
-    for m in &model.nodes {
-        match &m.kind {
-            KindModel::Replica(r) => {
-                tracked.insert(r.primary);
-            }
-            KindModel::App(a) => {
-                tracked.extend(a.handlers.iter().flatten().filter_map(|s| match s {
-                    crate::model::StepModel::ReadFresh { primary, .. } => Some(*primary),
-                    _ => None,
-                }));
-            }
-            _ => {}
-        }
-    }
+    let tracked = crate::kinds::tracked_primaries(model);
+    let records = RECORDS_KEPT.min(run.duration) as f64 / run.duration.max(1) as f64;
     for (i, m) in model.nodes.iter().enumerate() {
-        let held = |capacity: f64| capacity.min(key_space).min(reach(i));
-        let (what, bytes) = match &m.kind {
-            KindModel::Cache(c) => {
-                let capacity = &c.capacity;
-                let k = held(*capacity as f64);
-                (
-                    format!(
-                        "cache `{}`: up to {} keys (capacity {}, {} keys, {} requests reach it)",
-                        m.id,
-                        fmt_big(k),
-                        fmt_count(*capacity),
-                        fmt_big(key_space),
-                        fmt_big(reach(i))
-                    ),
-                    k * CACHE_KEY_BYTES,
-                )
-            }
-            KindModel::Cdn(c) => {
-                let capacity = &c.capacity;
-                let k = held(*capacity as f64);
-                (
-                    format!(
-                        "CDN `{}`: up to {} objects (capacity {}, {} keys, {} requests reach it)",
-                        m.id,
-                        fmt_big(k),
-                        fmt_count(*capacity),
-                        fmt_big(key_space),
-                        fmt_big(reach(i))
-                    ),
-                    k * CACHE_KEY_BYTES,
-                )
-            }
-            KindModel::RateLimiter(l) => {
-                let space = match l.by {
-                    crate::topology::LimitBy::Global => 1.0,
-                    crate::topology::LimitBy::Ip => ips,
-                    crate::topology::LimitBy::Account => key_space,
-                };
-                let k = space.min(reach(i));
-                (
-                    format!("rate limiter `{}`: up to {} buckets", m.id, fmt_big(k)),
-                    k * MAP_KEY_BYTES,
-                )
-            }
-            KindModel::Database(d) => {
-                let idempotent = &d.idempotent;
-                // Last write per key (for replicas and fresh reads), and
-                // ten minutes of idempotency records.
-                let writes = if tracked.contains(&(i as u32)) {
-                    key_space.min(reach(i))
-                } else {
-                    0.0
-                };
-                let kept = if *idempotent {
-                    reach(i) * (RECORDS_KEPT.min(run.duration) as f64 / run.duration.max(1) as f64)
-                } else {
-                    0.0
-                };
-                (
-                    format!(
-                        "database `{}`: up to {} keys written and {} idempotency records",
-                        m.id,
-                        fmt_big(writes),
-                        fmt_big(kept)
-                    ),
-                    (writes + kept) * MAP_KEY_BYTES,
-                )
-            }
-            KindModel::Queue(q) if q.idempotent => {
-                let kept =
-                    reach(i) * (RECORDS_KEPT.min(run.duration) as f64 / run.duration.max(1) as f64);
-                (
-                    format!("queue `{}`: up to {} dedup records", m.id, fmt_big(kept)),
-                    kept * MAP_KEY_BYTES,
-                )
-            }
-            KindModel::LoadBalancer(lb) => (
-                format!("load balancer `{}`", m.id),
-                (regions + 1.0) * lb.backends.len() as f64 * 8.0,
-            ),
-            _ => continue,
+        let cx = MemoryCx {
+            id: &m.id,
+            key_space,
+            ips,
+            reach: reach(i),
+            tracked: tracked.contains(&(i as u32)),
+            records_kept: records,
+            regions,
         };
-        parts.push((what, bytes));
+        if let Some(part) = m.kind.memory(&cx) {
+            parts.push(part);
+        }
     }
     parts
 }

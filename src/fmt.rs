@@ -39,6 +39,17 @@ pub(crate) fn ratio(a: u64, b: u64) -> f64 {
     if b == 0 { 0.0 } else { a as f64 / b as f64 }
 }
 
+/// A count as people read it, also past `u64`.
+pub fn fmt_big(x: f64) -> String {
+    if !x.is_finite() {
+        "unboundedly many".into()
+    } else if x < 1e15 {
+        fmt_count(x as u64)
+    } else {
+        format!("{x:.1e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,11 +32,13 @@ pub enum Kind {
     Queue,
     /// Admits requests up to a rate and refuses the rest.
     RateLimiter,
+    /// An object store (S3-like), its request rate capped per key prefix.
+    ObjectStore,
 }
 
 impl Kind {
     /// Every kind, in the order the docs list them.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Station,
         Kind::LoadBalancer,
         Kind::App,
@@ -48,10 +50,11 @@ impl Kind {
         Kind::ShardRouter,
         Kind::Queue,
         Kind::RateLimiter,
+        Kind::ObjectStore,
     ];
 
     /// Its name in files.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Kind::Station => "Station",
             Kind::LoadBalancer => "LoadBalancer",
@@ -64,6 +67,7 @@ impl Kind {
             Kind::ShardRouter => "ShardRouter",
             Kind::Queue => "Queue",
             Kind::RateLimiter => "RateLimiter",
+            Kind::ObjectStore => "ObjectStore",
         }
     }
 

@@ -285,3 +285,100 @@ impl Model {
             .collect()
     }
 }
+
+/// Node-visits of work the backward traffic equations may take (as
+/// `Model::visit_rates`).
+const SOLVE_OPS: usize = 50_000_000;
+
+/// Per node, solved backwards: expected visits a request entering there
+/// makes (itself included) and the service time it adds up (its demand).
+/// `Model::visit_rates` solves the same equations forwards; backwards, one
+/// solve serves every entry point. Solved by iteration within a fixed
+/// amount of work; when that is not enough (a long chain, a loop that is
+/// almost never left) the rest is extrapolated from the last steps, so the
+/// answer errs large, never small.
+pub fn per_entry(model: &Model) -> (Vec<f64>, Vec<f64>) {
+    let n = model.nodes.len();
+    let service: Vec<f64> = model
+        .nodes
+        .iter()
+        .map(|m| m.service.mean().max(0.0))
+        .collect();
+    let edges: usize = model.nodes.iter().map(|m| m.flows.len()).sum();
+    let sweeps = (SOLVE_OPS / (edges + n).max(1)).clamp(10, 1_000_000);
+    let mut visits = vec![1.0; n];
+    let mut demand = service.clone();
+    let mut prev_step = vec![f64::INFINITY; n];
+    let mut ratio = 0.0f64;
+    for _ in 0..sweeps {
+        let mut v = vec![1.0; n];
+        let mut d = service.clone();
+        for (i, m) in model.nodes.iter().enumerate() {
+            for r in &m.flows {
+                v[i] += r.p * visits[r.to];
+                d[i] += r.p * demand[r.to];
+            }
+        }
+        let mut done = true;
+        ratio = 0.0;
+        for i in 0..n {
+            let step = v[i] - visits[i];
+            if step > 1e-9 * v[i] {
+                done = false;
+            }
+            if prev_step[i].is_finite() && prev_step[i] > 0.0 {
+                ratio = ratio.max(step / prev_step[i]);
+            }
+            prev_step[i] = step;
+        }
+        visits = v;
+        demand = d;
+        if done {
+            return (visits, demand);
+        }
+    }
+    // Not settled: the steps shrink by `ratio` each sweep; add what is left.
+    let left = if ratio < 1.0 {
+        ratio / (1.0 - ratio)
+    } else {
+        f64::INFINITY
+    };
+    for i in 0..n {
+        visits[i] += prev_step[i] * left;
+    }
+    (visits, demand)
+}
+
+/// Closed-loop sources whose users would send requests without time ever
+/// passing (no think time, and nothing on the way takes time): `(source
+/// index, message, hint)`. Their run would spin at t = 0 until a budget
+/// stops it.
+pub fn endless_loops(model: &Model) -> Vec<(usize, String, String)> {
+    let any_latency = model.latency.iter().flatten().any(|&l| l > 0);
+    let thoughtless = model
+        .sources
+        .iter()
+        .any(|s| s.closed.as_ref().is_some_and(|(_, t)| t.mean() <= 0.0));
+    if any_latency || !thoughtless {
+        return Vec::new();
+    }
+    let (_, demand) = per_entry(model);
+    model
+        .sources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let (users, think) = s.closed.as_ref()?;
+            (think.mean() <= 0.0 && demand[s.to] <= 0.0).then(|| {
+                (
+                    i,
+                    format!(
+                        "the {users} users of `{}` think for 0s and every node on their way serves in 0s, so they would send requests without end at t = 0",
+                        s.id
+                    ),
+                    "give them a think time, e.g. `think: Exponential(mean: \"1s\")`, or the nodes a service time".to_string(),
+                )
+            })
+        })
+        .collect()
+}

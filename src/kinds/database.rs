@@ -9,10 +9,12 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
+use crate::fmt::fmt_big;
 use crate::fmt::fmt_count;
 use crate::kind::{FieldType, Kind, field};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
+use crate::kinds::{MAP_KEY_BYTES, MemoryCx};
 use crate::model::NodeModel;
 use crate::sim::{Event, Fault, Simulation, op, outcome, requests};
 use crate::time::{Duration, SimTime};
@@ -579,3 +581,29 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
     )],
     example: "Database(id: \"db\", servers: 16, max_connections: 200, read: Exponential(mean: \"2ms\"), write: Exponential(mean: \"8ms\"), idempotency_keys: true, failover: Failover(to: \"replica-1\", after: \"30s\"))",
 };
+
+impl DatabaseModel {
+    /// The last write per key (kept for replicas and fresh reads) and ten
+    /// minutes of idempotency records, for the memory estimate.
+    pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
+        let writes = if cx.tracked {
+            cx.key_space.min(cx.reach)
+        } else {
+            0.0
+        };
+        let kept = if self.idempotent {
+            cx.reach * cx.records_kept
+        } else {
+            0.0
+        };
+        (
+            format!(
+                "database `{}`: up to {} keys written and {} idempotency records",
+                cx.id,
+                fmt_big(writes),
+                fmt_big(kept)
+            ),
+            (writes + kept) * MAP_KEY_BYTES,
+        )
+    }
+}

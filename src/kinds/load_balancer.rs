@@ -13,6 +13,7 @@ use crate::dist::Sampler;
 use crate::fmt::ratio;
 use crate::kind::Policy;
 use crate::kind::{FieldType, field};
+use crate::kinds::MemoryCx;
 use crate::kinds::{KindModel, KindState};
 use crate::model::{Model, NodeModel, RouteModel};
 use crate::rng::{Purpose, Stream, fnv1a, mix64};
@@ -565,6 +566,17 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
     )],
     example: "LoadBalancer(id: \"lb\", to: [\"app-1\", \"app-2\"], policy: LeastConnections, health_check: HealthCheck(every: \"5s\", unhealthy_after: 2))",
 };
+
+impl LoadBalancerModel {
+    /// Distances to its backends from every region, for the memory
+    /// estimate.
+    pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
+        (
+            format!("load balancer `{}`", cx.id),
+            (cx.regions + 1.0) * self.backends.len() as f64 * 8.0,
+        )
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ pub mod cache;
 pub mod cdn;
 pub mod database;
 pub mod load_balancer;
+pub mod object_store;
 pub mod pooler;
 pub mod queue;
 pub mod rate_limiter;
@@ -58,6 +59,8 @@ pub enum Node {
     Pooler(pooler::Pooler),
     /// A message queue with a pool of workers consuming it.
     Queue(queue::Queue),
+    /// An object store (S3-like), its request rate capped per key prefix.
+    ObjectStore(object_store::ObjectStore),
 }
 
 impl Node {
@@ -75,6 +78,7 @@ impl Node {
             Node::ShardRouter(n) => &n.id,
             Node::Queue(n) => &n.id,
             Node::Pooler(n) => &n.id,
+            Node::ObjectStore(n) => &n.id,
         }
     }
 
@@ -92,6 +96,7 @@ impl Node {
             Node::ShardRouter(_) => Kind::ShardRouter,
             Node::Queue(_) => Kind::Queue,
             Node::Pooler(_) => Kind::Pooler,
+            Node::ObjectStore(_) => Kind::ObjectStore,
         }
     }
 
@@ -119,6 +124,7 @@ impl Node {
             Node::ShardRouter(n) => n.check(&nc, ds),
             Node::Queue(n) => n.check(&nc, ds),
             Node::Pooler(n) => n.check(&nc, ds),
+            Node::ObjectStore(n) => n.check(&nc, ds),
         }
     }
 
@@ -136,6 +142,7 @@ impl Node {
             Node::ShardRouter(n) => n.compile(cx),
             Node::Queue(n) => n.compile(cx),
             Node::Pooler(n) => n.compile(cx),
+            Node::ObjectStore(n) => n.compile(cx),
         }
     }
 }
@@ -165,6 +172,8 @@ pub enum KindModel {
     Replica(replica::ReplicaModel),
     /// A database primary.
     Database(database::DatabaseModel),
+    /// An object store.
+    ObjectStore(object_store::ObjectStoreModel),
 }
 
 impl KindModel {
@@ -182,6 +191,7 @@ impl KindModel {
             KindModel::RateLimiter(_) => Kind::RateLimiter,
             KindModel::Replica(_) => Kind::Replica,
             KindModel::Database(_) => Kind::Database,
+            KindModel::ObjectStore(_) => Kind::ObjectStore,
         }
     }
 
@@ -236,6 +246,13 @@ impl KindModel {
                 n.servers,
                 d(n.service.mean())
             ),
+            KindModel::ObjectStore(o) => format!(
+                "ObjectStore · {} at once · {:.0}/s per prefix x {}\\nmean service {}",
+                n.servers,
+                o.rate * 1e9,
+                o.prefixes,
+                d(n.service.mean())
+            ),
             KindModel::Station => format!(
                 "Station x{} · {queue}\\nmean service {}",
                 n.servers,
@@ -279,6 +296,31 @@ impl KindModel {
         }
     }
 
+    /// What a node of this kind holds that grows with the run (keys,
+    /// buckets, records), for the memory estimate: what, and bytes.
+    pub(crate) fn memory(&self, cx: &MemoryCx) -> Option<(String, f64)> {
+        match self {
+            KindModel::Cache(c) => Some(c.memory(cx)),
+            KindModel::Cdn(c) => Some(c.memory(cx)),
+            KindModel::RateLimiter(l) => Some(l.memory(cx)),
+            KindModel::ObjectStore(o) => Some(o.memory(cx)),
+            KindModel::Database(d) => Some(d.memory(cx)),
+            KindModel::Queue(q) => q.memory(cx),
+            KindModel::LoadBalancer(lb) => Some(lb.memory(cx)),
+            _ => None,
+        }
+    }
+
+    /// How often a node of this kind does work of its own (health checks,
+    /// autoscaler looks), ns: events the work estimate counts.
+    pub(crate) fn periodic(&self) -> Option<u64> {
+        match self {
+            KindModel::LoadBalancer(lb) => lb.health.map(|h| h.every),
+            KindModel::App(a) => a.autoscale.map(|s| s.every),
+            _ => None,
+        }
+    }
+
     /// Every node this kind sends requests or calls to, detached ones
     /// included (published messages): the pairs a partition can cut.
     pub fn sends_to(&self) -> Vec<usize> {
@@ -288,6 +330,53 @@ impl KindModel {
         }
         out
     }
+}
+
+/// What the memory estimate knows about one node and the run
+/// ([`crate::budget`]).
+pub(crate) struct MemoryCx<'a> {
+    /// The node's id.
+    pub id: &'a str,
+    /// Distinct keys requests can carry, over every source.
+    pub key_space: f64,
+    /// Distinct client IPs, over every source.
+    pub ips: f64,
+    /// Requests that reach the node over the run (infinite when the
+    /// traffic equations do not settle).
+    pub reach: f64,
+    /// True when the engine keeps the node's last write per key (a
+    /// replicated primary, or one read with read-your-writes routing).
+    pub tracked: bool,
+    /// The share of the run that idempotency and dedup records are kept.
+    pub records_kept: f64,
+    /// Regions in the topology.
+    pub regions: f64,
+}
+
+/// Bytes per key a cache or CDN holds: the entry (32 bytes, in a vector
+/// that grows by doubling) and the index (a hash map, also doubling).
+pub(crate) const CACHE_KEY_BYTES: f64 = 112.0;
+/// Bytes per key of the other per-key maps (limiter buckets, last writes,
+/// idempotency records).
+pub(crate) const MAP_KEY_BYTES: f64 = 64.0;
+
+/// Primaries whose writes the engine remembers per key: replicated, or
+/// read with read-your-writes routing.
+pub(crate) fn tracked_primaries(model: &Model) -> Vec<u32> {
+    let mut tracked: Vec<u32> = Vec::new();
+    for n in &model.nodes {
+        match &n.kind {
+            KindModel::Replica(r) => tracked.push(r.primary),
+            KindModel::App(app) => {
+                tracked.extend(app.handlers.iter().flatten().filter_map(|s| match s {
+                    app::StepModel::ReadFresh { primary, .. } => Some(*primary),
+                    _ => None,
+                }))
+            }
+            _ => {}
+        }
+    }
+    tracked
 }
 
 /// How the reference and the sandbox describe a kind: what it is, its
@@ -318,6 +407,7 @@ pub fn doc(kind: Kind) -> &'static KindDoc {
         Kind::ShardRouter => &shard_router::DOC,
         Kind::Queue => &queue::DOC,
         Kind::RateLimiter => &rate_limiter::DOC,
+        Kind::ObjectStore => &object_store::DOC,
     }
 }
 
@@ -336,6 +426,7 @@ pub fn effect(fault: Fault, kind: Kind) -> Result<&'static str, &'static str> {
         Kind::ShardRouter => shard_router::effect(fault),
         Kind::Queue => queue::effect(fault),
         Kind::RateLimiter => rate_limiter::effect(fault),
+        Kind::ObjectStore => object_store::effect(fault),
     }
 }
 
@@ -392,6 +483,7 @@ pub(crate) enum KindState {
     RateLimiter(Box<rate_limiter::RateLimiterState>),
     ShardRouter(Box<shard_router::ShardRouterState>),
     Queue(Box<queue::QueueState>),
+    ObjectStore(Box<object_store::ObjectStoreState>),
 }
 
 impl KindState {
@@ -417,6 +509,9 @@ impl KindState {
             }
             KindModel::RateLimiter(m) => {
                 KindState::RateLimiter(Box::new(rate_limiter::RateLimiterState::of(m)))
+            }
+            KindModel::ObjectStore(m) => {
+                KindState::ObjectStore(Box::new(object_store::ObjectStoreState::of(m)))
             }
             KindModel::Replica(m) => {
                 KindState::Replica(Box::new(replica::ReplicaState::of(n, m, seed)))
@@ -466,6 +561,7 @@ impl Simulation {
                 true
             }
             KindState::Database(_) | KindState::Replica(_) => self.database_refuses(i, req),
+            KindState::ObjectStore(_) => self.object_store_admit(i, req),
             _ => false,
         }
     }
@@ -492,7 +588,7 @@ impl Simulation {
     #[inline]
     pub(crate) fn kind_served(&mut self, i: usize, req: u32) {
         match self.nodes[i].kind {
-            KindState::Station => self.station_done(i, req),
+            KindState::Station | KindState::ObjectStore(_) => self.station_done(i, req),
             KindState::App(_) => self.app_run(i, req),
             KindState::Cache(_) => self.cache_op(i, req),
             KindState::Cdn(_) => self.cdn_served(i, req),
@@ -562,6 +658,7 @@ impl Simulation {
             KindState::App(a) => r.app = Some(a.section()),
             KindState::Queue(q) => r.queue = Some(q.section()),
             KindState::RateLimiter(l) => r.rejected = Some(l.rejected),
+            KindState::ObjectStore(o) => r.rejected = Some(o.throttled),
             KindState::Station | KindState::Pooler(_) => {}
         }
     }

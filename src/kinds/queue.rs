@@ -11,10 +11,12 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
+use crate::fmt::fmt_big;
 use crate::fmt::fmt_count;
 use crate::kind::{FieldType, field};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
+use crate::kinds::{MAP_KEY_BYTES, MemoryCx};
 use crate::model::NodeModel;
 use crate::sim::requests::{DETACHED, SLEEPING};
 use crate::sim::{Event, Fault, Simulation, outcome};
@@ -416,3 +418,17 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
     nested: &[],
     example: "Queue(id: \"emails\", capacity: 10_000, workers: 8, service: Exponential(mean: \"50ms\"), visibility_timeout: \"30s\", idempotent: true)",
 };
+
+impl QueueModel {
+    /// Dedup records of an idempotent queue, for the memory estimate.
+    pub(crate) fn memory(&self, cx: &MemoryCx) -> Option<(String, f64)> {
+        if !self.idempotent {
+            return None;
+        }
+        let kept = cx.reach * cx.records_kept;
+        Some((
+            format!("queue `{}`: up to {} dedup records", cx.id, fmt_big(kept)),
+            kept * MAP_KEY_BYTES,
+        ))
+    }
+}

@@ -8,11 +8,13 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Sampler;
+use crate::fmt::fmt_big;
 use crate::fmt::{fmt_count, ratio};
 use crate::kind::{Algorithm, LimitBy};
 use crate::kind::{FieldType, field};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
+use crate::kinds::{MAP_KEY_BYTES, MemoryCx};
 use crate::model::{NodeModel, RouteModel};
 use crate::sim::requests::RATE_LIMITED;
 use crate::sim::{Fault, Simulation};
@@ -292,6 +294,23 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
     nested: &[],
     example: "RateLimiter(id: \"limiter\", to: \"auth\", limit: 5, per: \"1m\", by: Account)",
 };
+
+impl RateLimiterModel {
+    /// The most buckets the limiter keeps over a run, for the memory
+    /// estimate.
+    pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
+        let space = match self.by {
+            LimitBy::Global => 1.0,
+            LimitBy::Ip => cx.ips,
+            LimitBy::Account => cx.key_space,
+        };
+        let k = space.min(cx.reach);
+        (
+            format!("rate limiter `{}`: up to {} buckets", cx.id, fmt_big(k)),
+            k * MAP_KEY_BYTES,
+        )
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -24,7 +24,9 @@ impl Report {
         ];
         let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
         for (id, r) in &self.nodes.0 {
-            let lb = r.load_balancer.is_some() || r.rejected.is_some() || r.shards.is_some();
+            // Kinds that only hand requests on have no servers, queue or
+            // latency of their own.
+            let lb = crate::kind::Kind::from_name(&r.kind).is_some_and(|k| k.routes_only());
             let dash = |v: String| if lb { "-".to_string() } else { v };
             rows.push(vec![
                 id.clone(),

@@ -190,20 +190,16 @@ impl Fault {
     }
 }
 
-/// Every node kind, as written in files.
-pub const KINDS: [&str; 11] = [
-    "Station",
-    "LoadBalancer",
-    "App",
-    "Cache",
-    "Cdn",
-    "Database",
-    "Replica",
-    "Pooler",
-    "ShardRouter",
-    "Queue",
-    "RateLimiter",
-];
+/// Every node kind, as written in files ([`crate::kind::Kind::ALL`]).
+pub const KINDS: [&str; crate::kind::Kind::ALL.len()] = {
+    let mut out = [""; crate::kind::Kind::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = crate::kind::Kind::ALL[i].name();
+        i += 1;
+    }
+    out
+};
 
 /// What `fault` does to a node of `kind` (as written in files), or why it
 /// is refused there. The control API refuses exactly the refused cells,

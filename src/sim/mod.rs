@@ -33,9 +33,7 @@ pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, o
 pub use source::{BreakerState as SourceBreaker, SourceState};
 
 use crate::dist::Sampler;
-use crate::kinds::KindModel;
 pub(crate) use crate::kinds::KindState;
-use crate::kinds::app::StepModel;
 use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
 use crate::model::Model;
 use crate::rng::{Purpose, Stream};
@@ -243,19 +241,7 @@ impl Simulation {
         let seed = config.seed;
         // Primaries whose writes must be remembered: replicated, or read
         // with read-your-writes routing.
-        let mut tracked: Vec<u32> = Vec::new();
-        for n in &model.nodes {
-            match &n.kind {
-                KindModel::Replica(r) => tracked.push(r.primary),
-                KindModel::App(app) => {
-                    tracked.extend(app.handlers.iter().flatten().filter_map(|s| match s {
-                        StepModel::ReadFresh { primary, .. } => Some(*primary),
-                        _ => None,
-                    }))
-                }
-                _ => {}
-            }
-        }
+        let tracked = crate::kinds::tracked_primaries(model);
         let nodes = model
             .nodes
             .iter()

@@ -454,7 +454,7 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         }
     }
     // Closed-loop users for whom no time passes would spin at t = 0.
-    for (i, message, hint) in crate::budget::endless_loops(&model) {
+    for (i, message, hint) in crate::model::endless_loops(&model) {
         ds.push(
             Diagnostic::error(message)
                 .at(pos(source_at[i]))

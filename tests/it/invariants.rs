@@ -272,7 +272,7 @@ fn topology_text(s: &Spec) -> String {
         r#"Station(id: "leaf1", servers: 4, queue: 50, service: Exponential(mean: "3ms"))"#.into(),
     );
     nodes.push(
-        r#"Station(id: "leaf2", servers: 4, queue: 50, service: Exponential(mean: "3ms"))"#.into(),
+        r#"ObjectStore(id: "leaf2", concurrency: 4, rate: 300, prefixes: 2, service: Exponential(mean: "3ms"))"#.into(),
     );
     nodes.push(r#"LoadBalancer(id: "leaves", to: ["leaf1", "leaf2"], policy: PowerOfTwo, health_check: HealthCheck(every: "500ms", unhealthy_after: 2))"#.into());
     let reads = ["db", "db2", "pgb", "shards", "reps"];

@@ -160,6 +160,12 @@ fn with_kind(kind: &str) -> String {
             "x",
             "",
         ),
+        "ObjectStore" => (
+            r#"ObjectStore(id: "x", service: Exponential(mean: "20ms"), concurrency: 16, rate: 1000)"#
+                .into(),
+            "x",
+            "",
+        ),
         other => panic!("no test system for {other}"),
     };
     format!(
@@ -272,7 +278,7 @@ fn every_fault_the_engine_accepts_acts_and_the_rest_are_refused() {
             }
         }
     }
-    assert_eq!(cells, 41, "accepted cells tested");
+    assert_eq!(cells, 45, "accepted cells tested");
 }
 
 #[test]

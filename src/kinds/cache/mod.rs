@@ -13,9 +13,11 @@ pub mod store;
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
+use crate::fmt::fmt_big;
 use crate::fmt::fmt_count;
 use crate::kind::Eviction;
 use crate::kind::{FieldType, field};
+use crate::kinds::{CACHE_KEY_BYTES, MemoryCx};
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
 use crate::rng::{Purpose, Stream};
@@ -492,3 +494,21 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
     nested: &[],
     example: "Cache(id: \"redis\", capacity: 100_000, eviction: Lru, ttl: \"5m\", ttl_jitter: 0.1, servers: 1, service: Exponential(mean: \"100us\"), single_flight: true)",
 };
+
+impl CacheModel {
+    /// The most keys the cache holds over a run, for the memory estimate.
+    pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
+        let k = (self.capacity as f64).min(cx.key_space).min(cx.reach);
+        (
+            format!(
+                "cache `{}`: up to {} keys (capacity {}, {} keys, {} requests reach it)",
+                cx.id,
+                fmt_big(k),
+                fmt_count(self.capacity),
+                fmt_big(cx.key_space),
+                fmt_big(cx.reach)
+            ),
+            k * CACHE_KEY_BYTES,
+        )
+    }
+}
