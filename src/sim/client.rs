@@ -72,7 +72,7 @@ impl Simulation {
         let r = self.reqs[req];
         let src = &mut self.sources[r.source as usize];
         if r.attempt == 0 {
-            src.earn_retry();
+            src.budget.on_request(now);
         }
         if let Some(b) = &mut src.breaker
             && !b.allow(now)
@@ -128,6 +128,7 @@ impl Simulation {
             self.reqs.free(req);
             return;
         }
+        self.sources[source as usize].budget.on_success();
         if self.counts(born) {
             self.e2e.completed += 1;
             self.e2e.latency.record(now - born);
@@ -151,8 +152,8 @@ impl Simulation {
         }
         let src = &mut self.sources[r.source as usize];
         let open = src.breaker.as_ref().is_some_and(|b| b.is_open(now));
-        if (r.attempt as u32) < src.client.retries && !open && src.spend_retry() {
-            let mut wait = src.backoff(r.attempt as u32 + 1);
+        if (r.attempt as u32) < src.client.retries && !open && src.budget.try_retry(now, timed_out) {
+            let mut wait = src.backoff(r.attempt as u32 + 1, r.slept);
             if r.flags & requests::RATE_LIMITED != 0 && src.client.respect_retry_after {
                 wait = wait.max(r.retry_after);
             }
@@ -163,6 +164,7 @@ impl Simulation {
             next.attempt = r.attempt + 1;
             next.ip = r.ip;
             next.effect = r.effect;
+            next.slept = wait;
             let id = self.reqs.alloc(next);
             let serial = self.reqs[id].serial;
             self.queue

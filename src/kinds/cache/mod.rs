@@ -58,6 +58,10 @@ pub struct Cache {
     /// refreshes it in the background (stale-while-revalidate).
     #[serde(default)]
     pub stale_while_revalidate: Option<Duration>,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
 }
 
 /// A cache, compiled.
@@ -84,6 +88,7 @@ impl Cache {
 
         nc.count("capacity", c.capacity, 0, 1_000_000_000, ds);
         nc.count("servers", c.servers.unwrap_or(1), 1, MAX_SERVERS, ds);
+        nc.load(&c.load, None, ds);
         if let Some(j) = c.ttl_jitter
             && (!j.is_finite() || !(0.0..1.0).contains(&j))
         {
@@ -102,7 +107,7 @@ impl Cache {
 
     /// The cache in the model's form.
     pub(crate) fn compile(&self, _cx: &CompileCx) -> NodeModel {
-        NodeModel::new(
+        let mut m = NodeModel::new(
             &self.id,
             KindModel::Cache(CacheModel {
                 capacity: self.capacity,
@@ -115,7 +120,9 @@ impl Cache {
             self.servers.unwrap_or(1),
             None,
             self.service.sampler(),
-        )
+        );
+        m.load = crate::topology::check::load_model(self.load, None);
+        m
     }
 }
 
@@ -474,6 +481,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "Parallel servers (1 is Redis's single thread).",
         ),
         field("service", FieldType::Dist, "", None, "Time per operation."),
+        crate::kind::LOAD_FIELD,
         field(
             "single_flight",
             FieldType::Bool,
