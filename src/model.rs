@@ -50,6 +50,8 @@ pub struct SourceModel {
     pub ips: u64,
     /// Closed loop: (users, think time); `None` for open-loop arrivals.
     pub closed: Option<(u32, Sampler)>,
+    /// A burst: (count, instant in ns); its `rps` is 0.
+    pub burst: Option<(u32, u64)>,
 }
 
 /// A source's clients: timeout and retries, compiled.

@@ -26,6 +26,9 @@ impl Simulation {
         if self.sources[s].closed.is_some() && self.sources[s].retire() {
             return; // the user leaves the loop (less traffic)
         }
+        if let Some((left, _)) = &mut self.sources[s].burst {
+            *left = left.saturating_sub(1);
+        }
         let now = self.now;
         let (class, key) = self.sources[s].draw_class_and_key();
         let to = self.sources[s].to;

@@ -33,6 +33,8 @@ pub struct SourceState {
     think_rng: Stream,
     /// Its clients' retry budget.
     pub budget: RetryBudget,
+    /// A burst: requests still to send, and their instant.
+    pub burst: Option<(u32, SimTime)>,
     mix: Vec<(f64, u16)>,
     ips: u64,
     keys: Option<KeySampler>,
@@ -59,6 +61,7 @@ impl SourceState {
             retiring: 0,
             think_rng: Stream::new(seed, Purpose::Thinning, &format!("{}/think", m.id)),
             budget: RetryBudget::new(&m.client),
+            burst: m.burst,
             mix: m.mix.clone(),
             ips: m.ips,
             keys: m.keys.clone(),
@@ -132,6 +135,12 @@ impl SourceState {
     /// Non-homogeneous Poisson by thinning against the profile's piecewise
     /// bound; on stretches where the bound is exact no thinning draw is made.
     pub fn next_arrival(&mut self, from: SimTime, multiplier: f64) -> Option<SimTime> {
+        if let Some((left, at)) = self.burst {
+            // All at `at` (or at once, if traffic comes back later); the
+            // multiplier does not scale it, but 0 holds it back.
+            let on = multiplier.is_finite() && multiplier > 0.0;
+            return (left > 0 && on).then_some(at.max(from));
+        }
         if self.constant {
             let rate = self.rps * multiplier;
             if rate.is_nan() || rate <= 0.0 {

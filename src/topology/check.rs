@@ -229,6 +229,20 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
             );
         }
     }
+    if let crate::profile::Arrivals::Burst { count, .. } = &s.arrivals {
+        if *count == 0 || *count > MAX_BURST {
+            ds.push(
+                err(format!("Burst: `count` is {count}; give 1 to {MAX_BURST}"))
+                    .hint("a burst sends exactly `count` requests at the instant `at`"),
+            );
+        }
+        if s.profile.is_some() {
+            ds.push(
+                err("a burst has no rate profile: all its requests come at once".into())
+                    .hint("use several sources for several bursts, or a Poisson source with a `Spike` profile"),
+            );
+        }
+    }
     if let Some(k) = &s.keys
         && let Err(m) = k.check()
     {
@@ -275,6 +289,9 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
         }
     }
 }
+
+/// Most requests in one burst.
+pub const MAX_BURST: u64 = 1_000_000;
 
 /// Compiles a source (after checks).
 pub fn compile_source(
@@ -329,6 +346,10 @@ pub fn compile_source(
         keys: s.keys.as_ref().map(|k| k.sampler()),
         client,
         ips: s.ips.unwrap_or(1).max(1),
+        burst: match &s.arrivals {
+            crate::profile::Arrivals::Burst { count, at } => Some((*count as u32, at.0)),
+            _ => None,
+        },
         closed: match &s.arrivals {
             crate::profile::Arrivals::Closed { users, think } => {
                 Some((*users as u32, think.sampler()))
