@@ -155,7 +155,8 @@ impl Simulation {
         }
         let src = &mut self.sources[r.source as usize];
         let open = src.breaker.as_ref().is_some_and(|b| b.is_open(now));
-        if (r.attempt as u32) < src.client.retries && !open && src.budget.try_retry(now, timed_out) {
+        if (r.attempt as u32) < src.client.retries && !open && src.budget.try_retry(now, timed_out)
+        {
             let mut wait = src.backoff(r.attempt as u32 + 1, r.slept);
             if r.flags & requests::RATE_LIMITED != 0 && src.client.respect_retry_after {
                 wait = wait.max(r.retry_after);

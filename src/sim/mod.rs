@@ -30,7 +30,9 @@ pub use control::{
 };
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
-pub use source::{BreakerState as SourceBreaker, RetryBudget, SourceState, backoff as retry_backoff};
+pub use source::{
+    BreakerState as SourceBreaker, RetryBudget, SourceState, backoff as retry_backoff,
+};
 
 use crate::dist::Sampler;
 use crate::kinds::KindModel;

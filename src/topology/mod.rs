@@ -305,7 +305,7 @@ pub const SOURCE_FIELDS: &[Field] = &[
         FieldType::Nested("arrivals"),
         "",
         None,
-        "`Poisson(rps: 100.0)` (open loop, requests per second),, `Closed(users: 200, think: Exponential(mean: \"1s\"))` (users who wait for an answer, think, and send the next), or `Burst(count: 100, at: \"10s\")` (exactly `count` requests at the instant `at`; the traffic multiplier does not scale it).",
+        "`Poisson(rps: 100.0)` (open loop, requests per second); `Closed(users: 200, think: Exponential(mean: \"1s\"))` (users who wait for an answer, think, and send the next), or `Burst(count: 100, at: \"10s\")` (exactly `count` requests at the instant `at`; the traffic multiplier does not scale it).",
     ),
     field(
         "profile",
@@ -429,7 +429,7 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
                 FieldType::Nested("retry limit"),
                 "",
                 Some("none"),
-                "A retry budget as real clients keep one (instead of `budget`). `TokenBucket(capacity: 500.0, cost: 5.0, timeout_cost: 10.0, per_success: 1.0)` (the AWS SDKs' retry quota; Stability Sim's token bucket is `TokenBucket(capacity: 10.0)`): starts full, a retry takes `cost` tokens (`timeout_cost` after a timeout, clients only; both default 1), each successful attempt puts `per_success` back (default 1), no refill with time. `Finagle(percent: 0.2, min_per_second: 10.0, ttl: \"10s\")` (Finagle's RetryBudget, those are its defaults but `percent`): retries in the last `ttl` at most `percent` of requests plus `min_per_second` x `ttl`.",
+                "A retry budget as real clients keep one (instead of `budget`). `TokenBucket(capacity: 500.0, cost: 5.0, timeout_cost: 10.0, per_success: 1.0)` (the AWS SDKs' retry quota; Stability Sim's token bucket is `TokenBucket(capacity: 10.0)`): starts full, a retry takes `cost` tokens (`timeout_cost` after a timeout, clients only; both default 1), each successful attempt puts `per_success` back (default 1), no refill with time. `Finagle(percent: 0.2, min_per_second: 10.0, ttl: \"10s\")` (Finagle's RetryBudget with its defaults): retries in the last `ttl` at most `percent` of requests plus `min_per_second` x `ttl`.",
             ),
         ],
     ),

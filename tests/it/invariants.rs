@@ -292,8 +292,9 @@ fn topology_text(s: &Spec) -> String {
         ""
     };
     nodes.push(format!(
-        r#"Cache(id: "cache", capacity: 50, ttl: "1s", service: Exponential(mean: "200us"), single_flight: {}{swr}{load})"#,
-        s.cache_single_flight
+        r#"Cache(id: "cache", capacity: 50, ttl: "1s", service: Exponential(mean: "200us"), single_flight: {}{swr}{load}{})"#,
+        s.cache_single_flight,
+        if s.load % 2 == 1 { ", warm: 30" } else { "" }
     ));
     nodes.push(format!(
         r#"Queue(id: "q", workers: 2, capacity: 100, service: Exponential(mean: "5ms"), visibility_timeout: "{}ms", max_deliveries: 3, backoff: "200ms"{load})"#,
@@ -440,7 +441,9 @@ fn topology_text(s: &Spec) -> String {
     };
     if s.station_chain {
         nodes.push(format!(r#"Station(id: "st", servers: 2, queue: 20, service: Exponential(mean: "4ms"), routes: [Route(to: "st2", p: 0.5), Route(to: "st", p: 0.1)]{load})"#));
-        nodes.push(format!(r#"Station(id: "st2", servers: 1, service: Exponential(mean: "3ms"){load})"#));
+        nodes.push(format!(
+            r#"Station(id: "st2", servers: 1, service: Exponential(mean: "3ms"){load})"#
+        ));
     }
     // Sources.
     let mix = if s.classes > 1 {

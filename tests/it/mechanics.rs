@@ -40,7 +40,10 @@ const CURVES: [(&str, LoadCurve); 4] = [
             exponent: 2.0,
         },
     ),
-    ("Exponential(factor: 4.0)", LoadCurve::Exponential { factor: 4.0 }),
+    (
+        "Exponential(factor: 4.0)",
+        LoadCurve::Exponential { factor: 4.0 },
+    ),
 ];
 
 #[test]
@@ -124,7 +127,10 @@ fn every_serving_kind_takes_a_load_curve() {
         );
         let r = run_for(&t, 3, 20, 1);
         let got = r.nodes["x"].mean_sojourn_ms.unwrap();
-        assert!((got - want).abs() <= 0.005 * want, "{node}: {got} ms, want {want}");
+        assert!(
+            (got - want).abs() <= 0.005 * want,
+            "{node}: {got} ms, want {want}"
+        );
     }
     // Replicas and queues are reached through an app: their load shows in
     // their own service.
@@ -207,7 +213,11 @@ fn a_burst_is_exactly_count_requests_at_its_instant() {
         nodes: [Station(id: "s", servers: 10, service: Constant("100ms"))])"#;
     let mut s = Simulation::new(&model(t), RunConfig::default());
     s.step_until(10 * SEC - 1).unwrap();
-    assert_eq!(s.report().end_to_end.arrivals, 0, "nothing before its instant");
+    assert_eq!(
+        s.report().end_to_end.arrivals,
+        0,
+        "nothing before its instant"
+    );
     s.step_until(10 * SEC).unwrap();
     assert_eq!(s.report().end_to_end.arrivals, 100, "all of them at once");
     s.step_until(60 * SEC).unwrap();
@@ -396,8 +406,15 @@ fn decorrelated_jitter_grows_from_the_last_wait_within_base_and_cap() {
     let mut prev = 0;
     for k in 1..=50 {
         let w = retry_backoff(&policy, k, prev, &mut rng);
-        let hi = if k == 1 { 300 * MS } else { (3 * prev).max(100 * MS) };
-        assert!(w >= 100 * MS && w <= hi.min(2 * SEC), "{k}: {w} after {prev}");
+        let hi = if k == 1 {
+            300 * MS
+        } else {
+            (3 * prev).max(100 * MS)
+        };
+        assert!(
+            w >= 100 * MS && w <= hi.min(2 * SEC),
+            "{k}: {w} after {prev}"
+        );
         prev = w;
     }
     // The other jitters are as before.
@@ -482,11 +499,17 @@ fn bad_mechanics_are_refused_with_a_reason() {
             Err(d) => assert!(d.to_string().contains(want), "{want:?} not in:\n{d}"),
         }
     };
-    let st = |load: &str| format!(r#"Station(id: "x", servers: 1, service: Constant("1ms"), load: {load})"#);
+    let st = |load: &str| {
+        format!(r#"Station(id: "x", servers: 1, service: Constant("1ms"), load: {load})"#)
+    };
     let p = "Poisson(rps: 1)";
     bad(&st("Exponential(factor: 50.0)"), p, "give 0 to 12");
     bad(&st("Linear(factor: -1.0)"), p, "give 0 to 1000");
-    bad(&st("Polynomial(factor: 1.0, exponent: 0.0)"), p, "`exponent` is 0");
+    bad(
+        &st("Polynomial(factor: 1.0, exponent: 0.0)"),
+        p,
+        "`exponent` is 0",
+    );
     bad(&st("Cubic(factor: 1.0)"), p, "Cubic");
     bad(
         r#"App(id: "x", workers: 1, service: Constant("1ms"), load_factor: 2.0, load: Linear(factor: 1.0))"#,
@@ -495,7 +518,9 @@ fn bad_mechanics_are_refused_with_a_reason() {
     );
     let ok = r#"Station(id: "x", servers: 1, service: Constant("1ms"))"#;
     bad(ok, "Burst(count: 0, at: \"1s\")", "Burst: `count` is 0");
-    let client = |r: &str| format!("Poisson(rps: 1), client: Client(retries: Retries(max: 1, backoff: \"1ms\"{r}))");
+    let client = |r: &str| {
+        format!("Poisson(rps: 1), client: Client(retries: Retries(max: 1, backoff: \"1ms\"{r}))")
+    };
     bad(
         ok,
         &client(", budget: 0.1, limit: TokenBucket(capacity: 1.0)"),
@@ -515,5 +540,44 @@ fn bad_mechanics_are_refused_with_a_reason() {
         ok,
         &client(", limit: Finagle(percent: 20.0)"),
         "`percent` is 20",
+    );
+}
+
+#[test]
+fn a_warm_cache_hits_from_the_first_request() {
+    // Zipf(s = 1) over 1,000 keys. Warm with all of them, a cache that can
+    // hold them all never misses; warm with the 100 most popular in a
+    // 100-key LRU, it starts at its steady state while a cold one first
+    // misses on each.
+    let t = |warm: &str| {
+        format!(
+            r#"Topology(name: "warm", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 2000), keys: Zipf(keys: 1000, s: 1.0))],
+            nodes: [
+                App(id: "app", workers: 64, service: Constant("100us"), handle: {{"*": [CacheAside(cache: "redis", db: "db")]}}),
+                Cache(id: "redis", servers: 8, service: Constant("100us"){warm}),
+                Database(id: "db", servers: 32, read: Constant("2ms"), write: Constant("2ms")),
+            ])"#
+        )
+    };
+    let first = |warm: &str, until: u64| {
+        let mut s = Simulation::new(&model(&t(warm)), RunConfig::default());
+        s.step_until(until).unwrap();
+        let c = s.report().nodes["redis"].cache.clone().unwrap();
+        c.hits as f64 / (c.hits + c.misses) as f64
+    };
+    assert_eq!(first(", capacity: 1000, warm: 1000", SEC), 1.0);
+    assert!(first(", capacity: 1000", SEC) < 0.9);
+    // The first 50 ms (about 100 reads).
+    let warm = first(", capacity: 100, warm: 100", 50 * MS);
+    let cold = first(", capacity: 100", 50 * MS);
+    // The top 100 take H(100) / H(1000) = 69% of reads; LRU trades some of
+    // them for the long tail (Che's approximation: about 60%).
+    assert!(warm > 0.5 && warm < 0.8, "warm {warm}");
+    assert!(cold < warm - 0.05, "cold {cold}, warm {warm}");
+    // More keys warmed than it can hold: refused.
+    let e = bottleneck::topology::load_str("w.ron", &t(", capacity: 100, warm: 101")).unwrap_err();
+    assert!(
+        e.to_string().contains("more keys than its `capacity`"),
+        "{e}"
     );
 }

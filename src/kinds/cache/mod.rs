@@ -62,6 +62,10 @@ pub struct Cache {
     /// utilization (absent: none).
     #[serde(default)]
     pub load: Option<crate::kind::LoadCurve>,
+    /// Start warm: keys 1 to `warm` (the most popular under `Zipf` and
+    /// `Celebrity` keys) are loaded at time 0, each with a full TTL.
+    #[serde(default)]
+    pub warm: Option<u64>,
 }
 
 /// A cache, compiled.
@@ -79,6 +83,8 @@ pub struct CacheModel {
     pub single_flight: bool,
     /// Stale-while-revalidate window, ns (0: none).
     pub swr: u64,
+    /// Keys loaded at the start (1 to `warm`).
+    pub warm: u64,
 }
 
 impl Cache {
@@ -103,6 +109,17 @@ impl Cache {
             );
         }
         nc.dist("service", &c.service, ds);
+        if let Some(w) = c.warm
+            && w > c.capacity
+        {
+            ds.push(
+                nc.err(format!(
+                    "`warm` is {w}, more keys than its `capacity` of {}",
+                    c.capacity
+                ))
+                .hint("warm at most `capacity` keys (the most popular are keys 1, 2, ...)"),
+            );
+        }
     }
 
     /// The cache in the model's form.
@@ -116,6 +133,7 @@ impl Cache {
                 jitter: self.ttl_jitter.unwrap_or(0.0),
                 single_flight: self.single_flight,
                 swr: self.stale_while_revalidate.map_or(0, |d| d.0),
+                warm: self.warm.unwrap_or(0),
             }),
             self.servers.unwrap_or(1),
             None,
@@ -164,9 +182,11 @@ pub struct CacheState {
 }
 
 impl CacheState {
-    /// The state cache `n` starts with (empty).
+    /// The state cache `n` starts with: empty, or warm with keys 1 to
+    /// `m.warm` (their TTLs drawn from a stream of their own, so the fills'
+    /// draws do not shift).
     pub(crate) fn of(n: &NodeModel, m: &CacheModel, seed: u64) -> Self {
-        CacheState::new(
+        let mut c = CacheState::new(
             m.capacity,
             m.eviction,
             m.ttl,
@@ -174,7 +194,20 @@ impl CacheState {
             m.single_flight,
             m.swr,
             Stream::new(seed, Purpose::Ttl, &n.id),
-        )
+        );
+        if m.warm > 0 {
+            let fills = std::mem::replace(
+                &mut c.rng,
+                Stream::new(seed, Purpose::Ttl, &format!("{}/warm", n.id)),
+            );
+            // The least popular first: key 1 ends up most recently used.
+            for key in (1..=m.warm.min(m.capacity)).rev() {
+                let exp = c.expiry(0);
+                c.store.put(key, exp);
+            }
+            c.rng = fills;
+        }
+        c
     }
 
     /// An empty cache.
@@ -495,6 +528,16 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "",
             Some("none"),
             "Serve an expired entry this long after its TTL while one request refreshes it in the background.",
+        ),
+        field(
+            "warm",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            "keys",
+            Some("0 (cold)"),
+            "Start warm: keys 1 to `warm` (the most popular under Zipf and Celebrity keys) are loaded at time 0, each with a full TTL (so they expire together unless `ttl_jitter` spreads them). At most `capacity`. A cache that goes down comes back cold.",
         ),
     ],
     nested: &[],
