@@ -173,9 +173,15 @@ impl LoadCurve {
     pub fn at(&self, u: f64) -> f64 {
         match *self {
             LoadCurve::Linear { factor } => 1.0 + factor * u,
-            LoadCurve::Polynomial { factor, exponent } if exponent == 2.0 => 1.0 + factor * u * u,
-            LoadCurve::Polynomial { factor, exponent } if exponent == 1.0 => 1.0 + factor * u,
-            LoadCurve::Polynomial { factor, exponent } => 1.0 + factor * libm::pow(u, exponent),
+            LoadCurve::Polynomial { factor, exponent } => {
+                if exponent == 2.0 {
+                    1.0 + factor * u * u
+                } else if exponent == 1.0 {
+                    1.0 + factor * u
+                } else {
+                    1.0 + factor * libm::pow(u, exponent)
+                }
+            }
             LoadCurve::Exponential { factor } => libm::exp(factor * u),
         }
     }
