@@ -280,6 +280,10 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
                 }
                 (None, None) => 0.0,
             };
+            let r = match src.burst {
+                Some((count, at)) if at < end => r + count as f64,
+                _ => r,
+            };
             requests += r;
             events += r * (1.0 + visits[src.to]);
         }

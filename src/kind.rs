@@ -115,7 +115,124 @@ pub enum Jitter {
     Full,
     /// Half the wait plus uniform up to the other half.
     Equal,
+    /// Uniform between `backoff` and three times the previous wait, capped
+    /// (AWS's "decorrelated jitter": waits grow, but not in lockstep).
+    Decorrelated,
 }
+
+/// Load-dependent latency: a service time drawn at utilization `u` (the
+/// share of the node's servers busy, counting the request starting) is
+/// multiplied by the curve's value at `u`. GC pressure, lock and cache
+/// contention, thrashing: real servers slow down as they fill.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum LoadCurve {
+    /// `1 + factor x u`.
+    Linear {
+        /// Extra slowness when saturated: 2 is three times slower at u = 1.
+        factor: f64,
+    },
+    /// `1 + factor x u^exponent` (`load_factor: f` is `Polynomial(factor:
+    /// f, exponent: 2)`).
+    Polynomial {
+        /// Extra slowness when saturated.
+        factor: f64,
+        /// How late the slow-down comes: the higher, the more it waits for
+        /// saturation (default 2).
+        #[serde(default = "two")]
+        exponent: f64,
+    },
+    /// `e^(factor x u)`: already `e^(factor/N)` times slower with one of N
+    /// servers busy (GC death spirals).
+    Exponential {
+        /// Growth rate: `e^factor` times slower when saturated.
+        factor: f64,
+    },
+}
+
+fn two() -> f64 {
+    2.0
+}
+
+/// Largest `factor` of a linear or polynomial curve.
+pub const MAX_LOAD_FACTOR: f64 = 1000.0;
+/// Largest `factor` of an exponential curve (e^12: about 163,000 times
+/// slower when saturated).
+pub const MAX_LOAD_GROWTH: f64 = 12.0;
+/// Largest exponent of a polynomial curve.
+pub const MAX_LOAD_EXPONENT: f64 = 20.0;
+
+impl LoadCurve {
+    /// What the older `load_factor: f` means: `1 + f x u^2`.
+    pub fn quadratic(factor: f64) -> LoadCurve {
+        LoadCurve::Polynomial {
+            factor,
+            exponent: 2.0,
+        }
+    }
+
+    /// The multiplier at utilization `u` (0 to 1). Portable: `libm`, and
+    /// exact squaring for the quadratic curve.
+    #[inline]
+    pub fn at(&self, u: f64) -> f64 {
+        match *self {
+            LoadCurve::Linear { factor } => 1.0 + factor * u,
+            LoadCurve::Polynomial { factor, exponent } => {
+                if exponent == 2.0 {
+                    1.0 + factor * u * u
+                } else if exponent == 1.0 {
+                    1.0 + factor * u
+                } else {
+                    1.0 + factor * libm::pow(u, exponent)
+                }
+            }
+            LoadCurve::Exponential { factor } => libm::exp(factor * u),
+        }
+    }
+
+    /// True when it never changes a service time.
+    pub fn is_flat(&self) -> bool {
+        match *self {
+            LoadCurve::Linear { factor }
+            | LoadCurve::Polynomial { factor, .. }
+            | LoadCurve::Exponential { factor } => factor == 0.0,
+        }
+    }
+
+    /// Explains a parameter out of range.
+    pub fn check(&self) -> Result<(), String> {
+        let bad = |v: f64, lo: f64, hi: f64| !v.is_finite() || v < lo || v > hi;
+        match *self {
+            LoadCurve::Linear { factor } | LoadCurve::Polynomial { factor, .. }
+                if bad(factor, 0.0, MAX_LOAD_FACTOR) =>
+            {
+                Err(format!(
+                    "load curve: `factor` is {factor}; give 0 to {MAX_LOAD_FACTOR} (e.g. 2: three times slower when saturated)"
+                ))
+            }
+            LoadCurve::Polynomial { exponent, .. }
+                if bad(exponent, 0.0, MAX_LOAD_EXPONENT) || exponent == 0.0 =>
+            {
+                Err(format!(
+                    "load curve: `exponent` is {exponent}; give more than 0 and at most {MAX_LOAD_EXPONENT} (2: quadratic, 3: cubic)"
+                ))
+            }
+            LoadCurve::Exponential { factor } if bad(factor, 0.0, MAX_LOAD_GROWTH) => Err(format!(
+                "load curve: Exponential `factor` is {factor}; give 0 to {MAX_LOAD_GROWTH} (e.g. 4: e^4, about 55 times slower when saturated)"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The `load` field every serving kind has, described once.
+pub const LOAD_FIELD: Field = field(
+    "load",
+    FieldType::Nested("load curve"),
+    "",
+    Some("none"),
+    "Load-dependent latency: each service time is multiplied by a curve of the utilization u (busy servers / servers, counting the request starting) when it starts: `Linear(factor: 2.0)` is 1 + 2u; `Polynomial(factor: 4.0, exponent: 3.0)` is 1 + 4u^3 (exponent 2 unless given); `Exponential(factor: 4.0)` is e^(4u) (GC pressure). A slow-down (`Slow`) multiplies on top.",
+);
 
 /// How a load balancer picks a backend.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

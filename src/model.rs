@@ -50,6 +50,8 @@ pub struct SourceModel {
     pub ips: u64,
     /// Closed loop: (users, think time); `None` for open-loop arrivals.
     pub closed: Option<(u32, Sampler)>,
+    /// A burst: (count, instant in ns); its `rps` is 0.
+    pub burst: Option<(u32, u64)>,
 }
 
 /// A source's clients: timeout and retries, compiled.
@@ -67,6 +69,8 @@ pub struct ClientModel {
     pub jitter: Jitter,
     /// Retry budget (share of first attempts); `None`: unlimited.
     pub budget: Option<f64>,
+    /// A token-bucket or Finagle retry budget (instead of `budget`).
+    pub limit: Option<crate::topology::RetryLimit>,
     /// Circuit breaker: (failure ratio, window ns, min requests, open ns).
     pub breaker: Option<(f64, u64, u32, u64)>,
     /// Honour retry-after hints.
@@ -102,8 +106,8 @@ pub struct NodeModel {
     /// the share of the class that makes them). Expected visits there per
     /// visit here.
     pub flows: Vec<RouteModel>,
-    /// Load-dependent latency factor (0: none).
-    pub load_factor: f64,
+    /// Load-dependent latency (`None`: service times do not depend on load).
+    pub load: Option<crate::kind::LoadCurve>,
     /// Probability that a visit here ends the request's path (a station's
     /// left-over route probability; 1 for nodes that answer their caller;
     /// 0 for a load balancer, which hands the request on).
@@ -183,7 +187,7 @@ impl NodeModel {
             flows: Vec::new(),
             exit: 1.0,
             behind_cache: None,
-            load_factor: 0.0,
+            load: None,
         }
     }
 }

@@ -28,6 +28,15 @@ pub enum Arrivals {
         /// Think time between an answer and the next request.
         think: crate::dist::Dist,
     },
+    /// Exactly `count` requests, all at the instant `at` (a thundering herd,
+    /// a cron job, a retry wave): `Burst(count: 100, at: "10s")`. The
+    /// traffic multiplier does not scale it.
+    Burst {
+        /// How many requests.
+        count: u64,
+        /// When, from the start of the run.
+        at: Duration,
+    },
 }
 
 impl Arrivals {
@@ -44,6 +53,8 @@ impl Arrivals {
                     *users as f64 * 1000.0
                 }
             }
+            // No steady rate: its requests come all at once.
+            Arrivals::Burst { .. } => 0.0,
         }
     }
 }

@@ -29,7 +29,14 @@ pub const ACTIONS: &[(&str, &str)] = &[
         "Spike(times: 11.0, lasting: \"30s\")",
         "Multiply traffic by `times` for `lasting`, then go back.",
     ),
-    ("Down(\"db\")", "Take a node down (see each kind's faults)."),
+    (
+        "Down(\"db\")",
+        "Take a node down, as a crash: requests waiting or in service there are lost (the default; see each kind's faults).",
+    ),
+    (
+        "Drain(\"db\")",
+        "Take a node down gracefully: requests in service finish and are answered; waiting requests are lost and arrivals fail, as with `Down`. `Up` brings it back.",
+    ),
     ("Up(\"db\")", "Bring a node back."),
     (
         "DownFirst(\"Replica\")",

@@ -145,6 +145,8 @@ pub fn add_cache(t: &Topology, db: &str) -> Result<(Topology, String), String> {
             },
             single_flight: true,
             stale_while_revalidate: None,
+            load: None,
+            warm: None,
         }),
     );
     Ok((

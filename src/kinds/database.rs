@@ -50,6 +50,10 @@ pub struct Database {
     /// multiplied by `1 + load_factor x utilization^2`.
     #[serde(default)]
     pub load_factor: Option<f64>,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
     /// When it goes down, promote a replica after a while.
     #[serde(default)]
     pub failover: Option<Failover>,
@@ -111,6 +115,7 @@ impl Database {
                 d.load_factor
             )));
         }
+        nc.load(&d.load, d.load_factor, ds);
         nc.dist("read", &d.read, ds);
         nc.dist("write", &d.write, ds);
         if let Some(f) = &d.failover {
@@ -143,7 +148,7 @@ impl Database {
             self.read.sampler(),
         );
         m.exit = 1.0;
-        m.load_factor = self.load_factor.unwrap_or(0.0);
+        m.load = crate::topology::check::load_model(self.load, self.load_factor);
         m
     }
 }
@@ -543,8 +548,9 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             },
             "",
             Some("0"),
-            "Load-dependent latency: query times are multiplied by 1 + load_factor x utilization^2.",
+            "Load-dependent latency: query times are multiplied by 1 + load_factor x utilization^2 (the same as `load: Polynomial(factor: load_factor)`; give one or the other).",
         ),
+        crate::kind::LOAD_FIELD,
         field(
             "failover",
             FieldType::Nested("Failover"),

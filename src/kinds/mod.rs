@@ -34,6 +34,9 @@ use crate::topology::check::{CompileCx, Ctx, NodeCheck};
 use serde::{Deserialize, Serialize};
 
 /// A node of the system as written in files. Each kind is a variant.
+// An app is the largest by far; nodes are parsed once per file, so boxing
+// it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Node {
     /// A generic first-come-first-served queueing station.

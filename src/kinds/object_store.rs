@@ -48,6 +48,10 @@ pub struct ObjectStore {
     /// Key prefixes the objects spread over (default 1).
     #[serde(default)]
     pub prefixes: Option<u64>,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
 }
 
 /// An object store, compiled.
@@ -79,6 +83,7 @@ impl ObjectStore {
         if let Some(p) = self.prefixes {
             nc.count("prefixes", p, 1, MAX_PREFIXES, ds);
         }
+        nc.load(&self.load, None, ds);
     }
 
     /// The store in the model's form: a terminal node with `concurrency`
@@ -95,6 +100,7 @@ impl ObjectStore {
             self.service.sampler(),
         );
         m.exit = 1.0;
+        m.load = crate::topology::check::load_model(self.load, None);
         m
     }
 }
@@ -218,6 +224,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             Some("1"),
             "Key prefixes the objects spread over (the request's key modulo the count).",
         ),
+        crate::kind::LOAD_FIELD,
     ],
     nested: &[],
     example: "ObjectStore(id: \"media\", service: LogNormal(mean: \"40ms\", std: \"20ms\"), rate: 5500, prefixes: 4)",

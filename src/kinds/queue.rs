@@ -61,6 +61,10 @@ pub struct Queue {
     /// Workers remember processed messages and skip repeats.
     #[serde(default)]
     pub idempotent: bool,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
 }
 
 /// A message queue, compiled.
@@ -84,6 +88,7 @@ impl Queue {
         let q = self;
 
         nc.count("workers", q.workers, 1, MAX_SERVERS, ds);
+        nc.load(&q.load, None, ds);
         if let Some(c) = q.capacity
             && c > MAX_QUEUE
         {
@@ -106,7 +111,7 @@ impl Queue {
     /// The queue in the model's form: its workers are the servers, its
     /// capacity the waiting places.
     pub(crate) fn compile(&self, _cx: &CompileCx) -> NodeModel {
-        NodeModel::new(
+        let mut m = NodeModel::new(
             &self.id,
             KindModel::Queue(QueueModel {
                 visibility: self
@@ -120,7 +125,9 @@ impl Queue {
             self.workers,
             self.capacity,
             self.service.sampler(),
-        )
+        );
+        m.load = crate::topology::check::load_model(self.load, None);
+        m
     }
 }
 
@@ -379,6 +386,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             None,
             "Time to process one message.",
         ),
+        crate::kind::LOAD_FIELD,
         field(
             "visibility_timeout",
             FieldType::Duration,

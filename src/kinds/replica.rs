@@ -38,6 +38,10 @@ pub struct Replica {
     pub queue: Option<u64>,
     /// Time of a read.
     pub read: Dist,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
 }
 
 /// A read replica, compiled.
@@ -57,6 +61,7 @@ impl Replica {
         let r = self;
 
         nc.target(&r.primary, "primary", &["Database"], ds);
+        nc.load(&r.load, None, ds);
         for m in crate::topology::check::database_limits(r.servers, r.max_connections, r.queue) {
             ds.push(nc.err(m));
         }
@@ -66,7 +71,7 @@ impl Replica {
 
     /// The replica in the model's form: reads take the node's service time.
     pub(crate) fn compile(&self, cx: &CompileCx) -> NodeModel {
-        NodeModel::new(
+        let mut m = NodeModel::new(
             &self.id,
             KindModel::Replica(ReplicaModel {
                 primary: cx.ix(&self.primary),
@@ -76,7 +81,9 @@ impl Replica {
             self.servers,
             self.queue,
             self.read.sampler(),
-        )
+        );
+        m.load = crate::topology::check::load_model(self.load, None);
+        m
     }
 }
 
@@ -257,6 +264,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "Queries waiting for a core.",
         ),
         field("read", FieldType::Dist, "", None, "Time of a read."),
+        crate::kind::LOAD_FIELD,
     ],
     nested: &[],
     example: "Replica(id: \"replica-1\", primary: \"db\", lag: LogNormal(mean: \"200ms\", std: \"100ms\"), servers: 16, read: Exponential(mean: \"2ms\"))",

@@ -31,6 +31,10 @@ pub struct Station {
     /// left over leaves the system (the request is complete).
     #[serde(default)]
     pub routes: Vec<Route>,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
 }
 
 /// One probabilistic route out of a node.
@@ -70,6 +74,7 @@ impl Station {
         if let Err(m) = st.service.check() {
             ds.push(nc.err(m));
         }
+        nc.load(&st.load, None, ds);
         if st.routes.len() > MAX_ROUTES {
             ds.push(nc.err(format!(
                 "{} routes, over the limit of {MAX_ROUTES}",
@@ -127,6 +132,7 @@ impl Station {
             self.queue,
             self.service.sampler(),
         );
+        m.load = crate::topology::check::load_model(self.load, None);
         m.exit = (1.0 - routes.iter().map(|r| r.p).sum::<f64>()).max(0.0);
         m.flows = routes.clone();
         m.routes = routes;
@@ -191,6 +197,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             None,
             "How long one request occupies a server.",
         ),
+        crate::kind::LOAD_FIELD,
         field(
             "routes",
             FieldType::Nested("Route"),

@@ -42,6 +42,9 @@ pub enum Action {
     },
     /// Take a node down.
     Down(String),
+    /// Take a node down gracefully: requests in service finish; waiting
+    /// ones are lost and arrivals fail, as with `Down`.
+    Drain(String),
     /// Bring a node back.
     Up(String),
     /// Take down the first node of a kind (drills, whose topologies are the
@@ -110,6 +113,7 @@ impl Action {
         match c.clone() {
             Change::Traffic(m) => Action::Traffic(m),
             Change::Down(n) => Action::Down(n),
+            Change::Drain(n) => Action::Drain(n),
             Change::Up(n) => Action::Up(n),
             Change::Slow { node, factor } => Action::Slow { node, factor },
             Change::Servers { node, servers } => Action::Servers { node, servers },
@@ -130,6 +134,7 @@ impl Action {
         Some(match self.clone() {
             Action::Traffic(m) => Change::Traffic(m),
             Action::Down(n) => Change::Down(n),
+            Action::Drain(n) => Change::Drain(n),
             Action::Up(n) => Change::Up(n),
             Action::Slow { node, factor } => Change::Slow { node, factor },
             Action::Servers { node, servers } => Change::Servers { node, servers },
@@ -161,7 +166,7 @@ impl Action {
     /// The node ids it names.
     pub(crate) fn nodes(&self) -> Vec<&str> {
         match self {
-            Action::Down(n) | Action::Up(n) | Action::Flush(n) => vec![n],
+            Action::Down(n) | Action::Drain(n) | Action::Up(n) | Action::Flush(n) => vec![n],
             Action::Slow { node, .. }
             | Action::Servers { node, .. }
             | Action::Instances { node, .. }

@@ -208,6 +208,7 @@ impl Scenario {
                     }
                 }
                 Action::Down(n) => push(at, Change::Down(n.clone())),
+                Action::Drain(n) => push(at, Change::Drain(n.clone())),
                 Action::Up(n) => push(at, Change::Up(n.clone())),
                 Action::Slow { node, factor } => push(
                     at,

@@ -26,6 +26,9 @@ impl Simulation {
         if self.sources[s].closed.is_some() && self.sources[s].retire() {
             return; // the user leaves the loop (less traffic)
         }
+        if let Some((left, _)) = &mut self.sources[s].burst {
+            *left = left.saturating_sub(1);
+        }
         let now = self.now;
         let (class, key) = self.sources[s].draw_class_and_key();
         let to = self.sources[s].to;
@@ -72,7 +75,7 @@ impl Simulation {
         let r = self.reqs[req];
         let src = &mut self.sources[r.source as usize];
         if r.attempt == 0 {
-            src.earn_retry();
+            src.budget.on_request(now);
         }
         if let Some(b) = &mut src.breaker
             && !b.allow(now)
@@ -128,6 +131,7 @@ impl Simulation {
             self.reqs.free(req);
             return;
         }
+        self.sources[source as usize].budget.on_success();
         if self.counts(born) {
             self.e2e.completed += 1;
             self.e2e.latency.record(now - born);
@@ -151,8 +155,9 @@ impl Simulation {
         }
         let src = &mut self.sources[r.source as usize];
         let open = src.breaker.as_ref().is_some_and(|b| b.is_open(now));
-        if (r.attempt as u32) < src.client.retries && !open && src.spend_retry() {
-            let mut wait = src.backoff(r.attempt as u32 + 1);
+        if (r.attempt as u32) < src.client.retries && !open && src.budget.try_retry(now, timed_out)
+        {
+            let mut wait = src.backoff(r.attempt as u32 + 1, r.slept);
             if r.flags & requests::RATE_LIMITED != 0 && src.client.respect_retry_after {
                 wait = wait.max(r.retry_after);
             }
@@ -163,6 +168,7 @@ impl Simulation {
             next.attempt = r.attempt + 1;
             next.ip = r.ip;
             next.effect = r.effect;
+            next.slept = wait;
             let id = self.reqs.alloc(next);
             let serial = self.reqs[id].serial;
             self.queue

@@ -24,8 +24,13 @@ pub const MAX_USERS: u32 = 1_000_000;
 pub enum Change {
     /// Multiply every source's rate by this (1.0 is the topology's rate).
     Traffic(f64),
-    /// Take a node down: requests in it are lost, arrivals are dropped.
+    /// Take a node down: requests in it are lost, arrivals are dropped
+    /// (a crash: the default).
     Down(String),
+    /// Take a node down gracefully: requests in service finish (and are
+    /// answered); waiting requests are lost and arrivals are dropped, as
+    /// with `Down`.
+    Drain(String),
     /// Bring a node back up.
     Up(String),
     /// Multiply a node's service times by `factor` (1.0 restores it).
@@ -100,6 +105,7 @@ impl fmt::Display for Change {
                 )
             }
             Change::Down(n) => write!(f, "{n} down"),
+            Change::Drain(n) => write!(f, "{n} down (draining)"),
             Change::Up(n) => write!(f, "{n} up"),
             Change::Slow { node, factor } if *factor == 1.0 => write!(f, "{node} normal speed"),
             Change::Slow { node, factor } => write!(f, "{node} x{factor} slower"),
@@ -249,7 +255,7 @@ impl Change {
     /// The fault this change is, with the node it applies to.
     fn fault(&self) -> Option<(Fault, &str)> {
         Some(match self {
-            Change::Down(n) | Change::Up(n) => (Fault::Down, n),
+            Change::Down(n) | Change::Drain(n) | Change::Up(n) => (Fault::Down, n),
             Change::Slow { node, .. } => (Fault::Slow, node),
             Change::Errors { node, .. } => (Fault::Errors, node),
             Change::Servers { node, .. } => (Fault::Servers, node),
@@ -470,6 +476,21 @@ impl Simulation {
                             }
                         }
                     }
+                }
+            }
+            Change::Drain(id) => {
+                // Arrivals fail from now on; requests in service keep their
+                // epoch, so they finish and are answered; nobody waits.
+                let i = self.node_by_id(id)?;
+                let n = &mut self.nodes[i];
+                if !n.down {
+                    n.down = true;
+                    n.stats.waiting.set(now, 0);
+                    let waiting: Vec<u32> = n.waiting.drain(..).collect();
+                    for req in waiting {
+                        self.drop_request(i, req);
+                    }
+                    self.kind_went_down(i);
                 }
             }
             Change::Down(id) => {

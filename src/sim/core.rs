@@ -74,10 +74,10 @@ impl Simulation {
         if n.slow != 1.0 {
             d = (d as f64 * n.slow + 0.5) as u64;
         }
-        if n.load_factor > 0.0 {
+        if let Some(curve) = n.load {
             // Slower the busier it is (GC pressure, contention).
-            let u = n.stats.busy.value() as f64 / n.servers.max(1) as f64;
-            d = (d as f64 * (1.0 + n.load_factor * u * u) + 0.5) as u64;
+            let u = (n.stats.busy.value() as f64 / n.servers.max(1) as f64).min(1.0);
+            d = (d as f64 * curve.at(u) + 0.5) as u64;
         }
         let epoch = n.epoch;
         self.queue.push(

@@ -30,7 +30,9 @@ pub use control::{
 };
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
-pub use source::{BreakerState as SourceBreaker, SourceState};
+pub use source::{
+    BreakerState as SourceBreaker, RetryBudget, SourceState, backoff as retry_backoff,
+};
 
 use crate::dist::Sampler;
 pub(crate) use crate::kinds::KindState;
@@ -141,8 +143,8 @@ pub(crate) struct NodeState {
     pub slow: f64,
     /// Probability that a request fails at the end of its service.
     pub error_rate: f64,
-    /// Load-dependent latency factor.
-    pub load_factor: f64,
+    /// Load-dependent latency.
+    pub load: Option<crate::kind::LoadCurve>,
     pub service: Sampler,
     /// Routes as (cumulative probability, target).
     pub routes: Box<[(f64, u32)]>,
@@ -265,7 +267,7 @@ impl Simulation {
                     epoch: 0,
                     slow: 1.0,
                     error_rate: 0.0,
-                    load_factor: n.load_factor,
+                    load: n.load,
                     service: n.service.clone(),
                     routes,
                     rng_service: Stream::new(seed, Purpose::Service, &n.id),

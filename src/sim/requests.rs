@@ -17,6 +17,9 @@ pub struct Request {
     pub key: u64,
     /// A rate limiter's retry-after hint, ns.
     pub retry_after: u64,
+    /// The backoff before this attempt (or this step's last call retry),
+    /// ns: decorrelated jitter grows from it.
+    pub slept: u64,
     /// The side effect a write performs: the user request's id and the
     /// caller's step (the same across retries: an idempotency key).
     pub effect: u64,
@@ -84,6 +87,7 @@ impl Request {
             visit_arrival: born,
             key: 1,
             retry_after: 0,
+            slept: 0,
             effect: 0,
             group: NO_GROUP,
             node,

@@ -31,8 +31,10 @@ pub struct SourceState {
     /// traffic multiplier went down).
     pub retiring: u32,
     think_rng: Stream,
-    /// Retry tokens left (with a retry budget).
-    pub retry_tokens: f64,
+    /// Its clients' retry budget.
+    pub budget: RetryBudget,
+    /// A burst: requests still to send, and their instant.
+    pub burst: Option<(u32, SimTime)>,
     mix: Vec<(f64, u16)>,
     ips: u64,
     keys: Option<KeySampler>,
@@ -58,7 +60,8 @@ impl SourceState {
             users: m.closed.as_ref().map_or(0, |c| c.0),
             retiring: 0,
             think_rng: Stream::new(seed, Purpose::Thinning, &format!("{}/think", m.id)),
-            retry_tokens: 0.0,
+            budget: RetryBudget::new(&m.client),
+            burst: m.burst,
             mix: m.mix.clone(),
             ips: m.ips,
             keys: m.keys.clone(),
@@ -120,29 +123,10 @@ impl SourceState {
         }
     }
 
-    /// A first attempt earns retry tokens (with a budget).
-    pub fn earn_retry(&mut self) {
-        if let Some(b) = self.client.budget {
-            self.retry_tokens = (self.retry_tokens + b).min(100.0);
-        }
-    }
-
-    /// May a retry go out? Spends a token when there is a budget.
-    pub fn spend_retry(&mut self) -> bool {
-        match self.client.budget {
-            None => true,
-            Some(_) if self.retry_tokens >= 1.0 => {
-                self.retry_tokens -= 1.0;
-                true
-            }
-            Some(_) => false,
-        }
-    }
-
-    /// The wait before retry number `n` (from 1): exponential backoff,
-    /// capped, jittered.
-    pub fn backoff(&mut self, n: u32) -> u64 {
-        backoff(&self.client, n, &mut self.retry_rng)
+    /// The wait before retry number `n` (from 1) after a wait of `prev`:
+    /// exponential backoff, capped, jittered.
+    pub fn backoff(&mut self, n: u32, prev: u64) -> u64 {
+        backoff(&self.client, n, prev, &mut self.retry_rng)
     }
 
     /// The next arrival at or after `from`, at the rate
@@ -151,6 +135,12 @@ impl SourceState {
     /// Non-homogeneous Poisson by thinning against the profile's piecewise
     /// bound; on stretches where the bound is exact no thinning draw is made.
     pub fn next_arrival(&mut self, from: SimTime, multiplier: f64) -> Option<SimTime> {
+        if let Some((left, at)) = self.burst {
+            // All at `at` (or at once, if traffic comes back later); the
+            // multiplier does not scale it, but 0 holds it back.
+            let on = multiplier.is_finite() && multiplier > 0.0;
+            return (left > 0 && on).then_some(at.max(from));
+        }
         if self.constant {
             let rate = self.rps * multiplier;
             if rate.is_nan() || rate <= 0.0 {
@@ -198,16 +188,206 @@ fn gap(e: f64, rate: f64) -> u64 {
 }
 
 /// The wait before retry number `n` (from 1) under `policy`: exponential
-/// backoff from `policy.backoff`, capped at `policy.cap`, jittered.
-pub fn backoff(policy: &ClientModel, n: u32, rng: &mut Stream) -> u64 {
+/// backoff from `policy.backoff`, capped at `policy.cap`, jittered. `prev`
+/// is the wait before the previous retry (decorrelated jitter grows from
+/// it; the first retry's is `backoff`).
+pub fn backoff(policy: &ClientModel, n: u32, prev: u64, rng: &mut Stream) -> u64 {
+    if policy.jitter == Jitter::Decorrelated {
+        // AWS: sleep = min(cap, uniform(base, 3 x previous sleep)).
+        let lo = policy.backoff as f64;
+        let prev = if n <= 1 { lo } else { prev as f64 };
+        let hi = (3.0 * prev).max(lo);
+        let wait = (lo + (hi - lo) * rng.unit()).min(policy.cap as f64);
+        return (wait + 0.5) as u64;
+    }
     let base = (policy.backoff as f64 * libm::pow(2.0, n.saturating_sub(1).min(60) as f64))
         .min(policy.cap as f64);
     let wait = match policy.jitter {
         Jitter::None => base,
         Jitter::Full => base * rng.unit(),
         Jitter::Equal => base / 2.0 + base / 2.0 * rng.unit(),
+        Jitter::Decorrelated => unreachable!("handled above"),
     };
     (wait + 0.5) as u64
+}
+
+/// Buckets in a Finagle budget's window.
+const BUDGET_SLICES: usize = 10;
+
+/// A client's retry budget at run time: which retries may go out.
+#[derive(Clone, Debug)]
+pub enum RetryBudget {
+    /// No budget: every retry the policy allows goes out.
+    Unlimited,
+    /// `budget: share`: tokens start at 0, each first attempt earns `share`,
+    /// at most 100 are kept, a retry takes 1.
+    Share {
+        /// Tokens earned per first attempt.
+        share: f64,
+        /// Tokens now.
+        tokens: f64,
+    },
+    /// A token bucket that starts full and refills only from successes.
+    Bucket {
+        /// Most tokens.
+        capacity: f64,
+        /// Tokens per retry.
+        cost: f64,
+        /// Tokens per retry after a timeout.
+        timeout_cost: f64,
+        /// Tokens per successful attempt.
+        per_success: f64,
+        /// Tokens now.
+        tokens: f64,
+    },
+    /// Finagle's budget: over the last `ttl`, retries at most `percent` x
+    /// requests + `reserve`.
+    Finagle {
+        /// Retries per request.
+        percent: f64,
+        /// Retries always allowed per window (`min_per_second` x ttl).
+        reserve: f64,
+        /// Length of one slice of the window, ns.
+        slice: u64,
+        /// (slice number, requests, retries) per slice.
+        slices: [(u64, u32, u32); BUDGET_SLICES],
+    },
+}
+
+impl RetryBudget {
+    /// The budget `client` asks for, at its start.
+    pub fn new(client: &ClientModel) -> Self {
+        use crate::topology::RetryLimit;
+        match (client.limit, client.budget) {
+            (
+                Some(RetryLimit::TokenBucket {
+                    capacity,
+                    cost,
+                    timeout_cost,
+                    per_success,
+                }),
+                _,
+            ) => {
+                let cost = cost.unwrap_or(1.0);
+                RetryBudget::Bucket {
+                    capacity,
+                    cost,
+                    timeout_cost: timeout_cost.unwrap_or(cost),
+                    per_success: per_success.unwrap_or(1.0),
+                    tokens: capacity,
+                }
+            }
+            (
+                Some(RetryLimit::Finagle {
+                    percent,
+                    min_per_second,
+                    ttl,
+                }),
+                _,
+            ) => {
+                let ttl = ttl.map_or(10 * crate::time::SEC, |t| t.0);
+                RetryBudget::Finagle {
+                    percent,
+                    reserve: min_per_second.unwrap_or(10.0) * ttl as f64 / 1e9,
+                    slice: (ttl / BUDGET_SLICES as u64).max(1),
+                    slices: [(u64::MAX, 0, 0); BUDGET_SLICES],
+                }
+            }
+            (None, Some(share)) => RetryBudget::Share { share, tokens: 0.0 },
+            (None, None) => RetryBudget::Unlimited,
+        }
+    }
+
+    /// A first attempt (a new request) goes out.
+    #[inline]
+    pub fn on_request(&mut self, now: SimTime) {
+        match self {
+            RetryBudget::Share { share, tokens } => *tokens = (*tokens + *share).min(100.0),
+            RetryBudget::Finagle { slice, slices, .. } => Self::slot(slices, now / *slice).1 += 1,
+            RetryBudget::Unlimited | RetryBudget::Bucket { .. } => {}
+        }
+    }
+
+    /// An attempt succeeded while its client still waited.
+    #[inline]
+    pub fn on_success(&mut self) {
+        if let RetryBudget::Bucket {
+            capacity,
+            per_success,
+            tokens,
+            ..
+        } = self
+        {
+            *tokens = (*tokens + *per_success).min(*capacity);
+        }
+    }
+
+    /// May a retry go out now (after a timeout if `timed_out`)? Takes its
+    /// cost from the budget when it may.
+    pub fn try_retry(&mut self, now: SimTime, timed_out: bool) -> bool {
+        match self {
+            RetryBudget::Unlimited => true,
+            RetryBudget::Share { tokens, .. } => {
+                if *tokens >= 1.0 {
+                    *tokens -= 1.0;
+                    true
+                } else {
+                    false
+                }
+            }
+            RetryBudget::Bucket {
+                cost,
+                timeout_cost,
+                tokens,
+                ..
+            } => {
+                let c = if timed_out { *timeout_cost } else { *cost };
+                if *tokens >= c {
+                    *tokens -= c;
+                    true
+                } else {
+                    false
+                }
+            }
+            RetryBudget::Finagle {
+                percent,
+                reserve,
+                slice,
+                slices,
+            } => {
+                let n = now / *slice;
+                let (mut requests, mut retries) = (0u64, 0u64);
+                for &(m, q, r) in slices.iter() {
+                    if m != u64::MAX && m + BUDGET_SLICES as u64 > n {
+                        requests += q as u64;
+                        retries += r as u64;
+                    }
+                }
+                if *reserve + *percent * requests as f64 - retries as f64 >= 1.0 {
+                    Self::slot(slices, n).2 += 1;
+                    true
+                } else {
+                    false
+                }
+            }
+        }
+    }
+
+    /// Tokens left (a bucket's or a share's), for reports and tests.
+    pub fn tokens(&self) -> Option<f64> {
+        match self {
+            RetryBudget::Share { tokens, .. } | RetryBudget::Bucket { tokens, .. } => Some(*tokens),
+            _ => None,
+        }
+    }
+
+    fn slot(slices: &mut [(u64, u32, u32); BUDGET_SLICES], n: u64) -> &mut (u64, u32, u32) {
+        let s = &mut slices[(n % BUDGET_SLICES as u64) as usize];
+        if s.0 != n {
+            *s = (n, 0, 0);
+        }
+        s
+    }
 }
 
 /// Buckets in a breaker's rolling window.

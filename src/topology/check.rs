@@ -104,6 +104,74 @@ pub(crate) fn count(what: &str, n: u64, min: u64, max: u64) -> Result<(), String
     }
 }
 
+/// What is wrong with a retry policy's budget: `budget` and `limit`
+/// together, or a limit's numbers out of range. Each message says how to
+/// put it right.
+pub fn retry_limit_problems(r: &crate::topology::Retries) -> Vec<String> {
+    use crate::topology::RetryLimit;
+    let mut out = Vec::new();
+    let bad = |v: f64, lo: f64, hi: f64| !v.is_finite() || v < lo || v > hi;
+    const MAX_TOKENS: f64 = 1e9;
+    match r.limit {
+        None => {}
+        Some(_) if r.budget.is_some() => out.push(
+            "retries: both `budget` and `limit` are given; keep one (`limit` is the richer form)"
+                .into(),
+        ),
+        Some(RetryLimit::TokenBucket {
+            capacity,
+            cost,
+            timeout_cost,
+            per_success,
+        }) => {
+            if bad(capacity, 0.0, MAX_TOKENS) {
+                out.push(format!(
+                    "retries: TokenBucket `capacity` is {capacity}; give 0 to {MAX_TOKENS} tokens (AWS: 500)"
+                ));
+            }
+            for (name, v) in [
+                ("cost", cost),
+                ("timeout_cost", timeout_cost),
+                ("per_success", per_success),
+            ] {
+                if let Some(v) = v
+                    && bad(v, 0.0, MAX_TOKENS)
+                {
+                    out.push(format!(
+                        "retries: TokenBucket `{name}` is {v}; give 0 to {MAX_TOKENS} tokens"
+                    ));
+                }
+            }
+        }
+        Some(RetryLimit::Finagle {
+            percent,
+            min_per_second,
+            ttl,
+        }) => {
+            if bad(percent, 0.0, 10.0) {
+                out.push(format!(
+                    "retries: Finagle `percent` is {percent}; give a share of requests from 0 to 10 (Finagle's default is 0.2)"
+                ));
+            }
+            if let Some(m) = min_per_second
+                && bad(m, 0.0, 1e6)
+            {
+                out.push(format!(
+                    "retries: Finagle `min_per_second` is {m}; give 0 to 1000000 (Finagle's default is 10)"
+                ));
+            }
+            if let Some(t) = ttl
+                && !(crate::time::SEC..=60 * crate::time::SEC).contains(&t.0)
+            {
+                out.push(format!(
+                    "retries: Finagle `ttl` is {t}; give 1s to 60s (Finagle's default is 10s)"
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// The classes sources can send, sorted.
 pub fn classes(sources: &[Source]) -> Vec<String> {
     let mut set = std::collections::BTreeSet::new();
@@ -161,6 +229,20 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
             );
         }
     }
+    if let crate::profile::Arrivals::Burst { count, .. } = &s.arrivals {
+        if *count == 0 || *count > MAX_BURST {
+            ds.push(
+                err(format!("Burst: `count` is {count}; give 1 to {MAX_BURST}"))
+                    .hint("a burst sends exactly `count` requests at the instant `at`"),
+            );
+        }
+        if s.profile.is_some() {
+            ds.push(
+                err("a burst has no rate profile: all its requests come at once".into())
+                    .hint("use several sources for several bursts, or a Poisson source with a `Spike` profile"),
+            );
+        }
+    }
     if let Some(k) = &s.keys
         && let Err(m) = k.check()
     {
@@ -176,6 +258,9 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
         if let Some(r) = &c.retries {
             if r.max > 100 {
                 ds.push(err(format!("{} retries, over the limit of 100", r.max)));
+            }
+            for m in retry_limit_problems(r) {
+                ds.push(err(m));
             }
             if r.budget
                 .is_some_and(|b| !b.is_finite() || !(0.0..=10.0).contains(&b))
@@ -204,6 +289,9 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
         }
     }
 }
+
+/// Most requests in one burst.
+pub const MAX_BURST: u64 = 1_000_000;
 
 /// Compiles a source (after checks).
 pub fn compile_source(
@@ -237,6 +325,7 @@ pub fn compile_source(
             cap: r.map_or(0, |r| r.cap.map_or(u64::MAX, |c| c.0)),
             jitter: r.map_or_else(Default::default, |r| r.jitter),
             budget: r.and_then(|r| r.budget),
+            limit: r.and_then(|r| r.limit),
             respect_retry_after: c.respect_retry_after.unwrap_or(true),
             breaker: c.breaker.as_ref().map(|b| {
                 (
@@ -257,6 +346,10 @@ pub fn compile_source(
         keys: s.keys.as_ref().map(|k| k.sampler()),
         client,
         ips: s.ips.unwrap_or(1).max(1),
+        burst: match &s.arrivals {
+            crate::profile::Arrivals::Burst { count, at } => Some((*count as u32, at.0)),
+            _ => None,
+        },
         closed: match &s.arrivals {
             crate::profile::Arrivals::Closed { users, think } => {
                 Some((*users as u32, think.sampler()))
@@ -446,11 +539,46 @@ impl NodeCheck<'_> {
             .check_target(target, key, want, self.at, &self.item, ds);
     }
 
+    /// Checks a node's load curve, and the older `load_factor` (a
+    /// quadratic curve) where the kind has it: one or the other.
+    pub fn load(
+        &self,
+        load: &Option<crate::kind::LoadCurve>,
+        load_factor: Option<f64>,
+        ds: &mut Diagnostics,
+    ) {
+        if let Some(c) = load
+            && let Err(m) = c.check()
+        {
+            ds.push(self.err(m));
+        }
+        if load.is_some() && load_factor.is_some() {
+            ds.push(
+                self.err("both `load` and `load_factor` are given".into())
+                    .hint("`load_factor: f` is `load: Polynomial(factor: f, exponent: 2.0)`; keep one"),
+            );
+        }
+    }
+
     /// Checks a count against its range.
     pub fn count(&self, what: &str, n: u64, min: u64, max: u64, ds: &mut Diagnostics) {
         if let Err(m) = count(what, n, min, max) {
             ds.push(self.err(m));
         }
+    }
+}
+
+/// A node's load curve as the model keeps it: `load`, else the older
+/// `load_factor` as a quadratic curve; `None` when service times do not
+/// depend on load.
+pub(crate) fn load_model(
+    load: Option<crate::kind::LoadCurve>,
+    load_factor: Option<f64>,
+) -> Option<crate::kind::LoadCurve> {
+    match (load, load_factor) {
+        (Some(c), _) if !c.is_flat() => Some(c),
+        (None, Some(f)) if f > 0.0 => Some(crate::kind::LoadCurve::quadratic(f)),
+        _ => None,
     }
 }
 

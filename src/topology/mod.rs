@@ -188,6 +188,51 @@ pub struct Retries {
     /// (a token bucket; e.g. 0.1). Absent: no budget.
     #[serde(default)]
     pub budget: Option<f64>,
+    /// A retry budget as real clients ration retries: the AWS SDKs' token
+    /// bucket or Finagle's budget (instead of `budget`).
+    #[serde(default)]
+    pub limit: Option<RetryLimit>,
+}
+
+/// How a client rations its retries, as real clients do.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RetryLimit {
+    /// A token bucket that starts full (the AWS SDKs' retry quota, Stability
+    /// Sim's token-bucket strategy): a retry takes `cost` tokens (`timeout_cost`
+    /// after a timeout) and is refused when there are not enough; every
+    /// successful attempt puts `per_success` back, up to `capacity`. It
+    /// does not refill with time: once failures drain it, only successes
+    /// let retries out again. AWS's standard mode: capacity 500, cost 5,
+    /// timeout_cost 10, per_success 1 (AWS refunds a retry's cost when it
+    /// succeeds; here every success earns `per_success`).
+    TokenBucket {
+        /// Tokens it holds, and starts with.
+        capacity: f64,
+        /// Tokens a retry takes (default 1).
+        #[serde(default)]
+        cost: Option<f64>,
+        /// Tokens a retry after a timeout takes (default `cost`; a
+        /// source's clients only, an app's calls pay `cost`).
+        #[serde(default)]
+        timeout_cost: Option<f64>,
+        /// Tokens each successful attempt puts back (default 1).
+        #[serde(default)]
+        per_success: Option<f64>,
+    },
+    /// Finagle's `RetryBudget`: over the last `ttl`, retries may be at most
+    /// `percent` of the requests plus `min_per_second` x `ttl` (so a quiet
+    /// client may still retry a little).
+    Finagle {
+        /// Retries allowed per request, e.g. 0.2.
+        percent: f64,
+        /// Retries allowed per second whatever the traffic (default 10).
+        #[serde(default)]
+        min_per_second: Option<f64>,
+        /// How far back it counts (default 10 s; 1 s to 60 s).
+        #[serde(default)]
+        ttl: Option<Duration>,
+    },
 }
 
 use crate::kind::{Field, FieldType, field};
@@ -260,7 +305,7 @@ pub const SOURCE_FIELDS: &[Field] = &[
         FieldType::Nested("arrivals"),
         "",
         None,
-        "`Poisson(rps: 100.0)` (open loop, requests per second), or `Closed(users: 200, think: Exponential(mean: \"1s\"))` (users who wait for an answer, think, and send the next).",
+        "`Poisson(rps: 100.0)` (open loop, requests per second); `Closed(users: 200, think: Exponential(mean: \"1s\"))` (users who wait for an answer, think, and send the next), or `Burst(count: 100, at: \"10s\")` (exactly `count` requests at the instant `at`; the traffic multiplier does not scale it).",
     ),
     field(
         "profile",
@@ -364,10 +409,10 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
             ),
             field(
                 "jitter",
-                FieldType::Choice(&["None", "Full", "Equal"]),
+                FieldType::Choice(&["None", "Full", "Equal", "Decorrelated"]),
                 "",
                 Some("Full"),
-                "Randomisation of the wait (AWS's names): none, uniform up to the wait, half plus uniform up to the other half.",
+                "Randomisation of the wait (AWS's names): none, uniform up to the wait, half plus uniform up to the other half, or uniform from `backoff` to 3 x the previous wait, capped (decorrelated: the doubling is replaced by the draw).",
             ),
             field(
                 "budget",
@@ -377,7 +422,14 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
                 },
                 "",
                 Some("none"),
-                "Retries may be at most this share of first attempts (a token bucket), e.g. 0.1.",
+                "Retries may be at most this share of first attempts, e.g. 0.1: a token bucket that starts empty, earns `budget` per first attempt, holds at most 100 and takes 1 per retry.",
+            ),
+            field(
+                "limit",
+                FieldType::Nested("retry limit"),
+                "",
+                Some("none"),
+                "A retry budget as real clients keep one (instead of `budget`). `TokenBucket(capacity: 500.0, cost: 5.0, timeout_cost: 10.0, per_success: 1.0)` (the AWS SDKs' retry quota; Stability Sim's token bucket is `TokenBucket(capacity: 10.0)`): starts full, a retry takes `cost` tokens (`timeout_cost` after a timeout, clients only; both default 1), each successful attempt puts `per_success` back (default 1), no refill with time. `Finagle(percent: 0.2, min_per_second: 10.0, ttl: \"10s\")` (Finagle's RetryBudget with its defaults): retries in the last `ttl` at most `percent` of requests plus `min_per_second` x `ttl`.",
             ),
         ],
     ),

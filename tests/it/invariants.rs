@@ -1,7 +1,8 @@
 //! The engine's invariants on random topologies over every node kind: random
 //! valid systems (nested fan-outs, call policies with timeouts, retries,
-//! budgets and breakers, classes, keys, regions) run under faults flapping at
-//! random times; then the sources stop, every node comes back, and the run
+//! budgets of every form and breakers, jitter of every form, load curves,
+//! classes, keys, regions, bursts) run under faults (crashes and drains
+//! among them) flapping at random times; then the sources stop, every node comes back, and the run
 //! drains. Checked: the books balance at every node and end to end, in every
 //! window, against the requests the engine actually holds; after the drain
 //! nothing is held (no request, worker, connection, pool slot, fan-out slot,
@@ -76,6 +77,18 @@ struct Spec {
     queue_visibility_ms: u32,
     station_chain: bool,
     regions: Option<u32>,
+    /// Load curve on the stations, cache, queue, replicas and second
+    /// database: none, linear, cubic, exponential.
+    load: u8,
+    /// The clients' retry budget: `budget` as drawn (0, 1), a token
+    /// bucket, Finagle.
+    client_limit: u8,
+    /// The clients' jitter: none, full, equal, decorrelated.
+    client_jitter: u8,
+    /// The apps' call budgets: `budget` as drawn, a token bucket, Finagle.
+    calls_limit: u8,
+    /// A burst source: (count, at ms).
+    burst: Option<(u32, u32)>,
     /// Faults: (at ms, what, which node, value).
     faults: Vec<(u32, u8, u8, u8)>,
     seed: u64,
@@ -168,8 +181,15 @@ fn spec() -> impl Strategy<Value = Spec> {
             prop::option::weighted(0.25, 1u32..30),
         ),
         (
-            prop::collection::vec((0u32..8000, 0u8..11, any::<u8>(), 0u8..8), 0..14),
+            prop::collection::vec((0u32..8000, 0u8..12, any::<u8>(), 0u8..8), 0..14),
             any::<u64>(),
+        ),
+        (
+            0u8..4,
+            0u8..4,
+            0u8..4,
+            0u8..3,
+            prop::option::weighted(0.3, (1u32..300, 0u32..9000)),
         ),
     )
         .prop_map(
@@ -179,6 +199,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 (front, replicas, pooler, shards, cache_single_flight, cache_swr),
                 (db_max_connections, db_failover, queue_visibility_ms, station_chain, regions),
                 (faults, seed),
+                (load, client_limit, client_jitter, calls_limit, burst),
             )| Spec {
                 apps,
                 classes,
@@ -202,6 +223,11 @@ fn spec() -> impl Strategy<Value = Spec> {
                 regions,
                 faults,
                 seed,
+                load,
+                client_limit,
+                client_jitter,
+                calls_limit,
+                burst,
             },
         )
 }
@@ -211,6 +237,12 @@ const CLASSES: [&str; 3] = ["browse", "cart", "order"];
 /// The topology a spec describes, as RON text: always valid.
 fn topology_text(s: &Spec) -> String {
     let n_apps = s.apps.len();
+    let load = match s.load {
+        1 => ", load: Linear(factor: 2.0)",
+        2 => ", load: Polynomial(factor: 4.0, exponent: 3.0)",
+        3 => ", load: Exponential(factor: 2.5)",
+        _ => "",
+    };
     let app_id = |i: usize| format!("a{i}");
     let mut nodes: Vec<String> = Vec::new();
     let classes = &CLASSES[..s.classes as usize];
@@ -227,13 +259,12 @@ fn topology_text(s: &Spec) -> String {
     nodes.push(format!(
         r#"Database(id: "db", servers: 4, {max_conn}read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"){failover})"#
     ));
-    nodes.push(
-        r#"Database(id: "db2", servers: 2, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"))"#
-            .into(),
-    );
+    nodes.push(format!(
+        r#"Database(id: "db2", servers: 2, read: Exponential(mean: "2ms"), write: Exponential(mean: "4ms"){load})"#
+    ));
     for r in 0..s.replicas {
         nodes.push(format!(
-            r#"Replica(id: "rep{r}", primary: "db", lag: Exponential(mean: "50ms"), servers: 2, read: Exponential(mean: "2ms"))"#
+            r#"Replica(id: "rep{r}", primary: "db", lag: Exponential(mean: "50ms"), servers: 2, read: Exponential(mean: "2ms"){load})"#
         ));
     }
     let replicas_target = match s.replicas {
@@ -261,19 +292,20 @@ fn topology_text(s: &Spec) -> String {
         ""
     };
     nodes.push(format!(
-        r#"Cache(id: "cache", capacity: 50, ttl: "1s", service: Exponential(mean: "200us"), single_flight: {}{swr})"#,
-        s.cache_single_flight
+        r#"Cache(id: "cache", capacity: 50, ttl: "1s", service: Exponential(mean: "200us"), single_flight: {}{swr}{load}{})"#,
+        s.cache_single_flight,
+        if s.load % 2 == 1 { ", warm: 30" } else { "" }
     ));
     nodes.push(format!(
-        r#"Queue(id: "q", workers: 2, capacity: 100, service: Exponential(mean: "5ms"), visibility_timeout: "{}ms", max_deliveries: 3, backoff: "200ms")"#,
+        r#"Queue(id: "q", workers: 2, capacity: 100, service: Exponential(mean: "5ms"), visibility_timeout: "{}ms", max_deliveries: 3, backoff: "200ms"{load})"#,
         s.queue_visibility_ms
     ));
-    nodes.push(
-        r#"Station(id: "leaf1", servers: 4, queue: 50, service: Exponential(mean: "3ms"))"#.into(),
-    );
-    nodes.push(
-        r#"ObjectStore(id: "leaf2", concurrency: 4, rate: 300, prefixes: 2, service: Exponential(mean: "3ms"))"#.into(),
-    );
+    nodes.push(format!(
+        r#"Station(id: "leaf1", servers: 4, queue: 50, service: Exponential(mean: "3ms"){load})"#
+    ));
+    nodes.push(format!(
+        r#"ObjectStore(id: "leaf2", concurrency: 4, rate: 300, prefixes: 2, service: Exponential(mean: "3ms"){load})"#
+    ));
     nodes.push(r#"LoadBalancer(id: "leaves", to: ["leaf1", "leaf2"], policy: PowerOfTwo, health_check: HealthCheck(every: "500ms", unhealthy_after: 2))"#.into());
     let reads = ["db", "db2", "pgb", "shards", "reps"];
     let read_target = |k: u8| -> &str {
@@ -348,8 +380,11 @@ fn topology_text(s: &Spec) -> String {
         if a.autoscale {
             extra += r#"instances: 2, autoscale: Autoscale(target: 0.5, min: 1, max: 4, every: "1s", provision: "2s", cooldown: "3s"), "#;
         }
-        if let Some(f) = a.load_factor {
-            extra += &format!("load_factor: {f}, ");
+        match a.load_factor {
+            // The older spelling, or a curve.
+            Some(f) if s.load == 0 => extra += &format!("load_factor: {f}, "),
+            Some(f) => extra += &format!("load: Exponential(factor: {f}), "),
+            None => {}
         }
         if a.timeout_ms.is_some() || a.retries > 0 || a.breaker {
             let mut c = Vec::new();
@@ -357,10 +392,14 @@ fn topology_text(s: &Spec) -> String {
                 c.push(format!(r#"timeout: "{t}ms""#));
             }
             if a.retries > 0 {
-                let budget = a
-                    .budget
-                    .map(|b| format!(", budget: {b}"))
-                    .unwrap_or_default();
+                let budget = match s.calls_limit {
+                    1 => ", limit: TokenBucket(capacity: 5.0, cost: 1.0, per_success: 0.5)".into(),
+                    2 => ", limit: Finagle(percent: 0.1, min_per_second: 2.0, ttl: \"2s\")".into(),
+                    _ => a
+                        .budget
+                        .map(|b| format!(", budget: {b}"))
+                        .unwrap_or_default(),
+                };
                 c.push(format!(
                     r#"retries: Retries(max: {}, backoff: "10ms", jitter: Full{budget})"#,
                     a.retries
@@ -401,8 +440,10 @@ fn topology_text(s: &Spec) -> String {
         _ => entry,
     };
     if s.station_chain {
-        nodes.push(r#"Station(id: "st", servers: 2, queue: 20, service: Exponential(mean: "4ms"), routes: [Route(to: "st2", p: 0.5), Route(to: "st", p: 0.1)])"#.into());
-        nodes.push(r#"Station(id: "st2", servers: 1, service: Exponential(mean: "3ms"))"#.into());
+        nodes.push(format!(r#"Station(id: "st", servers: 2, queue: 20, service: Exponential(mean: "4ms"), routes: [Route(to: "st2", p: 0.5), Route(to: "st", p: 0.1)]{load})"#));
+        nodes.push(format!(
+            r#"Station(id: "st2", servers: 1, service: Exponential(mean: "3ms"){load})"#
+        ));
     }
     // Sources.
     let mix = if s.classes > 1 {
@@ -433,9 +474,15 @@ fn topology_text(s: &Spec) -> String {
         client.push(format!(r#"timeout: "{t}ms""#));
     }
     if s.client_retries > 0 {
-        let budget = if s.client_budget { ", budget: 0.2" } else { "" };
+        let budget = match s.client_limit {
+            0 | 1 if s.client_budget => ", budget: 0.2",
+            2 => ", limit: TokenBucket(capacity: 20.0, cost: 2.0, timeout_cost: 4.0)",
+            3 => ", limit: Finagle(percent: 0.2)",
+            _ => "",
+        };
+        let jitter = ["None", "Full", "Equal", "Decorrelated"][s.client_jitter as usize % 4];
         client.push(format!(
-            r#"retries: Retries(max: {}, backoff: "20ms", jitter: Equal{budget})"#,
+            r#"retries: Retries(max: {}, backoff: "20ms", cap: "300ms", jitter: {jitter}{budget})"#,
             s.client_retries
         ));
     }
@@ -454,6 +501,11 @@ fn topology_text(s: &Spec) -> String {
     let mut sources = vec![format!(
         r#"Source(id: "u", to: "{front}", {mix}{keys}{client}ips: 50, arrivals: {arrivals})"#
     )];
+    if let Some((count, at)) = s.burst {
+        sources.push(format!(
+            r#"Source(id: "w", to: "{front}", {mix}{keys}{client}arrivals: Burst(count: {count}, at: "{at}ms"))"#
+        ));
+    }
     if s.station_chain {
         sources.push(format!(
             r#"Source(id: "v", to: "st", {mix}arrivals: Poisson(rps: {}))"#,
@@ -529,7 +581,8 @@ fn fault(what: u8, node: &str, value: u8, nodes: &[String], regions: bool) -> Ch
             node: id,
             count: value as u32 % 2 + 1,
         },
-        _ => Change::Traffic(0.5 + value as f64 / 2.0),
+        10 => Change::Traffic(0.5 + value as f64 / 2.0),
+        _ => Change::Drain(id),
     }
 }
 

@@ -13,7 +13,7 @@ pub struct CallsState {
     pub policy: crate::model::ClientModel,
     breakers: Vec<(u32, crate::sim::SourceBreaker)>,
     rng: crate::rng::Stream,
-    pub(crate) tokens: f64,
+    pub(crate) budget: crate::sim::source::RetryBudget,
     /// Calls retried (after the warm-up).
     pub retries: u64,
     /// Calls that timed out.
@@ -26,10 +26,10 @@ impl CallsState {
     /// For `policy`, with its own random stream for backoff jitter.
     pub fn new(policy: crate::model::ClientModel, rng: crate::rng::Stream) -> Self {
         CallsState {
+            budget: crate::sim::source::RetryBudget::new(&policy),
             policy,
             breakers: Vec::new(),
             rng,
-            tokens: 0.0,
             retries: 0,
             timeouts: 0,
             short_circuited: 0,
@@ -54,8 +54,8 @@ impl CallsState {
         self.breakers.iter().map(|(_, b)| b.opened).sum()
     }
 
-    pub(crate) fn backoff(&mut self, n: u32) -> u64 {
-        crate::sim::source::backoff(&self.policy, n, &mut self.rng)
+    pub(crate) fn backoff(&mut self, n: u32, prev: u64) -> u64 {
+        crate::sim::source::backoff(&self.policy, n, prev, &mut self.rng)
     }
 }
 
@@ -120,20 +120,24 @@ impl Simulation {
             b.record(now, result != outcome::FAIL);
             open = b.is_open(now);
         }
-        if result != outcome::FAIL || !single || open || (r.tries as u32) >= c.policy.retries {
+        if result != outcome::FAIL {
+            c.budget.on_success();
             return false;
         }
-        if c.policy.budget.is_some() {
-            if c.tokens < 1.0 {
-                return false;
-            }
-            c.tokens -= 1.0;
+        if !single || open || (r.tries as u32) >= c.policy.retries {
+            return false;
+        }
+        if !c.budget.try_retry(now, false) {
+            return false;
         }
         if counted {
             c.retries += 1;
         }
-        let wait = c.backoff(r.tries as u32 + 1);
+        // (Decorrelated jitter grows from the request's last wait: the
+        // step's previous call retry.)
+        let wait = c.backoff(r.tries as u32 + 1, r.slept);
         let w = &mut self.reqs[req];
+        w.slept = wait;
         w.tries += 1;
         w.phase = 0;
         let serial = w.serial;

@@ -76,6 +76,10 @@ pub struct App {
     /// multiplied by `1 + load_factor x utilization^2`.
     #[serde(default)]
     pub load_factor: Option<f64>,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
     /// How the app calls others: a timeout per call, retries of failed
     /// calls, and a circuit breaker per target.
     #[serde(default)]
@@ -232,6 +236,7 @@ impl App {
                 app.load_factor
             )));
         }
+        nc.load(&app.load, app.load_factor, ds);
         if let Some(n) = app.instances
             && let Err(m) = crate::topology::check::count("instances", n, 1, 10_000)
         {
@@ -259,6 +264,11 @@ impl App {
             }
             if c.retries.as_ref().is_some_and(|r| r.max > 100) {
                 ds.push(nc.err("calls: more than 100 retries".into()));
+            }
+            if let Some(r) = &c.retries {
+                for m in crate::topology::check::retry_limit_problems(r) {
+                    ds.push(nc.err(format!("calls: {m}")));
+                }
             }
             if let Some(b) = &c.breaker
                 && (!b.failure_ratio.is_finite()
@@ -487,6 +497,7 @@ impl App {
                         cap: r.map_or(0, |r| r.cap.map_or(u64::MAX, |c| c.0)),
                         jitter: r.map_or_else(Default::default, |r| r.jitter),
                         budget: r.and_then(|r| r.budget),
+                        limit: r.and_then(|r| r.limit),
                         respect_retry_after: true,
                         breaker: c.breaker.as_ref().map(|b| {
                             (
@@ -507,7 +518,7 @@ impl App {
                     cooldown: a.cooldown.map_or(300 * crate::time::SEC, |d| d.0),
                 }),
             }),
-            load_factor: app.load_factor.unwrap_or(0.0),
+            load: crate::topology::check::load_model(app.load, app.load_factor),
             servers: workers.saturating_mul(instances),
             queue: app.queue.map(|q| (q as u32).saturating_mul(instances)),
             service: app.service.sampler(),
@@ -668,8 +679,9 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             },
             "",
             Some("0"),
-            "Load-dependent latency (GC pressure, contention): service times are multiplied by 1 + load_factor x utilization^2.",
+            "Load-dependent latency (GC pressure, contention): service times are multiplied by 1 + load_factor x utilization^2 (the same as `load: Polynomial(factor: load_factor)`; give one or the other).",
         ),
+        crate::kind::LOAD_FIELD,
         field(
             "calls",
             FieldType::Nested("CallPolicy"),

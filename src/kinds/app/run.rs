@@ -222,11 +222,10 @@ impl Simulation {
         let serial = self.reqs[req].serial;
         if let KindState::App(app) = &mut self.nodes[i].kind
             && let Some(c) = &mut app.calls
-            && let Some(b) = c.policy.budget
             && self.reqs[req].tries == 0
         {
-            // First tries earn retry tokens.
-            c.tokens = (c.tokens + b).min(100.0);
+            // First tries count toward the retry budget.
+            c.budget.on_request(self.now);
         }
         // The worker waits on the call until its answer (or a timeout, or
         // the end of a retry's backoff) runs the handler again.

@@ -60,6 +60,14 @@ pub struct Cache {
     /// refreshes it in the background (stale-while-revalidate).
     #[serde(default)]
     pub stale_while_revalidate: Option<Duration>,
+    /// Load-dependent latency: service times multiplied by a curve of the
+    /// utilization (absent: none).
+    #[serde(default)]
+    pub load: Option<crate::kind::LoadCurve>,
+    /// Start warm: keys 1 to `warm` (the most popular under `Zipf` and
+    /// `Celebrity` keys) are loaded at time 0, each with a full TTL.
+    #[serde(default)]
+    pub warm: Option<u64>,
 }
 
 /// A cache, compiled.
@@ -77,6 +85,8 @@ pub struct CacheModel {
     pub single_flight: bool,
     /// Stale-while-revalidate window, ns (0: none).
     pub swr: u64,
+    /// Keys loaded at the start (1 to `warm`).
+    pub warm: u64,
 }
 
 impl Cache {
@@ -86,6 +96,7 @@ impl Cache {
 
         nc.count("capacity", c.capacity, 0, 1_000_000_000, ds);
         nc.count("servers", c.servers.unwrap_or(1), 1, MAX_SERVERS, ds);
+        nc.load(&c.load, None, ds);
         if let Some(j) = c.ttl_jitter
             && (!j.is_finite() || !(0.0..1.0).contains(&j))
         {
@@ -100,11 +111,22 @@ impl Cache {
             );
         }
         nc.dist("service", &c.service, ds);
+        if let Some(w) = c.warm
+            && w > c.capacity
+        {
+            ds.push(
+                nc.err(format!(
+                    "`warm` is {w}, more keys than its `capacity` of {}",
+                    c.capacity
+                ))
+                .hint("warm at most `capacity` keys (the most popular are keys 1, 2, ...)"),
+            );
+        }
     }
 
     /// The cache in the model's form.
     pub(crate) fn compile(&self, _cx: &CompileCx) -> NodeModel {
-        NodeModel::new(
+        let mut m = NodeModel::new(
             &self.id,
             KindModel::Cache(CacheModel {
                 capacity: self.capacity,
@@ -113,11 +135,14 @@ impl Cache {
                 jitter: self.ttl_jitter.unwrap_or(0.0),
                 single_flight: self.single_flight,
                 swr: self.stale_while_revalidate.map_or(0, |d| d.0),
+                warm: self.warm.unwrap_or(0),
             }),
             self.servers.unwrap_or(1),
             None,
             self.service.sampler(),
-        )
+        );
+        m.load = crate::topology::check::load_model(self.load, None);
+        m
     }
 }
 
@@ -159,9 +184,11 @@ pub struct CacheState {
 }
 
 impl CacheState {
-    /// The state cache `n` starts with (empty).
+    /// The state cache `n` starts with: empty, or warm with keys 1 to
+    /// `m.warm` (their TTLs drawn from a stream of their own, so the fills'
+    /// draws do not shift).
     pub(crate) fn of(n: &NodeModel, m: &CacheModel, seed: u64) -> Self {
-        CacheState::new(
+        let mut c = CacheState::new(
             m.capacity,
             m.eviction,
             m.ttl,
@@ -169,7 +196,20 @@ impl CacheState {
             m.single_flight,
             m.swr,
             Stream::new(seed, Purpose::Ttl, &n.id),
-        )
+        );
+        if m.warm > 0 {
+            let fills = std::mem::replace(
+                &mut c.rng,
+                Stream::new(seed, Purpose::Ttl, &format!("{}/warm", n.id)),
+            );
+            // The least popular first: key 1 ends up most recently used.
+            for key in (1..=m.warm.min(m.capacity)).rev() {
+                let exp = c.expiry(0);
+                c.store.put(key, exp);
+            }
+            c.rng = fills;
+        }
+        c
     }
 
     /// An empty cache.
@@ -476,6 +516,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "Parallel servers (1 is Redis's single thread).",
         ),
         field("service", FieldType::Dist, "", None, "Time per operation."),
+        crate::kind::LOAD_FIELD,
         field(
             "single_flight",
             FieldType::Bool,
@@ -489,6 +530,16 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "",
             Some("none"),
             "Serve an expired entry this long after its TTL while one request refreshes it in the background.",
+        ),
+        field(
+            "warm",
+            FieldType::Count {
+                min: 0,
+                max: 1_000_000_000,
+            },
+            "keys",
+            Some("0 (cold)"),
+            "Start warm: keys 1 to `warm` (the most popular under Zipf and Celebrity keys) are loaded at time 0, each with a full TTL (so they expire together unless `ttl_jitter` spreads them). At most `capacity`. A cache that goes down comes back cold.",
         ),
     ],
     nested: &[],
