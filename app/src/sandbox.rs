@@ -16,8 +16,13 @@ use bottleneck::topology::{self, Topology};
 /// "max": as fast as the frame budget allows.
 pub const SPEEDS: [f64; 7] = [0.1, 1.0, 10.0, 100.0, 1_000.0, 10_000.0, f64::INFINITY];
 
-/// Events run between two looks at the clock.
-const CHUNK: u32 = 2_048;
+/// Events run between two looks at the clock (and at whether the
+/// interface wants the lock: see `engine`).
+const CHUNK: u32 = 512;
+
+/// How long the speed readings (achieved, simulated time and events per
+/// wall second) are smoothed over, in wall seconds.
+const RATE_SMOOTHING: f64 = 0.5;
 
 /// A smoothed signal: an exponential moving average over windows.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -139,6 +144,7 @@ pub struct Sandbox {
     /// The last full report (refreshed now and then, not every frame).
     pub report: Option<Report>,
     windows_seen: u64,
+    caught_up: bool,
 }
 
 /// Why a topology could not be opened.
@@ -185,6 +191,7 @@ impl Sandbox {
             status: None,
             report: None,
             windows_seen: 0,
+            caught_up: false,
         };
         s.signals = vec![Signals::default(); s.model.nodes.len()];
         Ok(s)
@@ -363,6 +370,7 @@ impl Sandbox {
     /// (wall time spent so far in this frame, in seconds, against
     /// `max_wall`). Returns the events run.
     pub fn advance(&mut self, wall_dt: f64, max_wall: f64, spent: &mut dyn FnMut() -> f64) -> u64 {
+        self.caught_up = false;
         if self.paused || self.sim.stopped().is_some() {
             return 0;
         }
@@ -394,6 +402,7 @@ impl Sandbox {
                         let _ = self.sim.step_until(target);
                     }
                     // Nothing pending at all (no traffic): nothing to run.
+                    self.caught_up = true;
                     break 'frame;
                 }
                 if let Err(e) = self.sim.step_event() {
@@ -409,18 +418,29 @@ impl Sandbox {
         let ran = self.now().saturating_sub(start) as f64 / SEC as f64;
         let events = self.sim.events() - events0;
         if wall_dt > 0.0 {
-            self.sim_rate.push(ran / wall_dt, 0.1);
-            self.event_rate.push(events as f64 / wall_dt, 0.1);
+            // Weighted by the wall time the sample covers, so the readings
+            // mean the same whether the engine steps once a frame (browser)
+            // or hundreds of times a second (its own thread).
+            let alpha = 1.0 - (-wall_dt / RATE_SMOOTHING).exp();
+            self.sim_rate.push(ran / wall_dt, alpha);
+            self.event_rate.push(events as f64 / wall_dt, alpha);
             if self.speed.is_finite() {
                 let wanted = (wall_dt.min(0.25) * self.speed).max(1e-12);
-                self.achieved.push((ran / wanted).min(1.0), 0.1);
+                self.achieved.push((ran / wanted).min(1.0), alpha);
             } else {
                 // "Max" asks for whatever the budget allows: always met.
-                self.achieved.push(1.0, 0.1);
+                self.achieved.push(1.0, alpha);
             }
         }
         self.update_signals();
         events
+    }
+
+    /// True when the last [`Sandbox::advance`] had nothing (more) to do:
+    /// paused, stopped, caught up with the requested speed, or out of
+    /// events. The engine thread then sleeps a little.
+    pub fn idle(&self) -> bool {
+        self.paused || self.sim.stopped().is_some() || self.caught_up
     }
 
     /// Steps exactly one event (the "step" button).
