@@ -25,7 +25,7 @@ pub struct SandboxRes(pub engine::Engine);
 
 impl SandboxRes {
     /// The sandbox (the engine pauses after its current chunk of events).
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Sandbox> {
+    pub fn lock(&self) -> engine::Held<'_> {
         self.0.lock()
     }
 }
@@ -35,22 +35,16 @@ impl SandboxRes {
 pub struct UiRes(pub ui::UiState);
 
 /// Runs the engine: natively in a thread of its own (see [`engine`]), in
-/// the browser in tasks between frames ([`engine::start_in_page`]), or for
-/// a share of each frame with `?engine=frame` ([`engine::frame_budget`]).
+/// the browser for part of each frame ([`engine::frame_budget`]).
 pub struct SimulationPlugin;
 
 impl Plugin for SimulationPlugin {
     fn build(&self, app: &mut App) {
+        // Natively, [`app`] starts the engine thread before Bevy's threads.
         #[cfg(not(target_arch = "wasm32"))]
-        app.add_systems(Startup, start_engine_thread);
+        let _ = app;
         #[cfg(target_arch = "wasm32")]
-        if web::engine_per_frame() {
-            app.add_systems(Update, drive);
-        } else {
-            app.add_systems(Startup, |sb: Res<SandboxRes>| {
-                engine::start_in_page(sb.0.clone())
-            });
-        }
+        app.add_systems(Update, drive);
     }
 }
 
@@ -69,18 +63,14 @@ impl Drop for EngineThread {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-fn start_engine_thread(mut commands: Commands, sb: Res<SandboxRes>) {
-    let handle = engine::spawn(sb.0.clone());
-    commands.insert_resource(EngineThread(sb.0.clone(), Some(handle)));
-}
-
 #[cfg(target_arch = "wasm32")]
-fn drive(time: Res<Time<Real>>, sb: Res<SandboxRes>) {
+fn drive(time: Res<Time<Real>>, sb: Res<SandboxRes>, mut engine_last: Local<f64>) {
     let start = bevy::platform::time::Instant::now();
     let mut spent = move || start.elapsed().as_secs_f64();
     let dt = time.delta_secs_f64();
-    sb.lock().advance(dt, engine::frame_budget(dt), &mut spent);
+    let budget = engine::frame_budget(dt - *engine_last);
+    sb.0.advance_frame(dt, budget, &mut spent);
+    *engine_last = start.elapsed().as_secs_f64();
 }
 
 /// The interface: panels, graph, inspector, lessons.
@@ -185,6 +175,8 @@ pub const FROZEN: f64 = 0.2;
 #[derive(Clone, Copy, Debug)]
 struct BenchStart {
     frames: u64,
+    held: f64,
+    cpu: f64,
     wall: f64,
     events: u64,
     completed: u64,
@@ -197,6 +189,12 @@ struct BenchStart {
 pub struct BenchResult {
     /// Wall seconds measured.
     pub wall: f64,
+    /// Share of the wall time the interface held the sandbox (natively,
+    /// the engine thread waits meanwhile).
+    pub held: f64,
+    /// Cores the engine thread used, on average (natively, on Linux; 0
+    /// in the browser, where the engine runs in the page's one thread).
+    pub engine_cpu: f64,
     /// Frames per second.
     pub fps: f64,
     /// Frames that took longer than [`FROZEN`].
@@ -219,7 +217,7 @@ impl BenchResult {
     /// One line for people and scripts.
     pub fn line(&self) -> String {
         format!(
-            "frames per second {:.1}; frozen frames (over {:.0} ms) {} (longest {:.0} ms); simulated requests per wall second {:.0} ({:.0} completed); events per wall second {:.0}; {:.2}x real time ({} simulated in {:.0} s)",
+            "frames per second {:.1}; frozen frames (over {:.0} ms) {} (longest {:.0} ms); simulated requests per wall second {:.0} ({:.0} completed); events per wall second {:.0}; {:.2}x real time ({} simulated in {:.0} s); the interface held the sandbox {:.0}% of the time; the engine thread used {:.2} of a core",
             self.fps,
             FROZEN * 1e3,
             self.frozen,
@@ -230,6 +228,8 @@ impl BenchResult {
             self.sim_per_wall,
             ui::clock(self.simulated_ns),
             self.wall,
+            self.held * 100.0,
+            self.engine_cpu,
         )
     }
 }
@@ -330,6 +330,8 @@ fn script(
                 let e = s.sim.report().end_to_end;
                 sc.start = Some(BenchStart {
                     frames: sc.frames,
+                    held: sb.0.held(),
+                    cpu: sb.0.cpu(),
                     wall: sc.wall,
                     events: s.sim.events(),
                     completed: e.completed,
@@ -348,6 +350,8 @@ fn script(
                     let e = s.sim.report().end_to_end;
                     let r = BenchResult {
                         wall,
+                        held: (sb.0.held() - start.held) / wall,
+                        engine_cpu: (sb.0.cpu() - start.cpu) / wall,
                         fps: (sc.frames - start.frames) as f64 / wall,
                         frozen: sc.frozen,
                         longest_ms: sc.longest * 1e3,
@@ -438,10 +442,25 @@ pub fn base_plugins() -> bevy::app::PluginGroupBuilder {
 
 /// The sandbox app around an opened [`Sandbox`].
 pub fn app(sandbox: Sandbox) -> App {
+    let engine = engine::Engine::new(sandbox);
+    // Natively the engine thread starts first; then this thread gives way
+    // to it, and so do the threads it starts from here on (Bevy's, the
+    // renderer's, a software rasterizer's): when the cores are few, the
+    // simulation keeps one and the frames share the rest.
+    #[cfg(not(target_arch = "wasm32"))]
+    let thread = {
+        let handle = engine::spawn(engine.clone());
+        engine::give_way_to_the_engine();
+        EngineThread(engine.clone(), Some(handle))
+    };
     let mut app = App::new();
+    #[cfg(not(target_arch = "wasm32"))]
+    app.insert_resource(thread);
+    let [r, g, b] = ui::BACKGROUND;
     app.add_plugins(base_plugins())
         .add_plugins(EguiPlugin::default())
-        .insert_resource(SandboxRes(engine::Engine::new(sandbox)))
+        .insert_resource(ClearColor(Color::srgb_u8(r, g, b)))
+        .insert_resource(SandboxRes(engine))
         .add_plugins((SimulationPlugin, InterfacePlugin));
     #[cfg(not(target_arch = "wasm32"))]
     app.add_plugins(DropPlugin);
@@ -469,6 +488,8 @@ mod tests {
     fn a_bench_line_says_everything_the_benchmarks_table_needs() {
         let r = BenchResult {
             wall: 20.0,
+            held: 0.05,
+            engine_cpu: 0.9,
             fps: 12.5,
             frozen: 0,
             longest_ms: 150.0,

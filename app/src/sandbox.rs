@@ -20,6 +20,11 @@ pub const SPEEDS: [f64; 7] = [0.1, 1.0, 10.0, 100.0, 1_000.0, 10_000.0, f64::INF
 /// interface wants the lock: see `engine`).
 const CHUNK: u32 = 512;
 
+/// The most wall time one [`Sandbox::advance`] catches up with, in
+/// seconds (after a long frame or a stall the simulation skips the rest
+/// rather than racing to catch up).
+pub const MAX_CATCH_UP: f64 = 0.25;
+
 /// How long the speed readings (achieved, simulated time and events per
 /// wall second) are smoothed over, in wall seconds.
 const RATE_SMOOTHING: f64 = 0.5;
@@ -145,6 +150,11 @@ pub struct Sandbox {
     pub report: Option<Report>,
     windows_seen: u64,
     caught_up: bool,
+    /// Simulated time the last [`Sandbox::advance`] was asked for and did
+    /// not reach (its budget ran out, or the interface took the lock): the
+    /// next one runs it too, so a frame or a lock taken mid-step does not
+    /// lose simulated time. At most [`MAX_CATCH_UP`] of wall time.
+    owed: u64,
 }
 
 /// Why a topology could not be opened.
@@ -192,6 +202,7 @@ impl Sandbox {
             report: None,
             windows_seen: 0,
             caught_up: false,
+            owed: 0,
         };
         s.signals = vec![Signals::default(); s.model.nodes.len()];
         Ok(s)
@@ -372,11 +383,14 @@ impl Sandbox {
     pub fn advance(&mut self, wall_dt: f64, max_wall: f64, spent: &mut dyn FnMut() -> f64) -> u64 {
         self.caught_up = false;
         if self.paused || self.sim.stopped().is_some() {
+            self.owed = 0;
             return 0;
         }
         let start = self.now();
         let target = if self.speed.is_finite() {
-            start.saturating_add((wall_dt.clamp(0.0, 0.25) * self.speed * SEC as f64) as u64)
+            let wanted = (wall_dt.clamp(0.0, MAX_CATCH_UP) * self.speed * SEC as f64) as u64;
+            let most = (MAX_CATCH_UP * self.speed * SEC as f64) as u64;
+            start.saturating_add(wanted.saturating_add(self.owed).min(most))
         } else {
             SimTime::MAX
         };
@@ -415,6 +429,11 @@ impl Sandbox {
                 break;
             }
         }
+        self.owed = if self.caught_up || target == SimTime::MAX {
+            0
+        } else {
+            target.saturating_sub(self.now())
+        };
         let ran = self.now().saturating_sub(start) as f64 / SEC as f64;
         let events = self.sim.events() - events0;
         if wall_dt > 0.0 {
@@ -617,6 +636,25 @@ mod tests {
         let ran = s.advance(1.0 / 60.0, 0.008, &mut c);
         assert!(ran <= 2 * CHUNK as u64, "{ran} events");
         assert!(s.achieved.value < 0.5);
+    }
+
+    #[test]
+    fn simulated_time_not_reached_in_one_step_is_run_in_the_next() {
+        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
+        s.speed = 100.0;
+        // The first step is cut short after one chunk (as when the
+        // interface takes the lock): what it did not run, the next runs.
+        let mut cut = || f64::INFINITY;
+        s.advance(0.1, 0.0, &mut cut);
+        assert!(s.now() < 9 * SEC, "{}", s.now());
+        let mut c = clock();
+        s.advance(0.1, 1.0, &mut c);
+        assert!(s.now().abs_diff(20 * SEC) < 1_000, "{}", s.now());
+        // The debt is bounded by MAX_CATCH_UP of wall time.
+        s.advance(10.0, 0.0, &mut cut);
+        s.advance(0.0, 1.0, &mut c);
+        let most = (MAX_CATCH_UP * 100.0 * SEC as f64) as u64;
+        assert!(s.now().abs_diff(20 * SEC + most) < 1_000, "{}", s.now());
     }
 
     #[test]

@@ -65,15 +65,6 @@ pub fn selftest_mode() -> bool {
         .is_some_and(|s| s.contains("selftest"))
 }
 
-/// True when the page's address asks for the engine to run for a share of
-/// each frame (`?engine=frame`, as before issue 16) rather than in tasks of
-/// its own between frames.
-pub fn engine_per_frame() -> bool {
-    web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .is_some_and(|s| s.contains("engine=frame"))
-}
-
 /// The benchmark the page's address asks for, if any (see [`crate::parse_bench`]).
 /// Autosave is off while it runs.
 pub fn bench_params() -> Option<crate::BenchParams> {
