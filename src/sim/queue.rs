@@ -198,7 +198,9 @@ impl EventQueue {
         let key = ((time as u128) << 64) | self.seq as u128;
         self.seq += 1;
         let entry = Entry { key, event };
-        if self.heap.len() >= LANES_FROM && time >= self.now && self.to_lane(time - self.now, entry)
+        if self.heap.len() >= LANES_FROM
+            && time >= self.now
+            && self.lane_push(time - self.now, entry)
         {
             return;
         }
@@ -209,7 +211,7 @@ impl EventQueue {
     /// was seen recently and a lane is free) and it keeps the lane in
     /// order; false when it belongs in the heap.
     #[inline(never)]
-    fn to_lane(&mut self, delay: u64, entry: Entry) -> bool {
+    fn lane_push(&mut self, delay: u64, entry: Entry) -> bool {
         let at = match self.lanes.iter().position(|l| l.delay == delay) {
             Some(at) => at,
             None => {
@@ -414,7 +416,6 @@ mod tests {
         let mut q = EventQueue::default();
         let mut reference = std::collections::BinaryHeap::new();
         let mut x: u64 = 99;
-        let mut seq = 0u64;
         let mut now = 0;
         let mut popped = 0;
         for round in 0..20_000u32 {
@@ -430,8 +431,8 @@ mod tests {
                 epoch: 0,
             };
             q.push(now + delay, ev);
-            reference.push(std::cmp::Reverse((now + delay, seq, round)));
-            seq += 1;
+            // One push a round: the round is the sequence number.
+            reference.push(std::cmp::Reverse((now + delay, round, round)));
             if x % 5 < 3 {
                 let (t, e) = q.pop().unwrap();
                 let std::cmp::Reverse((rt, _, rr)) = reference.pop().unwrap();
