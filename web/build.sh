@@ -7,13 +7,34 @@
 #
 #   web/build.sh            # build
 #   web/serve.sh            # serve web/dist on http://127.0.0.1:8080/ (builds it first if needed)
+#
+# Where things go: cargo's target directory is CARGO_TARGET_DIR when set, else
+# /var/cache/bottleneck/target when it exists and is writable (the project's
+# machines, so CI reuses what a session built), else the workspace's own
+# target/. wasm-bindgen-cli goes to WASM_TOOLS_ROOT when set, else
+# /opt/wasm-tools when writable (root), else ~/.cache/bottleneck/wasm-tools.
+# Nothing here needs root unless rustup cannot add the wasm32 target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/cache/bottleneck/target}"
-TOOLS="${WASM_TOOLS_ROOT:-/opt/wasm-tools}"
+if [ -z "${CARGO_TARGET_DIR:-}" ]; then
+  if [ -d /var/cache/bottleneck/target ] && [ -w /var/cache/bottleneck/target ]; then
+    CARGO_TARGET_DIR=/var/cache/bottleneck/target
+  else
+    CARGO_TARGET_DIR="$PWD/target"
+  fi
+fi
+export CARGO_TARGET_DIR
+root_tools=/opt/wasm-tools
+if [ -n "${WASM_TOOLS_ROOT:-}" ]; then
+  TOOLS="$WASM_TOOLS_ROOT"
+elif [ -x "$root_tools/bin/wasm-bindgen" ] || { mkdir -p "$root_tools" 2>/dev/null && [ -w "$root_tools" ]; }; then
+  TOOLS="$root_tools"
+else
+  TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/bottleneck/wasm-tools"
+fi
 OUT=web/dist
-sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
 say() { echo "== web/build.sh: $*"; }
+say "target directory $CARGO_TARGET_DIR"
 
 # 1. A Rust toolchain that targets wasm32.
 cargo_flags=()
@@ -22,6 +43,12 @@ if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unkno
   timeout 180 rustup target add wasm32-unknown-unknown || true
 fi
 if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  if [ "$(id -u)" != 0 ] && [ ! -x /opt/rust-web/usr/bin/cargo ]; then
+    say "rustup could not add the wasm32-unknown-unknown target, and the fallback toolchain needs root."
+    say "Install the target (\`rustup target add wasm32-unknown-unknown\` where rustup can download),"
+    say "or ask root to run ../shared/tools/wasm-toolchain.sh (Debian's rustc-web into /opt/rust-web), then run this again."
+    exit 1
+  fi
   say "rustup could not add wasm32-unknown-unknown: using the Debian toolchain (../shared/tools/wasm-toolchain.sh)"
   bash ../shared/tools/wasm-toolchain.sh
   eval "$(bash ../shared/tools/wasm-toolchain.sh --env)"
@@ -30,6 +57,11 @@ fi
 
 # 2. wasm-bindgen-cli, exactly the version of the wasm-bindgen crate in Cargo.lock.
 version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $version\$"; then
+  if [ -z "${WASM_TOOLS_ROOT:-}" ] && ! { mkdir -p "$TOOLS" 2>/dev/null && [ -w "$TOOLS" ]; }; then
+    TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/bottleneck/wasm-tools"   # not root: a place of our own
+  fi
+fi
 if ! "$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $version\$"; then
   say "installing wasm-bindgen-cli $version into $TOOLS (a few minutes, once)"
   # Not --locked: the CLI's own lock pins a crate that crates.io has since yanked.

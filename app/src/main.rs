@@ -5,7 +5,7 @@
 //! bottleneck-app --stage single-server        # a bundled stage (see the Journey menu)
 //! bottleneck-app my-topology.ron              # your own file
 //! bottleneck-app --stage cache-aside --rps 14000 --speed 100 --screenshot shot.png --at 40
-//! bottleneck-app --rps 100000 --speed max --bench 20   # frames and events per second
+//! bottleneck-app --stage web-stack --rps 330000 --bench 20   # frames, frozen frames, events per second
 //! ```
 
 use bottleneck_app::{content, sandbox::Sandbox};
@@ -16,15 +16,38 @@ fn main() {
     if bottleneck_app::web::selftest_mode() {
         return;
     }
-    let ((origin, text), err) = bottleneck_app::web::initial();
+    use bottleneck_app::{Script, ScriptPlugin};
     let st = content::find("cache-aside").expect("bundled");
-    let mut s = Sandbox::open(&origin, &text, 1)
-        .or_else(|_| Sandbox::open(st.file, st.text, 1))
-        .expect("the bundled stage opens");
-    if let Some(e) = err {
-        s.status = Some((e, true));
+    let bench = bottleneck_app::web::bench_params();
+    let s = match &bench {
+        // `?bench=20&rps=330000`: a bundled stage, measured (see BENCHMARKS.md).
+        Some(b) => {
+            let stage = content::find(&b.stage).unwrap_or(st);
+            let mut s = Sandbox::open(stage.file, stage.text, 1).expect("the bundled stage opens");
+            s.speed = b.speed;
+            if let Some(r) = b.rps {
+                s.set_rps(r);
+            }
+            s
+        }
+        None => {
+            let ((origin, text), err) = bottleneck_app::web::initial();
+            let mut s = Sandbox::open(&origin, &text, 1)
+                .or_else(|_| Sandbox::open(st.file, st.text, 1))
+                .expect("the bundled stage opens");
+            if let Some(e) = err {
+                s.status = Some((e, true));
+            }
+            s
+        }
+    };
+    let mut app = bottleneck_app::app(s);
+    if let Some(b) = bench {
+        let mut script = Script::default();
+        script.bench = Some(b.seconds);
+        app.add_plugins(ScriptPlugin(script));
     }
-    bottleneck_app::app(s).run();
+    app.run();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

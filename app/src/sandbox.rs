@@ -16,8 +16,18 @@ use bottleneck::topology::{self, Topology};
 /// "max": as fast as the frame budget allows.
 pub const SPEEDS: [f64; 7] = [0.1, 1.0, 10.0, 100.0, 1_000.0, 10_000.0, f64::INFINITY];
 
-/// Events run between two looks at the clock.
-const CHUNK: u32 = 2_048;
+/// Events run between two looks at the clock (and at whether the
+/// interface wants the lock: see `engine`).
+const CHUNK: u32 = 512;
+
+/// The most wall time one [`Sandbox::advance`] catches up with, in
+/// seconds (after a long frame or a stall the simulation skips the rest
+/// rather than racing to catch up).
+pub const MAX_CATCH_UP: f64 = 0.25;
+
+/// How long the speed readings (achieved, simulated time and events per
+/// wall second) are smoothed over, in wall seconds.
+const RATE_SMOOTHING: f64 = 0.5;
 
 /// A smoothed signal: an exponential moving average over windows.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -139,6 +149,12 @@ pub struct Sandbox {
     /// The last full report (refreshed now and then, not every frame).
     pub report: Option<Report>,
     windows_seen: u64,
+    caught_up: bool,
+    /// Simulated time the last [`Sandbox::advance`] was asked for and did
+    /// not reach (its budget ran out, or the interface took the lock): the
+    /// next one runs it too, so a frame or a lock taken mid-step does not
+    /// lose simulated time. At most [`MAX_CATCH_UP`] of wall time.
+    owed: u64,
 }
 
 /// Why a topology could not be opened.
@@ -185,6 +201,8 @@ impl Sandbox {
             status: None,
             report: None,
             windows_seen: 0,
+            caught_up: false,
+            owed: 0,
         };
         s.signals = vec![Signals::default(); s.model.nodes.len()];
         Ok(s)
@@ -363,12 +381,16 @@ impl Sandbox {
     /// (wall time spent so far in this frame, in seconds, against
     /// `max_wall`). Returns the events run.
     pub fn advance(&mut self, wall_dt: f64, max_wall: f64, spent: &mut dyn FnMut() -> f64) -> u64 {
+        self.caught_up = false;
         if self.paused || self.sim.stopped().is_some() {
+            self.owed = 0;
             return 0;
         }
         let start = self.now();
         let target = if self.speed.is_finite() {
-            start.saturating_add((wall_dt.clamp(0.0, 0.25) * self.speed * SEC as f64) as u64)
+            let wanted = (wall_dt.clamp(0.0, MAX_CATCH_UP) * self.speed * SEC as f64) as u64;
+            let most = (MAX_CATCH_UP * self.speed * SEC as f64) as u64;
+            start.saturating_add(wanted.saturating_add(self.owed).min(most))
         } else {
             SimTime::MAX
         };
@@ -394,6 +416,7 @@ impl Sandbox {
                         let _ = self.sim.step_until(target);
                     }
                     // Nothing pending at all (no traffic): nothing to run.
+                    self.caught_up = true;
                     break 'frame;
                 }
                 if let Err(e) = self.sim.step_event() {
@@ -406,21 +429,40 @@ impl Sandbox {
                 break;
             }
         }
+        self.owed = if self.caught_up || target == SimTime::MAX {
+            0
+        } else {
+            target.saturating_sub(self.now())
+        };
         let ran = self.now().saturating_sub(start) as f64 / SEC as f64;
         let events = self.sim.events() - events0;
         if wall_dt > 0.0 {
-            self.sim_rate.push(ran / wall_dt, 0.1);
-            self.event_rate.push(events as f64 / wall_dt, 0.1);
+            // Weighted by the wall time the sample covers, so the readings
+            // mean the same whether the engine steps once a frame (browser)
+            // or hundreds of times a second (its own thread).
+            let alpha = 1.0 - (-wall_dt / RATE_SMOOTHING).exp();
+            self.sim_rate.push(ran / wall_dt, alpha);
+            self.event_rate.push(events as f64 / wall_dt, alpha);
             if self.speed.is_finite() {
                 let wanted = (wall_dt.min(0.25) * self.speed).max(1e-12);
-                self.achieved.push((ran / wanted).min(1.0), 0.1);
+                // Not capped per step: a step that runs what the one
+                // before it owed goes above 1, and the average over wall
+                // time is the share achieved.
+                self.achieved.push(ran / wanted, alpha);
             } else {
                 // "Max" asks for whatever the budget allows: always met.
-                self.achieved.push(1.0, 0.1);
+                self.achieved.push(1.0, alpha);
             }
         }
         self.update_signals();
         events
+    }
+
+    /// True when the last [`Sandbox::advance`] had nothing (more) to do:
+    /// paused, stopped, caught up with the requested speed, or out of
+    /// events. The engine thread then sleeps a little.
+    pub fn idle(&self) -> bool {
+        self.paused || self.sim.stopped().is_some() || self.caught_up
     }
 
     /// Steps exactly one event (the "step" button).
@@ -597,6 +639,25 @@ mod tests {
         let ran = s.advance(1.0 / 60.0, 0.008, &mut c);
         assert!(ran <= 2 * CHUNK as u64, "{ran} events");
         assert!(s.achieved.value < 0.5);
+    }
+
+    #[test]
+    fn simulated_time_not_reached_in_one_step_is_run_in_the_next() {
+        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
+        s.speed = 100.0;
+        // The first step is cut short after one chunk (as when the
+        // interface takes the lock): what it did not run, the next runs.
+        let mut cut = || f64::INFINITY;
+        s.advance(0.1, 0.0, &mut cut);
+        assert!(s.now() < 9 * SEC, "{}", s.now());
+        let mut c = clock();
+        s.advance(0.1, 1.0, &mut c);
+        assert!(s.now().abs_diff(20 * SEC) < 1_000, "{}", s.now());
+        // The debt is bounded by MAX_CATCH_UP of wall time.
+        s.advance(10.0, 0.0, &mut cut);
+        s.advance(0.0, 1.0, &mut c);
+        let most = (MAX_CATCH_UP * 100.0 * SEC as f64) as u64;
+        assert!(s.now().abs_diff(20 * SEC + most) < 1_000, "{}", s.now());
     }
 
     #[test]

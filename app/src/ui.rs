@@ -54,6 +54,10 @@ const RED: Color32 = Color32::from_rgb(214, 48, 49);
 const GREY: Color32 = Color32::from_rgb(120, 120, 120);
 const INK: Color32 = Color32::from_rgb(30, 30, 30);
 
+/// The window's background, behind every panel and the graph: drawn by
+/// Bevy's clear (`ClearColor`), not by egui.
+pub const BACKGROUND: [u8; 3] = [250, 250, 248];
+
 /// Green at idle, yellow at 60%, red from 90%.
 pub fn heat(u: f64) -> Color32 {
     let lerp = |a: Color32, b: Color32, t: f32| {
@@ -137,7 +141,13 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
         ui_state.fonts = true;
         ctx.set_fonts(fonts());
     }
-    ctx.set_visuals(egui::Visuals::light());
+    // Panels leave their background to the window's clear colour
+    // (`BACKGROUND`, Bevy's `ClearColor`): egui's fragment shader converts
+    // colours per pixel, so with a software renderer every full-window
+    // fill costs a good part of a frame.
+    let mut visuals = egui::Visuals::light();
+    visuals.panel_fill = Color32::TRANSPARENT;
+    ctx.set_visuals(visuals);
     keys(ctx, s);
     let mut root = egui::Ui::new(
         ctx.clone(),
@@ -607,7 +617,6 @@ fn lessons(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
 fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
     let rect = ui.available_rect_before_wrap();
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, CornerRadius::ZERO, Color32::from_rgb(250, 250, 248));
     painter.text(
         rect.left_top() + Vec2::new(12.0, 10.0),
         Align2::LEFT_TOP,

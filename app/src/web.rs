@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 thread_local! {
     static INBOX: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
     static LATEST: RefCell<(String, String)> = const { RefCell::new((String::new(), String::new())) };
+    static BENCH: RefCell<bool> = const { RefCell::new(false) };
 }
 
 const KEY_TOPOLOGY: &str = "bottleneck.topology";
@@ -62,6 +63,27 @@ pub fn selftest_mode() -> bool {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .is_some_and(|s| s.contains("selftest"))
+}
+
+/// The benchmark the page's address asks for, if any (see [`crate::parse_bench`]).
+/// Autosave is off while it runs.
+pub fn bench_params() -> Option<crate::BenchParams> {
+    let query = web_sys::window()?.location().search().ok()?;
+    let b = crate::parse_bench(&query)?;
+    BENCH.with(|x| *x.borrow_mut() = true);
+    Some(b)
+}
+
+/// A benchmark's result: to the console and to `data-bench` on the body.
+pub fn bench_done(r: &crate::BenchResult) {
+    let line = format!("bottleneck bench: {}", r.line());
+    web_sys::console::log_1(&line.clone().into());
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-bench", &line);
+    }
 }
 
 /// What to open at start: a shared link's topology, a `#stage=` key, the
@@ -144,12 +166,13 @@ impl Plugin for WebPlugin {
 
 /// Keeps the page's title on the open topology (tests read it too).
 fn title(sb: Res<SandboxRes>, mut last: Local<String>) {
-    if sb.0.title == *last {
+    let s = sb.lock();
+    if s.title == *last {
         return;
     }
-    last.clone_from(&sb.0.title);
+    last.clone_from(&s.title);
     if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-        doc.set_title(&format!("{} · Bottleneck", sb.0.title));
+        doc.set_title(&format!("{} · Bottleneck", s.title));
     }
 }
 
@@ -184,12 +207,14 @@ fn inbox(mut st: ResMut<UiRes>) {
 
 fn autosave(time: Res<Time>, sb: Res<SandboxRes>, mut since: Local<f64>) {
     *since += time.delta_secs_f64();
-    if *since < 2.0 {
+    if *since < 2.0 || BENCH.with(|b| *b.borrow()) {
         return;
     }
     *since = 0.0;
-    let topology = sb.0.topology_text();
-    let (session, _) = sb.0.session("topology.ron");
+    let (topology, session) = {
+        let s = sb.lock();
+        (s.topology_text(), s.session("topology.ron").0)
+    };
     if let Some(s) = storage() {
         let _ = s.set_item(KEY_TOPOLOGY, &topology);
         let _ = s.set_item(KEY_SESSION, &session);
