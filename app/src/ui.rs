@@ -43,6 +43,8 @@ pub struct UiState {
     pub drill: Option<usize>,
     /// The last grade, as lines (passed, text).
     pub grade: Option<(bool, Vec<String>)>,
+    /// The builder (palette, property editor, undo and redo).
+    pub builder: crate::builder::Builder,
     /// A grade being computed in the background (native).
     #[cfg(not(target_arch = "wasm32"))]
     pub grading: Option<GradeSlot>,
@@ -138,6 +140,8 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
         ctx.set_fonts(fonts());
     }
     ctx.set_visuals(egui::Visuals::light());
+    ui_state.builder.sync(s);
+    crate::builder::panel::keys(ctx, s, &mut ui_state.builder);
     keys(ctx, s);
     let mut root = egui::Ui::new(
         ctx.clone(),
@@ -148,6 +152,9 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
     );
     egui::Panel::top("top").show(&mut root, |ui| top_bar(ui, s, ui_state));
     egui::Panel::top("traffic").show(&mut root, |ui| traffic_bar(ui, s));
+    egui::Panel::top("builder").show(&mut root, |ui| {
+        crate::builder::panel::palette(ui, s, &mut ui_state.builder)
+    });
     egui::Panel::bottom("timeline")
         .exact_size(64.0)
         .show(&mut root, |ui| timeline(ui, s));
@@ -159,9 +166,19 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
         .default_size(360.0)
         .resizable(true)
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| inspector(ui, s));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                crate::builder::panel::properties(ui, s, &mut ui_state.builder);
+                ui.separator();
+                inspector(ui, s)
+            });
         });
-    egui::CentralPanel::default().show(&mut root, |ui| graph(ui, s, ui_state));
+    egui::CentralPanel::default().show(&mut root, |ui| {
+        if ui_state.builder.is_draft() {
+            crate::builder::canvas::draw(ui, s, &mut ui_state.builder)
+        } else {
+            graph(ui, s, ui_state)
+        }
+    });
     if ui_state.help {
         egui::Window::new("Keys")
             .collapsible(false)
@@ -170,7 +187,8 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
                 ui.label("+ / -  faster / slower");
                 ui.label(".      step one event (paused)");
                 ui.label("delete take the selected node down / remove an added app server");
-                ui.label("ctrl+z undo the last edit");
+                ui.label("ctrl+z undo the last edit; ctrl+y or ctrl+shift+z redo");
+                ui.label("esc    stop connecting");
                 if ui.button("close").clicked() {
                     ui_state.help = false;
                 }
@@ -182,14 +200,13 @@ fn keys(ctx: &egui::Context, s: &mut Sandbox) {
     if ctx.egui_wants_keyboard_input() {
         return;
     }
-    let (space, plus, minus, dot, del, undo) = ctx.input(|i| {
+    let (space, plus, minus, dot, del) = ctx.input(|i| {
         (
             i.key_pressed(egui::Key::Space),
             i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
             i.key_pressed(egui::Key::Minus),
             i.key_pressed(egui::Key::Period),
             i.key_pressed(egui::Key::Delete),
-            i.modifiers.command && i.key_pressed(egui::Key::Z),
         )
     });
     if space {
@@ -204,9 +221,6 @@ fn keys(ctx: &egui::Context, s: &mut Sandbox) {
     }
     if dot && s.paused {
         s.step_one();
-    }
-    if undo {
-        s.undo();
     }
     if del && let Some(i) = s.selected {
         let id = s.model.nodes[i].id.clone();
@@ -467,7 +481,7 @@ fn timeline(ui: &mut egui::Ui, s: &mut Sandbox) {
     });
 }
 
-fn drill_panel(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState, k: usize) {
+fn drill_panel(ui: &mut egui::Ui, _s: &mut Sandbox, st: &mut UiState, k: usize) {
     let d = &content::DRILLS[k];
     let Ok(meta) = bottleneck::scenario::drill::parse_drill("d", d.drill) else {
         return;
@@ -505,7 +519,7 @@ fn drill_panel(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState, k: usize) {
         } else if ui.button("Grade my topology").clicked() {
             let slot = GradeSlot::default();
             let out = slot.clone();
-            let t = s.topology.clone();
+            let t = st.builder.working.clone();
             std::thread::spawn(move || {
                 let r = content::grade(&content::DRILLS[k], &t);
                 if let Ok(mut o) = out.lock() {
@@ -521,7 +535,7 @@ fn drill_panel(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState, k: usize) {
         .on_hover_text("runs the hidden scenario: the page pauses for a few seconds")
         .clicked()
     {
-        st.grade = Some(grade_lines(content::grade(d, &s.topology)));
+        st.grade = Some(grade_lines(content::grade(d, &st.builder.working)));
     }
     if let Some((passed, lines)) = &st.grade {
         ui.colored_label(
