@@ -81,6 +81,10 @@ fn builds_the_cache_aside_stage_from_a_blank_canvas() {
     }
     ok(b.set_text(&mut s, &node(&cache), "servers", "8"));
     assert!(!b.is_draft(), "{:?}", b.problems);
+    // The same steps, as the README and `bottleneck-app --build` run them.
+    let (mut s2, mut b2) = open_stage("single-server");
+    bottleneck_app::builder::build_cache_aside(&mut s2, &mut b2).unwrap();
+    assert_eq!(b2.working, b.working);
     // The running simulation is the built topology.
     let kinds: Vec<&str> = s.model.nodes.iter().map(|n| n.kind_name()).collect();
     for k in ["LoadBalancer", "App", "Cache", "Database"] {

@@ -365,13 +365,21 @@ impl Builder {
     /// A free spot on the canvas for a new box, in the column of its kind
     /// of work (sources left, storage right).
     fn free_spot(&self, column: usize) -> [f32; 2] {
-        let x = 0.06 + 0.88 * (column as f32 / 4.0);
-        for k in 0..12 {
-            let y = 0.1 + 0.08 * k as f32;
+        self.free_at(0.06 + 0.88 * (column as f32 / 4.0), 0.1)
+    }
+
+    /// The first free spot at `x`, from `y0` down.
+    fn free_at(&self, x: f32, y0: f32) -> [f32; 2] {
+        // Boxes are about 0.1 of the canvas wide and 0.1 high.
+        for k in 0..7 {
+            let y = y0 + 0.15 * k as f32;
+            if y > 0.98 {
+                break;
+            }
             if !self
                 .pos
                 .values()
-                .any(|p| (p[0] - x).abs() < 0.08 && (p[1] - y).abs() < 0.07)
+                .any(|p| (p[0] - x).abs() < 0.1 && (p[1] - y).abs() < 0.13)
             {
                 return [x, y];
             }
@@ -414,6 +422,8 @@ impl Builder {
         self.sync(s);
         self.pos.clear();
         self.selected = None;
+        s.title = blank().name;
+        s.origin = "a blank canvas".into();
         self.commit(s, blank(), "new blank topology".into(), false, None)
     }
 
@@ -493,8 +503,8 @@ impl Builder {
         };
         let p = at.unwrap_or_else(|| self.free_spot(column));
         self.pos.insert(id.clone(), p);
-        let r = self.commit(s, t, format!("placed {kind} `{id}`"), false, None);
         self.selected = Some(item);
+        let r = self.commit(s, t, format!("placed {kind} `{id}`"), false, None);
         self.report(r.clone());
         r.map(|_| id)
     }
@@ -528,8 +538,8 @@ impl Builder {
         t.sources.push(src);
         let p = self.free_spot(0);
         self.pos.insert(id.clone(), p);
-        let r = self.commit(s, t, format!("added source `{id}`"), false, None);
         self.selected = Some(Item::Source(id.clone()));
+        let r = self.commit(s, t, format!("added source `{id}`"), false, None);
         self.report(r.clone());
         r.map(|_| id)
     }
@@ -575,11 +585,11 @@ impl Builder {
                 t.nodes[k] = fields::node_from(kk, other)?;
             }
         }
-        let mut p = self.pos.get(id).copied().unwrap_or([0.5, 0.5]);
-        p[1] = (p[1] + 0.15).min(0.98);
+        let p = self.pos.get(id).copied().unwrap_or([0.5, 0.5]);
+        let p = self.free_at(p[0], p[1]);
         self.pos.insert(new_id.clone(), p);
-        let r = self.commit(s, t, format!("copied `{id}` as `{new_id}`"), false, None);
         self.selected = Some(Item::Node(new_id.clone()));
+        let r = self.commit(s, t, format!("copied `{id}` as `{new_id}`"), false, None);
         self.report(r.clone());
         r.map(|_| new_id)
     }
@@ -1070,4 +1080,32 @@ fn plural(n: usize, what: &str) -> String {
     } else {
         format!("{n} {what}s")
     }
+}
+
+/// The cache-aside stage (a balancer, three apps, a cache, a database),
+/// built from a blank canvas with the builder's edits, the way the README
+/// walks through it. Returns the cache's id.
+pub fn build_cache_aside(s: &mut Sandbox, b: &mut Builder) -> Result<String, String> {
+    b.new_blank(s)?;
+    let db = b.place(s, Kind::Database, None)?;
+    let lb = b.place(s, Kind::LoadBalancer, None)?;
+    let app = b.place(s, Kind::App, None)?;
+    let users = Item::Source(b.add_source(s)?);
+    b.connect(s, &users, &lb)?;
+    b.set_text(s, &users, "mix", r#"{"read": 0.95, "write": 0.05}"#)?;
+    b.set_text(s, &users, "keys", "Zipf(keys: 1_000_000, s: 0.99)")?;
+    b.set_text(s, &users, "arrivals", "Poisson(rps: 4000)")?;
+    b.connect(s, &Item::Node(lb.clone()), &app)?;
+    b.connect(s, &Item::Node(app.clone()), &db)?;
+    let app2 = b.duplicate(s, &app)?;
+    let app3 = b.duplicate(s, &app)?;
+    let cache = b.place(s, Kind::Cache, None)?;
+    for a in [&app, &app2, &app3] {
+        b.connect(s, &Item::Node(a.clone()), &cache)?;
+    }
+    b.set_text(s, &Item::Node(cache.clone()), "servers", "8")?;
+    if b.is_draft() {
+        return Err(b.problems.join("\n"));
+    }
+    Ok(cache)
 }
