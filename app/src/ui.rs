@@ -169,7 +169,9 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
             egui::ScrollArea::vertical().show(ui, |ui| {
                 crate::builder::panel::properties(ui, s, &mut ui_state.builder);
                 ui.separator();
-                inspector(ui, s)
+                if !ui_state.builder.is_draft() {
+                    inspector(ui, s)
+                }
             });
         });
     egui::CentralPanel::default().show(&mut root, |ui| {
@@ -705,7 +707,7 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
             INK,
         );
         let resp = ui.interact(r, ui.id().with(("src", i)), Sense::drag());
-        if resp.dragged() {
+        if resp.dragged_by(egui::PointerButton::Primary) {
             st.dragging = Some(Slot::Src(i));
         }
     }
@@ -808,7 +810,7 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
         if resp.clicked() {
             s.selected = Some(i);
         }
-        if resp.drag_started() {
+        if resp.drag_started_by(egui::PointerButton::Primary) {
             st.dragging = Some(Slot::Node(i));
             s.selected = Some(i);
         }
@@ -836,6 +838,25 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
         FontId::proportional(17.0),
         Color32::from_rgb(200, 80, 0),
     );
+    // Right-drag from a box to another connects them (the builder).
+    let boxes: Vec<(crate::builder::Item, Rect)> = s
+        .layout
+        .sources
+        .iter()
+        .map(|(id, p)| {
+            (
+                crate::builder::Item::Source(id.clone()),
+                Rect::from_center_size(to_screen(*p), Vec2::new(100.0, 40.0)),
+            )
+        })
+        .chain(s.layout.nodes.iter().map(|(id, p)| {
+            (
+                crate::builder::Item::Node(id.clone()),
+                Rect::from_center_size(to_screen(*p), size),
+            )
+        }))
+        .collect();
+    crate::builder::canvas::wire_by_dragging(ui, &painter, s, &mut st.builder, &boxes);
     ui.allocate_rect(rect, Sense::hover());
 }
 

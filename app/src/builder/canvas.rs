@@ -65,8 +65,12 @@ pub fn draw(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
         };
         let (pa, pc) = (to_screen(*a), to_screen(*c));
         painter.line_segment([pa, pc], Stroke::new(1.5, Color32::from_gray(150)));
-        let dir = (pc - pa).normalized();
-        let tip = pc - dir * (size.y / 2.0 + 4.0);
+        let d = pc - pa;
+        let dir = d.normalized();
+        // Where the line meets the target's box.
+        let reach =
+            ((size.x / 2.0) / d.x.abs().max(1e-3)).min((size.y / 2.0) / d.y.abs().max(1e-3));
+        let tip = pc - d * reach.min(1.0) - dir * 2.0;
         painter.arrow(
             tip - dir * 10.0,
             dir * 10.0,
@@ -104,10 +108,10 @@ pub fn draw(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
             Color32::from_gray(80),
         );
         let resp = ui.interact(r, ui.id().with(("draft", it.id())), Sense::click_and_drag());
-        if resp.clicked() || resp.drag_started() {
+        if resp.clicked() || resp.drag_started_by(egui::PointerButton::Primary) {
             clicked = Some(it.clone());
         }
-        if resp.dragged()
+        if resp.dragged_by(egui::PointerButton::Primary)
             && let Some(p) = ui.ctx().pointer_interact_pos()
         {
             b.pos.insert(it.id().to_string(), from_screen(p));
@@ -116,6 +120,16 @@ pub fn draw(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
     if let Some(it) = clicked {
         b.click(s, it);
     }
+    let boxes: Vec<(Item, Rect)> = items
+        .iter()
+        .map(|(it, _)| {
+            (
+                it.clone(),
+                Rect::from_center_size(to_screen(b.pos[it.id()]), size),
+            )
+        })
+        .collect();
+    wire_by_dragging(ui, &painter, s, b, &boxes);
     let mut y = rect.bottom() - 20.0;
     for p in b.problems.iter().rev().take(4) {
         painter.text(
@@ -128,4 +142,55 @@ pub fn draw(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
         y -= 18.0;
     }
     ui.allocate_rect(rect, Sense::hover());
+}
+
+/// Wiring by dragging with the right (secondary) button from one box to
+/// another: a line follows the pointer; released over a node, the builder
+/// connects them (or says why not).
+pub fn wire_by_dragging(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    s: &mut Sandbox,
+    b: &mut Builder,
+    boxes: &[(Item, Rect)],
+) {
+    let (pressed, down, pos) = ui.input(|i| {
+        (
+            i.pointer.secondary_pressed(),
+            i.pointer.secondary_down(),
+            i.pointer.interact_pos(),
+        )
+    });
+    let hit = |p: Pos2| {
+        boxes
+            .iter()
+            .find(|(_, r)| r.contains(p))
+            .map(|(it, _)| it.clone())
+    };
+    if pressed && let Some(p) = pos {
+        b.wiring = hit(p);
+    }
+    let Some(from) = b.wiring.clone() else {
+        return;
+    };
+    let start = boxes
+        .iter()
+        .find(|(it, _)| *it == from)
+        .map(|(_, r)| r.center());
+    match (down, pos, start) {
+        (true, Some(p), Some(a)) => {
+            let stroke = Stroke::new(2.5, Color32::from_rgb(40, 90, 200));
+            painter.line_segment([a, p], stroke);
+            painter.circle_filled(p, 4.0, Color32::from_rgb(40, 90, 200));
+        }
+        _ => {
+            b.wiring = None;
+            if let Some(Item::Node(to)) = pos.and_then(hit)
+                && Item::Node(to.clone()) != from
+            {
+                let r = b.connect(s, &from, &to);
+                b.report(r);
+            }
+        }
+    }
 }

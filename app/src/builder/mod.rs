@@ -54,6 +54,8 @@ pub struct Builder {
     pub selected: Option<Item>,
     /// Connecting: the next node clicked becomes this one's target.
     pub connecting: Option<Item>,
+    /// Wiring by dragging (right button) from this box.
+    pub wiring: Option<Item>,
     /// Positions on the canvas, by id (0..1 both ways).
     pub pos: BTreeMap<String, [f32; 2]>,
     /// The last edit's outcome: (text, refused).
@@ -80,6 +82,7 @@ impl Default for Builder {
             problems: Vec::new(),
             selected: None,
             connecting: None,
+            wiring: None,
             pos: BTreeMap::new(),
             message: None,
             field_error: None,
@@ -394,6 +397,7 @@ impl Builder {
             return Err("nothing to undo".into());
         };
         let what = format!("undo: {}", snap.what);
+        self.field_error = None;
         self.future.push(Snapshot {
             working: std::mem::replace(&mut self.working, snap.working),
             live: snap.live.clone(),
@@ -409,6 +413,7 @@ impl Builder {
             return Err("nothing to redo".into());
         };
         let what = format!("redo: {}", snap.what);
+        self.field_error = None;
         self.history.push(Snapshot {
             working: std::mem::replace(&mut self.working, snap.working),
             live: snap.live.clone(),
@@ -495,13 +500,7 @@ impl Builder {
         let node = fields::node_from(kind, m)?;
         let mut t = self.working.clone();
         t.nodes.push(node);
-        let column = match kind {
-            Kind::Cdn | Kind::RateLimiter | Kind::LoadBalancer => 1,
-            Kind::App | Kind::Station | Kind::Queue => 2,
-            Kind::Cache | Kind::Pooler | Kind::ShardRouter => 3,
-            Kind::Database | Kind::Replica => 4,
-        };
-        let p = at.unwrap_or_else(|| self.free_spot(column));
+        let p = at.unwrap_or_else(|| self.free_spot(column(kind)));
         self.pos.insert(id.clone(), p);
         self.selected = Some(item);
         let r = self.commit(s, t, format!("placed {kind} `{id}`"), false, None);
@@ -523,11 +522,13 @@ impl Builder {
             _ => None,
         }
         .or_else(|| {
+            // The entry: the most upstream kind nothing sends to yet.
             self.working
                 .nodes
                 .iter()
+                .filter(|n| !targets.iter().any(|t| t == n.id()))
+                .min_by_key(|n| column(n.kind_of()))
                 .map(|n| n.id().to_string())
-                .find(|n| !targets.contains(n))
         })
         .unwrap_or_default();
         let src: bottleneck::topology::Source = serde_json::from_value(serde_json::json!({
@@ -974,10 +975,20 @@ impl Builder {
         let f = field_at(&self.working, item, &p)
             .ok_or_else(|| format!("`{}` has no field `{field}`", item.id()))?;
         let text = text.trim();
-        let v = if text.is_empty() {
+        let v = self.parse_text(item, field, &f, text);
+        let r = v.and_then(|v| self.set_value(s, item, &p, v));
+        if let Err(e) = &r {
+            self.field_error = Some((item.clone(), field.to_string(), e.clone()));
+        }
+        r
+    }
+
+    /// A field's value from text, by its editor.
+    fn parse_text(&self, item: &Item, field: &str, f: &Field, text: &str) -> Result<Value, String> {
+        Ok(if text.is_empty() {
             Value::Null
         } else {
-            match fields::editor(&self.working, item, &f) {
+            match fields::editor(&self.working, item, f) {
                 Editor::Number { whole: true, .. } => Value::from(
                     text.replace('_', "")
                         .parse::<u64>()
@@ -1003,12 +1014,7 @@ impl Builder {
                     return Err(format!("set the fields of `{field}` one by one"));
                 }
             }
-        };
-        let r = self.set_value(s, item, &p, v);
-        if let Err(e) = &r {
-            self.field_error = Some((item.clone(), field.to_string(), e.clone()));
-        }
-        r
+        })
     }
 
     /// Renames a node or source, and every reference to it.
@@ -1071,6 +1077,18 @@ impl Builder {
         fields::item_value(&self.working, item)
             .map(|m| fields::get(&m, &path(field)).clone())
             .unwrap_or(Value::Null)
+    }
+}
+
+/// Where a kind goes on the canvas, left to right: 0 for sources, 1 for
+/// the edge (CDN, limiter, balancer), 2 for compute, 3 for caches and
+/// routers, 4 for storage.
+fn column(kind: Kind) -> usize {
+    match kind {
+        Kind::Cdn | Kind::RateLimiter | Kind::LoadBalancer => 1,
+        Kind::App | Kind::Station | Kind::Queue => 2,
+        Kind::Cache | Kind::Pooler | Kind::ShardRouter => 3,
+        Kind::Database | Kind::Replica => 4,
     }
 }
 

@@ -28,7 +28,9 @@ enum Action {
 pub fn palette(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
     ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("Build").strong())
-            .on_hover_text("place a node at a free spot; wire it from the inspector");
+            .on_hover_text(
+                "place a node at a free spot; connect by right-dragging from one box to another, or from the inspector",
+            );
         if ui
             .button("+ Source")
             .on_hover_text("a source of requests (100 rps), to the selected node")
@@ -204,7 +206,7 @@ pub fn properties(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
         ui.label("sends to:");
         for to in &out {
             if ui
-                .small_button(format!("{to} ✕"))
+                .small_button(format!("{to} ×"))
                 .on_hover_text("disconnect")
                 .clicked()
             {
