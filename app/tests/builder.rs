@@ -368,6 +368,17 @@ fn a_building_session_replays_to_the_same_report() {
     ok(b.set_text(&mut s, &node("app-2"), "instances", "2"));
     run(&mut s, 8);
     let (scenario, topology) = s.session("built.ron");
+    // BOTTLENECK_SESSION_DIR=DIR keeps the files, for `bottleneck check DIR`.
+    if let Some(dir) = std::env::var_os("BOTTLENECK_SESSION_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join("built.ron"), &topology).unwrap();
+        std::fs::write(dir.join("built.scenario.ron"), &scenario).unwrap();
+        std::fs::write(dir.join("app-report.json"), s.sim.report().to_json()).unwrap();
+    }
+    assert!(
+        scenario.contains("Instances"),
+        "an app's instances change live: {scenario}"
+    );
     let sc = bottleneck::scenario::parse_str("s.ron", &scenario).unwrap();
     let m = bottleneck::topology::load_str("built.ron", &topology)
         .unwrap()
@@ -375,4 +386,24 @@ fn a_building_session_replays_to_the_same_report() {
     let plan = sc.plan(&m).unwrap();
     let o = bottleneck::scenario::run(&plan, &m, sc.seed, false);
     assert_eq!(o.report.to_json(), s.sim.report().to_json());
+}
+
+#[test]
+fn capacity_changed_by_other_controls_survives_a_restart() {
+    let (mut s, mut b) = open_stage("cache-aside");
+    let db = s.model.node_index("db").unwrap();
+    s.set_capacity(db, 40);
+    let app = s.model.node_index("app-1").unwrap();
+    s.set_capacity(app, 3);
+    b.sync(&mut s);
+    b.place(&mut s, Kind::Cache, None).unwrap();
+    let db = s.model.node_index("db").unwrap();
+    assert_eq!(s.sim.live(db).servers, 40);
+    let app = s.model.node_index("app-1").unwrap();
+    assert_eq!(s.sim.live(app).instances, Some(3));
+    let (scenario, _) = s.session("t.ron");
+    assert!(
+        scenario.starts_with("// edit before this run: placed Cache"),
+        "{scenario}"
+    );
 }

@@ -72,6 +72,8 @@ pub struct Builder {
     in_sync: bool,
     /// The simulation was paused by a draft.
     paused_by_draft: bool,
+    /// Changes of the running simulation already folded into `working`.
+    seen_changes: usize,
     last_selected: Option<usize>,
 }
 
@@ -92,6 +94,7 @@ impl Default for Builder {
             base: None,
             in_sync: false,
             paused_by_draft: false,
+            seen_changes: 0,
             last_selected: None,
         }
     }
@@ -216,6 +219,7 @@ impl Builder {
         self.field_error = None;
         self.paused_by_draft = false;
         self.last_selected = s.selected;
+        self.seen_changes = s.sim.changes().len();
         self.pos = s
             .layout
             .sources
@@ -238,6 +242,7 @@ impl Builder {
             for (id, p) in s.layout.sources.iter().chain(&s.layout.nodes) {
                 self.pos.insert(id.clone(), *p);
             }
+            self.fold_changes(s);
         }
         if s.selected != self.last_selected {
             self.last_selected = s.selected;
@@ -246,6 +251,42 @@ impl Builder {
                 self.click(s, Item::Node(id));
             }
         }
+    }
+
+    /// Capacity changed live by other controls (the inspector's servers
+    /// and instances buttons) shows in the working topology too, so the
+    /// next restart keeps it.
+    fn fold_changes(&mut self, s: &Sandbox) {
+        let changes = s.sim.changes();
+        if changes.len() < self.seen_changes {
+            self.seen_changes = 0;
+        }
+        for c in &changes[self.seen_changes..] {
+            let (node, field, n) = match &c.change {
+                Change::Servers { node, servers } => {
+                    let field = if kind_of(&self.working, node) == Some(Kind::App) {
+                        "workers"
+                    } else {
+                        "servers"
+                    };
+                    (node, field, *servers)
+                }
+                Change::Instances { node, count } => (node, "instances", *count),
+                _ => continue,
+            };
+            let item = Item::Node(node.clone());
+            if let Some(mut m) = fields::item_value(&self.working, &item)
+                && fields::fields_of(&self.working, &item)
+                    .is_some_and(|fs| fs.iter().any(|f| f.name == field))
+            {
+                m.insert(field.to_string(), Value::from(n));
+                let mut t = self.working.clone();
+                if fields::put_item(&mut t, &item, m).is_ok() {
+                    self.working = t;
+                }
+            }
+        }
+        self.seen_changes = changes.len();
     }
 
     /// A click on an item: selects it, or finishes a connection.
@@ -335,6 +376,7 @@ impl Builder {
                 s.edits.pop();
                 self.working = s.topology.clone();
                 self.base = Some(s.topology.clone());
+                self.seen_changes = s.sim.changes().len();
                 self.in_sync = true;
                 if self.paused_by_draft {
                     s.paused = false;
@@ -933,10 +975,14 @@ impl Builder {
     ) -> Option<(Change, Change)> {
         let Item::Node(id) = item else { return None };
         let [name] = path else { return None };
-        let (old, new) = (
-            u32::try_from(old.as_u64()?).ok()?,
-            u32::try_from(new.as_u64()?).ok()?,
-        );
+        // An unset field is at its default (an app's one instance).
+        let old = old.as_u64().or_else(|| {
+            field_at(&self.working, item, path)?
+                .default?
+                .parse::<u64>()
+                .ok()
+        })?;
+        let (old, new) = (u32::try_from(old).ok()?, u32::try_from(new.as_u64()?).ok()?);
         let kind = kind_of(&self.working, id)?;
         let servers = |n| Change::Servers {
             node: id.clone(),
