@@ -3,6 +3,7 @@
 //! plain modules ([`sandbox`], [`layout`], [`edits`], [`content`]) tested
 //! without a window, and the engine is used only through its public API.
 
+pub mod builder;
 pub mod content;
 pub mod edits;
 pub mod engine;

@@ -61,6 +61,7 @@ fn main() -> std::process::ExitCode {
     let mut rps: Option<f64> = None;
     let mut speed = 1.0f64;
     let mut scripted = false;
+    let mut build: Option<String> = None;
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         let mut val = |name: &str| {
@@ -93,6 +94,7 @@ fn main() -> std::process::ExitCode {
             "--at" => script.at = num(val("--at"), "--at"),
             "--add-cache" => script.add_cache = Some(val("--add-cache")),
             "--select" => script.select = Some(val("--select")),
+            "--build" => build = Some(val("--build")),
             "--lesson" => script.lesson = Some(num(val("--lesson"), "--lesson") as usize),
             "--bench" => {
                 script.bench = Some(num(val("--bench"), "--bench"));
@@ -100,7 +102,7 @@ fn main() -> std::process::ExitCode {
             }
             "-h" | "--help" => {
                 println!(
-                    "bottleneck-app [FILE.ron] [--stage KEY] [--rps N] [--speed X|max] [--select ID]\n               [--lesson N] [--screenshot OUT.png --at SIM_SECONDS [--add-cache DB]] [--bench WALL_SECONDS]\nstages:"
+                    "bottleneck-app [FILE.ron] [--stage KEY] [--rps N] [--speed X|max] [--select ID] [--build cache-aside]\n               [--lesson N] [--screenshot OUT.png --at SIM_SECONDS [--add-cache DB]] [--bench WALL_SECONDS]\nstages:"
                 );
                 for s in content::all() {
                     println!("  {:<22} {}", s.key, s.title);
@@ -134,11 +136,31 @@ fn main() -> std::process::ExitCode {
             return ExitCode::from(2);
         }
     };
+    // `--build cache-aside`: the builder builds the stage from a blank
+    // canvas first (the README's walk-through, for screenshots).
+    let mut builder = bottleneck_app::builder::Builder::new(&sandbox);
+    match build.as_deref() {
+        None => {}
+        Some("cache-aside") => {
+            if let Err(e) = bottleneck_app::builder::build_cache_aside(&mut sandbox, &mut builder) {
+                eprintln!("error: building cache-aside: {e}");
+                return ExitCode::from(1);
+            }
+        }
+        Some(other) => {
+            eprintln!("error: --build knows `cache-aside`, not `{other}`");
+            return ExitCode::from(2);
+        }
+    }
     sandbox.speed = speed;
     if let Some(r) = rps {
         sandbox.set_rps(r);
     }
     let mut app = bottleneck_app::app(sandbox);
+    app.insert_resource(bottleneck_app::UiRes(bottleneck_app::ui::UiState {
+        builder,
+        ..Default::default()
+    }));
     if scripted {
         app.add_plugins(ScriptPlugin(script));
     }

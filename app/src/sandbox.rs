@@ -565,13 +565,21 @@ impl Sandbox {
     /// The session as a scenario file that `bottleneck check` replays
     /// exactly, with the topology it names.
     pub fn session(&self, topology_file: &str) -> (String, String) {
-        let scenario = bottleneck::scenario::record(
-            &format!("Session on {}", self.title),
-            topology_file,
-            self.seed,
-            Duration(self.now().max(1)),
-            self.sim.changes(),
-        );
+        // The structural edits made before this run (each restarted the
+        // simulation; the topology saved is their result).
+        let edits: String = self
+            .notes
+            .iter()
+            .map(|(_, what)| format!("// edit before this run: {}\n", what.replace('\n', " ")))
+            .collect();
+        let scenario = edits
+            + &bottleneck::scenario::record(
+                &format!("Session on {}", self.title),
+                topology_file,
+                self.seed,
+                Duration(self.now().max(1)),
+                self.sim.changes(),
+            );
         (scenario, self.topology_text())
     }
 

@@ -43,6 +43,8 @@ pub struct UiState {
     pub drill: Option<usize>,
     /// The last grade, as lines (passed, text).
     pub grade: Option<(bool, Vec<String>)>,
+    /// The builder (palette, property editor, undo and redo).
+    pub builder: crate::builder::Builder,
     /// A grade being computed in the background (native).
     #[cfg(not(target_arch = "wasm32"))]
     pub grading: Option<GradeSlot>,
@@ -148,6 +150,8 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
     let mut visuals = egui::Visuals::light();
     visuals.panel_fill = Color32::TRANSPARENT;
     ctx.set_visuals(visuals);
+    ui_state.builder.sync(s);
+    crate::builder::panel::keys(ctx, s, &mut ui_state.builder);
     keys(ctx, s);
     let mut root = egui::Ui::new(
         ctx.clone(),
@@ -158,6 +162,9 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
     );
     egui::Panel::top("top").show(&mut root, |ui| top_bar(ui, s, ui_state));
     egui::Panel::top("traffic").show(&mut root, |ui| traffic_bar(ui, s));
+    egui::Panel::top("builder").show(&mut root, |ui| {
+        crate::builder::panel::palette(ui, s, &mut ui_state.builder)
+    });
     egui::Panel::bottom("timeline")
         .exact_size(64.0)
         .show(&mut root, |ui| timeline(ui, s));
@@ -169,9 +176,21 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
         .default_size(360.0)
         .resizable(true)
         .show(&mut root, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| inspector(ui, s));
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                crate::builder::panel::properties(ui, s, &mut ui_state.builder);
+                ui.separator();
+                if !ui_state.builder.is_draft() {
+                    inspector(ui, s)
+                }
+            });
         });
-    egui::CentralPanel::default().show(&mut root, |ui| graph(ui, s, ui_state));
+    egui::CentralPanel::default().show(&mut root, |ui| {
+        if ui_state.builder.is_draft() {
+            crate::builder::canvas::draw(ui, s, &mut ui_state.builder)
+        } else {
+            graph(ui, s, ui_state)
+        }
+    });
     if ui_state.help {
         egui::Window::new("Keys")
             .collapsible(false)
@@ -180,7 +199,8 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
                 ui.label("+ / -  faster / slower");
                 ui.label(".      step one event (paused)");
                 ui.label("delete take the selected node down / remove an added app server");
-                ui.label("ctrl+z undo the last edit");
+                ui.label("ctrl+z undo the last edit; ctrl+y or ctrl+shift+z redo");
+                ui.label("esc    stop connecting");
                 if ui.button("close").clicked() {
                     ui_state.help = false;
                 }
@@ -192,14 +212,13 @@ fn keys(ctx: &egui::Context, s: &mut Sandbox) {
     if ctx.egui_wants_keyboard_input() {
         return;
     }
-    let (space, plus, minus, dot, del, undo) = ctx.input(|i| {
+    let (space, plus, minus, dot, del) = ctx.input(|i| {
         (
             i.key_pressed(egui::Key::Space),
             i.key_pressed(egui::Key::Plus) || i.key_pressed(egui::Key::Equals),
             i.key_pressed(egui::Key::Minus),
             i.key_pressed(egui::Key::Period),
             i.key_pressed(egui::Key::Delete),
-            i.modifiers.command && i.key_pressed(egui::Key::Z),
         )
     });
     if space {
@@ -214,9 +233,6 @@ fn keys(ctx: &egui::Context, s: &mut Sandbox) {
     }
     if dot && s.paused {
         s.step_one();
-    }
-    if undo {
-        s.undo();
     }
     if del && let Some(i) = s.selected {
         let id = s.model.nodes[i].id.clone();
@@ -477,7 +493,7 @@ fn timeline(ui: &mut egui::Ui, s: &mut Sandbox) {
     });
 }
 
-fn drill_panel(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState, k: usize) {
+fn drill_panel(ui: &mut egui::Ui, _s: &mut Sandbox, st: &mut UiState, k: usize) {
     let d = &content::DRILLS[k];
     let Ok(meta) = bottleneck::scenario::drill::parse_drill("d", d.drill) else {
         return;
@@ -515,7 +531,7 @@ fn drill_panel(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState, k: usize) {
         } else if ui.button("Grade my topology").clicked() {
             let slot = GradeSlot::default();
             let out = slot.clone();
-            let t = s.topology.clone();
+            let t = st.builder.working.clone();
             std::thread::spawn(move || {
                 let r = content::grade(&content::DRILLS[k], &t);
                 if let Ok(mut o) = out.lock() {
@@ -531,7 +547,7 @@ fn drill_panel(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState, k: usize) {
         .on_hover_text("runs the hidden scenario: the page pauses for a few seconds")
         .clicked()
     {
-        st.grade = Some(grade_lines(content::grade(d, &s.topology)));
+        st.grade = Some(grade_lines(content::grade(d, &st.builder.working)));
     }
     if let Some((passed, lines)) = &st.grade {
         ui.colored_label(
@@ -700,7 +716,7 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
             INK,
         );
         let resp = ui.interact(r, ui.id().with(("src", i)), Sense::drag());
-        if resp.dragged() {
+        if resp.dragged_by(egui::PointerButton::Primary) {
             st.dragging = Some(Slot::Src(i));
         }
     }
@@ -803,7 +819,7 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
         if resp.clicked() {
             s.selected = Some(i);
         }
-        if resp.drag_started() {
+        if resp.drag_started_by(egui::PointerButton::Primary) {
             st.dragging = Some(Slot::Node(i));
             s.selected = Some(i);
         }
@@ -831,6 +847,25 @@ fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
         FontId::proportional(17.0),
         Color32::from_rgb(200, 80, 0),
     );
+    // Right-drag from a box to another connects them (the builder).
+    let boxes: Vec<(crate::builder::Item, Rect)> = s
+        .layout
+        .sources
+        .iter()
+        .map(|(id, p)| {
+            (
+                crate::builder::Item::Source(id.clone()),
+                Rect::from_center_size(to_screen(*p), Vec2::new(100.0, 40.0)),
+            )
+        })
+        .chain(s.layout.nodes.iter().map(|(id, p)| {
+            (
+                crate::builder::Item::Node(id.clone()),
+                Rect::from_center_size(to_screen(*p), size),
+            )
+        }))
+        .collect();
+    crate::builder::canvas::wire_by_dragging(ui, &painter, s, &mut st.builder, &boxes);
     ui.allocate_rect(rect, Sense::hover());
 }
 

@@ -1,0 +1,484 @@
+//! The builder's panels, drawn with egui: the palette bar (every kind, a
+//! source, new blank, start from a stage, undo and redo) and the property
+//! editor, generated from the engine's field descriptors.
+
+use super::Builder;
+use super::fields::{self, Editor, Item, TextType};
+use crate::content;
+use crate::sandbox::Sandbox;
+use bevy_egui::egui::{self, Color32, RichText};
+use bottleneck::kind::{Field, Kind};
+use serde_json::{Map, Value};
+
+const RED: Color32 = Color32::from_rgb(190, 30, 30);
+const GREY: Color32 = Color32::from_rgb(110, 110, 110);
+
+/// What a widget asked for, applied after drawing.
+enum Action {
+    Value(Vec<String>, Value),
+    Text(String, String),
+    Connect(String),
+    Disconnect(String),
+    Delete,
+    Duplicate,
+    ConnectByClick,
+}
+
+/// The palette bar.
+pub fn palette(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Build").strong())
+            .on_hover_text(
+                "place a node at a free spot; connect by right-dragging from one box to another, or from the inspector",
+            );
+        if ui
+            .button("+ Source")
+            .on_hover_text("a source of requests (100 rps), to the selected node")
+            .clicked()
+        {
+            let _ = b.add_source(s);
+        }
+        for kind in Kind::ALL {
+            let about = bottleneck::kinds::doc(kind).about;
+            if ui
+                .button(format!("+ {}", kind.name()))
+                .on_hover_text(about)
+                .clicked()
+            {
+                let _ = b.place(s, kind, None);
+            }
+        }
+        ui.separator();
+        if ui
+            .add_enabled(b.can_undo(), egui::Button::new("undo"))
+            .on_hover_text(format!(
+                "ctrl+z: {}",
+                b.last_edit().unwrap_or("nothing to undo")
+            ))
+            .clicked()
+        {
+            let r = b.undo(s);
+            b.report(r);
+        }
+        if ui
+            .add_enabled(b.can_redo(), egui::Button::new("redo"))
+            .on_hover_text("ctrl+y")
+            .clicked()
+        {
+            let r = b.redo(s);
+            b.report(r);
+        }
+        if ui.button("New blank").clicked() {
+            let r = b.new_blank(s);
+            b.report(r);
+        }
+        ui.menu_button("Start from…", |ui| {
+            for st in content::JOURNEY {
+                if ui.button(st.title).clicked() {
+                    let r = b.start_from(s, st);
+                    b.report(r);
+                    ui.close();
+                }
+            }
+        });
+        if let Some((msg, refused)) = &b.message {
+            ui.separator();
+            let first = msg.lines().next().unwrap_or_default();
+            ui.colored_label(if *refused { RED } else { GREY }, first)
+                .on_hover_text(msg.as_str());
+        }
+    });
+}
+
+/// Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z) for the builder's history; Delete removes
+/// the selected node when `delete` is true.
+pub fn keys(ctx: &egui::Context, s: &mut Sandbox, b: &mut Builder) {
+    if ctx.egui_wants_keyboard_input() {
+        return;
+    }
+    let (undo, redo, esc) = ctx.input(|i| {
+        let z = i.key_pressed(egui::Key::Z) && i.modifiers.command;
+        (
+            z && !i.modifiers.shift,
+            (z && i.modifiers.shift) || (i.modifiers.command && i.key_pressed(egui::Key::Y)),
+            i.key_pressed(egui::Key::Escape),
+        )
+    });
+    if undo {
+        let r = b.undo(s);
+        b.report(r);
+    }
+    if redo {
+        let r = b.redo(s);
+        b.report(r);
+    }
+    if esc {
+        b.connecting = None;
+    }
+}
+
+/// The property editor of the selected node or source.
+pub fn properties(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Properties").strong());
+        let shown = b
+            .selected
+            .as_ref()
+            .map_or("pick a node or source".to_string(), |i| i.id().to_string());
+        egui::ComboBox::from_id_salt("builder-item")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                let items: Vec<Item> = b
+                    .working
+                    .sources
+                    .iter()
+                    .map(|x| Item::Source(x.id.clone()))
+                    .chain(
+                        b.working
+                            .nodes
+                            .iter()
+                            .map(|n| Item::Node(n.id().to_string())),
+                    )
+                    .collect();
+                for it in items {
+                    let label = match &it {
+                        Item::Source(id) => format!("{id} (source)"),
+                        Item::Node(id) => id.clone(),
+                    };
+                    if ui
+                        .selectable_label(b.selected == Some(it.clone()), label)
+                        .clicked()
+                    {
+                        b.click(s, it.clone());
+                        if let Item::Node(id) = &it {
+                            s.selected = s.model.node_index(id);
+                        }
+                    }
+                }
+            });
+    });
+    if b.is_draft() {
+        ui.colored_label(
+            RED,
+            "Not running: the topology does not load yet. The loader says:",
+        );
+        for p in &b.problems {
+            ui.label(RichText::new(format!("• {p}")).small().color(RED));
+        }
+    }
+    let Some(item) = b.selected.clone() else {
+        return;
+    };
+    let Some(m) = fields::item_value(&b.working, &item) else {
+        b.selected = None;
+        return;
+    };
+    let Some(fs) = fields::fields_of(&b.working, &item) else {
+        return;
+    };
+    let kind = match &item {
+        Item::Source(_) => "Source".to_string(),
+        Item::Node(id) => b
+            .working
+            .nodes
+            .iter()
+            .find(|n| n.id() == id)
+            .map_or(String::new(), |n| n.kind().to_string()),
+    };
+    let mut action = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(item.id());
+        ui.label(&kind);
+        if ui.small_button("delete").clicked() {
+            action = Some(Action::Delete);
+        }
+        if matches!(item, Item::Node(_)) && ui.small_button("copy").clicked() {
+            action = Some(Action::Duplicate);
+        }
+    });
+    // Connections.
+    let out: Vec<String> = fields::edges(&b.working)
+        .into_iter()
+        .filter(|(f, _)| *f == item)
+        .map(|(_, to)| to)
+        .collect();
+    ui.horizontal_wrapped(|ui| {
+        ui.label("sends to:");
+        for to in &out {
+            if ui
+                .small_button(format!("{to} ×"))
+                .on_hover_text("disconnect")
+                .clicked()
+            {
+                action = Some(Action::Disconnect(to.clone()));
+            }
+        }
+        egui::ComboBox::from_id_salt(("connect", item.id().to_string()))
+            .selected_text("connect to…")
+            .show_ui(ui, |ui| {
+                for n in &b.working.nodes {
+                    if n.id() != item.id()
+                        && !out.iter().any(|o| o == n.id())
+                        && ui.button(format!("{} ({})", n.id(), n.kind())).clicked()
+                    {
+                        action = Some(Action::Connect(n.id().to_string()));
+                    }
+                }
+            });
+        let label = if b.connecting.as_ref() == Some(&item) {
+            "click the target… (esc)"
+        } else {
+            "connect by clicking"
+        };
+        if ui.small_button(label).clicked() {
+            action = Some(Action::ConnectByClick);
+        }
+    });
+    ui.separator();
+    egui::Grid::new(("props", item.id().to_string()))
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            rows(ui, b, &item, &[], fs, &m, &mut action);
+        });
+    if let Some(a) = action {
+        let r = match a {
+            Action::Value(p, v) => b.set_value(s, &item, &p, v),
+            Action::Text(f, t) => b.set_text(s, &item, &f, &t),
+            Action::Connect(to) => b.connect(s, &item, &to),
+            Action::Disconnect(to) => b.disconnect(s, &item, &to),
+            Action::Delete => b.delete(s, &item),
+            Action::Duplicate => b
+                .duplicate(s, item.id())
+                .map(|id| format!("copied as {id}")),
+            Action::ConnectByClick => {
+                b.connecting = Some(item.clone());
+                Ok(format!(
+                    "connecting from `{}`: click the node it sends to",
+                    item.id()
+                ))
+            }
+        };
+        if r.is_ok() {
+            b.texts.clear();
+        }
+        b.report(r);
+    }
+}
+
+fn key(item: &Item, p: &str) -> String {
+    format!("{}/{p}", item.id())
+}
+
+/// One row per field, nested structs indented below theirs.
+fn rows(
+    ui: &mut egui::Ui,
+    b: &mut Builder,
+    item: &Item,
+    prefix: &[String],
+    fs: &[Field],
+    m: &Map<String, Value>,
+    action: &mut Option<Action>,
+) {
+    for f in fs {
+        let mut p = prefix.to_vec();
+        p.push(f.name.to_string());
+        let dotted = p.join(".");
+        let v = fields::get(m, std::slice::from_ref(&p[p.len() - 1])).clone();
+        let ed = fields::editor(&b.working, item, f);
+        let mut hover = format!("{}\n{}", f.about, f.ty.describe());
+        if let Some(d) = f.default {
+            hover.push_str(&format!("\ndefault: {d}"));
+        }
+        let indent = "   ".repeat(prefix.len());
+        ui.label(format!("{indent}{}", f.name))
+            .on_hover_text(&hover);
+        ui.horizontal(|ui| match ed {
+            Editor::Id => {
+                text_box(ui, b, item, &dotted, &v_text(&v), "", 110.0, action);
+            }
+            Editor::Bool => {
+                let default = f.default == Some("true");
+                let mut on = v.as_bool().unwrap_or(default);
+                if ui.checkbox(&mut on, "").changed() {
+                    *action = Some(Action::Value(p.clone(), Value::Bool(on)));
+                }
+                if v.is_null() {
+                    ui.label(RichText::new("(default)").small().color(GREY));
+                }
+            }
+            Editor::Choice(choices) => {
+                let cur = v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{} (default)", f.default.unwrap_or("")));
+                egui::ComboBox::from_id_salt(key(item, &dotted))
+                    .selected_text(cur)
+                    .show_ui(ui, |ui| {
+                        for c in choices {
+                            if ui.button(*c).clicked() {
+                                *action = Some(Action::Value(p.clone(), Value::from(*c)));
+                            }
+                        }
+                    });
+            }
+            Editor::Node(kinds) => {
+                let cur = v.as_str().unwrap_or("(none)").to_string();
+                egui::ComboBox::from_id_salt(key(item, &dotted))
+                    .selected_text(if cur.is_empty() { "(none)".into() } else { cur })
+                    .show_ui(ui, |ui| {
+                        for n in &b.working.nodes {
+                            if (kinds.is_empty() || kinds.contains(&n.kind_of()))
+                                && n.id() != item.id()
+                                && ui.button(n.id()).clicked()
+                            {
+                                *action = Some(Action::Value(p.clone(), Value::from(n.id())));
+                            }
+                        }
+                        if f.default.is_some() && ui.button("(none)").clicked() {
+                            *action = Some(Action::Value(p.clone(), Value::Null));
+                        }
+                    });
+            }
+            Editor::Nodes(_) => {
+                let t = fields::to_text(TextType::Words, &v);
+                text_box(ui, b, item, &dotted, &t, "", 200.0, action);
+            }
+            Editor::Number { whole, .. } => {
+                let t = v_text(&v);
+                text_box(
+                    ui,
+                    b,
+                    item,
+                    &dotted,
+                    &t,
+                    f.default.unwrap_or(""),
+                    80.0,
+                    action,
+                );
+                if whole && let Some(n) = v.as_u64() {
+                    if ui.small_button("-").clicked() && n > 0 {
+                        *action = Some(Action::Value(p.clone(), Value::from(n - 1)));
+                    }
+                    if ui.small_button("+").clicked() {
+                        *action = Some(Action::Value(p.clone(), Value::from(n + 1)));
+                    }
+                }
+                if !f.unit.is_empty() {
+                    ui.label(RichText::new(f.unit).small().color(GREY));
+                }
+            }
+            Editor::Duration => {
+                let t = v
+                    .as_str()
+                    .and_then(|x| bottleneck::time::Duration::parse(x).ok())
+                    .map_or(String::new(), |d| d.to_string());
+                text_box(
+                    ui,
+                    b,
+                    item,
+                    &dotted,
+                    &t,
+                    f.default.unwrap_or(""),
+                    80.0,
+                    action,
+                );
+            }
+            Editor::Text(ty) => {
+                let t = fields::to_text(ty, &v);
+                text_box(
+                    ui,
+                    b,
+                    item,
+                    &dotted,
+                    &t,
+                    f.default.unwrap_or(""),
+                    230.0,
+                    action,
+                );
+            }
+            Editor::Struct(name) => {
+                if v.is_null() {
+                    ui.label(
+                        RichText::new(f.default.unwrap_or("none"))
+                            .small()
+                            .color(GREY),
+                    );
+                    if ui.small_button(format!("add {name}")).clicked() {
+                        let nv = fields::new_struct(&b.working, item, name);
+                        *action = Some(Action::Value(p.clone(), nv));
+                    }
+                } else if f.default.is_some() && ui.small_button("remove").clicked() {
+                    *action = Some(Action::Value(p.clone(), Value::Null));
+                }
+            }
+        });
+        ui.end_row();
+        if let Some((ei, ep, msg)) = &b.field_error
+            && ei == item
+            && *ep == dotted
+        {
+            ui.label("");
+            ui.label(RichText::new(msg).small().color(RED));
+            ui.end_row();
+        }
+        if let (Editor::Struct(name), Value::Object(inner)) = (ed, &v)
+            && let Some(nested) = fields::nested_fields(&b.working, item, name)
+        {
+            rows(ui, b, item, &p, nested, inner, action);
+        }
+    }
+}
+
+fn v_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A text box that keeps what is typed until Enter or leaving it, then
+/// asks for the edit.
+#[allow(clippy::too_many_arguments)]
+fn text_box(
+    ui: &mut egui::Ui,
+    b: &mut Builder,
+    item: &Item,
+    field: &str,
+    current: &str,
+    default: &str,
+    width: f32,
+    action: &mut Option<Action>,
+) {
+    let k = key(item, field);
+    let buf = b
+        .texts
+        .entry(k.clone())
+        .or_insert_with(|| current.to_string());
+    let multiline = current.len() > 40 || buf.contains('\n');
+    let edit = if multiline {
+        egui::TextEdit::multiline(buf).desired_rows(2)
+    } else {
+        egui::TextEdit::singleline(buf)
+    }
+    .desired_width(width)
+    .hint_text(if default.is_empty() {
+        String::new()
+    } else {
+        format!("default: {default}")
+    });
+    let r = ui.add(edit);
+    let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+    if r.lost_focus() || (multiline && r.has_focus() && enter && ui.input(|i| i.modifiers.command))
+    {
+        let typed = b.texts.get(&k).cloned().unwrap_or_default();
+        if typed != current {
+            *action = Some(Action::Text(field.to_string(), typed));
+        }
+        b.texts.remove(&k);
+    } else if !r.has_focus() && b.texts.get(&k).is_some_and(|t| t != current) {
+        // The value changed under the box (undo, a live edit): follow it.
+        b.texts.insert(k, current.to_string());
+    }
+}
