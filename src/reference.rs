@@ -187,7 +187,8 @@ pub fn markdown() -> String {
          - `bottleneck run --json`: [docs/schema/run.json](schema/run.json)\n\
          - `bottleneck check --json`: [docs/schema/check.json](schema/check.json)\n\
          - `bottleneck sweep --json`: [docs/schema/sweep.json](schema/sweep.json)\n\
-         - `bottleneck drill --json`: [docs/schema/drill.json](schema/drill.json)\n",
+         - `bottleneck drill --json`: [docs/schema/drill.json](schema/drill.json)\n\
+         - `bottleneck cost --json`: [docs/schema/cost.json](schema/cost.json)\n",
     );
     out
 }
@@ -212,6 +213,10 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         (
             "drill",
             pretty(schemars::schema_for!(crate::scenario::drill::Grade)),
+        ),
+        (
+            "cost",
+            pretty(schemars::schema_for!(crate::scenario::drill::CostReport)),
         ),
     ]
 }

@@ -36,6 +36,7 @@
 mod file;
 mod judge;
 mod plan;
+mod play;
 mod record;
 mod run;
 mod stats;
@@ -50,11 +51,14 @@ pub use file::{
 };
 pub use judge::{Row, Verdict, judge};
 pub use plan::{Plan, Step};
+pub use play::Player;
 pub use record::record;
 pub use run::{Outcome, SETTLE, run};
 
 pub use stats::Estimate;
-pub use threshold::{METRICS, Metric, Op, Threshold, ThresholdError, Unit, Window, show};
+pub use threshold::{
+    METRICS, Metric, Op, TAGGABLE, Tag, Threshold, ThresholdError, Unit, Window, show,
+};
 
 use crate::diag::{Diagnostic, Diagnostics, LineIndex, Pos, list_names, short};
 use crate::model::Model;
