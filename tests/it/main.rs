@@ -10,6 +10,7 @@ mod determinism;
 mod fuzz;
 mod hostile;
 mod invariants;
+mod metrics;
 mod profiles;
 mod properties;
 mod reference;
