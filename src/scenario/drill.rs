@@ -297,9 +297,21 @@ pub fn grade(
     model: &Model,
     costs: &Costs,
 ) -> Grade {
+    grade_by(drill, scenario, outcomes, model, costs, super::Rule::Mean)
+}
+
+/// Grades as [`grade`] does, judging the replications under `rule`.
+pub fn grade_by(
+    drill: &Drill,
+    scenario: &Scenario,
+    outcomes: &[Outcome],
+    model: &Model,
+    costs: &Costs,
+    rule: super::Rule,
+) -> Grade {
     let mut s = scenario.clone();
     s.expect_fail = vec![false; s.thresholds.len()];
-    let verdict = super::judge(&s, outcomes);
+    let verdict = super::judge_by(&s, outcomes, rule);
     let lines = costs.of(model);
     let monthly: f64 = lines.iter().map(|l| l.monthly).sum();
     let mut reasons = Vec::new();

@@ -49,7 +49,7 @@ pub use file::{
     Action, Item, MAX_DURATION, MAX_PLAN_STEPS, MAX_THRESHOLDS, MAX_TIMELINE, Scenario, parse,
     parse_str,
 };
-pub use judge::{Row, Verdict, judge};
+pub use judge::{Row, Rule, Verdict, judge, judge_by};
 pub use plan::{Plan, Step};
 pub use play::Player;
 pub use record::record;

@@ -457,3 +457,56 @@ fn cost_prices_any_topology() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("hours_per_month"));
 }
+
+#[test]
+fn every_replication_must_pass_when_asked() {
+    let m = model(
+        r#"Topology(name: "mm1", sources: [Source(id: "u", to: "q", arrivals: Poisson(rps: 70))],
+            nodes: [Station(id: "q", servers: 1, service: Exponential(mean: "10ms"))])"#,
+    );
+    let text = |limit: &str| {
+        format!(
+            r#"Scenario(name: "mm1", topology: "mm1.ron", duration: "1m", warmup: "5s",
+                thresholds: ["mean < {limit}", "mean < 1s"])"#
+        )
+    };
+    let s = scenario::parse_str("mm1.scenario.ron", &text("1s")).unwrap();
+    let plan = s.plan(&m).unwrap();
+    let outcomes: Vec<_> = (1..=5)
+        .map(|seed| scenario::run(&plan, &m, seed, false))
+        .collect();
+    let values: Vec<f64> = outcomes.iter().map(|o| o.values[0].unwrap()).collect();
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let worst = values.iter().cloned().fold(0.0, f64::max);
+    assert!(worst > mean * 1.01, "the replications differ: {values:?}");
+    // A limit just above the mean: the mean passes, the worst seed does not.
+    let limit_us = (mean * 1000.0).ceil() as u64 + 1;
+    let limit = format!("{limit_us}us");
+    let s = scenario::parse_str("mm1.scenario.ron", &text(&limit)).unwrap();
+    let on_mean = scenario::judge(&s, &outcomes);
+    assert!(on_mean.rows[0].passed && on_mean.rows[0].replications_passed.is_none());
+    let every = scenario::judge_by(&s, &outcomes, scenario::Rule::Every);
+    let held = values
+        .iter()
+        .filter(|&&v| v < limit_us as f64 / 1000.0)
+        .count() as u32;
+    assert!(!every.rows[0].passed);
+    assert_eq!(every.rows[0].replications_passed, Some(held));
+    assert!(every.rows[1].passed && every.rows[1].replications_passed == Some(5));
+    // The rule's JSON field appears only when the rule is asked for.
+    let json = serde_json::to_string(&on_mean).unwrap();
+    assert!(!json.contains("replications_passed"));
+}
+
+#[test]
+fn check_says_in_how_many_replications_a_threshold_held() {
+    let out = bottleneck(&[
+        "check",
+        "topologies/journey/01-single-server.scenario.ron",
+        "--replications",
+        "2",
+        "--every-replication",
+    ]);
+    let t = text(&out.stdout);
+    assert!(t.contains("(held in 2 of 2)"), "{t}");
+}
