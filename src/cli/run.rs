@@ -114,9 +114,7 @@ fn setup(args: &RunArgs) -> Result<Setup, ExitCode> {
                 seed: args.seed.unwrap_or(s.seed),
                 duration,
                 // The scenario's warm-up, unless the run is shortened below it.
-                warmup: args
-                    .warmup
-                    .or((s.warmup < duration).then_some(s.warmup)),
+                warmup: args.warmup.or((s.warmup < duration).then_some(s.warmup)),
                 window: args.window.unwrap_or(s.window),
                 deadline: args.deadline.or(s.deadline),
                 model: ready.model,

@@ -159,7 +159,11 @@ mod tests {
         g.complete(0, 1, true, 5, true);
         g.fail(1, 1, true);
         assert_eq!(
-            (g.classes[0].completed, g.classes[1].dropped, g.sources[1].arrivals),
+            (
+                g.classes[0].completed,
+                g.classes[1].dropped,
+                g.sources[1].arrivals
+            ),
             (1, 1, 2)
         );
         assert_eq!(g.sources[1].good, 1);

@@ -5,7 +5,8 @@ use super::*;
 use std::fmt::Write as _;
 
 /// The CSV header.
-pub const CSV_HEADER: &str = "scope,id,t_s,arrivals,completed,dropped,good,utilization,mean_queue_len,p50_ms,p95_ms,p99_ms";
+pub const CSV_HEADER: &str =
+    "scope,id,t_s,arrivals,completed,dropped,good,utilization,mean_queue_len,p50_ms,p95_ms,p99_ms";
 
 /// A field as CSV writes it: quoted when it holds a comma, quote or line break.
 fn field(s: &str) -> String {

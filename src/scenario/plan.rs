@@ -393,7 +393,9 @@ fn unknown_tag(model: &Model, tag: &super::threshold::Tag) -> Option<(String, St
         None => format!("the topology's {whats} are: {list}"),
     };
     let hint = if what == "class" && model.classes.len() == 1 {
-        format!("{hint}; classes come from the sources' `mix`, e.g. `mix: {{\"browse\": 0.9, \"order\": 0.1}}`")
+        format!(
+            "{hint}; classes come from the sources' `mix`, e.g. `mix: {{\"browse\": 0.9, \"order\": 0.1}}`"
+        )
     } else {
         hint
     };

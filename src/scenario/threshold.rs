@@ -565,7 +565,9 @@ impl Threshold {
         if let Some(tag) = &tag {
             if let Some(n) = &node {
                 return Err(err(
-                    format!("`{name}(...){tag}`: classes and sources are measured end to end, not at a node (`{n}`)"),
+                    format!(
+                        "`{name}(...){tag}`: classes and sources are measured end to end, not at a node (`{n}`)"
+                    ),
                     format!("write `{name}{tag}` without a node"),
                 ));
             }
@@ -743,29 +745,31 @@ fn split_tag(lhs: &str) -> Result<(&str, Option<Tag>), ThresholdError> {
     let example = "write `p99{class:order} < 300ms` or `error_rate{source:mobile} < 1%`";
     let Some(open) = lhs.find('{') else {
         if lhs.contains('}') {
-            return Err(err(format!("`{lhs}` closes a tag it does not open"), example));
+            return Err(err(
+                format!("`{lhs}` closes a tag it does not open"),
+                example,
+            ));
         }
         return Ok((lhs, None));
     };
-    let close = lhs.rfind('}').filter(|&c| c > open).ok_or_else(|| {
-        err(
-            format!("`{lhs}` opens a tag it does not close"),
-            example,
-        )
-    })?;
+    let close = lhs
+        .rfind('}')
+        .filter(|&c| c > open)
+        .ok_or_else(|| err(format!("`{lhs}` opens a tag it does not close"), example))?;
     if !lhs[close + 1..].trim().is_empty() {
         return Err(err(
-            format!("unexpected `{}` after the tag `{}`", lhs[close + 1..].trim(), &lhs[open..=close]),
+            format!(
+                "unexpected `{}` after the tag `{}`",
+                lhs[close + 1..].trim(),
+                &lhs[open..=close]
+            ),
             example,
         ));
     }
     let inner = &lhs[open + 1..close];
-    let (key, value) = inner.split_once(':').ok_or_else(|| {
-        err(
-            format!("the tag `{{{inner}}}` has no `:`"),
-            example,
-        )
-    })?;
+    let (key, value) = inner
+        .split_once(':')
+        .ok_or_else(|| err(format!("the tag `{{{inner}}}` has no `:`"), example))?;
     let value = value.trim().trim_matches('"').trim();
     if value.is_empty() {
         return Err(err(format!("the tag `{{{inner}}}` names nothing"), example));

@@ -155,7 +155,10 @@ fn class_and_source_tags_are_checked_against_the_topology() {
     assert!(e.contains("did you mean `order`"), "{e}");
     assert!(e.contains("browse, order"), "{e}");
     let e = plan_err("error_rate{source:phone} < 1%");
-    assert!(e.contains("no source `phone`") && e.contains("web, mobile"), "{e}");
+    assert!(
+        e.contains("no source `phone`") && e.contains("web, mobile"),
+        "{e}"
+    );
     let parse_err = |t: &str| scenario::Threshold::parse(t).unwrap_err().to_string();
     assert!(parse_err("p99(app){class:order} < 1s").contains("end to end, not at a node"));
     assert!(parse_err("retries{class:order} < 5").contains("not kept per class"));
@@ -235,9 +238,15 @@ fn goodput_is_zero_while_throughput_stays_high_in_a_retry_storm() {
     // second while no answer reaches a client in time.
     let r = run_storm_series(&m, &plan);
     let api = &r.nodes[0].1;
-    for w in 130..180 {
-        assert!(api[w].completed > 700, "window {w}: {}", api[w].completed);
-        assert_eq!(r.end_to_end[w].good, Some(0), "window {w}");
+    for (w, (node, total)) in api
+        .iter()
+        .zip(&r.end_to_end)
+        .enumerate()
+        .take(180)
+        .skip(130)
+    {
+        assert!(node.completed > 700, "window {w}: {}", node.completed);
+        assert_eq!(total.good, Some(0), "window {w}");
     }
 }
 
@@ -254,7 +263,10 @@ fn a_deadline_makes_late_successes_not_good() {
     // No client timeout: every success is good, unless the run names a
     // deadline; then the orders (150 ms of payment) mostly are not.
     let r = run(SHOP, 1, 20, 2, None);
-    assert_eq!(r.sources.get("mobile").map(|g| g.good), r.sources.get("mobile").map(|g| g.completed));
+    assert_eq!(
+        r.sources.get("mobile").map(|g| g.good),
+        r.sources.get("mobile").map(|g| g.completed)
+    );
     let r = run(SHOP, 1, 20, 2, Some(Duration(100 * bottleneck::time::MS)));
     let order = r.classes.get("order").unwrap();
     let browse = r.classes.get("browse").unwrap();
@@ -282,7 +294,10 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 #[test]
 fn run_with_a_scenario_shows_the_fault_in_its_series() {
     let sc = temp("slow-db.scenario.ron");
-    let top = concat!(env!("CARGO_MANIFEST_DIR"), "/topologies/journey/05-cache.ron");
+    let top = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/topologies/journey/05-cache.ron"
+    );
     std::fs::write(
         &sc,
         format!(
@@ -294,10 +309,24 @@ fn run_with_a_scenario_shows_the_fault_in_its_series() {
     .unwrap();
     let sc = sc.to_str().unwrap();
     let faulted = json(&bottleneck(&[
-        "run", "--scenario", sc, "--json", "--series", "--quiet",
+        "run",
+        "--scenario",
+        sc,
+        "--json",
+        "--series",
+        "--quiet",
     ]));
     let plain = json(&bottleneck(&[
-        "run", top, "--seed", "3", "--duration", "20s", "--warmup", "2s", "--json", "--series",
+        "run",
+        top,
+        "--seed",
+        "3",
+        "--duration",
+        "20s",
+        "--warmup",
+        "2s",
+        "--json",
+        "--series",
         "--quiet",
     ]));
     assert_eq!(faulted["changes"].as_array().unwrap().len(), 2);
@@ -319,11 +348,22 @@ fn run_with_a_scenario_shows_the_fault_in_its_series() {
         assert!(p99(&faulted, w) > 10.0 * p99(&plain, w), "window {w}");
     }
     for w in 16..20 {
-        assert!(p99(&faulted, w) < 2.0 * p99(&plain, w), "window {w}: recovered");
+        assert!(
+            p99(&faulted, w) < 2.0 * p99(&plain, w),
+            "window {w}: recovered"
+        );
     }
     // The flags override the scenario's settings.
     let short = json(&bottleneck(&[
-        "run", "--scenario", sc, "--duration", "5s", "--seed", "9", "--json", "--quiet",
+        "run",
+        "--scenario",
+        sc,
+        "--duration",
+        "5s",
+        "--seed",
+        "9",
+        "--json",
+        "--quiet",
     ]));
     assert_eq!(short["seed"], 9);
     assert_eq!(short["simulated_s"], 5.0);
@@ -341,7 +381,10 @@ fn run_with_a_bad_scenario_says_where() {
     let out = bottleneck(&["run", "--scenario", sc.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("cannot read the topology") && err.contains("relative to the scenario"), "{err}");
+    assert!(
+        err.contains("cannot read the topology") && err.contains("relative to the scenario"),
+        "{err}"
+    );
     let out = bottleneck(&["run", "--json", "--series-csv", "-"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("both print on stdout"));
@@ -450,9 +493,21 @@ fn cost_prices_any_topology() {
         r#"Costs(currency: "€", hours_per_month: 730, prices: {"Database": Price(per: Node, hourly: 1.0)})"#,
     )
     .unwrap();
-    let out = text(&bottleneck(&["cost", "topologies/journey/05-cache.ron", "--costs", cheap.to_str().unwrap()]).stdout);
+    let out = text(
+        &bottleneck(&[
+            "cost",
+            "topologies/journey/05-cache.ron",
+            "--costs",
+            cheap.to_str().unwrap(),
+        ])
+        .stdout,
+    );
     assert!(out.contains("€730") && out.contains("not priced"), "{out}");
-    std::fs::write(&cheap, r#"Costs(currency: "$", hours_per_month: 9999, prices: {})"#).unwrap();
+    std::fs::write(
+        &cheap,
+        r#"Costs(currency: "$", hours_per_month: 9999, prices: {})"#,
+    )
+    .unwrap();
     let out = bottleneck(&["cost", "--costs", cheap.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("hours_per_month"));
