@@ -350,6 +350,28 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
         ),
         kept * (nodes + 1.0) * 2.0 * std::mem::size_of::<WindowRecord>() as f64,
     ));
+    // Classes and sources kept apart (when there is more than one of
+    // them): two histograms and a series ring each.
+    let groups = [model.classes.len(), model.sources.len()]
+        .iter()
+        .filter(|&&n| n > 1)
+        .sum::<usize>() as f64;
+    if groups > 0.0 {
+        parts.push((
+            format!(
+                "per-class and per-source statistics ({} of them)",
+                fmt_count(groups as u64)
+            ),
+            groups
+                * (2.0 * HISTOGRAM_BYTES
+                    + kept * 2.0 * std::mem::size_of::<WindowRecord>() as f64
+                    + if run.series_out {
+                        kept * SERIES_JSON_BYTES
+                    } else {
+                        0.0
+                    }),
+        ));
+    }
     if run.series_out {
         parts.push((
             format!(

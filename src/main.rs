@@ -4,15 +4,13 @@
 
 mod cli;
 
-use cli::{bench, check, drill, files, out, plot, sweep};
+use cli::{bench, check, cost, drill, files, out, plot, run, sweep};
 
 use crate::cli::out::{err, errln, out, outln};
 use bottleneck::budget;
-use bottleneck::sim::{RunConfig, Simulation};
-use bottleneck::time::{Duration, SEC};
+use bottleneck::time::Duration;
 use bottleneck::topology::{self, Loaded};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal;
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,7 +36,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate a topology and print what happened.
-    Run(RunArgs),
+    Run(run::RunArgs),
     /// Check topology files and report every problem.
     Validate {
         /// Topology files (.ron).
@@ -57,6 +55,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Vary one parameter over a range and find the knee where thresholds break.
     Sweep(sweep::SweepArgs),
+    /// Price a topology a month with a cost model (the drills' by default).
+    Cost(cost::CostArgs),
     /// Show an interview drill's requirement card, or grade your topology against it.
     Drill(drill::DrillArgs),
     /// Measure the engine's speed on standard workloads.
@@ -76,45 +76,6 @@ enum Command {
 enum GraphFormat {
     Dot,
     Mermaid,
-}
-
-#[derive(Args)]
-struct RunArgs {
-    /// Topology file (.ron); without one, runs the bundled default.
-    file: Option<PathBuf>,
-    /// Seed of the random streams: the same seed gives the same report.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Simulated time to run, e.g. 60s, 10m.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    duration: Duration,
-    /// Simulated time to discard before measuring [default: a tenth of --duration].
-    #[arg(long, value_parser = parse_duration)]
-    warmup: Option<Duration>,
-    /// Print the report as JSON on stdout.
-    #[arg(long)]
-    json: bool,
-    /// Include per-window time series in the JSON report.
-    #[arg(long)]
-    series: bool,
-    /// Length of a time-series window.
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    window: Duration,
-    /// Stop the run after this many events.
-    #[arg(long, default_value_t = 2_000_000_000)]
-    max_events: u64,
-    /// Stop the run when more requests than this are in flight.
-    #[arg(long, default_value_t = 2_000_000)]
-    max_in_flight: usize,
-    /// Refuse a run estimated to need more memory than this (e.g. 4GiB).
-    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
-    max_memory: u64,
-    /// Draw latency, throughput, failures and utilization over time (SVG).
-    #[arg(long)]
-    plot: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(long, short)]
-    quiet: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -143,7 +104,8 @@ fn main() -> ExitCode {
             .expect("run parses"),
     };
     let code = match command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => run::run(args),
+        Command::Cost(args) => cost::cost(args),
         Command::Validate { files } => validate(&files),
         Command::Graph { file, format } => graph(&file, format),
         Command::Check(args) => check::check(args),
@@ -186,114 +148,6 @@ fn print_warnings(l: &Loaded) {
     if l.warnings.warnings().next().is_some() {
         errln!("{}", l.warnings);
     }
-}
-
-fn run(args: RunArgs) -> ExitCode {
-    let loaded = match load(args.file.as_ref()) {
-        Ok(l) => l,
-        Err(code) => return code,
-    };
-    print_warnings(&loaded);
-    let duration = args.duration;
-    let warmup = args.warmup.unwrap_or(Duration(duration.0 / 10));
-    if warmup >= duration && duration.0 > 0 {
-        errln!(
-            "error: the warm-up ({warmup}) is not shorter than the run ({duration}), so nothing would be measured\n   = hint: shorten --warmup or lengthen --duration"
-        );
-        return ExitCode::from(EXIT_BAD_INPUT);
-    }
-    let series_out = args.series || args.plot.is_some();
-    if let Err(r) = budget::check_windows(duration.0, args.window.0, series_out, "--window") {
-        errln!("error: {r}");
-        return ExitCode::from(EXIT_BAD_INPUT);
-    }
-    // Runaway work and memory: refuse a run that could not finish within
-    // its budgets before starting it.
-    let model = &loaded.model;
-    let shape = budget::Run {
-        series_out,
-        ..budget::Run::plain(duration.0, args.window.0)
-    };
-    if let Err(r) = budget::estimate(model, &shape).check(
-        &budget_limits(args.max_events, args.max_memory),
-        "--max-events",
-        "--max-memory",
-    ) {
-        let name = args
-            .file
-            .as_ref()
-            .map_or(bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(), |p| {
-                p.display().to_string()
-            });
-        check::refuse(&name, &r);
-        return ExitCode::from(EXIT_FAILED);
-    }
-    let config = RunConfig {
-        seed: args.seed,
-        warmup,
-        window: args.window,
-        series_capacity: shape.series_capacity,
-        max_events: args.max_events,
-        max_in_flight: args.max_in_flight,
-        ..RunConfig::default()
-    };
-    let mut sim = Simulation::new(model, config);
-    let bar = progress_bar(!args.quiet && std::io::stderr().is_terminal(), duration);
-    let chunks = 200u64;
-    let mut outcome = Ok(());
-    for k in 1..=chunks {
-        let t = duration.0 / chunks * k + if k == chunks { duration.0 % chunks } else { 0 };
-        outcome = sim.step_until(t);
-        if let Some(b) = &bar {
-            b.set_position(k);
-        }
-        if outcome.is_err() {
-            break;
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let mut report = sim.report();
-    if args.series || args.plot.is_some() {
-        report.series = Some(sim.series_report());
-    }
-    if let Some(path) = &args.plot {
-        let title = format!("{} (seed {})", report.topology, report.seed);
-        if let Err(e) = plot::draw(path, &title, &report, &plot::change_marks(&report)) {
-            errln!("error: cannot draw {}: {e}", path.display());
-            return ExitCode::from(EXIT_FAILED);
-        }
-        if !args.series {
-            report.series = None;
-        }
-    }
-    // A failed write is said by `out` (nothing, for a closed pipe), and
-    // `out::finish` makes the exit code 1.
-    if args.json {
-        outln!("{}", report.to_json());
-    } else {
-        out!("{}", report.to_table());
-    }
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            errln!("error: {e}");
-            ExitCode::from(EXIT_FAILED)
-        }
-    }
-}
-
-fn progress_bar(show: bool, duration: Duration) -> Option<indicatif::ProgressBar> {
-    if !show || duration.0 < 10 * SEC {
-        return None;
-    }
-    let b = indicatif::ProgressBar::new(200);
-    b.set_style(
-        indicatif::ProgressStyle::with_template("simulating {bar:40} {percent:>3}%  eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(b)
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {

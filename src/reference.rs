@@ -163,7 +163,11 @@ pub fn markdown() -> String {
     }
     out.push_str(
         "## Scenarios\n\n\
-         `Scenario(name, topology, seed, duration, warmup, window, timeline, thresholds, expect_fail)`;\n\
+         `Scenario(name, topology, seed, duration, warmup, window, deadline, timeline, thresholds, expect_fail)`;\n\
+         `deadline` (e.g. `\"300ms\"`) is the time within which a successful answer counts toward\n\
+         `goodput` (from the request's first attempt, retries included; without it, each client's\n\
+         `timeout`; without either, every success). `bottleneck run --scenario FILE` plays the\n\
+         timeline in a plain run (with `--json`, `--series`, `--series-csv`); `check` judges it.\n\
          the timeline is a list of `At(\"2m\", ACTION)` (or `Exact(time, events, ACTION)` in\n\
          recorded sessions). Actions:\n\n| action | what it does |\n|---|---|\n",
     );
@@ -173,6 +177,11 @@ pub fn markdown() -> String {
     out.push_str(
         "\nThresholds are `metric[(node)] op value [window]`, e.g. `p99 < 200ms`,\n\
          `utilization(db) < 0.8 during 2m..`, `error_rate < 1% after recovery within 30s`.\n\
+         End-to-end metrics take k6's tags for one request class (of the sources' `mix`) or one\n\
+         source: `p99{class:order} < 300ms`, `error_rate{source:mobile} < 1%`,\n\
+         `goodput{class:order} > 5 during 2m..` (tagged: p50, p95, p99, p999, mean, max, error_rate,\n\
+         throughput, goodput, good_ratio, completed, arrivals, failed). Reports list classes and\n\
+         sources apart (`classes`, `sources`, and in the series) when there is more than one.\n\
          A window counts the requests that arrive in it, judged by their outcome whenever it\n\
          comes (at most 60 s after the window; one still unanswered then counts as failed).\n\n\
          | metric | unit | applies to | meaning |\n|---|---|---|---|\n",
@@ -194,7 +203,8 @@ pub fn markdown() -> String {
          - `bottleneck run --json`: [docs/schema/run.json](schema/run.json)\n\
          - `bottleneck check --json`: [docs/schema/check.json](schema/check.json)\n\
          - `bottleneck sweep --json`: [docs/schema/sweep.json](schema/sweep.json)\n\
-         - `bottleneck drill --json`: [docs/schema/drill.json](schema/drill.json)\n",
+         - `bottleneck drill --json`: [docs/schema/drill.json](schema/drill.json)\n\
+         - `bottleneck cost --json`: [docs/schema/cost.json](schema/cost.json)\n",
     );
     out
 }
@@ -219,6 +229,10 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         (
             "drill",
             pretty(schemars::schema_for!(crate::scenario::drill::Grade)),
+        ),
+        (
+            "cost",
+            pretty(schemars::schema_for!(crate::scenario::drill::CostReport)),
         ),
     ]
 }

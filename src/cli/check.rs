@@ -32,6 +32,10 @@ pub struct CheckArgs {
     /// judge thresholds on the mean, with 95% confidence intervals.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     replications: u32,
+    /// A threshold passes only when it holds in every replication, not
+    /// only on the mean (each row says in how many it held).
+    #[arg(long)]
+    every_replication: bool,
     /// Write a JUnit XML report here (one test case per threshold).
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -344,7 +348,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let verdicts: Vec<Verdict> = ready
         .iter()
         .zip(&outcomes)
-        .map(|(r, o)| scenario::judge(&r.scenario, o))
+        .map(|(r, o)| scenario::judge_by(&r.scenario, o, rule(args.every_replication)))
         .collect();
 
     let to_stdout_json = args.json.as_deref() == Some(Path::new("-"));
@@ -409,6 +413,15 @@ fn plot_path(base: &Path, scenario_file: &str) -> PathBuf {
 }
 
 /// The table a person reads for one scenario.
+/// The rule replications are judged by: `--every-replication` or the mean.
+pub fn rule(every: bool) -> scenario::Rule {
+    if every {
+        scenario::Rule::Every
+    } else {
+        scenario::Rule::Mean
+    }
+}
+
 pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
     let mut out = String::new();
     let wall = v.rows.iter().any(|r| r.expected_to_fail);
@@ -456,7 +469,15 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
             (false, false) => "FAIL",
             (true, true) => "PASS (expected to fail)",
         };
-        let _ = writeln!(out, "  {:w$}  {:>mw$}  {result}", r.threshold, r.shown);
+        let held = r
+            .replications_passed
+            .map(|k| format!(" (held in {k} of {replications})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:w$}  {:>mw$}  {result}{held}",
+            r.threshold, r.shown
+        );
     }
     if v.failed() > 0
         && let Some(b) = &v.bottleneck

@@ -21,6 +21,9 @@ pub struct DrillArgs {
     /// Seeds to grade on (judged on the mean).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     replications: u32,
+    /// Every threshold must hold in every replication, not only on the mean.
+    #[arg(long)]
+    every_replication: bool,
     /// Cost model [default: the drill's, usually topologies/drills/costs.ron].
     #[arg(long)]
     costs: Option<PathBuf>,
@@ -138,7 +141,14 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     let outcomes = check::run_all(std::slice::from_ref(&ready), args.replications, jobs, false)
         .pop()
         .unwrap_or_default();
-    let g = drill::grade(&d, &ready.scenario, &outcomes, &ready.model, &costs);
+    let g = drill::grade_by(
+        &d,
+        &ready.scenario,
+        &outcomes,
+        &ready.model,
+        &costs,
+        check::rule(args.every_replication),
+    );
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
     } else {

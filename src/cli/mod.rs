@@ -1,12 +1,14 @@
 //! The command line's own modules: argument handling, reading files, running
 //! on threads and printing (nothing here knows how a system behaves; that is
-//! the library's). `main.rs` holds `run`, `validate` and `graph`; each other
+//! the library's). `main.rs` holds `validate` and `graph`; each other
 //! command has its module.
 
 pub mod bench;
 pub mod check;
+pub mod cost;
 pub mod drill;
 pub mod files;
 pub mod out;
 pub mod plot;
+pub mod run;
 pub mod sweep;

@@ -10,8 +10,10 @@
 //! Windows (default 1 s of simulated time) keep a short record per node for
 //! charts; they include the warm-up and are kept in a ring of bounded size.
 
+pub mod groups;
 pub mod histogram;
 
+pub use groups::{GroupStats, Groups};
 pub use histogram::Histogram;
 
 use crate::time::SimTime;
@@ -192,6 +194,9 @@ pub struct EndToEndStats {
     pub completed: u64,
     /// Of those, failed for good (every attempt failed or timed out).
     pub dropped: u64,
+    /// Of the completed, answered within the deadline (the run's, or the
+    /// client's timeout): goodput.
+    pub good: u64,
     /// Attempts sent (first tries and retries).
     pub attempts: u64,
     /// Retries sent.
@@ -216,6 +221,7 @@ impl Default for EndToEndStats {
             arrivals: 0,
             completed: 0,
             dropped: 0,
+            good: 0,
             attempts: 0,
             retries: 0,
             timed_out: 0,
@@ -239,6 +245,9 @@ pub struct WindowRecord {
     pub completed: u64,
     /// Drops during the window.
     pub dropped: u64,
+    /// Of the completions, those within the deadline (end to end, classes
+    /// and sources; 0 for nodes).
+    pub good: u64,
     /// Of the drops, those turned away for want of capacity (queue full,
     /// connection limit).
     pub overflow: u64,
@@ -267,6 +276,8 @@ pub struct OpenWindow {
     pub completed: u64,
     /// Drops so far.
     pub dropped: u64,
+    /// Completions within the deadline so far.
+    pub good: u64,
     /// Capacity drops so far.
     pub overflow: u64,
     /// Latencies so far.
@@ -293,6 +304,7 @@ impl OpenWindow {
             arrivals: self.arrivals,
             completed: self.completed,
             dropped: self.dropped,
+            good: self.good,
             overflow: self.overflow,
             utilization: share(busy),
             calling,
@@ -305,6 +317,7 @@ impl OpenWindow {
         self.arrivals = 0;
         self.completed = 0;
         self.dropped = 0;
+        self.good = 0;
         self.overflow = 0;
         self.latency.clear();
         self.start_areas = areas;

@@ -30,6 +30,9 @@ impl Simulation {
 
         let mut node_in_flight = vec![0u64; model.nodes.len()];
         let mut e2e_in_flight = 0;
+        let groups = self.groups();
+        let mut class_in_flight = vec![0u64; groups.classes.len()];
+        let mut source_in_flight = vec![0u64; groups.sources.len()];
         for r in self.requests() {
             if self.counts(r.visit_arrival) && (r.node as usize) < node_in_flight.len() {
                 node_in_flight[r.node as usize] += 1;
@@ -39,6 +42,12 @@ impl Simulation {
                 && r.flags & crate::sim::ABANDONED == 0
             {
                 e2e_in_flight += 1;
+                if let Some(n) = class_in_flight.get_mut(r.class as usize) {
+                    *n += 1;
+                }
+                if let Some(n) = source_in_flight.get_mut(r.source as usize) {
+                    *n += 1;
+                }
             }
         }
 
@@ -154,7 +163,11 @@ impl Simulation {
             p99_ms: ms(e.latency.quantile(0.99)),
             p999_ms: ms(e.latency.quantile(0.999)),
             max_ms: ms(e.latency.max().map(|v| v as f64)),
+            good: self.has_deadline().then_some(e.good),
+            goodput_rps: self.has_deadline().then(|| per_s(e.good)),
         };
+        let (classes, sources) =
+            self.group_reports(&class_in_flight, &source_in_flight, measured_s);
 
         let analyzer = crate::analysis::Analyzer::new(model);
         let loads = loads(model, &nodes);
@@ -176,6 +189,8 @@ impl Simulation {
             stopped: self.stopped().map(|e| e.to_string()),
             end_to_end,
             nodes: Nodes(nodes),
+            classes,
+            sources,
             bottleneck,
             bottleneck_timeline,
             failures,
@@ -293,9 +308,21 @@ impl Simulation {
 
     /// The per-window series, for reports that ask for it.
     pub fn series_report(&self) -> SeriesReport {
+        let (classes, sources) = self.group_series();
+        let deadline = self.has_deadline();
         SeriesReport {
             window_s: self.config().window.as_secs_f64(),
-            end_to_end: self.end_to_end_series().records().map(Into::into).collect(),
+            end_to_end: self
+                .end_to_end_series()
+                .records()
+                .map(|r| {
+                    if deadline {
+                        WindowRecordOut::group(r)
+                    } else {
+                        r.into()
+                    }
+                })
+                .collect(),
             nodes: self
                 .model()
                 .nodes
@@ -308,6 +335,8 @@ impl Simulation {
                     )
                 })
                 .collect(),
+            classes,
+            sources,
         }
     }
 }

@@ -5,7 +5,11 @@
 //! that completed nothing) are `null`, never a made-up zero.
 
 mod build;
+mod csv;
+mod groups;
 mod table;
+
+pub use groups::{GroupReport, Groups, NamedSeries};
 
 pub use crate::fmt::{fmt_count, fmt_ms};
 pub use crate::kinds::app::AppReport;
@@ -63,6 +67,14 @@ pub struct EndToEnd {
     pub p999_ms: Option<f64>,
     /// Slowest.
     pub max_ms: Option<f64>,
+    /// Of the completed, answered within the deadline (the run's, or each
+    /// client's timeout), retries included. Present only when there is a
+    /// deadline: without one, every completed request is good.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub good: Option<u64>,
+    /// `good` per second of measured time: goodput, beside throughput.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goodput_rps: Option<f64>,
 }
 
 /// One node's measurements.
@@ -235,6 +247,12 @@ pub struct SeriesReport {
     pub end_to_end: Vec<WindowRecordOut>,
     /// Per node, keyed by id.
     pub nodes: Vec<(String, Vec<WindowRecordOut>)>,
+    /// Per request class, when the topology has more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<(String, Vec<WindowRecordOut>)>,
+    /// Per source, when the topology has more than one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<(String, Vec<WindowRecordOut>)>,
 }
 
 /// One window as reported.
@@ -258,6 +276,21 @@ pub struct WindowRecordOut {
     pub p95_ms: Option<f64>,
     /// 99th percentile.
     pub p99_ms: Option<f64>,
+    /// Completions within the deadline (end to end when there is a
+    /// deadline, and per class and source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub good: Option<u64>,
+}
+
+impl WindowRecordOut {
+    /// A window of a class, a source, or end to end with a deadline: with
+    /// its good completions.
+    pub fn group(r: &WindowRecord) -> Self {
+        WindowRecordOut {
+            good: Some(r.good),
+            ..r.into()
+        }
+    }
 }
 
 impl From<&WindowRecord> for WindowRecordOut {
@@ -272,6 +305,7 @@ impl From<&WindowRecord> for WindowRecordOut {
             p50_ms: r.p50_ms,
             p95_ms: r.p95_ms,
             p99_ms: r.p99_ms,
+            good: None,
         }
     }
 }
@@ -297,6 +331,14 @@ pub struct Report {
     pub end_to_end: EndToEnd,
     /// Per node, keyed by id.
     pub nodes: Nodes,
+    /// End to end per request class, keyed by class (sorted), when the
+    /// topology has more than one class.
+    #[serde(skip_serializing_if = "Groups::is_empty")]
+    pub classes: Groups,
+    /// End to end per source, keyed by id, when the topology has more than
+    /// one source.
+    #[serde(skip_serializing_if = "Groups::is_empty")]
+    pub sources: Groups,
     /// The busiest node.
     pub bottleneck: Option<Bottleneck>,
     /// How the bottleneck moved: the busiest node per stretch of windows.

@@ -70,28 +70,10 @@ impl Report {
             fmt_ms(e.p99_ms),
             format!("{:.1}", e.throughput_rps),
         ]);
-        let widths: Vec<usize> = (0..header.len())
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
-        for (i, row) in rows.iter().enumerate() {
-            if i == rows.len() - 1 {
-                let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-                let _ = writeln!(out, "{}", "-".repeat(total));
-            }
-            let mut line = String::new();
-            for (c, cell) in row.iter().enumerate() {
-                let pad = widths[c] - cell.chars().count();
-                if c == 0 {
-                    line.push_str(cell);
-                    line.push_str(&" ".repeat(pad));
-                } else {
-                    line.push_str("  ");
-                    line.push_str(&" ".repeat(pad));
-                    line.push_str(cell);
-                }
-            }
-            let _ = writeln!(out, "{}", line.trim_end());
-        }
+        write_rows(&mut out, &rows, true);
+        let goodput = self.end_to_end.good.is_some();
+        super::groups::write_table(&mut out, "class", &self.classes, goodput);
+        super::groups::write_table(&mut out, "source", &self.sources, goodput);
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -101,6 +83,16 @@ impl Report {
             fmt_ms(e.max_ms),
             e.mean_in_system
         );
+        if let (Some(good), Some(rps)) = (e.good, e.goodput_rps) {
+            let _ = writeln!(
+                out,
+                "goodput: {:.1} requests/s answered within the deadline ({} of {} completed, {:.1}%)",
+                rps,
+                fmt_count(good),
+                fmt_count(e.completed),
+                ratio(good, e.completed) * 100.0
+            );
+        }
         if e.attempts > e.arrivals || e.timed_out > 0 || e.short_circuited > 0 {
             let _ = writeln!(
                 out,
@@ -170,5 +162,33 @@ impl Report {
             let _ = writeln!(out, "STOPPED EARLY: {s}");
         }
         out
+    }
+}
+
+/// Writes rows as aligned columns (the first left-aligned, the rest
+/// right-aligned), with a rule before the last row when `total_row`.
+pub(super) fn write_rows(out: &mut String, rows: &[Vec<String>], total_row: bool) {
+    let cols = rows.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for (i, row) in rows.iter().enumerate() {
+        if total_row && i == rows.len() - 1 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+            let _ = writeln!(out, "{}", "-".repeat(total));
+        }
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c == 0 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str("  ");
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
     }
 }

@@ -61,6 +61,49 @@ fn default_costs() -> String {
     "costs.ron".into()
 }
 
+/// The bundled cost model (`topologies/drills/costs.ron`): what `bottleneck
+/// cost` prices with when given no `--costs`.
+pub const DEFAULT_COSTS: &str = include_str!("../../topologies/drills/costs.ron");
+
+/// A topology's monthly cost, as `bottleneck cost --json` prints it.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct CostReport {
+    /// The topology's name.
+    pub topology: String,
+    /// The cost model's currency symbol.
+    pub currency: String,
+    /// Hours in a month, as the cost model counts them.
+    pub hours_per_month: f64,
+    /// Cost per node, in topology order (0 for kinds the model has no price for).
+    pub lines: Vec<CostLine>,
+    /// Total per month.
+    pub monthly: f64,
+    /// Kinds in the topology that the cost model has no price for.
+    pub unpriced: Vec<String>,
+}
+
+impl Costs {
+    /// The monthly cost of `model`, node by node, with its total.
+    pub fn report(&self, model: &Model) -> CostReport {
+        let lines = self.of(model);
+        let mut unpriced: Vec<String> = lines
+            .iter()
+            .filter(|l| !self.prices.contains_key(&l.kind))
+            .map(|l| l.kind.clone())
+            .collect();
+        unpriced.sort();
+        unpriced.dedup();
+        CostReport {
+            topology: model.name.clone(),
+            currency: self.currency.clone(),
+            hours_per_month: self.hours_per_month,
+            monthly: lines.iter().map(|l| l.monthly).sum(),
+            lines,
+            unpriced,
+        }
+    }
+}
+
 /// What one unit of a kind is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Per {
@@ -254,9 +297,21 @@ pub fn grade(
     model: &Model,
     costs: &Costs,
 ) -> Grade {
+    grade_by(drill, scenario, outcomes, model, costs, super::Rule::Mean)
+}
+
+/// Grades as [`grade`] does, judging the replications under `rule`.
+pub fn grade_by(
+    drill: &Drill,
+    scenario: &Scenario,
+    outcomes: &[Outcome],
+    model: &Model,
+    costs: &Costs,
+    rule: super::Rule,
+) -> Grade {
     let mut s = scenario.clone();
     s.expect_fail = vec![false; s.thresholds.len()];
-    let verdict = super::judge(&s, outcomes);
+    let verdict = super::judge_by(&s, outcomes, rule);
     let lines = costs.of(model);
     let monthly: f64 = lines.iter().map(|l| l.monthly).sum();
     let mut reasons = Vec::new();

@@ -220,6 +220,8 @@ struct ScenarioFile {
     #[serde(default)]
     window: Option<Duration>,
     #[serde(default)]
+    deadline: Option<Duration>,
+    #[serde(default)]
     timeline: Vec<Item>,
     #[serde(default)]
     thresholds: Vec<String>,
@@ -248,6 +250,10 @@ pub struct Scenario {
     pub warmup: Duration,
     /// Length of a time-series window.
     pub window: Duration,
+    /// A request is good (counts toward goodput) when answered successfully
+    /// within this time of its first attempt; `None`: within its client's
+    /// timeout.
+    pub deadline: Option<Duration>,
     /// The timeline, in file order.
     pub timeline: Vec<Item>,
     /// The thresholds, in file order.
@@ -332,6 +338,13 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
             Diagnostic::error(format!("the window {window} is out of range"))
                 .at(key_pos("window"))
                 .hint("use a window of at least a 100,000th of the duration, e.g. \"1s\""),
+        );
+    }
+    if f.deadline.is_some_and(|d| d.0 == 0) {
+        ds.push(
+            Diagnostic::error("the deadline is 0, so no answer would be good")
+                .at(key_pos("deadline"))
+                .hint("give the time a user waits at most, e.g. \"500ms\"; leave it out to use the clients' timeouts"),
         );
     }
     if f.timeline.len() > MAX_TIMELINE {
@@ -474,6 +487,7 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         duration: f.duration,
         warmup,
         window,
+        deadline: f.deadline,
         timeline: f.timeline,
         thresholds,
         expect_fail,

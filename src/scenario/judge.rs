@@ -15,8 +15,13 @@ pub struct Row {
     pub unit: &'static str,
     /// The measured value as people read it (`212ms ± 8ms`, or `-`).
     pub shown: String,
-    /// Whether the threshold holds (on the mean).
+    /// Whether the threshold holds (on the mean; with `--every-replication`,
+    /// in every replication).
     pub passed: bool,
+    /// With `--every-replication`: in how many replications it held (of
+    /// `seeds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replications_passed: Option<u32>,
     /// Whether the scenario expects it to fail.
     pub expected_to_fail: bool,
 }
@@ -60,10 +65,27 @@ impl Verdict {
     }
 }
 
+/// How replications decide whether a threshold passes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rule {
+    /// On the mean of the replications that measured it.
+    #[default]
+    Mean,
+    /// In every replication (one that measured nothing fails it).
+    Every,
+}
+
 /// Judges a scenario's thresholds over its replications: each on the mean
 /// of the replications that measured it, with a 95% confidence interval.
 /// A threshold nothing measured fails.
 pub fn judge(scenario: &Scenario, outcomes: &[Outcome]) -> Verdict {
+    judge_by(scenario, outcomes, Rule::Mean)
+}
+
+/// Judges as [`judge`] does, under `rule`: with [`Rule::Every`] a threshold
+/// passes only when it holds in every replication, and each row says in
+/// how many it did.
+pub fn judge_by(scenario: &Scenario, outcomes: &[Outcome], rule: Rule) -> Verdict {
     let rows = scenario
         .thresholds
         .iter()
@@ -78,10 +100,19 @@ pub fn judge(scenario: &Scenario, outcomes: &[Outcome]) -> Verdict {
                     _ => t.show(e.mean),
                 },
             };
+            let held = outcomes
+                .iter()
+                .filter(|o| o.values[k].is_some_and(|v| t.op.holds(v, t.limit)))
+                .count() as u32;
+            let passed = match rule {
+                Rule::Mean => est.is_some_and(|e| t.op.holds(e.mean, t.limit)),
+                Rule::Every => !outcomes.is_empty() && held as usize == outcomes.len(),
+            };
             Row {
                 threshold: t.text.clone(),
                 unit: t.metric.unit.name(),
-                passed: est.is_some_and(|e| t.op.holds(e.mean, t.limit)),
+                passed,
+                replications_passed: (rule == Rule::Every).then_some(held),
                 measured: est,
                 shown,
                 expected_to_fail: scenario.expect_fail[k],

@@ -36,6 +36,7 @@
 mod file;
 mod judge;
 mod plan;
+mod play;
 mod record;
 mod run;
 mod stats;
@@ -48,13 +49,16 @@ pub use file::{
     Action, Item, MAX_DURATION, MAX_PLAN_STEPS, MAX_THRESHOLDS, MAX_TIMELINE, Scenario, parse,
     parse_str,
 };
-pub use judge::{Row, Verdict, judge};
+pub use judge::{Row, Rule, Verdict, judge, judge_by};
 pub use plan::{Plan, Step};
+pub use play::Player;
 pub use record::record;
 pub use run::{Outcome, SETTLE, run};
 
 pub use stats::Estimate;
-pub use threshold::{METRICS, Metric, Op, Threshold, ThresholdError, Unit, Window, show};
+pub use threshold::{
+    METRICS, Metric, Op, TAGGABLE, Tag, Threshold, ThresholdError, Unit, Window, show,
+};
 
 use crate::diag::{Diagnostic, Diagnostics, LineIndex, Pos, list_names, short};
 use crate::model::Model;

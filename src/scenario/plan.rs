@@ -24,6 +24,7 @@ impl Scenario {
             duration,
             warmup,
             window: Duration(SEC),
+            deadline: None,
             timeline: Vec::new(),
             thresholds,
             expect_fail: vec![false; n],
@@ -303,6 +304,11 @@ impl Scenario {
                     }
                 }
             }
+            if let Some(tag) = &t.tag
+                && let Some((m, h)) = unknown_tag(model, tag)
+            {
+                ds.push(Diagnostic::error(m).at(pos).hint(h));
+            }
             let w = match t.window {
                 Window::Whole => (self.warmup.0, end),
                 Window::During(a, b) => (a.0, b.map_or(end, |b| b.0.min(end))),
@@ -347,6 +353,7 @@ impl Scenario {
             warmup: self.warmup,
             window: self.window,
             series_capacity: (end / self.window.0.max(1)) as usize + 1,
+            deadline: self.deadline,
             ..RunConfig::default()
         };
         Ok(Plan {
@@ -359,4 +366,46 @@ impl Scenario {
             recovery,
         })
     }
+}
+
+/// Why a threshold's tag names nothing in the model, with the known names.
+fn unknown_tag(model: &Model, tag: &super::threshold::Tag) -> Option<(String, String)> {
+    use super::threshold::Tag;
+    let (what, whats, name, known): (&str, &str, &str, Vec<&str>) = match tag {
+        Tag::Class(c) => (
+            "class",
+            "classes",
+            c,
+            model.classes.iter().map(String::as_str).collect(),
+        ),
+        Tag::Source(s) => (
+            "source",
+            "sources",
+            s,
+            model.sources.iter().map(|s| s.id.as_str()).collect(),
+        ),
+    };
+    if known.contains(&name) {
+        return None;
+    }
+    let list = list_names(&known);
+    let hint = match crate::diag::closest(name, known.iter().copied()) {
+        Some(c) => format!("did you mean `{c}`? (the {whats} are: {list})"),
+        None => format!("the topology's {whats} are: {list}"),
+    };
+    let hint = if what == "class" && model.classes.len() == 1 {
+        format!(
+            "{hint}; classes come from the sources' `mix`, e.g. `mix: {{\"browse\": 0.9, \"order\": 0.1}}`"
+        )
+    } else {
+        hint
+    };
+    Some((
+        format!(
+            "the topology \"{}\" has no {what} `{}`",
+            model.name,
+            short(name)
+        ),
+        hint,
+    ))
 }

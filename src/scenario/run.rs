@@ -17,7 +17,7 @@ pub struct Outcome {
 
 /// Runs `sim` to step `s` (to its time, or for a recorded change to its
 /// event count) and applies its change.
-fn apply_step(sim: &mut Simulation, s: &Step) -> Result<(), String> {
+pub(super) fn apply_step(sim: &mut Simulation, s: &Step) -> Result<(), String> {
     match s.after_events {
         Some(n) => sim
             .step_to_event_count(n)

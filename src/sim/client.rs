@@ -40,10 +40,12 @@ impl Simulation {
         self.next_uid += 1;
         r.effect = self.next_uid << 8;
         let req = self.reqs.alloc(r);
-        if self.counts(now) {
+        let counted = self.counts(now);
+        if counted {
             self.e2e.arrivals += 1;
         }
         self.e2e_window.arrivals += 1;
+        self.groups.arrive(class, s as u16, counted);
         self.e2e.in_system.inc(now);
         if self.sources[s].closed.is_none() {
             self.schedule_arrival(s, now);
@@ -81,11 +83,13 @@ impl Simulation {
             && !b.allow(now)
         {
             // Short-circuited: fail at once, without retrying.
-            if self.counts(r.born) {
+            let counted = self.counts(r.born);
+            if counted {
                 self.e2e.short_circuited += 1;
                 self.e2e.dropped += 1;
             }
             self.e2e_window.dropped += 1;
+            self.groups.fail(r.class, r.source, counted);
             self.e2e.in_system.dec(now);
             self.reqs.free(req);
             self.user_done(r.source);
@@ -116,7 +120,7 @@ impl Simulation {
     #[inline]
     pub(crate) fn root_done(&mut self, req: u32, result: u8) {
         let r = &self.reqs[req];
-        let (flags, source, born) = (r.flags, r.source, r.born);
+        let (flags, source, born, class) = (r.flags, r.source, r.born, r.class);
         if flags & ABANDONED != 0 {
             // The client gave up on this attempt already.
             self.reqs.free(req);
@@ -132,12 +136,18 @@ impl Simulation {
             return;
         }
         self.sources[source as usize].budget.on_success();
-        if self.counts(born) {
+        let latency = now - born;
+        let good = latency <= self.deadlines[source as usize];
+        let counted = self.counts(born);
+        if counted {
             self.e2e.completed += 1;
-            self.e2e.latency.record(now - born);
+            self.e2e.good += good as u64;
+            self.e2e.latency.record(latency);
         }
         self.e2e_window.completed += 1;
-        self.e2e_window.latency.record(now - born);
+        self.e2e_window.good += good as u64;
+        self.e2e_window.latency.record(latency);
+        self.groups.complete(class, source, counted, latency, good);
         self.e2e.in_system.dec(now);
         self.reqs.free(req);
         self.user_done(source);
@@ -181,6 +191,7 @@ impl Simulation {
                 self.e2e.dropped += 1;
             }
             self.e2e_window.dropped += 1;
+            self.groups.fail(r.class, r.source, counted);
             self.e2e.in_system.dec(now);
             self.user_done(r.source);
         }

@@ -36,7 +36,7 @@ pub use source::{
 
 use crate::dist::Sampler;
 pub(crate) use crate::kinds::KindState;
-use crate::metrics::{EndToEndStats, NodeStats, OpenWindow, Series};
+use crate::metrics::{EndToEndStats, Groups, NodeStats, OpenWindow, Series};
 use crate::model::Model;
 use crate::rng::{Purpose, Stream};
 use crate::time::{Duration, SEC, SimTime};
@@ -64,6 +64,11 @@ pub struct RunConfig {
     /// stop here. Scenarios judge a window by running past its end until its
     /// requests are settled.
     pub cohort_end: SimTime,
+    /// A user's request is *good* (counts toward goodput) when it is
+    /// answered successfully within this time of its first attempt, retries
+    /// included. `None`: within its client's `timeout`, when the client has
+    /// one; a request of a client without one is good when it succeeds.
+    pub deadline: Option<Duration>,
 }
 
 impl Default for RunConfig {
@@ -76,6 +81,7 @@ impl Default for RunConfig {
             max_events: 2_000_000_000,
             max_in_flight: 2_000_000,
             cohort_end: SimTime::MAX,
+            deadline: None,
         }
     }
 }
@@ -218,6 +224,10 @@ pub struct Simulation {
     e2e_window: OpenWindow,
     pub(crate) series: Vec<Series>,
     e2e_series: Series,
+    /// Per class and per source (when there is more than one).
+    pub(crate) groups: Groups,
+    /// Per source, the deadline of a good answer, ns (`u64::MAX`: none).
+    pub(crate) deadlines: Box<[u64]>,
     pub(crate) window_start: SimTime,
     pub(crate) next_window: SimTime,
     pub(crate) warm: bool,
@@ -299,6 +309,18 @@ impl Simulation {
             e2e_window: OpenWindow::default(),
             series: (0..model.nodes.len()).map(|_| Series::new(cap)).collect(),
             e2e_series: Series::new(cap),
+            groups: Groups::new(model.classes.len(), model.sources.len(), cap),
+            deadlines: model
+                .sources
+                .iter()
+                .map(|s| {
+                    config
+                        .deadline
+                        .map(|d| d.0)
+                        .or(s.client.timeout)
+                        .unwrap_or(u64::MAX)
+                })
+                .collect(),
             window_start: 0,
             next_window: window,
             warm: config.warmup.0 == 0,
@@ -455,6 +477,19 @@ impl Simulation {
         &self.e2e
     }
 
+    /// Per-class and per-source measurements (empty when the topology has
+    /// one class and one source).
+    pub fn groups(&self) -> &Groups {
+        &self.groups
+    }
+
+    /// True when some answer can be late: the run has a deadline or a
+    /// source's client has a timeout (goodput can then differ from
+    /// throughput).
+    pub fn has_deadline(&self) -> bool {
+        self.deadlines.iter().any(|&d| d != u64::MAX)
+    }
+
     /// Runs every event at or before `t`, then moves the clock to `t`.
     /// A `t` in the past does nothing.
     pub fn step_until(&mut self, t: SimTime) -> Result<(), RunError> {
@@ -582,6 +617,7 @@ impl Simulation {
                 }
                 let rec = self.e2e_window.close(start, mark, Default::default());
                 self.e2e_series.push(rec);
+                self.groups.close_windows(start, mark);
                 self.window_start = mark;
                 self.next_window = mark.saturating_add(self.config.window.0.max(1));
             }

@@ -69,3 +69,38 @@ fn steady_state_runs_without_allocating() {
     eprintln!("{allocs} allocations over {events} events");
     assert!(allocs <= 16, "{allocs} allocations over {events} events");
 }
+
+#[test]
+fn classes_and_sources_are_measured_without_allocating() {
+    // Per-class and per-source histograms and windows are allocated when
+    // the simulation starts; recording in them allocates nothing.
+    let m = model(
+        r#"Topology(name: "classes", sources: [
+            Source(id: "browser", to: "web", arrivals: Poisson(rps: 1500), mix: {"browse": 0.9, "cart": 0.08, "order": 0.02},
+                   client: Client(timeout: "50ms", retries: Retries(max: 1, backoff: "5ms"))),
+            Source(id: "mobile", to: "web", arrivals: Poisson(rps: 500), mix: {"browse": 0.95, "order": 0.05}),
+        ],
+        nodes: [
+            Station(id: "web", servers: 8, service: LogNormal(mean: "3ms", std: "2ms"), routes: [Route(to: "db", p: 0.4)]),
+            Station(id: "db", servers: 2, service: Exponential(mean: "1ms")),
+        ])"#,
+    );
+    let mut sim = Simulation::new(
+        &m,
+        RunConfig {
+            series_capacity: 16,
+            ..RunConfig::default()
+        },
+    );
+    sim.step_until(60 * SEC).unwrap();
+    assert_eq!(
+        (sim.groups().classes.len(), sim.groups().sources.len()),
+        (3, 2)
+    );
+    let (a0, e0) = (allocations(), sim.events());
+    sim.step_until(600 * SEC).unwrap();
+    let (allocs, events) = (allocations() - a0, sim.events() - e0);
+    assert!(events > 2_000_000, "{events}");
+    eprintln!("{allocs} allocations over {events} events");
+    assert!(allocs <= 16, "{allocs} allocations over {events} events");
+}

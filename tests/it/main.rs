@@ -11,6 +11,7 @@ mod fuzz;
 mod hostile;
 mod invariants;
 mod mechanics;
+mod metrics;
 mod profiles;
 mod properties;
 mod reference;

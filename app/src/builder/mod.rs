@@ -1134,7 +1134,7 @@ fn column(kind: Kind) -> usize {
         Kind::Cdn | Kind::RateLimiter | Kind::LoadBalancer => 1,
         Kind::App | Kind::Station | Kind::Queue => 2,
         Kind::Cache | Kind::Pooler | Kind::ShardRouter => 3,
-        Kind::Database | Kind::Replica => 4,
+        Kind::Database | Kind::Replica | Kind::ObjectStore => 4,
     }
 }
 

@@ -1,0 +1,273 @@
+//! `bottleneck run`: simulate a topology (optionally through a scenario's
+//! timeline of faults and traffic changes) and print what happened, as a
+//! table, JSON, an SVG plot or the series as CSV.
+
+use crate::cli::out::{errln, out, outln};
+use crate::cli::{check, plot};
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED, budget_limits, load, parse_bytes, parse_duration};
+use bottleneck::budget;
+use bottleneck::model::Model;
+use bottleneck::scenario::{Plan, Player};
+use bottleneck::sim::{RunConfig, Simulation};
+use bottleneck::time::{Duration, SEC};
+use clap::Args;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Topology file (.ron); without one, runs the bundled default (or,
+    /// with --scenario, the scenario's topology).
+    file: Option<PathBuf>,
+    /// Play a scenario's timeline (faults, traffic changes) in this run:
+    /// its topology (unless FILE is given), seed, duration, warm-up, window
+    /// and deadline, each unless given here. Thresholds are judged by
+    /// `bottleneck check`, not here.
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Seed of the random streams: the same seed gives the same report [default: 1].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Simulated time to run, e.g. 60s, 10m [default: 60s].
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<Duration>,
+    /// Simulated time to discard before measuring [default: a tenth of --duration].
+    #[arg(long, value_parser = parse_duration)]
+    warmup: Option<Duration>,
+    /// A request is good (counts toward goodput) when answered successfully
+    /// within this time of its first attempt, retries included [default:
+    /// each client's timeout; without one, every success is good].
+    #[arg(long, value_parser = parse_duration)]
+    deadline: Option<Duration>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Include per-window time series in the JSON report.
+    #[arg(long)]
+    series: bool,
+    /// Write the per-window series as CSV here (`-` for stdout, instead of
+    /// the table or JSON): one row per window of end to end, each node, and
+    /// each class and source when there are several.
+    #[arg(long)]
+    series_csv: Option<PathBuf>,
+    /// Length of a time-series window [default: 1s].
+    #[arg(long, value_parser = parse_duration)]
+    window: Option<Duration>,
+    /// Stop the run after this many events.
+    #[arg(long, default_value_t = 2_000_000_000)]
+    max_events: u64,
+    /// Stop the run when more requests than this are in flight.
+    #[arg(long, default_value_t = 2_000_000)]
+    max_in_flight: usize,
+    /// Refuse a run estimated to need more memory than this (e.g. 4GiB).
+    #[arg(long, default_value = "2GiB", value_parser = parse_bytes)]
+    max_memory: u64,
+    /// Draw latency, throughput, failures and utilization over time (SVG).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// What to run: the model, and the scenario's plan when there is one.
+struct Setup {
+    name: String,
+    model: Model,
+    plan: Option<Plan>,
+    seed: u64,
+    duration: Duration,
+    warmup: Option<Duration>,
+    window: Duration,
+    deadline: Option<Duration>,
+}
+
+fn setup(args: &RunArgs) -> Result<Setup, ExitCode> {
+    let bad = || ExitCode::from(EXIT_BAD_INPUT);
+    let name = |p: Option<&PathBuf>| {
+        p.map_or(bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(), |p| {
+            p.display().to_string()
+        })
+    };
+    match &args.scenario {
+        None => {
+            let loaded = load(args.file.as_ref())?;
+            crate::print_warnings(&loaded);
+            Ok(Setup {
+                name: name(args.file.as_ref()),
+                model: loaded.model,
+                plan: None,
+                seed: args.seed.unwrap_or(1),
+                duration: args.duration.unwrap_or(Duration(60 * SEC)),
+                warmup: args.warmup,
+                window: args.window.unwrap_or(Duration(SEC)),
+                deadline: args.deadline,
+            })
+        }
+        Some(path) => {
+            let ready = check::prepare(path, args.file.as_deref()).map_err(|_| bad())?;
+            let s = &ready.scenario;
+            let duration = args.duration.unwrap_or(s.duration);
+            Ok(Setup {
+                name: path.display().to_string(),
+                seed: args.seed.unwrap_or(s.seed),
+                duration,
+                // The scenario's warm-up, unless the run is shortened below it.
+                warmup: args.warmup.or((s.warmup < duration).then_some(s.warmup)),
+                window: args.window.unwrap_or(s.window),
+                deadline: args.deadline.or(s.deadline),
+                model: ready.model,
+                plan: Some(ready.plan),
+            })
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> ExitCode {
+    let setup = match setup(&args) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let duration = setup.duration;
+    let warmup = setup.warmup.unwrap_or(Duration(duration.0 / 10));
+    if warmup >= duration && duration.0 > 0 {
+        errln!(
+            "error: the warm-up ({warmup}) is not shorter than the run ({duration}), so nothing would be measured\n   = hint: shorten --warmup or lengthen --duration"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if setup.deadline.is_some_and(|d| d.0 == 0) {
+        errln!(
+            "error: --deadline 0 would make no answer good\n   = hint: give the time a user waits at most, e.g. --deadline 500ms"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let csv_stdout = args.series_csv.as_deref() == Some(Path::new("-"));
+    if csv_stdout && args.json {
+        errln!(
+            "error: --json and --series-csv - both print on stdout\n   = hint: write the CSV to a file (--series-csv series.csv), or leave out --json"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let series_out = args.series || args.plot.is_some() || args.series_csv.is_some();
+    let window = setup.window;
+    if let Err(r) = budget::check_windows(duration.0, window.0, series_out, "--window") {
+        errln!("error: {r}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    // Runaway work and memory: refuse a run that could not finish within
+    // its budgets before starting it.
+    let model = &setup.model;
+    let shape = budget::Run {
+        series_out,
+        ..budget::Run::plain(duration.0, window.0)
+    };
+    let estimate = match &setup.plan {
+        None => budget::estimate(model, &shape),
+        Some(plan) => {
+            let mut p = plan.clone();
+            p.windows.truncate(1);
+            p.duration = duration.0;
+            p.config.window = window;
+            p.config.series_capacity = shape.series_capacity;
+            budget::estimate_plan(model, &p, None, series_out)
+        }
+    };
+    if let Err(r) = estimate.check(
+        &budget_limits(args.max_events, args.max_memory),
+        "--max-events",
+        "--max-memory",
+    ) {
+        check::refuse(&setup.name, &r);
+        return ExitCode::from(EXIT_FAILED);
+    }
+    let config = RunConfig {
+        seed: setup.seed,
+        warmup,
+        window,
+        series_capacity: shape.series_capacity,
+        max_events: args.max_events,
+        max_in_flight: args.max_in_flight,
+        deadline: setup.deadline,
+        ..RunConfig::default()
+    };
+    let mut sim = Simulation::new(model, config);
+    let mut player = setup.plan.as_ref().map(Player::new);
+    let bar = progress_bar(!args.quiet && std::io::stderr().is_terminal(), duration);
+    let chunks = 200u64;
+    let mut outcome = Ok(());
+    for k in 1..=chunks {
+        let t = duration.0 / chunks * k + if k == chunks { duration.0 % chunks } else { 0 };
+        outcome = match &mut player {
+            Some(p) => p.step_until(&mut sim, t),
+            None => sim.step_until(t).map_err(|e| e.to_string()),
+        };
+        if let Some(b) = &bar {
+            b.set_position(k);
+        }
+        if outcome.is_err() {
+            break;
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let mut report = sim.report();
+    if series_out {
+        report.series = Some(sim.series_report());
+    }
+    if let Some(path) = &args.plot {
+        let title = format!("{} (seed {})", report.topology, report.seed);
+        if let Err(e) = plot::draw(path, &title, &report, &plot::change_marks(&report)) {
+            errln!("error: cannot draw {}: {e}", path.display());
+            return ExitCode::from(EXIT_FAILED);
+        }
+    }
+    // The series stays in the JSON only when asked for with --series.
+    let series = if args.series {
+        report.series.clone()
+    } else {
+        report.series.take()
+    };
+    if let (Some(path), Some(series)) = (&args.series_csv, &series)
+        && !csv_stdout
+        && let Err(e) = std::fs::write(path, series.to_csv())
+    {
+        errln!(
+            "error: cannot write {}: {e}\n   = hint: check that its directory exists and is writable",
+            path.display()
+        );
+        return ExitCode::from(EXIT_FAILED);
+    }
+    // A failed write is said by `out` (nothing, for a closed pipe), and
+    // `out::finish` makes the exit code 1.
+    if csv_stdout {
+        if let Some(s) = &series {
+            out!("{}", s.to_csv());
+        }
+    } else if args.json {
+        outln!("{}", report.to_json());
+    } else {
+        out!("{}", report.to_table());
+    }
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            errln!("error: {e}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn progress_bar(show: bool, duration: Duration) -> Option<indicatif::ProgressBar> {
+    if !show || duration.0 < 10 * SEC {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(200);
+    b.set_style(
+        indicatif::ProgressStyle::with_template("simulating {bar:40} {percent:>3}%  eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(b)
+}
