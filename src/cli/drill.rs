@@ -30,6 +30,10 @@ pub struct DrillArgs {
     /// Print the grade as JSON.
     #[arg(long)]
     json: bool,
+    /// Hints to reveal when the grade fails, one at a time: `--hints 2`
+    /// shows the first two.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=100))]
+    hints: u32,
     #[command(flatten)]
     budget: check::BudgetArgs,
 }
@@ -200,8 +204,17 @@ pub fn drill(args: DrillArgs) -> ExitCode {
             for r in &g.reasons {
                 let _ = writeln!(out, "  - {r}");
             }
-            if let Some(h) = d.hints.first() {
-                let _ = writeln!(out, "  hint: {h}");
+            let shown = (args.hints as usize).min(d.hints.len());
+            for (k, h) in d.hints.iter().take(shown).enumerate() {
+                let _ = writeln!(out, "  hint {} of {}: {h}", k + 1, d.hints.len());
+            }
+            if shown < d.hints.len() {
+                let _ = writeln!(
+                    out,
+                    "  ({} more: add `--hints {}` to see the next)",
+                    d.hints.len() - shown,
+                    shown + 1
+                );
             }
         }
         out!("{out}");

@@ -444,3 +444,35 @@ fn drill_grades_a_solution_and_explains_a_failure() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     assert!(text(&o.stdout).contains("PASS"));
 }
+
+#[test]
+fn drill_hints_are_revealed_one_at_a_time_and_give_nothing_away() {
+    let d = "topologies/drills/03-reads-outgrow-the-database.drill.ron";
+    let start = "topologies/drills/03-reads-outgrow-the-database.start.ron";
+    let o = bottleneck(&["drill", d, "--topology", start]);
+    let out = text(&o.stdout);
+    assert!(out.contains("hint 1 of "), "{out}");
+    assert!(!out.contains("hint 2 of "), "{out}");
+    assert!(out.contains("add `--hints 2` to see the next"), "{out}");
+    let o = bottleneck(&["drill", d, "--topology", start, "--hints", "2"]);
+    let out = text(&o.stdout);
+    assert!(out.contains("hint 2 of "), "{out}");
+    // Every path a hint names exists.
+    for f in std::fs::read_dir("topologies/drills").unwrap() {
+        let p = f.unwrap().path();
+        let t = std::fs::read_to_string(&p).unwrap();
+        for w in t.split(|c: char| c.is_whitespace() || c == '"' || c == '(' || c == ')') {
+            let w = w.trim_end_matches(['.', ',']);
+            if w.starts_with("topologies/") && w.ends_with(".ron") {
+                assert!(
+                    std::path::Path::new(w).exists(),
+                    "{} names {w}",
+                    p.display()
+                );
+            }
+        }
+    }
+    // A start file does not hold the answer (drill 7's is idempotency keys).
+    let seven = std::fs::read_to_string("topologies/drills/07-charge-once.start.ron").unwrap();
+    assert!(!seven.contains("idempotency_keys"), "{seven}");
+}
