@@ -204,7 +204,14 @@ fn reference(kind: Option<&str>, schema: Option<&str>) -> ExitCode {
                 ExitCode::SUCCESS
             }
             None => {
-                errln!("error: no schema for `{which}`\n   = hint: use run, check, sweep or drill");
+                let names: Vec<&str> = bottleneck::reference::schemas()
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect();
+                errln!(
+                    "error: no schema for `{which}`\n   = hint: use one of {}",
+                    names.join(", ")
+                );
                 ExitCode::from(EXIT_BAD_INPUT)
             }
         };
