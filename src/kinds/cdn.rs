@@ -5,13 +5,12 @@
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
-use crate::fmt::{fmt_big, fmt_count};
 use crate::kind::Eviction;
 use crate::kind::{FieldType, field};
 use crate::kinds::KindModel;
 use crate::kinds::KindState;
+use crate::kinds::MemoryCx;
 use crate::kinds::cache::store::{Lookup, Store};
-use crate::kinds::{CACHE_KEY_BYTES, MemoryCx};
 use crate::model::{NodeModel, RouteModel};
 use crate::sim::{Fault, Simulation, op, outcome};
 use crate::time::Duration;
@@ -308,17 +307,6 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
 impl CdnModel {
     /// The most objects the edge holds over a run, for the memory estimate.
     pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
-        let k = (self.capacity as f64).min(cx.key_space).min(cx.reach);
-        (
-            format!(
-                "CDN `{}`: up to {} objects (capacity {}, {} keys, {} requests reach it)",
-                cx.id,
-                fmt_big(k),
-                fmt_count(self.capacity),
-                fmt_big(cx.key_space),
-                fmt_big(cx.reach)
-            ),
-            k * CACHE_KEY_BYTES,
-        )
+        crate::kinds::cache::store::memory("CDN", "objects", self.capacity, cx)
     }
 }

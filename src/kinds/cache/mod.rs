@@ -13,11 +13,10 @@ pub mod store;
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
-use crate::fmt::fmt_big;
 use crate::fmt::fmt_count;
 use crate::kind::Eviction;
 use crate::kind::{FieldType, field};
-use crate::kinds::{CACHE_KEY_BYTES, MemoryCx};
+use crate::kinds::MemoryCx;
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
 use crate::rng::{Purpose, Stream};
@@ -549,17 +548,6 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
 impl CacheModel {
     /// The most keys the cache holds over a run, for the memory estimate.
     pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
-        let k = (self.capacity as f64).min(cx.key_space).min(cx.reach);
-        (
-            format!(
-                "cache `{}`: up to {} keys (capacity {}, {} keys, {} requests reach it)",
-                cx.id,
-                fmt_big(k),
-                fmt_count(self.capacity),
-                fmt_big(cx.key_space),
-                fmt_big(cx.reach)
-            ),
-            k * CACHE_KEY_BYTES,
-        )
+        crate::kinds::cache::store::memory("cache", "keys", self.capacity, cx)
     }
 }

@@ -252,6 +252,30 @@ impl Store {
     }
 }
 
+/// The most entries a key store of `capacity` holds over a run, for the
+/// memory estimate: `what` (`cache`, `CDN`) and `noun` (`keys`, `objects`)
+/// name it.
+pub(crate) fn memory(
+    what: &str,
+    noun: &str,
+    capacity: u64,
+    cx: &crate::kinds::MemoryCx,
+) -> (String, f64) {
+    use crate::fmt::{fmt_big, fmt_count};
+    let k = (capacity as f64).min(cx.key_space).min(cx.reach);
+    (
+        format!(
+            "{what} `{}`: up to {} {noun} (capacity {}, {} keys, {} requests reach it)",
+            cx.id,
+            fmt_big(k),
+            fmt_count(capacity),
+            fmt_big(cx.key_space),
+            fmt_big(cx.reach)
+        ),
+        k * crate::kinds::CACHE_KEY_BYTES,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
