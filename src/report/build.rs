@@ -188,7 +188,7 @@ impl Simulation {
             events: self.events(),
             stopped: self.stopped().map(|e| e.to_string()),
             end_to_end,
-            nodes: Nodes(nodes),
+            nodes: Keyed(nodes),
             classes,
             sources,
             bottleneck,

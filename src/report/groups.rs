@@ -45,44 +45,11 @@ pub struct GroupReport {
 
 /// Classes or sources, serialized as a JSON object keyed by name in the
 /// model's order (classes sorted by name, sources as in the topology).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Groups(pub Vec<(String, GroupReport)>);
+pub type Groups = Keyed<GroupReport>;
 
-impl Groups {
-    /// No class (or source) kept apart.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// The report of the class (or source) with this name.
-    pub fn get(&self, name: &str) -> Option<&GroupReport> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, r)| r)
-    }
-}
-
-impl Serialize for Groups {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (id, r) in &self.0 {
-            m.serialize_entry(id, r)?;
-        }
-        m.end()
-    }
-}
-
-impl schemars::JsonSchema for Groups {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Groups".into()
-    }
-
-    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let group = g.subschema_for::<GroupReport>();
-        schemars::json_schema!({
-            "type": "object",
-            "description": "Per request class (keyed by class, sorted) or per source (keyed by id, in the topology's order); present only when there is more than one.",
-            "additionalProperties": group
-        })
-    }
+impl KeyedItem for GroupReport {
+    const LIST: &'static str = "Groups";
+    const ABOUT: &'static str = "Per request class (keyed by class, sorted) or per source (keyed by id, in the topology's order); present only when there is more than one.";
 }
 
 fn ms(ns: Option<f64>) -> Option<f64> {
@@ -144,7 +111,7 @@ impl Simulation {
                 (model.sources[i].id.clone(), group_report(s, n, measured_s))
             })
             .collect();
-        (Groups(classes), Groups(sources))
+        (Keyed(classes), Keyed(sources))
     }
 
     /// The per-window series of each class and source.

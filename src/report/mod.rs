@@ -7,9 +7,11 @@
 mod build;
 mod csv;
 mod groups;
+mod keyed;
 mod table;
 
 pub use groups::{GroupReport, Groups, NamedSeries};
+pub use keyed::{Keyed, KeyedItem};
 
 pub use crate::fmt::{fmt_count, fmt_ms};
 pub use crate::kinds::app::AppReport;
@@ -24,7 +26,6 @@ use crate::metrics::WindowRecord;
 use crate::sim::AppliedChange;
 use crate::time::Duration;
 use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
 
 /// End-to-end measurements.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -167,48 +168,12 @@ pub struct WaitShare {
     pub share: f64,
 }
 
-/// The nodes, serialized as a JSON object keyed by id in topology order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Nodes(pub Vec<(String, NodeReport)>);
+/// Each node's report, keyed by its id, in the topology's order.
+pub type Nodes = Keyed<NodeReport>;
 
-impl Serialize for Nodes {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (id, r) in &self.0 {
-            m.serialize_entry(id, r)?;
-        }
-        m.end()
-    }
-}
-
-impl schemars::JsonSchema for Nodes {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Nodes".into()
-    }
-
-    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        let node = g.subschema_for::<NodeReport>();
-        schemars::json_schema!({
-            "type": "object",
-            "description": "Each node's report, keyed by its id, in the topology's order.",
-            "additionalProperties": node
-        })
-    }
-}
-
-impl Nodes {
-    /// The report of the node with this id.
-    pub fn get(&self, id: &str) -> Option<&NodeReport> {
-        self.0.iter().find(|(i, _)| i == id).map(|(_, r)| r)
-    }
-}
-
-impl std::ops::Index<&str> for Nodes {
-    type Output = NodeReport;
-    fn index(&self, id: &str) -> &NodeReport {
-        self.get(id)
-            .unwrap_or_else(|| panic!("no node `{id}` in the report"))
-    }
+impl KeyedItem for NodeReport {
+    const LIST: &'static str = "Nodes";
+    const ABOUT: &'static str = "Each node's report, keyed by its id, in the topology's order.";
 }
 
 /// The node that limits the system, and why.

@@ -17,6 +17,7 @@
 
 mod autoscale;
 mod calls;
+mod doc;
 mod fanout;
 mod pool;
 mod report;
@@ -25,6 +26,7 @@ mod steps;
 
 pub use autoscale::AutoscaleState;
 pub use calls::CallsState;
+pub use doc::DOC;
 pub(crate) use fanout::FanOutSlot;
 pub use pool::PoolState;
 pub use report::AppReport;
@@ -32,7 +34,6 @@ pub use steps::{Step, StepModel};
 
 use crate::diag::Diagnostics;
 use crate::dist::Dist;
-use crate::kind::{FieldType, Kind, field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::{ClientModel, NodeModel, RouteModel};
 use crate::rng::{Purpose, Stream};
@@ -607,196 +608,3 @@ impl Simulation {
         }
     }
 }
-
-/// How the reference and the sandbox describe this kind.
-pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
-    about: "An application server: `instances` x `workers`; a worker does the request's own work (`service`), then runs the handler of the request's class step by step, holding the worker while each call is out. Pools, autoscaling, load-dependent latency and a call policy (timeouts, retries, breakers) are optional.",
-    fields: &[
-        field("id", FieldType::Id, "", None, "Unique id."),
-        field(
-            "instances",
-            FieldType::Count {
-                min: 1,
-                max: 10_000,
-            },
-            "instances",
-            Some("1"),
-            "Instances of the app.",
-        ),
-        field(
-            "workers",
-            FieldType::Count {
-                min: 1,
-                max: 1_000_000,
-            },
-            "workers",
-            None,
-            "Concurrent requests per instance (threads, workers).",
-        ),
-        field(
-            "queue",
-            FieldType::Count {
-                min: 0,
-                max: 1_000_000,
-            },
-            "requests",
-            Some("unbounded"),
-            "Waiting places per instance.",
-        ),
-        field(
-            "service",
-            FieldType::Dist,
-            "",
-            None,
-            "The server's own work per request.",
-        ),
-        field(
-            "handle",
-            FieldType::Nested("handlers"),
-            "",
-            Some("none (own work only)"),
-            "Steps per request class: `{\"read\": [CacheAside(cache: \"redis\", db: \"db\")], \"*\": [...]}`; `*` applies to classes not listed. Steps: Call, Read, Write, CacheAside, Invalidate, WriteThrough, ReadFresh, Publish, FanOut.",
-        ),
-        field(
-            "pool",
-            FieldType::Nested("Pool"),
-            "",
-            Some("none"),
-            "A connection pool per instance for calls to one node: a call waits for a free connection.",
-        ),
-        field(
-            "autoscale",
-            FieldType::Nested("Autoscale"),
-            "",
-            Some("none"),
-            "Add and remove instances to hold a target utilization.",
-        ),
-        field(
-            "load_factor",
-            FieldType::Number {
-                min: 0.0,
-                max: 1000.0,
-            },
-            "",
-            Some("0"),
-            "Load-dependent latency (GC pressure, contention): service times are multiplied by 1 + load_factor x utilization^2 (the same as `load: Polynomial(factor: load_factor)`; give one or the other).",
-        ),
-        crate::kind::LOAD_FIELD,
-        field(
-            "calls",
-            FieldType::Nested("CallPolicy"),
-            "",
-            Some("none"),
-            "A timeout per call, retries of failed calls, and a circuit breaker per target.",
-        ),
-    ],
-    nested: &[
-        (
-            "Pool",
-            &[
-                field(
-                    "to",
-                    FieldType::Node(&[
-                        Kind::Database,
-                        Kind::Pooler,
-                        Kind::Replica,
-                        Kind::ShardRouter,
-                    ]),
-                    "",
-                    None,
-                    "The node whose calls use the pool.",
-                ),
-                field(
-                    "size",
-                    FieldType::Count {
-                        min: 1,
-                        max: 1_000_000,
-                    },
-                    "connections",
-                    None,
-                    "Connections per instance.",
-                ),
-            ],
-        ),
-        (
-            "Autoscale",
-            &[
-                field(
-                    "target",
-                    FieldType::Ratio,
-                    "",
-                    None,
-                    "Utilization to hold, e.g. 0.6.",
-                ),
-                field(
-                    "min",
-                    FieldType::Count {
-                        min: 1,
-                        max: 10_000,
-                    },
-                    "instances",
-                    None,
-                    "Fewest instances.",
-                ),
-                field(
-                    "max",
-                    FieldType::Count {
-                        min: 1,
-                        max: 10_000,
-                    },
-                    "instances",
-                    None,
-                    "Most instances.",
-                ),
-                field(
-                    "every",
-                    FieldType::Duration,
-                    "",
-                    Some("15s"),
-                    "How often it looks.",
-                ),
-                field(
-                    "provision",
-                    FieldType::Duration,
-                    "",
-                    Some("60s"),
-                    "Time for a new instance to start.",
-                ),
-                field(
-                    "cooldown",
-                    FieldType::Duration,
-                    "",
-                    Some("5m"),
-                    "Time after a scale-up before it may scale down.",
-                ),
-            ],
-        ),
-        (
-            "CallPolicy",
-            &[
-                field(
-                    "timeout",
-                    FieldType::Duration,
-                    "",
-                    Some("none"),
-                    "Give up on a call after this long (the callee keeps working).",
-                ),
-                field(
-                    "retries",
-                    FieldType::Nested("Retries"),
-                    "",
-                    Some("none"),
-                    "Retry a failed or timed-out single call.",
-                ),
-                field(
-                    "breaker",
-                    FieldType::Nested("Breaker"),
-                    "",
-                    Some("none"),
-                    "A breaker per target node.",
-                ),
-            ],
-        ),
-    ],
-    example: "App(id: \"app\", instances: 3, workers: 64, queue: 500, service: FromPercentiles(p50: \"6ms\", p99: \"30ms\"), handle: {\"read\": [CacheAside(cache: \"redis\", db: \"db\")], \"write\": [Write(db: \"db\"), Invalidate(cache: \"redis\")]}, pool: Pool(to: \"db\", size: 20))",
-};

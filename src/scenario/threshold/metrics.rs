@@ -1,0 +1,289 @@
+//! The metrics thresholds may name: what each measures, its unit and what
+//! it may be about (end to end, a node, a node of some kinds).
+
+use super::Unit;
+
+/// What a metric needs as its argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Arg {
+    /// End to end only: `error_rate`, `amplification`.
+    None,
+    /// End to end without an argument (or `end_to_end`), or one node.
+    Either,
+    /// A node of one of these kinds (empty: any kind).
+    Node(&'static [&'static str]),
+}
+
+/// A metric people can put a threshold on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metric {
+    /// Its name in thresholds.
+    pub name: &'static str,
+    /// What it means, for `--help` and error hints.
+    pub about: &'static str,
+    /// Its unit.
+    pub unit: Unit,
+    pub(super) arg: Arg,
+    /// Counted over the whole run by the component (not per cohort): in a
+    /// window it is the difference between the window's end and start.
+    pub(super) cumulative: bool,
+}
+
+impl Metric {
+    /// Where it applies, as the reference says it: `end to end`, `end to
+    /// end or a node`, or the kinds of node it names.
+    pub fn scope(&self) -> String {
+        match self.arg {
+            Arg::None => "end to end".into(),
+            Arg::Either => "end to end, or one node: `metric(node)`".into(),
+            Arg::Node([]) => "a node: `metric(node)`".into(),
+            Arg::Node(kinds) => format!("a node: `metric(node)` of kind {}", kinds.join(" or ")),
+        }
+    }
+
+    /// True if it can name a node of `kind` (as written in files).
+    pub fn applies_to(&self, kind: &str) -> bool {
+        match self.arg {
+            Arg::None => false,
+            Arg::Either | Arg::Node([]) => true,
+            Arg::Node(kinds) => kinds.contains(&kind),
+        }
+    }
+}
+
+const CACHES: &[&str] = &["Cache", "Cdn"];
+const DATABASES: &[&str] = &["Database", "Replica"];
+
+/// Every metric, in the order `--help` lists them.
+pub const METRICS: &[Metric] = &[
+    m("p50", "median response time", Unit::Ms, Arg::Either, false),
+    m(
+        "p95",
+        "95th percentile response time",
+        Unit::Ms,
+        Arg::Either,
+        false,
+    ),
+    m(
+        "p99",
+        "99th percentile response time",
+        Unit::Ms,
+        Arg::Either,
+        false,
+    ),
+    m(
+        "p999",
+        "99.9th percentile response time",
+        Unit::Ms,
+        Arg::Either,
+        false,
+    ),
+    m("mean", "mean response time", Unit::Ms, Arg::Either, false),
+    m(
+        "max",
+        "slowest response (end to end)",
+        Unit::Ms,
+        Arg::None,
+        false,
+    ),
+    m(
+        "error_rate",
+        "share of requests that failed (dropped, errors, timeouts after retries)",
+        Unit::Ratio,
+        Arg::Either,
+        false,
+    ),
+    m(
+        "throughput",
+        "completed requests per second",
+        Unit::Rps,
+        Arg::Either,
+        false,
+    ),
+    m(
+        "completed",
+        "requests completed",
+        Unit::Count,
+        Arg::Either,
+        false,
+    ),
+    m(
+        "arrivals",
+        "requests that arrived",
+        Unit::Count,
+        Arg::Either,
+        false,
+    ),
+    m(
+        "failed",
+        "requests that failed",
+        Unit::Count,
+        Arg::Either,
+        false,
+    ),
+    m(
+        "goodput",
+        "requests per second answered successfully within the deadline (the scenario's `deadline`, or the client's timeout; retries count against it)",
+        Unit::Rps,
+        Arg::None,
+        false,
+    ),
+    m(
+        "good_ratio",
+        "share of requests answered successfully within the deadline",
+        Unit::Ratio,
+        Arg::None,
+        false,
+    ),
+    m(
+        "amplification",
+        "attempts per user request (retries amplify load)",
+        Unit::Number,
+        Arg::None,
+        false,
+    ),
+    m(
+        "retries",
+        "client retries sent",
+        Unit::Count,
+        Arg::None,
+        false,
+    ),
+    m(
+        "timeouts",
+        "client attempts that timed out",
+        Unit::Count,
+        Arg::None,
+        false,
+    ),
+    m(
+        "utilization",
+        "busy servers / servers",
+        Unit::Ratio,
+        Arg::Node(&[]),
+        false,
+    ),
+    m(
+        "queue",
+        "mean number waiting",
+        Unit::Number,
+        Arg::Node(&[]),
+        false,
+    ),
+    m(
+        "hit_ratio",
+        "cache hits / gets",
+        Unit::Ratio,
+        Arg::Node(CACHES),
+        true,
+    ),
+    m(
+        "stale_reads",
+        "reads that returned an old value",
+        Unit::Count,
+        Arg::Node(&["Replica"]),
+        true,
+    ),
+    m(
+        "stale_ratio",
+        "stale reads / reads",
+        Unit::Ratio,
+        Arg::Node(&["Replica"]),
+        true,
+    ),
+    m(
+        "connections",
+        "mean connections in use",
+        Unit::Number,
+        Arg::Node(DATABASES),
+        false,
+    ),
+    m(
+        "refused",
+        "queries refused: every connection in use",
+        Unit::Count,
+        Arg::Node(DATABASES),
+        false,
+    ),
+    m(
+        "duplicate_writes",
+        "writes applied twice (double charges)",
+        Unit::Count,
+        Arg::Node(&["Database"]),
+        true,
+    ),
+    m(
+        "lost_writes",
+        "writes lost at failover",
+        Unit::Count,
+        Arg::Node(&["Database"]),
+        true,
+    ),
+    m(
+        "pool_refused",
+        "calls failed because the pool could not open a connection",
+        Unit::Count,
+        Arg::Node(&["App"]),
+        true,
+    ),
+    m(
+        "pool_waits",
+        "calls that waited for a pool connection",
+        Unit::Count,
+        Arg::Node(&["App"]),
+        true,
+    ),
+    m(
+        "instances",
+        "app instances at the end",
+        Unit::Count,
+        Arg::Node(&["App"]),
+        false,
+    ),
+    m(
+        "rejected",
+        "requests refused by a rate limiter (429)",
+        Unit::Count,
+        Arg::Node(&["RateLimiter"]),
+        true,
+    ),
+    m(
+        "dead_lettered",
+        "messages that failed every delivery",
+        Unit::Count,
+        Arg::Node(&["Queue"]),
+        true,
+    ),
+    m(
+        "duplicates",
+        "messages whose side effect happened twice",
+        Unit::Count,
+        Arg::Node(&["Queue"]),
+        true,
+    ),
+];
+
+const fn m(
+    name: &'static str,
+    about: &'static str,
+    unit: Unit,
+    arg: Arg,
+    cumulative: bool,
+) -> Metric {
+    Metric {
+        name,
+        about,
+        unit,
+        arg,
+        cumulative,
+    }
+}
+
+/// The names of every metric, for hints.
+pub fn metric_names() -> String {
+    METRICS
+        .iter()
+        .map(|m| m.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
