@@ -36,6 +36,15 @@ pub struct CheckArgs {
     /// only on the mean (each row says in how many it held).
     #[arg(long)]
     every_replication: bool,
+    /// Run until precise: add replications (two at a time, from
+    /// --replications or 3) until every measured threshold's 95% interval
+    /// is within this share of its mean (e.g. 5% or 0.05), or
+    /// --max-replications is reached; the table says which.
+    #[arg(long, value_parser = parse_share)]
+    precision: Option<f64>,
+    /// The most replications --precision may run.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    max_replications: u32,
     /// Write a JUnit XML report here (one test case per threshold).
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -270,20 +279,91 @@ pub fn run_all(
     jobs: Option<usize>,
     series: bool,
 ) -> Vec<Vec<Outcome>> {
+    let mut out: Vec<Vec<Outcome>> = (0..ready.len()).map(|_| Vec::new()).collect();
     let pairs: Vec<(usize, u32)> = (0..ready.len())
         .flat_map(|s| (0..replications).map(move |r| (s, r)))
         .collect();
+    run_pairs(ready, &pairs, jobs, series, &mut out);
+    out
+}
+
+/// Runs the given (scenario, replication) pairs in parallel and appends
+/// each outcome to its scenario's list, in the order given.
+fn run_pairs(
+    ready: &[Ready],
+    pairs: &[(usize, u32)],
+    jobs: Option<usize>,
+    series: bool,
+    out: &mut [Vec<Outcome>],
+) {
     let flat = par_map(pairs.len(), jobs, |k| {
         let (s, r) = pairs[k];
         let x = &ready[s];
         let seed = x.scenario.seed.wrapping_add(r as u64);
         scenario::run(&x.plan, &x.model, seed, series && r == 0)
     });
-    let mut out: Vec<Vec<Outcome>> = (0..ready.len()).map(|_| Vec::new()).collect();
     for ((s, _), o) in pairs.iter().zip(flat) {
         out[*s].push(o);
     }
-    out
+}
+
+/// Run-until-precision: each scenario gets `start` replications, then two
+/// more at a time while its verdict is not within `target`, up to `max`.
+/// The number run depends only on the measurements (not on `jobs`), so
+/// the result is the same on every machine.
+fn run_until_precise(
+    ready: &[Ready],
+    start: u32,
+    max: u32,
+    target: f64,
+    jobs: Option<usize>,
+    series: bool,
+    every: bool,
+) -> (Vec<Vec<Outcome>>, Vec<Verdict>) {
+    let mut out = run_all(ready, start, jobs, series);
+    loop {
+        let pairs: Vec<(usize, u32)> = ready
+            .iter()
+            .enumerate()
+            .filter(|(s, r)| {
+                let n = out[*s].len() as u32;
+                let v = scenario::judge_by(&r.scenario, &out[*s], rule(every));
+                n < max && v.errors.is_empty() && !scenario::Precision::of(&v, target).reached
+            })
+            .flat_map(|(s, _)| {
+                let n = out[s].len() as u32;
+                (n..(n + 2).min(max)).map(move |r| (s, r))
+            })
+            .collect();
+        if pairs.is_empty() {
+            break;
+        }
+        run_pairs(ready, &pairs, jobs, false, &mut out);
+    }
+    let verdicts = ready
+        .iter()
+        .zip(&out)
+        .map(|(r, o)| {
+            let mut v = scenario::judge_by(&r.scenario, o, rule(every));
+            v.precision = Some(scenario::Precision::of(&v, target));
+            v
+        })
+        .collect();
+    (out, verdicts)
+}
+
+/// A share: `5%` or `0.05`, above 0 and below 1.
+fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("`{s}` is not a share; write e.g. 5% or 0.05"))?;
+    if !(v > 0.0 && v < 1.0) {
+        return Err(format!("`{s}` must be above 0 and below 100% (e.g. 5%)"));
+    }
+    Ok(v)
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {
@@ -328,33 +408,63 @@ pub fn check(args: CheckArgs) -> ExitCode {
             Err(()) => bad += 1,
         }
     }
+    let start = match args.precision {
+        Some(_) => args.replications.max(3),
+        None => args.replications,
+    };
+    if args.precision.is_some() && start > args.max_replications {
+        errln!(
+            "error: --replications {start} is more than --max-replications {}\n   = hint: raise --max-replications, or start with fewer",
+            args.max_replications
+        );
+        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    }
+    let most = if args.precision.is_some() {
+        args.max_replications
+    } else {
+        start
+    };
     if let Some(r) = ready.iter().find(|r| {
         r.scenario
             .seed
-            .checked_add(args.replications.max(1) as u64 - 1)
+            .checked_add(most.max(1) as u64 - 1)
             .is_none()
     }) {
         errln!(
             "error: {}: seeds {}..{} replications would pass the largest seed ({})\n   = hint: use a smaller `seed:` in the scenario, or fewer --replications",
             r.scenario.file,
             r.scenario.seed,
-            args.replications,
+            most,
             u64::MAX
         );
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     }
     let jobs = parallel(args.jobs, &memory, args.budget.max_memory);
-    let outcomes = run_all(&ready, args.replications, jobs, args.plot.is_some());
-    let verdicts: Vec<Verdict> = ready
-        .iter()
-        .zip(&outcomes)
-        .map(|(r, o)| scenario::judge_by(&r.scenario, o, rule(args.every_replication)))
-        .collect();
+    let (outcomes, verdicts) = match args.precision {
+        Some(target) => run_until_precise(
+            &ready,
+            start,
+            most,
+            target,
+            jobs,
+            args.plot.is_some(),
+            args.every_replication,
+        ),
+        None => {
+            let outcomes = run_all(&ready, start, jobs, args.plot.is_some());
+            let verdicts: Vec<Verdict> = ready
+                .iter()
+                .zip(&outcomes)
+                .map(|(r, o)| scenario::judge_by(&r.scenario, o, rule(args.every_replication)))
+                .collect();
+            (outcomes, verdicts)
+        }
+    };
 
     let to_stdout_json = args.json.as_deref() == Some(Path::new("-"));
     if !to_stdout_json {
         for (r, v) in ready.iter().zip(&verdicts) {
-            out!("{}", table(&r.scenario, v, args.replications));
+            out!("{}", table(&r.scenario, v, v.seeds.len() as u32));
         }
         out!("{}", summary(&verdicts, bad, refused, skipped));
     }
@@ -368,7 +478,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         }
     }
     if let Some(path) = &args.junit
-        && let Err(e) = std::fs::write(path, junit(&verdicts, args.replications))
+        && let Err(e) = std::fs::write(path, junit(&verdicts))
     {
         errln!("error: cannot write {}: {e}", path.display());
         return ExitCode::from(crate::EXIT_FAILED);
@@ -479,6 +589,25 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
             r.threshold, r.shown
         );
     }
+    if let Some(p) = &v.precision {
+        let widest = p
+            .widest
+            .as_ref()
+            .map(|(t, w)| {
+                if w.is_finite() {
+                    format!("widest: {t} ± {:.1}%", w * 100.0)
+                } else {
+                    format!("widest: {t}, no interval yet")
+                }
+            })
+            .unwrap_or_else(|| "nothing measured".into());
+        let _ = writeln!(
+            out,
+            "  precision ± {}%: {} after {replications} replications ({widest})",
+            (p.target * 1e4).round() / 100.0,
+            if p.reached { "reached" } else { "NOT reached" },
+        );
+    }
     if v.failed() > 0
         && let Some(b) = &v.bottleneck
     {
@@ -548,7 +677,7 @@ fn xml(s: &str) -> String {
 
 /// JUnit XML: a test suite per scenario, a test case per threshold; a case
 /// fails when its threshold is not as expected.
-pub fn junit(verdicts: &[Verdict], replications: u32) -> String {
+pub fn junit(verdicts: &[Verdict]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let total: usize = verdicts.iter().map(|v| v.rows.len().max(1)).sum();
     let failures: usize = verdicts
@@ -562,6 +691,7 @@ pub fn junit(verdicts: &[Verdict], replications: u32) -> String {
     );
     for v in verdicts {
         let f = v.rows.iter().filter(|r| !r.as_expected()).count();
+        let replications = v.seeds.len();
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{}\">",

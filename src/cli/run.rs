@@ -32,9 +32,11 @@ pub struct RunArgs {
     /// Simulated time to run, e.g. 60s, 10m [default: 60s].
     #[arg(long, value_parser = parse_duration)]
     duration: Option<Duration>,
-    /// Simulated time to discard before measuring [default: a tenth of --duration].
-    #[arg(long, value_parser = parse_duration)]
-    warmup: Option<Duration>,
+    /// Simulated time to discard before measuring, or `auto`: found from a
+    /// first run by MSER-5 on the end-to-end median per window (the run is
+    /// then done again with it) [default: a tenth of --duration].
+    #[arg(long, value_parser = parse_warmup)]
+    warmup: Option<Warmup>,
     /// A request is good (counts toward goodput) when answered successfully
     /// within this time of its first attempt, retries included [default:
     /// each client's timeout; without one, every success is good].
@@ -100,7 +102,7 @@ fn setup(args: &RunArgs) -> Result<Setup, ExitCode> {
                 plan: None,
                 seed: args.seed.unwrap_or(1),
                 duration: args.duration.unwrap_or(Duration(60 * SEC)),
-                warmup: args.warmup,
+                warmup: fixed(args.warmup),
                 window: args.window.unwrap_or(Duration(SEC)),
                 deadline: args.deadline,
             })
@@ -114,13 +116,100 @@ fn setup(args: &RunArgs) -> Result<Setup, ExitCode> {
                 seed: args.seed.unwrap_or(s.seed),
                 duration,
                 // The scenario's warm-up, unless the run is shortened below it.
-                warmup: args.warmup.or((s.warmup < duration).then_some(s.warmup)),
+                warmup: fixed(args.warmup).or((s.warmup < duration).then_some(s.warmup)),
                 window: args.window.unwrap_or(s.window),
                 deadline: args.deadline.or(s.deadline),
                 model: ready.model,
                 plan: Some(ready.plan),
             })
         }
+    }
+}
+
+/// `--warmup`: a time, or found by MSER-5.
+#[derive(Clone, Copy, Debug)]
+enum Warmup {
+    Fixed(Duration),
+    Auto,
+}
+
+fn parse_warmup(s: &str) -> Result<Warmup, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        Ok(Warmup::Auto)
+    } else {
+        parse_duration(s)
+            .map(Warmup::Fixed)
+            .map_err(|e| format!("{e}; or `auto` to find it by MSER-5"))
+    }
+}
+
+fn fixed(w: Option<Warmup>) -> Option<Duration> {
+    match w {
+        Some(Warmup::Fixed(d)) => Some(d),
+        _ => None,
+    }
+}
+
+/// Runs the whole duration (through the plan's changes, if any).
+fn simulate(
+    model: &Model,
+    plan: Option<&Plan>,
+    config: RunConfig,
+    duration: Duration,
+    bar: Option<&indicatif::ProgressBar>,
+) -> (Simulation, Result<(), String>) {
+    let mut sim = Simulation::new(model, config);
+    let mut player = plan.map(Player::new);
+    let chunks = 200u64;
+    let mut outcome = Ok(());
+    for k in 1..=chunks {
+        let t = duration.0 / chunks * k + if k == chunks { duration.0 % chunks } else { 0 };
+        outcome = match &mut player {
+            Some(p) => p.step_until(&mut sim, t),
+            None => sim.step_until(t).map_err(|e| e.to_string()),
+        };
+        if let Some(b) = bar {
+            b.set_position(k);
+        }
+        if outcome.is_err() {
+            break;
+        }
+    }
+    (sim, outcome)
+}
+
+/// `--warmup auto`: a first run measuring from the start, then MSER-5 on
+/// the end-to-end median latency per window. Says what it found on stderr.
+fn find_warmup(
+    model: &Model,
+    plan: Option<&Plan>,
+    config: &RunConfig,
+    duration: Duration,
+) -> Result<Duration, String> {
+    use bottleneck::scenario::warmup::{self, Mser};
+    let pilot = RunConfig {
+        warmup: Duration(0),
+        ..config.clone()
+    };
+    let (sim, outcome) = simulate(model, plan, pilot, duration, None);
+    outcome.map_err(|e| format!("the run that finds the warm-up stopped: {e}"))?;
+    let series = sim.series_report();
+    let obs: Vec<f64> = series.end_to_end.iter().filter_map(|w| w.p50_ms).collect();
+    let window = config.window;
+    match warmup::mser5(&obs) {
+        Mser::Truncate { observations } => {
+            let found = Duration(window.0.saturating_mul(observations as u64));
+            errln!(
+                "warm-up: {found}, found by MSER-5 on the end-to-end median per {window} window ({observations} of {} windows dropped)",
+                obs.len()
+            );
+            Ok(found)
+        }
+        Mser::NotSteady => Err("--warmup auto: the end-to-end median still trends at the end of the run, so no warm-up makes the rest steady (overload, or traffic that keeps changing)\n   = hint: look at `--plot`; lengthen --duration, lower the traffic, or give --warmup a time".to_string()),
+        Mser::TooShort { observations } => Err(format!(
+            "--warmup auto needs at least {} windows with completions; this run has {observations}\n   = hint: a shorter --window (now {window}) or a longer --duration",
+            warmup::BATCH * warmup::MIN_BATCHES
+        )),
     }
 }
 
@@ -151,8 +240,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let series_out = args.series || args.plot.is_some() || args.series_csv.is_some();
+    // `--warmup auto` reads the series of a first run.
+    let keep_series = series_out || matches!(args.warmup, Some(Warmup::Auto));
     let window = setup.window;
-    if let Err(r) = budget::check_windows(duration.0, window.0, series_out, "--window") {
+    if let Err(r) = budget::check_windows(duration.0, window.0, keep_series, "--window") {
         errln!("error: {r}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
@@ -160,7 +251,7 @@ pub fn run(args: RunArgs) -> ExitCode {
     // its budgets before starting it.
     let model = &setup.model;
     let shape = budget::Run {
-        series_out,
+        series_out: keep_series,
         ..budget::Run::plain(duration.0, window.0)
     };
     let estimate = match &setup.plan {
@@ -171,7 +262,7 @@ pub fn run(args: RunArgs) -> ExitCode {
             p.duration = duration.0;
             p.config.window = window;
             p.config.series_capacity = shape.series_capacity;
-            budget::estimate_plan(model, &p, None, series_out)
+            budget::estimate_plan(model, &p, None, keep_series)
         }
     };
     if let Err(r) = estimate.check(
@@ -182,7 +273,7 @@ pub fn run(args: RunArgs) -> ExitCode {
         check::refuse(&setup.name, &r);
         return ExitCode::from(EXIT_FAILED);
     }
-    let config = RunConfig {
+    let mut config = RunConfig {
         seed: setup.seed,
         warmup,
         window,
@@ -192,24 +283,17 @@ pub fn run(args: RunArgs) -> ExitCode {
         deadline: setup.deadline,
         ..RunConfig::default()
     };
-    let mut sim = Simulation::new(model, config);
-    let mut player = setup.plan.as_ref().map(Player::new);
-    let bar = progress_bar(!args.quiet && std::io::stderr().is_terminal(), duration);
-    let chunks = 200u64;
-    let mut outcome = Ok(());
-    for k in 1..=chunks {
-        let t = duration.0 / chunks * k + if k == chunks { duration.0 % chunks } else { 0 };
-        outcome = match &mut player {
-            Some(p) => p.step_until(&mut sim, t),
-            None => sim.step_until(t).map_err(|e| e.to_string()),
-        };
-        if let Some(b) = &bar {
-            b.set_position(k);
-        }
-        if outcome.is_err() {
-            break;
+    if matches!(args.warmup, Some(Warmup::Auto)) {
+        match find_warmup(model, setup.plan.as_ref(), &config, duration) {
+            Ok(w) => config.warmup = w,
+            Err(e) => {
+                errln!("error: {e}");
+                return ExitCode::from(EXIT_FAILED);
+            }
         }
     }
+    let bar = progress_bar(!args.quiet && std::io::stderr().is_terminal(), duration);
+    let (sim, outcome) = simulate(model, setup.plan.as_ref(), config, duration, bar.as_ref());
     if let Some(b) = bar {
         b.finish_and_clear();
     }

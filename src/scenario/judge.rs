@@ -51,6 +51,50 @@ pub struct Verdict {
     /// Where failures began in the first replication, when 1% or more of
     /// requests failed.
     pub failures: Option<String>,
+    /// With `--precision`: the precision asked for and whether the
+    /// replications reached it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
+}
+
+/// Run-until-precision: replications are added until every measured
+/// threshold's 95% confidence interval is narrower than asked (its
+/// half-width at most `target` times the mean), or a cap is reached.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct Precision {
+    /// The largest relative half-width allowed (0.05: the mean ± 5%).
+    pub target: f64,
+    /// Whether every measured threshold reached it.
+    pub reached: bool,
+    /// The widest interval left, relative to its mean, and its threshold.
+    pub widest: Option<(String, f64)>,
+}
+
+impl Precision {
+    /// How precise `v`'s rows are against `target`. A row nothing measured
+    /// is left out (more runs would not measure it either); a row with a
+    /// zero mean is precise only with a zero-width interval. With one
+    /// replication there is no interval, so it is never precise.
+    pub fn of(v: &Verdict, target: f64) -> Precision {
+        let mut widest: Option<(String, f64)> = None;
+        for r in &v.rows {
+            let Some(e) = r.measured else { continue };
+            let rel = match e.ci95 {
+                None => f64::INFINITY,
+                Some(ci) if ci == 0.0 => 0.0,
+                Some(_) if e.mean == 0.0 => f64::INFINITY,
+                Some(ci) => ci / e.mean.abs(),
+            };
+            if widest.as_ref().is_none_or(|(_, w)| rel > *w) {
+                widest = Some((r.threshold.clone(), rel));
+            }
+        }
+        Precision {
+            target,
+            reached: widest.as_ref().is_none_or(|(_, w)| *w <= target),
+            widest,
+        }
+    }
 }
 
 impl Verdict {
@@ -132,5 +176,6 @@ pub fn judge_by(scenario: &Scenario, outcomes: &[Outcome], rule: Rule) -> Verdic
             .first()
             .and_then(|o| o.report.bottleneck.as_ref().map(|b| b.reason.clone())),
         failures: outcomes.first().and_then(|o| o.report.failures.clone()),
+        precision: None,
     }
 }

@@ -41,6 +41,7 @@ mod record;
 mod run;
 mod stats;
 mod threshold;
+pub mod warmup;
 
 pub mod drill;
 pub mod sweep;
@@ -49,7 +50,7 @@ pub use file::{
     Action, Item, MAX_DURATION, MAX_PLAN_STEPS, MAX_THRESHOLDS, MAX_TIMELINE, Scenario, parse,
     parse_str,
 };
-pub use judge::{Row, Rule, Verdict, judge, judge_by};
+pub use judge::{Precision, Row, Rule, Verdict, judge, judge_by};
 pub use plan::{Plan, Step};
 pub use play::Player;
 pub use record::record;

@@ -1,0 +1,157 @@
+//! Finding the warm-up from the output itself: MSER-5 (White, 1997; the
+//! rule JMT uses). The observations, in time order, are grouped into
+//! batches of five; for each truncation point `d` (in batches, up to half
+//! of them) the statistic is the variance of the remaining batch means
+//! divided by how many remain, `sum((b_i - mean_d)^2) / (k - d)^2`. The
+//! warm-up ends where it is smallest: dropping more would cost more
+//! precision than the bias it removes.
+//!
+//! A minimum at the half-way bound means the run never settled (a trend to
+//! its end: overload, a ramp); it is reported as such, not as a warm-up.
+
+/// Observations per batch.
+pub const BATCH: usize = 5;
+/// Batches needed for the rule to mean anything.
+pub const MIN_BATCHES: usize = 10;
+
+/// What MSER-5 found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mser {
+    /// Drop the first `observations` (a multiple of [`BATCH`]).
+    Truncate {
+        /// Observations to drop.
+        observations: usize,
+    },
+    /// The smallest value is at the half-way bound: the output trends to
+    /// the end, so no warm-up makes the rest steady.
+    NotSteady,
+    /// Fewer than [`MIN_BATCHES`] batches of [`BATCH`].
+    TooShort {
+        /// Observations given.
+        observations: usize,
+    },
+}
+
+/// MSER-5 over `obs` in time order.
+pub fn mser5(obs: &[f64]) -> Mser {
+    let batches: Vec<f64> = obs
+        .chunks_exact(BATCH)
+        .map(|c| c.iter().sum::<f64>() / BATCH as f64)
+        .collect();
+    let k = batches.len();
+    if k < MIN_BATCHES {
+        return Mser::TooShort {
+            observations: obs.len(),
+        };
+    }
+    let half = k / 2;
+    // Welford's update from the end gives every truncation point's mean and
+    // spread in one pass, without the cancellation of sums of squares (a
+    // constant output has exactly zero spread at every point).
+    let mut best = (f64::INFINITY, 0);
+    let (mut n, mut mean, mut m2) = (0.0f64, 0.0f64, 0.0f64);
+    let mut stats = vec![0.0; half + 1];
+    for (i, &b) in batches.iter().enumerate().rev() {
+        n += 1.0;
+        let delta = b - mean;
+        mean += delta / n;
+        m2 += delta * (b - mean);
+        if i <= half {
+            stats[i] = m2.max(0.0) / (n * n);
+        }
+    }
+    for (d, &v) in stats.iter().enumerate() {
+        if v < best.0 {
+            best = (v, d);
+        }
+    }
+    // A minimum at the bound is what a trend gives, but also what chance
+    // gives a short steady output; only a clear trend in what is left
+    // (a slope |t| > 4 over its observations) says "not steady".
+    if best.1 == half && half > 0 && trend_t(&obs[half * BATCH..]).abs() > 4.0 {
+        return Mser::NotSteady;
+    }
+    Mser::Truncate {
+        observations: best.1 * BATCH,
+    }
+}
+
+/// The t statistic of the least-squares slope of `y` against its index
+/// (0 when there is no spread to judge by).
+fn trend_t(y: &[f64]) -> f64 {
+    let n = y.len() as f64;
+    if y.len() < 3 {
+        return 0.0;
+    }
+    let mx = (n - 1.0) / 2.0;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (i, &v) in y.iter().enumerate() {
+        let dx = i as f64 - mx;
+        sxx += dx * dx;
+        sxy += dx * (v - my);
+    }
+    let slope = sxy / sxx;
+    let sse: f64 = y
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            let e = v - my - slope * (i as f64 - mx);
+            e * e
+        })
+        .sum();
+    let se = (sse / (n - 2.0) / sxx).sqrt();
+    if se > 0.0 && se.is_finite() {
+        slope / se
+    } else if slope != 0.0 && slope.is_finite() {
+        f64::INFINITY
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_steady_output_needs_no_warm_up() {
+        let obs: Vec<f64> = (0..100)
+            .map(|i| 10.0 + ((i * 7919) % 13) as f64 / 13.0)
+            .collect();
+        match mser5(&obs) {
+            Mser::Truncate { observations } => assert!(observations <= 10, "{observations}"),
+            m => panic!("{m:?}"),
+        }
+        assert_eq!(mser5(&[7.25; 100]), Mser::Truncate { observations: 0 });
+    }
+
+    #[test]
+    fn a_transient_is_cut_where_it_ends() {
+        // 20 observations climbing from 0 to 10, then steady at 10 (with noise).
+        let obs: Vec<f64> = (0..100)
+            .map(|i| {
+                let noise = ((i * 7919) % 11) as f64 / 11.0 - 0.5;
+                if i < 20 { i as f64 / 2.0 } else { 10.0 + noise }
+            })
+            .collect();
+        match mser5(&obs) {
+            Mser::Truncate { observations } => {
+                assert!((15..=25).contains(&observations), "{observations}")
+            }
+            m => panic!("{m:?}"),
+        }
+    }
+
+    #[test]
+    fn a_trend_to_the_end_is_not_steady() {
+        let obs: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        assert_eq!(mser5(&obs), Mser::NotSteady);
+    }
+
+    #[test]
+    fn too_few_observations_say_so() {
+        assert_eq!(mser5(&[1.0; 49]), Mser::TooShort { observations: 49 });
+        assert!(matches!(mser5(&[1.0; 50]), Mser::Truncate { .. }));
+    }
+}
