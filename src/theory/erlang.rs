@@ -36,7 +36,7 @@ impl std::fmt::Display for Unstable {
 /// Erlang B: the probability that `c` servers offered `a` erlangs are all
 /// busy when there is no queue (M/M/c/c). 1 for `c = 0`.
 pub fn erlang_b(c: u32, a: f64) -> f64 {
-    if !(a > 0.0) {
+    if a.is_nan() || a <= 0.0 {
         return if c == 0 { 1.0 } else { 0.0 };
     }
     let mut b = 1.0f64;
@@ -51,7 +51,7 @@ pub fn erlang_b(c: u32, a: f64) -> f64 {
 /// `a` erlangs (M/M/c).
 pub fn erlang_c(c: u32, a: f64) -> Result<f64, Unstable> {
     let rho = utilization(c, a);
-    if !(rho < 1.0) {
+    if rho.is_nan() || rho >= 1.0 {
         return Err(Unstable { rho });
     }
     let b = erlang_b(c, a);

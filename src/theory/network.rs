@@ -28,7 +28,7 @@ pub fn estimate(visits: &[f64], time: &[Option<f64>]) -> Result<f64, NoEstimate>
     let mut total = 0.0;
     let mut any = false;
     for (j, (&v, t)) in visits.iter().zip(time).enumerate() {
-        if !(v > 1e-6) {
+        if v.is_nan() || v <= 1e-6 {
             continue;
         }
         any = true;
