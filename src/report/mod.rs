@@ -5,6 +5,7 @@
 //! that completed nothing) are `null`, never a made-up zero.
 
 mod build;
+mod causes;
 mod csv;
 mod groups;
 mod table;
