@@ -47,6 +47,7 @@ pub mod scenario;
 pub mod selftest;
 pub mod share;
 pub mod sim;
+pub mod theory;
 pub mod time;
 pub mod topology;
 

@@ -109,6 +109,18 @@ pub struct NodeStats {
     pub wait_sum: u128,
     /// Number of counted visits that started service.
     pub wait_count: u64,
+    /// Service times drawn for counted visits that started service, after
+    /// a `Slow` fault and the load curve, ns (the theory lens compares it
+    /// with `base_service_sum`).
+    pub service_sum: u128,
+    /// The same service times as drawn from the configured distribution,
+    /// before a `Slow` fault and the load curve, ns.
+    pub base_service_sum: u128,
+    /// Of `service_sum`, service for requests whose client had already
+    /// given up on the attempt (timed out) when it started: wasted work.
+    pub wasted_sum: u128,
+    /// Counted visits that started service as writes (a database's mix).
+    pub writes: u64,
     /// Time at the node (wait + service) of completed counted visits, ns.
     pub sojourn: Histogram,
     /// Busy servers over time.
@@ -149,6 +161,10 @@ impl NodeStats {
             injected: 0,
             wait_sum: 0,
             wait_count: 0,
+            service_sum: 0,
+            base_service_sum: 0,
+            wasted_sum: 0,
+            writes: 0,
             sojourn: Histogram::new(),
             busy: Level::new(0),
             waiting: Level::new(0),

@@ -126,6 +126,7 @@ impl Simulation {
                 app: None,
                 queue: None,
                 rejected: None,
+                theory: None,
             };
             // What the node's kind adds: its own section.
             self.fill_report(i, &mut report);
@@ -166,6 +167,15 @@ impl Simulation {
             good: self.has_deadline().then_some(e.good),
             goodput_rps: self.has_deadline().then(|| per_s(e.good)),
         };
+        let theory = self.theory(
+            &mut nodes,
+            &super::theory::Run {
+                now,
+                warmup,
+                measured_s,
+                e2e: &end_to_end,
+            },
+        );
         let (classes, sources) =
             self.group_reports(&class_in_flight, &source_in_flight, measured_s);
 
@@ -195,6 +205,7 @@ impl Simulation {
             bottleneck_timeline,
             failures,
             changes: self.changes().to_vec(),
+            theory,
             series: None,
         }
     }

@@ -5,10 +5,12 @@
 //! that completed nothing) are `null`, never a made-up zero.
 
 mod build;
+mod causes;
 mod csv;
 mod groups;
 mod keyed;
 mod table;
+mod theory;
 
 pub use groups::{GroupReport, Groups, NamedSeries};
 pub use keyed::{Keyed, KeyedItem};
@@ -157,6 +159,18 @@ pub struct NodeReport {
     /// A rate limiter's refusals (429s).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<u64>,
+    /// Queueing theory's prediction from the measured arrival rate and the
+    /// configured service, beside these measurements (docs/theory.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theory: Option<crate::theory::NodeTheory>,
+}
+
+/// One line for front ends on what queueing theory says about this node
+/// and whether the simulation agrees ("theory says: ρ 0.62, wait 3.1 ms
+/// (M/M/4); measured 3.4 ms, within tolerance"); `None` for nodes with no
+/// queue of their own.
+pub fn says(node: &NodeReport) -> Option<String> {
+    node.theory.as_ref()?.says()
 }
 
 /// Time a node's busy servers spent waiting on one node they called.
@@ -313,6 +327,9 @@ pub struct Report {
     pub failures: Option<String>,
     /// Changes applied during the run.
     pub changes: Vec<AppliedChange>,
+    /// Queueing theory's end-to-end estimate (an open network of the nodes'
+    /// predictions) beside the measured mean.
+    pub theory: crate::theory::NetworkTheory,
     /// Time series, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<SeriesReport>,

@@ -19,8 +19,21 @@ impl Report {
         );
         let _ = writeln!(out);
         let header = [
-            "node", "servers", "arrivals", "done", "failed", "util", "queue", "wait", "p50", "p95",
-            "p99", "rps",
+            "node",
+            "servers",
+            "arrivals",
+            "done",
+            "failed",
+            "util",
+            "queue",
+            "wait",
+            "p50",
+            "p95",
+            "p99",
+            "rps",
+            "ρ theory",
+            "W theory",
+            "theory",
         ];
         let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
         for (id, r) in &self.nodes.0 {
@@ -50,6 +63,9 @@ impl Report {
                 dash(fmt_ms(r.p99_ms)),
                 format!("{:.1}", r.throughput_rps),
             ]);
+            rows.last_mut()
+                .expect("a row")
+                .extend(super::theory::cells(r.theory.as_ref()));
         }
         let e = &self.end_to_end;
         rows.push(vec![
@@ -69,6 +85,12 @@ impl Report {
             fmt_ms(e.p95_ms),
             fmt_ms(e.p99_ms),
             format!("{:.1}", e.throughput_rps),
+            String::new(),
+            fmt_ms(self.theory.mean_ms),
+            match self.theory.verdict {
+                crate::theory::Verdict::NoModel => "-".to_string(),
+                v => v.label().to_string(),
+            },
         ]);
         write_rows(&mut out, &rows, true);
         let goodput = self.end_to_end.good.is_some();
@@ -133,6 +155,7 @@ impl Report {
                 d.write_lines(id, &mut out);
             }
         }
+        super::theory::write_lines(self, &mut out);
         if let Some(b) = &self.bottleneck {
             let _ = writeln!(out, "bottleneck: {}", b.reason);
         }

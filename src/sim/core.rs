@@ -61,6 +61,7 @@ impl Simulation {
     pub(crate) fn start_service(&mut self, i: usize, req: u32, waited: u64) {
         let now = self.now;
         let counted = self.counts(self.reqs[req].visit_arrival);
+        let wasted = counted && self.reqs.abandoned(req);
         let r = &mut self.reqs[req];
         let op = r.op;
         let n = &mut self.nodes[i];
@@ -71,6 +72,7 @@ impl Simulation {
             n.stats.wait_count += 1;
         }
         let mut d = crate::kinds::service_time(n, op);
+        let base = d;
         if n.slow != 1.0 {
             d = (d as f64 * n.slow + 0.5) as u64;
         }
@@ -78,6 +80,17 @@ impl Simulation {
             // Slower the busier it is (GC pressure, contention).
             let u = (n.stats.busy.value() as f64 / n.servers.max(1) as f64).min(1.0);
             d = (d as f64 * curve.at(u) + 0.5) as u64;
+        }
+        if counted {
+            // What the theory lens compares with the configured service.
+            n.stats.service_sum += d as u128;
+            n.stats.base_service_sum += base as u128;
+            if wasted {
+                n.stats.wasted_sum += d as u128;
+            }
+            if op == crate::sim::op::WRITE {
+                n.stats.writes += 1;
+            }
         }
         let epoch = n.epoch;
         self.queue.push(

@@ -233,6 +233,27 @@ impl Requests {
         self.slots.iter().filter(|r| r.node != FREE)
     }
 
+    /// True if the user's attempt `i` works for (itself, or the request at
+    /// the top of its chain of callers) was given up by its client: work on
+    /// it is wasted. A detached call (a cache fill) belongs to no attempt.
+    /// Follows at most 64 callers, without allocating.
+    #[inline]
+    pub fn abandoned(&self, mut i: u32) -> bool {
+        for _ in 0..64 {
+            let Some(r) = self.slots.get(i as usize) else {
+                return false;
+            };
+            if r.flags & ABANDONED != 0 {
+                return true;
+            }
+            if r.parent == ROOT || r.parent == DETACHED {
+                return false;
+            }
+            i = r.parent;
+        }
+        false
+    }
+
     /// True if slot `i` holds the allocation `serial` (a timer is not stale).
     pub fn is(&self, i: u32, serial: u32) -> bool {
         self.slots

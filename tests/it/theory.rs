@@ -5,7 +5,10 @@
 //! replications plus the histogram's resolution for percentiles (see
 //! `common::assert_agrees`). Times are in milliseconds, rates per second.
 
-use crate::common::{assert_agrees, model, reports, stat};
+use crate::common::{assert_agrees, model, reports, run, stat};
+use bottleneck::report::says;
+use bottleneck::theory::{self as lens, Verdict, erlang, mmck};
+use proptest::prelude::*;
 
 fn factorial(n: u32) -> f64 {
     (1..=n).map(f64::from).product()
@@ -242,4 +245,259 @@ fn station_with_feedback() {
     assert_agrees("feedback end-to-end W", e2e, 5.0, 0.0, 0.015);
     let u = stat(&rs8, |r| r.nodes["q"].utilization);
     assert_agrees("feedback utilization", u, 0.6, 0.0, 0.005);
+}
+
+// ---------------------------------------------------------------------------
+// The theory lens (issue 15): the report's own predictions beside its
+// measurements, agreeing on the journey at moderate load and flagging the
+// walls with the cause the engine counted.
+
+proptest! {
+    #[test]
+    fn formulas_stay_probabilities_and_move_the_right_way(
+        c in 1u32..2_000,
+        rho in 0.0f64..1.5,
+        extra in 0u64..5_000,
+    ) {
+        let lam = rho * c as f64;
+        let b = erlang::erlang_b(c, lam);
+        prop_assert!((0.0..=1.0).contains(&b));
+        match erlang::mmc(c, lam, 1.0) {
+            Ok(p) => {
+                prop_assert!(rho < 1.0);
+                prop_assert!((0.0..=1.0).contains(&p.p_wait) && p.p_wait >= b - 1e-12);
+                prop_assert!(p.wait.is_finite() && p.wait >= 0.0);
+                // More load, more waiting.
+                let more = erlang::mmc(c, lam * 0.99, 1.0).unwrap();
+                prop_assert!(more.wait <= p.wait + 1e-12);
+            }
+            Err(u) => prop_assert!(rho >= 1.0 && u.rho >= 1.0),
+        }
+        let k = c as u64 + extra;
+        let q = mmck::mmck(c, k, lam, 1.0).unwrap();
+        for v in [q.blocking, q.utilization] {
+            prop_assert!((0.0..=1.0).contains(&v), "{v}");
+        }
+        prop_assert!(q.queue_len.is_finite() && q.queue_len >= 0.0 && q.queue_len <= extra as f64 + 1e-6);
+        prop_assert!(q.wait.is_finite() && q.wait >= 0.0);
+        // More room, fewer turned away; more load, more.
+        let roomier = mmck::mmck(c, k + 10, lam, 1.0).unwrap();
+        prop_assert!(roomier.blocking <= q.blocking + 1e-12);
+        let busier = mmck::mmck(c, k, lam * 1.1 + 0.01, 1.0).unwrap();
+        prop_assert!(busier.blocking >= q.blocking - 1e-12);
+    }
+}
+
+/// A run without the Little's-law check of `common::run` (the lens judges
+/// for itself).
+fn lens_run(m: &bottleneck::model::Model, secs: f64, warmup: f64) -> bottleneck::report::Report {
+    use bottleneck::sim::{RunConfig, Simulation};
+    use bottleneck::time::{Duration, SEC};
+    let mut sim = Simulation::new(
+        m,
+        RunConfig {
+            seed: 1,
+            warmup: Duration((warmup * SEC as f64) as u64),
+            ..RunConfig::default()
+        },
+    );
+    sim.step_until(((warmup + secs) * SEC as f64) as u64)
+        .unwrap();
+    sim.report()
+}
+
+fn scaled(text: &str, to: f64, secs: f64) -> bottleneck::report::Report {
+    // Scale the sources so the busiest queueing node runs at about `to`.
+    let mut m = model(text);
+    let first = lens_run(&m, 20.0, 4.0);
+    let busiest = first
+        .nodes
+        .0
+        .iter()
+        .filter(|(_, r)| r.theory.as_ref().is_some_and(|t| t.model.is_some()))
+        .map(|(_, r)| r.utilization)
+        .fold(0.0, f64::max);
+    let f = (to / busiest.max(0.01)).min(5.0);
+    for s in &mut m.sources {
+        s.rps *= f;
+    }
+    lens_run(&m, secs, secs / 6.0)
+}
+
+#[test]
+fn on_the_journey_at_moderate_load_theory_and_simulation_agree() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/journey");
+    let mut judged = 0;
+    for stage in [
+        "01-single-server",
+        "02-web-and-database",
+        "03-load-balancer",
+        "04-read-replicas",
+        "05-cache",
+        "08-shards",
+    ] {
+        let text = std::fs::read_to_string(dir.join(format!("{stage}.ron"))).unwrap();
+        let r = scaled(&text, 0.7, 30.0);
+        for (id, n) in &r.nodes.0 {
+            let t = n.theory.as_ref().expect("every node has a theory section");
+            assert!(
+                !matches!(t.verdict, Verdict::Diverges | Verdict::Unstable),
+                "{stage} `{id}` at {:.0}%: {:?} {:?} {:?}",
+                n.utilization * 100.0,
+                t.verdict,
+                t.off,
+                t.causes
+            );
+            if t.verdict == Verdict::Agrees {
+                judged += 1;
+                let line = says(n).unwrap();
+                assert!(
+                    line.starts_with("theory says: ρ ") && line.ends_with("within tolerance"),
+                    "{line}"
+                );
+            }
+            if bottleneck::kind::Kind::from_name(&n.kind)
+                .unwrap()
+                .routes_only()
+            {
+                assert_eq!(t.verdict, Verdict::NotAQueue);
+                assert_eq!(says(n), None);
+            }
+        }
+        // The network estimate agrees with the measured mean (stage 8
+        // publishes to a queue: work after the answer, so no estimate).
+        if stage == "08-shards" {
+            assert_eq!(
+                r.theory.verdict,
+                Verdict::NoModel,
+                "{stage}: {:?}",
+                r.theory
+            );
+            assert!(r.theory.note.contains("publishes"), "{}", r.theory.note);
+            continue;
+        }
+        assert_eq!(r.theory.verdict, Verdict::Agrees, "{stage}: {:?}", r.theory);
+        let (est, got) = (r.theory.mean_ms.unwrap(), r.end_to_end.mean_ms.unwrap());
+        assert!(
+            (est - got).abs() <= lens::END_TO_END_REL * est,
+            "{stage}: {est} vs {got}"
+        );
+    }
+    assert!(judged >= 15, "{judged} nodes judged");
+}
+
+#[test]
+fn at_moderate_load_the_prediction_has_teeth() {
+    // Stage 1 at 80%: the wait is well above the floor, and the report's
+    // prediction is Allen-Cunneen's number.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/journey");
+    let text = std::fs::read_to_string(dir.join("01-single-server.ron")).unwrap();
+    let r = scaled(&text, 0.85, 120.0);
+    let n = &r.nodes["server"];
+    let t = n.theory.as_ref().unwrap();
+    assert_eq!(t.model.as_deref(), Some("M/G/8"));
+    let lam = n.arrivals as f64 / r.measured_s;
+    let p = erlang::mgc(8, lam, 0.012, t.scv.unwrap()).unwrap();
+    assert!((t.wait_ms.unwrap() - p.wait * 1e3).abs() < 1e-9);
+    assert!(t.wait_ms.unwrap() > 0.3 * 12.0, "{:?}", t.wait_ms);
+    assert_eq!(t.verdict, Verdict::Agrees, "{:?}", t.off);
+}
+
+fn wall(name: &str) -> bottleneck::report::Report {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/walls");
+    let p = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(name))
+        .unwrap();
+    let s =
+        bottleneck::scenario::parse(&p.display().to_string(), &std::fs::read(&p).unwrap()).unwrap();
+    let t = p.parent().unwrap().join(&s.topology);
+    let l =
+        bottleneck::topology::load(&t.display().to_string(), &std::fs::read(&t).unwrap()).unwrap();
+    let plan = s.plan(&l.model).unwrap();
+    bottleneck::scenario::run(&plan, &l.model, s.seed, false).report
+}
+
+fn flagged(r: &bottleneck::report::Report, node: &str, cause: &str) -> String {
+    let t = r.nodes[node].theory.as_ref().unwrap();
+    assert!(
+        matches!(t.verdict, Verdict::Diverges | Verdict::Unstable),
+        "`{node}` not flagged: {t:?}"
+    );
+    assert!(
+        t.causes.iter().any(|c| c.contains(cause)),
+        "`{node}`: no cause `{cause}` in {:?}",
+        t.causes
+    );
+    let line = says(&r.nodes[node]).unwrap();
+    assert!(line.contains("why: "), "{line}");
+    line
+}
+
+#[test]
+fn a_retry_storm_is_flagged_as_retries_and_wasted_work() {
+    let r = wall("6a");
+    flagged(&r, "api", "retries amplified the arrival rate");
+    flagged(&r, "api", "client had already timed out (wasted work)");
+    let t = r.nodes["api"].theory.as_ref().unwrap();
+    assert!(
+        t.off.iter().any(|o| o.starts_with("arrivals")),
+        "{:?}",
+        t.off
+    );
+}
+
+#[test]
+fn a_stampede_is_flagged_at_the_database_as_cache_misses_and_a_spike() {
+    let r = wall("2a");
+    flagged(&r, "db", "the cache `redis` answered");
+    flagged(&r, "db", "misses reaching here ranged from");
+    flagged(&r, "db", "traffic was not steady");
+}
+
+#[test]
+fn pool_exhaustion_is_flagged_as_waiting_for_connections() {
+    let r = wall("1a");
+    flagged(&r, "app", "pool connection");
+}
+
+#[test]
+fn the_tail_at_scale_is_flagged_as_the_slowest_leg() {
+    let r = wall("8a");
+    let line = flagged(&r, "frontend", "waits for its slowest leg");
+    assert!(line.contains("DIVERGES"), "{line}");
+    // The leaves themselves behave as their queue predicts.
+    assert_eq!(
+        r.nodes["leaves"].theory.as_ref().unwrap().verdict,
+        Verdict::Agrees
+    );
+}
+
+#[test]
+fn an_unbounded_queue_past_capacity_gets_words_not_a_number() {
+    let r = run(
+        &model(
+            r#"Topology(name: "over", sources: [Source(id: "s", to: "q", arrivals: Poisson(rps: 150))],
+               nodes: [Station(id: "q", servers: 1, service: Exponential(mean: "10ms"))])"#,
+        ),
+        1,
+        20.0,
+        2.0,
+    );
+    let t = r.nodes["q"].theory.as_ref().unwrap();
+    assert_eq!(t.verdict, Verdict::Unstable);
+    assert_eq!((t.wait_ms, t.sojourn_ms, t.utilization), (None, None, None));
+    assert!(t.offered_load.unwrap() > 1.3);
+    let line = says(&r.nodes["q"]).unwrap();
+    assert!(
+        line.contains("unstable: arrivals exceed capacity"),
+        "{line}"
+    );
+    assert!(
+        r.to_table()
+            .contains("theory: q: unstable: arrivals exceed capacity")
+    );
+    assert_eq!(r.theory.verdict, Verdict::Unstable);
+    assert_eq!(r.theory.mean_ms, None);
 }

@@ -1,0 +1,259 @@
+//! Why a node parts from theory, in words, from what the engine counted
+//! there and around it (docs/theory.md lists the causes in this order).
+
+use super::theory::Run;
+use super::*;
+use crate::fmt::{fmt_count, fmt_ms};
+use crate::kinds::KindModel;
+use crate::sim::Simulation;
+use crate::theory::{self, NodeTheory};
+
+impl Simulation {
+    /// Why node `i` parts from theory, from what the engine counted.
+    pub(super) fn causes(
+        &self,
+        i: usize,
+        nodes: &[(String, NodeReport)],
+        t: &NodeTheory,
+        run: &Run,
+    ) -> Vec<String> {
+        let model = self.model();
+        let m = &model.nodes[i];
+        let r = &nodes[i].1;
+        let s = &self.node_state(i).stats;
+        let mut out = Vec::new();
+        let e = run.e2e;
+        // Retries: the clients' and the apps' call policies'.
+        if e.amplification > 1.05 {
+            out.push(format!(
+                "retries amplified the arrival rate {:.2}x ({} attempts for {} requests)",
+                e.amplification,
+                fmt_count(e.attempts),
+                fmt_count(e.arrivals)
+            ));
+        }
+        let call_retries: u64 = (0..model.nodes.len())
+            .filter(|&j| model.call_targets(j).contains(&(i as u32)))
+            .filter_map(|j| nodes[j].1.app.as_ref().map(|a| a.call_retries))
+            .sum();
+        if call_retries * 20 > r.arrivals && call_retries > 0 {
+            out.push(format!(
+                "the callers' call retries sent {} of its {} visits",
+                fmt_count(call_retries),
+                fmt_count(r.arrivals)
+            ));
+        }
+        if let Some(conf) = t.configured_rps
+            && conf > 0.0
+            && t.arrival_rps > 1.10 * conf
+        {
+            out.push(format!(
+                "arrivals were {:.2}x what the configured traffic sends here ({:.0}/s against {:.0}/s)",
+                t.arrival_rps / conf,
+                t.arrival_rps,
+                conf
+            ));
+        }
+        // Hedged fan-outs calling it send second copies of slow legs.
+        for (j, cm) in model.nodes.iter().enumerate() {
+            if let KindModel::App(app) = &cm.kind
+                && app.handlers.iter().flatten().any(|s| {
+                    matches!(*s, crate::model::StepModel::FanOut { to, hedge_after, .. }
+                        if to as usize == i && hedge_after != u64::MAX)
+                })
+            {
+                out.push(format!(
+                    "`{}` hedges its fan-out: calls still out after the hedge delay are sent twice",
+                    nodes[j].0
+                ));
+            }
+        }
+        // The cache in front of it.
+        let windows = self.measured_rates(i, run);
+        if let Some(cache) = m.behind_cache
+            && let Some(cr) = nodes[cache as usize].1.cache.as_ref()
+            && let Some(h) = cr.hit_ratio
+        {
+            let spread = windows
+                .map(|(lo, hi, _)| format!("; misses reaching here ranged from {lo:.0}/s to {hi:.0}/s between fifths of the run"))
+                .unwrap_or_default();
+            out.push(format!(
+                "the cache `{}` answered {:.0}% of reads{spread}",
+                nodes[cache as usize].0,
+                h * 100.0
+            ));
+        }
+        // Wasted work.
+        if s.service_sum > 0 {
+            let w = s.wasted_sum as f64 / s.service_sum as f64;
+            if w > 0.05 {
+                out.push(format!(
+                    "{:.0}% of the work here was for requests whose client had already timed out (wasted work)",
+                    w * 100.0
+                ));
+            }
+        }
+        // Faults and changes at this node (or its cache).
+        let ids: Vec<&str> = std::iter::once(nodes[i].0.as_str())
+            .chain(m.behind_cache.map(|c| nodes[c as usize].0.as_str()))
+            .collect();
+        let faults: Vec<String> = self
+            .changes()
+            .iter()
+            .filter(|c| {
+                let d = format!("{:?}", c.change);
+                ids.iter().any(|id| d.contains(&format!("\"{id}\"")))
+            })
+            .map(|c| format!("{:?} at {}", c.change, c.at))
+            .collect();
+        let slow =
+            s.base_service_sum > 0 && s.service_sum as f64 > 1.05 * s.base_service_sum as f64;
+        if !faults.is_empty() {
+            out.push(format!(
+                "a fault or change was active: {}",
+                faults.join(", ")
+            ));
+        }
+        if slow {
+            let by = s.service_sum as f64 / s.base_service_sum as f64;
+            let n = s.wait_count.max(1) as f64;
+            let what = if m.load.is_some() {
+                "the load-dependent latency curve"
+            } else {
+                "a Slow fault"
+            };
+            out.push(format!(
+                "{what} raised service times {by:.2}x ({} on average against {} drawn from the configured distribution)",
+                fmt_ms(Some(s.service_sum as f64 / n / 1e6)),
+                fmt_ms(Some(s.base_service_sum as f64 / n / 1e6))
+            ));
+        }
+        if r.injected_errors > 0 && faults.is_empty() {
+            out.push(format!("{} injected errors", fmt_count(r.injected_errors)));
+        }
+        // Pools and connections.
+        if r.waiting_on_pool > 0.01 {
+            out.push(format!(
+                "workers spent {:.0}% of their time waiting for a pool connection",
+                r.waiting_on_pool * 100.0
+            ));
+        }
+        if let Some(a) = &r.app {
+            if a.pool_refused > 0 {
+                out.push(format!(
+                    "{} calls found no pool connection",
+                    fmt_count(a.pool_refused)
+                ));
+            }
+            if a.call_timeouts > 0 {
+                out.push(format!(
+                    "{} calls from here timed out (a worker is held until then)",
+                    fmt_count(a.call_timeouts)
+                ));
+            }
+        }
+        if let Some(d) = &r.database
+            && d.refused > 0
+        {
+            out.push(format!(
+                "the connection limit refused {} queries",
+                fmt_count(d.refused)
+            ));
+        }
+        // Bounded-queue drops beyond the prediction.
+        let dropped = crate::fmt::ratio(r.overflow, r.arrivals);
+        if r.overflow > 0 && dropped > t.blocking.unwrap_or(0.0) + theory::BLOCKING_ABS {
+            out.push(format!(
+                "the bounded queue turned away {} ({:.1}%)",
+                fmt_count(r.overflow),
+                dropped * 100.0
+            ));
+        }
+        // Servers that changed.
+        let a = s.at_end.unwrap_or_else(|| s.areas(run.now));
+        let cap = (a.capacity - s.at_warmup.capacity) as f64;
+        let span = (run.now - run.warmup) as f64;
+        if span > 0.0 {
+            let avg = cap / span;
+            if (avg - r.servers as f64).abs() > 0.01 * r.servers as f64 + 0.5 {
+                out.push(format!(
+                    "its servers changed during the run ({avg:.1} on average, {} at the end)",
+                    r.servers
+                ));
+            }
+        }
+        // Unsteady traffic.
+        let profiles = model
+            .sources
+            .iter()
+            .any(|s| !matches!(s.profile, crate::profile::Profile::Constant) || s.burst.is_some());
+        let traffic = self
+            .changes()
+            .iter()
+            .any(|c| matches!(c.change, crate::sim::Change::Traffic(_)));
+        let bursty = windows.is_some_and(|(_, _, moved)| moved);
+        if profiles || traffic || bursty {
+            let spread = windows
+                .map(|(lo, hi, _)| format!(": arrivals here ranged from {lo:.0}/s to {hi:.0}/s between fifths of the run"))
+                .unwrap_or_default();
+            out.push(format!(
+                "traffic was not steady (ramps, spikes or bursts){spread}; the formulas assume a steady state"
+            ));
+        }
+        if let KindModel::App(app) = &m.kind
+            && let Some(to) = app.handlers.iter().flatten().find_map(|s| match *s {
+                crate::model::StepModel::FanOut { to, .. } => Some(to as usize),
+                _ => None,
+            })
+            && t.off.iter().any(|o| o.contains("parallel calls"))
+        {
+            let leg = &nodes[to].1;
+            out.push(format!(
+                "a fan-out waits for its slowest leg, and `{}` has a heavy tail: p99.9 {} against a mean of {} (theory assumed exponential legs)",
+                nodes[to].0,
+                fmt_ms(leg.p999_ms),
+                fmt_ms(leg.mean_sojourn_ms)
+            ));
+        }
+        if run.warmup == 0 {
+            out.push("no warm-up: the empty start is in the averages".to_string());
+        }
+        if out.is_empty() {
+            out.push(format!(
+                "no counted cause: the approximation's own error ({}, service SCV {:.2}) or chance; a longer run or more replications would tell",
+                t.model.as_deref().unwrap_or("-"),
+                t.scv.unwrap_or(1.0)
+            ));
+        }
+        out
+    }
+
+    /// How the arrival rate at node `i` moved over the measured run: the
+    /// measured windows cut into five consecutive blocks, the lowest and
+    /// highest block's rate, and whether they differ by more than 25% of
+    /// the mean (steady traffic varies far less; batches, such as a
+    /// fan-out's legs, do not move a block's mean). `None` with fewer than
+    /// 10 windows.
+    pub(super) fn measured_rates(&self, i: usize, run: &Run) -> Option<(f64, f64, bool)> {
+        let w = self.config().window.as_secs_f64();
+        let counts: Vec<f64> = self
+            .series(i)
+            .records()
+            .filter(|r| r.start >= run.warmup)
+            .map(|r| r.arrivals as f64)
+            .collect();
+        if counts.len() < 10 || w <= 0.0 {
+            return None;
+        }
+        let size = counts.len() / 5;
+        let blocks: Vec<f64> = counts
+            .chunks(size)
+            .take(5)
+            .map(|b| b.iter().sum::<f64>() / b.len() as f64 / w)
+            .collect();
+        let mean = blocks.iter().sum::<f64>() / blocks.len() as f64;
+        let lo = blocks.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = blocks.iter().copied().fold(0.0, f64::max);
+        Some((lo, hi, mean > 0.0 && (hi - lo) > 0.25 * mean))
+    }
+}

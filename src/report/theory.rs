@@ -1,0 +1,531 @@
+//! The theory lens in the report: each node's prediction from its measured
+//! arrival rate and configured service (`crate::theory`), compared with what
+//! it measured, the causes of a divergence read from what the engine
+//! counted, and the network's end-to-end estimate.
+
+use super::*;
+use crate::fmt::fmt_ms;
+use crate::kind::Kind;
+use crate::kinds::KindModel;
+use crate::model::Model;
+use crate::sim::Simulation;
+use crate::theory::{self, NetworkTheory, NodeTheory, Verdict, network};
+use crate::time::SimTime;
+
+/// What every node's judgement shares.
+pub(super) struct Run<'a> {
+    pub now: SimTime,
+    pub warmup: SimTime,
+    pub measured_s: f64,
+    pub e2e: &'a EndToEnd,
+}
+
+/// A node's service as the model sees it: mean and second moment, ns.
+struct Service {
+    mean: f64,
+    m2: f64,
+    /// Of the mean, time measured waiting on calls (apps).
+    calls: f64,
+}
+
+impl Simulation {
+    /// Fills each node's `theory` and returns the network's estimate.
+    pub(super) fn theory(&self, nodes: &mut [(String, NodeReport)], run: &Run) -> NetworkTheory {
+        let model = self.model();
+        let configured = network::configured_rates(model);
+        for i in 0..nodes.len() {
+            let mut t = self.node_theory(i, &nodes[i].1, run);
+            t.configured_rps = configured.as_ref().map(|c| c[i]);
+            if matches!(t.verdict, Verdict::NotAQueue) {
+                t.configured_rps = None;
+            }
+            // Arrivals beyond what the configured traffic sends (a cache's
+            // fills are not in the traffic equations; a traffic change
+            // moves the rate on purpose).
+            let traffic = self
+                .changes()
+                .iter()
+                .any(|c| matches!(c.change, crate::sim::Change::Traffic(_)));
+            if let Some(conf) = t.configured_rps
+                && conf > 0.0
+                && !traffic
+                && model.nodes[i].kind() != Kind::Cache
+                && !matches!(
+                    t.verdict,
+                    Verdict::NotAQueue | Verdict::TooFewVisits | Verdict::NoModel
+                )
+                && nodes[i].1.arrivals >= theory::MIN_VISITS
+                && t.arrival_rps > (1.0 + theory::ARRIVALS_REL) * conf
+            {
+                t.off.push(format!(
+                    "arrivals {:.0}/s measured, {:.0}/s sent by the configured traffic (tolerance {:.0}%)",
+                    t.arrival_rps,
+                    conf,
+                    theory::ARRIVALS_REL * 100.0
+                ));
+                if t.verdict == Verdict::Agrees {
+                    t.verdict = Verdict::Diverges;
+                }
+            }
+            nodes[i].1.theory = Some(t);
+        }
+        for i in 0..nodes.len() {
+            if let Some(off) = self.fanout_check(i, nodes, run)
+                && let Some(t) = nodes[i].1.theory.as_mut()
+                && t.verdict != Verdict::TooFewVisits
+            {
+                t.off.push(off);
+                if t.verdict == Verdict::Agrees {
+                    t.verdict = Verdict::Diverges;
+                }
+            }
+        }
+        for i in 0..nodes.len() {
+            let Some(t) = nodes[i].1.theory.as_ref() else {
+                continue;
+            };
+            if matches!(t.verdict, Verdict::Diverges | Verdict::Unstable) {
+                let causes = self.causes(i, nodes, t, run);
+                if let Some(t) = nodes[i].1.theory.as_mut() {
+                    t.causes = causes;
+                }
+            }
+        }
+        self.network_theory(nodes, run)
+    }
+
+    /// An app that fans out waits for the slowest of its parallel calls:
+    /// for `n` legs of exponential time with mean `T`, the expected
+    /// maximum is `T x H(n)` (`H` the harmonic number). Compared with the
+    /// time its workers were measured to wait on that node per visit; the
+    /// words when they part by more than `FANOUT_REL`.
+    fn fanout_check(&self, i: usize, nodes: &[(String, NodeReport)], run: &Run) -> Option<String> {
+        let model = self.model();
+        let m = &model.nodes[i];
+        let KindModel::App(app) = &m.kind else {
+            return None;
+        };
+        let (to, count) = app.handlers.iter().flatten().find_map(|s| match *s {
+            crate::model::StepModel::FanOut {
+                to,
+                count,
+                hedge_after,
+            } if hedge_after == u64::MAX => Some((to as usize, count as u32)),
+            _ => None,
+        })?;
+        let leg = nodes[to].1.theory.as_ref()?.sojourn_ms?;
+        let flow = m.flows.iter().find(|f| f.to == to)?.p;
+        let share = flow / count.max(1) as f64;
+        let harmonic: f64 = (1..=count).map(|k| 1.0 / k as f64).sum();
+        let predicted = share * harmonic * leg;
+        let r = &nodes[i].1;
+        let s = &self.node_state(i).stats;
+        let a = s.at_end.unwrap_or_else(|| s.areas(run.now));
+        let cap = (a.capacity - s.at_warmup.capacity) as f64;
+        let w = r.waits_on.iter().find(|w| w.node == nodes[to].0)?.share;
+        if s.wait_count < theory::MIN_VISITS {
+            return None;
+        }
+        let measured = w * cap / s.wait_count as f64 / 1e6;
+        (!theory::within(measured, predicted, theory::FANOUT_REL, 0.0)).then(|| {
+            format!(
+                "waiting on the {count} parallel calls to `{}` took {} per visit, {} predicted for the slowest of {count} exponential legs (tolerance {:.0}%)",
+                nodes[to].0,
+                fmt_ms(Some(measured)),
+                fmt_ms(Some(predicted)),
+                theory::FANOUT_REL * 100.0
+            )
+        })
+    }
+
+    fn node_theory(&self, i: usize, r: &NodeReport, run: &Run) -> NodeTheory {
+        let model = self.model();
+        let m = &model.nodes[i];
+        let lambda = if run.measured_s > 0.0 {
+            r.arrivals as f64 / run.measured_s
+        } else {
+            0.0
+        };
+        let s = &self.node_state(i).stats;
+        let kind = m.kind();
+        if kind.routes_only() {
+            return NodeTheory::none(
+                Verdict::NotAQueue,
+                "hands requests on at once: no queue of its own",
+                lambda,
+            );
+        }
+        let service = match (&m.kind, kind) {
+            (_, Kind::Pooler) => {
+                return NodeTheory::none(
+                    Verdict::NotAQueue,
+                    "holds a connection while the database works: its time is the database's",
+                    lambda,
+                );
+            }
+            (_, Kind::Cdn | Kind::Queue | Kind::ObjectStore) => {
+                return NodeTheory::none(
+                    Verdict::NoModel,
+                    match kind {
+                        Kind::Cdn => {
+                            "an edge that answers hits and fetches misses: not modelled as a queue"
+                        }
+                        Kind::Queue => {
+                            "a message queue: deliveries, redeliveries and dead letters are not modelled here"
+                        }
+                        _ => "capped per key prefix: not modelled as a queue",
+                    },
+                    lambda,
+                );
+            }
+            (KindModel::Database(d), _) => {
+                let w = if s.wait_count > 0 {
+                    s.writes as f64 / s.wait_count as f64
+                } else {
+                    0.0
+                };
+                Service {
+                    mean: (1.0 - w) * m.service.mean() + w * d.write.mean(),
+                    m2: (1.0 - w) * m.service.second_moment() + w * d.write.second_moment(),
+                    calls: 0.0,
+                }
+            }
+            (KindModel::App(_), _) => {
+                // A worker is held for its own work and while its calls
+                // (and pool waits) are out: the calls' time as measured.
+                let a = s.at_end.unwrap_or_else(|| s.areas(run.now));
+                let held =
+                    (a.calling - s.at_warmup.calling) + (a.pool_wait - s.at_warmup.pool_wait);
+                let calls = if s.wait_count > 0 {
+                    held as f64 / s.wait_count as f64
+                } else {
+                    0.0
+                };
+                let own = m.service.mean();
+                let mean = own + calls;
+                let m2 = if calls > 0.05 * mean {
+                    2.0 * mean * mean // exponential: M/M/c
+                } else {
+                    m.service.second_moment() + 2.0 * own * calls + calls * calls
+                };
+                Service { mean, m2, calls }
+            }
+            _ => Service {
+                mean: m.service.mean(),
+                m2: m.service.second_moment(),
+                calls: 0.0,
+            },
+        };
+        if !(service.mean.is_finite() && service.m2.is_finite()) {
+            return NodeTheory::none(
+                Verdict::NoModel,
+                "heavy-tailed service (infinite mean or variance): no finite prediction",
+                lambda,
+            );
+        }
+        let c = r.servers;
+        if c == 0 {
+            return NodeTheory::none(Verdict::NoModel, "no servers at the end of the run", lambda);
+        }
+        let mean_s = service.mean / 1e9;
+        let scv = if service.mean > 0.0 {
+            (service.m2 / (service.mean * service.mean) - 1.0).max(0.0)
+        } else {
+            0.0
+        };
+        // Room for requests in all (in service and waiting), if bounded.
+        let mut room = m.queue.map(|q| c as u64 + q as u64);
+        if let KindModel::Database(d) = &m.kind
+            && let Some(mc) = d.max_connections
+        {
+            room = Some(room.map_or(mc as u64, |k| k.min(mc as u64)).max(c as u64));
+        }
+        let what = if service.calls > 0.0 {
+            format!(
+                "workers held for their own work ({}) and their calls as measured ({}); compared: utilization, wait for a worker, time at the node",
+                fmt_ms(Some(m.service.mean() / 1e6)),
+                fmt_ms(Some(service.calls / 1e6))
+            )
+        } else {
+            "measured arrival rate, configured service; compared: utilization, wait, time at the node".to_string()
+        };
+        let exp = (scv - 1.0).abs() < 1e-9;
+        let open_name = if exp {
+            format!("M/M/{c}")
+        } else {
+            format!("M/G/{c}")
+        };
+        let mut t = NodeTheory::none(Verdict::Agrees, what, lambda);
+        t.service_ms = Some(service.mean / 1e6);
+        t.scv = Some(scv);
+        t.offered_load = Some(theory::erlang::utilization(c, lambda * mean_s));
+        t.measured_wait_ms = r.mean_wait_ms;
+        let bounded = room.and_then(|k| theory::mmck::mmck(c, k, lambda, mean_s).map(|b| (k, b)));
+        let open = theory::erlang::mgc(c, lambda, mean_s, scv);
+        match (bounded, open) {
+            (Some((_, b)), Ok(p)) if b.blocking < 1e-4 => {
+                t.model = Some(open_name);
+                t.utilization = Some(p.rho);
+                t.wait_ms = Some(p.wait * 1e3);
+                t.sojourn_ms = Some(p.sojourn * 1e3);
+                t.blocking = Some(b.blocking);
+            }
+            (Some((k, b)), _) => {
+                t.model = Some(format!("M/M/{c}/{k}"));
+                if !exp {
+                    t.note
+                        .push_str("; bounded queue near full: service treated as exponential");
+                }
+                t.utilization = Some(b.utilization);
+                t.wait_ms = Some(b.wait * 1e3);
+                t.sojourn_ms = Some(b.sojourn * 1e3);
+                t.blocking = Some(b.blocking);
+            }
+            (None, Ok(p)) => {
+                t.model = Some(open_name);
+                t.utilization = Some(p.rho);
+                t.wait_ms = Some(p.wait * 1e3);
+                t.sojourn_ms = Some(p.sojourn * 1e3);
+            }
+            (None, Err(u)) => {
+                t.model = Some(open_name);
+                t.verdict = Verdict::Unstable;
+                t.note = format!("{u}; {}", t.note);
+                return t;
+            }
+        }
+        if r.completed < theory::MIN_VISITS {
+            t.verdict = Verdict::TooFewVisits;
+            return t;
+        }
+        let pct = |m: f64, p: f64| {
+            if p.abs() > 0.0 {
+                format!("{:+.0}%", (m - p) / p * 100.0)
+            } else {
+                "above 0".to_string()
+            }
+        };
+        if let Some(u) = t.utilization
+            && (r.utilization - u).abs() > theory::UTILIZATION_ABS
+        {
+            t.off.push(format!(
+                "utilization {:.1}% measured, {:.1}% predicted (tolerance {:.0} points)",
+                r.utilization * 100.0,
+                u * 100.0,
+                theory::UTILIZATION_ABS * 100.0
+            ));
+        }
+        if let (Some(w), Some(mw)) = (t.wait_ms, r.mean_wait_ms)
+            && !theory::within(
+                mw,
+                w,
+                theory::WAIT_REL,
+                theory::WAIT_FLOOR * service.mean / 1e6,
+            )
+        {
+            t.off.push(format!(
+                "wait {} measured, {} predicted ({}; tolerance {:.0}% or {:.0}% of the service time)",
+                fmt_ms(Some(mw)),
+                fmt_ms(Some(w)),
+                pct(mw, w),
+                theory::WAIT_REL * 100.0,
+                theory::WAIT_FLOOR * 100.0
+            ));
+        }
+        if let (Some(w), Some(mw)) = (t.sojourn_ms, r.mean_sojourn_ms)
+            && !theory::within(mw, w, theory::SOJOURN_REL, 0.0)
+        {
+            t.off.push(format!(
+                "time at the node {} measured, {} predicted ({}; tolerance {:.0}%)",
+                fmt_ms(Some(mw)),
+                fmt_ms(Some(w)),
+                pct(mw, w),
+                theory::SOJOURN_REL * 100.0
+            ));
+        }
+        if let Some(b) = t.blocking {
+            let mb = crate::fmt::ratio(r.overflow, r.arrivals);
+            if !theory::within(mb, b, theory::BLOCKING_REL, theory::BLOCKING_ABS) {
+                t.off.push(format!(
+                    "{:.1}% turned away by the full queue, {:.1}% predicted",
+                    mb * 100.0,
+                    b * 100.0
+                ));
+            }
+        }
+        if !t.off.is_empty() {
+            t.verdict = Verdict::Diverges;
+        }
+        t
+    }
+
+    fn network_theory(&self, nodes: &[(String, NodeReport)], run: &Run) -> NetworkTheory {
+        let model = self.model();
+        let e = run.e2e;
+        let diverging: Vec<String> = nodes
+            .iter()
+            .filter(|(_, r)| {
+                r.theory
+                    .as_ref()
+                    .is_some_and(|t| matches!(t.verdict, Verdict::Diverges | Verdict::Unstable))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut out = NetworkTheory {
+            verdict: Verdict::NoModel,
+            note: String::new(),
+            mean_ms: None,
+            measured_mean_ms: e.mean_ms,
+            diverging,
+        };
+        if let Some(why) = not_a_network(model) {
+            out.note = why;
+            return out;
+        }
+        if e.arrivals == 0 {
+            out.note = "no requests".into();
+            return out;
+        }
+        let visits: Vec<f64> = nodes
+            .iter()
+            .map(|(_, r)| r.arrivals as f64 / e.arrivals as f64)
+            .collect();
+        let times: Vec<Option<f64>> = nodes
+            .iter()
+            .zip(&model.nodes)
+            .map(|((_, r), m)| {
+                let t = r.theory.as_ref()?;
+                if m.kind().routes_only() {
+                    return Some(0.0);
+                }
+                match &m.kind {
+                    // An app's own part: the wait for a worker and its own
+                    // work (its calls are counted where they go).
+                    KindModel::App(_) => Some(t.wait_ms? + m.service.mean() / 1e6),
+                    _ => t.sojourn_ms,
+                }
+            })
+            .collect();
+        match network::estimate(&visits, &times) {
+            Err(network::NoEstimate::NoTraffic) => out.note = "no visits".into(),
+            Err(network::NoEstimate::Unpredicted(j)) => {
+                let t = nodes[j].1.theory.as_ref();
+                out.verdict = if t.is_some_and(|t| t.verdict == Verdict::Unstable) {
+                    Verdict::Unstable
+                } else {
+                    Verdict::NoModel
+                };
+                out.note = format!(
+                    "no estimate: `{}` has no predicted time ({})",
+                    nodes[j].0,
+                    t.map_or("", |t| t.note.as_str())
+                );
+            }
+            Ok(ms) => {
+                out.mean_ms = Some(ms);
+                out.note = "sum over nodes of visits per request (as measured) x each node's predicted time per visit (an app's: its wait and own work)".into();
+                out.verdict = match e.mean_ms {
+                    _ if e.completed < theory::MIN_VISITS => Verdict::TooFewVisits,
+                    Some(m) if theory::within(m, ms, theory::END_TO_END_REL, 0.0) => {
+                        Verdict::Agrees
+                    }
+                    Some(_) => Verdict::Diverges,
+                    None => Verdict::TooFewVisits,
+                };
+            }
+        }
+        out
+    }
+}
+
+/// Why a model's requests do not add up as a sum of sequential visits.
+fn not_a_network(model: &Model) -> Option<String> {
+    if model.latency.iter().flatten().any(|&l| l > 0) {
+        return Some("no estimate: latency between regions is not modelled".into());
+    }
+    for m in &model.nodes {
+        if let KindModel::App(a) = &m.kind {
+            for s in a.handlers.iter().flatten() {
+                match s {
+                    crate::model::StepModel::FanOut { .. } => {
+                        return Some(format!(
+                            "no estimate: `{}` fans out in parallel (a sum of visits would over-count)",
+                            m.id
+                        ));
+                    }
+                    crate::model::StepModel::Publish(_) => {
+                        return Some(format!(
+                            "no estimate: `{}` publishes to a queue (work done after the answer)",
+                            m.id
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The table's theory cells for one node: predicted utilization, predicted
+/// wait, and the verdict.
+pub(super) fn cells(t: Option<&NodeTheory>) -> [String; 3] {
+    let Some(t) = t else {
+        return ["-".into(), "-".into(), "-".into()];
+    };
+    match t.verdict {
+        Verdict::NotAQueue | Verdict::NoModel => ["-".into(), "-".into(), t.verdict.label().into()],
+        Verdict::Unstable => [
+            format!(">{:.0}%", t.offered_load.unwrap_or(1.0).min(99.99) * 100.0),
+            "-".into(),
+            t.verdict.label().into(),
+        ],
+        _ => [
+            t.utilization
+                .map_or("-".into(), |u| format!("{:.1}%", u * 100.0)),
+            fmt_ms(t.wait_ms),
+            t.verdict.label().into(),
+        ],
+    }
+}
+
+/// The lines under the table: each node that parts from theory, why, and
+/// the end-to-end estimate.
+pub(super) fn write_lines(report: &Report, out: &mut String) {
+    use std::fmt::Write as _;
+    for (id, r) in &report.nodes.0 {
+        let Some(t) = &r.theory else { continue };
+        if !matches!(t.verdict, Verdict::Diverges | Verdict::Unstable) {
+            continue;
+        }
+        let what = match t.verdict {
+            Verdict::Unstable => format!(
+                "unstable: arrivals exceed capacity (offered load {:.2} per server)",
+                t.offered_load.unwrap_or(f64::NAN)
+            ),
+            _ => format!(
+                "{} parts from {}",
+                t.off.join("; "),
+                t.model.as_deref().unwrap_or("theory")
+            ),
+        };
+        let _ = writeln!(out, "theory: {id}: {what}; why: {}", t.causes.join("; "));
+    }
+    let n = &report.theory;
+    if let Some(ms) = n.mean_ms {
+        let _ = writeln!(
+            out,
+            "theory end to end: mean {} estimated, {} measured ({})",
+            fmt_ms(Some(ms)),
+            fmt_ms(n.measured_mean_ms),
+            match n.verdict {
+                Verdict::Agrees => format!("within {:.0}%", crate::theory::END_TO_END_REL * 100.0),
+                Verdict::Diverges => format!(
+                    "more than {:.0}% apart",
+                    crate::theory::END_TO_END_REL * 100.0
+                ),
+                v => v.label().to_string(),
+            }
+        );
+    }
+}

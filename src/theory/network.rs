@@ -1,0 +1,95 @@
+//! The whole system as an open queueing network (Jackson): with Poisson
+//! arrivals and each node behaving as its own queue at the rate the traffic
+//! equations give it, a request's mean time in the system is the sum over
+//! nodes of (visits per request) x (mean time per visit):
+//! `E[T] = sum_j v_j T_j`, `v_j = lambda_j / Lambda`.
+//!
+//! Assumptions, named: calls are sequential (a fan-out's parallel legs and
+//! asynchronous work would be over-counted), no network delay between
+//! nodes, every node stable. The per-visit times `T_j` are each node's own
+//! predicted time (an app's wait for a worker plus its own work: its calls
+//! are counted at the nodes they visit).
+
+use crate::model::Model;
+
+/// Why there is no estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NoEstimate {
+    /// No request arrived.
+    NoTraffic,
+    /// A visited node has no predicted time (by index).
+    Unpredicted(usize),
+}
+
+/// `sum_j visits[j] x time[j]`, skipping nodes visited less than once per
+/// million requests. `visits` per user request; `time` per visit, in any
+/// unit (the answer is in the same one).
+pub fn estimate(visits: &[f64], time: &[Option<f64>]) -> Result<f64, NoEstimate> {
+    let mut total = 0.0;
+    let mut any = false;
+    for (j, (&v, t)) in visits.iter().zip(time).enumerate() {
+        if v.is_nan() || v <= 1e-6 {
+            continue;
+        }
+        any = true;
+        match t {
+            Some(t) if t.is_finite() => total += v * t,
+            _ => return Err(NoEstimate::Unpredicted(j)),
+        }
+    }
+    if any {
+        Ok(total)
+    } else {
+        Err(NoEstimate::NoTraffic)
+    }
+}
+
+/// The rate at each node, requests per second, that the configured traffic
+/// alone implies: `Model::visit_rates` at the sources' base rates (so
+/// retries and timeouts are not in it, and every cache-aside read is
+/// counted as a miss). `None` when a source has no fixed rate (closed-loop
+/// users, bursts) or the equations do not settle.
+pub fn configured_rates(model: &Model) -> Option<Vec<f64>> {
+    if model
+        .sources
+        .iter()
+        .any(|s| s.closed.is_some() || s.burst.is_some())
+    {
+        return None;
+    }
+    model.visit_rates(&model.base_rates())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tandem_mm1_queues_add_up() {
+        // Two M/M/1 queues in series at rho 0.5 and 0.8, E[S] = 1 and 2:
+        // W = 1/(1-0.5) + 2/(1-0.8) = 12.
+        let a = super::super::erlang::mmc(1, 0.5, 1.0).unwrap().sojourn;
+        let b = super::super::erlang::mmc(1, 0.4, 2.0).unwrap().sojourn;
+        let w = estimate(&[1.0, 1.0], &[Some(a), Some(b)]).unwrap();
+        assert!((w - 12.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn feedback_counts_visits() {
+        // M/M/1 with feedback p = 0.5: 2 visits per request, lambda = 2
+        // x 0.2 = 0.4 per unit service: W = 2 x 1/(1-0.4).
+        let t = super::super::erlang::mmc(1, 0.4, 1.0).unwrap().sojourn;
+        let w = estimate(&[2.0], &[Some(t)]).unwrap();
+        assert!((w - 2.0 / 0.6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn unpredicted_nodes_are_named() {
+        assert_eq!(
+            estimate(&[1.0, 0.5], &[Some(1.0), None]),
+            Err(NoEstimate::Unpredicted(1))
+        );
+        assert_eq!(estimate(&[1.0, 0.0], &[Some(1.0), None]), Ok(1.0));
+        assert_eq!(estimate(&[0.0], &[None]), Err(NoEstimate::NoTraffic));
+    }
+}
