@@ -16,6 +16,7 @@ mod profiles;
 mod properties;
 mod reference;
 mod scenarios;
+mod stability;
 mod theory;
 mod topologies;
 mod trust;
