@@ -283,6 +283,7 @@ impl KindModel {
         match self {
             KindModel::Pooler(m) => out.push(m.to as usize),
             KindModel::Cdn(m) => out.push(m.origin as usize),
+            KindModel::Cache(m) => out.extend(m.backend.map(|b| b as usize)),
             KindModel::App(m) => out.extend(m.waits_on().into_iter().map(|t| t as usize)),
             _ => {}
         }
@@ -623,6 +624,7 @@ impl Simulation {
     pub(crate) fn kind_answered(&mut self, i: usize, req: u32, result: u8) {
         match self.nodes[i].kind {
             KindState::Cdn(_) => self.cdn_resume(i, req, result),
+            KindState::Cache(_) => self.read_through_answered(i, req, result),
             KindState::Pooler(_) => self.pooler_answered(i, req, result),
             _ => {
                 if !self.call_policy(i, req, result) {
@@ -644,7 +646,7 @@ impl Simulation {
     pub(crate) fn fill_report(&self, i: usize, r: &mut crate::report::NodeReport) {
         let n = &self.nodes[i];
         match &n.kind {
-            KindState::Cache(c) => r.cache = Some(c.section()),
+            KindState::Cache(c) => r.cache = Some(c.section(&self.model)),
             KindState::Cdn(c) => r.cache = Some(c.section()),
             KindState::LoadBalancer(lb) => r.load_balancer = Some(lb.section(&self.model)),
             KindState::Database(d) => {

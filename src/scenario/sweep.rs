@@ -30,6 +30,23 @@ pub struct Point {
     pub broken: Vec<String>,
     /// Why the run stopped early, if it did.
     pub error: Option<String>,
+    /// Per request class (when the sources send more than one, sorted by
+    /// name): its p99 and error rate at this point.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassPoint>,
+}
+
+/// One request class at one point of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ClassPoint {
+    /// The class's name.
+    pub class: String,
+    /// Its 99th percentile, ms.
+    pub p99_ms: Option<f64>,
+    /// Its failed / arrived.
+    pub error_rate: f64,
+    /// Its completed per second.
+    pub throughput_rps: f64,
 }
 
 /// What a sweep is: every shard of one sweep carries the same identity
@@ -105,6 +122,18 @@ pub fn point(index: u32, value: f64, s: &Scenario, o: &Outcome) -> Point {
         bottleneck: o.report.bottleneck.as_ref().map(|b| b.reason.clone()),
         broken,
         error: o.error.clone(),
+        classes: o
+            .report
+            .classes
+            .0
+            .iter()
+            .map(|(name, g)| ClassPoint {
+                class: name.clone(),
+                p99_ms: g.p99_ms,
+                error_rate: g.blocking,
+                throughput_rps: g.throughput_rps,
+            })
+            .collect(),
     }
 }
 
@@ -150,15 +179,35 @@ pub fn render(o: &SweepOut, shard: Option<(u32, u32)>) -> String {
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(
+    // Per-class columns: the classes any point measured, in order.
+    let mut classes: Vec<&str> = Vec::new();
+    for p in &o.points {
+        for c in &p.classes {
+            if !classes.contains(&c.class.as_str()) {
+                classes.push(&c.class);
+            }
+        }
+    }
+    let width = |c: &str| c.chars().count().max(5) + 4;
+    let _ = write!(
         s,
-        "{:>10}  {:>9}  {:>9}  {:>8}  {:>11}  result",
+        "{:>10}  {:>9}  {:>9}  {:>8}  {:>11}",
         o.parameter.split(':').next().unwrap_or("value"),
         "p50",
         "p99",
         "errors",
         "throughput"
     );
+    for c in &classes {
+        let w = width(c);
+        let _ = write!(
+            s,
+            "  {:>w$}  {:>w$}",
+            format!("p99 {c}"),
+            format!("err {c}")
+        );
+    }
+    let _ = writeln!(s, "  result");
     for p in &o.points {
         let result = if let Some(e) = &p.error {
             format!("stopped: {}", e.lines().next().unwrap_or(""))
@@ -167,15 +216,32 @@ pub fn render(o: &SweepOut, shard: Option<(u32, u32)>) -> String {
         } else {
             format!("BROKEN: {}", p.broken.join("; "))
         };
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "{:>10}  {:>9}  {:>9}  {:>7.2}%  {:>7.0} rps  {result}",
+            "{:>10}  {:>9}  {:>9}  {:>7.2}%  {:>7.0} rps",
             fmt_value(p.value),
             fmt_ms(p.p50_ms),
             fmt_ms(p.p99_ms),
             p.error_rate * 100.0,
             p.throughput_rps
         );
+        for c in &classes {
+            let w = width(c);
+            match p.classes.iter().find(|x| x.class == *c) {
+                Some(x) => {
+                    let _ = write!(
+                        s,
+                        "  {:>w$}  {:>w$}",
+                        fmt_ms(x.p99_ms),
+                        format!("{:.2}%", x.error_rate * 100.0)
+                    );
+                }
+                None => {
+                    let _ = write!(s, "  {:>w$}  {:>w$}", "-", "-");
+                }
+            }
+        }
+        let _ = writeln!(s, "  {result}");
     }
     let _ = writeln!(s);
     let _ = write!(s, "{}", knee(o));
@@ -263,4 +329,117 @@ pub fn knee(o: &SweepOut) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::run;
+    use crate::sim::Change;
+    use crate::time::{Duration, SEC};
+
+    /// Two classes through one app: `browse` only its own 1 ms, `order`
+    /// also a payment call to one server with 2 waiting places (M/M/1/3,
+    /// 50 ms). 10% orders: at 40 rps the payments are 20% busy, at 160 rps
+    /// 80%, and a full station turns orders away.
+    const SHOP: &str = r#"Topology(name: "shop",
+        sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 40), mix: {"browse": 0.9, "order": 0.1})],
+        nodes: [
+            App(id: "app", workers: 1000, service: Constant("1ms"),
+                handle: {"browse": [], "order": [Call(to: "pay")]}),
+            Station(id: "pay", servers: 1, queue: 2, service: Exponential(mean: "50ms")),
+        ])"#;
+
+    fn sweep() -> SweepOut {
+        let model = crate::topology::load("shop.ron", SHOP.as_bytes())
+            .unwrap()
+            .model;
+        let s = Scenario::adhoc(
+            "shop",
+            "shop.ron",
+            Duration(300 * SEC),
+            Duration(10 * SEC),
+            Vec::new(),
+        );
+        let plan = s.plan(&model).unwrap();
+        let points = [40.0, 160.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &rps)| {
+                let p = plan.with_change_at_start(Change::Traffic(rps / 40.0));
+                point(i as u32, rps, &s, &run(&p, &model, 1, false))
+            })
+            .collect();
+        SweepOut {
+            sweep: Identity {
+                topology: String::new(),
+                scenario: None,
+                parameter: "rps".into(),
+                from: 40.0,
+                to: 160.0,
+                steps: 2,
+                log: false,
+                seed: 1,
+                duration: "5m".into(),
+                warmup: "10s".into(),
+                thresholds: Vec::new(),
+                engine: String::new(),
+                shard: "1/1".into(),
+            },
+            parameter: "rps".into(),
+            thresholds: Vec::new(),
+            points,
+        }
+    }
+
+    #[test]
+    fn points_carry_each_class_and_the_table_shows_it() {
+        let o = sweep();
+        for p in &o.points {
+            let names: Vec<&str> = p.classes.iter().map(|c| c.class.as_str()).collect();
+            assert_eq!(names, ["browse", "order"]);
+            let (browse, order) = (&p.classes[0], &p.classes[1]);
+            // Browsing never waits for the payment station: 1 ms, no errors.
+            assert!((browse.p99_ms.unwrap() - 1.0).abs() < 0.05, "{browse:?}");
+            assert_eq!(browse.error_rate, 0.0);
+            // Orders pay: an M/M/1/3 at rho = 10% of rps x 50 ms. Its
+            // blocking is rho^3 (1 - rho) / (1 - rho^4).
+            let rho = p.value * 0.1 * 0.05;
+            let block = rho.powi(3) * (1.0 - rho) / (1.0 - rho.powi(4));
+            assert!(
+                (order.error_rate - block).abs() < 0.015 + 0.2 * block,
+                "{rho}: {order:?} vs {block}"
+            );
+            assert!(order.p99_ms.unwrap() > 50.0, "{order:?}");
+            // The classes add up to the whole.
+            let thr = browse.throughput_rps + order.throughput_rps;
+            assert!(
+                (thr - p.throughput_rps).abs() < 1e-6 * thr.max(1.0),
+                "{thr} vs {}",
+                p.throughput_rps
+            );
+        }
+        // At 160 rps the payments are 80% busy: 17% of orders fail, no
+        // browsing does.
+        assert!(o.points[1].classes[1].error_rate > 0.1);
+        let table = render(&o, None);
+        let header = table.lines().nth(2).unwrap();
+        assert!(
+            header.contains("p99 browse") && header.contains("err order"),
+            "{table}"
+        );
+        let row = table.lines().nth(4).unwrap();
+        assert!(
+            row.contains("0.00%") && row.trim_end().ends_with("ok"),
+            "{table}"
+        );
+        // JSON: per-class entries; a one-class sweep keeps its old shape.
+        let j = serde_json::to_value(&o.points[1]).unwrap();
+        assert_eq!(j["classes"][1]["class"], "order");
+        let mut one = o.points[0].clone();
+        one.classes.clear();
+        assert!(serde_json::to_value(&one).unwrap().get("classes").is_none());
+        let back: Point = serde_json::from_value(serde_json::to_value(&one).unwrap()).unwrap();
+        assert!(back.classes.is_empty());
+    }
 }

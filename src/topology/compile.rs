@@ -307,8 +307,13 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
                 })
                 .collect();
             for (cache, db) in pairs {
-                nodes[db as usize].behind_cache = Some(cache);
+                mark_behind_cache(&mut nodes, db as usize, cache);
             }
+        }
+        if let crate::kinds::KindModel::Cache(c) = &nodes[i].kind
+            && let Some(b) = c.backend
+        {
+            mark_behind_cache(&mut nodes, b as usize, i as u32);
         }
     }
     let mut graph = DiGraph::new();
@@ -367,7 +372,13 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
         }
         if let Some(&app) = nodes_in
             .iter()
-            .filter(|&&i| matches!(model.nodes[i].kind, crate::kinds::KindModel::App(_)))
+            .filter(|&&i| match &model.nodes[i].kind {
+                crate::kinds::KindModel::App(_) => true,
+                // A read-through cache waits for its fetches as an app
+                // waits for its calls.
+                crate::kinds::KindModel::Cache(c) => c.backend.is_some(),
+                _ => false,
+            })
             .min()
         {
             let mut ids: Vec<&str> = nodes_in
@@ -569,5 +580,21 @@ fn load_warnings(
                 .hint(servers_hint),
             );
         }
+    }
+}
+
+/// Marks node `at` as behind cache `cache` (its load depends on the
+/// cache's misses), and, through balancers, routers and limiters, the nodes
+/// it hands requests to (a cache-aside miss may read a balancer over
+/// replicas).
+fn mark_behind_cache(nodes: &mut [NodeModel], at: usize, cache: u32) {
+    let mut todo = vec![at];
+    let mut seen = vec![false; nodes.len()];
+    while let Some(n) = todo.pop() {
+        if n >= nodes.len() || std::mem::replace(&mut seen[n], true) {
+            continue;
+        }
+        nodes[n].behind_cache = Some(cache);
+        todo.extend(nodes[n].kind.hands_to());
     }
 }

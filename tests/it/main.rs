@@ -18,6 +18,7 @@ mod properties;
 mod reference;
 mod replications;
 mod scenarios;
+mod stability;
 mod theory;
 mod topologies;
 mod trust;

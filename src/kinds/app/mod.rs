@@ -30,6 +30,7 @@ pub use doc::DOC;
 pub(crate) use fanout::FanOutSlot;
 pub use pool::PoolState;
 pub use report::AppReport;
+use steps::READ_TARGETS;
 pub use steps::{Step, StepModel};
 
 use crate::diag::Diagnostics;
@@ -343,18 +344,7 @@ impl App {
                             );
                         }
                     }
-                    Step::Read { db } => nc.target(
-                        db,
-                        "db",
-                        &[
-                            "Database",
-                            "Replica",
-                            "LoadBalancer",
-                            "ShardRouter",
-                            "Pooler",
-                        ],
-                        ds,
-                    ),
+                    Step::Read { db } => nc.target(db, "db", READ_TARGETS, ds),
                     Step::Write { db } => nc.target(db, "db", &["Database", "ShardRouter"], ds),
                     Step::Publish { queue } => nc.target(queue, "queue", &["Queue"], ds),
                     Step::ReadFresh {
@@ -370,7 +360,9 @@ impl App {
                     }
                     Step::CacheAside { cache, db } => {
                         nc.target(cache, "cache", &["Cache"], ds);
-                        nc.target(db, "db", &["Database", "ShardRouter"], ds);
+                        crate::kinds::cache::read_through::check_aside(nc, cache, ds);
+                        // A miss only reads: any node a `Read` may read.
+                        nc.target(db, "db", READ_TARGETS, ds);
                     }
                     Step::WriteThrough { cache, db } => {
                         nc.target(cache, "cache", &["Cache"], ds);

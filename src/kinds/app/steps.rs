@@ -3,6 +3,17 @@
 use crate::time::Duration;
 use serde::{Deserialize, Serialize};
 
+/// The kinds a read may target: `Read`'s database, and what a
+/// `CacheAside` reads on a miss (a primary, a replica, a balancer over
+/// replicas, a shard router, a pooler). Writes still go to a primary.
+pub(crate) const READ_TARGETS: &[&str] = &[
+    "Database",
+    "Replica",
+    "LoadBalancer",
+    "ShardRouter",
+    "Pooler",
+];
+
 /// One step of an application handler.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,12 +33,15 @@ pub enum Step {
         /// Target database.
         db: String,
     },
-    /// Cache-aside read: get the key from the cache; on a miss read the
-    /// database, then fill the cache (without waiting for the fill).
+    /// Cache-aside read: get the key from the cache; on a miss read `db`,
+    /// then fill the cache (without waiting for the fill). `db` is anything
+    /// a `Read` may read: a database, a replica, a balancer over replicas,
+    /// a shard router or a pooler.
     CacheAside {
         /// The cache.
         cache: String,
-        /// The database behind it.
+        /// Where a miss reads the key (a database, replica, balancer over
+        /// replicas, shard router or pooler).
         db: String,
     },
     /// Delete the key from a cache and wait for it: `Invalidate(cache: "redis")`.

@@ -8,7 +8,11 @@
 //! the leader; later misses of that key wait at the cache (holding no server)
 //! until the leader's `Set` arrives and answers them all with a hit, or a
 //! `Delete` answers them with a miss.
+//!
+//! With a `backend`, the cache is read-through (see [`read_through`]): it
+//! sits on the request path and fetches misses itself.
 
+pub mod read_through;
 pub mod store;
 
 use crate::diag::Diagnostics;
@@ -67,6 +71,11 @@ pub struct Cache {
     /// `Celebrity` keys) are loaded at time 0, each with a full TTL.
     #[serde(default)]
     pub warm: Option<u64>,
+    /// Read-through: the node the cache reads a missed key from (a
+    /// database, a balancer over replicas, a service); absent: cache-aside
+    /// (apps read the database themselves).
+    #[serde(default)]
+    pub backend: Option<String>,
 }
 
 /// A cache, compiled.
@@ -86,6 +95,8 @@ pub struct CacheModel {
     pub swr: u64,
     /// Keys loaded at the start (1 to `warm`).
     pub warm: u64,
+    /// Read-through backend node (`None`: cache-aside).
+    pub backend: Option<u32>,
 }
 
 impl Cache {
@@ -121,10 +132,11 @@ impl Cache {
                 .hint("warm at most `capacity` keys (the most popular are keys 1, 2, ...)"),
             );
         }
+        read_through::check(c, nc, ds);
     }
 
     /// The cache in the model's form.
-    pub(crate) fn compile(&self, _cx: &CompileCx) -> NodeModel {
+    pub(crate) fn compile(&self, cx: &CompileCx) -> NodeModel {
         let mut m = NodeModel::new(
             &self.id,
             KindModel::Cache(CacheModel {
@@ -135,12 +147,20 @@ impl Cache {
                 single_flight: self.single_flight,
                 swr: self.stale_while_revalidate.map_or(0, |d| d.0),
                 warm: self.warm.unwrap_or(0),
+                backend: self.backend.as_deref().map(|b| cx.ix(b)),
             }),
             self.servers.unwrap_or(1),
             None,
             self.service.sampler(),
         );
         m.load = crate::topology::check::load_model(self.load, None);
+        if let Some(b) = &self.backend {
+            // Every miss reads the backend: at most every request.
+            m.flows = vec![crate::model::RouteModel {
+                to: cx.ix(b) as usize,
+                p: 1.0,
+            }];
+        }
         m
     }
 }
@@ -149,12 +169,14 @@ impl Cache {
 pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
     match fault {
         Fault::Down => Ok(
-            "gets, sets and deletes fail at once; it comes back empty (cold), and waiters of a fill fail",
+            "gets, sets and deletes fail at once; it comes back empty (cold), and waiters of a fill fail; a read-through cache's fetches in flight are lost",
         ),
-        Fault::Errors => {
-            Ok("a share `rate` of operations fail (a cache-aside read then goes to the database)")
-        }
-        Fault::Flush => Ok("every key is gone; requests waiting on a fill get a miss"),
+        Fault::Errors => Ok(
+            "a share `rate` of operations fail (a cache-aside read then goes to the database; a read-through get fails without reading its backend)",
+        ),
+        Fault::Flush => Ok(
+            "every key is gone; cache-aside requests waiting on a fill get a miss; a read-through cache's fetches in flight still fill their keys",
+        ),
         other => super::common_effect(other),
     }
 }
@@ -180,6 +202,10 @@ pub struct CacheState {
     pub coalesced: u64,
     /// Hits served stale while a refresh ran (after the warm-up).
     pub stale_hits: u64,
+    /// Read-through backend (`None`: cache-aside).
+    pub backend: Option<u32>,
+    /// Read-through counters (after the warm-up).
+    pub fetch: read_through::Counters,
 }
 
 impl CacheState {
@@ -196,6 +222,7 @@ impl CacheState {
             m.swr,
             Stream::new(seed, Purpose::Ttl, &n.id),
         );
+        c.backend = m.backend;
         if m.warm > 0 {
             let fills = std::mem::replace(
                 &mut c.rng,
@@ -234,6 +261,8 @@ impl CacheState {
             misses: 0,
             coalesced: 0,
             stale_hits: 0,
+            backend: None,
+            fetch: read_through::Counters::default(),
         }
     }
 
@@ -247,7 +276,7 @@ impl CacheState {
         self.single_flight
     }
 
-    fn expiry(&mut self, now: SimTime) -> SimTime {
+    pub(crate) fn expiry(&mut self, now: SimTime) -> SimTime {
         if self.ttl == u64::MAX {
             return u64::MAX;
         }
@@ -269,6 +298,14 @@ impl Simulation {
         let KindState::Cache(c) = &mut self.nodes[i].kind else {
             unreachable!("cache_op on a cache")
         };
+        if let Some(backend) = c.backend
+            && r.op != op::SET
+            && r.op != op::DEL
+        {
+            self.read_through_get(i, req, backend);
+            return;
+        }
+        let read_through = c.backend.is_some();
         let result = match r.op {
             op::SET => {
                 let exp = c.expiry(now);
@@ -280,7 +317,10 @@ impl Simulation {
             op::DEL => {
                 c.store.remove(r.key);
                 self.release(i);
-                self.wake(i, r.key, outcome::MISS);
+                if !read_through {
+                    // (A read-through fetch in flight still answers its waiters.)
+                    self.wake(i, r.key, outcome::MISS);
+                }
                 outcome::OK
             }
             _ => match c.store.get(r.key, now) {
@@ -335,14 +375,14 @@ impl Simulation {
     /// fill get a miss (and read the database themselves).
     pub(crate) fn fill_failed(&mut self, i: u32, key: u64) {
         if (i as usize) < self.nodes.len()
-            && matches!(self.nodes[i as usize].kind, KindState::Cache(_))
+            && matches!(&self.nodes[i as usize].kind, KindState::Cache(c) if c.backend.is_none())
         {
             self.wake(i as usize, key, outcome::MISS);
         }
     }
 
     /// Answers every request waiting for `key`'s fill with `result`.
-    fn wake(&mut self, i: usize, key: u64, result: u8) {
+    pub(crate) fn wake(&mut self, i: usize, key: u64, result: u8) {
         let KindState::Cache(c) = &mut self.nodes[i].kind else {
             return;
         };
@@ -351,7 +391,7 @@ impl Simulation {
         };
         while w != ROOT {
             let next = self.reqs[w].next_waiter;
-            self.record_visit(i, w, true);
+            self.record_visit(i, w, result != outcome::FAIL);
             self.finish(w, result);
             w = next;
         }
@@ -368,6 +408,10 @@ impl Simulation {
             return;
         };
         c.store.flush();
+        if c.backend.is_some() && !fail_waiters {
+            // Read-through: the fetches in flight still fill and answer.
+            return;
+        }
         let keys: Vec<u64> = c.pending.keys().copied().collect();
         for k in keys {
             if fail_waiters {
@@ -410,6 +454,10 @@ pub struct CacheReport {
     pub evictions: u64,
     /// Keys held at the end.
     pub keys: u64,
+    /// A read-through cache's fetches from its backend (absent for a
+    /// cache-aside cache or a CDN).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_through: Option<read_through::ReadThroughReport>,
 }
 
 impl CacheReport {
@@ -429,6 +477,7 @@ impl CacheReport {
             coalesced,
             evictions,
             keys: keys as u64,
+            read_through: None,
         }
     }
 }
@@ -448,26 +497,31 @@ impl CacheReport {
             fmt_count(c.coalesced),
             fmt_count(c.keys)
         );
+        if let Some(rt) = &c.read_through {
+            rt.write_lines(id, out);
+        }
     }
 }
 
 impl CacheState {
     /// The cache's report section.
-    pub(crate) fn section(&self) -> CacheReport {
-        CacheReport::new(
+    pub(crate) fn section(&self, model: &crate::model::Model) -> CacheReport {
+        let mut r = CacheReport::new(
             self.hits,
             self.misses,
             self.coalesced,
             self.stale_hits,
             self.store.evictions,
             self.store.len(),
-        )
+        );
+        r.read_through = self.read_through_section(model);
+        r
     }
 }
 
 /// How the reference and the sandbox describe this kind.
 pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
-    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps.",
+    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps. With a `backend` it is read-through instead: it sits on the request path (sources, balancers and apps' `Call`s send requests to it), reads missed keys from the backend itself and fills them from the answer, late answers included (an answer that comes after the requester gave up still fills the key).",
     fields: &[
         field("id", FieldType::Id, "", None, "Unique id."),
         field(
@@ -539,6 +593,13 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "keys",
             Some("0 (cold)"),
             "Start warm: keys 1 to `warm` (the most popular under Zipf and Celebrity keys) are loaded at time 0, each with a full TTL (so they expire together unless `ttl_jitter` spreads them). At most `capacity`. A cache that goes down comes back cold.",
+        ),
+        field(
+            "backend",
+            FieldType::Node(&[]),
+            "",
+            Some("none (cache-aside)"),
+            "Read-through: the node a miss is read from (a database, a balancer over replicas, a service). The cache holds no server while the backend works; the answer fills the key even when the requester has given up; with `single_flight` concurrent misses of a key share one read and its outcome (a failure fails them all). Apps then `Call` it; `CacheAside` on it is refused.",
         ),
     ],
     nested: &[],

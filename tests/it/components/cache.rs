@@ -216,3 +216,306 @@ fn write_through_keeps_written_keys_cached() {
     let (wt, inv) = (hit(through), hit(&invalidate));
     assert!(wt > inv + 0.02, "write-through {wt} vs invalidate {inv}");
 }
+
+// Read-through: the cache on the request path, reading misses itself.
+
+fn read_through(extra: &str, db_read: &str, client: &str, keys: &str) -> String {
+    format!(
+        r#"Topology(name: "rt", sources: [Source(id: "u", to: "cache", arrivals: Poisson(rps: 500),
+            keys: {keys}{client})],
+        nodes: [
+            Cache(id: "cache", capacity: 500, service: Constant("50us"), servers: 4, backend: "db"{extra}),
+            Database(id: "db", servers: 64, read: {db_read}, write: Constant("2ms")),
+        ])"#
+    )
+}
+
+fn cache_of(r: &Report, id: &str) -> bottleneck::kinds::cache::CacheReport {
+    r.nodes[id].cache.clone().unwrap()
+}
+
+#[test]
+fn read_through_hit_ratio_matches_ches_approximation() {
+    // As for cache-aside: an LRU under independent references.
+    let law = bottleneck::keys::Keys::Zipf { keys: 5000, s: 0.8 };
+    let p = law.probabilities();
+    let occupancy = |t: f64| p.iter().map(|&pi| 1.0 - (-pi * t).exp()).sum::<f64>();
+    let (mut lo, mut hi) = (0.0, 1e9);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if occupancy(mid) < 500.0 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    let che: f64 = p.iter().map(|&pi| pi * (1.0 - (-pi * lo).exp())).sum();
+    let text = read_through("", "Constant(\"1ms\")", "", "Zipf(keys: 5000, s: 0.8)");
+    let mut s = Simulation::new(
+        &model(&text),
+        RunConfig {
+            seed: 4,
+            warmup: Duration(100 * SEC),
+            ..RunConfig::default()
+        },
+    );
+    s.step_until(1100 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let c = cache_of(&r, "cache");
+    let hit = c.hit_ratio.unwrap();
+    assert!(
+        (hit - che).abs() < 0.01,
+        "hit ratio {hit:.4} vs Che {che:.4}"
+    );
+    // Every miss is one fetch, and the database saw exactly the fetches.
+    let rt = c.read_through.unwrap();
+    assert_eq!(rt.backend, "db");
+    assert_eq!(rt.fetches, c.misses);
+    assert_eq!(r.nodes["db"].arrivals, rt.fetches);
+    assert_eq!(rt.failed + rt.late_fills + rt.refreshes, 0);
+    // A miss is answered after the database's 1 ms; a hit after 50 us.
+    let e = &r.end_to_end;
+    let mean = e.mean_ms.unwrap();
+    let expect = 0.05 + (1.0 - hit) * 1.0;
+    assert!((mean - expect).abs() < 0.02, "mean {mean} vs {expect}");
+}
+
+#[test]
+fn read_through_fills_from_late_answers_where_cache_aside_cannot() {
+    // Ten keys, a database that takes 3 s, clients that give up after 1 s.
+    // Read-through: the first fetch of each key times out for its client,
+    // but its answer still fills the key, and from then on reads hit.
+    let text = read_through(
+        "",
+        "Constant(\"3s\")",
+        ", client: Client(timeout: \"1s\")",
+        "Uniform(keys: 10)",
+    );
+    let mut s = sim(&text, 9);
+    s.step_until(30 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let c = cache_of(&r, "cache");
+    let rt = c.read_through.clone().unwrap();
+    assert!(rt.late_fills >= 10, "{rt:?}");
+    assert!(c.hit_ratio.unwrap() > 0.85, "{c:?}");
+    let e = &r.end_to_end;
+    assert!(e.good.unwrap() as f64 > 0.85 * e.arrivals as f64, "{e:?}");
+    // Cache-aside with an app that stops waiting for the database after
+    // 1 s: the late answer is dropped with the call, no key is ever filled,
+    // and every read fails.
+    let aside = r#"Topology(name: "ca", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 500),
+            keys: Uniform(keys: 10))],
+        nodes: [
+            App(id: "app", workers: 10000, service: Constant("0ms"), calls: CallPolicy(timeout: "1s"),
+                handle: {"*": [CacheAside(cache: "cache", db: "db")]}),
+            Cache(id: "cache", capacity: 500, service: Constant("50us"), servers: 4),
+            Database(id: "db", servers: 100000, read: Constant("3s"), write: Constant("2ms")),
+        ])"#;
+    let mut s = sim(aside, 9);
+    s.step_until(30 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let c = cache_of(&r, "cache");
+    assert_eq!(c.keys, 0, "{c:?}");
+    assert_eq!(c.hits, 0);
+    assert_eq!(r.end_to_end.completed, 0);
+}
+
+#[test]
+fn read_through_single_flight_shares_one_fetch_per_expiry() {
+    // One hot key, a 1 s TTL, a 100 ms database read: without coalescing,
+    // every request in the 100 ms after an expiry reads the database (about
+    // 50 per expiry); with it, one does and the rest wait for its answer.
+    let text = |sf: bool| {
+        read_through(
+            &format!(", ttl: \"1s\", single_flight: {sf}"),
+            "Constant(\"100ms\")",
+            "",
+            "Celebrity(keys: 1, share: 1.0)",
+        )
+    };
+    let run = |sf: bool| {
+        let mut s = sim(&text(sf), 12);
+        s.step_until(60 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        r
+    };
+    let (plain, sf) = (run(false), run(true));
+    let (c0, c1) = (cache_of(&plain, "cache"), cache_of(&sf, "cache"));
+    let (f0, f1) = (
+        c0.read_through.unwrap().fetches,
+        c1.read_through.unwrap().fetches,
+    );
+    // 60 s with a 1.1 s cycle (1 s TTL plus the fill): about 55 fetches.
+    assert!((45..=60).contains(&f1), "single-flight fetches {f1}");
+    assert!(f0 > 20 * f1, "fetches {f0} vs {f1}");
+    assert_eq!(sf.nodes["db"].arrivals, f1);
+    assert_eq!(c1.coalesced, c1.misses - f1);
+    assert_eq!(c0.coalesced, 0);
+    // Everyone is answered either way; coalesced waiters wait less.
+    assert_eq!(plain.end_to_end.dropped + sf.end_to_end.dropped, 0);
+}
+
+#[test]
+fn a_failed_fetch_fails_its_waiters_and_fills_nothing() {
+    let text = read_through(
+        ", single_flight: true",
+        "Constant(\"20ms\")",
+        "",
+        "Uniform(keys: 5)",
+    );
+    let mut s = sim(&text, 13);
+    s.apply(Change::Errors {
+        node: "db".into(),
+        rate: 1.0,
+    })
+    .unwrap();
+    s.step_until(10 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let c = cache_of(&r, "cache");
+    let rt = c.read_through.clone().unwrap();
+    assert_eq!(c.keys, 0);
+    // (A fetch or two may still be out at the end.)
+    assert!(rt.fetches - rt.failed <= 3, "{rt:?}");
+    assert!(c.coalesced > 100, "{c:?}");
+    // Every request failed: the fetchers and their waiters.
+    assert_eq!(r.end_to_end.completed, 0);
+    assert_eq!(
+        r.end_to_end.dropped,
+        r.end_to_end.arrivals - r.end_to_end.in_flight
+    );
+}
+
+#[test]
+fn a_flush_keeps_fetches_in_flight_and_a_down_cache_comes_back_cold() {
+    let text = read_through(
+        ", single_flight: true",
+        "Constant(\"500ms\")",
+        "",
+        "Uniform(keys: 50)",
+    );
+    let mut s = sim(&text, 14);
+    s.step_until(10 * SEC).unwrap();
+    let held = |s: &Simulation| cache_of(&s.report(), "cache").keys;
+    assert_eq!(held(&s), 50);
+    s.apply(Change::Flush("cache".into())).unwrap();
+    assert_eq!(held(&s), 0);
+    s.step_until(12 * SEC).unwrap();
+    // Refilled by fetches; nobody failed.
+    assert_eq!(held(&s), 50);
+    assert_eq!(s.report().end_to_end.dropped, 0);
+    s.apply(Change::Down("cache".into())).unwrap();
+    s.step_until(13 * SEC).unwrap();
+    s.apply(Change::Up("cache".into())).unwrap();
+    assert_eq!(held(&s), 0);
+    s.step_until(20 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    assert_eq!(cache_of(&r, "cache").keys, 50);
+    assert!(r.end_to_end.dropped > 400, "{:?}", r.end_to_end.dropped);
+}
+
+#[test]
+fn read_through_checks() {
+    let err = |t: &str, what: &str| {
+        let d = bottleneck::topology::load("rt.ron", t.as_bytes())
+            .err()
+            .unwrap_or_else(|| panic!("expected an error for {t}"));
+        assert!(
+            d.items
+                .iter()
+                .any(|x| x.message.contains(what) && x.hint.is_some()),
+            "no {what:?} in {d}"
+        );
+    };
+    let base = read_through("", "Constant(\"1ms\")", "", "Uniform(keys: 5)");
+    err(
+        &base.replace("backend: \"db\"", "backend: \"cache\""),
+        "its own `backend`",
+    );
+    err(&base.replace("backend: \"db\"", "backend: \"dbb\""), "dbb");
+    // An app's CacheAside on a read-through cache would never see a miss.
+    let aside = r#"Topology(name: "x", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 5))],
+        nodes: [
+            App(id: "app", workers: 4, service: Constant("1ms"), handle: {"*": [CacheAside(cache: "c", db: "db")]}),
+            Cache(id: "c", capacity: 5, service: Constant("1ms"), backend: "db"),
+            Database(id: "db", servers: 4, read: Constant("1ms"), write: Constant("1ms")),
+        ])"#;
+    err(aside, "read-through cache");
+    // A backend that leads back to the cache would nest fetches for ever.
+    let looped = r#"Topology(name: "x", sources: [Source(id: "u", to: "c", arrivals: Poisson(rps: 5))],
+        nodes: [
+            Cache(id: "c", capacity: 5, service: Constant("1ms"), backend: "lb"),
+            LoadBalancer(id: "lb", policy: RoundRobin, to: ["c", "db"]),
+            Database(id: "db", servers: 4, read: Constant("1ms"), write: Constant("1ms")),
+        ])"#;
+    err(looped, "calls loop");
+    // Called by an app, the cache works as any other call target.
+    let called = aside.replace("CacheAside(cache: \"c\", db: \"db\")", "Call(to: \"c\")");
+    let l = bottleneck::topology::load("ok.ron", called.as_bytes()).unwrap();
+    let mut s = Simulation::new(&l.model, RunConfig::default());
+    s.step_until(20 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    // Without keys every request asks for the same one: one miss, then hits.
+    let c = cache_of(&r, "c");
+    assert_eq!(c.misses, 1);
+    assert!(c.hits > 50, "{c:?}");
+}
+
+#[test]
+fn cache_aside_may_read_replicas_through_a_balancer() {
+    // The journey's stage 5 as written: on a miss, read a replica.
+    let text = include_str!("../../../topologies/read-replicas.ron").replace(
+        "[Read(db: \"replicas\")]",
+        "[CacheAside(cache: \"redis\", db: \"replicas\")]",
+    )
+    .replace(
+        "[Write(db: \"db\")]",
+        "[Write(db: \"db\"), Invalidate(cache: \"redis\")]",
+    )
+    .replace(
+        "LoadBalancer(id: \"replicas\"",
+        "Cache(id: \"redis\", capacity: 500, service: Constant(\"100us\"), servers: 4),\n        LoadBalancer(id: \"replicas\"",
+    );
+    assert!(text.contains("CacheAside(cache: \"redis\", db: \"replicas\")"));
+    let mut s = sim(&text, 15);
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let c = cache_of(&r, "redis");
+    let replica_reads = r.nodes["replica-1"].arrivals + r.nodes["replica-2"].arrivals;
+    // Every miss read a replica (none read the primary, which only writes).
+    assert!(c.misses > 1000 && c.hits > c.misses, "{c:?}");
+    let db = &r.nodes["db"];
+    assert!(
+        replica_reads + 50 >= c.misses && replica_reads <= c.misses,
+        "{replica_reads} vs {c:?}"
+    );
+    assert!(
+        db.arrivals < r.end_to_end.arrivals / 5,
+        "db {}",
+        db.arrivals
+    );
+    // Writes must still reach a primary.
+    let wt = text.replace(
+        "[Write(db: \"db\"), Invalidate",
+        "[WriteThrough(cache: \"redis\", db: \"replicas\"), Invalidate",
+    );
+    assert!(bottleneck::topology::load("wt.ron", wt.as_bytes()).is_err());
+    // The overload warning knows the replicas rely on the cache.
+    let hot = text.replace("Poisson(rps: 1000)", "Poisson(rps: 6000)");
+    let l = bottleneck::topology::load("hot.ron", hot.as_bytes()).unwrap();
+    assert!(
+        l.warnings
+            .items
+            .iter()
+            .any(|w| w.message.contains("replica-1") && w.message.contains("relies on the cache")),
+        "{}",
+        l.warnings
+    );
+}
