@@ -8,6 +8,7 @@ mod components;
 mod control;
 mod determinism;
 mod fuzz;
+mod grading;
 mod hostile;
 mod invariants;
 mod mechanics;
