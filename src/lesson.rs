@@ -73,11 +73,16 @@ pub fn parse(file: &str, text: &str) -> Result<Lesson, Diagnostics> {
     };
     if !(1..=max).contains(&n) {
         ds.push(
-            Diagnostic::error(format!("there is no {}", l.part))
-                .hint(format!("the journey has stages 1 to 9 and walls 1 to 8; this is 1 to {max}")),
+            Diagnostic::error(format!("there is no {}", l.part)).hint(format!(
+                "the journey has stages 1 to 9 and walls 1 to 8; this is 1 to {max}"
+            )),
         );
     }
-    for (field, v) in [("before", &l.before), ("after", &l.after), ("check", &l.check)] {
+    for (field, v) in [
+        ("before", &l.before),
+        ("after", &l.after),
+        ("check", &l.check),
+    ] {
         if !v.ends_with(".ron") {
             let at = text
                 .find(&format!("\"{v}\""))
@@ -120,7 +125,11 @@ pub fn judge(check: &Scenario, before: &[Outcome], after: &[Outcome]) -> Checked
             .iter()
             .find(|r| r.passed == passed)
             .map(|r| format!("`{}` measured {}", r.threshold, r.shown))
-            .or_else(|| v.errors.first().map(|e| format!("the run did not finish ({e})")))
+            .or_else(|| {
+                v.errors
+                    .first()
+                    .map(|e| format!("the run did not finish ({e})"))
+            })
             .unwrap_or_else(|| "nothing to judge".into())
     };
     let summary = match (b_fails, a_passes) {

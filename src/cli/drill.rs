@@ -160,9 +160,14 @@ pub fn drill(args: DrillArgs) -> ExitCode {
             model: model.clone(),
             plan,
         };
-        cf_outcomes = check::run_all(std::slice::from_ref(&cf_ready), args.replications, jobs, false)
-            .pop()
-            .unwrap_or_default();
+        cf_outcomes = check::run_all(
+            std::slice::from_ref(&cf_ready),
+            args.replications,
+            jobs,
+            false,
+        )
+        .pop()
+        .unwrap_or_default();
     }
     let g = drill::conclude(g, &ready.scenario, rule, &cf, &cf_outcomes);
     if args.json {
@@ -251,7 +256,12 @@ pub fn drill(args: DrillArgs) -> ExitCode {
 
 /// The counterfactual's part of the grade: what was removed, its table, and
 /// what it shows.
-fn counterfactual_text(out: &mut String, s: &bottleneck::scenario::Scenario, g: &drill::Grade, reps: u32) {
+fn counterfactual_text(
+    out: &mut String,
+    s: &bottleneck::scenario::Scenario,
+    g: &drill::Grade,
+    reps: u32,
+) {
     let Some(c) = &g.counterfactual else {
         return;
     };

@@ -51,18 +51,21 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, ExitCode> {
 
 fn name_of(p: &Path) -> String {
     p.file_name()
-        .map(|n| n.to_string_lossy().trim_end_matches(".lesson.ron").to_string())
+        .map(|n| {
+            n.to_string_lossy()
+                .trim_end_matches(".lesson.ron")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
 fn load(path: &Path) -> Result<Lesson, ExitCode> {
     let name = path.display().to_string();
-    let bytes = files::read_named(path, "a lesson (.lesson.ron)", files::MAX_RON_BYTES).map_err(
-        |ds| {
+    let bytes =
+        files::read_named(path, "a lesson (.lesson.ron)", files::MAX_RON_BYTES).map_err(|ds| {
             err!("{ds}");
             bad()
-        },
-    )?;
+        })?;
     let text = bottleneck::topology::check_text(&name, &bytes).map_err(|ds| {
         err!("{ds}");
         bad()
@@ -149,7 +152,10 @@ pub fn lesson(args: LessonArgs) -> ExitCode {
     let runs = check::run_all(&ready, 1, None, false);
     let c = lesson::judge(&ready[0].scenario, &runs[0], &runs[1]);
     let mut out = String::new();
-    for (what, v, r) in [("before", &c.before, &ready[0]), ("after", &c.after, &ready[1])] {
+    for (what, v, r) in [
+        ("before", &c.before, &ready[0]),
+        ("after", &c.after, &ready[1]),
+    ] {
         let mut s = r.scenario.clone();
         s.name = format!("{} ({what}: {})", s.name, r.model.name);
         s.expect_fail = vec![false; s.thresholds.len()];

@@ -26,7 +26,10 @@ fn read(p: &Path) -> String {
 fn submission(stem: &str, name: &str, edits: &[(&str, &str)]) -> PathBuf {
     let mut t = read(&root().join(format!("topologies/drills/{stem}.start.ron")));
     for (from, to) in edits {
-        assert!(t.contains(from), "{stem}: `{from}` is not in the start file");
+        assert!(
+            t.contains(from),
+            "{stem}: `{from}` is not in the start file"
+        );
         t = t.replace(from, to);
     }
     let dir = std::env::temp_dir().join(format!("bn-grading-{}", std::process::id()));
@@ -56,7 +59,11 @@ fn grade_cli(stem: &str, mine: &Path) -> (Option<i32>, serde_json::Value) {
 fn brute(stem: &str, name: &str, edits: &[(&str, &str)]) -> serde_json::Value {
     let mine = submission(stem, name, edits);
     let (code, g) = grade_cli(stem, &mine);
-    assert_eq!(g["requirements_met"], true, "{stem}/{name}: {:#}", g["reasons"]);
+    assert_eq!(
+        g["requirements_met"], true,
+        "{stem}/{name}: {:#}",
+        g["reasons"]
+    );
     assert_eq!(g["passed"], false, "{stem}/{name}");
     assert_eq!(code, Some(99), "{stem}/{name}");
     let reasons = g["reasons"].to_string();
@@ -103,10 +110,17 @@ fn solved(stem: &str) {
 fn the_retry_drill_is_not_solved_by_a_shorter_queue() {
     // The case: `queue: 300` sheds enough load to meet the card
     // while unlimited immediate retries remain.
-    let g = brute("08-the-slow-minute", "queue-300", &[("queue: 20_000", "queue: 300")]);
+    let g = brute(
+        "08-the-slow-minute",
+        "queue-300",
+        &[("queue: 20_000", "queue: 300")],
+    );
     let cf = &g["counterfactual"];
     assert_eq!(cf["changes"].as_array().unwrap().len(), 0, "{cf:#}");
-    assert!(cf["verdict"].is_null(), "the same topology is not run twice");
+    assert!(
+        cf["verdict"].is_null(),
+        "the same topology is not run twice"
+    );
     solved("08-the-slow-minute");
 }
 
@@ -178,9 +192,11 @@ fn removing_the_taught_fix_from_each_solution_gives_back_the_start() {
             .to_string_lossy()
             .replace(".drill.ron", "");
         let start = topology::parse("s", &read(&p.parent().unwrap().join(&d.start))).unwrap();
-        let sol =
-            topology::parse("sol", &read(&root().join(format!("tests/drills/{stem}.solution.ron"))))
-                .unwrap();
+        let sol = topology::parse(
+            "sol",
+            &read(&root().join(format!("tests/drills/{stem}.solution.ron"))),
+        )
+        .unwrap();
         if d.level == 1 {
             assert!(d.teaches.is_empty(), "drill 1 teaches sizing");
             continue;
@@ -228,7 +244,12 @@ fn removal_loads_is_idempotent_and_reports_every_change() {
         let t: Topology = topology::parse("t", &read(p)).unwrap();
         for m in Mechanism::ALL {
             let r = mechanism::remove(&t, &[m]);
-            assert_eq!(r.changes.is_empty(), r.topology == t, "{}: {m:?}", p.display());
+            assert_eq!(
+                r.changes.is_empty(),
+                r.topology == t,
+                "{}: {m:?}",
+                p.display()
+            );
             if r.changes.is_empty() {
                 continue;
             }

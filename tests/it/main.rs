@@ -11,6 +11,7 @@ mod fuzz;
 mod grading;
 mod hostile;
 mod invariants;
+mod lessons;
 mod mechanics;
 mod metrics;
 mod profiles;

@@ -340,7 +340,12 @@ fn referenced(t: &Topology) -> BTreeSet<String> {
     let mut nodes = t.nodes.clone();
     for n in &mut nodes {
         let own = n.id().to_string();
-        out.extend(refs_mut(n).into_iter().filter(|r| **r != own).map(|r| r.clone()));
+        out.extend(
+            refs_mut(n)
+                .into_iter()
+                .filter(|r| **r != own)
+                .map(|r| r.clone()),
+        );
     }
     out
 }
@@ -462,7 +467,10 @@ mod tests {
         let c = r.topology.sources[0].client.as_ref().unwrap();
         let re = c.retries.as_ref().unwrap();
         assert_eq!(re.max, 3, "as many retries as before");
-        assert_eq!((re.backoff, re.cap, re.jitter), (IMMEDIATE, None, Jitter::None));
+        assert_eq!(
+            (re.backoff, re.cap, re.jitter),
+            (IMMEDIATE, None, Jitter::None)
+        );
         assert_eq!(re.budget, None);
         assert!(c.breaker.is_none());
         assert_eq!(r.changes.len(), 3, "{:?}", r.changes);

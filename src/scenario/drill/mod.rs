@@ -402,4 +402,3 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     lines
 }
-
