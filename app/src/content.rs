@@ -393,7 +393,7 @@ fn live_check(p: &Parsed, s: &Sandbox) -> Option<String> {
     if s.e2e.rps.value <= 0.0 {
         return None;
     }
-    let changed = s.sim.changes().iter().next().is_some()
+    let changed = !s.sim.changes().is_empty()
         || p.before
             .as_ref()
             .is_none_or(|b| b.nodes != s.topology.nodes || b.sources != s.topology.sources);
