@@ -243,18 +243,13 @@ fn remove_one(t: &mut Topology, m: Mechanism, changes: &mut Vec<String>) {
         }
         Mechanism::IdempotencyKeys => {
             for n in &mut t.nodes {
-                match n {
-                    Node::Database(d) => {
-                        if std::mem::take(&mut d.idempotency_keys) {
-                            note(&d.id, "idempotency keys off");
-                        }
-                    }
-                    Node::Queue(q) => {
-                        if std::mem::take(&mut q.idempotent) {
-                            note(&q.id, "deduplication off");
-                        }
-                    }
-                    _ => {}
+                let (id, flag, what) = match n {
+                    Node::Database(d) => (&d.id, &mut d.idempotency_keys, "idempotency keys off"),
+                    Node::Queue(q) => (&q.id, &mut q.idempotent, "deduplication off"),
+                    _ => continue,
+                };
+                if std::mem::take(flag) {
+                    note(id, what);
                 }
             }
         }
@@ -283,27 +278,25 @@ fn retry_policy<B>(
     id: &str,
     note: &mut impl FnMut(&str, &str),
 ) {
-    match (m, retries) {
-        (Mechanism::Breakers, _) => {
-            if breaker.take().is_some() {
-                note(id, "circuit breaker removed");
-            }
-        }
-        (Mechanism::RetryBudget, Some(r)) => {
-            if r.budget.take().is_some() | r.limit.take().is_some() {
-                note(id, "retry budget removed: retries are unlimited");
-            }
-        }
+    let removed = match (m, retries) {
+        (Mechanism::Breakers, _) => breaker
+            .take()
+            .is_some()
+            .then_some("circuit breaker removed"),
+        (Mechanism::RetryBudget, Some(r)) => (r.budget.take().is_some() | r.limit.take().is_some())
+            .then_some("retry budget removed: retries are unlimited"),
         (Mechanism::Backoff, Some(r)) => {
             let before = (r.backoff, r.cap, r.jitter);
             r.backoff = r.backoff.min(IMMEDIATE);
             r.cap = None;
             r.jitter = Jitter::None;
-            if (r.backoff, r.cap, r.jitter) != before {
-                note(id, "retries at once (backoff at most 10ms, no jitter)");
-            }
+            ((r.backoff, r.cap, r.jitter) != before)
+                .then_some("retries at once (backoff at most 10ms, no jitter)")
         }
-        _ => {}
+        _ => None,
+    };
+    if let Some(what) = removed {
+        note(id, what);
     }
 }
 
