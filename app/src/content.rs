@@ -304,6 +304,9 @@ pub const LESSON_FILES: &[LessonFiles] = &[
     ),
 ];
 
+/// A lesson's live check: `Some(why)` once done.
+pub type LiveCheck = Box<dyn Fn(&Sandbox) -> Option<String> + Send + Sync>;
+
 /// A lesson: a stage, what is going on, what to try, and a check that
 /// says when the learner has done it. Read from the lesson files
 /// ([`LESSON_FILES`]); the check evaluates the lesson's check thresholds
@@ -319,7 +322,7 @@ pub struct Lesson {
     /// What to try.
     pub task: &'static str,
     /// `Some(why)` once done.
-    pub check: Box<dyn Fn(&Sandbox) -> Option<String> + Send + Sync>,
+    pub check: LiveCheck,
 }
 
 /// A parsed lesson file with its check.
