@@ -4,7 +4,7 @@
 
 mod cli;
 
-use cli::{bench, check, cost, drill, files, out, plot, run, sweep};
+use cli::{bench, check, cost, drill, files, lesson, out, plot, run, sweep};
 
 use crate::cli::out::{err, errln, out, outln};
 use bottleneck::budget;
@@ -59,6 +59,8 @@ enum Command {
     Cost(cost::CostArgs),
     /// Show an interview drill's requirement card, or grade your topology against it.
     Drill(drill::DrillArgs),
+    /// List the lessons, print one, or run its check (before fails, after passes).
+    Lesson(lesson::LessonArgs),
     /// Measure the engine's speed on standard workloads.
     Bench(bench::BenchArgs),
     /// Print the reference: every node kind and its fields, faults and
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
         Command::Graph { file, format } => graph(&file, format),
         Command::Check(args) => check::check(args),
         Command::Drill(args) => drill::drill(args),
+        Command::Lesson(args) => lesson::lesson(args),
         Command::Sweep(args) => sweep::sweep(args),
         Command::Bench(args) => bench::bench(args),
         Command::Reference { kind, schema } => reference(kind.as_deref(), schema.as_deref()),

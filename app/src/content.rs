@@ -233,8 +233,85 @@ pub fn grade(
     Ok(drill::grade(&meta, &sc, &[outcome], &model, &costs))
 }
 
+/// A lesson file and its check scenario, compiled in (`topologies/lessons/`).
+pub struct LessonFiles {
+    /// The lesson's name (its file name without `.lesson.ron`).
+    pub name: &'static str,
+    /// The lesson file.
+    pub lesson: &'static str,
+    /// Its check scenario (the file its `check` names).
+    pub check: &'static str,
+    /// The check's path in the repository.
+    pub check_file: &'static str,
+}
+
+macro_rules! lesson {
+    ($name:expr, $check:expr) => {
+        LessonFiles {
+            name: $name,
+            lesson: include_str!(concat!("../../topologies/lessons/", $name, ".lesson.ron")),
+            check: include_str!(concat!("../../topologies/", $check)),
+            check_file: concat!("topologies/", $check),
+        }
+    };
+}
+
+/// Every lesson file, in order: the nine journey stages, then the eight walls.
+pub const LESSON_FILES: &[LessonFiles] = &[
+    lesson!(
+        "stage-1-single-server",
+        "lessons/stage-1-single-server.scenario.ron"
+    ),
+    lesson!(
+        "stage-2-web-and-database",
+        "lessons/stage-2-web-and-database.scenario.ron"
+    ),
+    lesson!(
+        "stage-3-load-balancer",
+        "lessons/stage-3-load-balancer.scenario.ron"
+    ),
+    lesson!(
+        "stage-4-read-replicas",
+        "lessons/stage-4-read-replicas.scenario.ron"
+    ),
+    lesson!("stage-5-cache", "lessons/stage-5-cache.scenario.ron"),
+    lesson!("stage-6-cdn", "lessons/stage-6-cdn.scenario.ron"),
+    lesson!("stage-7-queue", "lessons/stage-7-queue.scenario.ron"),
+    lesson!("stage-8-shards", "lessons/stage-8-shards.scenario.ron"),
+    lesson!("stage-9-two-regions", "journey/09-two-regions.scenario.ron"),
+    lesson!("wall-1-pool-exhaustion", "walls/1b-pooler.scenario.ron"),
+    lesson!("wall-2-stampede", "walls/2b-single-flight.scenario.ron"),
+    lesson!(
+        "wall-3-double-charge",
+        "walls/3b-idempotency-keys.scenario.ron"
+    ),
+    lesson!(
+        "wall-4-credential-stuffing",
+        "walls/4b-limit-per-account.scenario.ron"
+    ),
+    lesson!(
+        "wall-5-hot-shard",
+        "walls/5b-cache-the-hot-key.scenario.ron"
+    ),
+    lesson!("wall-6-retry-storm", "walls/6b-retry-budget.scenario.ron"),
+    lesson!(
+        "wall-7-replica-lag",
+        "walls/7b-read-your-writes.scenario.ron"
+    ),
+    lesson!(
+        "wall-8-tail-at-scale",
+        "walls/8b-hedged-requests.scenario.ron"
+    ),
+];
+
+/// A lesson's live check: `Some(why)` once done.
+pub type LiveCheck = Box<dyn Fn(&Sandbox) -> Option<String> + Send + Sync>;
+
 /// A lesson: a stage, what is going on, what to try, and a check that
-/// says when the learner has done it.
+/// says when the learner has done it. Read from the lesson files
+/// ([`LESSON_FILES`]); the check evaluates the lesson's check thresholds
+/// (the same that `bottleneck lesson NAME --check` judges) on the running
+/// sandbox.
 pub struct Lesson {
     /// Title.
     pub title: &'static str,
@@ -245,92 +322,107 @@ pub struct Lesson {
     /// What to try.
     pub task: &'static str,
     /// `Some(why)` once done.
-    pub check: fn(&Sandbox) -> Option<String>,
+    pub check: LiveCheck,
 }
 
-fn node(s: &Sandbox, id: &str) -> Option<usize> {
-    s.model.node_index(id)
+/// A parsed lesson file with its check.
+struct Parsed {
+    file: bottleneck::lesson::Lesson,
+    check: bottleneck::scenario::Scenario,
+    before: Option<bottleneck::topology::Topology>,
 }
 
-fn healthy(s: &Sandbox, p99_ms: f64, errors: f64) -> bool {
-    s.e2e.p99_ms.value < p99_ms && s.e2e.errors.value < errors && s.e2e.rps.value > 0.0
+/// `topologies/lessons/` joined with a relative path, `..` resolved.
+fn beside_lessons(rel: &str) -> String {
+    let mut parts = vec!["topologies", "lessons"];
+    for p in rel.split('/') {
+        match p {
+            ".." => {
+                parts.pop();
+            }
+            "." | "" => {}
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
 }
 
-/// The lessons, in order.
-pub const LESSONS: &[Lesson] = &[
-    Lesson {
-        title: "One server, until it is not",
-        stage: "single-server",
-        text: "Everything runs on one 8-core server. Each request takes about 12 ms of CPU, so the box tops out near 650 requests a second. Watch its colour as you push traffic: green is idle, red is saturated, and the bar under it is the queue.",
-        task: "Push traffic to 1,000 rps and watch the server turn red and the p99 explode. Then give it more cores (select it, Servers +) until p99 is under 200 ms again at 1,000 rps.",
-        check: |s| {
-            (s.rps() >= 1_000.0 && healthy(s, 200.0, 0.001)).then(|| {
-                format!(
-                    "At {:.0} rps the p99 is {:.0} ms: the bigger box holds.",
-                    s.rps(),
-                    s.e2e.p99_ms.value
-                )
-            })
-        },
-    },
-    Lesson {
-        title: "No single point of failure",
-        stage: "load-balancer",
-        text: "Three app servers behind a load balancer that checks their health every 2 s. Losing one server is no longer an outage: after two failed probes it is out of rotation.",
-        task: "Select an app server and take it down. Watch the errors spike for a few seconds, then stop. Bring it back up.",
-        check: |s| {
-            let down = (0..s.model.nodes.len()).any(|i| s.sim.live(i).down);
-            (down && healthy(s, 200.0, 0.001)).then(|| {
-                "A server is down and users do not notice: the balancer routes around it."
-                    .to_string()
-            })
-        },
-    },
-    Lesson {
-        title: "Cache-aside",
-        stage: "cache-aside",
-        text: "Three app servers share one database, and every read is a query. Reads are Zipf-skewed: a few keys are very popular, which is what a cache is for.",
-        task: "Push traffic to 14,000 rps until the database turns red. Then select the database and press 'Add a cache in front'. Watch the database cool from red to green and the bottleneck move off it.",
-        check: |s| {
-            let has_cache = s.model.nodes.iter().any(|n| n.kind_name() == "Cache");
-            let db = node(s, "db")?;
-            let cooled = s.signals[db].utilization.value < 0.7;
-            (has_cache && s.rps() >= 12_000.0 && cooled && healthy(s, 100.0, 0.001)).then(|| {
-                format!(
-                    "At {:.0} rps the database is {:.0}% busy and the p99 is {:.0} ms: the cache answers most reads.",
-                    s.rps(),
-                    s.signals[db].utilization.value * 100.0,
-                    s.e2e.p99_ms.value
-                )
-            })
-        },
-    },
-    Lesson {
-        title: "The retry storm",
-        stage: "retry-storm",
-        text: "The API runs at 80% of its capacity. Its clients time out after 500 ms and retry at once, up to three times, and abandoned attempts are still served.",
-        task: "Slow the API down x2 for half a minute, then restore it. It never recovers: retries keep it overloaded. Then open the '... fixed' stage (Walls menu) and do the same.",
-        check: |s| {
-            let api = node(s, "api")?;
-            let restored = s.sim.changes().iter().any(|c| matches!(&c.change, bottleneck::sim::Change::Slow { factor, .. } if *factor == 1.0));
-            (s.title.contains("fixed") && restored && s.sim.live(api).slow == 1.0 && healthy(s, 500.0, 0.01))
-                .then(|| "Slowed and restored, and it recovered: the retry budget and the breaker let the queue drain.".to_string())
-        },
-    },
-    Lesson {
-        title: "The stampede",
-        stage: "stampede",
-        text: "One celebrity key takes 80% of 4,000 reads a second, and its cache entry lives 2 s. Each time it expires, every read that misses before the refill goes to the database.",
-        task: "Watch the database's error badge: it refuses connections in bursts. Open '... fixed: single-flight' from the Walls menu and compare.",
-        check: |s| {
-            let db = node(s, "db")?;
-            (s.title.contains("fixed")
-                && s.signals[db].errors.value < 0.001
-                && healthy(s, 100.0, 0.001))
-            .then(|| "The database sees one refill per expiry: no more bursts.".to_string())
-        },
-    },
-];
+static PARSED: std::sync::LazyLock<Vec<Parsed>> = std::sync::LazyLock::new(|| {
+    LESSON_FILES
+        .iter()
+        .map(|f| {
+            let file = bottleneck::lesson::parse(f.name, f.lesson)
+                .unwrap_or_else(|e| panic!("bundled lesson {}: {e}", f.name));
+            assert_eq!(beside_lessons(&file.check), f.check_file, "{}", f.name);
+            let check = bottleneck::scenario::parse_str(f.check_file, f.check)
+                .unwrap_or_else(|e| panic!("bundled check {}: {e}", f.check_file));
+            let before = all()
+                .find(|s| s.file == beside_lessons(&file.before))
+                .and_then(|s| bottleneck::topology::parse(s.file, s.text).ok());
+            Parsed {
+                file,
+                check,
+                before,
+            }
+        })
+        .collect()
+});
+
+/// The lessons, in order: the journey's stages, then the walls.
+pub static LESSONS: std::sync::LazyLock<Vec<Lesson>> = std::sync::LazyLock::new(|| {
+    PARSED
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let stage = [&p.file.before, &p.file.after]
+                .into_iter()
+                .find_map(|t| all().find(|s| s.file == beside_lessons(t)))
+                .map_or("default", |s| s.key);
+            Lesson {
+                title: &p.file.title,
+                stage,
+                text: &p.file.text,
+                task: &p.file.task,
+                check: Box::new(move |s: &Sandbox| live_check(&PARSED[k], s)),
+            }
+        })
+        .collect()
+});
+
+/// The lesson's check thresholds, judged on what the sandbox shows now: once
+/// the learner has changed something (an edit, a fault, another stage) and
+/// the traffic is at the check's rate, every threshold must hold.
+fn live_check(p: &Parsed, s: &Sandbox) -> Option<String> {
+    if s.e2e.rps.value <= 0.0 {
+        return None;
+    }
+    let changed = !s.sim.changes().is_empty()
+        || p.before
+            .as_ref()
+            .is_none_or(|b| b.nodes != s.topology.nodes || b.sources != s.topology.sources);
+    if !changed {
+        return None;
+    }
+    let load = bottleneck::lesson::Lesson::load(&p.check);
+    if load.is_some_and(|r| s.rps() < 0.95 * r) {
+        return None;
+    }
+    let mut report = None;
+    let why = bottleneck::lesson::Lesson::live(&p.check, |t| {
+        let node = match t.node.as_deref() {
+            Some(id) => Some(s.model.node_index(id)?),
+            None => None,
+        };
+        match (t.metric.name, node, &t.tag) {
+            ("p99", None, None) => Some(s.e2e.p99_ms.value),
+            ("error_rate", None, None) => Some(s.e2e.errors.value),
+            ("utilization", Some(i), None) => Some(s.signals[i].utilization.value),
+            ("error_rate", Some(i), None) => Some(s.signals[i].errors.value),
+            _ => t.measure(report.get_or_insert_with(|| s.sim.report()), None),
+        }
+    })?;
+    Some(format!("At {:.0} rps: {why}.", s.rps()))
+}
 
 #[cfg(test)]
 mod tests {
@@ -341,7 +433,8 @@ mod tests {
         for s in all() {
             Sandbox::open(s.file, s.text, 1).unwrap_or_else(|e| panic!("{}: {e}", s.file));
         }
-        for l in LESSONS {
+        assert_eq!(LESSONS.len(), 17, "nine stages and eight walls");
+        for l in LESSONS.iter() {
             assert!(find(l.stage).is_some(), "{}", l.stage);
         }
     }
@@ -369,7 +462,10 @@ mod tests {
     fn the_cache_aside_lesson_is_done_by_adding_a_cache() {
         let st = find("cache-aside").unwrap();
         let mut s = Sandbox::open(st.file, st.text, 1).unwrap();
-        let lesson = &LESSONS[2];
+        let lesson = LESSONS
+            .iter()
+            .find(|l| l.title == "Reads outgrow the database")
+            .unwrap();
         s.speed = 1_000.0;
         s.set_rps(14_000.0);
         let mut t = 0.0;

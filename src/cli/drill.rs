@@ -145,14 +145,31 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     let outcomes = check::run_all(std::slice::from_ref(&ready), args.replications, jobs, false)
         .pop()
         .unwrap_or_default();
-    let g = drill::grade_by(
-        &d,
-        &ready.scenario,
-        &outcomes,
-        &ready.model,
-        &costs,
-        check::rule(args.every_replication),
-    );
+    let rule = check::rule(args.every_replication);
+    let g = drill::requirements(&d, &ready.scenario, &outcomes, &ready.model, &costs, rule);
+    // The counterfactual: the same scenario and seeds without the taught fix.
+    let cf = drill::counterfactual(&d, &ready.scenario, &ready.model);
+    let mut cf_outcomes = Vec::new();
+    if drill::needs_run(&g, &cf)
+        && let Some((model, plan)) = &cf.ready
+    {
+        let mut plan = plan.clone();
+        plan.config.max_events = args.budget.max_events;
+        let cf_ready = check::Ready {
+            scenario: ready.scenario.clone(),
+            model: model.clone(),
+            plan,
+        };
+        cf_outcomes = check::run_all(
+            std::slice::from_ref(&cf_ready),
+            args.replications,
+            jobs,
+            false,
+        )
+        .pop()
+        .unwrap_or_default();
+    }
+    let g = drill::conclude(g, &ready.scenario, rule, &cf, &cf_outcomes);
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
     } else {
@@ -192,6 +209,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
             costs.money(g.budget)
         );
         let _ = writeln!(out);
+        counterfactual_text(&mut out, &ready.scenario, &g, args.replications);
         if g.passed {
             let _ = writeln!(
                 out,
@@ -199,6 +217,14 @@ pub fn drill(args: DrillArgs) -> ExitCode {
                 costs.money(g.monthly),
                 costs.money(g.budget)
             );
+        } else if g.requirements_met {
+            let _ = writeln!(
+                out,
+                "NOT SOLVED: every requirement is met, but not because of the fix."
+            );
+            for r in &g.reasons {
+                let _ = writeln!(out, "  - {r}");
+            }
         } else {
             let _ = writeln!(out, "FAIL:");
             for r in &g.reasons {
@@ -226,4 +252,35 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     } else {
         ExitCode::from(EXIT_THRESHOLDS)
     }
+}
+
+/// The counterfactual's part of the grade: what was removed, its table, and
+/// what it shows.
+fn counterfactual_text(
+    out: &mut String,
+    s: &bottleneck::scenario::Scenario,
+    g: &drill::Grade,
+    reps: u32,
+) {
+    let Some(c) = &g.counterfactual else {
+        return;
+    };
+    if !g.requirements_met {
+        return;
+    }
+    let what = drill::mechanism::labels(&c.removed, "and");
+    let _ = writeln!(out, "Without the fix this drill teaches ({what}):");
+    for l in &c.changes {
+        let _ = writeln!(out, "    {l}");
+    }
+    if let Some(v) = &c.verdict {
+        let mut s = s.clone();
+        s.name = format!("{} (without the fix)", s.name);
+        s.expect_fail = vec![false; s.thresholds.len()];
+        out.push_str(&check::table(&s, v, reps));
+    }
+    if !g.reasons.contains(&c.summary) {
+        let _ = writeln!(out, "  {}", c.summary);
+    }
+    let _ = writeln!(out);
 }

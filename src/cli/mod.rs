@@ -8,6 +8,7 @@ pub mod check;
 pub mod cost;
 pub mod drill;
 pub mod files;
+pub mod lesson;
 pub mod out;
 pub mod plot;
 pub mod run;

@@ -1,69 +1,15 @@
-//! Drills: interview-style exercises.
-//!
-//! A drill is a requirement card (traffic, read:write ratio, latency and
-//! availability targets, the failure to survive, a monthly budget), a
-//! starting topology, and a hidden scenario. The learner edits the topology;
-//! grading runs the hidden scenario against it (every threshold must pass,
-//! whatever the scenario expects of the starting topology) and prices it
-//! with a [`Costs`] model that people can change.
+//! The cost model drills are priced with: a price per hour per node,
+//! server, instance or 100,000 keys, for each kind.
 
-use super::{Outcome, Scenario, Verdict};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kinds::KindModel;
 use crate::model::Model;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
-
-/// What the drill asks for, as an interviewer would say it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Card {
-    /// Traffic, e.g. "2,000 requests/s at peak".
-    pub traffic: String,
-    /// Read:write ratio, e.g. "95:5".
-    pub read_write: String,
-    /// Latency target, e.g. "p99 under 200 ms".
-    pub latency: String,
-    /// Availability target, e.g. "99.9% of requests succeed".
-    pub availability: String,
-    /// The failure to survive, e.g. "one app server down".
-    pub survive: String,
-    /// Monthly budget in the cost model's currency.
-    pub budget: f64,
-}
-
-/// A drill file.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename = "Drill", deny_unknown_fields)]
-pub struct Drill {
-    /// Title.
-    pub title: String,
-    /// Difficulty, from 1.
-    pub level: u32,
-    /// The story and the task.
-    pub brief: String,
-    /// The requirement card.
-    pub card: Card,
-    /// The starting topology, relative to the drill file.
-    pub start: String,
-    /// The hidden scenario, relative to the drill file.
-    pub scenario: String,
-    /// The cost model, relative to the drill file [default: `costs.ron` beside it].
-    #[serde(default = "default_costs")]
-    pub costs: String,
-    /// Hints, revealed one per failed attempt by front ends that want to.
-    #[serde(default)]
-    pub hints: Vec<String>,
-}
-
-fn default_costs() -> String {
-    "costs.ron".into()
-}
 
 /// The bundled cost model (`topologies/drills/costs.ron`): what `bottleneck
 /// cost` prices with when given no `--costs`.
-pub const DEFAULT_COSTS: &str = include_str!("../../topologies/drills/costs.ron");
+pub const DEFAULT_COSTS: &str = include_str!("../../../topologies/drills/costs.ron");
 
 /// A topology's monthly cost, as `bottleneck cost --json` prints it.
 #[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
@@ -186,31 +132,6 @@ pub fn parse_costs(file: &str, text: &str) -> Result<Costs, Diagnostics> {
     }
 }
 
-/// Parses a drill file.
-pub fn parse_drill(file: &str, text: &str) -> Result<Drill, Diagnostics> {
-    let mut ds = Diagnostics::new(file, text);
-    if let Some(d) = crate::topology::not_ron(text, "Drill") {
-        ds.push(d);
-        return Err(ds);
-    }
-    match crate::topology::ron_options().from_str::<Drill>(text) {
-        Ok(d) => {
-            if !(d.card.budget.is_finite() && d.card.budget > 0.0) {
-                ds.push(
-                    Diagnostic::error(format!("the budget is {}", d.card.budget))
-                        .hint("give a monthly budget above 0"),
-                );
-                return Err(ds);
-            }
-            Ok(d)
-        }
-        Err(e) => {
-            ds.push(crate::topology::ron_diagnostic(&e, text));
-            Err(ds)
-        }
-    }
-}
-
 impl Costs {
     /// What a topology costs a month, node by node. Kinds without a price
     /// cost nothing (and are listed with 0).
@@ -268,130 +189,6 @@ impl Costs {
             crate::fmt::fmt_count(x.round().max(0.0) as u64)
         )
     }
-}
-
-/// A graded attempt.
-#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
-pub struct Grade {
-    /// The thresholds' verdict (every one must pass).
-    pub verdict: Verdict,
-    /// Cost per node.
-    pub costs: Vec<CostLine>,
-    /// Total per month.
-    pub monthly: f64,
-    /// The budget.
-    pub budget: f64,
-    /// Whether every requirement is met within budget.
-    pub passed: bool,
-    /// What failed and why, one line each.
-    pub reasons: Vec<String>,
-}
-
-/// Grades outcomes of the drill's scenario run against the learner's
-/// topology. The scenario's `expect_fail` (what the starting topology
-/// fails) is ignored: a solution passes every threshold.
-pub fn grade(
-    drill: &Drill,
-    scenario: &Scenario,
-    outcomes: &[Outcome],
-    model: &Model,
-    costs: &Costs,
-) -> Grade {
-    grade_by(drill, scenario, outcomes, model, costs, super::Rule::Mean)
-}
-
-/// Grades as [`grade`] does, judging the replications under `rule`.
-pub fn grade_by(
-    drill: &Drill,
-    scenario: &Scenario,
-    outcomes: &[Outcome],
-    model: &Model,
-    costs: &Costs,
-    rule: super::Rule,
-) -> Grade {
-    let mut s = scenario.clone();
-    s.expect_fail = vec![false; s.thresholds.len()];
-    let verdict = super::judge_by(&s, outcomes, rule);
-    let lines = costs.of(model);
-    let monthly: f64 = lines.iter().map(|l| l.monthly).sum();
-    let mut reasons = Vec::new();
-    for r in verdict.rows.iter().filter(|r| !r.passed) {
-        let mut line = format!("`{}` fails: measured {}", r.threshold, r.shown);
-        if let Some(b) = &verdict.bottleneck {
-            let _ = write!(line, " (bottleneck: {b})");
-        }
-        reasons.push(line);
-    }
-    for e in &verdict.errors {
-        reasons.push(format!("the run did not finish: {e}"));
-    }
-    if monthly > drill.card.budget {
-        let top = lines
-            .iter()
-            .max_by(|a, b| a.monthly.total_cmp(&b.monthly))
-            .map(|l| {
-                format!(
-                    "; the most expensive is `{}` at {}",
-                    l.node,
-                    costs.money(l.monthly)
-                )
-            })
-            .unwrap_or_default();
-        reasons.push(format!(
-            "over budget: {} a month against {}{top}",
-            costs.money(monthly),
-            costs.money(drill.card.budget)
-        ));
-    }
-    Grade {
-        passed: reasons.is_empty(),
-        verdict,
-        costs: lines,
-        monthly,
-        budget: drill.card.budget,
-        reasons,
-    }
-}
-
-/// The requirement card as text.
-pub fn card_text(d: &Drill, costs: Option<&Costs>) -> String {
-    let money = |x: f64| match costs {
-        Some(c) => c.money(x),
-        None => format!("{x:.0}"),
-    };
-    let mut out = String::new();
-    let _ = writeln!(out, "Drill (level {}): {}", d.level, d.title);
-    let _ = writeln!(out);
-    for line in wrap(&d.brief, 76) {
-        let _ = writeln!(out, "  {line}");
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "  traffic        {}", d.card.traffic);
-    let _ = writeln!(out, "  read:write     {}", d.card.read_write);
-    let _ = writeln!(out, "  latency        {}", d.card.latency);
-    let _ = writeln!(out, "  availability   {}", d.card.availability);
-    let _ = writeln!(out, "  survive        {}", d.card.survive);
-    let _ = writeln!(out, "  budget         {} a month", money(d.card.budget));
-    out
-}
-
-/// Greedy word wrap at `width` characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 #[cfg(test)]
