@@ -37,6 +37,7 @@ pub mod graph;
 pub mod keys;
 pub mod kind;
 pub mod kinds;
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod profile;
