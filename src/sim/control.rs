@@ -93,7 +93,7 @@ pub enum Change {
     /// A structural edit applied live ([`Simulation::restructure`]). Made
     /// by `bottleneck::live`; scenarios record it as
     /// `Restructure(topology, what)`.
-    #[serde(skip)]
+    #[serde(skip_deserializing)]
     #[schemars(skip)]
     Restructure(Box<super::Restructure>),
 }

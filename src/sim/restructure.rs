@@ -37,6 +37,18 @@ pub struct Restructure {
     pub what: String,
 }
 
+/// In a report's list of changes: what the edit was and the nodes it
+/// removed (the edited topology is in the saved session).
+impl serde::Serialize for Restructure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Restructure", 2)?;
+        st.serialize_field("what", &self.what)?;
+        st.serialize_field("removed", &self.retire)?;
+        st.end()
+    }
+}
+
 impl PartialEq for Restructure {
     fn eq(&self, other: &Self) -> bool {
         self.topology == other.topology && self.retire == other.retire && self.what == other.what
