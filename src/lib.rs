@@ -38,6 +38,7 @@ pub mod keys;
 pub mod kind;
 pub mod kinds;
 pub mod lesson;
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod profile;

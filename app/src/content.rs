@@ -485,7 +485,9 @@ mod tests {
         assert!((lesson.check)(&s).is_none());
         let (t2, what) = crate::edits::add_cache(&s.topology, "db").unwrap();
         s.restructure(t2, &what).unwrap();
-        while s.now() < 30 * bottleneck::time::SEC {
+        // The edit applies live: the clock goes on, the backlog drains.
+        let until = s.now() + 60 * bottleneck::time::SEC;
+        while s.now() < until {
             s.advance(0.01, 10.0, &mut clock);
         }
         let done = (lesson.check)(&s);

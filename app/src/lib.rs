@@ -10,6 +10,7 @@ pub mod engine;
 pub mod layout;
 pub mod sandbox;
 pub mod share;
+pub mod signals;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

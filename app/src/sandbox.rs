@@ -8,7 +8,7 @@ use crate::layout::Layout;
 use bottleneck::analysis::{Analyzer, Load};
 use bottleneck::model::Model;
 use bottleneck::report::Report;
-use bottleneck::sim::{Change, RunConfig, Simulation};
+use bottleneck::sim::{Change, RunConfig, Simulation, TrafficProfile};
 use bottleneck::time::{Duration, SEC, SimTime};
 use bottleneck::topology::{self, Topology};
 
@@ -29,50 +29,7 @@ pub const MAX_CATCH_UP: f64 = 0.25;
 /// wall second) are smoothed over, in wall seconds.
 const RATE_SMOOTHING: f64 = 0.5;
 
-/// A smoothed signal: an exponential moving average over windows.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Ema {
-    /// The smoothed value.
-    pub value: f64,
-    primed: bool,
-}
-
-impl Ema {
-    /// Adds a sample with weight `alpha` (0 to 1).
-    pub fn push(&mut self, x: f64, alpha: f64) {
-        if self.primed {
-            self.value += alpha * (x - self.value);
-        } else {
-            self.value = x;
-            self.primed = true;
-        }
-    }
-}
-
-/// What the graph shows for one node, smoothed over the last few windows.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Signals {
-    /// Busy servers / servers.
-    pub utilization: Ema,
-    /// Mean waiting.
-    pub queue: Ema,
-    /// Completed per simulated second.
-    pub rps: Ema,
-    /// Failed / arrived.
-    pub errors: Ema,
-    /// 99th percentile time at the node, ms.
-    pub p99_ms: Ema,
-    /// Busy time spent waiting on calls / capacity.
-    pub calling: Ema,
-    /// Busy time spent waiting for a pool connection / capacity.
-    pub pool_wait: Ema,
-    /// Arrivals per simulated second.
-    pub arrivals: Ema,
-    /// Drops per simulated second.
-    pub dropped: Ema,
-    /// Drops for want of capacity per simulated second.
-    pub overflow: Ema,
-}
+pub use crate::signals::{Ema, Signals};
 
 /// An edit the learner made, for undo.
 #[derive(Clone, Debug)]
@@ -84,24 +41,14 @@ pub enum Edit {
         /// What undoes it.
         undo: Change,
     },
-    /// A change to the topology's structure: undone by going back to the
-    /// topology before it (the simulation restarts).
+    /// A change to the topology's structure, applied live: undone by
+    /// going back to the topology before it (another live edit).
     Structure {
         /// The topology before.
         before: Box<Topology>,
         /// What it was, for the timeline.
         what: String,
     },
-}
-
-/// A change waiting for its simulated time (the second half of a surge,
-/// the steps of a ramp).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Pending {
-    /// When.
-    pub at: SimTime,
-    /// What.
-    pub change: Change,
 }
 
 /// The sandbox.
@@ -140,9 +87,10 @@ pub struct Sandbox {
     pub selected: Option<usize>,
     /// Undo stack.
     pub edits: Vec<Edit>,
-    /// Changes scheduled for later simulated times.
-    pub pending: Vec<Pending>,
-    /// Structural edits since the start, with the simulated time they were made.
+    /// The topology the simulation started from (saved sessions replay
+    /// from it, structural edits included).
+    pub start: Topology,
+    /// Structural edits, with the simulated time they were made.
     pub notes: Vec<(SimTime, String)>,
     /// A line for the status bar: (text, is an error).
     pub status: Option<(String, bool)>,
@@ -182,6 +130,7 @@ impl Sandbox {
             title: loaded.model.name.clone(),
             origin: origin.to_string(),
             topology: loaded.model.topology.clone(),
+            start: loaded.model.topology.clone(),
             sim: Simulation::new(&loaded.model, Self::config(seed)),
             model: loaded.model,
             seed,
@@ -196,7 +145,6 @@ impl Sandbox {
             e2e: Signals::default(),
             selected: None,
             edits: Vec::new(),
-            pending: Vec::new(),
             notes: Vec::new(),
             status: None,
             report: None,
@@ -259,36 +207,27 @@ impl Sandbox {
             ));
             return false;
         }
-        self.pending
-            .retain(|p| !matches!(p.change, Change::Traffic(_)));
+        self.sim
+            .cancel_scheduled(|c| matches!(c, Change::Traffic(_)));
         let m = (rps / base).clamp(0.0, bottleneck::sim::MAX_TRAFFIC);
         self.apply(Change::Traffic(m))
     }
 
-    /// A campaign surge: `times` the traffic for `lasting`, then back.
+    /// A campaign surge: `times` the traffic for `lasting`, then back
+    /// (the engine's traffic profile).
     pub fn surge(&mut self, times: f64, lasting: Duration) {
-        let m = self.sim.traffic_multiplier();
-        if self.apply(Change::Traffic(
-            (m * times).min(bottleneck::sim::MAX_TRAFFIC),
-        )) {
-            self.pending.push(Pending {
-                at: self.now() + lasting.0,
-                change: Change::Traffic(m),
-            });
-        }
+        self.profile(TrafficProfile::Spike { times, lasting });
     }
 
-    /// A ramp of the traffic multiplier to `to` over `over`, a step a second.
+    /// A ramp of the traffic multiplier to `to` over `over`, a step a
+    /// second (the engine's traffic profile).
     pub fn ramp(&mut self, to: f64, over: Duration) {
-        self.pending
-            .retain(|p| !matches!(p.change, Change::Traffic(_)));
-        let from = self.sim.traffic_multiplier();
-        let n = (over.0 / SEC).clamp(1, 3_600);
-        for k in 1..=n {
-            self.pending.push(Pending {
-                at: self.now() + over.0 * k / n,
-                change: Change::Traffic(from + (to - from) * k as f64 / n as f64),
-            });
+        self.profile(TrafficProfile::Ramp { to, over });
+    }
+
+    fn profile(&mut self, p: TrafficProfile) {
+        if let Err(e) = self.sim.traffic_profile(p) {
+            self.status = Some((e.message, true));
         }
     }
 
@@ -330,15 +269,59 @@ impl Sandbox {
         live.instances.unwrap_or(live.servers)
     }
 
-    /// Replaces the topology (an edit of its structure): the simulation
-    /// restarts at the same traffic multiplier; positions are kept.
+    /// Applies an edit of the topology's structure live: the clock goes
+    /// on, nodes that stay keep their state, new ones start cold, removed
+    /// ones fail their work (`bottleneck::live`); positions are kept.
+    /// Sources, request classes and regions cannot change while running:
+    /// an edit of those restarts the simulation with it.
     pub fn restructure(&mut self, topology: Topology, what: &str) -> Result<(), OpenError> {
+        let running = &self.sim.model().topology;
+        if running.sources != topology.sources || running.regions != topology.regions {
+            return self.restart(topology, what);
+        }
+        let r = bottleneck::live::restructure(
+            &self.origin,
+            self.sim.model(),
+            self.sim.retired(),
+            &topology,
+            what,
+        )
+        .map_err(|d| d.to_string())?;
+        let remap = self.sim.restructure(r).map_err(|e| e.to_string())?;
+        let before = std::mem::replace(&mut self.topology, topology);
+        let positions = self.layout.positions();
+        self.model = self.sim.model().clone();
+        self.layout = Layout::of(&self.model, &positions);
+        self.analyzer = Analyzer::new(&self.model);
+        self.signals
+            .resize(self.model.nodes.len(), Signals::default());
+        for &i in &remap.removed {
+            self.signals[i] = Signals::default();
+        }
+        if self.selected.is_some_and(|i| remap.removed.contains(&i)) {
+            self.selected = None;
+        }
+        self.report = None;
+        self.edits.push(Edit::Structure {
+            before: Box::new(before),
+            what: what.to_string(),
+        });
+        self.notes.push((self.now(), what.to_string()));
+        self.status = Some((format!("{what}: applied while running"), false));
+        Ok(())
+    }
+
+    /// Replaces the topology and restarts the simulation with it at the
+    /// same traffic multiplier (an edit of the sources or regions); the
+    /// session starts again from it.
+    fn restart(&mut self, topology: Topology, what: &str) -> Result<(), OpenError> {
         let text = topology::to_ron(&topology);
         let loaded = topology::load_str(&self.origin, &text).map_err(|d| d.to_string())?;
         let before = std::mem::replace(&mut self.topology, loaded.model.topology.clone());
         let traffic = self.sim.traffic_multiplier();
         let positions = self.layout.positions();
         self.layout = Layout::of(&loaded.model, &positions);
+        self.start = loaded.model.topology.clone();
         self.model = loaded.model;
         self.analyzer = Analyzer::new(&self.model);
         self.sim = Simulation::new(&self.model, Self::config(self.seed));
@@ -348,7 +331,6 @@ impl Sandbox {
         self.signals = vec![Signals::default(); self.model.nodes.len()];
         self.e2e = Signals::default();
         self.windows_seen = 0;
-        self.pending.clear();
         self.report = None;
         self.selected = None;
         self.edits.push(Edit::Structure {
@@ -356,7 +338,10 @@ impl Sandbox {
             what: what.to_string(),
         });
         self.notes.push((0, what.to_string()));
-        self.status = Some((format!("{what}: the simulation restarted with it"), false));
+        self.status = Some((
+            format!("{what}: sources changed, so the simulation restarted with it"),
+            false,
+        ));
         Ok(())
     }
 
@@ -396,21 +381,10 @@ impl Sandbox {
         };
         let events0 = self.sim.events();
         'frame: loop {
-            // Scheduled changes due before the next event apply first.
-            self.pending.sort_by_key(|p| p.at);
+            // Scheduled changes (a surge's end, a ramp's steps) are the
+            // engine's: `next_event_time` and `step_event` include them.
             for _ in 0..CHUNK {
                 let next = self.sim.next_event_time().unwrap_or(SimTime::MAX);
-                if let Some(p) = self.pending.first()
-                    && p.at <= next
-                    && p.at <= target
-                {
-                    let p = self.pending.remove(0);
-                    if self.sim.step_until(p.at).is_err() {
-                        break 'frame;
-                    }
-                    self.apply(p.change);
-                    continue;
-                }
                 if next > target || next == SimTime::MAX {
                     if target != SimTime::MAX {
                         let _ = self.sim.step_until(target);
@@ -565,22 +539,23 @@ impl Sandbox {
     /// The session as a scenario file that `bottleneck check` replays
     /// exactly, with the topology it names.
     pub fn session(&self, topology_file: &str) -> (String, String) {
-        // The structural edits made before this run (each restarted the
-        // simulation; the topology saved is their result).
-        let edits: String = self
-            .notes
-            .iter()
-            .map(|(_, what)| format!("// edit before this run: {}\n", what.replace('\n', " ")))
-            .collect();
-        let scenario = edits
-            + &bottleneck::scenario::record(
-                &format!("Session on {}", self.title),
-                topology_file,
-                self.seed,
-                Duration(self.now().max(1)),
-                self.sim.changes(),
-            );
-        (scenario, self.topology_text())
+        // Structural edits are in the changes (`Restructure`), so the
+        // session starts from the topology the simulation started from.
+        let scenario = bottleneck::scenario::record(
+            &format!("Session on {}", self.title),
+            topology_file,
+            self.seed,
+            Duration(self.now().max(1)),
+            self.sim.changes(),
+        );
+        let mut t = self.start.clone();
+        t.layout = self.layout.positions();
+        let body = topology::to_ron(&t);
+        let start = format!(
+            "// Saved by the Bottleneck sandbox from {} (as the session started).\n{body}\n",
+            self.origin
+        );
+        (scenario, start)
     }
 
     /// The current topology as RON, with the node positions saved in it.
@@ -596,173 +571,5 @@ impl Sandbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const WEB: &str = r#"Topology(
-        name: "web",
-        sources: [Source(id: "users", to: "lb", arrivals: Poisson(rps: 400), mix: {"read": 0.9, "write": 0.1},
-                         keys: Zipf(keys: 10_000, s: 1.0))],
-        nodes: [
-            LoadBalancer(id: "lb", policy: RoundRobin, to: ["app-1"]),
-            App(id: "app-1", workers: 64, service: Constant("5ms"),
-                handle: {"read": [Read(db: "db")], "write": [Write(db: "db")]}),
-            Database(id: "db", servers: 2, read: Exponential(mean: "4ms"), write: Exponential(mean: "8ms")),
-        ],
-    )"#;
-
-    fn clock() -> impl FnMut() -> f64 {
-        let mut t = 0.0;
-        move || {
-            t += 0.001;
-            t
-        }
-    }
-
-    #[test]
-    fn runs_at_the_requested_speed() {
-        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
-        s.speed = 10.0;
-        let mut c = clock();
-        for _ in 0..30 {
-            s.advance(1.0 / 60.0, 1.0, &mut c);
-        }
-        // 30 frames of 1/60 s at 10x: 5 simulated seconds (to the ns rounding).
-        assert!(s.now().abs_diff(5 * SEC) < 1_000, "{}", s.now());
-        assert!(s.achieved.value > 0.99);
-        assert!(s.signals[2].utilization.value > 0.2, "the database works");
-    }
-
-    #[test]
-    fn the_frame_budget_holds_and_reports_the_shortfall() {
-        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
-        s.speed = 1e6;
-        // A clock that says each chunk took 4 ms: with an 8 ms budget, a
-        // frame runs at most a few chunks and the achieved speed drops.
-        let mut t = 0.0;
-        let mut c = move || {
-            t += 0.004;
-            t
-        };
-        let ran = s.advance(1.0 / 60.0, 0.008, &mut c);
-        assert!(ran <= 2 * CHUNK as u64, "{ran} events");
-        assert!(s.achieved.value < 0.5);
-    }
-
-    #[test]
-    fn simulated_time_not_reached_in_one_step_is_run_in_the_next() {
-        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
-        s.speed = 100.0;
-        // The first step is cut short after one chunk (as when the
-        // interface takes the lock): what it did not run, the next runs.
-        let mut cut = || f64::INFINITY;
-        s.advance(0.1, 0.0, &mut cut);
-        assert!(s.now() < 9 * SEC, "{}", s.now());
-        let mut c = clock();
-        s.advance(0.1, 1.0, &mut c);
-        assert!(s.now().abs_diff(20 * SEC) < 1_000, "{}", s.now());
-        // The debt is bounded by MAX_CATCH_UP of wall time.
-        s.advance(10.0, 0.0, &mut cut);
-        s.advance(0.0, 1.0, &mut c);
-        let most = (MAX_CATCH_UP * 100.0 * SEC as f64) as u64;
-        assert!(s.now().abs_diff(20 * SEC + most) < 1_000, "{}", s.now());
-    }
-
-    #[test]
-    fn no_traffic_at_max_speed_returns_at_once() {
-        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
-        s.set_rps(0.0);
-        s.speed = f64::INFINITY;
-        let mut c = clock();
-        // Drain what was scheduled before the change, then nothing is left.
-        for _ in 0..10 {
-            s.advance(0.016, 1.0, &mut c);
-        }
-        let mut calls = 0;
-        let mut counting = || {
-            calls += 1;
-            0.0
-        };
-        assert_eq!(s.advance(0.016, 1.0, &mut counting), 0);
-        assert_eq!(calls, 0, "no busy loop waiting for the budget");
-    }
-
-    #[test]
-    fn traffic_surges_and_ramps_come_back() {
-        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
-        s.speed = 100.0;
-        s.surge(11.0, Duration(60 * SEC));
-        assert!((s.rps() - 4400.0).abs() < 1e-6);
-        let mut c = clock();
-        while s.now() < 61 * SEC {
-            s.advance(0.1, 1.0, &mut c);
-        }
-        assert!((s.rps() - 400.0).abs() < 1e-6, "back after the surge");
-        s.ramp(3.0, Duration(10 * SEC));
-        while s.now() < 75 * SEC {
-            s.advance(0.1, 1.0, &mut c);
-        }
-        assert!((s.rps() - 1200.0).abs() < 1e-6);
-        assert!(s.set_rps(100.0));
-        assert!((s.rps() - 100.0).abs() < 1e-6);
-    }
-
-    #[test]
-    fn capacity_edits_undo() {
-        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
-        s.set_capacity(2, 5);
-        assert_eq!(s.capacity(2), 5);
-        s.set_capacity(1, 3);
-        assert_eq!(s.capacity(1), 3, "apps scale by instances");
-        s.undo();
-        assert_eq!(s.capacity(1), 1);
-        s.undo();
-        assert_eq!(s.capacity(2), 2);
-        s.undo();
-        assert_eq!(s.status.as_ref().unwrap().0, "nothing to undo");
-    }
-
-    #[test]
-    fn the_bottleneck_moves_when_the_database_grows() {
-        let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
-        s.speed = 1_000.0;
-        s.set_rps(900.0);
-        let mut c = clock();
-        while s.now() < 30 * SEC {
-            s.advance(0.01, 1.0, &mut c);
-        }
-        // The app's workers are saturated too, waiting on the database: the
-        // bottleneck is the one downstream.
-        assert!(s.signals[1].utilization.value > 0.95);
-        assert_eq!(s.bottleneck().unwrap().0, 2, "{:?}", s.bottleneck());
-        s.set_capacity(2, 16);
-        while s.now() < 90 * SEC {
-            s.advance(0.01, 1.0, &mut c);
-        }
-        assert!(s.signals[2].utilization.value < 0.5, "the database cooled");
-        assert!(s.e2e.p99_ms.value < 50.0, "p99 {}", s.e2e.p99_ms.value);
-    }
-
-    #[test]
-    fn a_saved_session_replays_to_the_same_report() {
-        let mut s = Sandbox::open("web.ron", WEB, 3).unwrap();
-        s.speed = 100.0;
-        let mut c = clock();
-        for k in 0..40 {
-            s.advance(0.05, 1.0, &mut c);
-            if k == 10 {
-                s.apply(Change::Down("db".into()));
-            }
-            if k == 20 {
-                s.apply(Change::Up("db".into()));
-                s.set_capacity(2, 4);
-            }
-        }
-        let (scenario, topology) = s.session("web.ron");
-        let sc = bottleneck::scenario::parse_str("s.ron", &scenario).unwrap();
-        let m = topology::load_str("web.ron", &topology).unwrap().model;
-        let plan = sc.plan(&m).unwrap();
-        let o = bottleneck::scenario::run(&plan, &m, sc.seed, false);
-        assert_eq!(o.report.to_json(), s.sim.report().to_json());
-    }
-}
+#[path = "sandbox_tests.rs"]
+mod tests;

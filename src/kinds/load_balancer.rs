@@ -414,8 +414,58 @@ impl Simulation {
             })
             .collect();
         if let Some(h) = lb.health {
-            self.queue
-                .push(h.every, crate::sim::Event::Health { node: i as u32 });
+            self.queue.push(
+                self.now.saturating_add(h.every),
+                crate::sim::Event::Health { node: i as u32 },
+            );
+        }
+    }
+
+    /// Balancer `i` takes edited settings while the simulation runs
+    /// (`Simulation::restructure`): backends it keeps keep their requests in
+    /// progress, counts and health; new ones start healthy and idle; a
+    /// request in progress at a backend it no longer has is no longer
+    /// counted by it. Its health checks go on as they were scheduled.
+    pub(crate) fn load_balancer_rewire(&mut self, i: usize, m: &LoadBalancerModel) {
+        let KindState::LoadBalancer(old) = &self.nodes[i].kind else {
+            return;
+        };
+        let old = (**old).clone();
+        let mut new = LoadBalancerState::of(&self.model, &self.model.nodes[i], m, 0);
+        new.rng = old.rng.clone();
+        new.next = old.next % new.backends.len().max(1);
+        let moved: Vec<Option<usize>> = old
+            .backends
+            .iter()
+            .map(|b| new.backends.iter().position(|x| x == b))
+            .collect();
+        for (j, k) in moved.iter().enumerate() {
+            if let Some(k) = *k {
+                new.active[k] = old.active[j];
+                new.sent[k] = old.sent[j];
+                new.healthy[k] = old.healthy[j];
+                new.fails[k] = old.fails[j];
+                new.passes[k] = old.passes[j];
+            }
+        }
+        self.reqs.for_each_mut(|r| {
+            if r.lb == i as u32 {
+                match moved.get(r.lb_backend as usize).copied().flatten() {
+                    Some(k) => r.lb_backend = k as u16,
+                    None => r.lb = crate::sim::ROOT,
+                }
+            }
+        });
+        self.nodes[i].kind = KindState::LoadBalancer(Box::new(new));
+        // Distances to the backends, without starting a second round of
+        // health checks.
+        let health = match &mut self.nodes[i].kind {
+            KindState::LoadBalancer(lb) => lb.health.take(),
+            _ => None,
+        };
+        self.load_balancer_start(i);
+        if let KindState::LoadBalancer(lb) = &mut self.nodes[i].kind {
+            lb.health = health;
         }
     }
 

@@ -85,6 +85,25 @@ impl Node {
         }
     }
 
+    /// The node's id, to rename it (a removed node kept while a
+    /// simulation runs: `bottleneck::live`).
+    pub fn id_mut(&mut self) -> &mut String {
+        match self {
+            Node::Station(n) => &mut n.id,
+            Node::LoadBalancer(n) => &mut n.id,
+            Node::App(n) => &mut n.id,
+            Node::Cache(n) => &mut n.id,
+            Node::Database(n) => &mut n.id,
+            Node::Cdn(n) => &mut n.id,
+            Node::Replica(n) => &mut n.id,
+            Node::RateLimiter(n) => &mut n.id,
+            Node::ShardRouter(n) => &mut n.id,
+            Node::Queue(n) => &mut n.id,
+            Node::Pooler(n) => &mut n.id,
+            Node::ObjectStore(n) => &mut n.id,
+        }
+    }
+
     /// The node's kind.
     pub fn kind_of(&self) -> Kind {
         match self {

@@ -105,6 +105,15 @@ pub enum Action {
         /// Shards in use.
         count: u32,
     },
+    /// Change the topology's structure while the run goes on (what the
+    /// sandbox records): nodes that stay keep their state, new ones start
+    /// cold, removed ones fail their work (`bottleneck::live`).
+    Restructure {
+        /// The whole edited topology, as RON text.
+        topology: String,
+        /// What the edit was.
+        what: String,
+    },
 }
 
 impl Action {
@@ -125,6 +134,10 @@ impl Action {
             Change::DownRegion(r) => Action::DownRegion(r),
             Change::UpRegion(r) => Action::UpRegion(r),
             Change::Shards { node, count } => Action::Shards { node, count },
+            Change::Restructure(r) => Action::Restructure {
+                topology: r.topology,
+                what: r.what,
+            },
         }
     }
 
@@ -146,7 +159,11 @@ impl Action {
             Action::DownRegion(r) => Change::DownRegion(r),
             Action::UpRegion(r) => Change::UpRegion(r),
             Action::Shards { node, count } => Change::Shards { node, count },
-            Action::Rps(_) | Action::Ramp { .. } | Action::Spike { .. } | Action::DownFirst(_) => {
+            Action::Rps(_)
+            | Action::Ramp { .. }
+            | Action::Spike { .. }
+            | Action::DownFirst(_)
+            | Action::Restructure { .. } => {
                 return None;
             }
         })

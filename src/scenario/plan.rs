@@ -2,6 +2,7 @@
 //! (ramps and spikes expanded), and the windows its thresholds are judged over.
 
 use super::*;
+use crate::sim::TrafficProfile;
 
 impl Scenario {
     /// A scenario made in code (no file): the topology as given, no
@@ -124,6 +125,9 @@ impl Scenario {
             .sum();
         let mut traffic = 1.0f64;
         let mut steps: Vec<Step> = Vec::new();
+        // The model as the timeline's structural edits leave it.
+        let mut current = model.clone();
+        let mut retired = vec![false; model.nodes.len()];
         let mut recovery = None;
         for &i in &order {
             let item = &self.timeline[i];
@@ -136,7 +140,7 @@ impl Scenario {
             let action = item.action();
             let mut bad = false;
             for id in action.nodes() {
-                if node_index(id).is_none() {
+                if current.node_index(id).is_none() {
                     let (m, h) = unknown(id);
                     ds.push(Diagnostic::error(m).at(pos).hint(h));
                     bad = true;
@@ -183,23 +187,60 @@ impl Scenario {
                     traffic = (r / base_rps).min(crate::sim::MAX_TRAFFIC);
                     push(at, Change::Traffic(traffic));
                 }
-                Action::Ramp { to, over } => {
-                    let n = (over.0 / SEC).clamp(1, 600);
-                    let from = traffic;
-                    for k in 1..=n {
-                        let m = from + (to - from) * k as f64 / n as f64;
-                        let dt = (over.0 as u128 * k as u128 / n as u128) as u64;
-                        push(at.saturating_add(dt), Change::Traffic(m));
+                Action::Ramp { .. } | Action::Spike { .. } => {
+                    let profile = match *action {
+                        Action::Ramp { to, over } => TrafficProfile::Ramp { to, over },
+                        Action::Spike { times, lasting } => {
+                            TrafficProfile::Spike { times, lasting }
+                        }
+                        _ => unreachable!("matched above"),
+                    };
+                    let (changes, after) = profile.changes(traffic, at);
+                    for (t, m) in changes {
+                        push(t, Change::Traffic(m));
                     }
-                    traffic = *to;
+                    traffic = after;
                 }
-                Action::Spike { times, lasting } => {
-                    let peak = (traffic * times).min(crate::sim::MAX_TRAFFIC);
-                    push(at, Change::Traffic(peak));
-                    push(at.saturating_add(lasting.0), Change::Traffic(traffic));
+                Action::Restructure { topology, what } => {
+                    let edited = match crate::topology::parse(&self.file, topology) {
+                        Ok(t) => t,
+                        Err(d) => {
+                            ds.push(
+                                Diagnostic::error(format!(
+                                    "the edited topology does not load: {}",
+                                    first_line(&d)
+                                ))
+                                .at(pos)
+                                .hint("record the session again"),
+                            );
+                            continue;
+                        }
+                    };
+                    match crate::live::restructure(&self.file, &current, &retired, &edited, what) {
+                        Ok(r) => {
+                            for &i in &r.retire {
+                                retired[i as usize] = true;
+                            }
+                            retired.resize(r.model.nodes.len(), false);
+                            current = (*r.model).clone();
+                            push(at, Change::Restructure(Box::new(r)));
+                        }
+                        Err(d) => ds.push(
+                            Diagnostic::error(format!(
+                                "the structural edit does not apply: {}",
+                                first_line(&d)
+                            ))
+                            .at(pos)
+                            .hint("record the session again"),
+                        ),
+                    }
                 }
                 Action::DownFirst(kind) => {
-                    match model.nodes.iter().find(|n| n.kind_name() == kind.as_str()) {
+                    match current
+                        .nodes
+                        .iter()
+                        .find(|n| n.kind_name() == kind.as_str())
+                    {
                         Some(n) => push(at, Change::Down(n.id.clone())),
                         None => ds.push(
                             Diagnostic::error(format!("the topology has no {kind} to take down"))
@@ -268,7 +309,7 @@ impl Scenario {
             // that would do nothing.
             if let Some(e) = steps[first_new..]
                 .iter()
-                .find_map(|s| s.change.check(model).err())
+                .find_map(|s| s.change.check(&current).err())
             {
                 ds.push(Diagnostic::error(e.message).at(pos).hint(e.hint));
                 steps.truncate(first_new);
@@ -282,13 +323,13 @@ impl Scenario {
         for (k, t) in self.thresholds.iter().enumerate() {
             let pos = self.threshold_pos.get(k).copied().flatten();
             if let Some(id) = &t.node {
-                match node_index(id) {
+                match current.node_index(id).or_else(|| node_index(id)) {
                     None => {
                         let (m, h) = unknown(id);
                         ds.push(Diagnostic::error(m).at(pos).hint(h));
                     }
                     Some(i) => {
-                        let kind = model.nodes[i].kind_name();
+                        let kind = current.nodes[i].kind_name();
                         let kinds = t.kinds();
                         if !kinds.is_empty() && !kinds.contains(&kind) {
                             ds.push(
@@ -366,6 +407,11 @@ impl Scenario {
             recovery,
         })
     }
+}
+
+/// The first line of a set of diagnostics (the error itself).
+fn first_line(d: &Diagnostics) -> String {
+    d.to_string().lines().next().unwrap_or_default().to_string()
 }
 
 /// Why a threshold's tag names nothing in the model, with the known names.

@@ -90,6 +90,12 @@ pub enum Change {
         /// Shards to use.
         count: u32,
     },
+    /// A structural edit applied live ([`Simulation::restructure`]). Made
+    /// by `bottleneck::live`; scenarios record it as
+    /// `Restructure(topology, what)`.
+    #[serde(skip_deserializing)]
+    #[schemars(skip)]
+    Restructure(Box<super::Restructure>),
 }
 
 /// How people read a change: `traffic x1.5`, `db down`, `db x2 slower`.
@@ -118,6 +124,7 @@ impl fmt::Display for Change {
             Change::DownRegion(r) => write!(f, "region {r} down"),
             Change::UpRegion(r) => write!(f, "region {r} up"),
             Change::Shards { node, count } => write!(f, "{node}: {count} shards"),
+            Change::Restructure(r) => write!(f, "{}", r.what),
         }
     }
 }
@@ -432,7 +439,39 @@ impl Change {
 
 impl Simulation {
     fn node_by_id(&self, id: &str) -> Result<usize, ControlError> {
-        node_index(&self.model, id)
+        let i = node_index(&self.model, id)?;
+        if self.retired[i] {
+            return Err(ControlError {
+                message: format!("`{id}` was removed from the topology"),
+                hint: "change a node that is still there".into(),
+            });
+        }
+        Ok(i)
+    }
+
+    /// Node `i` crashes: requests in service are lost (when their service
+    /// ends), waiting ones fail now, arrivals fail.
+    pub(crate) fn crash(&mut self, i: usize) {
+        let now = self.now;
+        let n = &mut self.nodes[i];
+        if n.down {
+            return;
+        }
+        n.down = true;
+        n.epoch = n.epoch.wrapping_add(1);
+        n.stats.busy.set(now, 0);
+        n.stats.capacity.set(now, n.servers as u64);
+        n.stats.waiting.set(now, 0);
+        n.stats.calling.set(now, 0);
+        n.stats.pool_wait.set(now, 0);
+        for (_, l) in n.stats.waits.iter_mut() {
+            l.set(now, 0);
+        }
+        let waiting: Vec<u32> = n.waiting.drain(..).collect();
+        for req in waiting {
+            self.drop_request(i, req);
+        }
+        self.kind_went_down(i);
     }
 
     /// Applies `change` now and records it (after [`Change::check`]).
@@ -495,24 +534,7 @@ impl Simulation {
             }
             Change::Down(id) => {
                 let i = self.node_by_id(id)?;
-                let n = &mut self.nodes[i];
-                if !n.down {
-                    n.down = true;
-                    n.epoch = n.epoch.wrapping_add(1);
-                    n.stats.busy.set(now, 0);
-                    n.stats.capacity.set(now, n.servers as u64);
-                    n.stats.waiting.set(now, 0);
-                    n.stats.calling.set(now, 0);
-                    n.stats.pool_wait.set(now, 0);
-                    for (_, l) in n.stats.waits.iter_mut() {
-                        l.set(now, 0);
-                    }
-                    let waiting: Vec<u32> = n.waiting.drain(..).collect();
-                    for req in waiting {
-                        self.drop_request(i, req);
-                    }
-                    self.kind_went_down(i);
-                }
+                self.crash(i);
             }
             Change::Up(id) => {
                 let i = self.node_by_id(id)?;
@@ -533,7 +555,7 @@ impl Simulation {
             Change::DownRegion(r) | Change::UpRegion(r) => {
                 let ri = self.model.regions.iter().position(|x| x == r).unwrap_or(0);
                 let members: Vec<String> = (0..self.model.nodes.len())
-                    .filter(|&i| self.model.node_region[i] == ri as u16)
+                    .filter(|&i| self.model.node_region[i] == ri as u16 && !self.retired[i])
                     .map(|i| self.model.nodes[i].id.clone())
                     .collect();
                 let down = matches!(change, Change::DownRegion(_));
@@ -571,6 +593,10 @@ impl Simulation {
             Change::Servers { node, servers } => {
                 let i = self.node_by_id(node)?;
                 self.kind_set_servers(i, *servers);
+            }
+            Change::Restructure(r) => {
+                self.check_restructure(r)?;
+                self.apply_restructure(r);
             }
         }
         self.log.push(AppliedChange {

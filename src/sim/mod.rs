@@ -22,6 +22,8 @@ mod control;
 mod core;
 mod queue;
 pub(crate) mod requests;
+mod restructure;
+mod schedule;
 pub(crate) mod source;
 
 pub use control::{
@@ -30,6 +32,8 @@ pub use control::{
 };
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
+pub use restructure::{Remap, Restructure, updates_in_place};
+pub use schedule::{MAX_RAMP_STEPS, Scheduled, TrafficProfile};
 pub use source::{
     BreakerState as SourceBreaker, RetryBudget, SourceState, backoff as retry_backoff,
 };
@@ -162,6 +166,43 @@ pub(crate) struct NodeState {
     pub kind: KindState,
 }
 
+impl NodeState {
+    /// Node `i` of `model` as it starts: idle, up, cold.
+    pub(crate) fn new(model: &Model, i: usize, seed: u64, tracked: &[u32]) -> NodeState {
+        let n = &model.nodes[i];
+        NodeState {
+            servers: n.servers,
+            queue_cap: n.queue.map_or(usize::MAX, |q| q as usize),
+            waiting: VecDeque::with_capacity(64),
+            down: false,
+            epoch: 0,
+            slow: 1.0,
+            error_rate: 0.0,
+            load: n.load,
+            service: n.service.clone(),
+            routes: routes_of(n),
+            rng_service: Stream::new(seed, Purpose::Service, &n.id),
+            rng_route: Stream::new(seed, Purpose::Routing, &n.id),
+            rng_fail: Stream::new(seed, Purpose::Failure, &n.id),
+            stats: NodeStats::with_targets(n.servers, &model.call_targets(i)),
+            window: OpenWindow::default(),
+            kind: KindState::new(model, i, seed, tracked),
+        }
+    }
+}
+
+/// A node's routes as (cumulative probability, target).
+pub(crate) fn routes_of(n: &crate::model::NodeModel) -> Box<[(f64, u32)]> {
+    let mut cum = 0.0;
+    n.routes
+        .iter()
+        .map(|r| {
+            cum += r.p;
+            (cum, r.to as u32)
+        })
+        .collect()
+}
+
 /// What a node looks like right now (for live views).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LiveNode {
@@ -245,6 +286,15 @@ pub struct Simulation {
     pub(crate) partitions: std::collections::BTreeSet<(u32, u32)>,
     /// The topology has regions (network latency applies).
     pub(crate) has_regions: bool,
+    /// Changes scheduled for later, in (time, insertion) order.
+    pub(crate) pending: Vec<schedule::Scheduled>,
+    /// When the first of them is due (`SimTime::MAX`: none).
+    pub(crate) next_change: SimTime,
+    /// Scheduled changes refused when their time came.
+    pub(crate) refused: Vec<(SimTime, Change, ControlError)>,
+    /// Per node, removed by a restructure (kept, down for good, so that
+    /// every index stays valid; see [`Simulation::restructure`]).
+    pub(crate) retired: Vec<bool>,
 }
 
 impl Simulation {
@@ -254,40 +304,8 @@ impl Simulation {
         // Primaries whose writes must be remembered: replicated, or read
         // with read-your-writes routing.
         let tracked = crate::kinds::tracked_primaries(model);
-        let nodes = model
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let mut cum = 0.0;
-                let routes = n
-                    .routes
-                    .iter()
-                    .map(|r| {
-                        cum += r.p;
-                        (cum, r.to as u32)
-                    })
-                    .collect();
-                let kind = KindState::new(model, i, seed, &tracked);
-                NodeState {
-                    servers: n.servers,
-                    queue_cap: n.queue.map_or(usize::MAX, |q| q as usize),
-                    waiting: VecDeque::with_capacity(64),
-                    down: false,
-                    epoch: 0,
-                    slow: 1.0,
-                    error_rate: 0.0,
-                    load: n.load,
-                    service: n.service.clone(),
-                    routes,
-                    rng_service: Stream::new(seed, Purpose::Service, &n.id),
-                    rng_route: Stream::new(seed, Purpose::Routing, &n.id),
-                    rng_fail: Stream::new(seed, Purpose::Failure, &n.id),
-                    stats: NodeStats::with_targets(n.servers, &model.call_targets(i)),
-                    window: OpenWindow::default(),
-                    kind,
-                }
-            })
+        let nodes = (0..model.nodes.len())
+            .map(|i| NodeState::new(model, i, seed, &tracked))
             .collect();
         let sources = model
             .sources
@@ -333,6 +351,10 @@ impl Simulation {
             next_uid: 0,
             partitions: Default::default(),
             has_regions: !model.regions.is_empty(),
+            pending: Vec::new(),
+            next_change: SimTime::MAX,
+            refused: Vec::new(),
+            retired: vec![false; model.nodes.len()],
             config,
         };
         sim.next_mark = sim.next_mark();
@@ -496,11 +518,16 @@ impl Simulation {
         if let Some(e) = &self.stopped {
             return Err(e.clone());
         }
-        while let Some(et) = self.queue.peek_time() {
-            if et > t {
-                break;
+        loop {
+            let next = self.queue.peek_time();
+            if self.change_due(next, t) {
+                self.apply_scheduled();
+                continue;
             }
-            self.process_next()?;
+            match next {
+                Some(et) if et <= t => self.process_next()?,
+                _ => break,
+            }
         }
         if t > self.now {
             self.advance(t);
@@ -512,14 +539,21 @@ impl Simulation {
     /// When the next event happens, if any is pending: front ends step
     /// event by event up to a time without overshooting it.
     pub fn next_event_time(&self) -> Option<SimTime> {
-        self.queue.peek_time()
+        match self.queue.peek_time() {
+            Some(t) => Some(t.min(self.next_change)),
+            None => (self.next_change != SimTime::MAX).then_some(self.next_change),
+        }
     }
 
-    /// Runs exactly one event and returns its time; `None` when nothing is
-    /// pending.
+    /// Runs exactly one event (or a scheduled change due before it) and
+    /// returns its time; `None` when nothing is pending.
     pub fn step_event(&mut self) -> Result<Option<SimTime>, RunError> {
         if let Some(e) = &self.stopped {
             return Err(e.clone());
+        }
+        if self.change_due(self.queue.peek_time(), SimTime::MAX) {
+            self.apply_scheduled();
+            return Ok(Some(self.now));
         }
         if self.queue.is_empty() {
             return Ok(None);
@@ -531,6 +565,10 @@ impl Simulation {
     /// Runs events until `n` have been processed in all (for replay).
     pub(crate) fn step_to_event_count(&mut self, n: u64) -> Result<(), RunError> {
         while self.events < n && !self.queue.is_empty() {
+            if self.change_due(self.queue.peek_time(), SimTime::MAX) {
+                self.apply_scheduled();
+                continue;
+            }
             self.process_next()?;
         }
         Ok(())

@@ -254,6 +254,13 @@ impl Requests {
         false
     }
 
+    /// Calls `f` on every live request (structural edits remap them).
+    pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&mut Request)) {
+        for r in self.slots.iter_mut().filter(|r| r.node != FREE) {
+            f(r);
+        }
+    }
+
     /// True if slot `i` holds the allocation `serial` (a timer is not stale).
     pub fn is(&self, i: u32, serial: u32) -> bool {
         self.slots

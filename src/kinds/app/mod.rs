@@ -586,8 +586,12 @@ impl Simulation {
         if let KindState::App(app) = &self.nodes[i].kind
             && let Some(a) = &app.autoscale
         {
-            self.queue
-                .push(a.every, Event::Autoscale { node: i as u32 });
+            // From now: an app added to a running simulation starts its
+            // autoscaler then.
+            self.queue.push(
+                self.now.saturating_add(a.every),
+                Event::Autoscale { node: i as u32 },
+            );
         }
     }
 

@@ -209,6 +209,13 @@ pub struct CacheState {
 }
 
 impl CacheState {
+    /// Takes an edited TTL and jitter while running, keeping every key
+    /// (each keeps the expiry it was stored with).
+    pub(crate) fn retune(&mut self, m: &CacheModel) {
+        self.ttl = m.ttl;
+        self.jitter = m.jitter;
+    }
+
     /// The state cache `n` starts with: empty, or warm with keys 1 to
     /// `m.warm` (their TTLs drawn from a stream of their own, so the fills'
     /// draws do not shift).

@@ -1,0 +1,291 @@
+//! Structural edits applied live: the clock keeps going, and every node
+//! keeps its index.
+//!
+//! A [`Restructure`] carries the model after the edit in *stable order*:
+//! every node of the current model at its index, new nodes after them. A
+//! node removed by the edit stays where it was, renamed (`db:removed`) and down
+//! for good (it is *retired*): its waiting requests fail at once and those
+//! in service when their service ends, exactly as when a node crashes, so
+//! every request in flight, event and slot that names it still resolves,
+//! and conservation holds (its failures are counted, at it and end to end).
+//! New nodes start cold. Nodes that persist keep their state: queues,
+//! requests in service, connections, cache contents, counters. A persisting
+//! node whose settings changed takes the change in place when its kind
+//! can ([`updates_in_place`]: servers, queue, service time, routes, a
+//! balancer's backends, a cache's TTL, an app's instances and workers);
+//! otherwise the topology layer replaces it (retires it and appends the new
+//! one), so its in-flight work fails visibly and the new one starts cold.
+//!
+//! Building the stable model from an edited topology is the topology
+//! job of `bottleneck::live`; the engine checks it and applies it.
+
+use super::{Change, ControlError, KindState, NodeState, Simulation, routes_of};
+use crate::kinds::KindModel;
+use crate::metrics::{Level, Series};
+use crate::model::Model;
+
+/// A structural edit as the engine applies it.
+#[derive(Clone, Debug)]
+pub struct Restructure {
+    /// The model after the edit, in stable order (see the module's docs).
+    pub model: Box<Model>,
+    /// Nodes the edit removes (indices into the current model).
+    pub retire: Vec<u32>,
+    /// The edited topology as people wrote it (RON), for saved sessions.
+    pub topology: String,
+    /// What the edit was, for the timeline.
+    pub what: String,
+}
+
+/// In a report's list of changes: what the edit was and the nodes it
+/// removed (the edited topology is in the saved session).
+impl serde::Serialize for Restructure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Restructure", 2)?;
+        st.serialize_field("what", &self.what)?;
+        st.serialize_field("removed", &self.retire)?;
+        st.end()
+    }
+}
+
+impl PartialEq for Restructure {
+    fn eq(&self, other: &Self) -> bool {
+        self.topology == other.topology && self.retire == other.retire && self.what == other.what
+    }
+}
+
+/// What a structural edit did, by node index (indices are stable: a node
+/// that persists keeps its own).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Remap {
+    /// New nodes (cold).
+    pub added: Vec<usize>,
+    /// Nodes removed (retired: down for good, their work failed).
+    pub removed: Vec<usize>,
+    /// Persisting nodes whose settings changed in place.
+    pub updated: Vec<usize>,
+}
+
+/// True when a persisting node whose kind's settings go from `old` to
+/// `new` takes the change in place, keeping its state; otherwise the node
+/// is replaced (retired, and the new one appended cold).
+pub fn updates_in_place(old: &KindModel, new: &KindModel) -> bool {
+    match (old, new) {
+        _ if old == new => true,
+        (KindModel::LoadBalancer(_), KindModel::LoadBalancer(_)) => true,
+        (KindModel::Cache(a), KindModel::Cache(b)) => {
+            let mut a = a.clone();
+            a.ttl = b.ttl;
+            a.jitter = b.jitter;
+            a == *b
+        }
+        (KindModel::App(a), KindModel::App(b)) => {
+            let mut a = a.clone();
+            a.instances = b.instances;
+            a.workers = b.workers;
+            a == *b
+        }
+        _ => false,
+    }
+}
+
+fn refuse(message: String, hint: &str) -> ControlError {
+    ControlError {
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+impl Simulation {
+    /// Nodes removed by structural edits (kept, renamed, down for good).
+    pub fn retired(&self) -> &[bool] {
+        &self.retired
+    }
+
+    /// Applies a structural edit now, keeping the clock and the state of
+    /// every node that persists (see the module's docs), and records it.
+    pub fn restructure(&mut self, r: Restructure) -> Result<Remap, ControlError> {
+        let remap = self.check_restructure(&r)?;
+        self.apply_restructure(&r);
+        self.log.push(super::AppliedChange {
+            at: crate::time::Duration(self.now),
+            after_events: self.events,
+            change: Change::Restructure(Box::new(r)),
+        });
+        Ok(remap)
+    }
+
+    /// Checks that `r` keeps every index, and says what it does.
+    pub(crate) fn check_restructure(&self, r: &Restructure) -> Result<Remap, ControlError> {
+        let (old, new) = (&self.model, &*r.model);
+        let n = old.nodes.len();
+        if new.nodes.len() < n {
+            return Err(refuse(
+                format!(
+                    "the edited model has {} nodes, fewer than the {n} running",
+                    new.nodes.len()
+                ),
+                "removed nodes stay in the model, retired (bottleneck::live builds it)",
+            ));
+        }
+        let mut remap = Remap::default();
+        for i in 0..n {
+            let (a, b) = (&old.nodes[i], &new.nodes[i]);
+            let gone = r.retire.contains(&(i as u32));
+            if a.kind() != b.kind() || (a.id != b.id && !gone && !self.retired[i]) {
+                return Err(refuse(
+                    format!(
+                        "node {i} is `{}` ({}) running and `{}` ({}) in the edit",
+                        a.id,
+                        a.kind_name(),
+                        b.id,
+                        b.kind_name()
+                    ),
+                    "a node keeps its index, kind and id; replace it by retiring it",
+                ));
+            }
+            if gone && self.retired[i] {
+                return Err(refuse(
+                    format!("`{}` was removed already", a.id),
+                    "retire a node once",
+                ));
+            }
+            if gone {
+                remap.removed.push(i);
+            } else if !self.retired[i] && !updates_in_place(&a.kind, &b.kind) {
+                return Err(refuse(
+                    format!("`{}` cannot take this edit in place", a.id),
+                    "replace it: retire it and append the edited node",
+                ));
+            } else if !self.retired[i] && changed(a, b) {
+                remap.updated.push(i);
+            }
+        }
+        if old.topology.sources != new.topology.sources
+            || old.topology.regions != new.topology.regions
+            || old.classes != new.classes
+        {
+            return Err(refuse(
+                "the edit changes the sources, the request classes or the regions, which cannot change while the simulation runs".into(),
+                "change the traffic with Traffic or a profile; for other changes to sources, restart the run with the edited topology",
+            ));
+        }
+        remap.added = (n..new.nodes.len()).collect();
+        Ok(remap)
+    }
+
+    /// Applies a checked structural edit.
+    pub(crate) fn apply_restructure(&mut self, r: &Restructure) {
+        let n = self.nodes.len();
+        // Removed nodes crash: their work fails visibly, and they stay down.
+        for &i in &r.retire {
+            self.crash(i as usize);
+            self.retired[i as usize] = true;
+        }
+        let old = std::mem::replace(&mut self.model, (*r.model).clone());
+        let now = self.now;
+        for (s, src) in self.model.sources.iter().enumerate() {
+            self.sources[s].to = src.to as u32;
+        }
+        for i in 0..n {
+            if self.retired[i] {
+                continue;
+            }
+            self.update_node(i, &old);
+        }
+        // New nodes, cold: their levels start now.
+        let tracked = crate::kinds::tracked_primaries(&self.model);
+        let cap = self.config.series_capacity;
+        for i in n..self.model.nodes.len() {
+            let mut st = NodeState::new(&self.model, i, self.config.seed, &tracked);
+            st.stats.capacity = Level::new(0);
+            st.stats.capacity.set(now, st.servers as u64);
+            self.nodes.push(st);
+            // Empty windows for the time before it existed, so that every
+            // node's series covers the same windows.
+            let mut series = Series::new(cap);
+            for r in self.e2e_series.records() {
+                series.push(crate::metrics::WindowRecord {
+                    start: r.start,
+                    ..Default::default()
+                });
+            }
+            self.series.push(series);
+            self.retired.push(false);
+        }
+        for i in n..self.nodes.len() {
+            match self.nodes[i].kind {
+                KindState::App(_) => self.app_start(i),
+                KindState::Pooler(_) => self.pooler_start(i),
+                KindState::LoadBalancer(_) => self.load_balancer_start(i),
+                _ => {}
+            }
+        }
+        self.has_regions = !self.model.regions.is_empty();
+        // Scheduled changes naming a node that is gone would be refused.
+        let model = &self.model;
+        self.pending.retain(|p| p.change.check(model).is_ok());
+        self.next_change = self.pending.first().map_or(u64::MAX, |p| p.at);
+    }
+
+    /// Persisting node `i` takes its new settings in place.
+    fn update_node(&mut self, i: usize, old: &Model) {
+        let (a, b) = (&old.nodes[i], &self.model.nodes[i]);
+        if !changed(a, b) {
+            return;
+        }
+        let b = b.clone();
+        let n = &mut self.nodes[i];
+        n.service = b.service.clone();
+        n.load = b.load;
+        n.routes = routes_of(&b);
+        // Waits on call targets it did not call before.
+        let targets = self.model.call_targets(i);
+        let n = &mut self.nodes[i];
+        let mut waits = std::mem::take(&mut n.stats.waits).into_vec();
+        let mut at_warmup = std::mem::take(&mut n.stats.waits_at_warmup).into_vec();
+        for t in targets {
+            if !waits.iter().any(|(x, _)| *x == t) {
+                waits.push((t, Level::new(0)));
+                at_warmup.push(0);
+            }
+        }
+        n.stats.waits = waits.into_boxed_slice();
+        n.stats.waits_at_warmup = at_warmup.into_boxed_slice();
+        match (&a.kind, &b.kind) {
+            (KindModel::App(x), KindModel::App(y)) => {
+                if x.workers != y.workers {
+                    self.app_set_workers(i, y.workers);
+                }
+                if x.instances != y.instances {
+                    self.set_instances(i, y.instances);
+                }
+            }
+            (_, KindModel::LoadBalancer(m)) => self.load_balancer_rewire(i, m),
+            (_, KindModel::Cache(m)) => {
+                if let KindState::Cache(c) = &mut self.nodes[i].kind {
+                    c.retune(m);
+                }
+            }
+            _ => {
+                if a.servers != b.servers {
+                    self.kind_set_servers(i, b.servers);
+                }
+                if a.queue != b.queue {
+                    self.nodes[i].queue_cap = b.queue.map_or(usize::MAX, |q| q as usize);
+                }
+            }
+        }
+    }
+}
+
+/// True if a persisting node's compiled settings differ.
+fn changed(a: &crate::model::NodeModel, b: &crate::model::NodeModel) -> bool {
+    a.kind != b.kind
+        || a.servers != b.servers
+        || a.queue != b.queue
+        || a.service != b.service
+        || a.routes != b.routes
+        || a.load != b.load
+}
