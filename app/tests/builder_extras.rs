@@ -366,3 +366,17 @@ fn the_readme_walk_through_builds_cache_aside_key_by_key() {
     assert_eq!(cost.lines.len(), b.working.nodes.len());
     assert!(cost.monthly > 0.0);
 }
+
+#[test]
+fn auto_layout_keeps_unwired_nodes_in_their_kinds_column() {
+    let (mut s, mut b) = open_stage("single-server");
+    b.new_blank(&mut s).unwrap();
+    let db = b.place(&mut s, Kind::Database, None).unwrap();
+    let lb = b.place(&mut s, Kind::LoadBalancer, None).unwrap();
+    let app = b.place(&mut s, Kind::App, None).unwrap();
+    b.selected = Some(node(&lb));
+    b.add_source(&mut s).unwrap();
+    let p = arrange(&b.working);
+    // users -> lb is wired; the app and the database are not yet.
+    assert!(p[&lb][0] < p[&app][0] && p[&app][0] < p[&db][0], "{p:?}");
+}

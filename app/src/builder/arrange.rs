@@ -2,10 +2,11 @@
 //! first layer; a node goes one layer right of the furthest box that sends
 //! it requests (a cycle's closing edge is ignored); inside a layer, boxes
 //! sit in the order of the boxes that feed them (their mean row), ties by
-//! the topology's order. The same topology always gets the same layout.
+//! the topology's order; a node wired to nothing yet sits in its kind's
+//! column. The same topology always gets the same layout.
 
-use super::Builder;
 use super::fields::{self, Item};
+use super::{Builder, column};
 use crate::sandbox::Sandbox;
 use bottleneck::topology::Topology;
 use std::collections::BTreeMap;
@@ -92,6 +93,13 @@ pub fn arrange(t: &Topology) -> BTreeMap<String, [f32; 2]> {
         }
         for &w in &forward[v] {
             layer[w] = layer[w].max(layer[v] + 1);
+        }
+    }
+    // A node not yet wired to anything waits in its kind's column (storage
+    // right), so a canvas being built keeps its shape.
+    for v in sources..n {
+        if succ[v].is_empty() && !has_pred[v] {
+            layer[v] = column(t.nodes[v - sources].kind_of());
         }
     }
     let mut preds: Vec<Vec<usize>> = vec![Vec::new(); n];

@@ -81,13 +81,7 @@ pub fn interact_box(
         if shift {
             b.shift_click(item.clone());
         } else {
-            b.click(s, item.clone());
-            if let Item::Node(id) = item
-                && b.connecting.is_none()
-            {
-                s.selected = s.model.node_index(id);
-                b.last_selected = s.selected;
-            }
+            b.click_box(s, item.clone());
         }
     };
     if resp.clicked() {

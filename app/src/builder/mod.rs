@@ -323,6 +323,20 @@ impl Builder {
         self.field_error = None;
     }
 
+    /// A click on a box of the canvas: [`Builder::click`], and a node of
+    /// the running simulation becomes the inspector's too.
+    pub fn click_box(&mut self, s: &mut Sandbox, item: Item) {
+        let connecting = self.connecting.is_some();
+        self.click(s, item.clone());
+        if !connecting {
+            s.selected = match &item {
+                Item::Node(id) => s.model.node_index(id),
+                Item::Source(_) => None,
+            };
+            self.last_selected = s.selected;
+        }
+    }
+
     /// Shows an edit's outcome in the palette bar.
     pub fn report(&mut self, r: Result<String, String>) {
         self.message = Some(match r {

@@ -201,7 +201,7 @@ fn rows(
         let indent = "   ".repeat(prefix.len());
         ui.label(format!("{indent}{}", f.name))
             .on_hover_text(&hover);
-        ui.horizontal(|ui| match ed {
+        ui.horizontal_top(|ui| match ed {
             Editor::Id => {
                 text_box(ui, b, item, &dotted, &v_text(&v), "", 110.0, action);
             }
@@ -366,7 +366,12 @@ fn text_box(
         .or_insert_with(|| current.to_string());
     let multiline = current.len() > 40 || buf.contains('\n');
     let edit = if multiline {
-        egui::TextEdit::multiline(buf).desired_rows(2)
+        {
+            // Tall enough for the text (about 38 characters a line), so the
+            // rows below do not overlap it.
+            let rows = (buf.len() / 38 + 1 + buf.matches('\n').count()).clamp(2, 8);
+            egui::TextEdit::multiline(buf).desired_rows(rows)
+        }
     } else {
         egui::TextEdit::singleline(buf)
     }

@@ -85,7 +85,7 @@ pub fn replay(steps: &[Step], s: &mut Sandbox, st: &mut UiState) -> Result<(), S
             }
             Step::Click(id) => {
                 let it = item(b, id);
-                b.click(s, it);
+                b.click_box(s, it);
                 Ok(())
             }
             Step::Drag(from, to) => {

@@ -126,7 +126,12 @@ mod tests {
         b.set_text(&mut s, &db, "servers", &(servers * 2).to_string())
             .unwrap();
         let more = cache.get(&b.working).clone().unwrap();
-        assert!(more.monthly > got.monthly, "{} <= {}", more.monthly, got.monthly);
+        assert!(
+            more.monthly > got.monthly,
+            "{} <= {}",
+            more.monthly,
+            got.monthly
+        );
         // A draft has no cost yet, and says why.
         b.new_blank(&mut s).unwrap();
         assert!(cache.get(&b.working).is_err());

@@ -250,7 +250,7 @@ pub const SHORTCUTS: &[Shortcut] = &[
     ),
     sc!(
         Action::Help,
-        [(Plain, F1), (Shift, Slash)],
+        [(Plain, F1), (Plain, Questionmark)],
         "show / hide this help"
     ),
 ];
