@@ -238,6 +238,11 @@ impl Builder {
         self.field_error = None;
         self.paused_by_draft = false;
         self.last_selected = s.selected;
+        // A node the sandbox has selected stays selected here too.
+        self.selected = s
+            .selected
+            .and_then(|i| s.model.nodes.get(i))
+            .map(|n| Item::Node(n.id.clone()));
         self.seen_changes = s.sim.changes().len();
         self.pos = s
             .layout

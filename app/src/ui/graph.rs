@@ -15,7 +15,7 @@ use bevy_egui::egui::{
 };
 
 /// A node's box, in points.
-const NODE: Vec2 = Vec2::new(132.0, 58.0);
+const NODE: Vec2 = Vec2::new(160.0, 58.0);
 /// A source's box, in points.
 const SOURCE: Vec2 = Vec2::new(100.0, 40.0);
 
@@ -164,13 +164,15 @@ pub fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
         }
         Some((_, why)) => format!("bottleneck: {why}"),
     };
-    painter.text(
-        rect.center_bottom() - Vec2::new(0.0, 16.0),
-        Align2::CENTER_CENTER,
+    // Wrapped to the canvas, so a long reason is never cut off.
+    let galley = painter.layout(
         reason,
-        FontId::proportional(17.0),
+        FontId::proportional(16.0),
         RED,
+        (rect.width() - 24.0).max(100.0),
     );
+    let at = rect.center_bottom() - Vec2::new(galley.size().x / 2.0, galley.size().y + 8.0);
+    painter.galley(at, galley, RED);
     // Right-drag from a box to another connects them (the builder).
     let boxes: Vec<(Item, Rect)> = s
         .layout
@@ -231,7 +233,7 @@ fn edges(painter: &egui::Painter, s: &Sandbox, st: &UiState, view: &View) {
 }
 
 /// The queue, as a bar under the box (full at twice the servers) with
-/// its length written beside it.
+/// its length written under it.
 fn queue_bar(painter: &egui::Painter, r: Rect, queue: f64, servers: u32) {
     let q = (queue / (2.0 * servers.max(1) as f64)).min(1.0) as f32;
     let bar = Rect::from_min_size(
@@ -245,8 +247,8 @@ fn queue_bar(painter: &egui::Painter, r: Rect, queue: f64, servers: u32) {
     }
     if queue >= 0.5 {
         painter.text(
-            bar.right_center() + Vec2::new(4.0, 0.0),
-            Align2::LEFT_CENTER,
+            bar.center_bottom() + Vec2::new(0.0, 1.0),
+            Align2::CENTER_TOP,
             format!("{queue:.0} waiting"),
             FontId::proportional(10.0),
             GREY,
