@@ -3,6 +3,10 @@ JavaScript condition holds, prints a JavaScript value, and optionally saves a
 screenshot. Exits 1 if the condition does not hold in time.
 
 usage: browser_check.py URL --until JS [--print JS] [--screenshot OUT.png] [--timeout S]
+                        [--keys d,b,shift+l --after S]
+
+--keys presses keys once the condition holds (after a click on the page's
+centre and focusing the canvas, so it has the keyboard), then waits --after seconds.
 """
 import argparse
 import base64
@@ -24,6 +28,8 @@ ap.add_argument("--print", dest="show")
 ap.add_argument("--screenshot")
 ap.add_argument("--timeout", type=float, default=90)
 ap.add_argument("--size", default="1440,900")
+ap.add_argument("--keys", default="")
+ap.add_argument("--after", type=float, default=3)
 a = ap.parse_args()
 
 with socket.socket() as s:
@@ -80,6 +86,28 @@ try:
             pass
         time.sleep(0.5)
     elapsed = time.time() - start
+    if ok and a.keys:
+        w, h = (int(x) for x in a.size.split(","))
+        for t in ("mousePressed", "mouseReleased"):
+            call("Input.dispatchMouseEvent", type=t, x=w * 0.45, y=h * 0.45, button="left", clickCount=1)
+        js("document.querySelector('canvas') && document.querySelector('canvas').focus()")
+        for combo in a.keys.split(","):
+            *mods, key = combo.split("+")
+            m = (8 if "shift" in mods else 0) | (2 if "ctrl" in mods else 0)
+            k = key.upper() if "shift" in mods else key
+            vk = ord(key.upper()) if len(key) == 1 else {"F1": 112, "Escape": 27, "Delete": 46}[key]
+            code = f"Key{key.upper()}" if len(key) == 1 and key.isalpha() else key
+            held = [(n, c, v) for n, c, v, bit in (("Shift", "ShiftLeft", 16, 8), ("Control", "ControlLeft", 17, 2)) if m & bit]
+            for n, c, v in held:  # a real keyboard presses the modifier first
+                call("Input.dispatchKeyEvent", type="rawKeyDown", key=n, code=c, modifiers=m, windowsVirtualKeyCode=v)
+            for t in ("keyDown", "keyUp"):
+                extra = {"text": k} if t == "keyDown" and len(key) == 1 and not m & 2 else {}
+                call("Input.dispatchKeyEvent", type=t, key=k, code=code, modifiers=m,
+                     windowsVirtualKeyCode=vk, **extra)
+            for n, c, v in held:
+                call("Input.dispatchKeyEvent", type="keyUp", key=n, code=c, modifiers=0, windowsVirtualKeyCode=v)
+            time.sleep(0.7)
+        time.sleep(a.after)
     for line in console:
         print("console:", line)
     if a.show:

@@ -19,7 +19,7 @@ fn main() {
     use bottleneck_app::{Script, ScriptPlugin};
     let st = content::find("cache-aside").expect("bundled");
     let bench = bottleneck_app::web::bench_params();
-    let s = match &bench {
+    let mut s = match &bench {
         // `?bench=20&rps=330000`: a bundled stage, measured (see BENCHMARKS.md).
         Some(b) => {
             let stage = content::find(&b.stage).unwrap_or(st);
@@ -41,7 +41,20 @@ fn main() {
             s
         }
     };
+    // `?build=cache-aside[:STEPS]`: the README's walk-through, replayed.
+    let mut builder = bottleneck_app::builder::Builder::new(&s);
+    if let Some(spec) = bottleneck_app::web::query_value("build") {
+        use bottleneck_app::builder::walk;
+        let r = walk::parse_build(&spec).and_then(|n| walk::build_steps(&mut s, &mut builder, n));
+        if let Err(e) = r {
+            s.status = Some((format!("?build={spec}: {e}"), true));
+        }
+    }
     let mut app = bottleneck_app::app(s);
+    app.insert_resource(bottleneck_app::UiRes(bottleneck_app::ui::UiState {
+        builder,
+        ..Default::default()
+    }));
     if let Some(b) = bench {
         let mut script = Script::default();
         script.bench = Some(b.seconds);
@@ -102,7 +115,7 @@ fn main() -> std::process::ExitCode {
             }
             "-h" | "--help" => {
                 println!(
-                    "bottleneck-app [FILE.ron] [--stage KEY] [--rps N] [--speed X|max] [--select ID] [--build cache-aside]\n               [--lesson N] [--screenshot OUT.png --at SIM_SECONDS [--add-cache DB]] [--bench WALL_SECONDS]\nstages:"
+                    "bottleneck-app [FILE.ron] [--stage KEY] [--rps N] [--speed X|max] [--select ID] [--build cache-aside[:STEPS]]\n               [--lesson N] [--screenshot OUT.png --at SIM_SECONDS [--add-cache DB]] [--bench WALL_SECONDS]\nstages:"
                 );
                 for s in content::all() {
                     println!("  {:<22} {}", s.key, s.title);
@@ -139,17 +152,18 @@ fn main() -> std::process::ExitCode {
     // `--build cache-aside`: the builder builds the stage from a blank
     // canvas first (the README's walk-through, for screenshots).
     let mut builder = bottleneck_app::builder::Builder::new(&sandbox);
-    match build.as_deref() {
-        None => {}
-        Some("cache-aside") => {
-            if let Err(e) = bottleneck_app::builder::build_cache_aside(&mut sandbox, &mut builder) {
-                eprintln!("error: building cache-aside: {e}");
-                return ExitCode::from(1);
+    if let Some(spec) = build.as_deref() {
+        use bottleneck_app::builder::walk;
+        let n = match walk::parse_build(spec) {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
             }
-        }
-        Some(other) => {
-            eprintln!("error: --build knows `cache-aside`, not `{other}`");
-            return ExitCode::from(2);
+        };
+        if let Err(e) = walk::build_steps(&mut sandbox, &mut builder, n) {
+            eprintln!("error: building {spec}: {e}");
+            return ExitCode::from(1);
         }
     }
     sandbox.speed = speed;

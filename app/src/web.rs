@@ -65,6 +65,17 @@ pub fn selftest_mode() -> bool {
         .is_some_and(|s| s.contains("selftest"))
 }
 
+/// A value of the page's query string (`?build=cache-aside:14`).
+pub fn query_value(key: &str) -> Option<String> {
+    let query = web_sys::window()?.location().search().ok()?;
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+}
+
 /// The benchmark the page's address asks for, if any (see [`crate::parse_bench`]).
 /// Autosave is off while it runs.
 pub fn bench_params() -> Option<crate::BenchParams> {

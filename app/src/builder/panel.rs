@@ -1,13 +1,12 @@
-//! The builder's panels, drawn with egui: the palette bar (every kind, a
-//! source, new blank, start from a stage, undo and redo) and the property
-//! editor, generated from the engine's field descriptors.
+//! The builder's property editor, drawn with egui and generated from the
+//! engine's field descriptors (the palette bar is [`super::palette`]).
 
 use super::Builder;
 use super::fields::{self, Editor, Item, TextType};
-use crate::content;
 use crate::sandbox::Sandbox;
+use crate::ui::keys::{self, hint};
 use bevy_egui::egui::{self, Color32, RichText};
-use bottleneck::kind::{Field, Kind};
+use bottleneck::kind::Field;
 use serde_json::{Map, Value};
 
 const RED: Color32 = Color32::from_rgb(190, 30, 30);
@@ -22,99 +21,6 @@ enum Action {
     Delete,
     Duplicate,
     ConnectByClick,
-}
-
-/// The palette bar.
-pub fn palette(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("Build").strong())
-            .on_hover_text(
-                "place a node at a free spot; connect by right-dragging from one box to another, or from the inspector",
-            );
-        if ui
-            .button("+ Source")
-            .on_hover_text("a source of requests (100 rps), to the selected node")
-            .clicked()
-        {
-            let _ = b.add_source(s);
-        }
-        for kind in Kind::ALL {
-            let about = bottleneck::kinds::doc(kind).about;
-            if ui
-                .button(format!("+ {}", kind.name()))
-                .on_hover_text(about)
-                .clicked()
-            {
-                let _ = b.place(s, kind, None);
-            }
-        }
-        ui.separator();
-        if ui
-            .add_enabled(b.can_undo(), egui::Button::new("undo"))
-            .on_hover_text(format!(
-                "ctrl+z: {}",
-                b.last_edit().unwrap_or("nothing to undo")
-            ))
-            .clicked()
-        {
-            let r = b.undo(s);
-            b.report(r);
-        }
-        if ui
-            .add_enabled(b.can_redo(), egui::Button::new("redo"))
-            .on_hover_text("ctrl+y")
-            .clicked()
-        {
-            let r = b.redo(s);
-            b.report(r);
-        }
-        if ui.button("New blank").clicked() {
-            let r = b.new_blank(s);
-            b.report(r);
-        }
-        ui.menu_button("Start from…", |ui| {
-            for st in content::JOURNEY {
-                if ui.button(st.title).clicked() {
-                    let r = b.start_from(s, st);
-                    b.report(r);
-                    ui.close();
-                }
-            }
-        });
-        if let Some((msg, refused)) = &b.message {
-            ui.separator();
-            let first = msg.lines().next().unwrap_or_default();
-            ui.colored_label(if *refused { RED } else { GREY }, first)
-                .on_hover_text(msg.as_str());
-        }
-    });
-}
-
-/// Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z) for the builder's history; Delete removes
-/// the selected node when `delete` is true.
-pub fn keys(ctx: &egui::Context, s: &mut Sandbox, b: &mut Builder) {
-    if ctx.egui_wants_keyboard_input() {
-        return;
-    }
-    let (undo, redo, esc) = ctx.input(|i| {
-        let z = i.key_pressed(egui::Key::Z) && i.modifiers.command;
-        (
-            z && !i.modifiers.shift,
-            (z && i.modifiers.shift) || (i.modifiers.command && i.key_pressed(egui::Key::Y)),
-            i.key_pressed(egui::Key::Escape),
-        )
-    });
-    if undo {
-        let r = b.undo(s);
-        b.report(r);
-    }
-    if redo {
-        let r = b.redo(s);
-        b.report(r);
-    }
-    if esc {
-        b.connecting = None;
-    }
 }
 
 /// The property editor of the selected node or source.
@@ -166,6 +72,8 @@ pub fn properties(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
             ui.label(RichText::new(format!("• {p}")).small().color(RED));
         }
     }
+    selection_row(ui, s, b);
+    regions(ui, s, b);
     let Some(item) = b.selected.clone() else {
         return;
     };
@@ -293,7 +201,7 @@ fn rows(
         let indent = "   ".repeat(prefix.len());
         ui.label(format!("{indent}{}", f.name))
             .on_hover_text(&hover);
-        ui.horizontal(|ui| match ed {
+        ui.horizontal_top(|ui| match ed {
             Editor::Id => {
                 text_box(ui, b, item, &dotted, &v_text(&v), "", 110.0, action);
             }
@@ -458,7 +366,12 @@ fn text_box(
         .or_insert_with(|| current.to_string());
     let multiline = current.len() > 40 || buf.contains('\n');
     let edit = if multiline {
-        egui::TextEdit::multiline(buf).desired_rows(2)
+        {
+            // Tall enough for the text (about 38 characters a line), so the
+            // rows below do not overlap it.
+            let rows = (buf.len() / 38 + 1 + buf.matches('\n').count()).clamp(2, 8);
+            egui::TextEdit::multiline(buf).desired_rows(rows)
+        }
     } else {
         egui::TextEdit::singleline(buf)
     }
@@ -480,5 +393,102 @@ fn text_box(
     } else if !r.has_focus() && b.texts.get(&k).is_some_and(|t| t != current) {
         // The value changed under the box (undo, a live edit): follow it.
         b.texts.insert(k, current.to_string());
+    }
+}
+
+/// With more than one box selected: what can be done to them all.
+fn selection_row(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
+    let sel = b.selection();
+    if sel.len() < 2 {
+        return;
+    }
+    let names: Vec<&str> = sel.iter().map(Item::id).collect();
+    let mut r = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(format!("{} selected: {}", sel.len(), names.join(", "))).strong());
+        if ui
+            .small_button("delete them")
+            .on_hover_text(hint(keys::Action::Delete))
+            .clicked()
+        {
+            r = Some(b.delete_selection(s));
+        }
+        if ui
+            .small_button("new region of them")
+            .on_hover_text(hint(keys::Action::NewRegion))
+            .clicked()
+        {
+            r = Some(b.new_region(s).map(|id| format!("new region `{id}`")));
+        }
+    });
+    if let Some(r) = r {
+        b.report(r);
+    }
+}
+
+/// Regions: which one the selection is in, and each region's links.
+fn regions(ui: &mut egui::Ui, s: &mut Sandbox, b: &mut Builder) {
+    let sel = b.selection();
+    let ids: Vec<String> = b.working.regions.iter().map(|r| r.id.clone()).collect();
+    let mut r = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("region:");
+        if !sel.is_empty() {
+            let cur = b.region_of(&sel[0]).unwrap_or("(none)").to_string();
+            egui::ComboBox::from_id_salt("region-of")
+                .selected_text(cur)
+                .show_ui(ui, |ui| {
+                    for id in &ids {
+                        if ui.button(id).clicked() {
+                            r = Some(b.put_in_region(s, &sel, Some(id)));
+                        }
+                    }
+                    if ui.button("(none)").clicked() {
+                        r = Some(b.put_in_region(s, &sel, None));
+                    }
+                });
+        }
+        if ui
+            .small_button("+ region")
+            .on_hover_text(format!(
+                "a new region (data centre) holding the selection ({})",
+                hint(keys::Action::NewRegion)
+            ))
+            .clicked()
+        {
+            r = Some(b.new_region(s).map(|id| format!("new region `{id}`")));
+        }
+        for id in &ids {
+            if ui
+                .small_button(format!("{id} ×"))
+                .on_hover_text("delete this region (its boxes stay)")
+                .clicked()
+            {
+                r = Some(b.delete_region(s, id));
+            }
+        }
+    });
+    let links: Vec<(String, String, String)> = b
+        .working
+        .links
+        .iter()
+        .map(|l| (l.a.clone(), l.b.clone(), l.latency.to_string()))
+        .collect();
+    for (a, c, lat) in links {
+        ui.horizontal(|ui| {
+            ui.label(format!("link {a} – {c}, one way:"));
+            let k = format!("link/{a}/{c}");
+            let buf = b.texts.entry(k.clone()).or_insert_with(|| lat.clone());
+            let resp = ui.add(egui::TextEdit::singleline(buf).desired_width(70.0));
+            if resp.lost_focus() {
+                let typed = b.texts.remove(&k).unwrap_or_default();
+                if typed != lat {
+                    r = Some(b.set_link(s, &a, &c, &typed));
+                }
+            }
+        });
+    }
+    if let Some(r) = r {
+        b.report(r);
     }
 }
