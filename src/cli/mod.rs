@@ -13,3 +13,4 @@ pub mod out;
 pub mod plot;
 pub mod run;
 pub mod sweep;
+pub mod verdicts;
