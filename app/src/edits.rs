@@ -147,6 +147,7 @@ pub fn add_cache(t: &Topology, db: &str) -> Result<(Topology, String), String> {
             stale_while_revalidate: None,
             load: None,
             warm: None,
+            backend: None,
         }),
     );
     Ok((

@@ -81,7 +81,7 @@ impl Precision {
             let Some(e) = r.measured else { continue };
             let rel = match e.ci95 {
                 None => f64::INFINITY,
-                Some(ci) if ci == 0.0 => 0.0,
+                Some(0.0) => 0.0,
                 Some(_) if e.mean == 0.0 => f64::INFINITY,
                 Some(ci) => ci / e.mean.abs(),
             };

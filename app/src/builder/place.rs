@@ -70,10 +70,13 @@ impl Builder {
             let nv = match f.ty {
                 FieldType::Id => Value::from(id.clone()),
                 FieldType::Node(kinds) => {
+                    // A required link gets the first node that fits; an
+                    // optional one (a read-through cache's backend) is
+                    // left for the learner to wire.
                     let pick = fields::first_of(&self.working, kinds, &id);
                     match (pick, f.default) {
-                        (Some(p), _) => Value::from(p),
-                        (None, Some(_)) => Value::Null,
+                        (_, Some(_)) => Value::Null,
+                        (Some(p), None) => Value::from(p),
                         (None, None) => Value::from(""),
                     }
                 }

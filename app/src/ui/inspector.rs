@@ -67,11 +67,22 @@ fn chart(ui: &mut egui::Ui, id: &str, title: &str, lines: Vec<(String, Vec<[f64;
         });
 }
 
-/// Where the node panel says what queueing theory predicts for the node
-/// (its utilization, queue and wait from the offered load): the engine's
-/// function for it is being written elsewhere; until it lands this draws
-/// nothing. Call it with the node's index; draw one small line.
-fn theory_line(_ui: &mut egui::Ui, _s: &Sandbox, _node: usize) {}
+/// "Theory says": the engine's queueing prediction for the node beside
+/// what it measured (`bottleneck::report::says`), from the last report
+/// taken; nothing for nodes that only route, or before a report exists.
+fn theory_line(ui: &mut egui::Ui, s: &Sandbox, node: usize) {
+    let Some(report) = &s.report else { return };
+    let Some(text) = s
+        .model
+        .nodes
+        .get(node)
+        .and_then(|n| report.nodes.get(&n.id))
+        .and_then(bottleneck::report::says)
+    else {
+        return;
+    };
+    ui.label(egui::RichText::new(text).small());
+}
 
 /// Utilization and queue as words and numbers (never colour alone).
 fn load_line(ui: &mut egui::Ui, s: &Sandbox, i: usize) {
