@@ -65,6 +65,11 @@ pub fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
     // Nodes.
     let bottleneck = s.bottleneck();
     for i in 0..s.model.nodes.len() {
+        // A node removed by a live edit stays in the engine (its last
+        // requests fail there, counted end to end) but not on the canvas.
+        if retired(s, Slot::Node(i)) {
+            continue;
+        }
         let c = view.to_screen(s.layout.at(Slot::Node(i)));
         let r = Rect::from_center_size(c, NODE);
         let id = s.model.nodes[i].id.clone();
@@ -199,6 +204,9 @@ pub fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
 /// Edges, with dots whose density follows the rate into the target.
 fn edges(painter: &egui::Painter, s: &Sandbox, st: &UiState, view: &View) {
     for &(a, b) in &s.layout.edges {
+        if retired(s, a) || retired(s, b) {
+            continue;
+        }
         let (pa, pb) = (
             view.to_screen(s.layout.at(a)),
             view.to_screen(s.layout.at(b)),
@@ -254,4 +262,9 @@ fn queue_bar(painter: &egui::Painter, r: Rect, queue: f64, servers: u32) {
             GREY,
         );
     }
+}
+
+/// True for a node a live edit removed.
+fn retired(s: &Sandbox, slot: Slot) -> bool {
+    matches!(slot, Slot::Node(i) if s.sim.retired().get(i).copied().unwrap_or(false))
 }
