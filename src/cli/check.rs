@@ -531,5 +531,5 @@ pub fn rule(every: bool) -> scenario::Rule {
     }
 }
 
-pub use super::verdicts::{junit, table};
 use super::verdicts::summary;
+pub use super::verdicts::{junit, table};

@@ -119,7 +119,7 @@ fn auto_warm_up_finds_a_cold_cache_filling() {
     assert!(err.contains("found by MSER-5"), "{err}");
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let w = r["warmup_s"].as_f64().expect("warmup_s in the report");
-    assert!(w >= 10.0 && w <= 150.0, "warm-up {w}s");
+    assert!((10.0..=150.0).contains(&w), "warm-up {w}s");
 }
 
 #[test]
