@@ -166,3 +166,18 @@ fn the_readme_lists_the_lessons() {
     let files: Vec<String> = lessons().into_iter().map(|(n, _, _)| n).collect();
     assert_eq!(listed, files);
 }
+
+#[test]
+fn the_lesson_checks_are_also_plain_scenarios_as_expected() {
+    // CI runs `bottleneck check topologies/**`, which finds the lessons'
+    // check scenarios too: each names its "before" topology and must fail
+    // exactly the thresholds it lists in `expect_fail` there.
+    let out = bottleneck(&["check", "topologies/lessons"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
