@@ -41,8 +41,9 @@ pub struct CheckArgs {
     /// --max-replications is reached; the table says which.
     #[arg(long, value_parser = parse_share)]
     precision: Option<f64>,
-    /// The most replications --precision may run.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    /// The most replications --precision may run (at least 3: an interval
+    /// needs them).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(3..=1000))]
     max_replications: u32,
     /// Write a JUnit XML report here (one test case per threshold).
     #[arg(long)]
@@ -413,7 +414,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     };
     if args.precision.is_some() && start > args.max_replications {
         errln!(
-            "error: --replications {start} is more than --max-replications {}\n   = hint: raise --max-replications, or start with fewer",
+            "error: --precision starts with --replications {start}, more than --max-replications {}\n   = hint: raise --max-replications, or give fewer --replications",
             args.max_replications
         );
         return ExitCode::from(crate::EXIT_BAD_INPUT);

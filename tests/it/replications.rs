@@ -175,3 +175,37 @@ proptest! {
         let _ = mser5(&obs);
     }
 }
+
+#[test]
+fn precision_caps_are_checked_against_what_was_given() {
+    let out = bottleneck(&[
+        "check",
+        STAGE1,
+        "--precision",
+        "5%",
+        "--max-replications",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("3..=1000"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = bottleneck(&[
+        "check",
+        STAGE1,
+        "--precision",
+        "5%",
+        "--replications",
+        "9",
+        "--max-replications",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--replications 9, more than --max-replications 5"),
+        "{err}"
+    );
+}
