@@ -65,7 +65,7 @@ pub fn selftest_mode() -> bool {
         .is_some_and(|s| s.contains("selftest"))
 }
 
-/// A value of the page's query string (`?build=cache-aside:14`).
+/// A value of the page's query string (`?build=cache-aside:12`).
 pub fn query_value(key: &str) -> Option<String> {
     let query = web_sys::window()?.location().search().ok()?;
     query

@@ -117,7 +117,10 @@ impl Builder {
     }
 
     /// Adds a source sending 100 requests a second to the selected node
-    /// (or the first node nothing sends to). Returns its id.
+    /// (or the first node nothing sends to), as web traffic usually is:
+    /// 95% reads and 5% writes, keys Zipf-skewed (s = 0.99) over a million
+    /// (so a cache placed later has something to hit). Every value is
+    /// editable in the Properties panel. Returns its id.
     pub fn add_source(&mut self, s: &mut Sandbox) -> Result<String, String> {
         self.add_source_at(s, None)
     }
@@ -149,7 +152,9 @@ impl Builder {
         })
         .unwrap_or_default();
         let src: bottleneck::topology::Source = serde_json::from_value(serde_json::json!({
-            "id": id, "to": to, "arrivals": {"Poisson": {"rps": 100.0}}
+            "id": id, "to": to, "arrivals": {"Poisson": {"rps": 100.0}},
+            "mix": {"read": 0.95, "write": 0.05},
+            "keys": {"Zipf": {"keys": 1_000_000, "s": 0.99}}
         }))
         .map_err(|e| e.to_string())?;
         let mut t = self.working.clone();
