@@ -63,21 +63,35 @@ pub struct Load {
     /// Pool connections this node refused to open (its connection limit),
     /// as the calls of apps that found no connection.
     pub refused_connections: u64,
+    /// Sends it could not make across a network partition.
+    pub cut: u64,
 }
 
 impl Load {
+    /// Share of what was asked of it turned away: a full queue, its
+    /// connection limit, or its rate limit (a limiter's, an object store's
+    /// per-prefix throttle).
     fn overflow_share(&self) -> f64 {
         let asked = self.arrivals + self.refused_connections;
         if asked == 0 {
             0.0
         } else {
-            (self.overflow + self.refused_connections) as f64 / asked as f64
+            (self.overflow + self.refused_connections + self.rejected) as f64 / asked as f64
+        }
+    }
+
+    /// Share of arrivals refused over a rate limit.
+    fn rejected_share(&self) -> f64 {
+        if self.arrivals == 0 {
+            0.0
+        } else {
+            self.rejected as f64 / self.arrivals as f64
         }
     }
 
     /// Failures that begin here (not failures of calls it made).
     fn own_failures(&self) -> u64 {
-        self.dropped + self.injected + self.refused_connections
+        self.dropped + self.injected + self.refused_connections + self.cut
     }
 
     /// Saturated: nearly every server busy, or turning work away.
@@ -200,8 +214,13 @@ impl Analyzer {
     /// The node that limits the system given each node's `loads` (in model
     /// order), or `None` when no node can be named.
     pub fn find(&self, loads: &[Load]) -> Option<Finding> {
-        let eligible =
-            |i: usize, path_only: bool| !self.pass_through[i] && (!path_only || self.on_path[i]);
+        // A node that only hands requests on is never named, unless it
+        // turns them away by its limit (a rate limiter refusing traffic
+        // caps throughput as surely as a full server).
+        let eligible = |i: usize, path_only: bool| {
+            (!self.pass_through[i] || loads[i].rejected_share() >= OVERFLOWING)
+                && (!path_only || self.on_path[i])
+        };
         let any_on_path = (0..loads.len())
             .any(|i| eligible(i, true) && (loads[i].utilization > 0.0 || loads[i].dropped > 0));
         // The busiest node: saturated first, then by utilization, then by
@@ -397,6 +416,14 @@ impl Analyzer {
     /// "db: 83% of 2 servers busy, 3.4 waiting on average, adds 14ms of
     /// waiting per visit, drops 1.2% of arrivals".
     fn describe(&self, i: usize, l: &Load) -> String {
+        if self.pass_through[i] {
+            // A limiter: no servers of its own, only its limit.
+            return format!(
+                "{}: refuses {:.1}% of arrivals over its rate limit (its limit, not a busy server, caps the traffic let through)",
+                self.ids[i],
+                100.0 * l.rejected_share()
+            );
+        }
         let mut out = format!(
             "{}: {:.0}% of {} server{} busy",
             self.ids[i],
@@ -412,11 +439,19 @@ impl Analyzer {
         {
             let _ = write!(out, ", adds {} of waiting per visit", fmt_ms(Some(w)));
         }
-        if l.dropped > 0 && l.arrivals > 0 {
+        let dropped = l.dropped.saturating_sub(l.rejected);
+        if dropped > 0 && l.arrivals > 0 {
             let _ = write!(
                 out,
                 ", drops {:.1}% of arrivals",
-                100.0 * l.dropped as f64 / l.arrivals as f64
+                100.0 * dropped as f64 / l.arrivals as f64
+            );
+        }
+        if l.rejected > 0 && l.arrivals > 0 {
+            let _ = write!(
+                out,
+                ", refuses {:.1}% of arrivals over its rate limit",
+                100.0 * l.rejected_share()
             );
         }
         if l.refused_connections > 0 {
@@ -479,6 +514,9 @@ impl Analyzer {
         }
         if l.injected > 0 {
             parts.push(format!("{} injected errors", n(l.injected)));
+        }
+        if l.cut > 0 {
+            parts.push(format!("{} could not cross a network partition", n(l.cut)));
         }
         let _ = write!(out, "; most began at {}: {}", self.ids[i], parts.join(", "));
         Some(out)

@@ -121,8 +121,13 @@ pub struct Estimate {
     pub requests: f64,
     /// Node visits per request.
     pub visits: f64,
-    /// Events over every run, window closes and periodic checks included.
+    /// Events over every run, window closes and periodic checks included,
+    /// counting every retry clients may make (an upper bound when they
+    /// retry).
     pub events: f64,
+    /// Tries per first attempt at most (1 without retries; `1 + max` for
+    /// unlimited retries, `1 + share` under a retry budget).
+    pub tries: f64,
     /// Runs (1, plus one per extra measurement window).
     pub runs: usize,
     /// Peak memory of one run, bytes.
@@ -261,9 +266,10 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
         .collect();
     // Requests, the events they make, and periodic work, for one run to
     // `end`.
-    let work_to = |end: SimTime| -> (f64, f64, f64) {
+    let work_to = |end: SimTime| -> (f64, f64, f64, f64) {
         let mut requests = 0.0;
         let mut events = 0.0;
+        let mut tries = 0.0;
         for (s, src) in model.sources.iter().enumerate() {
             let r = match (&src.closed, &curves[s]) {
                 (None, Some(c)) => c.until(end),
@@ -285,7 +291,9 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
                 _ => r,
             };
             requests += r;
-            events += r * (1.0 + visits[src.to]);
+            let t = tries_per_request(&src.client);
+            tries += r * t;
+            events += r * t * (1.0 + visits[src.to]);
         }
         // Health checks, autoscaler looks, window closes (every node).
         let mut periodic = (end / window) as f64 * (model.nodes.len() + 1) as f64;
@@ -294,16 +302,16 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
                 periodic += end as f64 / every.max(1) as f64
             }
         }
-        (requests, events, periodic)
+        (requests, events, periodic, tries)
     };
-    let (requests, request_events, periodic) = work_to(duration);
+    let (requests, request_events, periodic, tries) = work_to(duration);
     let mut events = request_events + periodic + run.changes as f64;
     for &end in &run.extra_runs {
-        let (_, e, p) = work_to(end.min(duration));
+        let (_, e, p, _) = work_to(end.min(duration));
         events += e + p;
     }
-    let per_request = if requests > 0.0 {
-        request_events / requests - 1.0
+    let per_request = if tries > 0.0 {
+        request_events / tries - 1.0
     } else {
         0.0
     };
@@ -324,10 +332,22 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
             events
         },
         runs: 1 + run.extra_runs.len(),
+        tries: if requests > 0.0 {
+            tries / requests
+        } else {
+            1.0
+        },
         memory,
         memory_parts: parts,
         endless,
     }
+}
+
+/// The most tries a client makes per first attempt: every try may fail
+/// and be retried, up to its retries, or up to its budget's share.
+fn tries_per_request(c: &crate::model::ClientModel) -> f64 {
+    let max = c.retries as f64;
+    1.0 + c.budget.map_or(max, |b| b.min(max))
 }
 
 /// The memory of one run, by part.
@@ -493,16 +513,29 @@ impl Estimate {
             } else {
                 String::new()
             };
+            let retried = if self.tries > 1.0 {
+                format!(" x up to {:.1} tries each, counting retries,", self.tries)
+            } else {
+                String::new()
+            };
             return Err(Refusal {
                 message: format!(
-                    "this run needs about {} events ({} requests x {:.1} visits each over {}{runs}), over the budget of {}",
+                    "this run needs {} {} events ({} requests{retried} x {:.1} visits each over {}{runs}), over the budget of {}",
+                    if self.tries > 1.0 { "up to" } else { "about" },
                     fmt_big(self.events),
                     fmt_big(self.requests),
                     self.visits,
                     Duration(self.duration),
                     fmt_count(limits.max_events)
                 ),
-                hint: format!("shorten the run, lower the rates, or raise {raise_events}"),
+                hint: format!(
+                    "shorten the run, lower the rates{}, or raise {raise_events}",
+                    if self.tries > 1.0 {
+                        ", bound the retries (fewer, or a retry budget)"
+                    } else {
+                        ""
+                    }
+                ),
             });
         }
         if self.memory > limits.max_memory as f64 {

@@ -227,7 +227,6 @@ impl Simulation {
             c.failovers += 1;
         }
         let origin = c.origin;
-        self.record_visit(i, req, true);
         self.forward(i, origin as usize, req);
     }
 }
@@ -307,6 +306,6 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
 impl CdnModel {
     /// The most objects the edge holds over a run, for the memory estimate.
     pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
-        crate::kinds::cache::store::memory("CDN", "objects", self.capacity, cx)
+        crate::kinds::cache::store::memory("CDN", "objects", self.capacity, 0, cx)
     }
 }

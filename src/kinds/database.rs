@@ -311,7 +311,6 @@ impl Simulation {
         let Some(to) = d.promoted_to else {
             return;
         };
-        self.record_visit(i, req, true);
         self.forward(i, to as usize, req);
     }
 

@@ -382,7 +382,6 @@ impl Simulation {
             lb.sent[b] += 1;
         }
         let target = lb.backends[b];
-        self.record_visit(i, req, true);
         let prev = self.reqs[req];
         if prev.lb != crate::sim::ROOT {
             self.load_balancer_done(prev.lb as usize, prev.lb_backend as usize);

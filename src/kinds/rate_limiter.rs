@@ -216,7 +216,6 @@ impl Simulation {
         match l.admit(key, now) {
             Ok(()) => {
                 let to = l.to;
-                self.record_visit(i, req, true);
                 self.forward(i, to as usize, req);
             }
             Err(wait) => {

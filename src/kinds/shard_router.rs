@@ -208,7 +208,6 @@ impl Simulation {
             s.sent[o] += 1;
         }
         let target = s.shards[o];
-        self.record_visit(i, req, true);
         self.forward(i, target as usize, req);
     }
 }

@@ -150,7 +150,6 @@ impl Simulation {
     #[inline]
     pub(crate) fn station_done(&mut self, i: usize, req: u32) {
         self.release(i);
-        self.record_visit(i, req, true);
         let n = &mut self.nodes[i];
         let target = if n.routes.is_empty() {
             None
@@ -160,7 +159,10 @@ impl Simulation {
         };
         match target {
             Some(t) => self.forward(i, t as usize, req),
-            None => self.finish(req, outcome::OK),
+            None => {
+                self.record_visit(i, req, true);
+                self.finish(req, outcome::OK);
+            }
         }
     }
 }

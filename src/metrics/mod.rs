@@ -105,6 +105,10 @@ pub struct NodeStats {
     /// Of the errors, injected by an `Errors` fault here (the rest are
     /// failures of calls this node made).
     pub injected: u64,
+    /// Sends this node could not make across a network partition: requests
+    /// it handed on and calls it made (failed at once), messages it
+    /// published (lost).
+    pub cut: u64,
     /// Sum of waiting times of counted visits that started service, ns.
     pub wait_sum: u128,
     /// Number of counted visits that started service.
@@ -159,6 +163,7 @@ impl NodeStats {
             refused: 0,
             overflow: 0,
             injected: 0,
+            cut: 0,
             wait_sum: 0,
             wait_count: 0,
             service_sum: 0,

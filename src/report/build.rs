@@ -118,6 +118,7 @@ impl Simulation {
                 waiting_on_pool: share(a.pool_wait - s.at_warmup.pool_wait),
                 waits_on,
                 injected_errors: s.injected,
+                partitioned: s.cut,
                 cache: None,
                 load_balancer: None,
                 database: None,
@@ -267,54 +268,62 @@ impl Simulation {
                 Duration(series[0][w].start).as_secs_f64(),
             ));
         }
-        let mut phases: Vec<Phase> = Vec::new();
-        let mut sums: Vec<(f64, usize)> = Vec::new();
-        for &(node, u, start) in &per {
-            match phases.last_mut() {
-                Some(p) if p.node == model.nodes[node].id => {
-                    p.to_s = start + window;
-                    let last = sums.last_mut().expect("a sum per phase");
-                    last.0 += u;
-                    last.1 += 1;
-                }
-                _ => {
-                    phases.push(Phase {
-                        from_s: start,
-                        to_s: start + window,
-                        node: model.nodes[node].id.clone(),
-                        utilization: 0.0,
-                    });
-                    sums.push((u, 1));
-                }
+        // Stretches of windows: (node, first window, one past the last).
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (w, &(node, _, _)) in per.iter().enumerate() {
+            match runs.last_mut() {
+                Some(r) if r.0 == node => r.2 = w + 1,
+                _ => runs.push((node, w, w + 1)),
             }
         }
         // Fold short stretches into the previous one.
-        let mut out: Vec<Phase> = Vec::new();
-        let mut out_sums: Vec<(f64, usize)> = Vec::new();
-        for (p, s) in phases.into_iter().zip(sums) {
-            let short = ((p.to_s - p.from_s) / window).round() < 3.0;
-            match (out.last_mut(), short) {
-                (Some(prev), true) => {
-                    prev.to_s = p.to_s;
-                    let last = out_sums.last_mut().expect("a sum per phase");
-                    last.1 += s.1;
-                }
-                (Some(prev), false) if prev.node == p.node => {
-                    prev.to_s = p.to_s;
-                    let last = out_sums.last_mut().expect("a sum per phase");
-                    last.0 += s.0;
-                    last.1 += s.1;
-                }
-                _ => {
-                    out.push(p);
-                    out_sums.push(s);
-                }
+        let mut folded: Vec<(usize, usize, usize)> = Vec::new();
+        for r in runs {
+            match folded.last_mut() {
+                Some(prev) if r.2 - r.1 < 3 || prev.0 == r.0 => prev.2 = r.2,
+                _ => folded.push(r),
             }
         }
-        for (p, (sum, n)) in out.iter_mut().zip(out_sums) {
-            p.utilization = sum / n.max(1) as f64;
+        // A short first stretch (the run's first windows) belongs to the
+        // stretch after it.
+        if folded.len() > 1 && folded[0].2 - folded[0].1 < 3 {
+            let first = folded.remove(0);
+            folded[0].1 = first.1;
         }
-        out
+        // Over a whole stretch, a move is real only when the new node is
+        // clearly busier than the one it replaces was over the same
+        // windows (10 points; a few points either side of "saturated" is
+        // noise): two equal nodes trading places is no move.
+        let mean = |i: usize, from: usize, to: usize| {
+            series[i][from..to]
+                .iter()
+                .map(|r| r.utilization)
+                .sum::<f64>()
+                / (to - from) as f64
+        };
+        let mut kept: Vec<(usize, usize, usize)> = Vec::new();
+        for r in folded {
+            match kept.last_mut() {
+                Some(prev) => {
+                    let (old, new) = (mean(prev.0, r.1, r.2), mean(r.0, r.1, r.2));
+                    if prev.0 == r.0 || new < old + 0.10 {
+                        prev.2 = r.2;
+                    } else {
+                        kept.push(r);
+                    }
+                }
+                None => kept.push(r),
+            }
+        }
+        // Each stretch's utilization: its node's mean over its windows.
+        kept.into_iter()
+            .map(|(node, from, to)| Phase {
+                from_s: per[from].2,
+                to_s: per[to - 1].2 + window,
+                node: model.nodes[node].id.clone(),
+                utilization: mean(node, from, to),
+            })
+            .collect()
     }
 
     /// The per-window series, for reports that ask for it.
@@ -376,6 +385,7 @@ fn loads(
             overflow: r.overflow,
             servers: r.servers,
             injected: r.injected_errors,
+            cut: r.partitioned,
             rejected: r.rejected.unwrap_or(0),
             refused_connections: 0,
         })

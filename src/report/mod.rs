@@ -135,6 +135,10 @@ pub struct NodeReport {
     /// Of the errors, those injected here by an `Errors` fault (the rest are
     /// failures of calls this node made).
     pub injected_errors: u64,
+    /// Sends this node could not make across a network partition (hand-offs
+    /// and calls failed at once, published messages lost); absent when none.
+    #[serde(skip_serializing_if = "crate::report::is_zero", default)]
+    pub partitioned: u64,
     /// A cache's own measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CacheReport>,
@@ -341,4 +345,9 @@ impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
+}
+
+/// For `skip_serializing_if`: a count that is zero is left out.
+pub(crate) fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

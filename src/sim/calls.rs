@@ -194,13 +194,19 @@ impl Simulation {
         !self.partitions.is_empty() && self.partitions.contains(&(a as u32, b as u32))
     }
 
-    /// Node `from` hands `req` on to node `to` (load balancers, routers,
-    /// routes): fails if a partition is between them.
+    /// Node `from` ends its visit and hands `req` on to node `to` (load
+    /// balancers, routers, routes): fails at `from`, counted there, if a
+    /// partition is between them.
     #[inline]
     pub(crate) fn forward(&mut self, from: usize, to: usize, req: u32) {
         if self.partitioned(from, to) {
+            if self.counts(self.reqs[req].visit_arrival) {
+                self.nodes[from].stats.cut += 1;
+            }
+            self.record_visit(from, req, false);
             self.finish(req, outcome::FAIL);
         } else {
+            self.record_visit(from, req, true);
             let lat = if self.has_regions {
                 self.hop_latency(Some(from), to, req)
             } else {
@@ -227,7 +233,11 @@ impl Simulation {
     ) {
         let p = self.reqs[parent];
         if self.partitioned(p.node as usize, target as usize) {
-            // The call cannot reach its target: it fails at once.
+            // The call cannot reach its target: it fails at once (a
+            // published message is lost), counted at the caller.
+            if self.counts(p.visit_arrival) {
+                self.nodes[p.node as usize].stats.cut += 1;
+            }
             if !detached {
                 self.resume(parent, outcome::FAIL);
             } else if op == op::SET || op == op::DEL {

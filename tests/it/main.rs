@@ -24,3 +24,4 @@ mod stability;
 mod theory;
 mod topologies;
 mod trust;
+mod verdicts;

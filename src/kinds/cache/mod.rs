@@ -616,6 +616,6 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
 impl CacheModel {
     /// The most keys the cache holds over a run, for the memory estimate.
     pub(crate) fn memory(&self, cx: &MemoryCx) -> (String, f64) {
-        crate::kinds::cache::store::memory("cache", "keys", self.capacity, cx)
+        crate::kinds::cache::store::memory("cache", "keys", self.capacity, self.warm, cx)
     }
 }

@@ -259,10 +259,15 @@ pub(crate) fn memory(
     what: &str,
     noun: &str,
     capacity: u64,
+    warm: u64,
     cx: &crate::kinds::MemoryCx,
 ) -> (String, f64) {
     use crate::fmt::{fmt_big, fmt_count};
-    let k = (capacity as f64).min(cx.key_space).min(cx.reach);
+    // Keys loaded at the start are held whatever the traffic reaches.
+    let k = (capacity as f64)
+        .min(cx.key_space)
+        .min(cx.reach)
+        .max(warm.min(capacity) as f64);
     (
         format!(
             "{what} `{}`: up to {} {noun} (capacity {}, {} keys, {} requests reach it)",

@@ -1,0 +1,138 @@
+//! The verdicts a person reads (the named bottleneck and how it moved)
+//! checked against what was measured: a limit that turns traffic away is
+//! named for it, and the timeline's figures are its node's own means.
+
+use crate::common::model;
+use bottleneck::sim::{RunConfig, Simulation};
+use bottleneck::time::SEC;
+use proptest::prelude::*;
+
+fn report(text: &str, seed: u64, secs: u64) -> bottleneck::report::Report {
+    let mut s = Simulation::new(
+        &model(text),
+        RunConfig {
+            seed,
+            ..RunConfig::default()
+        },
+    );
+    s.step_until(secs * SEC).unwrap();
+    s.report()
+}
+
+#[test]
+fn a_limit_that_turns_traffic_away_is_named_not_an_idle_server_behind_it() {
+    let limiter = r#"Topology(name: "l", sources: [Source(id: "u", to: "rl", arrivals: Poisson(rps: 1000))],
+        nodes: [RateLimiter(id: "rl", to: "app", limit: 100, per: "1s"),
+                App(id: "app", workers: 40, service: Exponential(mean: "5ms"))])"#;
+    let b = report(limiter, 1, 20).bottleneck.unwrap();
+    assert_eq!(b.node, "rl", "{}", b.reason);
+    assert!(
+        b.reason.contains("refuses 8") || b.reason.contains("refuses 9"),
+        "about 90% refused: {}",
+        b.reason
+    );
+    // A limit nobody reaches limits nothing: the app is the busiest node.
+    let open = limiter.replace("limit: 100,", "limit: 100000,");
+    let b = report(&open, 1, 20).bottleneck.unwrap();
+    assert_eq!(b.node, "app", "{}", b.reason);
+    // An object store throttling its one prefix: the store, and its
+    // refusals named as such, not as drops.
+    let store = r#"Topology(name: "o", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 300))],
+        nodes: [App(id: "app", workers: 50, service: Constant("1ms"), handle: {"*": [Call(to: "obj")]}),
+                ObjectStore(id: "obj", service: Exponential(mean: "30ms"), rate: 100, prefixes: 1)])"#;
+    let b = report(store, 1, 20).bottleneck.unwrap();
+    assert_eq!(b.node, "obj", "{}", b.reason);
+    assert!(
+        b.reason.contains("over its rate limit") && !b.reason.contains("drops"),
+        "{}",
+        b.reason
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Two equal backends behind a balancer, both nearly saturated: noise
+    /// makes them trade the busiest place window by window, which is no
+    /// move. And every stretch's utilization is its node's mean over the
+    /// stretch's windows, as the series has it.
+    #[test]
+    fn equal_nodes_trading_places_is_no_move_and_each_figure_is_its_nodes_mean(
+        seed in 1u64..1000,
+        rps in 360.0f64..400.0,
+    ) {
+        let text = format!(r#"Topology(name: "lbw", sources: [Source(id: "u", to: "front", arrivals: Poisson(rps: {rps}))],
+          nodes: [App(id: "front", workers: 64, service: Constant("1ms"), handle: {{"*": [Call(to: "lb")]}}),
+                  LoadBalancer(id: "lb", to: ["b1", "b2"], policy: RoundRobin),
+                  App(id: "b1", workers: 4, service: Exponential(mean: "19ms")),
+                  App(id: "b2", workers: 4, service: Exponential(mean: "19ms"))])"#);
+        let mut s = Simulation::new(&model(&text), RunConfig { seed, ..RunConfig::default() });
+        s.step_until(40 * SEC).unwrap();
+        let r = s.report();
+        prop_assert_eq!(r.bottleneck_timeline.len(), 1, "{:?}", r.bottleneck_timeline);
+        let series = s.series_report();
+        for p in &r.bottleneck_timeline {
+            let (_, windows) = series.nodes.iter().find(|(id, _)| *id == p.node).unwrap();
+            let us: Vec<f64> = windows
+                .iter()
+                .filter(|w| w.t_s >= p.from_s && w.t_s < p.to_s)
+                .map(|w| w.utilization)
+                .collect();
+            let mean = us.iter().sum::<f64>() / us.len() as f64;
+            prop_assert!((mean - p.utilization).abs() < 1e-9, "{} vs {}", mean, p.utilization);
+        }
+    }
+}
+
+/// Runs `text` for `secs` with a partition between `a` and `b` from 5 s on.
+fn cut(text: &str, a: &str, b: &str, secs: u64) -> bottleneck::report::Report {
+    use bottleneck::sim::Change;
+    let mut s = Simulation::new(&model(text), RunConfig::default());
+    s.schedule(
+        5 * SEC,
+        Change::Partition {
+            a: a.into(),
+            b: b.into(),
+        },
+    )
+    .unwrap();
+    s.step_until(secs * SEC).unwrap();
+    s.report()
+}
+
+#[test]
+fn what_a_partition_cuts_is_counted_where_it_was_cut() {
+    // A balancer whose health check is slow to notice: the hand-offs it
+    // makes across the cut fail at the balancer, counted there, and the
+    // failures line says why.
+    let lb = r#"Topology(name: "hc", sources: [Source(id: "u", to: "lb", arrivals: Poisson(rps: 200))],
+        nodes: [LoadBalancer(id: "lb", to: ["a1", "a2"], health_check: HealthCheck(every: "1s", unhealthy_after: 2)),
+                App(id: "a1", workers: 50, service: Exponential(mean: "5ms")),
+                App(id: "a2", workers: 50, service: Exponential(mean: "5ms"))])"#;
+    let r = cut(lb, "lb", "a1", 20);
+    let n = &r.nodes["lb"];
+    assert!(n.partitioned > 0, "{n:?}");
+    assert_eq!(n.arrivals, n.completed + n.dropped + n.errors, "{n:?}");
+    assert_eq!(
+        r.end_to_end.dropped, n.partitioned,
+        "every failure was cut at lb"
+    );
+    let f = r.failures.unwrap();
+    assert!(
+        f.contains("most began at lb") && f.contains("could not cross a network partition"),
+        "{f}"
+    );
+    // Messages published across a cut are lost; the publisher counts them.
+    let publish = r#"Topology(name: "p", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 100))],
+        nodes: [App(id: "app", workers: 16, service: Constant("1ms"), handle: {"*": [Publish(queue: "q")]}),
+                Queue(id: "q", workers: 4, service: Constant("1ms"))])"#;
+    let whole = report(publish, 1, 20);
+    let r = cut(publish, "app", "q", 20);
+    let lost = r.nodes["app"].partitioned;
+    assert!(lost > 1000, "{lost}");
+    // What reached the queue and what was lost make up what was published
+    // (the same arrivals: the cut changes no random draw before it).
+    let q = |r: &bottleneck::report::Report| r.nodes["q"].arrivals;
+    let diff = q(&whole) as i64 - (q(&r) + lost) as i64;
+    assert!(diff.abs() <= 5, "{} vs {} + {lost}", q(&whole), q(&r));
+}
