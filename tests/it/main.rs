@@ -22,5 +22,6 @@ mod replications;
 mod scenarios;
 mod stability;
 mod theory;
+mod theory_kinds;
 mod topologies;
 mod trust;
