@@ -319,7 +319,21 @@ impl Sampler {
                 let max = min + width;
                 (max * max * max - min * min * min) / (3.0 * width.max(f64::MIN_POSITIVE))
             }
-            Sampler::Normal { mean, std } => mean * mean + std * std, // untruncated
+            Sampler::Normal { mean, std } => {
+                // Truncated at 0 (negatives redrawn): with a = -mean/std and
+                // l = phi(a) / (1 - Phi(a)), E[X] = mean + std l and
+                // Var[X] = std^2 (1 + a l - l^2).
+                let a = -mean / std;
+                let phi = libm::exp(-a * a / 2.0) / libm::sqrt(2.0 * core::f64::consts::PI);
+                let tail = 0.5 * libm::erfc(a / core::f64::consts::SQRT_2);
+                if tail <= 0.0 {
+                    0.0
+                } else {
+                    let l = phi / tail;
+                    let m = mean + std * l;
+                    std * std * (1.0 + a * l - l * l) + m * m
+                }
+            }
             Sampler::LogNormal { mu, sigma } => libm::exp(2.0 * mu + 2.0 * sigma * sigma),
             Sampler::Mixture(ref parts) => weighted(parts, Sampler::second_moment),
             Sampler::Pareto {
@@ -333,6 +347,23 @@ impl Sampler {
                     scale * scale * shape / (shape - 2.0)
                 }
             }
+        }
+    }
+
+    /// The variance in ns^2 (infinite where the second moment is).
+    pub fn variance(&self) -> f64 {
+        let m = self.mean();
+        (self.second_moment() - m * m).max(0.0)
+    }
+
+    /// The squared coefficient of variation `Var[S] / E[S]^2` (0 for a
+    /// zero mean): 0 for a constant, 1 for an exponential.
+    pub fn scv(&self) -> f64 {
+        let m = self.mean();
+        if m > 0.0 {
+            self.variance() / (m * m)
+        } else {
+            0.0
         }
     }
 
@@ -426,11 +457,19 @@ mod tests {
             mean: Duration(MS),
             std: Duration(2 * MS),
         };
-        let (m, _, v) = moments(&d, N);
+        let (m, sd, v) = moments(&d, N);
+        let m2 = sd * sd + m * m;
         assert!(
             close(m, d.sampler().mean(), 0.015),
             "{m} vs {}",
             d.sampler().mean()
+        );
+        // The truncation shows in the second moment too (the untruncated
+        // 1 + 4 = 5 ms^2 would be 2x off).
+        assert!(
+            close(m2, d.sampler().second_moment(), 0.03),
+            "{m2} vs {}",
+            d.sampler().second_moment()
         );
         assert!(v.iter().all(|&x| x < 100 * MS));
     }

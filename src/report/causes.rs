@@ -218,6 +218,19 @@ impl Simulation {
         if run.warmup == 0 {
             out.push("no warm-up: the empty start is in the averages".to_string());
         }
+        // A service whose tail is long against the run: the node cannot
+        // reach its steady state (the long ones pile up for longer than
+        // the run lasts).
+        let quarter = run.measured_s * 1e9 / 4.0;
+        if let Some(p) = crate::theory::service::exceeds(&m.service, quarter)
+            && p >= 0.001
+        {
+            out.push(format!(
+                "{:.2}% of services take longer than a quarter of the measured run ({}): too short a run for the steady state the formulas assume",
+                p * 100.0,
+                crate::fmt::fmt_ms(Some(quarter / 1e6))
+            ));
+        }
         if out.is_empty() {
             out.push(format!(
                 "no counted cause: the approximation's own error ({}, service SCV {:.2}) or chance; a longer run or more replications would tell",

@@ -11,6 +11,7 @@ mod groups;
 mod keyed;
 mod table;
 mod theory;
+mod theory_e2e;
 
 pub use groups::{GroupReport, Groups, NamedSeries};
 pub use keyed::{Keyed, KeyedItem};

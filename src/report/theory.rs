@@ -7,7 +7,6 @@ use super::*;
 use crate::fmt::fmt_ms;
 use crate::kind::Kind;
 use crate::kinds::KindModel;
-use crate::model::Model;
 use crate::sim::Simulation;
 use crate::theory::{self, NetworkTheory, NodeTheory, Verdict, network};
 use crate::time::SimTime;
@@ -33,8 +32,12 @@ impl Simulation {
     pub(super) fn theory(&self, nodes: &mut [(String, NodeReport)], run: &Run) -> NetworkTheory {
         let model = self.model();
         let configured = network::configured_rates(model);
+        let hits: Vec<Option<f64>> = nodes
+            .iter()
+            .map(|(_, r)| r.cache.as_ref().and_then(|c| c.hit_ratio))
+            .collect();
         for i in 0..nodes.len() {
-            let mut t = self.node_theory(i, &nodes[i].1, run);
+            let mut t = self.node_theory(i, &nodes[i].1, run, &hits);
             t.configured_rps = configured.as_ref().map(|c| c[i]);
             if matches!(t.verdict, Verdict::NotAQueue) {
                 t.configured_rps = None;
@@ -138,16 +141,32 @@ impl Simulation {
         })
     }
 
-    fn node_theory(&self, i: usize, r: &NodeReport, run: &Run) -> NodeTheory {
+    fn node_theory(&self, i: usize, r: &NodeReport, run: &Run, hits: &[Option<f64>]) -> NodeTheory {
         let model = self.model();
         let m = &model.nodes[i];
-        let lambda = if run.measured_s > 0.0 {
-            r.arrivals as f64 / run.measured_s
-        } else {
-            0.0
+        let per_s = |n: u64| {
+            if run.measured_s > 0.0 {
+                n as f64 / run.measured_s
+            } else {
+                0.0
+            }
+        };
+        let arrival_rps = per_s(r.arrivals);
+        // The rate the queue serves: an object store's throttled requests
+        // are answered at once and never queue.
+        let lambda = match m.kind {
+            KindModel::ObjectStore(_) => per_s(r.arrivals.saturating_sub(r.dropped)),
+            _ => arrival_rps,
         };
         let s = &self.node_state(i).stats;
         let kind = m.kind();
+        if let KindModel::RateLimiter(rl) = &m.kind {
+            return theory::filter::rate_limiter(
+                rl.rate * 1e9,
+                rl.by == crate::kind::LimitBy::Global,
+                lambda,
+            );
+        }
         if kind.routes_only() {
             return NodeTheory::none(
                 Verdict::NotAQueue,
@@ -160,21 +179,6 @@ impl Simulation {
                 return NodeTheory::none(
                     Verdict::NotAQueue,
                     "holds a connection while the database works: its time is the database's",
-                    lambda,
-                );
-            }
-            (_, Kind::Cdn | Kind::Queue | Kind::ObjectStore) => {
-                return NodeTheory::none(
-                    Verdict::NoModel,
-                    match kind {
-                        Kind::Cdn => {
-                            "an edge that answers hits and fetches misses: not modelled as a queue"
-                        }
-                        Kind::Queue => {
-                            "a message queue: deliveries, redeliveries and dead letters are not modelled here"
-                        }
-                        _ => "capped per key prefix: not modelled as a queue",
-                    },
                     lambda,
                 );
             }
@@ -203,10 +207,16 @@ impl Simulation {
                 };
                 let own = m.service.mean();
                 let mean = own + calls;
-                let m2 = if calls > 0.05 * mean {
-                    2.0 * mean * mean // exponential: M/M/c
+                let m2 = if calls > 0.0 {
+                    // The calls' shape as configured (the called nodes'
+                    // services, fan-outs' slowest legs, hit ratios as
+                    // measured), scaled to the call time measured.
+                    let shape = theory::service::app_calls(model, i, hits)
+                        .filter(|c| c.mean > 0.0 && c.scv().is_finite())
+                        .map_or(1.0, |c| c.scv());
+                    mean * mean + m.service.variance() + shape * calls * calls
                 } else {
-                    m.service.second_moment() + 2.0 * own * calls + calls * calls
+                    m.service.second_moment()
                 };
                 Service { mean, m2, calls }
             }
@@ -220,12 +230,16 @@ impl Simulation {
             return NodeTheory::none(
                 Verdict::NoModel,
                 "heavy-tailed service (infinite mean or variance): no finite prediction",
-                lambda,
+                arrival_rps,
             );
         }
         let c = r.servers;
         if c == 0 {
-            return NodeTheory::none(Verdict::NoModel, "no servers at the end of the run", lambda);
+            return NodeTheory::none(
+                Verdict::NoModel,
+                "no servers at the end of the run",
+                arrival_rps,
+            );
         }
         let mean_s = service.mean / 1e9;
         let scv = if service.mean > 0.0 {
@@ -249,13 +263,56 @@ impl Simulation {
         } else {
             "measured arrival rate, configured service; compared: utilization, wait, time at the node".to_string()
         };
+        let mut passed_rps = None;
+        let what = match &m.kind {
+            KindModel::App(_) if service.calls > 0.0 => {
+                format!("{what}; cs² of their sum from the configured services")
+            }
+            KindModel::Cdn(_) => {
+                let hits = r.cache.as_ref().map_or(0, |c| c.hits);
+                passed_rps = Some(per_s(r.arrivals.saturating_sub(hits)));
+                "the edge's own service on its servers (a hit's whole latency); a miss's wait for the origin holds no server and is counted at the origin, at the measured miss rate (`passed_rps`); compared: utilization, wait (the time at the node includes the origin's answers: not compared)".to_string()
+            }
+            KindModel::Queue(q) => format!(
+                "workers are the servers, `capacity` the waiting places; the measured rate includes redeliveries and retried deliveries ({}); {what}",
+                match theory::service::exceeds(&m.service, q.visibility as f64) {
+                    Some(p) => format!(
+                        "visibility timeout {}: {:.2}% of deliveries outlast it and are delivered again",
+                        fmt_ms(Some(q.visibility as f64 / 1e6)),
+                        p * 100.0
+                    ),
+                    None => "the share outlasting the visibility timeout is not computed for this distribution".to_string(),
+                }
+            ),
+            KindModel::ObjectStore(o) => {
+                let cap = o.rate * 1e9;
+                let throttle = if o.prefixes == 1 {
+                    passed_rps = Some(arrival_rps.min(cap));
+                    format!(
+                        "one prefix: a filter passing min(1, rate / arrivals) = {:.1}% in the long run (`passed_rps`)",
+                        100.0 * if arrival_rps > cap { cap / arrival_rps } else { 1.0 }
+                    )
+                } else {
+                    format!(
+                        "{} prefixes by key: the throttled share depends on how the keys spread over them (not predicted)",
+                        o.prefixes
+                    )
+                };
+                format!(
+                    "the requests it served ({:.0}/s; throttled ones are answered at once) on its `concurrency` servers; {throttle}; {what}",
+                    lambda
+                )
+            }
+            _ => what,
+        };
         let exp = (scv - 1.0).abs() < 1e-9;
         let open_name = if exp {
             format!("M/M/{c}")
         } else {
             format!("M/G/{c}")
         };
-        let mut t = NodeTheory::none(Verdict::Agrees, what, lambda);
+        let mut t = NodeTheory::none(Verdict::Agrees, what, arrival_rps);
+        t.passed_rps = passed_rps;
         t.service_ms = Some(service.mean / 1e6);
         t.scv = Some(scv);
         t.offered_load = Some(theory::erlang::utilization(c, lambda * mean_s));
@@ -293,6 +350,9 @@ impl Simulation {
                 t.note = format!("{u}; {}", t.note);
                 return t;
             }
+        }
+        if matches!(m.kind, KindModel::Cdn(_)) {
+            t.sojourn_ms = None;
         }
         if r.completed < theory::MIN_VISITS {
             t.verdict = Verdict::TooFewVisits;
@@ -358,113 +418,6 @@ impl Simulation {
         }
         t
     }
-
-    fn network_theory(&self, nodes: &[(String, NodeReport)], run: &Run) -> NetworkTheory {
-        let model = self.model();
-        let e = run.e2e;
-        let diverging: Vec<String> = nodes
-            .iter()
-            .filter(|(_, r)| {
-                r.theory
-                    .as_ref()
-                    .is_some_and(|t| matches!(t.verdict, Verdict::Diverges | Verdict::Unstable))
-            })
-            .map(|(id, _)| id.clone())
-            .collect();
-        let mut out = NetworkTheory {
-            verdict: Verdict::NoModel,
-            note: String::new(),
-            mean_ms: None,
-            measured_mean_ms: e.mean_ms,
-            diverging,
-        };
-        if let Some(why) = not_a_network(model) {
-            out.note = why;
-            return out;
-        }
-        if e.arrivals == 0 {
-            out.note = "no requests".into();
-            return out;
-        }
-        let visits: Vec<f64> = nodes
-            .iter()
-            .map(|(_, r)| r.arrivals as f64 / e.arrivals as f64)
-            .collect();
-        let times: Vec<Option<f64>> = nodes
-            .iter()
-            .zip(&model.nodes)
-            .map(|((_, r), m)| {
-                let t = r.theory.as_ref()?;
-                if m.kind().routes_only() {
-                    return Some(0.0);
-                }
-                match &m.kind {
-                    // An app's own part: the wait for a worker and its own
-                    // work (its calls are counted where they go).
-                    KindModel::App(_) => Some(t.wait_ms? + m.service.mean() / 1e6),
-                    _ => t.sojourn_ms,
-                }
-            })
-            .collect();
-        match network::estimate(&visits, &times) {
-            Err(network::NoEstimate::NoTraffic) => out.note = "no visits".into(),
-            Err(network::NoEstimate::Unpredicted(j)) => {
-                let t = nodes[j].1.theory.as_ref();
-                out.verdict = if t.is_some_and(|t| t.verdict == Verdict::Unstable) {
-                    Verdict::Unstable
-                } else {
-                    Verdict::NoModel
-                };
-                out.note = format!(
-                    "no estimate: `{}` has no predicted time ({})",
-                    nodes[j].0,
-                    t.map_or("", |t| t.note.as_str())
-                );
-            }
-            Ok(ms) => {
-                out.mean_ms = Some(ms);
-                out.note = "sum over nodes of visits per request (as measured) x each node's predicted time per visit (an app's: its wait and own work)".into();
-                out.verdict = match e.mean_ms {
-                    _ if e.completed < theory::MIN_VISITS => Verdict::TooFewVisits,
-                    Some(m) if theory::within(m, ms, theory::END_TO_END_REL, 0.0) => {
-                        Verdict::Agrees
-                    }
-                    Some(_) => Verdict::Diverges,
-                    None => Verdict::TooFewVisits,
-                };
-            }
-        }
-        out
-    }
-}
-
-/// Why a model's requests do not add up as a sum of sequential visits.
-fn not_a_network(model: &Model) -> Option<String> {
-    if model.latency.iter().flatten().any(|&l| l > 0) {
-        return Some("no estimate: latency between regions is not modelled".into());
-    }
-    for m in &model.nodes {
-        if let KindModel::App(a) = &m.kind {
-            for s in a.handlers.iter().flatten() {
-                match s {
-                    crate::model::StepModel::FanOut { .. } => {
-                        return Some(format!(
-                            "no estimate: `{}` fans out in parallel (a sum of visits would over-count)",
-                            m.id
-                        ));
-                    }
-                    crate::model::StepModel::Publish(_) => {
-                        return Some(format!(
-                            "no estimate: `{}` publishes to a queue (work done after the answer)",
-                            m.id
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    None
 }
 
 /// The table's theory cells for one node: predicted utilization, predicted

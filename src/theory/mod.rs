@@ -7,7 +7,13 @@
 //! - [`mmck`]: M/M/c/K for a bounded queue: blocking and the wait of the
 //!   admitted.
 //! - [`network`]: an open (Jackson-style) network estimate of end-to-end
-//!   latency, the nodes' predicted times weighted by their visit ratios.
+//!   latency, the nodes' predicted times weighted by their visit ratios
+//!   (the report adds round trips between regions and corrects for fan-outs
+//!   and publishes: `report::theory_e2e`).
+//! - [`service`]: mean and variance of the time a server is held (an app's
+//!   own work plus its calls as configured), the slowest of `n` legs, and a
+//!   service's tail past a timeout.
+//! - [`filter`]: a rate limiter's long-run pass share.
 //!
 //! Each node's prediction starts from its *measured* arrival rate and its
 //! *configured* service (mean and squared coefficient of variation from
@@ -34,8 +40,10 @@
 //! Nothing is judged with fewer than `MIN_VISITS` completed visits.
 
 pub mod erlang;
+pub mod filter;
 pub mod mmck;
 pub mod network;
+pub mod service;
 
 use serde::Serialize;
 
@@ -119,6 +127,12 @@ pub struct NodeTheory {
     /// the time its workers were measured to wait on calls).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_ms: Option<f64>,
+    /// Predicted rate passed on, per second: a rate limiter's admitted
+    /// requests and a one-prefix object store's served ones
+    /// (`min(arrivals, rate)`), a CDN's misses to its origin (at the miss
+    /// rate it measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed_rps: Option<f64>,
     /// Squared coefficient of variation of that service time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scv: Option<f64>,
@@ -160,6 +174,7 @@ impl NodeTheory {
             arrival_rps,
             configured_rps: None,
             service_ms: None,
+            passed_rps: None,
             scv: None,
             offered_load: None,
             utilization: None,

@@ -4,9 +4,10 @@
 //! nodes of (visits per request) x (mean time per visit):
 //! `E[T] = sum_j v_j T_j`, `v_j = lambda_j / Lambda`.
 //!
-//! Assumptions, named: calls are sequential (a fan-out's parallel legs and
-//! asynchronous work would be over-counted), no network delay between
-//! nodes, every node stable. The per-visit times `T_j` are each node's own
+//! Assumptions, named: calls are sequential, no network delay between
+//! nodes, every node stable. The report corrects the sum for fan-outs (the
+//! slowest leg, not the sum of the legs), publishes (fire and forget) and
+//! round trips between regions (`report::theory_e2e`). The per-visit times `T_j` are each node's own
 //! predicted time (an app's wait for a worker plus its own work: its calls
 //! are counted at the nodes they visit).
 
@@ -48,13 +49,21 @@ pub fn estimate(visits: &[f64], time: &[Option<f64>]) -> Result<f64, NoEstimate>
 /// alone implies: `Model::visit_rates` at the sources' base rates (so
 /// retries and timeouts are not in it, and every cache-aside read is
 /// counted as a miss). `None` when a source has no fixed rate (closed-loop
-/// users, bursts) or the equations do not settle.
+/// users, bursts), when a `Nearest` balancer routes by the users' region
+/// (the equations split its traffic by its routes' fixed shares, which
+/// would be wrong), or the equations do not settle.
 pub fn configured_rates(model: &Model) -> Option<Vec<f64>> {
     if model
         .sources
         .iter()
         .any(|s| s.closed.is_some() || s.burst.is_some())
     {
+        return None;
+    }
+    if model.nodes.iter().any(|n| {
+        matches!(&n.kind, crate::kinds::KindModel::LoadBalancer(lb)
+            if lb.policy == crate::kind::Policy::Nearest)
+    }) {
         return None;
     }
     model.visit_rates(&model.base_rates())

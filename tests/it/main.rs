@@ -22,6 +22,7 @@ mod replications;
 mod scenarios;
 mod stability;
 mod theory;
+mod theory_kinds;
 mod topologies;
 mod trust;
 mod verdicts;

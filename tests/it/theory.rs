@@ -365,16 +365,9 @@ fn on_the_journey_at_moderate_load_theory_and_simulation_agree() {
             }
         }
         // The network estimate agrees with the measured mean (stage 8
-        // publishes to a queue: work after the answer, so no estimate).
+        // publishes to a queue: fire and forget, its work left out).
         if stage == "08-shards" {
-            assert_eq!(
-                r.theory.verdict,
-                Verdict::NoModel,
-                "{stage}: {:?}",
-                r.theory
-            );
             assert!(r.theory.note.contains("publishes"), "{}", r.theory.note);
-            continue;
         }
         assert_eq!(r.theory.verdict, Verdict::Agrees, "{stage}: {:?}", r.theory);
         let (est, got) = (r.theory.mean_ms.unwrap(), r.end_to_end.mean_ms.unwrap());
