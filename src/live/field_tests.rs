@@ -87,20 +87,18 @@ pub(super) fn retune(t: &mut Topology, k: usize, v: u32) -> Option<()> {
                 }
             }
             3 => {
-                let c = a
-                    .calls
-                    .get_or_insert_with(|| crate::kinds::app::CallPolicy {
-                        timeout: None,
-                        retries: None,
-                        breaker: None,
-                    });
+                let c = a.calls.get_or_insert(crate::kinds::app::CallPolicy {
+                    timeout: None,
+                    retries: None,
+                    breaker: None,
+                });
                 c.timeout = Some(ms(20 + v / 8 % 500));
                 c.retries = (v % 16 < 8).then(|| crate::topology::Retries {
                     max: v / 16 % 3,
                     backoff: ms(5 + v % 20),
                     cap: None,
                     jitter: Default::default(),
-                    budget: (v % 3 == 0).then_some(0.2),
+                    budget: v.is_multiple_of(3).then_some(0.2),
                     limit: None,
                 });
             }

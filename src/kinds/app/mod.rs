@@ -539,6 +539,9 @@ pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
     }
 }
 
+/// An app's handlers at run time: the steps per class.
+pub(crate) type Handlers = Box<[Box<[StepModel]>]>;
+
 /// An app's run-time state.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -559,7 +562,7 @@ pub struct AppState {
     /// Handlers a live edit replaced while requests were running them, kept
     /// for those requests (`Request::handlers` is 1 + the index); a slot
     /// is reused once none of its requests is left.
-    pub(crate) earlier: Vec<Option<Box<[Box<[StepModel]>]>>>,
+    pub(crate) earlier: Vec<Option<Handlers>>,
     /// An autoscaler look is scheduled (a live edit that turns autoscaling
     /// back on must not start a second series of looks).
     pub(crate) looking: bool,
