@@ -3,12 +3,14 @@
 //! node at its index (see [`crate::sim::Restructure`]).
 //!
 //! A node of the running model that the edited topology still has (same id
-//! and kind) persists at its index with its edited settings, when its kind
-//! takes them in place ([`updates_in_place`]); otherwise it is replaced.
-//! A node the edit removes, or one replaced, stays at its index as a
-//! retired node renamed `id:removed` (its references to other retired nodes
-//! renamed with it); the edited node, and every new node, come after the
-//! running ones in the edited topology's order.
+//! and kind) persists at its index with its edited settings, which it takes
+//! in place whatever they are ([`updates_in_place`]; each kind's `retune`
+//! says how). A node whose kind changes under the same id is replaced: like
+//! a node the edit removes, it stays at its index as a retired node renamed
+//! `id:removed` (its references to other retired nodes renamed with it);
+//! the edited node, and every new node, come after the running ones in the
+//! edited topology's order. The nodes that call a replaced node persist:
+//! they call the new one by its id.
 
 use crate::diag::Diagnostics;
 use crate::kinds::Node;
@@ -30,41 +32,25 @@ pub fn restructure(
     // The edit on its own, with the words the CLI would use.
     load_str(file, &text)?;
     let n = current.nodes.len();
-    let mut replaced = vec![false; n];
-    loop {
-        let (top, retire) = stable(current, retired, edited, &replaced);
-        let model = load_str(file, &to_ron(&top))?.model;
-        // A persisting node its kind cannot update in place is replaced;
-        // that may move a node others name, so look again.
-        let mut more = false;
-        for i in 0..n {
-            if !retired[i]
-                && !retire.contains(&(i as u32))
-                && !updates_in_place(&current.nodes[i].kind, &model.nodes[i].kind)
-            {
-                replaced[i] = true;
-                more = true;
-            }
-        }
-        if !more {
-            return Ok(Restructure {
-                model: Box::new(model),
-                retire,
-                topology: text,
-                what: what.to_string(),
-            });
-        }
-    }
+    let (top, retire) = stable(current, retired, edited);
+    let model = load_str(file, &to_ron(&top))?.model;
+    // Every persisting node keeps its kind (`stable` replaces the others),
+    // so each takes its edit in place.
+    debug_assert!((0..n).all(|i| retired[i]
+        || retire.contains(&(i as u32))
+        || updates_in_place(&current.nodes[i].kind, &model.nodes[i].kind)));
+    Ok(Restructure {
+        model: Box::new(model),
+        retire,
+        topology: text,
+        what: what.to_string(),
+    })
 }
 
-/// The stable topology: running nodes at their indices (removed and
-/// replaced ones renamed), then the new ones; and the nodes retired now.
-fn stable(
-    current: &Model,
-    retired: &[bool],
-    edited: &Topology,
-    replaced: &[bool],
-) -> (Topology, Vec<u32>) {
+/// The stable topology: running nodes at their indices (removed ones, and
+/// ones whose kind changed, renamed), then the new ones; and the nodes
+/// retired now.
+fn stable(current: &Model, retired: &[bool], edited: &Topology) -> (Topology, Vec<u32>) {
     let running = &current.topology.nodes;
     let find = |id: &str| edited.nodes.iter().position(|m| m.id() == id);
     let mut nodes: Vec<Node> = Vec::with_capacity(running.len() + edited.nodes.len());
@@ -82,7 +68,7 @@ fn stable(
             continue;
         }
         match find(node.id()).filter(|&j| edited.nodes[j].kind_of() == node.kind_of()) {
-            Some(j) if !replaced[i] => {
+            Some(j) => {
                 used[j] = true;
                 nodes.push(edited.nodes[j].clone());
             }
@@ -140,6 +126,9 @@ fn renamed(node: &Node, renames: &[(String, String)]) -> Node {
 }
 
 #[cfg(test)]
+mod field_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::{Change, RunConfig, Simulation};
@@ -147,6 +136,9 @@ mod tests {
     use proptest::prelude::*;
 
     fn open(path: &str) -> Model {
+        if path == "every-kind" {
+            return super::field_tests::every_kind();
+        }
         let text = std::fs::read_to_string(path).unwrap();
         crate::topology::load_str(path, &text).unwrap().model
     }
@@ -239,10 +231,29 @@ mod tests {
         // Apps still call it: the edit does not load, with the loader's words.
         let e = r.unwrap_err().to_string();
         assert!(e.contains(&id), "{e}");
-        // Slow the database to a crawl, then replace it by a new one.
+        // A field edit applies in place: nothing is retired.
         let mut t = m.topology.clone();
         if let Node::Database(d) = &mut t.nodes[db] {
             d.idempotency_keys = !d.idempotency_keys;
+        }
+        let r = restructure("t", sim.model(), sim.retired(), &t, "idempotent").unwrap();
+        assert!(r.retire.is_empty());
+        assert_eq!(sim.restructure(r).unwrap().updated, vec![db]);
+        // Replace it by a new one: the web tier reads and writes `db2`.
+        let mut db2 = t.nodes[db].clone();
+        *db2.id_mut() = "db2".into();
+        t.nodes.remove(db);
+        t.nodes.push(db2);
+        for n in &mut t.nodes {
+            if let Node::App(a) = n {
+                for step in a.handle.values_mut().flatten() {
+                    if let crate::kinds::app::Step::Read { db }
+                    | crate::kinds::app::Step::Write { db } = step
+                    {
+                        *db = "db2".into();
+                    }
+                }
+            }
         }
         let r = restructure("t", sim.model(), sim.retired(), &t, "replace db").unwrap();
         assert!(r.retire.contains(&(db as u32)));
@@ -262,6 +273,8 @@ mod tests {
         Disconnect(usize),
         Capacity(usize, u32),
         Ttl(u64),
+        /// A setting of node `.0`'s kind, chosen and valued by `.1`.
+        Field(usize, u32),
     }
 
     fn apply_edit(t: &Topology, e: &Edit, n: &mut u32) -> Option<Topology> {
@@ -322,6 +335,7 @@ mod tests {
                     _ => return None,
                 }
             }
+            Edit::Field(k, v) => super::field_tests::retune(&mut t, k, v)?,
             Edit::Ttl(s) => {
                 let i = t.nodes.iter().position(|x| x.kind() == "Cache")?;
                 if let Node::Cache(c) = &mut t.nodes[i] {
@@ -339,6 +353,8 @@ mod tests {
             (0usize..4).prop_map(Edit::Disconnect),
             (0usize..8, 1u32..6).prop_map(|(k, c)| Edit::Capacity(k, c)),
             (1u64..120).prop_map(Edit::Ttl),
+            (0usize..16, 0u32..10_000).prop_map(|(k, v)| Edit::Field(k, v)),
+            (0usize..16, 0u32..10_000).prop_map(|(k, v)| Edit::Field(k, v)),
         ]
     }
 
@@ -349,6 +365,7 @@ mod tests {
             file in prop::sample::select(vec![
                 "topologies/journey/03-load-balancer.ron",
                 "topologies/journey/05-cache.ron",
+                "every-kind",
             ]),
             edits in prop::collection::vec((1u64..4_000, edit()), 1..6),
         ) {
@@ -361,12 +378,22 @@ mod tests {
                 sim.step_until(at).unwrap();
                 let Some(next) = apply_edit(&t, e, &mut n) else { continue };
                 let Ok(r) = restructure("t", sim.model(), sim.retired(), &next, "edit") else { continue };
+                if matches!(e, Edit::Field(..)) {
+                    // Nothing replaced: a field edit applies in place.
+                    prop_assert!(r.retire.is_empty(), "{:?} replaced {:?}", e, r.retire);
+                }
                 sim.restructure(r).unwrap();
                 t = next;
-                // Conservation at every node, in flight included.
+                // Conservation at every node and end to end, in flight
+                // included, and no connection lost or counted twice.
                 let r = sim.report();
                 for (id, x) in &r.nodes.0 {
                     prop_assert!(x.arrivals >= x.completed + x.dropped + x.errors, "{id}");
+                }
+                let e = &r.end_to_end;
+                prop_assert!(e.arrivals >= e.completed + e.dropped, "{:?}", e);
+                if let Err(m) = super::field_tests::connections_balance(&sim) {
+                    prop_assert!(false, "{}", m);
                 }
             }
             drain(&mut sim);
@@ -375,6 +402,9 @@ mod tests {
             prop_assert_eq!(a.requests, 0, "{:?}", a);
             prop_assert_eq!(a.busy + a.calling + a.pool_in_use + a.balanced, 0, "{:?}", a);
             prop_assert_eq!(a.fanouts + a.fills + a.pool_waiters + a.waiting, 0, "{:?}", a);
+            if let Err(m) = super::field_tests::connections_balance(&sim) {
+                prop_assert!(false, "{}", m);
+            }
         }
     }
 }

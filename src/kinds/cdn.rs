@@ -153,6 +153,19 @@ impl CdnState {
         CdnState::new(m.origin, m.capacity, m.ttl, m.cacheable.clone())
     }
 
+    /// Takes its edited settings while running (a live edit), keeping what
+    /// it holds: a smaller capacity evicts the least recently used objects
+    /// until it fits; a new TTL applies to fills from now; a new origin
+    /// takes misses from now (fetches under way still answer from the old
+    /// one); a class made uncacheable passes through from now (its objects
+    /// stay until evicted or expired).
+    pub(crate) fn retune(&mut self, m: &CdnModel) {
+        self.origin = m.origin;
+        self.ttl = m.ttl;
+        self.cacheable.clone_from(&m.cacheable);
+        self.store.set_capacity(m.capacity as usize);
+    }
+
     /// An empty edge.
     pub fn new(origin: u32, capacity: u64, ttl: u64, cacheable: Vec<bool>) -> Self {
         CdnState {

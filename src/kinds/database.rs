@@ -232,6 +232,20 @@ impl DatabaseState {
         }
     }
 
+    /// Takes its edited settings while running (a live edit), keeping its
+    /// queries, connections, remembered writes and counters: the connection
+    /// limit, write time, idempotency and failover apply from now (a query
+    /// already running keeps the time it drew). A failover added while the
+    /// primary is down acts at its next crash. (A primary that replicas or
+    /// read-your-writes reads newly need starts remembering writes when the
+    /// edit applies, whatever its own settings.)
+    pub(crate) fn retune(&mut self, m: &DatabaseModel) {
+        self.max_connections = m.max_connections.unwrap_or(u32::MAX);
+        self.write = m.write.clone();
+        self.idempotent = m.idempotent;
+        self.failover = m.failover;
+    }
+
     /// Applies write `effect` at `now`, counting repeats.
     fn apply(&mut self, effect: u64, now: SimTime, counted: bool) {
         if self.applied.len() >= self.purge_at {
@@ -272,6 +286,56 @@ impl Simulation {
         let granted = wanted.min(max.saturating_sub(*open));
         *open += granted;
         granted
+    }
+
+    /// Database (or replica) `i` takes a new connection limit (a live
+    /// edit). Below the connections in use, those finish and no new one is
+    /// granted until the count is under the limit (queries are refused,
+    /// pools and poolers open nothing more). Above it, the pools and
+    /// poolers that have fewer connections than they asked for open more at
+    /// once, and their waiting queries take them.
+    pub(crate) fn connection_limit_changed(&mut self, i: usize, before: u32) {
+        let now = match &self.nodes[i].kind {
+            KindState::Database(d) => d.max_connections,
+            KindState::Replica(r) => r.max_connections,
+            _ => return,
+        };
+        if now <= before {
+            return;
+        }
+        for j in 0..self.nodes.len() {
+            if self.retired[j] || self.nodes[j].down {
+                continue;
+            }
+            match &self.nodes[j].kind {
+                KindState::App(a) if a.pool.as_ref().is_some_and(|p| p.target == i as u32) => {
+                    self.pool_resize(j);
+                    self.pool_serve_waiters(j);
+                }
+                &KindState::Pooler(to) if to == i as u32 => {
+                    let want = self.model.nodes[j].servers;
+                    self.pooler_set_connections(j, to, want);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Node `i` is removed for good (a live edit): the connections its pool
+    /// (an app) or it (a pooler) holds go back to their database.
+    pub(crate) fn release_connections(&mut self, i: usize) {
+        let (target, had) = match &mut self.nodes[i].kind {
+            KindState::App(a) => match &mut a.pool {
+                Some(p) => (p.target, std::mem::take(&mut p.granted)),
+                None => return,
+            },
+            &mut KindState::Pooler(to) => (to, self.nodes[i].servers),
+            _ => return,
+        };
+        self.open_connections(target, had, 0);
+        if matches!(self.nodes[i].kind, KindState::Pooler(_)) {
+            self.set_servers(i, 0);
+        }
     }
 
     /// A query arrives at database (or replica) `i`: true if it is refused

@@ -16,7 +16,7 @@ use crate::kinds::{KindModel, KindState, MAP_KEY_BYTES, MemoryCx};
 use crate::model::NodeModel;
 use crate::sim::requests::RATE_LIMITED;
 use crate::sim::{Fault, Simulation};
-use crate::time::SEC;
+use crate::time::{SEC, SimTime};
 use crate::topology::check::{CompileCx, NodeCheck};
 use crate::topology::limits::*;
 use serde::{Deserialize, Serialize};
@@ -155,6 +155,26 @@ impl ObjectStoreState {
             prefixes: m.prefixes,
             throttled: 0,
         }
+    }
+}
+
+impl ObjectStoreState {
+    /// Takes edited settings while running (a live edit): a new rate per
+    /// prefix is a new bucket size too (one second of it; tokens clamped to
+    /// it, see [`RateLimiterState::retune`]); a new prefix count spreads
+    /// keys over the new prefixes from now, each bucket keeping its tokens.
+    /// Requests already admitted finish as they are.
+    pub(crate) fn retune(&mut self, m: &ObjectStoreModel, now: SimTime) {
+        let limit = crate::kinds::rate_limiter::RateLimiterModel {
+            to: 0,
+            rate: m.rate,
+            burst: (m.rate * SEC as f64).max(1.0),
+            window: SEC,
+            algorithm: Algorithm::TokenBucket,
+            by: LimitBy::Account,
+        };
+        self.buckets.retune(&limit, now);
+        self.prefixes = m.prefixes;
     }
 }
 

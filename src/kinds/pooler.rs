@@ -104,6 +104,24 @@ impl Simulation {
         self.finish(req, result);
     }
 
+    /// Pooler `i` takes a new database `to` (a live edit): the old database
+    /// gets its connections back, and the pooler opens `servers` at the new
+    /// one. Queries running on an old connection finish there (each frees
+    /// a connection of the pooler when it does); queries waiting take the
+    /// new connections. A new connection count alone is `Servers`
+    /// ([`Simulation::pooler_set_connections`]): fewer than are in use lets
+    /// those finish and hands out none until under the count.
+    pub(crate) fn pooler_retarget(&mut self, i: usize, to: u32, servers: u32) {
+        let KindState::Pooler(old) = self.nodes[i].kind else {
+            return;
+        };
+        let had = self.nodes[i].servers;
+        self.open_connections(old, had, 0);
+        self.nodes[i].kind = KindState::Pooler(to);
+        let got = self.open_connections(to, 0, servers);
+        self.set_servers(i, got);
+    }
+
     /// `Servers` for pooler `i`: as many connections as the database grants.
     pub(crate) fn pooler_set_connections(&mut self, i: usize, to: u32, servers: u32) {
         let had = self.nodes[i].servers;

@@ -181,6 +181,20 @@ impl QueueState {
         )
     }
 
+    /// Takes edited settings while running (a live edit), keeping its
+    /// messages, the record of those processed and its counters. A message
+    /// a worker holds keeps the visibility timer it was taken with; the new
+    /// timeout applies to messages taken from now. Delivery limits, backoff,
+    /// dead-lettering and idempotency apply to the next decision about each
+    /// message. (Workers and capacity are the node's servers and queue.)
+    pub(crate) fn retune(&mut self, m: &QueueModel) {
+        self.visibility = m.visibility;
+        self.max_deliveries = m.max_deliveries;
+        self.backoff = m.backoff;
+        self.dead_letter = m.dead_letter;
+        self.idempotent = m.idempotent;
+    }
+
     /// A queue with these settings.
     pub fn new(
         visibility: u64,

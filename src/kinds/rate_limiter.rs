@@ -166,6 +166,40 @@ impl RateLimiterState {
         }
     }
 
+    /// Takes edited settings while running (a live edit). A new rate
+    /// refills from now (each bucket is first brought up to date at the old
+    /// rate); a smaller burst clamps every bucket's tokens to it (a larger
+    /// one lets them fill further); the sliding windows keep their counts.
+    /// A new algorithm or a new way of counting (`by`) starts its counters
+    /// fresh, as at the start: the old ones count something else. Requests
+    /// it passed on are gone from it already: it holds none.
+    pub(crate) fn retune(&mut self, m: &RateLimiterModel, now: SimTime) {
+        self.to = m.to;
+        if m.algorithm != self.algorithm || m.by != self.by {
+            self.buckets.clear();
+            self.windows.clear();
+        }
+        let (rate, burst) = (self.rate, m.burst);
+        for (tokens, last) in self.buckets.values_mut() {
+            // (Each entry on its own: the map's order does not matter.)
+            *tokens = (*tokens + now.saturating_sub(*last) as f64 * rate)
+                .min(self.burst)
+                .min(burst);
+            *last = now;
+        }
+        self.rate = m.rate;
+        self.burst = m.burst;
+        self.window = m.window;
+        self.algorithm = m.algorithm;
+        self.by = m.by;
+    }
+
+    /// Tokens in `key`'s bucket, as last brought up to date (for tests).
+    #[cfg(test)]
+    pub(crate) fn tokens(&self, key: u64) -> Option<f64> {
+        self.buckets.get(&key).map(|b| b.0)
+    }
+
     /// Admits one request for `key` at `now`, or says how long to wait.
     pub fn admit(&mut self, key: u64, now: SimTime) -> Result<(), u64> {
         match self.algorithm {
@@ -332,6 +366,53 @@ mod tests {
         assert_eq!(wait, 100_000_000);
         assert!(l.admit(0, 100_000_000).is_ok());
         assert!(l.admit(7, 0).is_ok(), "another key has its own bucket");
+    }
+
+    #[test]
+    fn a_live_edit_keeps_tokens_clamped_to_the_new_burst() {
+        let mut l = RateLimiterState::new(
+            0,
+            10.0 / 1e9,
+            8.0,
+            1_000_000_000,
+            Algorithm::TokenBucket,
+            LimitBy::Global,
+        );
+        for _ in 0..3 {
+            l.admit(0, 0).unwrap();
+        }
+        assert_eq!(l.tokens(0), Some(5.0));
+        let m = |rate: f64, burst: f64| RateLimiterModel {
+            to: 0,
+            rate: rate / 1e9,
+            burst,
+            window: 1_000_000_000,
+            algorithm: Algorithm::TokenBucket,
+            by: LimitBy::Global,
+        };
+        // A smaller burst: 5 tokens (plus 0.1 s at the old rate) clamp to 2.
+        l.retune(&m(10.0, 2.0), 100_000_000);
+        assert_eq!(l.tokens(0), Some(2.0));
+        // A larger one: the tokens stay, and fill further at the new rate.
+        l.retune(&m(100.0, 20.0), 100_000_000);
+        assert_eq!(l.tokens(0), Some(2.0));
+        l.admit(0, 200_000_000).unwrap();
+        assert!(
+            (l.tokens(0).unwrap() - 11.0).abs() < 1e-9,
+            "{:?}",
+            l.tokens(0)
+        );
+        // Under the old rate, 10 were refused in between: at the new rate not.
+        for _ in 0..11 {
+            l.admit(0, 200_000_000).unwrap();
+        }
+        assert!(l.admit(0, 200_000_000).is_err());
+        // A new way of counting starts fresh (full buckets).
+        let mut by_ip = m(100.0, 20.0);
+        by_ip.by = LimitBy::Ip;
+        l.retune(&by_ip, 200_000_000);
+        assert_eq!(l.tokens(0), None);
+        assert!(l.admit(0, 200_000_000).is_ok());
     }
 
     #[test]

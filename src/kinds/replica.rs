@@ -127,6 +127,17 @@ impl ReplicaState {
         )
     }
 
+    /// Takes edited settings while running (a live edit), keeping its
+    /// reads, connections and counters: a new lag applies to reads finished
+    /// from now; a new primary is the one whose writes make its reads stale
+    /// from now; a new connection limit acts as a primary's does
+    /// (`Simulation::connection_limit_changed`).
+    pub(crate) fn retune(&mut self, m: &ReplicaModel) {
+        self.primary = m.primary;
+        self.max_connections = m.max_connections.unwrap_or(u32::MAX);
+        self.lag = m.lag.clone();
+    }
+
     /// A replica of `primary`.
     pub fn new(primary: u32, max_connections: u32, lag: Sampler, rng: Stream) -> Self {
         ReplicaState {

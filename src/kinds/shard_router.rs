@@ -168,6 +168,38 @@ impl ShardRouterState {
         }
     }
 
+    /// Takes edited settings while running (a live edit; it ran `old`,
+    /// `model` is the edited model). A router holds no request (it hands
+    /// each on at once), so a request already sent to a shard finishes
+    /// there, and every key routes by the new shards, scheme and count from
+    /// now. The shards in use are the edit's `active` when the edit changes
+    /// it or the shards; otherwise the running count (a `Shards` change may
+    /// have set it) stays, at most the shards there are. Each shard that
+    /// stays keeps its count of requests sent; the share of keys whose
+    /// shard (node) changed is the last reshard's.
+    pub(crate) fn retune(&mut self, model: &Model, old: &ShardRouterModel, m: &ShardRouterModel) {
+        let mut next = ShardRouterState::of(model, m);
+        if old.active == m.active && old.shards == m.shards {
+            next.active = self.active.min(m.shards.len());
+        }
+        for (k, node) in next.shards.iter().enumerate() {
+            if let Some(j) = self.shards.iter().position(|x| x == node) {
+                next.sent[k] = self.sent[j];
+            }
+        }
+        let moved = (1..=MOVE_SAMPLE)
+            .filter(|&k| {
+                self.shards[self.owner(k, self.active)] != next.shards[next.owner(k, next.active)]
+            })
+            .count();
+        next.last_moved = if moved > 0 {
+            Some(moved as f64 / MOVE_SAMPLE as f64)
+        } else {
+            self.last_moved
+        };
+        *self = next;
+    }
+
     /// The shard (index into `shards`) owning `key` with `active` shards.
     pub fn owner(&self, key: u64, active: usize) -> usize {
         let h = mix64(key ^ 0x5eed_5ead);
@@ -300,6 +332,53 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_live_edit_of_the_shards_moves_keys_and_keeps_each_shards_count() {
+        let text = |shards: &str, scheme: &str| {
+            format!(
+                r#"Topology(name: "t",
+                sources: [Source(id: "u", to: "r", arrivals: Poisson(rps: 10))],
+                nodes: [
+                    ShardRouter(id: "r", shards: [{shards}], scheme: {scheme}),
+                    Database(id: "a", servers: 1, read: Constant("1ms"), write: Constant("1ms")),
+                    Database(id: "b", servers: 1, read: Constant("1ms"), write: Constant("1ms")),
+                    Database(id: "c", servers: 1, read: Constant("1ms"), write: Constant("1ms")),
+                    Database(id: "d", servers: 1, read: Constant("1ms"), write: Constant("1ms")),
+                    Database(id: "e", servers: 1, read: Constant("1ms"), write: Constant("1ms")),
+                ])"#
+            )
+        };
+        let model = |t: String| crate::topology::load_str("t", &t).unwrap().model;
+        let router = |m: &Model| match &m.nodes[0].kind {
+            KindModel::ShardRouter(r) => r.clone(),
+            _ => unreachable!(),
+        };
+        let m4 = model(text(r#""a", "b", "c", "d""#, "ConsistentHash"));
+        let mut s = ShardRouterState::of(&m4, &router(&m4));
+        s.sent = vec![1, 2, 3, 4];
+        // A fifth shard on the ring: about a fifth of the keys move to it.
+        let m5 = model(text(r#""a", "b", "c", "d", "e""#, "ConsistentHash"));
+        s.retune(&m5, &router(&m4), &router(&m5));
+        assert_eq!(s.active, 5);
+        let moved = s.last_moved.unwrap();
+        assert!((moved - 0.2).abs() < 0.06, "{moved}");
+        assert_eq!(s.sent, vec![1, 2, 3, 4, 0], "each shard keeps its count");
+        // The same shards in another order route every key as before on
+        // the ring (points are named by the shards' ids).
+        let r5 = model(text(r#""e", "d", "c", "b", "a""#, "ConsistentHash"));
+        s.retune(&r5, &router(&m5), &router(&r5));
+        assert_eq!(s.sent, vec![0, 4, 3, 2, 1]);
+        assert_eq!(
+            s.last_moved,
+            Some(moved),
+            "no key moved: the last reshard's share stays"
+        );
+        // Another scheme moves most keys.
+        let h5 = model(text(r#""e", "d", "c", "b", "a""#, "HashMod"));
+        s.retune(&h5, &router(&r5), &router(&h5));
+        assert!(s.last_moved.unwrap() > 0.6, "{:?}", s.last_moved);
+    }
 
     #[test]
     fn hash_mod_moves_most_keys_and_the_ring_moves_few() {

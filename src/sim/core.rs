@@ -17,6 +17,7 @@ impl Simulation {
             let r = &mut self.reqs[req];
             r.node = i as u32;
             r.visit_arrival = now;
+            r.handlers = 0;
         }
         let n = &mut self.nodes[i];
         if counted {

@@ -77,6 +77,10 @@ pub struct Request {
     /// the node's per-target waits, `WAIT_POOL` for a pool connection, or
     /// `WAIT_NONE`.
     pub waiting_on: u8,
+    /// Which handlers it runs at its app: 0 the app's current ones, `k` the
+    /// ones a live edit replaced while it was there (kept until it is done:
+    /// `AppState::earlier`). Set back to 0 whenever it enters a node.
+    pub handlers: u8,
 }
 
 impl Request {
@@ -112,6 +116,7 @@ impl Request {
             tries: 0,
             flags: 0,
             waiting_on: WAIT_NONE,
+            handlers: 0,
         }
     }
 }
@@ -231,6 +236,11 @@ impl Requests {
     /// The live requests.
     pub fn iter(&self) -> impl Iterator<Item = &Request> {
         self.slots.iter().filter(|r| r.node != FREE)
+    }
+
+    /// The live requests, to change (a live edit marks those at a node).
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Request> {
+        self.slots.iter_mut().filter(|r| r.node != FREE)
     }
 
     /// True if the user's attempt `i` works for (itself, or the request at

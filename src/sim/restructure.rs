@@ -10,11 +10,41 @@
 //! and conservation holds (its failures are counted, at it and end to end).
 //! New nodes start cold. Nodes that persist keep their state: queues,
 //! requests in service, connections, cache contents, counters. A persisting
-//! node whose settings changed takes the change in place when its kind
-//! can ([`updates_in_place`]: servers, queue, service time, routes, a
-//! balancer's backends, a cache's TTL, an app's instances and workers);
-//! otherwise the topology layer replaces it (retires it and appends the new
-//! one), so its in-flight work fails visibly and the new one starts cold.
+//! node whose settings changed takes every change in place
+//! ([`updates_in_place`] holds for any edit that keeps its kind); only a
+//! node whose kind changes under the same id is replaced (retired, and the
+//! new one appended cold). What applies in place, and when:
+//!
+//! - every kind: servers (fewer than are busy let those finish and start
+//!   nothing until under the count), queue limit (waiting requests over a
+//!   smaller one stay), service time and load curve (for services started
+//!   from now), routes;
+//! - `LoadBalancer`: backends, policy and health checks (`load_balancer_rewire`);
+//! - `Cache`: TTL, jitter and stale window (for fills from now), capacity
+//!   (a smaller one evicts by its policy until it fits), eviction policy
+//!   (keeps every key), single-flight and backend (cache-aside waiters
+//!   released with a miss when their fill could no longer reach them);
+//! - `Cdn`: capacity, TTL, origin, cacheable classes;
+//! - `Database` and `Replica`: connection limit (below the connections in
+//!   use, those finish and none is granted until under it; above, pools and
+//!   poolers short of connections open them at once and serve their
+//!   waiters), write time, idempotency, failover, lag, primary;
+//! - `Pooler`: connections, and its database (connections move);
+//! - `App`: instances, workers, queue, pool, call policy, autoscaling, and
+//!   handlers (requests already there finish with the handlers they arrived
+//!   under); see `kinds::app::retune`;
+//! - `Queue`: workers and capacity (servers and queue), visibility timeout
+//!   (messages taken from now), deliveries, backoff, dead-lettering,
+//!   idempotency;
+//! - `RateLimiter` and `ObjectStore`: rate and burst (tokens kept, clamped
+//!   to the new burst), target, prefixes; a new algorithm or counting
+//!   starts fresh;
+//! - `ShardRouter`: shards, scheme, count in use (it holds no request:
+//!   requests already sent finish at their shard, keys route anew);
+//! - `Station`: only the settings every kind has.
+//!
+//! A node's settings that apply only at the start (a cache's `warm`) change
+//! nothing while it runs. A node removed gives its pool's connections back.
 //!
 //! Building the stable model from an edited topology is the topology
 //! job of `bottleneck::live`; the engine checks it and applies it.
@@ -68,26 +98,12 @@ pub struct Remap {
 }
 
 /// True when a persisting node whose kind's settings go from `old` to
-/// `new` takes the change in place, keeping its state; otherwise the node
-/// is replaced (retired, and the new one appended cold).
+/// `new` takes the change in place, keeping its state: every edit that
+/// keeps its kind (each kind's `retune` says how its edited settings apply;
+/// see the module's docs). A node whose kind changes is replaced (retired,
+/// and the new one appended cold).
 pub fn updates_in_place(old: &KindModel, new: &KindModel) -> bool {
-    match (old, new) {
-        _ if old == new => true,
-        (KindModel::LoadBalancer(_), KindModel::LoadBalancer(_)) => true,
-        (KindModel::Cache(a), KindModel::Cache(b)) => {
-            let mut a = a.clone();
-            a.ttl = b.ttl;
-            a.jitter = b.jitter;
-            a == *b
-        }
-        (KindModel::App(a), KindModel::App(b)) => {
-            let mut a = a.clone();
-            a.instances = b.instances;
-            a.workers = b.workers;
-            a == *b
-        }
-        _ => false,
-    }
+    std::mem::discriminant(old) == std::mem::discriminant(new)
 }
 
 fn refuse(message: String, hint: &str) -> ControlError {
@@ -182,6 +198,7 @@ impl Simulation {
         for &i in &r.retire {
             self.crash(i as usize);
             self.retired[i as usize] = true;
+            self.release_connections(i as usize);
         }
         let old = std::mem::replace(&mut self.model, (*r.model).clone());
         let now = self.now;
@@ -196,6 +213,16 @@ impl Simulation {
         }
         // New nodes, cold: their levels start now.
         let tracked = crate::kinds::tracked_primaries(&self.model);
+        // A primary that replicas or read-your-writes reads now need
+        // remembers writes from now.
+        for &p in &tracked {
+            if let Some(KindState::Database(d)) =
+                self.nodes.get_mut(p as usize).map(|n| &mut n.kind)
+                && d.last_write.is_none()
+            {
+                d.last_write = Some(Default::default());
+            }
+        }
         let cap = self.config.series_capacity;
         for i in n..self.model.nodes.len() {
             let mut st = NodeState::new(&self.model, i, self.config.seed, &tracked);
@@ -254,28 +281,60 @@ impl Simulation {
         n.stats.waits = waits.into_boxed_slice();
         n.stats.waits_at_warmup = at_warmup.into_boxed_slice();
         match (&a.kind, &b.kind) {
-            (KindModel::App(x), KindModel::App(y)) => {
-                if x.workers != y.workers {
-                    self.app_set_workers(i, y.workers);
-                }
-                if x.instances != y.instances {
-                    self.set_instances(i, y.instances);
-                }
+            // An app's servers and queue follow its instances and workers.
+            (KindModel::App(x), KindModel::App(y)) => self.app_retune(i, x, y),
+            (KindModel::Pooler(x), KindModel::Pooler(y)) if x.to != y.to => {
+                self.pooler_retarget(i, y.to, b.servers);
+                self.set_queue(i, b.queue);
             }
-            (_, KindModel::LoadBalancer(m)) => self.load_balancer_rewire(i, m),
-            (_, KindModel::Cache(m)) => {
-                if let KindState::Cache(c) = &mut self.nodes[i].kind {
-                    c.retune(m);
-                }
-            }
-            _ => {
+            (old_kind, new_kind) => {
                 if a.servers != b.servers {
                     self.kind_set_servers(i, b.servers);
                 }
-                if a.queue != b.queue {
-                    self.nodes[i].queue_cap = b.queue.map_or(usize::MAX, |q| q as usize);
-                }
+                self.set_queue(i, b.queue);
+                self.kind_retune(i, old_kind, new_kind);
             }
+        }
+    }
+
+    /// Node `i`'s queue limit (a live edit): waiting requests over a smaller
+    /// limit stay; new arrivals are turned away until it is under it.
+    fn set_queue(&mut self, i: usize, queue: Option<u32>) {
+        self.nodes[i].queue_cap = queue.map_or(usize::MAX, |q| q as usize);
+    }
+
+    /// Node `i`'s kind takes its edited settings `new` (it ran `old`): the
+    /// kind's own `retune`. Servers, queue, service, load and routes are
+    /// the node's, and set already.
+    fn kind_retune(&mut self, i: usize, old: &KindModel, new: &KindModel) {
+        let now = self.now;
+        match (old, new, &mut self.nodes[i].kind) {
+            (_, KindModel::LoadBalancer(m), _) => {
+                let m = m.clone();
+                self.load_balancer_rewire(i, &m);
+            }
+            (_, KindModel::Cache(m), _) => self.cache_retune(i, m),
+            (_, KindModel::Cdn(m), KindState::Cdn(c)) => c.retune(m),
+            (_, KindModel::Queue(m), KindState::Queue(q)) => q.retune(m),
+            (_, KindModel::RateLimiter(m), KindState::RateLimiter(l)) => l.retune(m, now),
+            (_, KindModel::ObjectStore(m), KindState::ObjectStore(o)) => o.retune(m, now),
+            (KindModel::ShardRouter(x), KindModel::ShardRouter(m), KindState::ShardRouter(s)) => {
+                s.retune(&self.model, x, m)
+            }
+            (_, KindModel::Database(m), KindState::Database(d)) => {
+                let before = d.max_connections;
+                d.retune(m);
+                self.connection_limit_changed(i, before);
+            }
+            (_, KindModel::Replica(m), KindState::Replica(r)) => {
+                let before = r.max_connections;
+                r.retune(m);
+                self.connection_limit_changed(i, before);
+            }
+            // A station has no settings of its own; a pooler's are its
+            // connections (servers) and its database (above); a replica
+            // promoted to primary keeps the primary's settings.
+            _ => {}
         }
     }
 }

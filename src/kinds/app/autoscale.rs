@@ -40,6 +40,20 @@ impl AutoscaleState {
             actions: 0,
         }
     }
+
+    /// Takes edited settings while running (a live edit), keeping what it
+    /// measured, the instances it is starting and its cooldown: the new
+    /// target and bounds apply at its next look (already scheduled), the
+    /// new interval after it, the new provisioning time to instances asked
+    /// for from now.
+    pub(crate) fn retune(&mut self, m: super::AutoscaleModel) {
+        self.target = m.target;
+        self.min = m.min;
+        self.max = m.max;
+        self.every = m.every;
+        self.provision = m.provision;
+        self.cooldown = m.cooldown;
+    }
 }
 
 impl Simulation {
@@ -51,6 +65,8 @@ impl Simulation {
             return;
         };
         let Some(a) = &mut app.autoscale else {
+            // Turned off by a live edit: no more looks.
+            app.looking = false;
             return;
         };
         let busy = areas.busy - a.last.busy;
@@ -99,7 +115,9 @@ impl Simulation {
         let Some(a) = &mut app.autoscale else {
             return;
         };
-        a.pending -= count;
+        // (Saturating: autoscaling turned off and on again by live edits
+        // forgets what it was starting, which still arrives.)
+        a.pending = a.pending.saturating_sub(count);
         let n = app.instances + count;
         self.set_instances(i, n);
     }

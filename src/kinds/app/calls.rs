@@ -20,6 +20,8 @@ pub struct CallsState {
     pub timeouts: u64,
     /// Calls failed at once by an open breaker.
     pub short_circuited: u64,
+    /// Times breakers forgotten by a live edit had opened.
+    opened_before: u64,
 }
 
 impl CallsState {
@@ -33,6 +35,7 @@ impl CallsState {
             retries: 0,
             timeouts: 0,
             short_circuited: 0,
+            opened_before: 0,
         }
     }
 
@@ -49,9 +52,17 @@ impl CallsState {
         Some(&mut self.breakers[i].1)
     }
 
+    /// Forgets every breaker (new ones start closed, with the policy's
+    /// settings); the times they opened stay counted.
+    pub(crate) fn clear_breakers(&mut self) {
+        let opened = self.trips();
+        self.breakers.clear();
+        self.opened_before += opened;
+    }
+
     /// Times the breakers opened.
     pub fn trips(&self) -> u64 {
-        self.breakers.iter().map(|(_, b)| b.opened).sum()
+        self.opened_before + self.breakers.iter().map(|(_, b)| b.opened).sum::<u64>()
     }
 
     pub(crate) fn backoff(&mut self, n: u32, prev: u64) -> u64 {
@@ -103,7 +114,7 @@ impl Simulation {
             return false;
         };
         let single = matches!(
-            app.handlers[r.class as usize].get(r.pc as usize),
+            app.steps(&r).get(r.pc as usize),
             Some(
                 StepModel::Call(_)
                     | StepModel::Read(_)

@@ -143,7 +143,7 @@ impl Simulation {
             return;
         };
         let Some(StepModel::FanOut { to, .. }) =
-            h.handlers[self.reqs[req].class as usize].get(self.reqs[req].pc as usize)
+            h.steps(&self.reqs[req]).get(self.reqs[req].pc as usize)
         else {
             return;
         };

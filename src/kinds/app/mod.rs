@@ -21,6 +21,7 @@ mod doc;
 mod fanout;
 mod pool;
 mod report;
+mod retune;
 mod run;
 mod steps;
 
@@ -538,6 +539,9 @@ pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
     }
 }
 
+/// An app's handlers at run time: the steps per class.
+pub(crate) type Handlers = Box<[Box<[StepModel]>]>;
+
 /// An app's run-time state.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -555,6 +559,13 @@ pub struct AppState {
     pub autoscale: Option<AutoscaleState>,
     /// Call policy.
     pub calls: Option<CallsState>,
+    /// Handlers a live edit replaced while requests were running them, kept
+    /// for those requests (`Request::handlers` is 1 + the index); a slot
+    /// is reused once none of its requests is left.
+    pub(crate) earlier: Vec<Option<Handlers>>,
+    /// An autoscaler look is scheduled (a live edit that turns autoscaling
+    /// back on must not start a second series of looks).
+    pub(crate) looking: bool,
 }
 
 impl AppState {
@@ -575,7 +586,22 @@ impl AppState {
                 .calls
                 .clone()
                 .map(|policy| CallsState::new(policy, Stream::new(seed, Purpose::Retry, &n.id))),
+            earlier: Vec::new(),
+            looking: false,
         }
+    }
+
+    /// The steps request `r` runs: its class's handler, in the handlers it
+    /// started with (see [`AppState::earlier`]).
+    #[inline]
+    pub(crate) fn steps(&self, r: &crate::sim::Request) -> &[StepModel] {
+        let h = match r.handlers {
+            0 => &self.handlers,
+            k => self.earlier[k as usize - 1]
+                .as_ref()
+                .unwrap_or(&self.handlers),
+        };
+        h.get(r.class as usize).map_or(&[], |s| s)
     }
 }
 
@@ -583,11 +609,18 @@ impl Simulation {
     /// App `i` opens its pool's connections and starts its autoscaler.
     pub(crate) fn app_start(&mut self, i: usize) {
         self.pool_resize(i);
-        if let KindState::App(app) = &self.nodes[i].kind
+        self.autoscale_start(i);
+    }
+
+    /// Schedules the first look of app `i`'s autoscaler, from now (an app
+    /// added to a running simulation, or autoscaling turned on by a live
+    /// edit, starts it then), unless looks are scheduled already.
+    pub(crate) fn autoscale_start(&mut self, i: usize) {
+        if let KindState::App(app) = &mut self.nodes[i].kind
             && let Some(a) = &app.autoscale
+            && !app.looking
         {
-            // From now: an app added to a running simulation starts its
-            // autoscaler then.
+            app.looking = true;
             self.queue.push(
                 self.now.saturating_add(a.every),
                 Event::Autoscale { node: i as u32 },

@@ -103,7 +103,12 @@ impl Simulation {
         self.nodes[i].queue_cap = queue_per.map_or(usize::MAX, |q| q as usize * n as usize);
         self.set_servers(i, workers.saturating_mul(n));
         self.pool_resize(i);
-        // A larger pool may serve waiters now.
+        self.pool_serve_waiters(i);
+    }
+
+    /// A larger pool of app `i` serves its waiters now, as far as its free
+    /// connections go.
+    pub(crate) fn pool_serve_waiters(&mut self, i: usize) {
         loop {
             let KindState::App(app) = &mut self.nodes[i].kind else {
                 return;
@@ -119,6 +124,14 @@ impl Simulation {
             };
             pool.in_use += 1;
             self.reqs[w].flags |= POOL_GRANTED;
+            if self.reqs[w].epoch != self.nodes[i].epoch {
+                // Lost when the app went down: give the connection back.
+                self.reqs[w].flags &= !POOL_GRANTED;
+                self.reqs[w].flags |= POOLED;
+                self.pool_release(i, w);
+                self.app_lost(i, w);
+                continue;
+            }
             self.app_run(i, w);
         }
     }

@@ -17,8 +17,7 @@ impl Simulation {
             let KindState::App(app) = &self.nodes[i].kind else {
                 unreachable!("app_run on an app")
             };
-            let steps = &app.handlers[r.class as usize];
-            let Some(&step) = steps.get(r.pc as usize) else {
+            let Some(&step) = app.steps(&r).get(r.pc as usize) else {
                 self.app_finish(i, req, outcome::OK);
                 return;
             };
@@ -275,8 +274,7 @@ impl Simulation {
     pub(crate) fn app_lost(&mut self, i: usize, req: u32) {
         let p = self.reqs[req];
         if let KindState::App(h) = &self.nodes[i].kind
-            && let Some(StepModel::CacheAside { cache, .. }) =
-                h.handlers[p.class as usize].get(p.pc as usize)
+            && let Some(StepModel::CacheAside { cache, .. }) = h.steps(&p).get(p.pc as usize)
             && (p.phase == 2 || (p.phase == 1 && p.result == outcome::MISS))
         {
             // It missed (and may lead the fill), or was reading the

@@ -209,11 +209,25 @@ pub struct CacheState {
 }
 
 impl CacheState {
-    /// Takes an edited TTL and jitter while running, keeping every key
-    /// (each keeps the expiry it was stored with).
-    pub(crate) fn retune(&mut self, m: &CacheModel) {
+    /// Takes its edited settings while running (a live edit), keeping its
+    /// keys and counters. A new TTL, jitter or stale window applies to
+    /// fills from now (each key keeps the expiry it was stored with); a
+    /// smaller capacity evicts by the eviction policy until it fits
+    /// ([`Store::set_capacity`]); a new policy keeps every key; `warm`
+    /// applies only at the start. True when the requests waiting on a
+    /// cache-aside fill must be released now (see [`Simulation::cache_retune`]):
+    /// single-flight turned off, or the cache became read-through.
+    pub(crate) fn retune(&mut self, m: &CacheModel) -> bool {
+        let release = self.backend.is_none()
+            && (self.single_flight && !m.single_flight || m.backend.is_some());
         self.ttl = m.ttl;
         self.jitter = m.jitter;
+        self.single_flight = m.single_flight;
+        self.backend = m.backend;
+        self.store.swr = m.swr;
+        self.store.set_eviction(m.eviction);
+        self.store.set_capacity(m.capacity as usize);
+        release
     }
 
     /// The state cache `n` starts with: empty, or warm with keys 1 to
@@ -401,6 +415,25 @@ impl Simulation {
             self.record_visit(i, w, result != outcome::FAIL);
             self.finish(w, result);
             w = next;
+        }
+    }
+
+    /// Cache `i` takes its edited settings (a live edit; see
+    /// [`CacheState::retune`]). Requests waiting on a cache-aside fill are
+    /// answered with a miss (they read the database themselves, as after a
+    /// flush) when single-flight is turned off or the cache becomes
+    /// read-through: their leader's release would no longer reach them.
+    /// Waiters of a read-through fetch stay: its answer wakes them, whatever
+    /// the settings are by then.
+    pub(crate) fn cache_retune(&mut self, i: usize, m: &CacheModel) {
+        let KindState::Cache(c) = &mut self.nodes[i].kind else {
+            return;
+        };
+        if c.retune(m) {
+            let keys: Vec<u64> = c.pending.keys().copied().collect();
+            for k in keys {
+                self.wake(i, k, outcome::MISS);
+            }
         }
     }
 

@@ -214,9 +214,9 @@ impl Simulation {
             c.fetch.failed += 1;
         }
         let answer = if ok { outcome::OK } else { result };
-        if c.single_flight {
-            self.wake(i, r.key, answer);
-        }
+        // Waiters of this fetch (single-flight), even if single-flight was
+        // turned off since they began waiting (a live edit).
+        self.wake(i, r.key, answer);
         self.record_visit(i, req, answer != outcome::FAIL);
         self.finish(req, answer);
     }

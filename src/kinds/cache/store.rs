@@ -242,6 +242,42 @@ impl Store {
         }
     }
 
+    /// Takes a new capacity while running (a live edit): a smaller one
+    /// evicts by the store's own policy (LRU the least recent, FIFO the
+    /// oldest, LFU the least used of each deterministic sample) until it
+    /// fits, counted as evictions; a larger one only leaves room.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity;
+        while self.index.len() > capacity {
+            let victim = if self.eviction == Eviction::Lfu {
+                self.lfu_victim()
+            } else {
+                self.tail
+            };
+            self.remove_slot(victim);
+            self.evictions += 1;
+        }
+    }
+
+    /// Takes a new eviction policy while running, keeping every entry: the
+    /// entries' order so far (recency or insertion) and their hit counts
+    /// are where the new policy starts from.
+    pub fn set_eviction(&mut self, eviction: Eviction) {
+        self.eviction = eviction;
+    }
+
+    /// Keys held, most recent (or newest) first (for tests).
+    #[cfg(test)]
+    pub fn keys(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut i = self.head;
+        while i != NIL {
+            out.push(self.entries[i as usize].key);
+            i = self.entries[i as usize].next;
+        }
+        out
+    }
+
     /// Empties the store (a flush: the cache restarted or was wiped).
     pub fn flush(&mut self) {
         self.entries.clear();
@@ -352,6 +388,62 @@ mod tests {
         assert!(s.is_empty());
         s.put(9, 1000);
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn a_smaller_capacity_evicts_by_the_policy_and_a_new_policy_keeps_the_keys() {
+        // LRU: the least recently used leave first.
+        let mut s = Store::new(5, Eviction::Lru);
+        for k in 1..=5 {
+            s.put(k, u64::MAX);
+        }
+        assert_eq!(s.get(1, 0), Lookup::Hit);
+        assert_eq!(s.get(2, 0), Lookup::Hit);
+        s.set_capacity(2);
+        assert_eq!(s.keys(), vec![2, 1]);
+        assert_eq!(s.evictions, 3);
+        // FIFO: the oldest leave first, whatever was read.
+        let mut f = Store::new(5, Eviction::Fifo);
+        for k in 1..=5 {
+            f.put(k, u64::MAX);
+        }
+        assert_eq!(f.get(1, 0), Lookup::Hit);
+        f.set_capacity(3);
+        assert_eq!(f.keys(), vec![5, 4, 3]);
+        // LFU: the popular survive, and the same edit evicts the same keys.
+        let lfu = || {
+            let mut l = Store::new(50, Eviction::Lfu);
+            for k in 0..50 {
+                l.put(k, u64::MAX);
+            }
+            for _ in 0..5 {
+                for k in 0..5 {
+                    l.get(k, 0);
+                }
+            }
+            l.set_capacity(10);
+            l
+        };
+        let (a, b) = (lfu(), lfu());
+        assert_eq!(a.len(), 10);
+        assert_eq!(a.keys(), b.keys(), "deterministic");
+        assert!((0..5).filter(|&k| a.contains(k, 0)).count() >= 4);
+        // Growing leaves room; a new policy keeps every key.
+        let mut g = Store::new(2, Eviction::Lru);
+        g.put(1, u64::MAX);
+        g.put(2, u64::MAX);
+        g.set_capacity(4);
+        g.set_eviction(Eviction::Fifo);
+        g.put(3, u64::MAX);
+        assert_eq!(g.keys(), vec![3, 2, 1]);
+        assert_eq!(g.evictions, 0);
+        assert_eq!(g.get(1, 0), Lookup::Hit);
+        g.put(4, u64::MAX);
+        g.put(5, u64::MAX);
+        assert!(!g.contains(1, 0), "FIFO now: the oldest left");
+        // Capacity 0 empties it.
+        g.set_capacity(0);
+        assert!(g.is_empty());
     }
 
     /// Che's approximation for LRU under the independent reference model:
