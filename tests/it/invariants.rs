@@ -848,7 +848,8 @@ fn check(spec: &Spec) -> Result<String, TestCaseError> {
 /// Cases that reached, per run: a read-through cache on the apps' calls
 /// that fetched, one in front that fetched, a cache-aside step reading
 /// something other than the primary.
-static REACHED: [std::sync::atomic::AtomicU64; 3] = [const { std::sync::atomic::AtomicU64::new(0) }; 3];
+static REACHED: [std::sync::atomic::AtomicU64; 3] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 3];
 
 fn config() -> Config {
     let cases = std::env::var("BOTTLENECK_INVARIANT_CASES")
@@ -885,6 +886,8 @@ fn random_systems_keep_their_books_leak_nothing_and_repeat_exactly() {
         panic!("{e}");
     }
     // The generator reaches what it was extended for.
-    let reached = REACHED.each_ref().map(|r| r.load(std::sync::atomic::Ordering::Relaxed));
+    let reached = REACHED
+        .each_ref()
+        .map(|r| r.load(std::sync::atomic::Ordering::Relaxed));
     assert!(reached.iter().all(|&n| n > 0), "{reached:?}");
 }

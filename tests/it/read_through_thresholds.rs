@@ -55,7 +55,10 @@ fn read_through_counters_are_thresholds_windowed_by_difference() {
     assert_eq!(&v[4..], &[0.0, 0.0, 0.0], "{v:?}");
     let c = o.report.nodes["cache"].cache.clone().unwrap();
     let rt = c.read_through.unwrap();
-    assert_eq!((rt.fetches, rt.late_fills, c.coalesced as f64), (10, 10, v[3]));
+    assert_eq!(
+        (rt.fetches, rt.late_fills, c.coalesced as f64),
+        (10, 10, v[3])
+    );
     assert!(scenario::judge(&s, std::slice::from_ref(&o)).as_expected());
 
     // Without single flight every miss of the first 3 s fetches, and a
@@ -94,7 +97,10 @@ fn read_through_thresholds_name_a_read_through_cache() {
             && e.contains("give `aside` a `backend`"),
         "{e}"
     );
-    assert!(e.contains("`cach` is not a node") && e.contains("did you mean `cache`?"), "{e}");
+    assert!(
+        e.contains("`cach` is not a node") && e.contains("did you mean `cache`?"),
+        "{e}"
+    );
     // End to end it means nothing.
     let e = scenario::parse_str(
         "x.scenario.ron",
@@ -102,5 +108,8 @@ fn read_through_thresholds_name_a_read_through_cache() {
     )
     .unwrap_err()
     .to_string();
-    assert!(e.contains("`late_fills` is measured per node; which node?"), "{e}");
+    assert!(
+        e.contains("`late_fills` is measured per node; which node?"),
+        "{e}"
+    );
 }

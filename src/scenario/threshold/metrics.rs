@@ -40,7 +40,9 @@ impl Metric {
             Arg::Either => "end to end, or one node: `metric(node)`".into(),
             Arg::Node([]) => "a node: `metric(node)`".into(),
             Arg::Node(kinds) => format!("a node: `metric(node)` of kind {}", kinds.join(" or ")),
-            Arg::ReadThrough => "a read-through cache: `metric(node)` of a Cache with a `backend`".into(),
+            Arg::ReadThrough => {
+                "a read-through cache: `metric(node)` of a Cache with a `backend`".into()
+            }
         }
     }
 
@@ -54,11 +56,18 @@ impl Metric {
                 "name a Cache with a `backend`".into(),
             )),
             Arg::ReadThrough if !read_through => Some((
-                format!("`{name}` applies to a read-through cache; `{id}` is a cache-aside Cache (no `backend`)"),
-                format!("give `{id}` a `backend` to read misses from, or judge it by `hit_ratio({id})`"),
+                format!(
+                    "`{name}` applies to a read-through cache; `{id}` is a cache-aside Cache (no `backend`)"
+                ),
+                format!(
+                    "give `{id}` a `backend` to read misses from, or judge it by `hit_ratio({id})`"
+                ),
             )),
             Arg::Node(kinds) if !kinds.is_empty() && !kinds.contains(&kind) => Some((
-                format!("`{name}` is measured on {}, and `{id}` is a {kind}", kinds.join(" or ")),
+                format!(
+                    "`{name}` is measured on {}, and `{id}` is a {kind}",
+                    kinds.join(" or ")
+                ),
                 format!("name a {} node", kinds.join(" or ")),
             )),
             _ => None,
