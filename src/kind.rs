@@ -234,6 +234,18 @@ pub const LOAD_FIELD: Field = field(
     "Load-dependent latency: each service time is multiplied by a curve of the utilization u (busy servers / servers, counting the request starting) when it starts: `Linear(factor: 2.0)` is 1 + 2u; `Polynomial(factor: 4.0, exponent: 3.0)` is 1 + 4u^3 (exponent 2 unless given); `Exponential(factor: 4.0)` is e^(4u) (GC pressure). A slow-down (`Slow`) multiplies on top.",
 );
 
+/// The older `load_factor` field (App, Database), described once.
+pub const LOAD_FACTOR_FIELD: Field = field(
+    "load_factor",
+    FieldType::Number {
+        min: 0.0,
+        max: 1000.0,
+    },
+    "",
+    Some("0"),
+    "Load-dependent latency (GC pressure, contention): service times are multiplied by 1 + load_factor x utilization^2 (the same as `load: Polynomial(factor: load_factor)`; give one or the other).",
+);
+
 /// How a load balancer picks a backend.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Policy {

@@ -4,43 +4,13 @@
 //! replay a building session as `bottleneck check` would.
 
 use bottleneck::kind::{FieldType, Kind};
-use bottleneck::time::SEC;
-use bottleneck_app::builder::fields::{self, Editor, Item};
+use bottleneck_app::builder::fields::{self, Editor};
 use bottleneck_app::builder::{Builder, check};
-use bottleneck_app::content::{self, DRILLS};
+use bottleneck_app::content::DRILLS;
 use bottleneck_app::sandbox::Sandbox;
 
-fn node(id: &str) -> Item {
-    Item::Node(id.to_string())
-}
-
-fn source(id: &str) -> Item {
-    Item::Source(id.to_string())
-}
-
-fn run(s: &mut Sandbox, until_s: u64) {
-    s.speed = 1_000.0;
-    s.paused = false;
-    let mut t = 0.0;
-    let mut clock = move || {
-        t += 1e-4;
-        t
-    };
-    while s.now() < until_s * SEC {
-        s.advance(0.05, 10.0, &mut clock);
-    }
-}
-
-fn open_stage(key: &str) -> (Sandbox, Builder) {
-    let st = content::find(key).unwrap();
-    let s = Sandbox::open(st.file, st.text, 1).unwrap();
-    let b = Builder::new(&s);
-    (s, b)
-}
-
-fn ok(r: Result<String, String>) -> String {
-    r.unwrap_or_else(|e| panic!("refused: {e}"))
-}
+mod common;
+use common::{node, ok, open_stage, run, source};
 
 #[test]
 fn builds_the_cache_aside_stage_from_a_blank_canvas() {

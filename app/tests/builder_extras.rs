@@ -5,40 +5,17 @@
 //! per-class chart lines.
 
 use bottleneck::kind::Kind;
-use bottleneck::time::SEC;
 use bottleneck_app::builder::arrange::{BOX, MAX_LAYERS, MAX_ROWS, arrange};
+use bottleneck_app::builder::check;
 use bottleneck_app::builder::fields::{self, Item};
 use bottleneck_app::builder::palette::Palette;
 use bottleneck_app::builder::walk::{CACHE_ASIDE, Step, replay};
-use bottleneck_app::builder::{Builder, check};
 use bottleneck_app::content;
-use bottleneck_app::sandbox::Sandbox;
 use bottleneck_app::ui::UiState;
 use std::collections::{BTreeMap, BTreeSet};
 
-fn open_stage(key: &str) -> (Sandbox, Builder) {
-    let st = content::find(key).unwrap();
-    let s = Sandbox::open(st.file, st.text, 1).unwrap();
-    let b = Builder::new(&s);
-    (s, b)
-}
-
-fn node(id: &str) -> Item {
-    Item::Node(id.to_string())
-}
-
-fn run(s: &mut Sandbox, until_s: u64) {
-    s.speed = 1_000.0;
-    s.paused = false;
-    let mut t = 0.0;
-    let mut clock = move || {
-        t += 1e-4;
-        t
-    };
-    while s.now() < until_s * SEC {
-        s.advance(0.05, 10.0, &mut clock);
-    }
-}
+mod common;
+use common::{node, open_stage, run};
 
 #[test]
 fn dragging_from_the_palette_places_where_it_is_dropped() {

@@ -3,7 +3,7 @@
 
 use crate::cli::out::{err, out, outln};
 use crate::{EXIT_BAD_INPUT, files, load};
-use bottleneck::scenario::drill::{self, Costs};
+use bottleneck::scenario::drill::{self, CostLine, Costs};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -46,6 +46,43 @@ fn read_costs(path: Option<&PathBuf>) -> Result<(String, Costs), ExitCode> {
     Ok((name, costs))
 }
 
+/// Writes the monthly cost table's rows, one a priced line and then the
+/// total (followed by `after_total`): the one formatter `cost` and the
+/// drills' grades share.
+pub(crate) fn write_rows<'a>(
+    out: &mut String,
+    lines: impl IntoIterator<Item = &'a CostLine>,
+    monthly: f64,
+    costs: &Costs,
+    after_total: &str,
+) {
+    for l in lines {
+        let units = if l.units.fract() == 0.0 {
+            format!("{}", l.units)
+        } else {
+            format!("{:.2}", l.units)
+        };
+        let _ = writeln!(
+            out,
+            "    {:<16} {:<14} {:>8} {:<10} {:>10}",
+            l.node,
+            l.kind,
+            units,
+            l.per,
+            costs.money(l.monthly)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "    {:<16} {:<14} {:>8} {:<10} {:>10}{after_total}",
+        "total",
+        "",
+        "",
+        "",
+        costs.money(monthly)
+    );
+}
+
 pub fn cost(args: CostArgs) -> ExitCode {
     let loaded = match load(args.file.as_ref()) {
         Ok(l) => l,
@@ -72,30 +109,7 @@ pub fn cost(args: CostArgs) -> ExitCode {
         "    {:<16} {:<14} {:>8} {:<10} {:>10}",
         "node", "kind", "units", "per", "monthly"
     );
-    for l in &r.lines {
-        let _ = writeln!(
-            out,
-            "    {:<16} {:<14} {:>8} {:<10} {:>10}",
-            l.node,
-            l.kind,
-            if l.units.fract() == 0.0 {
-                format!("{}", l.units)
-            } else {
-                format!("{:.2}", l.units)
-            },
-            l.per,
-            costs.money(l.monthly)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "    {:<16} {:<14} {:>8} {:<10} {:>10}",
-        "total",
-        "",
-        "",
-        "",
-        costs.money(r.monthly)
-    );
+    write_rows(&mut out, &r.lines, r.monthly, &costs, "");
     if !r.unpriced.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(

@@ -183,30 +183,12 @@ pub fn drill(args: DrillArgs) -> ExitCode {
             args.replications,
         ));
         let _ = writeln!(out, "  cost per month");
-        for l in g.costs.iter().filter(|l| l.monthly > 0.0) {
-            let _ = writeln!(
-                out,
-                "    {:<16} {:<14} {:>8} {:<9} {:>10}",
-                l.node,
-                l.kind,
-                if l.units.fract() == 0.0 {
-                    format!("{}", l.units)
-                } else {
-                    format!("{:.2}", l.units)
-                },
-                l.per,
-                costs.money(l.monthly)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "    {:<16} {:<14} {:>8} {:<8} {:>10}   (budget {})",
-            "total",
-            "",
-            "",
-            "",
-            costs.money(g.monthly),
-            costs.money(g.budget)
+        crate::cli::cost::write_rows(
+            &mut out,
+            g.costs.iter().filter(|l| l.monthly > 0.0),
+            g.monthly,
+            &costs,
+            &format!("   (budget {})", costs.money(g.budget)),
         );
         let _ = writeln!(out);
         counterfactual_text(&mut out, &ready.scenario, &g, args.replications);

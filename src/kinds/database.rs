@@ -11,7 +11,7 @@ use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
 use crate::fmt::fmt_big;
 use crate::fmt::fmt_count;
-use crate::kind::{FieldType, Kind, field};
+use crate::kind::{Field, FieldType, Kind, field};
 use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::kinds::{MAP_KEY_BYTES, MemoryCx};
@@ -559,42 +559,57 @@ impl DatabaseState {
     }
 }
 
+/// `servers` of a database or a replica.
+pub(crate) const CORES_FIELD: Field = field(
+    "servers",
+    FieldType::Count {
+        min: 1,
+        max: 1_000_000,
+    },
+    "cores",
+    None,
+    "Queries processed in parallel.",
+);
+
+/// `max_connections` of a database or a replica.
+pub(crate) const MAX_CONNECTIONS_FIELD: Field = field(
+    "max_connections",
+    FieldType::Count {
+        min: 1,
+        max: 1_000_000,
+    },
+    "connections",
+    Some("unlimited"),
+    "Connections accepted at once (queries running or waiting, and pools' open connections); past it a query fails at once.",
+);
+
+/// `read` of a database or a replica.
+pub(crate) const READ_FIELD: Field = field("read", FieldType::Dist, "", None, "Time of a read.");
+
+/// The `queue` of the kinds that queue queries (database, replica,
+/// pooler), with what they wait for.
+pub(crate) const fn query_queue_field(about: &'static str) -> Field {
+    field(
+        "queue",
+        FieldType::Count {
+            min: 0,
+            max: 1_000_000,
+        },
+        "queries",
+        Some("unbounded"),
+        about,
+    )
+}
+
 /// How the reference and the sandbox describe this kind.
 pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
     about: "A database primary: `servers` cores behind a connection limit; reads and writes take their own times; idempotency keys make a retried write apply once; a failover promotes a replica when it goes down (losing the writes of the lag window unless synchronous).",
     fields: &[
         field("id", FieldType::Id, "", None, "Unique id."),
-        field(
-            "servers",
-            FieldType::Count {
-                min: 1,
-                max: 1_000_000,
-            },
-            "cores",
-            None,
-            "Queries processed in parallel.",
-        ),
-        field(
-            "max_connections",
-            FieldType::Count {
-                min: 1,
-                max: 1_000_000,
-            },
-            "connections",
-            Some("unlimited"),
-            "Connections accepted at once (queries running or waiting, and pools' open connections); past it a query fails at once.",
-        ),
-        field(
-            "queue",
-            FieldType::Count {
-                min: 0,
-                max: 1_000_000,
-            },
-            "queries",
-            Some("unbounded"),
-            "Queries waiting for a core.",
-        ),
-        field("read", FieldType::Dist, "", None, "Time of a read."),
+        CORES_FIELD,
+        MAX_CONNECTIONS_FIELD,
+        query_queue_field("Queries waiting for a core."),
+        READ_FIELD,
         field("write", FieldType::Dist, "", None, "Time of a write."),
         field(
             "idempotency_keys",
@@ -603,16 +618,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             Some("false"),
             "Writes carry an idempotency key: a repeated write is acknowledged but not applied again.",
         ),
-        field(
-            "load_factor",
-            FieldType::Number {
-                min: 0.0,
-                max: 1000.0,
-            },
-            "",
-            Some("0"),
-            "Load-dependent latency: query times are multiplied by 1 + load_factor x utilization^2 (the same as `load: Polynomial(factor: load_factor)`; give one or the other).",
-        ),
+        crate::kind::LOAD_FACTOR_FIELD,
         crate::kind::LOAD_FIELD,
         field(
             "failover",

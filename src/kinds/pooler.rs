@@ -152,16 +152,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             None,
             "Server connections it opens to the database.",
         ),
-        field(
-            "queue",
-            FieldType::Count {
-                min: 0,
-                max: 1_000_000,
-            },
-            "queries",
-            Some("unbounded"),
-            "Queries waiting for a connection.",
-        ),
+        crate::kinds::database::query_queue_field("Queries waiting for a connection."),
     ],
     nested: &[],
     example: "Pooler(id: \"pgbouncer\", to: \"db\", connections: 100)",

@@ -8,6 +8,7 @@ use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
 use crate::fmt::{fmt_count, fmt_ms};
 use crate::kind::{FieldType, Kind, field};
+use crate::kinds::database::{CORES_FIELD, MAX_CONNECTIONS_FIELD, READ_FIELD, query_queue_field};
 use crate::kinds::{KindModel, KindState};
 use crate::model::NodeModel;
 use crate::rng::{Purpose, Stream};
@@ -244,37 +245,10 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             None,
             "Replication lag, drawn per read.",
         ),
-        field(
-            "servers",
-            FieldType::Count {
-                min: 1,
-                max: 1_000_000,
-            },
-            "cores",
-            None,
-            "Queries processed in parallel.",
-        ),
-        field(
-            "max_connections",
-            FieldType::Count {
-                min: 1,
-                max: 1_000_000,
-            },
-            "connections",
-            Some("unlimited"),
-            "Connections accepted at once.",
-        ),
-        field(
-            "queue",
-            FieldType::Count {
-                min: 0,
-                max: 1_000_000,
-            },
-            "queries",
-            Some("unbounded"),
-            "Queries waiting for a core.",
-        ),
-        field("read", FieldType::Dist, "", None, "Time of a read."),
+        CORES_FIELD,
+        MAX_CONNECTIONS_FIELD,
+        query_queue_field("Queries waiting for a core."),
+        READ_FIELD,
         crate::kind::LOAD_FIELD,
     ],
     nested: &[],

@@ -329,18 +329,13 @@ impl Scenario {
                         ds.push(Diagnostic::error(m).at(pos).hint(h));
                     }
                     Some(i) => {
-                        let kind = current.nodes[i].kind_name();
-                        let kinds = t.kinds();
-                        if !kinds.is_empty() && !kinds.contains(&kind) {
-                            ds.push(
-                                Diagnostic::error(format!(
-                                    "`{}` is measured on {}, and `{id}` is a {kind}",
-                                    t.metric.name,
-                                    kinds.join(" or ")
-                                ))
-                                .at(pos)
-                                .hint(format!("name a {} node", kinds.join(" or "))),
-                            );
+                        let n = &current.nodes[i];
+                        let read_through = matches!(
+                            &n.kind,
+                            crate::kinds::KindModel::Cache(c) if c.backend.is_some()
+                        );
+                        if let Some((m, h)) = t.metric.refuses(id, n.kind_name(), read_through) {
+                            ds.push(Diagnostic::error(m).at(pos).hint(h));
                         }
                     }
                 }

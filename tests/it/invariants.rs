@@ -1,7 +1,9 @@
 //! The engine's invariants on random topologies over every node kind: random
 //! valid systems (nested fan-outs, call policies with timeouts, retries,
 //! budgets of every form and breakers, jitter of every form, load curves,
-//! classes, keys, regions, bursts) run under faults (crashes and drains
+//! classes, keys, regions, bursts, read-through caches in front of the apps
+//! and on their calls, cache-aside reading replicas, balancers, shard routers
+//! and poolers) run under faults (crashes and drains
 //! among them) flapping at random times; then the sources stop, every node comes back, and the run
 //! drains. Checked: the books balance at every node and end to end, in every
 //! window, against the requests the engine actually holds; after the drain
@@ -46,7 +48,11 @@ enum StepSpec {
     Call(u8),
     Read(u8),
     Write,
-    CacheAside,
+    /// Cache-aside, its misses reading the database, replicas, a pooler
+    /// or a shard router (as `Read`'s targets).
+    CacheAside(u8),
+    /// Call the read-through cache (the leaves when there is none).
+    ReadThrough,
     Invalidate,
     WriteThrough,
     ReadFresh,
@@ -92,6 +98,13 @@ struct Spec {
     /// Faults: (at ms, what, which node, value).
     faults: Vec<(u32, u8, u8, u8)>,
     seed: u64,
+    /// A read-through cache `rtc` the apps `Call`: its backend (the
+    /// database, the replicas, the shard router, the pooler, the leaves)
+    /// and flags (single flight, stale-while-revalidate, warm).
+    read_through: Option<(u8, u8)>,
+    /// With `front` 4, the read-through cache `rtf` in front of the entry:
+    /// its flags.
+    front_flags: u8,
 }
 
 fn step() -> impl Strategy<Value = StepSpec> {
@@ -99,7 +112,8 @@ fn step() -> impl Strategy<Value = StepSpec> {
         (0u8..4).prop_map(StepSpec::Call),
         (0u8..5).prop_map(StepSpec::Read),
         Just(StepSpec::Write),
-        Just(StepSpec::CacheAside),
+        (0u8..5).prop_map(StepSpec::CacheAside),
+        Just(StepSpec::ReadThrough),
         Just(StepSpec::Invalidate),
         Just(StepSpec::WriteThrough),
         Just(StepSpec::ReadFresh),
@@ -166,7 +180,7 @@ fn spec() -> impl Strategy<Value = Spec> {
             any::<bool>(),
         ),
         (
-            0u8..4,
+            0u8..5,
             0u8..3,
             any::<bool>(),
             any::<bool>(),
@@ -191,6 +205,7 @@ fn spec() -> impl Strategy<Value = Spec> {
             0u8..3,
             prop::option::weighted(0.3, (1u32..300, 0u32..9000)),
         ),
+        (prop::option::weighted(0.5, (0u8..5, 0u8..8)), 0u8..8),
     )
         .prop_map(
             |(
@@ -200,6 +215,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 (db_max_connections, db_failover, queue_visibility_ms, station_chain, regions),
                 (faults, seed),
                 (load, client_limit, client_jitter, calls_limit, burst),
+                (read_through, front_flags),
             )| Spec {
                 apps,
                 classes,
@@ -228,6 +244,8 @@ fn spec() -> impl Strategy<Value = Spec> {
                 client_jitter,
                 calls_limit,
                 burst,
+                read_through,
+                front_flags,
             },
         )
 }
@@ -318,6 +336,31 @@ fn topology_text(s: &Spec) -> String {
         }
     };
     let write_target = if s.shards { "shards" } else { "db" };
+    // A read-through cache: flags bit 0 single flight, bit 1
+    // stale-while-revalidate, bit 2 warm.
+    let read_through = |id: &str, backend: &str, flags: u8| {
+        format!(
+            r#"Cache(id: "{id}", capacity: 40, ttl: "800ms", ttl_jitter: 0.2, servers: 2, service: Exponential(mean: "300us"), backend: "{backend}", single_flight: {}{}{}{load})"#,
+            flags & 1 != 0,
+            if flags & 2 != 0 {
+                r#", stale_while_revalidate: "400ms""#
+            } else {
+                ""
+            },
+            if flags & 4 != 0 { ", warm: 20" } else { "" },
+        )
+    };
+    if let Some((b, flags)) = s.read_through {
+        let backend = match b {
+            0 => "db",
+            1 => replicas_target.unwrap_or("db"),
+            2 if s.shards => "shards",
+            3 if s.pooler => "pgb",
+            4 => "leaves",
+            _ => "db2",
+        };
+        nodes.push(read_through("rtc", backend, flags));
+    }
     // Apps: app i calls only later apps (no loops).
     for (i, a) in s.apps.iter().enumerate() {
         let later = |k: u8| -> String {
@@ -335,9 +378,13 @@ fn topology_text(s: &Spec) -> String {
                     StepSpec::Call(k) => format!(r#"Call(to: "{}")"#, later(*k)),
                     StepSpec::Read(k) => format!(r#"Read(db: "{}")"#, read_target(*k)),
                     StepSpec::Write => format!(r#"Write(db: "{write_target}")"#),
-                    StepSpec::CacheAside => {
-                        format!(r#"CacheAside(cache: "cache", db: "{write_target}")"#)
+                    StepSpec::CacheAside(k) => {
+                        format!(r#"CacheAside(cache: "cache", db: "{}")"#, read_target(*k))
                     }
+                    StepSpec::ReadThrough => match s.read_through {
+                        Some(_) => r#"Call(to: "rtc")"#.into(),
+                        None => r#"Call(to: "leaves")"#.into(),
+                    },
                     StepSpec::Invalidate => r#"Invalidate(cache: "cache")"#.into(),
                     StepSpec::WriteThrough => {
                         format!(r#"WriteThrough(cache: "cache", db: "{write_target}")"#)
@@ -436,6 +483,10 @@ fn topology_text(s: &Spec) -> String {
                 r#"Cdn(id: "cdn", origin: "{entry}", capacity: 20, ttl: "2s", service: Constant("1ms"), servers: 1000)"#
             ));
             "cdn"
+        }
+        4 => {
+            nodes.push(read_through("rtf", entry, s.front_flags));
+            "rtf"
         }
         _ => entry,
     };
@@ -759,8 +810,28 @@ fn check(spec: &Spec) -> Result<String, TestCaseError> {
         sim.now() / SEC,
         text
     );
+    let r = sim.report();
+    let fetched = |id: &str| {
+        r.nodes
+            .get(id)
+            .and_then(|n| n.cache.as_ref()?.read_through.as_ref())
+            .is_some_and(|t| t.fetches > 0)
+    };
+    for (k, reached) in [
+        fetched("rtc"),
+        fetched("rtf"),
+        ["reps", "rep0", "shards", "pgb"]
+            .iter()
+            .any(|t| text.contains(&format!(r#"CacheAside(cache: "cache", db: "{t}")"#))),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if reached {
+            REACHED[k].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
     if std::env::var_os("BOTTLENECK_INVARIANT_VERBOSE").is_some() {
-        let r = sim.report();
         eprintln!(
             "{} nodes, {} events, {} requests, {} completed, {} failed, drained at {}s",
             n,
@@ -773,6 +844,12 @@ fn check(spec: &Spec) -> Result<String, TestCaseError> {
     }
     Ok(sim.report().to_json())
 }
+
+/// Cases that reached, per run: a read-through cache on the apps' calls
+/// that fetched, one in front that fetched, a cache-aside step reading
+/// something other than the primary.
+static REACHED: [std::sync::atomic::AtomicU64; 3] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 3];
 
 fn config() -> Config {
     let cases = std::env::var("BOTTLENECK_INVARIANT_CASES")
@@ -808,4 +885,9 @@ fn random_systems_keep_their_books_leak_nothing_and_repeat_exactly() {
     if let Err(e) = result {
         panic!("{e}");
     }
+    // The generator reaches what it was extended for.
+    let reached = REACHED
+        .each_ref()
+        .map(|r| r.load(std::sync::atomic::Ordering::Relaxed));
+    assert!(reached.iter().all(|&n| n > 0), "{reached:?}");
 }

@@ -17,6 +17,7 @@ mod mechanics;
 mod metrics;
 mod profiles;
 mod properties;
+mod read_through_thresholds;
 mod reference;
 mod replications;
 mod scenarios;

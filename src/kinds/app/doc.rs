@@ -66,16 +66,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             Some("none"),
             "Add and remove instances to hold a target utilization.",
         ),
-        field(
-            "load_factor",
-            FieldType::Number {
-                min: 0.0,
-                max: 1000.0,
-            },
-            "",
-            Some("0"),
-            "Load-dependent latency (GC pressure, contention): service times are multiplied by 1 + load_factor x utilization^2 (the same as `load: Polynomial(factor: load_factor)`; give one or the other).",
-        ),
+        crate::kind::LOAD_FACTOR_FIELD,
         crate::kind::LOAD_FIELD,
         field(
             "calls",

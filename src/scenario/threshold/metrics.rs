@@ -12,6 +12,8 @@ pub(super) enum Arg {
     Either,
     /// A node of one of these kinds (empty: any kind).
     Node(&'static [&'static str]),
+    /// A read-through cache: a `Cache` with a `backend`.
+    ReadThrough,
 }
 
 /// A metric people can put a threshold on.
@@ -38,6 +40,37 @@ impl Metric {
             Arg::Either => "end to end, or one node: `metric(node)`".into(),
             Arg::Node([]) => "a node: `metric(node)`".into(),
             Arg::Node(kinds) => format!("a node: `metric(node)` of kind {}", kinds.join(" or ")),
+            Arg::ReadThrough => {
+                "a read-through cache: `metric(node)` of a Cache with a `backend`".into()
+            }
+        }
+    }
+
+    /// Why it cannot name node `id` of `kind` (`read_through`: a cache
+    /// with a `backend`), as a message and a hint; `None` if it can.
+    pub fn refuses(&self, id: &str, kind: &str, read_through: bool) -> Option<(String, String)> {
+        let name = self.name;
+        match self.arg {
+            Arg::ReadThrough if kind != "Cache" => Some((
+                format!("`{name}` applies to a read-through cache; `{id}` is a {kind}"),
+                "name a Cache with a `backend`".into(),
+            )),
+            Arg::ReadThrough if !read_through => Some((
+                format!(
+                    "`{name}` applies to a read-through cache; `{id}` is a cache-aside Cache (no `backend`)"
+                ),
+                format!(
+                    "give `{id}` a `backend` to read misses from, or judge it by `hit_ratio({id})`"
+                ),
+            )),
+            Arg::Node(kinds) if !kinds.is_empty() && !kinds.contains(&kind) => Some((
+                format!(
+                    "`{name}` is measured on {}, and `{id}` is a {kind}",
+                    kinds.join(" or ")
+                ),
+                format!("name a {} node", kinds.join(" or ")),
+            )),
+            _ => None,
         }
     }
 
@@ -47,6 +80,7 @@ impl Metric {
             Arg::None => false,
             Arg::Either | Arg::Node([]) => true,
             Arg::Node(kinds) => kinds.contains(&kind),
+            Arg::ReadThrough => kind == "Cache",
         }
     }
 }
@@ -175,6 +209,36 @@ pub const METRICS: &[Metric] = &[
         "cache hits / gets",
         Unit::Ratio,
         Arg::Node(CACHES),
+        true,
+    ),
+    // Read-through caches (`Cache` with a `backend`): the fetch counters
+    // of `read_through`, differenced over a threshold's window.
+    m(
+        "fetches",
+        "reads a read-through cache sent its backend for misses",
+        Unit::Count,
+        Arg::ReadThrough,
+        true,
+    ),
+    m(
+        "failed_fetches",
+        "a read-through cache's fetches that failed (no key filled)",
+        Unit::Count,
+        Arg::ReadThrough,
+        true,
+    ),
+    m(
+        "late_fills",
+        "keys a read-through cache filled from an answer whose requester had given up",
+        Unit::Count,
+        Arg::ReadThrough,
+        true,
+    ),
+    m(
+        "shared_fetches",
+        "misses at a read-through cache that waited for another request's fetch (single-flight)",
+        Unit::Count,
+        Arg::ReadThrough,
         true,
     ),
     m(

@@ -237,7 +237,7 @@ impl Threshold {
                     format!("write `{name} ...` without a node"),
                 ));
             }
-            (Arg::Either, Some(a)) | (Arg::Node(_), Some(a)) => {
+            (Arg::Either, Some(a)) | (Arg::Node(_) | Arg::ReadThrough, Some(a)) => {
                 if a.is_empty() {
                     return Err(err(
                         format!("`{name}()` names no node"),
@@ -246,7 +246,7 @@ impl Threshold {
                 }
                 Some(a.to_string())
             }
-            (Arg::Node(_), None) => {
+            (Arg::Node(_) | Arg::ReadThrough, None) => {
                 return Err(err(
                     format!("`{name}` is measured per node; which node?"),
                     format!("write `{name}(node-id)`, e.g. `{name}(db)`"),
@@ -361,6 +361,13 @@ impl Threshold {
             "pool_waits" => delta(&|r| node(r)?.app.map(|a| a.pool_waits)),
             "instances" => n.app.map(|a| a.instances as f64),
             "rejected" => delta(&|r| node(r)?.rejected),
+            "fetches" => delta(&|r| node(r)?.cache?.read_through.map(|t| t.fetches)),
+            "failed_fetches" => delta(&|r| node(r)?.cache?.read_through.map(|t| t.failed)),
+            "late_fills" => delta(&|r| node(r)?.cache?.read_through.map(|t| t.late_fills)),
+            "shared_fetches" => delta(&|r| {
+                let c = node(r)?.cache?;
+                c.read_through.map(|_| c.coalesced)
+            }),
             "dead_lettered" => delta(&|r| node(r)?.queue.map(|q| q.dead_lettered)),
             "duplicates" => delta(&|r| node(r)?.queue.map(|q| q.duplicates)),
             _ => None,
@@ -371,6 +378,7 @@ impl Threshold {
     pub fn kinds(&self) -> &'static [&'static str] {
         match self.metric.arg {
             Arg::Node(k) => k,
+            Arg::ReadThrough => &["Cache"],
             _ => &[],
         }
     }
