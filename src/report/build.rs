@@ -201,6 +201,7 @@ impl Simulation {
             nodes: Keyed(nodes),
             classes,
             sources,
+            sessions: self.session_reports(measured_s),
             bottleneck,
             bottleneck_timeline,
             failures,

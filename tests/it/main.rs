@@ -20,6 +20,7 @@ mod properties;
 mod reference;
 mod replications;
 mod scenarios;
+mod sessions;
 mod stability;
 mod theory;
 mod topologies;
