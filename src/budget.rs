@@ -51,6 +51,9 @@ pub const MAX_SERIES_WINDOWS: u64 = 100_000;
 
 /// Bytes of one latency histogram.
 const HISTOGRAM_BYTES: f64 = (BUCKETS * 8) as f64;
+/// One session user: its slot (32 bytes) and its pending turn in the
+/// event list, with room for the list's growth.
+const SESSION_USER_BYTES: f64 = 64.0;
 /// Bytes per node besides its two histograms: state, model, queues.
 const NODE_BYTES: f64 = 2.0 * HISTOGRAM_BYTES + 4096.0;
 /// Bytes of one window of one node in a printed series (JSON).
@@ -282,7 +285,12 @@ pub fn estimate(model: &Model, run: &Run) -> Estimate {
                     let capacity =
                         entry.peak_servers().max(1) as f64 / (entry.service.mean() / SEC as f64);
                     let rate = (*users as f64 / cycle).min(capacity);
-                    rate * end as f64 / SEC as f64
+                    let r = rate * end as f64 / SEC as f64;
+                    // Users who walk their session once send no more.
+                    match &src.session {
+                        Some(m) if m.once => r.min(*users as f64 * m.requests() as f64),
+                        _ => r,
+                    }
                 }
                 (None, None) => 0.0,
             };
@@ -414,6 +422,32 @@ fn memory(model: &Model, run: &Run, requests: f64) -> Vec<(String, f64)> {
         .map(|s| s.keys.as_ref().map_or(1.0, |k| k.count() as f64))
         .sum();
     let ips: f64 = model.sources.iter().map(|s| s.ips as f64).sum();
+    // Session users: one slot each (users who join when the traffic
+    // multiplier rises take theirs then), a turn pending in the event list,
+    // and the session durations' histogram.
+    for s in &model.sources {
+        if let (Some(_), Some((users, _))) = (&s.session, &s.closed) {
+            parts.push((
+                format!(
+                    "the {} session users of `{}`",
+                    fmt_count(*users as u64),
+                    s.id
+                ),
+                *users as f64 * SESSION_USER_BYTES + HISTOGRAM_BYTES,
+            ));
+        }
+    }
+    let key_space = key_space
+        + model
+            .sources
+            .iter()
+            .filter_map(|s| s.session.as_ref())
+            .flat_map(|m| &m.tasks)
+            .map(|t| match &t.key {
+                crate::sessions::KeyRule::Draw(k) => k.count() as f64,
+                _ => 0.0,
+            })
+            .sum::<f64>();
     // Requests that reach each node over the run (all of them, when the
     // traffic equations do not settle).
     let rates = model.visit_rates(&model.base_rates());

@@ -47,6 +47,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod selftest;
+pub mod sessions;
 pub mod share;
 pub mod sim;
 pub mod theory;

@@ -52,6 +52,9 @@ pub struct SourceModel {
     pub closed: Option<(u32, Sampler)>,
     /// A burst: (count, instant in ns); its `rps` is 0.
     pub burst: Option<(u32, u64)>,
+    /// Closed-loop users who walk sessions of tasks (with `closed`); its
+    /// `mix` then gives the tasks' class shares, for analysis only.
+    pub session: Option<crate::sessions::SessionModel>,
 }
 
 /// A source's clients: timeout and retries, compiled.

@@ -21,12 +21,23 @@ pub enum Arrivals {
     /// Closed loop: `users` who each send a request, wait for its answer
     /// (or give up after retries), think, and send the next:
     /// `Closed(users: 200, think: Exponential(mean: "1s"))`. Their rate
-    /// falls as the system slows down.
+    /// falls as the system slows down. With `tasks`, each user walks a
+    /// session of tasks (see [`crate::sessions`]).
     Closed {
         /// Number of users.
         users: u64,
         /// Think time between an answer and the next request.
         think: crate::dist::Dist,
+        /// A session's tasks, in order; absent: plain closed-loop users
+        /// whose requests follow the source's `mix` and `keys`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tasks: Option<Vec<crate::sessions::Task>>,
+        /// After the last task: `Loop` (default) or `Once`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sessions: Option<crate::sessions::Repeat>,
+        /// After a failed request: `Abandon` (default) or `Continue`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_failure: Option<crate::sessions::OnFailure>,
     },
     /// Exactly `count` requests, all at the instant `at` (a thundering herd,
     /// a cron job, a retry wave): `Burst(count: 100, at: "10s")`. The
@@ -45,7 +56,7 @@ impl Arrivals {
     pub fn rps(&self) -> f64 {
         match self {
             Arrivals::Poisson { rps } => *rps,
-            Arrivals::Closed { users, think } => {
+            Arrivals::Closed { users, think, .. } => {
                 let m = think.sampler().mean_secs();
                 if m > 0.0 {
                     *users as f64 / m

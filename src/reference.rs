@@ -143,7 +143,10 @@ pub fn markdown() -> String {
     field_table(&mut out, crate::topology::TOPOLOGY_FIELDS);
     out.push_str("## Sources\n\n`Source(...)`:\n\n");
     field_table(&mut out, crate::topology::SOURCE_FIELDS);
-    for (name, fields) in crate::topology::CLIENT_NESTED {
+    for (name, fields) in crate::sessions::SESSION_NESTED
+        .iter()
+        .chain(crate::topology::CLIENT_NESTED)
+    {
         let _ = writeln!(out, "`{name}(...)`:\n");
         field_table(&mut out, fields);
     }
@@ -180,7 +183,8 @@ pub fn markdown() -> String {
          End-to-end metrics take k6's tags for one request class (of the sources' `mix`) or one\n\
          source: `p99{class:order} < 300ms`, `error_rate{source:mobile} < 1%`,\n\
          `goodput{class:order} > 5 during 2m..` (tagged: p50, p95, p99, p999, mean, max, error_rate,\n\
-         throughput, goodput, good_ratio, completed, arrivals, failed). Reports list classes and\n\
+         throughput, goodput, good_ratio, completed, arrivals, failed; the session metrics take\n\
+         `{source:ID}` only: `session_p99{source:shoppers} < 15s`). Reports list classes and\n\
          sources apart (`classes`, `sources`, and in the series) when there is more than one.\n\
          A window counts the requests that arrive in it, judged by their outcome whenever it\n\
          comes (at most 60 s after the window; one still unanswered then counts as failed).\n\n\

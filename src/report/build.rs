@@ -202,6 +202,7 @@ impl Simulation {
             nodes: Keyed(nodes),
             classes,
             sources,
+            sessions: self.session_reports(measured_s),
             bottleneck,
             bottleneck_timeline,
             failures,

@@ -9,12 +9,14 @@ mod causes;
 mod csv;
 mod groups;
 mod keyed;
+mod sessions;
 mod table;
 mod theory;
 mod theory_e2e;
 
 pub use groups::{GroupReport, Groups, NamedSeries};
 pub use keyed::{Keyed, KeyedItem};
+pub use sessions::{SessionReport, Sessions};
 
 pub use crate::fmt::{fmt_count, fmt_ms};
 pub use crate::kinds::app::AppReport;
@@ -323,6 +325,10 @@ pub struct Report {
     /// one source.
     #[serde(skip_serializing_if = "Groups::is_empty")]
     pub sources: Groups,
+    /// Per session source (closed-loop users walking `tasks`), keyed by
+    /// id, when there is one.
+    #[serde(skip_serializing_if = "Keyed::is_empty")]
+    pub sessions: Sessions,
     /// The busiest node.
     pub bottleneck: Option<Bottleneck>,
     /// How the bottleneck moved: the busiest node per stretch of windows.

@@ -97,6 +97,7 @@ impl Report {
         super::groups::write_table(&mut out, "class", &self.classes, goodput);
         super::groups::write_table(&mut out, "source", &self.sources, goodput);
         let _ = writeln!(out);
+        super::sessions::write_lines(&mut out, &self.sessions);
         let _ = writeln!(
             out,
             "end to end: mean {}, p99.9 {}, max {}; {:.1} requests in the system on average",

@@ -20,6 +20,10 @@ impl Simulation {
     }
 
     pub(crate) fn on_arrival(&mut self, s: usize, epoch: u32) {
+        if self.sources[s].session.is_some() {
+            // A session user's turn: `epoch` is the user's index.
+            return self.session_turn(s, epoch);
+        }
         if epoch != self.sources[s].epoch {
             return;
         }
@@ -29,14 +33,20 @@ impl Simulation {
         if let Some((left, _)) = &mut self.sources[s].burst {
             *left = left.saturating_sub(1);
         }
-        let now = self.now;
         let (class, key) = self.sources[s].draw_class_and_key();
+        let ip = self.sources[s].draw_ip();
+        self.new_user_request(s, class, key, ip);
+    }
+
+    /// A user of source `s` sends a new request (its first attempt).
+    pub(crate) fn new_user_request(&mut self, s: usize, class: u16, key: u64, ip: u32) {
+        let now = self.now;
         let to = self.sources[s].to;
         let mut r = Request::new(now, to, ROOT);
         r.class = class;
         r.key = key;
         r.source = s as u16;
-        r.ip = self.sources[s].draw_ip();
+        r.ip = ip;
         self.next_uid += 1;
         r.effect = self.next_uid << 8;
         let req = self.reqs.alloc(r);
@@ -53,11 +63,15 @@ impl Simulation {
         self.send_attempt(req);
     }
 
-    /// A user's request is over (answered, or given up): a closed-loop
-    /// user thinks, then sends the next.
+    /// A user's request is over (answered if `ok`, or given up): a
+    /// closed-loop user thinks, then sends the next; a session user (its
+    /// index is the request's `ip`) moves on in its session first.
     #[inline]
-    pub(crate) fn user_done(&mut self, source: u16) {
+    pub(crate) fn user_done(&mut self, source: u16, ip: u32, ok: bool) {
         let s = source as usize;
+        if self.sources[s].session.is_some() {
+            return self.session_answered(s, ip, ok);
+        }
         if self.sources[s].closed.is_some() && !self.sources[s].retire() {
             let at = self.now.saturating_add(self.sources[s].think());
             self.queue.push(
@@ -92,7 +106,7 @@ impl Simulation {
             self.groups.fail(r.class, r.source, counted);
             self.e2e.in_system.dec(now);
             self.reqs.free(req);
-            self.user_done(r.source);
+            self.user_done(r.source, r.ip, false);
             return;
         }
         if let Some(t) = src.client.timeout {
@@ -120,7 +134,7 @@ impl Simulation {
     #[inline]
     pub(crate) fn root_done(&mut self, req: u32, result: u8) {
         let r = &self.reqs[req];
-        let (flags, source, born, class) = (r.flags, r.source, r.born, r.class);
+        let (flags, source, born, class, ip) = (r.flags, r.source, r.born, r.class, r.ip);
         if flags & ABANDONED != 0 {
             // The client gave up on this attempt already.
             self.reqs.free(req);
@@ -150,7 +164,7 @@ impl Simulation {
         self.groups.complete(class, source, counted, latency, good);
         self.e2e.in_system.dec(now);
         self.reqs.free(req);
-        self.user_done(source);
+        self.user_done(source, ip, true);
     }
 
     /// The client saw attempt `req` fail (or time out): retry after a
@@ -193,7 +207,7 @@ impl Simulation {
             self.e2e_window.dropped += 1;
             self.groups.fail(r.class, r.source, counted);
             self.e2e.in_system.dec(now);
-            self.user_done(r.source);
+            self.user_done(r.source, r.ip, false);
         }
     }
 

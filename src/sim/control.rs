@@ -487,6 +487,7 @@ impl Simulation {
                             self.sources[s].epoch = self.sources[s].epoch.wrapping_add(1);
                             self.schedule_arrival(s, now);
                         }
+                        Some(_) if self.sources[s].session.is_some() => self.session_traffic(s, *m),
                         // Closed-loop users set their own pace: the
                         // multiplier scales how many users there are.
                         Some(users) => {

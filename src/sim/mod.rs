@@ -24,6 +24,7 @@ mod queue;
 pub(crate) mod requests;
 mod restructure;
 mod schedule;
+mod sessions;
 pub(crate) mod source;
 
 pub use control::{
@@ -34,6 +35,7 @@ pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
 pub use restructure::{Remap, Restructure, updates_in_place};
 pub use schedule::{MAX_RAMP_STEPS, Scheduled, TrafficProfile};
+pub use sessions::{SessionRun, SessionStats};
 pub use source::{
     BreakerState as SourceBreaker, RetryBudget, SourceState, backoff as retry_backoff,
 };
@@ -362,13 +364,15 @@ impl Simulation {
             match sim.sources[i].closed.as_ref().map(|c| c.0) {
                 // Closed loop: each user starts after a think time.
                 Some(users) => {
-                    for _ in 0..users {
+                    let session = sim.sources[i].session.is_some();
+                    for u in 0..users {
                         let at = sim.sources[i].think();
                         sim.queue.push(
                             at,
                             Event::Arrival {
                                 source: i as u32,
-                                epoch: 0,
+                                // A session user's turn names the user.
+                                epoch: if session { u } else { 0 },
                             },
                         );
                     }

@@ -35,6 +35,8 @@ pub struct SourceState {
     pub budget: RetryBudget,
     /// A burst: requests still to send, and their instant.
     pub burst: Option<(u32, SimTime)>,
+    /// Session users (a closed loop with tasks): see `sim::sessions`.
+    pub session: Option<Box<super::sessions::SessionRun>>,
     mix: Vec<(f64, u16)>,
     ips: u64,
     keys: Option<KeySampler>,
@@ -62,6 +64,10 @@ impl SourceState {
             think_rng: Stream::new(seed, Purpose::Thinning, &format!("{}/think", m.id)),
             budget: RetryBudget::new(&m.client),
             burst: m.burst,
+            session: m
+                .session
+                .as_ref()
+                .map(|_| Box::new(super::sessions::SessionRun::new(m, seed))),
             mix: m.mix.clone(),
             ips: m.ips,
             keys: m.keys.clone(),

@@ -178,9 +178,14 @@ pub fn classes(sources: &[Source]) -> Vec<String> {
     for s in sources {
         match &s.mix {
             Some(m) if !m.is_empty() => set.extend(m.keys().cloned()),
-            _ => {
-                set.insert(DEFAULT_CLASS.to_string());
-            }
+            _ => match session_tasks(s) {
+                Some(tasks) if !tasks.is_empty() => {
+                    set.extend(tasks.iter().map(|t| t.class.clone()))
+                }
+                _ => {
+                    set.insert(DEFAULT_CLASS.to_string());
+                }
+            },
         }
     }
     set.into_iter().collect()
@@ -213,7 +218,10 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
             );
         }
     }
-    if let crate::profile::Arrivals::Closed { users, think } = &s.arrivals {
+    if let Some(tasks) = session_tasks(s) {
+        check_session(s, tasks, at, cx, ds);
+    }
+    if let crate::profile::Arrivals::Closed { users, think, .. } = &s.arrivals {
         if *users == 0 || *users > 1_000_000 {
             ds.push(err(format!(
                 "Closed: `users` is {users}; give 1 to 1000000"
@@ -290,6 +298,48 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
     }
 }
 
+/// A session source's tasks (`Closed(..., tasks: [...])`), if it has them.
+pub fn session_tasks(s: &Source) -> Option<&[crate::sessions::Task]> {
+    match &s.arrivals {
+        crate::profile::Arrivals::Closed { tasks, .. } => tasks.as_deref(),
+        _ => None,
+    }
+}
+
+/// Checks a session source's tasks against the apps' handlers.
+fn check_session(
+    s: &Source,
+    tasks: &[crate::sessions::Task],
+    at: Option<usize>,
+    cx: &Ctx,
+    ds: &mut Diagnostics,
+) {
+    let mut names: Vec<&str> = Vec::new();
+    let mut star = false;
+    for n in cx.nodes {
+        if let Node::App(app) = n {
+            for c in app.handle.keys() {
+                if c == "*" {
+                    star = true;
+                } else {
+                    names.push(c);
+                }
+            }
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    let item = format!("source `{}`", short(&s.id));
+    let found = crate::sessions::problems(tasks, s.mix.is_some(), s.ips.is_some(), (&names, star));
+    for (message, hint, class) in found {
+        let place = class
+            .and_then(|c| cx.places.find(at.unwrap_or(0), "class", &c))
+            .or(at);
+        let d = Diagnostic::error(message).at(cx.pos(place)).on(&item);
+        ds.push(if hint.is_empty() { d } else { d.hint(hint) });
+    }
+}
+
 /// Most requests in one burst.
 pub const MAX_BURST: u64 = 1_000_000;
 
@@ -304,7 +354,22 @@ pub fn compile_source(
             .binary_search_by(|c| c.as_str().cmp(name))
             .unwrap_or(0) as u16
     };
+    let session = match &s.arrivals {
+        crate::profile::Arrivals::Closed {
+            tasks: Some(tasks),
+            sessions,
+            on_failure,
+            ..
+        } => Some(crate::sessions::SessionModel::compile(
+            tasks,
+            *sessions,
+            *on_failure,
+            class_of,
+        )),
+        _ => None,
+    };
     let mix = match &s.mix {
+        _ if session.is_some() => session.as_ref().map(|m| m.mix()).unwrap_or_default(),
         Some(m) if !m.is_empty() => {
             let mut cum = 0.0;
             m.iter()
@@ -351,11 +416,12 @@ pub fn compile_source(
             _ => None,
         },
         closed: match &s.arrivals {
-            crate::profile::Arrivals::Closed { users, think } => {
+            crate::profile::Arrivals::Closed { users, think, .. } => {
                 Some((*users as u32, think.sampler()))
             }
             _ => None,
         },
+        session,
     }
 }
 

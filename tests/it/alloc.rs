@@ -104,3 +104,36 @@ fn classes_and_sources_are_measured_without_allocating() {
     eprintln!("{allocs} allocations over {events} events");
     assert!(allocs <= 16, "{allocs} allocations over {events} events");
 }
+
+#[test]
+fn session_users_walk_their_tasks_without_allocating() {
+    // One slot per user, allocated when the run starts; a turn and an
+    // answer only move the user on.
+    let m = model(
+        r#"Topology(name: "sessions", sources: [
+            Source(id: "shoppers", to: "web", arrivals: Closed(users: 400, think: Exponential(mean: "100ms"),
+                   tasks: [Task(class: "browse", repeat: 3, keys: Zipf(keys: 1000, s: 1.0)),
+                           Task(class: "cart", key: Previous), Task(class: "order", key: User)]),
+                   client: Client(timeout: "50ms")),
+        ],
+        nodes: [
+            Station(id: "web", servers: 8, queue: 20, service: LogNormal(mean: "3ms", std: "2ms"), routes: [Route(to: "db", p: 0.4)]),
+            Station(id: "db", servers: 2, service: Exponential(mean: "1ms")),
+        ])"#,
+    );
+    let mut sim = Simulation::new(
+        &m,
+        RunConfig {
+            series_capacity: 16,
+            ..RunConfig::default()
+        },
+    );
+    sim.step_until(60 * SEC).unwrap();
+    let (a0, e0) = (allocations(), sim.events());
+    sim.step_until(600 * SEC).unwrap();
+    let (allocs, events) = (allocations() - a0, sim.events() - e0);
+    assert!(events > 2_000_000, "{events}");
+    assert!(sim.report().sessions["shoppers"].completed > 100_000);
+    eprintln!("{allocs} allocations over {events} events");
+    assert!(allocs <= 16, "{allocs} allocations over {events} events");
+}

@@ -21,6 +21,7 @@ mod read_through_thresholds;
 mod reference;
 mod replications;
 mod scenarios;
+mod sessions;
 mod stability;
 mod theory;
 mod theory_kinds;

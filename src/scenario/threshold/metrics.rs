@@ -325,6 +325,42 @@ pub const METRICS: &[Metric] = &[
         Arg::Node(&["Queue"]),
         true,
     ),
+    // Session sources (closed-loop users walking tasks): see `sessions.rs`.
+    m(
+        "sessions_completed",
+        "sessions whose every request succeeded (session sources; `{source:ID}` for one)",
+        Unit::Count,
+        Arg::None,
+        false,
+    ),
+    m(
+        "sessions_abandoned",
+        "sessions given up at a failed request (`on_failure: Abandon`)",
+        Unit::Count,
+        Arg::None,
+        false,
+    ),
+    m(
+        "session_completion",
+        "sessions completed / sessions begun",
+        Unit::Ratio,
+        Arg::None,
+        false,
+    ),
+    m(
+        "session_p50",
+        "median duration of a completed session, think times included (`{source:ID}` when there are several)",
+        Unit::Ms,
+        Arg::None,
+        false,
+    ),
+    m(
+        "session_p99",
+        "99th percentile duration of a completed session",
+        Unit::Ms,
+        Arg::None,
+        false,
+    ),
 ];
 
 const fn m(

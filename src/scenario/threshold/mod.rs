@@ -11,6 +11,7 @@
 //! with a hint; [`Threshold::measure`] reads the metric off reports.
 
 mod metrics;
+mod sessions;
 mod tags;
 #[cfg(test)]
 mod tests;
@@ -262,7 +263,9 @@ impl Threshold {
                     format!("write `{name}{tag}` without a node"),
                 ));
             }
-            if !TAGGABLE.contains(&name) {
+            if sessions::is(name) {
+                sessions::check_tag(name, tag)?;
+            } else if !TAGGABLE.contains(&name) {
                 return Err(err(
                     format!("`{name}` is not kept per class or source"),
                     format!("tag one of: {}", TAGGABLE.join(", ")),
@@ -296,6 +299,9 @@ impl Threshold {
             Some(e.saturating_sub(s) as f64)
         };
         let name = self.metric.name;
+        if sessions::is(name) {
+            return sessions::measure(name, self.tag.as_ref(), end);
+        }
         if let Some(tag) = &self.tag {
             return measure_group(name, tag, end);
         }
