@@ -53,12 +53,12 @@ pub fn restructure(
         // A persisting node its kind cannot update in place is replaced;
         // that may move a node others name, so look again.
         let mut more = false;
-        for i in 0..n {
+        for (i, r) in replaced.iter_mut().enumerate() {
             if !retired.nodes[i]
                 && !st.retire.contains(&(i as u32))
                 && !updates_in_place(&current.nodes[i].kind, &model.nodes[i].kind)
             {
-                replaced[i] = true;
+                *r = true;
                 more = true;
             }
         }

@@ -423,7 +423,9 @@ fn sources_mixes_and_regions_edited_live_keep_the_clock_and_replay() {
     let events = s.sim.events();
     // A new source, a changed mix, a region, then the new source removed:
     // each applied live, none restarting the clock.
+    b.selected = Some(node("lb"));
     let more = ok(b.add_source(&mut s));
+    assert_eq!(s.sim.model().sources.len(), 2, "{:?}", b.problems);
     assert!(s.sim.events() >= events, "the clock did not restart");
     run(&mut s, 4);
     let msg = ok(b.set_text(

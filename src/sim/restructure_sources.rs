@@ -147,7 +147,7 @@ impl Simulation {
                 .unwrap_or(u64::MAX)
         };
         let mut deadlines = std::mem::take(&mut self.deadlines).into_vec();
-        for s in 0..n {
+        for (s, d) in deadlines.iter_mut().enumerate().take(n) {
             if self.retired_sources[s] {
                 continue;
             }
@@ -155,7 +155,7 @@ impl Simulation {
             if old.topology.sources[s] != self.model.topology.sources[s] {
                 let m = self.model.sources[s].clone();
                 self.sources[s].retune(&m);
-                deadlines[s] = deadline(self, s);
+                *d = deadline(self, s);
                 let src = &mut self.sources[s];
                 src.epoch = src.epoch.wrapping_add(1);
                 self.schedule_arrival(s, now);
