@@ -1,6 +1,7 @@
 //! Structural edits of a running simulation: the edited topology turned
 //! into the engine's [`Restructure`], whose model keeps every running
-//! node at its index (see [`crate::sim::Restructure`]).
+//! node, source and request class at its index (see
+//! [`crate::sim::Restructure`]).
 //!
 //! A node of the running model that the edited topology still has (same id
 //! and kind) persists at its index with its edited settings, which it takes
@@ -11,20 +12,31 @@
 //! the edited node, and every new node, come after the running ones in the
 //! edited topology's order. The nodes that call a replaced node persist:
 //! they call the new one by its id.
+//!
+//! Sources go the same way: one the edited topology still has persists at
+//! its index, taking its edited settings in place when it is open loop
+//! (Poisson) before and after; otherwise (removed, or a closed loop or
+//! burst edited) it stays at its index renamed `id:removed`, silent (rate
+//! 0, no profile; its mix and clients kept for its requests in flight),
+//! and the edited source comes after the running ones. Request classes
+//! keep their order: the running ones first, new ones appended. Regions
+//! are taken as edited (retired nodes and sources are in none).
 
 use crate::diag::Diagnostics;
 use crate::kinds::Node;
 use crate::model::Model;
+use crate::profile::Arrivals;
+pub use crate::sim::Retired;
 use crate::sim::{Restructure, updates_in_place};
-use crate::topology::{Topology, load_str, ron_options, to_ron};
+use crate::topology::{Source, Topology, load_str, parse, ron_options, to_ron};
 
 /// The engine's restructure for `edited`, applied to a simulation running
-/// `current` with `retired` nodes. Errors are the loader's, about the
-/// edited topology as people wrote it (`file` names it).
+/// `current` with `retired` nodes and sources. Errors are the loader's,
+/// about the edited topology as people wrote it (`file` names it).
 pub fn restructure(
     file: &str,
     current: &Model,
-    retired: &[bool],
+    retired: Retired,
     edited: &Topology,
     what: &str,
 ) -> Result<Restructure, Diagnostics> {
@@ -32,38 +44,74 @@ pub fn restructure(
     // The edit on its own, with the words the CLI would use.
     load_str(file, &text)?;
     let n = current.nodes.len();
-    let (top, retire) = stable(current, retired, edited);
-    let model = load_str(file, &to_ron(&top))?.model;
+    let st = stable(current, retired, edited);
+    let stable_text = to_ron(&st.top);
+    let top = parse(file, &stable_text)?;
+    let model =
+        crate::topology::compile::compile_keeping(file, &stable_text, top, &current.classes)?.model;
     // Every persisting node keeps its kind (`stable` replaces the others),
     // so each takes its edit in place.
-    debug_assert!((0..n).all(|i| retired[i]
-        || retire.contains(&(i as u32))
+    debug_assert!((0..n).all(|i| retired.nodes[i]
+        || st.retire.contains(&(i as u32))
         || updates_in_place(&current.nodes[i].kind, &model.nodes[i].kind)));
     Ok(Restructure {
         model: Box::new(model),
-        retire,
+        retire: st.retire,
+        retire_sources: st.retire_sources,
         topology: text,
         what: what.to_string(),
     })
 }
 
-/// The stable topology: running nodes at their indices (removed ones, and
-/// ones whose kind changed, renamed), then the new ones; and the nodes
-/// retired now.
-fn stable(current: &Model, retired: &[bool], edited: &Topology) -> (Topology, Vec<u32>) {
+/// The stable topology and what it retires.
+struct Stable {
+    top: Topology,
+    retire: Vec<u32>,
+    retire_sources: Vec<u32>,
+}
+
+/// True when a running source takes the edited settings `b` in place: the
+/// same, or open loop before and after.
+fn in_place(a: &Source, b: &Source) -> bool {
+    let open = |s: &Source| matches!(s.arrivals, Arrivals::Poisson { .. });
+    a == b || (open(a) && open(b))
+}
+
+/// The stable topology: running nodes and sources at their indices
+/// (removed ones, and nodes whose kind changed, renamed), then the new ones; and the nodes
+/// and sources retired now.
+fn stable(current: &Model, retired: Retired, edited: &Topology) -> Stable {
     let running = &current.topology.nodes;
     let find = |id: &str| edited.nodes.iter().position(|m| m.id() == id);
     let mut nodes: Vec<Node> = Vec::with_capacity(running.len() + edited.nodes.len());
     let mut used = vec![false; edited.nodes.len()];
     let mut retire = Vec::new();
     let mut renames: Vec<(String, String)> = Vec::new();
-    let taken = |id: &str, nodes: &[Node]| {
-        nodes.iter().any(|m| m.id() == id)
-            || running.iter().any(|m| m.id() == id)
-            || edited.nodes.iter().any(|m| m.id() == id)
+    let mut given: Vec<String> = Vec::new();
+    let mut fresh = |id: &str| {
+        let taken = |c: &str| {
+            given.iter().any(|g| g == c)
+                || running.iter().any(|m| m.id() == c)
+                || edited.nodes.iter().any(|m| m.id() == c)
+                || current.topology.sources.iter().any(|s| s.id == c)
+                || edited.sources.iter().any(|s| s.id == c)
+        };
+        let mut k = 1;
+        let c = loop {
+            let c = match k {
+                1 => format!("{id}:removed"),
+                _ => format!("{id}:removed-{k}"),
+            };
+            if !taken(&c) {
+                break c;
+            }
+            k += 1;
+        };
+        given.push(c.clone());
+        c
     };
     for (i, node) in running.iter().enumerate() {
-        if retired[i] {
+        if retired.nodes[i] {
             nodes.push(node.clone());
             continue;
         }
@@ -74,17 +122,7 @@ fn stable(current: &Model, retired: &[bool], edited: &Topology) -> (Topology, Ve
             }
             _ => {
                 retire.push(i as u32);
-                let mut k = 1;
-                let new_id = loop {
-                    let c = match k {
-                        1 => format!("{}:removed", node.id()),
-                        _ => format!("{}:removed-{k}", node.id()),
-                    };
-                    if !taken(&c, &nodes) {
-                        break c;
-                    }
-                    k += 1;
-                };
+                let new_id = fresh(node.id());
                 renames.push((node.id().to_string(), new_id.clone()));
                 let mut t = node.clone();
                 *t.id_mut() = new_id;
@@ -94,7 +132,7 @@ fn stable(current: &Model, retired: &[bool], edited: &Topology) -> (Topology, Ve
     }
     // Retired nodes name each other by their new ids.
     for (i, node) in nodes.iter_mut().enumerate() {
-        if retired[i] || retire.contains(&(i as u32)) {
+        if retired.nodes[i] || retire.contains(&(i as u32)) {
             *node = renamed(node, &renames);
         }
     }
@@ -103,13 +141,51 @@ fn stable(current: &Model, retired: &[bool], edited: &Topology) -> (Topology, Ve
             nodes.push(m.clone());
         }
     }
-    (
-        Topology {
+    // Sources, the same way.
+    let rename = |to: &str| {
+        renames
+            .iter()
+            .find(|(from, _)| from == to)
+            .map_or(to.to_string(), |(_, new)| new.clone())
+    };
+    let mut sources: Vec<Source> = Vec::new();
+    let mut used = vec![false; edited.sources.len()];
+    let mut retire_sources = Vec::new();
+    for (s, src) in current.topology.sources.iter().enumerate() {
+        let mut t = src.clone();
+        t.to = rename(&t.to);
+        if retired.sources.get(s).copied().unwrap_or(false) {
+            sources.push(t);
+            continue;
+        }
+        match edited.sources.iter().position(|e| e.id == src.id) {
+            Some(j) if in_place(src, &edited.sources[j]) => {
+                used[j] = true;
+                sources.push(edited.sources[j].clone());
+            }
+            _ => {
+                retire_sources.push(s as u32);
+                t.id = fresh(&src.id);
+                t.arrivals = Arrivals::Poisson { rps: 0.0 };
+                t.profile = None;
+                sources.push(t);
+            }
+        }
+    }
+    for (j, m) in edited.sources.iter().enumerate() {
+        if !used[j] {
+            sources.push(m.clone());
+        }
+    }
+    Stable {
+        top: Topology {
             nodes,
+            sources,
             ..edited.clone()
         },
         retire,
-    )
+        retire_sources,
+    }
 }
 
 /// `node` with every id it names renamed (its own included).
@@ -133,6 +209,7 @@ mod tests {
     use super::*;
     use crate::sim::{Change, RunConfig, Simulation};
     use crate::time::SEC;
+    use crate::topology::{Link, Region};
     use proptest::prelude::*;
 
     fn open(path: &str) -> Model {
@@ -157,6 +234,21 @@ mod tests {
         assert_eq!(e.arrivals, e.completed + e.dropped, "{e:?}");
     }
 
+    /// The per-class and per-source rows add up to the end-to-end totals.
+    fn groups_add_up(sim: &Simulation) {
+        let g = sim.groups();
+        let e = sim.report().end_to_end;
+        for rows in [&g.classes, &g.sources] {
+            if rows.is_empty() {
+                continue;
+            }
+            let sum = |f: fn(&crate::metrics::GroupStats) -> u64| rows.iter().map(f).sum::<u64>();
+            assert_eq!(sum(|x| x.arrivals), e.arrivals);
+            assert_eq!(sum(|x| x.completed), e.completed);
+            assert_eq!(sum(|x| x.dropped), e.dropped);
+        }
+    }
+
     #[test]
     fn a_persisting_cache_keeps_its_contents_across_an_unrelated_edit() {
         let m = open("topologies/journey/05-cache.ron");
@@ -178,7 +270,7 @@ mod tests {
         if let Node::App(a) = &mut t.nodes[app] {
             a.instances = Some(a.instances.unwrap_or(1) + 1);
         }
-        let r = restructure("t", sim.model(), sim.retired(), &t, "one more instance").unwrap();
+        let r = restructure("t", sim.model(), sim.retirements(), &t, "one more instance").unwrap();
         let remap = sim.restructure(r).unwrap();
         assert_eq!(remap.updated, vec![app]);
         assert!(remap.removed.is_empty() && remap.added.is_empty());
@@ -227,7 +319,7 @@ mod tests {
         let mut t = m.topology.clone();
         let id = t.nodes[db].id().to_string();
         t.nodes.remove(db);
-        let r = restructure("t", sim.model(), sim.retired(), &t, "remove db");
+        let r = restructure("t", sim.model(), sim.retirements(), &t, "remove db");
         // Apps still call it: the edit does not load, with the loader's words.
         let e = r.unwrap_err().to_string();
         assert!(e.contains(&id), "{e}");
@@ -236,7 +328,7 @@ mod tests {
         if let Node::Database(d) = &mut t.nodes[db] {
             d.idempotency_keys = !d.idempotency_keys;
         }
-        let r = restructure("t", sim.model(), sim.retired(), &t, "idempotent").unwrap();
+        let r = restructure("t", sim.model(), sim.retirements(), &t, "idempotent").unwrap();
         assert!(r.retire.is_empty());
         assert_eq!(sim.restructure(r).unwrap().updated, vec![db]);
         // Replace it by a new one: the web tier reads and writes `db2`.
@@ -255,7 +347,7 @@ mod tests {
                 }
             }
         }
-        let r = restructure("t", sim.model(), sim.retired(), &t, "replace db").unwrap();
+        let r = restructure("t", sim.model(), sim.retirements(), &t, "replace db").unwrap();
         assert!(r.retire.contains(&(db as u32)));
         sim.restructure(r).unwrap();
         assert!(sim.retired()[db]);
@@ -275,6 +367,11 @@ mod tests {
         Ttl(u64),
         /// A setting of node `.0`'s kind, chosen and valued by `.1`.
         Field(usize, u32),
+        AddSource(u32),
+        RemoveSource(usize),
+        SourceRate(usize, u32),
+        Mix(usize, u32),
+        Regions(usize, u64),
     }
 
     fn apply_edit(t: &Topology, e: &Edit, n: &mut u32) -> Option<Topology> {
@@ -325,6 +422,9 @@ mod tests {
                     .count();
                 if still == 0 {
                     t.nodes.retain(|x| x.id() != gone);
+                    for r in &mut t.regions {
+                        r.nodes.retain(|x| *x != gone);
+                    }
                 }
             }
             Edit::Capacity(k, c) => {
@@ -336,6 +436,57 @@ mod tests {
                 }
             }
             Edit::Field(k, v) => super::field_tests::retune(&mut t, k, v)?,
+            Edit::AddSource(rps) => {
+                let mut src = t.sources.first()?.clone();
+                *n += 1;
+                src.id = format!("more-{n}");
+                src.arrivals = Arrivals::Poisson { rps: rps as f64 };
+                t.sources.push(src);
+            }
+            Edit::RemoveSource(k) => {
+                if t.sources.len() < 2 {
+                    return None;
+                }
+                let gone = t.sources.remove(k % t.sources.len()).id;
+                for r in &mut t.regions {
+                    r.sources.retain(|x| *x != gone);
+                }
+            }
+            Edit::SourceRate(k, rps) => {
+                let i = k % t.sources.len();
+                t.sources[i].arrivals = Arrivals::Poisson { rps: rps as f64 };
+            }
+            Edit::Mix(k, share) => {
+                // The classes the handlers name, and a new one.
+                let i = k % t.sources.len();
+                let mix = t.sources[i].mix.as_mut()?;
+                *n += 1;
+                let p = share as f64 / 100.0;
+                mix.clear();
+                mix.insert("read".into(), 0.95 - p);
+                mix.insert("write".into(), 0.05);
+                mix.insert(format!("class-{n}"), p);
+            }
+            Edit::Regions(k, ms) => {
+                // Two regions: the nodes split at `k`, the users in the first.
+                let ids: Vec<String> = t.nodes.iter().map(|x| x.id().to_string()).collect();
+                let cut = k % ids.len();
+                let region = |id: &str, nodes: &[String], sources: Vec<String>| Region {
+                    id: id.into(),
+                    nodes: nodes.to_vec(),
+                    sources,
+                };
+                let users = t.sources.iter().map(|s| s.id.clone()).collect();
+                t.regions = vec![
+                    region("east", &ids[..cut], users),
+                    region("west", &ids[cut..], vec![]),
+                ];
+                t.links = vec![Link {
+                    a: "east".into(),
+                    b: "west".into(),
+                    latency: crate::time::Duration(ms * crate::time::MS),
+                }];
+            }
             Edit::Ttl(s) => {
                 let i = t.nodes.iter().position(|x| x.kind() == "Cache")?;
                 if let Node::Cache(c) = &mut t.nodes[i] {
@@ -355,6 +506,12 @@ mod tests {
             (1u64..120).prop_map(Edit::Ttl),
             (0usize..16, 0u32..10_000).prop_map(|(k, v)| Edit::Field(k, v)),
             (0usize..16, 0u32..10_000).prop_map(|(k, v)| Edit::Field(k, v)),
+            (1u32..400).prop_map(Edit::AddSource),
+            (0usize..4).prop_map(Edit::RemoveSource),
+            (0usize..4).prop_map(Edit::RemoveSource),
+            (0usize..4, 1u32..5_000).prop_map(|(k, r)| Edit::SourceRate(k, r)),
+            (0usize..4, 0u32..50).prop_map(|(k, p)| Edit::Mix(k, p)),
+            (0usize..8, 0u64..80).prop_map(|(k, ms)| Edit::Regions(k, ms)),
         ]
     }
 
@@ -377,7 +534,7 @@ mod tests {
                 let at = sim.now() + dt * crate::time::MS;
                 sim.step_until(at).unwrap();
                 let Some(next) = apply_edit(&t, e, &mut n) else { continue };
-                let Ok(r) = restructure("t", sim.model(), sim.retired(), &next, "edit") else { continue };
+                let Ok(r) = restructure("t", sim.model(), sim.retirements(), &next, "edit") else { continue };
                 if matches!(e, Edit::Field(..)) {
                     // Nothing replaced: a field edit applies in place.
                     prop_assert!(r.retire.is_empty(), "{:?} replaced {:?}", e, r.retire);
@@ -398,6 +555,7 @@ mod tests {
             }
             drain(&mut sim);
             conserved(&sim);
+            groups_add_up(&sim);
             let a = sim.audit();
             prop_assert_eq!(a.requests, 0, "{:?}", a);
             prop_assert_eq!(a.busy + a.calling + a.pool_in_use + a.balanced, 0, "{:?}", a);

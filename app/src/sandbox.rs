@@ -272,17 +272,13 @@ impl Sandbox {
     /// Applies an edit of the topology's structure live: the clock goes
     /// on, nodes that stay keep their state, new ones start cold, removed
     /// ones fail their work (`bottleneck::live`); positions are kept.
-    /// Sources, request classes and regions cannot change while running:
-    /// an edit of those restarts the simulation with it.
+    /// Sources, request classes and regions change live too: a removed
+    /// source falls silent, a new one starts now.
     pub fn restructure(&mut self, topology: Topology, what: &str) -> Result<(), OpenError> {
-        let running = &self.sim.model().topology;
-        if running.sources != topology.sources || running.regions != topology.regions {
-            return self.restart(topology, what);
-        }
         let r = bottleneck::live::restructure(
             &self.origin,
             self.sim.model(),
-            self.sim.retired(),
+            self.sim.retirements(),
             &topology,
             what,
         )
@@ -308,40 +304,6 @@ impl Sandbox {
         });
         self.notes.push((self.now(), what.to_string()));
         self.status = Some((format!("{what}: applied while running"), false));
-        Ok(())
-    }
-
-    /// Replaces the topology and restarts the simulation with it at the
-    /// same traffic multiplier (an edit of the sources or regions); the
-    /// session starts again from it.
-    fn restart(&mut self, topology: Topology, what: &str) -> Result<(), OpenError> {
-        let text = topology::to_ron(&topology);
-        let loaded = topology::load_str(&self.origin, &text).map_err(|d| d.to_string())?;
-        let before = std::mem::replace(&mut self.topology, loaded.model.topology.clone());
-        let traffic = self.sim.traffic_multiplier();
-        let positions = self.layout.positions();
-        self.layout = Layout::of(&loaded.model, &positions);
-        self.start = loaded.model.topology.clone();
-        self.model = loaded.model;
-        self.analyzer = Analyzer::new(&self.model);
-        self.sim = Simulation::new(&self.model, Self::config(self.seed));
-        if traffic != 1.0 {
-            let _ = self.sim.apply(Change::Traffic(traffic));
-        }
-        self.signals = vec![Signals::default(); self.model.nodes.len()];
-        self.e2e = Signals::default();
-        self.windows_seen = 0;
-        self.report = None;
-        self.selected = None;
-        self.edits.push(Edit::Structure {
-            before: Box::new(before),
-            what: what.to_string(),
-        });
-        self.notes.push((0, what.to_string()));
-        self.status = Some((
-            format!("{what}: sources changed, so the simulation restarted with it"),
-            false,
-        ));
         Ok(())
     }
 

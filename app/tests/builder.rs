@@ -385,3 +385,43 @@ fn capacity_changed_by_other_controls_survives_a_restart() {
         "{scenario}"
     );
 }
+
+#[test]
+fn sources_mixes_and_regions_edited_live_keep_the_clock_and_replay() {
+    let (mut s, mut b) = open_stage("cache-aside");
+    run(&mut s, 2);
+    let events = s.sim.events();
+    // A new source, a changed mix, a region, then the new source removed:
+    // each applied live, none restarting the clock.
+    b.selected = Some(node("lb"));
+    let more = ok(b.add_source(&mut s));
+    assert_eq!(s.sim.model().sources.len(), 2, "{:?}", b.problems);
+    assert!(s.sim.events() >= events, "the clock did not restart");
+    run(&mut s, 4);
+    let msg = ok(b.set_text(
+        &mut s,
+        &source("users"),
+        "mix",
+        r#"{"read": 0.8, "write": 0.2}"#,
+    ));
+    assert!(msg.contains("applied live"), "{msg}");
+    run(&mut s, 6);
+    b.selected = Some(node("db"));
+    let region = b.new_region(&mut s).unwrap();
+    assert_eq!(s.sim.model().regions, [region]);
+    run(&mut s, 8);
+    let msg = ok(b.delete(&mut s, &source(&more)));
+    assert!(!msg.contains("restart"), "{msg}");
+    assert!(s.now() >= 8 * SEC, "the clock went on");
+    assert_eq!(s.sim.retired_sources(), [false, true]);
+    run(&mut s, 10);
+    let (scenario, topology) = s.session("built.ron");
+    assert_eq!(scenario.matches("Restructure(").count(), 4, "{scenario}");
+    let sc = bottleneck::scenario::parse_str("s.ron", &scenario).unwrap();
+    let m = bottleneck::topology::load_str("built.ron", &topology)
+        .unwrap()
+        .model;
+    let plan = sc.plan(&m).unwrap();
+    let o = bottleneck::scenario::run(&plan, &m, sc.seed, false);
+    assert_eq!(o.report.to_json(), s.sim.report().to_json());
+}

@@ -477,9 +477,13 @@ impl Simulation {
 
     /// Load balancer `i` probes its backends, then schedules the next probe.
     pub(crate) fn on_health(&mut self, i: usize) {
+        // A removed balancer's probe fires once more and stops.
         let KindState::LoadBalancer(lb) = &self.nodes[i].kind else {
             return;
         };
+        if self.retired[i] {
+            return;
+        }
         let up: Vec<bool> = lb
             .backends
             .iter()

@@ -252,7 +252,7 @@ fn index(m: &Model, id: &str) -> usize {
 }
 
 fn edit(sim: &mut Simulation, t: &Topology) -> crate::sim::Remap {
-    let r = restructure("t", sim.model(), sim.retired(), t, "edit").unwrap();
+    let r = restructure("t", sim.model(), sim.retirements(), t, "edit").unwrap();
     assert!(r.retire.is_empty(), "nothing replaced: {:?}", r.retire);
     sim.restructure(r).unwrap()
 }
@@ -533,7 +533,7 @@ fn every_kind_takes_a_field_edit_in_place() {
             if retune(&mut next, k, v).is_none() {
                 continue;
             }
-            let r = restructure("t", sim.model(), sim.retired(), &next, "edit").unwrap();
+            let r = restructure("t", sim.model(), sim.retirements(), &next, "edit").unwrap();
             assert!(r.retire.is_empty(), "node {k}, {v}: replaced");
             sim.restructure(r).unwrap();
             t = next;

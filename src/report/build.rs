@@ -302,19 +302,15 @@ impl Simulation {
                 .sum::<f64>()
                 / (to - from) as f64
         };
-        let mut kept: Vec<(usize, usize, usize)> = Vec::new();
-        for r in folded {
-            match kept.last_mut() {
-                Some(prev) => {
-                    let (old, new) = (mean(prev.0, r.1, r.2), mean(r.0, r.1, r.2));
-                    if prev.0 == r.0 || new < old + 0.10 {
-                        prev.2 = r.2;
-                    } else {
-                        kept.push(r);
-                    }
-                }
-                None => kept.push(r),
-            }
+        // Judged again whenever stretches merge: a move that a few noisy
+        // windows suggested must hold over the whole stretch it starts.
+        let mut kept = folded;
+        while let Some(k) = (1..kept.len()).find(|&k| {
+            let (prev, r) = (kept[k - 1], kept[k]);
+            prev.0 == r.0 || mean(r.0, r.1, r.2) < mean(prev.0, r.1, r.2) + 0.10
+        }) {
+            kept[k - 1].2 = kept[k].2;
+            kept.remove(k);
         }
         // Each stretch's utilization: its node's mean over its windows.
         kept.into_iter()

@@ -128,6 +128,7 @@ impl Scenario {
         // The model as the timeline's structural edits leave it.
         let mut current = model.clone();
         let mut retired = vec![false; model.nodes.len()];
+        let mut retired_sources = vec![false; model.sources.len()];
         let mut recovery = None;
         for &i in &order {
             let item = &self.timeline[i];
@@ -216,12 +217,20 @@ impl Scenario {
                             continue;
                         }
                     };
-                    match crate::live::restructure(&self.file, &current, &retired, &edited, what) {
+                    let was = crate::live::Retired {
+                        nodes: &retired,
+                        sources: &retired_sources,
+                    };
+                    match crate::live::restructure(&self.file, &current, was, &edited, what) {
                         Ok(r) => {
                             for &i in &r.retire {
                                 retired[i as usize] = true;
                             }
                             retired.resize(r.model.nodes.len(), false);
+                            for &s in &r.retire_sources {
+                                retired_sources[s as usize] = true;
+                            }
+                            retired_sources.resize(r.model.sources.len(), false);
                             current = (*r.model).clone();
                             push(at, Change::Restructure(Box::new(r)));
                         }

@@ -23,6 +23,7 @@ mod core;
 mod queue;
 pub(crate) mod requests;
 mod restructure;
+mod restructure_sources;
 mod schedule;
 mod sessions;
 pub(crate) mod source;
@@ -34,6 +35,7 @@ pub use control::{
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
 pub use restructure::{Remap, Restructure, updates_in_place};
+pub use restructure_sources::Retired;
 pub use schedule::{MAX_RAMP_STEPS, Scheduled, TrafficProfile};
 pub use sessions::{SessionRun, SessionStats};
 pub use source::{
@@ -297,6 +299,8 @@ pub struct Simulation {
     /// Per node, removed by a restructure (kept, down for good, so that
     /// every index stays valid; see [`Simulation::restructure`]).
     pub(crate) retired: Vec<bool>,
+    /// Per source, removed by a restructure (kept, silent).
+    pub(crate) retired_sources: Vec<bool>,
 }
 
 impl Simulation {
@@ -357,6 +361,7 @@ impl Simulation {
             next_change: SimTime::MAX,
             refused: Vec::new(),
             retired: vec![false; model.nodes.len()],
+            retired_sources: vec![false; model.sources.len()],
             config,
         };
         sim.next_mark = sim.next_mark();

@@ -46,6 +46,11 @@
 //! A node's settings that apply only at the start (a cache's `warm`) change
 //! nothing while it runs. A node removed gives its pool's connections back.
 //!
+//! Sources, request classes and regions change live too (their indices
+//! stable the same way; see `restructure_sources.rs`). A retired node's
+//! periodic events (a balancer's health checks, an app's autoscaler) fire
+//! once more and do not come back.
+//!
 //! Building the stable model from an edited topology is the topology
 //! job of `bottleneck::live`; the engine checks it and applies it.
 
@@ -61,6 +66,8 @@ pub struct Restructure {
     pub model: Box<Model>,
     /// Nodes the edit removes (indices into the current model).
     pub retire: Vec<u32>,
+    /// Sources the edit removes (indices into the current model).
+    pub retire_sources: Vec<u32>,
     /// The edited topology as people wrote it (RON), for saved sessions.
     pub topology: String,
     /// What the edit was, for the timeline.
@@ -72,16 +79,22 @@ pub struct Restructure {
 impl serde::Serialize for Restructure {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Restructure", 2)?;
+        let mut st = s.serialize_struct("Restructure", 3)?;
         st.serialize_field("what", &self.what)?;
         st.serialize_field("removed", &self.retire)?;
+        if !self.retire_sources.is_empty() {
+            st.serialize_field("removed_sources", &self.retire_sources)?;
+        }
         st.end()
     }
 }
 
 impl PartialEq for Restructure {
     fn eq(&self, other: &Self) -> bool {
-        self.topology == other.topology && self.retire == other.retire && self.what == other.what
+        self.topology == other.topology
+            && self.retire == other.retire
+            && self.retire_sources == other.retire_sources
+            && self.what == other.what
     }
 }
 
@@ -95,6 +108,12 @@ pub struct Remap {
     pub removed: Vec<usize>,
     /// Persisting nodes whose settings changed in place.
     pub updated: Vec<usize>,
+    /// New sources (starting now).
+    pub sources_added: Vec<usize>,
+    /// Sources removed (retired: silent for good).
+    pub sources_removed: Vec<usize>,
+    /// Persisting sources whose settings changed in place.
+    pub sources_updated: Vec<usize>,
 }
 
 /// True when a persisting node whose kind's settings go from `old` to
@@ -178,15 +197,7 @@ impl Simulation {
                 remap.updated.push(i);
             }
         }
-        if old.topology.sources != new.topology.sources
-            || old.topology.regions != new.topology.regions
-            || old.classes != new.classes
-        {
-            return Err(refuse(
-                "the edit changes the sources, the request classes or the regions, which cannot change while the simulation runs".into(),
-                "change the traffic with Traffic or a profile; for other changes to sources, restart the run with the edited topology",
-            ));
-        }
+        self.check_sources(r, &mut remap)?;
         remap.added = (n..new.nodes.len()).collect();
         Ok(remap)
     }
@@ -202,15 +213,13 @@ impl Simulation {
         }
         let old = std::mem::replace(&mut self.model, (*r.model).clone());
         let now = self.now;
-        for (s, src) in self.model.sources.iter().enumerate() {
-            self.sources[s].to = src.to as u32;
-        }
         for i in 0..n {
             if self.retired[i] {
                 continue;
             }
             self.update_node(i, &old);
         }
+        self.apply_sources(r, &old);
         // New nodes, cold: their levels start now.
         let tracked = crate::kinds::tracked_primaries(&self.model);
         // A primary that replicas or read-your-writes reads now need

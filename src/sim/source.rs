@@ -50,6 +50,13 @@ pub struct SourceState {
 impl SourceState {
     /// From the model, with streams derived from `seed`.
     pub fn new(m: &SourceModel, seed: u64) -> Self {
+        Self::labelled(m, seed, &m.id)
+    }
+
+    /// From the model, with streams derived from `seed` and `label` (a
+    /// source added while the simulation runs is labelled by its id and
+    /// its stable index, so that it never shares a stream with another).
+    pub fn labelled(m: &SourceModel, seed: u64, label: &str) -> Self {
         SourceState {
             to: m.to as u32,
             rps: m.rps,
@@ -61,7 +68,7 @@ impl SourceState {
             closed: m.closed.clone(),
             users: m.closed.as_ref().map_or(0, |c| c.0),
             retiring: 0,
-            think_rng: Stream::new(seed, Purpose::Thinning, &format!("{}/think", m.id)),
+            think_rng: Stream::new(seed, Purpose::Thinning, &format!("{label}/think")),
             budget: RetryBudget::new(&m.client),
             burst: m.burst,
             session: m
@@ -71,11 +78,40 @@ impl SourceState {
             mix: m.mix.clone(),
             ips: m.ips,
             keys: m.keys.clone(),
-            arrivals: Stream::new(seed, Purpose::Arrivals, &m.id),
-            thinning: Stream::new(seed, Purpose::Thinning, &m.id),
-            key_rng: Stream::new(seed, Purpose::Keys, &m.id),
-            retry_rng: Stream::new(seed, Purpose::Retry, &m.id),
+            arrivals: Stream::new(seed, Purpose::Arrivals, label),
+            thinning: Stream::new(seed, Purpose::Thinning, label),
+            key_rng: Stream::new(seed, Purpose::Keys, label),
+            retry_rng: Stream::new(seed, Purpose::Retry, label),
         }
+    }
+
+    /// An open-loop source takes edited settings in place (a live edit):
+    /// its streams, breaker and budget stay unless its clients changed.
+    /// The caller bumps its epoch and draws its next arrival.
+    pub fn retune(&mut self, m: &SourceModel) {
+        self.to = m.to as u32;
+        self.rps = m.rps;
+        self.constant = m.profile == Profile::Constant;
+        self.profile = m.profile.clone();
+        self.mix = m.mix.clone();
+        self.ips = m.ips;
+        self.keys = m.keys.clone();
+        if self.client != m.client {
+            self.client = m.client.clone();
+            self.breaker = m.client.breaker.map(BreakerState::new);
+            self.budget = RetryBudget::new(&m.client);
+        }
+    }
+
+    /// The source is removed by a live edit: it sends nothing more (a
+    /// pending arrival is ignored, closed-loop users leave at their turn).
+    pub fn stop(&mut self) {
+        self.rps = 0.0;
+        self.constant = true;
+        self.profile = Profile::Constant;
+        self.burst = None;
+        self.closed = None;
+        self.epoch = self.epoch.wrapping_add(1);
     }
 
     /// The class and key of a new request (no draw when there is nothing

@@ -57,9 +57,7 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn has_class(&self, class: &str) -> bool {
-        self.classes
-            .binary_search_by(|c| c.as_str().cmp(class))
-            .is_ok()
+        self.classes.iter().any(|c| c == class)
     }
 
     /// Checks that `target` names a node of kind `want` (any kind if `None`).
@@ -349,11 +347,7 @@ pub fn compile_source(
     index: &BTreeMap<&str, usize>,
     classes: &[String],
 ) -> SourceModel {
-    let class_of = |name: &str| {
-        classes
-            .binary_search_by(|c| c.as_str().cmp(name))
-            .unwrap_or(0) as u16
-    };
+    let class_of = |name: &str| classes.iter().position(|c| c == name).unwrap_or(0) as u16;
     let session = match &s.arrivals {
         crate::profile::Arrivals::Closed {
             tasks: Some(tasks),

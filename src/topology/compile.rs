@@ -74,6 +74,17 @@ fn check_profile(p: &Profile) -> Result<(), String> {
 
 /// Validates a parsed topology and compiles it into a [`Model`].
 pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnostics> {
+    compile_keeping(file, text, top, &[])
+}
+
+/// [`compile`], with the request classes `running` first, in their order,
+/// and the others after them, sorted (a live edit keeps class indices).
+pub(crate) fn compile_keeping(
+    file: &str,
+    text: &str,
+    top: Topology,
+    running: &[String],
+) -> Result<Loaded, Diagnostics> {
     let mut ds = Diagnostics::new(file, text);
 
     // Where each item is written, for messages: one pass over the text
@@ -126,7 +137,12 @@ pub fn compile(file: &str, text: &str, top: Topology) -> Result<Loaded, Diagnost
             top.nodes.len()
         )));
     }
-    let classes = check::classes(&top.sources);
+    let mut classes = running.to_vec();
+    for c in check::classes(&top.sources) {
+        if !classes.contains(&c) {
+            classes.push(c);
+        }
+    }
     if classes.len() > MAX_CLASSES {
         // At the source with the largest mix.
         let mix = |i: usize| top.sources[i].mix.as_ref().map_or(0, |m| m.len());

@@ -13,6 +13,7 @@ mod hostile;
 mod invariants;
 mod layers;
 mod lessons;
+mod live_edits;
 mod mechanics;
 mod metrics;
 mod profiles;

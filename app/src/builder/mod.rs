@@ -11,12 +11,12 @@
 //!   draft, drawn with the loader's problems, and the simulation pauses on
 //!   the last topology that ran until the draft loads.
 //!
-//! When the working topology loads, the simulation follows it: an edit the
-//! engine applies live (`servers`, an app's `workers` and `instances`: a
-//! `sim::Change`) keeps the clock and every node's state; any other edit
-//! restarts the simulation with the edited topology at the same traffic
-//! (the session then starts there: it is saved and replayed as that
-//! topology plus the changes applied since).
+//! When the working topology loads, the simulation follows it, live: an
+//! edit the engine takes as a `sim::Change` (`servers`, an app's `workers`
+//! and `instances`) is applied as one; any other edit, of nodes, sources,
+//! request classes or regions, is a structural edit (`Sandbox::restructure`,
+//! `bottleneck::live`): the clock goes on and nodes and sources that stay
+//! keep their state. The session records it and `check` replays it.
 //!
 //! These functions are what the interface calls, and what the tests drive.
 
@@ -427,7 +427,7 @@ impl Builder {
                 }
                 self.last_selected = s.selected;
                 self.selected = keep;
-                Ok(format!("{what}: the simulation restarted with it"))
+                Ok(format!("{what}: applied live, the clock goes on"))
             }
         }
     }

@@ -36,6 +36,10 @@ pub fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
     let b = &mut st.builder;
     // Sources.
     for i in 0..s.layout.sources.len() {
+        // A source removed by a live edit is silent, and not drawn.
+        if retired(s, Slot::Src(i)) {
+            continue;
+        }
         let (id, p) = s.layout.sources[i].clone();
         let c = view.to_screen(p);
         let r = Rect::from_center_size(c, SOURCE);
@@ -264,7 +268,10 @@ fn queue_bar(painter: &egui::Painter, r: Rect, queue: f64, servers: u32) {
     }
 }
 
-/// True for a node a live edit removed.
+/// True for a node or source a live edit removed.
 fn retired(s: &Sandbox, slot: Slot) -> bool {
-    matches!(slot, Slot::Node(i) if s.sim.retired().get(i).copied().unwrap_or(false))
+    match slot {
+        Slot::Node(i) => s.sim.retired().get(i).copied().unwrap_or(false),
+        Slot::Src(i) => s.sim.retired_sources().get(i).copied().unwrap_or(false),
+    }
 }

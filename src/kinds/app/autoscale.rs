@@ -59,6 +59,9 @@ impl AutoscaleState {
 impl Simulation {
     /// The autoscaler of app `i` takes a look.
     pub(crate) fn on_autoscale(&mut self, i: usize) {
+        if self.retired[i] {
+            return; // a removed app's autoscaler stops
+        }
         let now = self.now;
         let areas = self.nodes[i].stats.areas(now);
         let KindState::App(app) = &mut self.nodes[i].kind else {
@@ -109,6 +112,9 @@ impl Simulation {
 
     /// New instances of app `i` are up.
     pub(crate) fn on_provisioned(&mut self, i: usize, count: u32) {
+        if self.retired[i] {
+            return;
+        }
         let KindState::App(app) = &mut self.nodes[i].kind else {
             return;
         };

@@ -1,0 +1,260 @@
+//! Live edits of the sources, the request classes and the regions (the
+//! part of [`Simulation::restructure`] that is not about nodes).
+//!
+//! Sources keep their indices as nodes do: the edited model lists every
+//! running source at its index, new ones after them. A source the edit
+//! removes stays, renamed `id:removed`, silent for good (it is *retired*):
+//! its pending arrival is ignored when it fires (its epoch moved on) and is
+//! not counted; its requests in flight finish as they would have, counted
+//! under it. An open-loop source whose settings changed (rate, profile,
+//! mix, keys, IPs, target, clients) takes them in place and draws its next
+//! arrival from now; a closed loop or a burst is replaced instead (retired,
+//! and the edited one appended). A new source starts now, with its own
+//! random streams, named by its id and its stable index (never shared with
+//! a source removed under the same id).
+//!
+//! Request classes keep their indices too: the edited model lists the
+//! running classes in their order and appends new ones (the loader compiles
+//! it so), so every request in flight keeps a valid class. A class no
+//! source sends any more keeps its row in the per-class measurements, and
+//! handlers compiled for it. Per-class and per-source rows exist once there
+//! are two: when the second class (or source) comes, the first one's row
+//! is the end-to-end total so far, which it was.
+//!
+//! Regions are read where requests cross them, so a change of regions
+//! (new region, nodes moved, latencies) acts from the next hop on; load
+//! balancers learn their backends' distances again.
+
+use super::{ControlError, Event, KindState, Remap, Restructure, Simulation, SourceState};
+use crate::metrics::{GroupStats, Histogram, OpenWindow, Series, WindowRecord};
+use crate::model::Model;
+
+fn refuse(message: String, hint: &str) -> ControlError {
+    ControlError {
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+/// What is retired in a running simulation: nodes and sources, by index.
+#[derive(Clone, Copy, Debug)]
+pub struct Retired<'a> {
+    /// Per node of the running model.
+    pub nodes: &'a [bool],
+    /// Per source of the running model.
+    pub sources: &'a [bool],
+}
+
+impl Simulation {
+    /// The nodes and sources removed by structural edits.
+    pub fn retirements(&self) -> Retired<'_> {
+        Retired {
+            nodes: &self.retired,
+            sources: &self.retired_sources,
+        }
+    }
+
+    /// Sources removed by structural edits (kept, renamed, silent).
+    pub fn retired_sources(&self) -> &[bool] {
+        &self.retired_sources
+    }
+
+    /// Checks that `r` keeps every source's and class's index, and adds
+    /// what it does to the sources to `remap`.
+    pub(crate) fn check_sources(
+        &self,
+        r: &Restructure,
+        remap: &mut Remap,
+    ) -> Result<(), ControlError> {
+        let (old, new) = (&self.model, &*r.model);
+        let n = old.sources.len();
+        if new.sources.len() < n {
+            return Err(refuse(
+                format!(
+                    "the edited model has {} sources, fewer than the {n} running",
+                    new.sources.len()
+                ),
+                "removed sources stay in the model, retired (bottleneck::live builds it)",
+            ));
+        }
+        for s in 0..n {
+            let (a, b) = (&old.sources[s], &new.sources[s]);
+            let gone = r.retire_sources.contains(&(s as u32));
+            let was = self.retired_sources[s];
+            if gone && was {
+                return Err(refuse(
+                    format!("source `{}` was removed already", a.id),
+                    "retire a source once",
+                ));
+            }
+            if gone {
+                remap.sources_removed.push(s);
+                continue;
+            }
+            if was {
+                continue;
+            }
+            if a.id != b.id {
+                return Err(refuse(
+                    format!(
+                        "source {s} is `{}` running and `{}` in the edit",
+                        a.id, b.id
+                    ),
+                    "a source keeps its index and id; replace it by retiring it",
+                ));
+            }
+            if old.topology.sources[s] != new.topology.sources[s] {
+                let fixed = |m: &crate::model::SourceModel| m.closed.is_some() || m.burst.is_some();
+                if fixed(a) || fixed(b) {
+                    return Err(refuse(
+                        format!("source `{}` cannot take this edit in place", a.id),
+                        "a closed loop or a burst is replaced: retire it and append the edited source",
+                    ));
+                }
+                remap.sources_updated.push(s);
+            }
+        }
+        if new.classes.len() < old.classes.len() || new.classes[..old.classes.len()] != old.classes
+        {
+            return Err(refuse(
+                format!(
+                    "the edit changes the order of the request classes ({} running, {} in the edit)",
+                    old.classes.join(", "),
+                    new.classes.join(", ")
+                ),
+                "classes keep their indices: running ones first, new ones after (bottleneck::live builds it)",
+            ));
+        }
+        remap.sources_added = (n..new.sources.len()).collect();
+        Ok(())
+    }
+
+    /// Applies a checked edit of the sources, classes and regions; the
+    /// model is the edited one already, `old` the one before.
+    pub(crate) fn apply_sources(&mut self, r: &Restructure, old: &Model) {
+        let now = self.now;
+        let n = old.sources.len();
+        for &s in &r.retire_sources {
+            self.sources[s as usize].stop();
+            self.retired_sources[s as usize] = true;
+        }
+        let deadline = |sim: &Simulation, s: usize| {
+            let m = &sim.model.sources[s];
+            sim.config
+                .deadline
+                .map(|d| d.0)
+                .or(m.client.timeout)
+                .unwrap_or(u64::MAX)
+        };
+        let mut deadlines = std::mem::take(&mut self.deadlines).into_vec();
+        for (s, d) in deadlines.iter_mut().enumerate().take(n) {
+            if self.retired_sources[s] {
+                continue;
+            }
+            self.sources[s].to = self.model.sources[s].to as u32;
+            if old.topology.sources[s] != self.model.topology.sources[s] {
+                let m = self.model.sources[s].clone();
+                self.sources[s].retune(&m);
+                *d = deadline(self, s);
+                let src = &mut self.sources[s];
+                src.epoch = src.epoch.wrapping_add(1);
+                self.schedule_arrival(s, now);
+            }
+        }
+        for s in n..self.model.sources.len() {
+            let m = &self.model.sources[s];
+            let label = format!("{}@{s}", m.id);
+            self.sources
+                .push(SourceState::labelled(m, self.config.seed, &label));
+            deadlines.push(deadline(self, s));
+            self.retired_sources.push(false);
+            match self.sources[s].closed.as_ref().map(|c| c.0) {
+                Some(users) => {
+                    for _ in 0..users {
+                        let at = now.saturating_add(self.sources[s].think());
+                        let ev = Event::Arrival {
+                            source: s as u32,
+                            epoch: self.sources[s].epoch,
+                        };
+                        self.queue.push(at, ev);
+                    }
+                }
+                None => self.schedule_arrival(s, now),
+            }
+        }
+        self.deadlines = deadlines.into_boxed_slice();
+        self.grow_groups(old);
+        // Balancers learn their backends' distances again (regions).
+        for i in 0..self.nodes.len().min(old.nodes.len()) {
+            if self.retired[i] {
+                continue;
+            }
+            let health = match &mut self.nodes[i].kind {
+                KindState::LoadBalancer(lb) => lb.health.take(),
+                _ => continue,
+            };
+            self.load_balancer_start(i);
+            if let KindState::LoadBalancer(lb) = &mut self.nodes[i].kind {
+                lb.health = health;
+            }
+        }
+    }
+
+    /// Per-class and per-source rows for the classes and sources the edit
+    /// adds (see the module's docs).
+    fn grow_groups(&mut self, old: &Model) {
+        let cap = self.config.series_capacity;
+        let past: Vec<WindowRecord> = self
+            .e2e_series
+            .records()
+            .map(|r| WindowRecord {
+                start: r.start,
+                ..Default::default()
+            })
+            .collect();
+        let empty = || {
+            let mut series = Series::new(cap);
+            for r in &past {
+                series.push(*r);
+            }
+            GroupStats {
+                arrivals: 0,
+                completed: 0,
+                dropped: 0,
+                good: 0,
+                latency: Histogram::new(),
+                window: OpenWindow::default(),
+                series,
+            }
+        };
+        let first = GroupStats {
+            arrivals: self.e2e.arrivals,
+            completed: self.e2e.completed,
+            dropped: self.e2e.dropped,
+            good: self.e2e.good,
+            latency: self.e2e.latency.clone(),
+            window: self.e2e_window.clone(),
+            series: self.e2e_series.clone(),
+        };
+        let sizes = [
+            (old.classes.len(), self.model.classes.len()),
+            (old.sources.len(), self.model.sources.len()),
+        ];
+        for (k, (was, now)) in sizes.into_iter().enumerate() {
+            if now <= was.max(1) {
+                continue;
+            }
+            let rows = if k == 0 {
+                &mut self.groups.classes
+            } else {
+                &mut self.groups.sources
+            };
+            if rows.is_empty() {
+                rows.push(first.clone());
+            }
+            while rows.len() < now {
+                rows.push(empty());
+            }
+        }
+    }
+}
