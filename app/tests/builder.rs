@@ -4,6 +4,7 @@
 //! replay a building session as `bottleneck check` would.
 
 use bottleneck::kind::{FieldType, Kind};
+use bottleneck::time::SEC;
 use bottleneck_app::builder::fields::{self, Editor};
 use bottleneck_app::builder::{Builder, check};
 use bottleneck_app::content::DRILLS;
