@@ -24,6 +24,7 @@ mod queue;
 pub(crate) mod requests;
 mod restructure;
 mod restructure_sources;
+mod run_error;
 mod schedule;
 mod sessions;
 pub(crate) mod source;
@@ -36,6 +37,7 @@ pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
 pub use restructure::{Remap, Restructure, updates_in_place};
 pub use restructure_sources::Retired;
+pub use run_error::{RunError, STILL_LIMIT};
 pub use schedule::{MAX_RAMP_STEPS, Scheduled, TrafficProfile};
 pub use sessions::{SessionRun, SessionStats};
 pub use source::{
@@ -49,7 +51,6 @@ use crate::model::Model;
 use crate::rng::{Purpose, Stream};
 use crate::time::{Duration, SEC, SimTime};
 use std::collections::VecDeque;
-use std::fmt;
 
 /// How a run is set up.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +67,9 @@ pub struct RunConfig {
     pub max_events: u64,
     /// Stop when more requests than this are in flight.
     pub max_in_flight: usize,
+    /// Stop after this many events in a row at one instant (time stood
+    /// still); [`STILL_LIMIT`] by default.
+    pub max_still: u64,
     /// Measurements count only what arrives before this (`SimTime::MAX`:
     /// no end). Requests that arrived before it are counted when their
     /// outcome comes, however late; time averages (utilization, queues)
@@ -88,63 +92,12 @@ impl Default for RunConfig {
             series_capacity: 3_600,
             max_events: 2_000_000_000,
             max_in_flight: 2_000_000,
+            max_still: STILL_LIMIT,
             cohort_end: SimTime::MAX,
             deadline: None,
         }
     }
 }
-
-/// Why a run stopped early. Both are budgets against runaway work.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RunError {
-    /// More events than [`RunConfig::max_events`].
-    EventBudget {
-        /// Simulated time when it stopped.
-        at: SimTime,
-        /// The budget.
-        limit: u64,
-    },
-    /// More requests in flight than [`RunConfig::max_in_flight`].
-    InFlightBudget {
-        /// Simulated time when it stopped.
-        at: SimTime,
-        /// The budget.
-        limit: usize,
-        /// The node holding the most requests, and how many.
-        worst: Option<(String, usize)>,
-    },
-}
-
-impl fmt::Display for RunError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RunError::EventBudget { at, limit } => write!(
-                f,
-                "stopped at t = {}: the run used its budget of {limit} events\n   = hint: shorten --duration, lower the traffic, or raise --max-events",
-                Duration(*at)
-            ),
-            RunError::InFlightBudget { at, limit, worst } => {
-                write!(
-                    f,
-                    "stopped at t = {}: more than {limit} requests in flight",
-                    Duration(*at)
-                )?;
-                if let Some((id, n)) = worst {
-                    write!(
-                        f,
-                        "; {n} of them are at `{id}`, whose queue grows without bound because it gets more work than it can serve"
-                    )?;
-                }
-                write!(
-                    f,
-                    "\n   = hint: add servers, set a `queue:` limit so excess is dropped, or lower the traffic (or raise --max-in-flight)"
-                )
-            }
-        }
-    }
-}
-
-impl std::error::Error for RunError {}
 
 /// A node's run-time state: the shared queueing core, and its kind's own.
 #[derive(Clone, Debug)]
@@ -283,6 +236,8 @@ pub struct Simulation {
     pub(crate) next_mark: SimTime,
     pub(crate) log: Vec<AppliedChange>,
     pub(crate) stopped: Option<RunError>,
+    /// The last event's time and how many events ran at it in a row.
+    pub(crate) instant: (SimTime, u64),
     pub(crate) fanouts: Vec<crate::kinds::app::FanOutSlot>,
     pub(crate) fanout_free: Vec<u32>,
     pub(crate) next_uid: u64,
@@ -352,6 +307,7 @@ impl Simulation {
             next_mark: 0,
             log: Vec::new(),
             stopped: None,
+            instant: (0, 0),
             fanouts: Vec::new(),
             fanout_free: Vec::new(),
             next_uid: 0,
@@ -612,6 +568,17 @@ impl Simulation {
             Event::Provisioned { node, count } => self.on_provisioned(node as usize, count),
             Event::Visibility { req, serial } => self.on_visibility(req, serial),
             Event::Redeliver { req, serial, node } => self.on_redeliver(req, serial, node),
+        }
+        if self.now == self.instant.0 {
+            self.instant.1 += 1;
+            if self.instant.1 > self.config.max_still {
+                return self.stop(RunError::TimeStoodStill {
+                    at: self.now,
+                    events: self.instant.1,
+                });
+            }
+        } else {
+            self.instant = (self.now, 0);
         }
         if self.events >= self.config.max_events {
             return self.stop(RunError::EventBudget {

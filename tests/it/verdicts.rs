@@ -136,3 +136,56 @@ fn what_a_partition_cuts_is_counted_where_it_was_cut() {
     let diff = q(&whole) as i64 - (q(&r) + lost) as i64;
     assert!(diff.abs() <= 5, "{} vs {} + {lost}", q(&whole), q(&r));
 }
+
+#[test]
+fn a_run_whose_time_stands_still_stops_with_the_reason() {
+    // Users with no think time against a limiter that refuses them at
+    // once: every answer comes at the same instant as its request.
+    let text = r#"Topology(name: "h", sources: [Source(id: "u", to: "rl", arrivals: Closed(users: 100, think: Constant("0s")))],
+        nodes: [RateLimiter(id: "rl", to: "s", limit: 1, per: "1s"),
+                Station(id: "s", servers: 1, service: Constant("1ms"))])"#;
+    let mut s = Simulation::new(
+        &model(text),
+        RunConfig {
+            max_still: 200_000,
+            ..RunConfig::default()
+        },
+    );
+    let e = s.step_until(20 * SEC).unwrap_err();
+    assert!(
+        matches!(e, bottleneck::sim::RunError::TimeStoodStill { events, .. } if events > 200_000),
+        "{e}"
+    );
+    assert!(e.to_string().contains("think time"), "{e}");
+    // With a think time the same users run to the end.
+    let ok = text.replace("Constant(\"0s\")", "Constant(\"10ms\")");
+    let mut s = Simulation::new(
+        &model(&ok),
+        RunConfig {
+            max_still: 200_000,
+            ..RunConfig::default()
+        },
+    );
+    s.step_until(20 * SEC).unwrap();
+}
+
+#[test]
+fn a_pool_short_of_connections_fails_only_calls_on_instances_with_none() {
+    // One instance whose pool wants 50 and gets the database's 4: the
+    // calls share those 4 (0.2 Erlang of work), and none fails.
+    let one = r#"Topology(name: "p", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 20))],
+        nodes: [App(id: "app", workers: 200, service: Constant("1ms"), handle: {"*": [Read(db: "db")]}, pool: Pool(to: "db", size: 50)),
+                Database(id: "db", servers: 32, max_connections: 4, read: Exponential(mean: "10ms"), write: Exponential(mean: "10ms"))])"#;
+    let r = report(one, 1, 30);
+    assert_eq!(r.end_to_end.dropped, 0, "{:?}", r.failures);
+    // Four instances of 10 against 25 connections: two get 10, one 5 and
+    // one none; a quarter of the calls land on the one with none.
+    let four = one
+        .replace("workers: 200,", "workers: 50, instances: 4,")
+        .replace("size: 50", "size: 10")
+        .replace("max_connections: 4", "max_connections: 25")
+        .replace("rps: 20", "rps: 400");
+    let r = report(&four, 1, 30);
+    let share = r.end_to_end.dropped as f64 / r.end_to_end.arrivals as f64;
+    assert!((share - 0.25).abs() < 0.02, "{share}");
+}

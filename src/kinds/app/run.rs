@@ -189,15 +189,20 @@ impl Simulation {
             && let Some(pool) = &mut app.pool
             && pool.target == target
         {
-            let nominal = pool.per_instance.saturating_mul(app.instances);
+            // Connections open instance by instance, each up to its pool's
+            // size: the instances past the granted ones have none.
+            let with = pool
+                .granted
+                .div_ceil(pool.per_instance.max(1))
+                .min(app.instances);
             let r = &mut self.reqs[req];
             if r.flags & POOL_GRANTED != 0 {
                 r.flags &= !POOL_GRANTED;
-            } else if pool.granted < nominal
-                && n.rng_fail.unit() * nominal as f64 >= pool.granted as f64
+            } else if with < app.instances
+                && n.rng_fail.unit() * app.instances as f64 >= with as f64
             {
                 // The request landed on an instance whose pool could not open
-                // its connections: the database refused them.
+                // a single connection: the database refused them all.
                 if counted {
                     pool.refused += 1;
                 }
