@@ -213,7 +213,7 @@ impl Simulation {
     }
 
     /// The busiest node of each window (among nodes that queue), merged
-    /// into stretches; stretches shorter than 3 windows are folded into
+    /// into stretches; stretches shorter than 5 windows (or a thirtieth of the run) fold into
     /// their neighbour so that noise does not read as a move.
     pub fn bottleneck_timeline(&self) -> Vec<Phase> {
         let model = self.model();
@@ -277,17 +277,20 @@ impl Simulation {
                 _ => runs.push((node, w, w + 1)),
             }
         }
-        // Fold short stretches into the previous one.
+        // Fold short stretches into the previous one: shorter than 5
+        // windows, or than a thirtieth of the run (a move is something
+        // that lasts, not a burst of noise).
+        let short = (windows / 30).max(5);
         let mut folded: Vec<(usize, usize, usize)> = Vec::new();
         for r in runs {
             match folded.last_mut() {
-                Some(prev) if r.2 - r.1 < 3 || prev.0 == r.0 => prev.2 = r.2,
+                Some(prev) if r.2 - r.1 < short || prev.0 == r.0 => prev.2 = r.2,
                 _ => folded.push(r),
             }
         }
         // A short first stretch (the run's first windows) belongs to the
         // stretch after it.
-        if folded.len() > 1 && folded[0].2 - folded[0].1 < 3 {
+        if folded.len() > 1 && folded[0].2 - folded[0].1 < short {
             let first = folded.remove(0);
             folded[0].1 = first.1;
         }
@@ -304,10 +307,20 @@ impl Simulation {
         };
         // Judged again whenever stretches merge: a move that a few noisy
         // windows suggested must hold over the whole stretch it starts.
+        // And it must hold window by window, not only on average: the new
+        // node busier in at least four windows out of five.
+        let busier = |a: usize, b: usize, from: usize, to: usize| {
+            let wins = (from..to)
+                .filter(|&w| series[a][w].utilization > series[b][w].utilization)
+                .count();
+            5 * wins >= 4 * (to - from)
+        };
         let mut kept = folded;
         while let Some(k) = (1..kept.len()).find(|&k| {
             let (prev, r) = (kept[k - 1], kept[k]);
-            prev.0 == r.0 || mean(r.0, r.1, r.2) < mean(prev.0, r.1, r.2) + 0.10
+            prev.0 == r.0
+                || mean(r.0, r.1, r.2) < mean(prev.0, r.1, r.2) + 0.10
+                || !busier(r.0, prev.0, r.1, r.2)
         }) {
             kept[k - 1].2 = kept[k].2;
             kept.remove(k);

@@ -50,14 +50,17 @@ fn a_limit_that_turns_traffic_away_is_named_not_an_idle_server_behind_it() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
 
     /// Two equal backends behind a balancer, both nearly saturated: noise
-    /// makes them trade the busiest place window by window, which is no
-    /// move. And every stretch's utilization is its node's mean over the
-    /// stretch's windows, as the series has it.
+    /// makes them trade the busiest place window by window. A move is
+    /// reported only as docs/bottlenecks.md says: over a stretch of at least
+    /// 5 windows, the new node's mean at least 10 points above the old
+    /// one's over the same windows, and busier in four windows of five. And
+    /// every stretch's figure is its node's mean over its windows, as the
+    /// series has it.
     #[test]
-    fn equal_nodes_trading_places_is_no_move_and_each_figure_is_its_nodes_mean(
+    fn a_move_is_reported_only_when_it_holds_and_each_figure_is_its_nodes_mean(
         seed in 1u64..1000,
         rps in 360.0f64..400.0,
     ) {
@@ -69,18 +72,43 @@ proptest! {
         let mut s = Simulation::new(&model(&text), RunConfig { seed, ..RunConfig::default() });
         s.step_until(40 * SEC).unwrap();
         let r = s.report();
-        prop_assert_eq!(r.bottleneck_timeline.len(), 1, "{:?}", r.bottleneck_timeline);
         let series = s.series_report();
-        for p in &r.bottleneck_timeline {
-            let (_, windows) = series.nodes.iter().find(|(id, _)| *id == p.node).unwrap();
-            let us: Vec<f64> = windows
+        let util = |node: &str, from: f64, to: f64| -> Vec<f64> {
+            let (_, windows) = series.nodes.iter().find(|(id, _)| id == node).unwrap();
+            windows
                 .iter()
-                .filter(|w| w.t_s >= p.from_s && w.t_s < p.to_s)
+                .filter(|w| w.t_s >= from && w.t_s < to)
                 .map(|w| w.utilization)
-                .collect();
-            let mean = us.iter().sum::<f64>() / us.len() as f64;
-            prop_assert!((mean - p.utilization).abs() < 1e-9, "{} vs {}", mean, p.utilization);
+                .collect()
+        };
+        let mean = |u: &[f64]| u.iter().sum::<f64>() / u.len() as f64;
+        let t = &r.bottleneck_timeline;
+        for p in t {
+            let u = util(&p.node, p.from_s, p.to_s);
+            prop_assert!((mean(&u) - p.utilization).abs() < 1e-9, "{} vs {}", mean(&u), p.utilization);
         }
+        for w in t.windows(2) {
+            let (old, new) = (util(&w[0].node, w[1].from_s, w[1].to_s), util(&w[1].node, w[1].from_s, w[1].to_s));
+            prop_assert!(new.len() >= 5, "{:?}", t);
+            prop_assert!(mean(&new) >= mean(&old) + 0.10, "{:?}", t);
+            let wins = new.iter().zip(&old).filter(|(n, o)| n > o).count();
+            prop_assert!(5 * wins >= 4 * new.len(), "{:?}", t);
+        }
+    }
+}
+
+#[test]
+fn equal_nodes_trading_places_is_no_move() {
+    // The case a person reported: the two backends at about 95% each were
+    // said to trade places, with figures that were not their means.
+    let text = r#"Topology(name: "lbw", sources: [Source(id: "u", to: "front", arrivals: Poisson(rps: 400))],
+      nodes: [App(id: "front", workers: 64, service: Constant("1ms"), handle: {"*": [Call(to: "lb")]}),
+              LoadBalancer(id: "lb", to: ["b1", "b2"], policy: RoundRobin),
+              App(id: "b1", workers: 4, service: Exponential(mean: "19ms")),
+              App(id: "b2", workers: 4, service: Exponential(mean: "19ms"))])"#;
+    for seed in 1..=5 {
+        let t = report(text, seed, 30).bottleneck_timeline;
+        assert_eq!(t.len(), 1, "seed {seed}: {t:?}");
     }
 }
 
