@@ -217,3 +217,41 @@ fn a_pool_short_of_connections_fails_only_calls_on_instances_with_none() {
     let share = r.end_to_end.dropped as f64 / r.end_to_end.arrivals as f64;
     assert!((share - 0.25).abs() < 0.02, "{share}");
 }
+
+#[test]
+fn thresholds_that_would_always_read_zero_on_a_pass_through_node_are_refused() {
+    use bottleneck::scenario;
+    let m = model(
+        r#"Topology(name: "t", sources: [Source(id: "u", to: "rl", arrivals: Poisson(rps: 100))],
+        nodes: [RateLimiter(id: "rl", to: "lb", limit: 50, per: "1s"),
+                LoadBalancer(id: "lb", to: ["a"]),
+                App(id: "a", workers: 4, service: Exponential(mean: "5ms"))])"#,
+    );
+    let plan = |thresholds: &str| {
+        let text = format!(
+            r#"Scenario(name: "t", topology: "t.ron", duration: "10s", thresholds: [{thresholds}])"#
+        );
+        scenario::parse_str("t.scenario.ron", &text)
+            .unwrap()
+            .plan(&m)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
+    let e = plan(r#""p99(rl) < 1ms", "utilization(lb) > 0.5", "queue(rl) < 1", "mean(lb) < 1ms""#)
+        .unwrap_err();
+    for (metric, node) in [
+        ("p99", "rl"),
+        ("utilization", "lb"),
+        ("queue", "rl"),
+        ("mean", "lb"),
+    ] {
+        assert!(
+            e.contains(&format!("`{metric}({node})` would always be 0")),
+            "{metric}({node}): {e}"
+        );
+    }
+    assert!(e.contains("`rejected(rl)`"), "{e}");
+    // What they do count is fine, and so is the node behind them.
+    plan(r#""error_rate(rl) < 0.6", "throughput(lb) > 10", "rejected(rl) > 0", "p99(a) < 1s", "utilization(a) < 0.9""#)
+        .unwrap();
+}

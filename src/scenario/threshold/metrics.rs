@@ -63,6 +63,27 @@ impl Metric {
                     "give `{id}` a `backend` to read misses from, or judge it by `hit_ratio({id})`"
                 ),
             )),
+            // A node that only hands requests on, at once, holds none: it
+            // has no response time, busy servers or queue to measure (the
+            // run's table shows `-` there).
+            Arg::Either | Arg::Node([])
+                if TIMED.contains(&name)
+                    && crate::kind::Kind::from_name(kind).is_some_and(|k| k.routes_only()) =>
+            {
+                Some((
+                    format!(
+                        "`{name}({id})` would always be 0: a {kind} hands requests on at once, with no servers or queue of its own"
+                    ),
+                    format!(
+                        "measure what `{id}` sends to, `{name}` end to end, or what it counts (`error_rate({id})`, `throughput({id})`{})",
+                        if kind == "RateLimiter" {
+                            format!(", `rejected({id})`")
+                        } else {
+                            String::new()
+                        }
+                    ),
+                ))
+            }
             Arg::Node(kinds) if !kinds.is_empty() && !kinds.contains(&kind) => Some((
                 format!(
                     "`{name}` is measured on {}, and `{id}` is a {kind}",
@@ -84,6 +105,9 @@ impl Metric {
         }
     }
 }
+
+/// Metrics of time spent at a node, or of its servers and queue.
+const TIMED: &[&str] = &["p50", "p95", "p99", "p999", "mean", "utilization", "queue"];
 
 const CACHES: &[&str] = &["Cache", "Cdn"];
 const DATABASES: &[&str] = &["Database", "Replica"];
