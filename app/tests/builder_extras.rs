@@ -39,6 +39,47 @@ fn dragging_from_the_palette_places_where_it_is_dropped() {
     assert!(!b.working.sources.iter().any(|x| x.id == src));
 }
 
+/// Boxes placed at free spots never overlap as drawn: a node is 160 by
+/// 58 points, a source 100 by 40, on a canvas only 625 by 600 points (a
+/// 1440 by 900 window with both side panels open).
+#[test]
+fn placed_boxes_never_overlap_as_drawn_on_a_narrow_canvas() {
+    let (mut s, mut b) = open_stage("single-server");
+    common::ok(b.new_blank(&mut s));
+    let kinds = [
+        Kind::LoadBalancer,
+        Kind::App,
+        Kind::Cache,
+        Kind::Database,
+        Kind::Cdn,
+        Kind::Queue,
+        Kind::Pooler,
+        Kind::Replica,
+    ];
+    for k in kinds {
+        b.place(&mut s, k, None).unwrap();
+    }
+    b.add_source(&mut s).unwrap();
+    let (w, h) = (625.0_f32, 600.0_f32);
+    let size = |id: &str| {
+        if b.working.sources.iter().any(|x| x.id == id) {
+            [100.0 / w, 40.0 / h]
+        } else {
+            [160.0 / w, 58.0 / h]
+        }
+    };
+    let v: Vec<(&String, &[f32; 2])> = b.pos.iter().collect();
+    assert_eq!(v.len(), kinds.len() + 1);
+    for (k, (a, p)) in v.iter().enumerate() {
+        for (c, q) in &v[k + 1..] {
+            let (sa, sc) = (size(a), size(c));
+            let apart = (p[0] - q[0]).abs() >= (sa[0] + sc[0]) / 2.0
+                || (p[1] - q[1]).abs() >= (sa[1] + sc[1]) / 2.0;
+            assert!(apart, "{a} at {p:?} overlaps {c} at {q:?}");
+        }
+    }
+}
+
 #[test]
 fn a_multi_selection_is_deleted_in_one_edit_and_undone_in_one() {
     let (mut s, mut b) = open_stage("cache-aside");

@@ -11,27 +11,34 @@ use serde_json::Value;
 
 impl Builder {
     /// A free spot on the canvas for a new box, in the column of its kind
-    /// of work (sources left, storage right).
+    /// of work (sources left, storage right). Boxes have a fixed size on
+    /// screen, wider than a column on a narrow canvas, so odd columns start
+    /// a row lower: neighbouring columns never share a row and never overlap.
     fn free_spot(&self, column: usize) -> [f32; 2] {
-        self.free_at(0.06 + 0.88 * (column as f32 / 4.0), 0.1)
+        let x = 0.06 + 0.88 * (column as f32 / 4.0);
+        let y0 = if column % 2 == 1 { 0.25 } else { 0.1 };
+        // Every other row of the column first; when those are taken, any.
+        self.free_in_rows(x, y0, 0.3)
+            .unwrap_or_else(|| self.free_at(x, 0.1))
     }
 
     /// The first free spot at `x`, from `y0` down.
     fn free_at(&self, x: f32, y0: f32) -> [f32; 2] {
+        self.free_in_rows(x, y0, 0.15).unwrap_or([x, 0.5])
+    }
+
+    /// The first free spot at `x` among the rows `y0`, `y0 + step`, ...
+    fn free_in_rows(&self, x: f32, y0: f32, step: f32) -> Option<[f32; 2]> {
         // Boxes are about 0.1 of the canvas wide and 0.1 high.
-        for k in 0..7 {
-            let y = y0 + 0.15 * k as f32;
-            if y > 0.98 {
-                break;
-            }
-            if !self
-                .live_positions()
-                .any(|p| (p[0] - x).abs() < 0.1 && (p[1] - y).abs() < 0.13)
-            {
-                return [x, y];
-            }
-        }
-        [x, 0.5]
+        (0..7)
+            .map(|k| y0 + step * k as f32)
+            .take_while(|y| *y <= 0.98)
+            .find(|y| {
+                !self
+                    .live_positions()
+                    .any(|p| (p[0] - x).abs() < 0.1 && (p[1] - y).abs() < 0.13)
+            })
+            .map(|y| [x, y])
     }
 
     /// Positions of the boxes that exist (deleted ones keep theirs for an

@@ -83,7 +83,8 @@ pub fn load_word(u: f64) -> &'static str {
     } else if u >= 0.3 {
         "working"
     } else {
-        "idle"
+        // Not "idle": "24% idle" would read as 76% busy.
+        "light"
     }
 }
 
