@@ -283,16 +283,9 @@ impl Sampler {
             Sampler::Constant(c) => c,
             Sampler::Exponential(m) => m,
             Sampler::Uniform { min, width } => min + width / 2.0,
+            // Mean of a normal truncated at 0: mean + std * phi(a) / (1 - Phi(a)).
             Sampler::Normal { mean, std } => {
-                // Mean of a normal truncated at 0: mean + std * phi(a) / (1 - Phi(a)), a = -mean/std.
-                let a = -mean / std;
-                let phi = libm::exp(-a * a / 2.0) / libm::sqrt(2.0 * core::f64::consts::PI);
-                let tail = 0.5 * libm::erfc(a / core::f64::consts::SQRT_2);
-                if tail <= 0.0 {
-                    0.0
-                } else {
-                    mean + std * phi / tail
-                }
+                truncated_normal(mean, std).map_or(0.0, |(_, phi, tail)| mean + std * phi / tail)
             }
             Sampler::LogNormal { mu, sigma } => libm::exp(mu + sigma * sigma / 2.0),
             Sampler::Mixture(ref parts) => weighted(parts, Sampler::mean),
@@ -319,20 +312,14 @@ impl Sampler {
                 let max = min + width;
                 (max * max * max - min * min * min) / (3.0 * width.max(f64::MIN_POSITIVE))
             }
+            // Truncated at 0 (negatives redrawn): with l = phi(a) / (1 - Phi(a)),
+            // E[X] = mean + std l and Var[X] = std^2 (1 + a l - l^2).
             Sampler::Normal { mean, std } => {
-                // Truncated at 0 (negatives redrawn): with a = -mean/std and
-                // l = phi(a) / (1 - Phi(a)), E[X] = mean + std l and
-                // Var[X] = std^2 (1 + a l - l^2).
-                let a = -mean / std;
-                let phi = libm::exp(-a * a / 2.0) / libm::sqrt(2.0 * core::f64::consts::PI);
-                let tail = 0.5 * libm::erfc(a / core::f64::consts::SQRT_2);
-                if tail <= 0.0 {
-                    0.0
-                } else {
+                truncated_normal(mean, std).map_or(0.0, |(a, phi, tail)| {
                     let l = phi / tail;
                     let m = mean + std * l;
                     std * std * (1.0 + a * l - l * l) + m * m
-                }
+                })
             }
             Sampler::LogNormal { mu, sigma } => libm::exp(2.0 * mu + 2.0 * sigma * sigma),
             Sampler::Mixture(ref parts) => weighted(parts, Sampler::second_moment),
@@ -382,6 +369,16 @@ fn sample_mixture(parts: &[(f64, Sampler)], rng: &mut Stream) -> u64 {
 }
 
 /// Sum of `f(part) * p(part)` over a mixture's parts.
+/// For a normal truncated at 0 (negatives redrawn): `a = -mean/std`, the
+/// standard normal density phi(a) and the mass above 0, 1 - Phi(a); `None`
+/// when no mass is left above 0.
+fn truncated_normal(mean: f64, std: f64) -> Option<(f64, f64, f64)> {
+    let a = -mean / std;
+    let phi = libm::exp(-a * a / 2.0) / libm::sqrt(2.0 * core::f64::consts::PI);
+    let tail = 0.5 * libm::erfc(a / core::f64::consts::SQRT_2);
+    (tail > 0.0).then_some((a, phi, tail))
+}
+
 fn weighted(parts: &[(f64, Sampler)], f: fn(&Sampler) -> f64) -> f64 {
     let mut prev = 0.0;
     parts
