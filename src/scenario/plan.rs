@@ -130,6 +130,7 @@ impl Scenario {
         let mut retired = vec![false; model.nodes.len()];
         let mut retired_sources = vec![false; model.sources.len()];
         let mut recovery = None;
+        let mut last_exact: Option<(SimTime, u64)> = None;
         for &i in &order {
             let item = &self.timeline[i];
             let at = item.at().0;
@@ -140,6 +141,23 @@ impl Scenario {
             };
             let action = item.action();
             let mut bad = false;
+            if let Some(n) = after_events {
+                if let Some((t0, n0)) = last_exact.filter(|&(_, n0)| n < n0) {
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "this `Exact` item is at {} after {} events, but the one at {} was after {}: a later change cannot come after fewer events",
+                            Duration(at),
+                            crate::fmt::fmt_count(n),
+                            Duration(t0),
+                            crate::fmt::fmt_count(n0)
+                        ))
+                        .at(pos)
+                        .hint("`Exact(time, events, ...)` items are what a saved session records; to make changes at times of your own, write `At(\"10s\", ...)`"),
+                    );
+                    bad = true;
+                }
+                last_exact = Some((at, n));
+            }
             for id in action.nodes() {
                 if current.node_index(id).is_none() {
                     let (m, h) = unknown(id);

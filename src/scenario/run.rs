@@ -20,7 +20,7 @@ pub struct Outcome {
 pub(super) fn apply_step(sim: &mut Simulation, s: &Step) -> Result<(), String> {
     match s.after_events {
         Some(n) => sim
-            .step_to_event_count(n)
+            .step_to_event_count(n, s.at)
             .map(|_| sim.step_until_no_events(s.at)),
         None => sim.step_until(s.at),
     }

@@ -645,7 +645,7 @@ impl Simulation {
     ) -> Result<Simulation, ReplayError> {
         let mut sim = Simulation::new(model, config);
         for c in changes {
-            sim.step_to_event_count(c.after_events)
+            sim.step_to_event_count(c.after_events, c.at.0)
                 .map_err(ReplayError::Run)?;
             sim.step_until_no_events(c.at.0);
             sim.apply(c.change.clone()).map_err(ReplayError::Control)?;

@@ -527,14 +527,32 @@ impl Simulation {
         Ok(Some(self.now))
     }
 
-    /// Runs events until `n` have been processed in all (for replay).
-    pub(crate) fn step_to_event_count(&mut self, n: u64) -> Result<(), RunError> {
-        while self.events < n && !self.queue.is_empty() {
-            if self.change_due(self.queue.peek_time(), SimTime::MAX) {
+    /// Runs events until `n` have been processed in all, none of them after
+    /// `at` (for replay of a change recorded at `at` after `n` events). It
+    /// is an error when the count is not reached by `at`, was passed
+    /// already, or leaves events before `at` unrun: the record does not fit.
+    pub(crate) fn step_to_event_count(&mut self, n: u64, at: SimTime) -> Result<(), RunError> {
+        // As `step_until(at)` would, stopping at the `n`-th event: scheduled
+        // changes due by `at` apply in their place among the events.
+        loop {
+            let next = self.queue.peek_time();
+            if self.change_due(next, at) {
                 self.apply_scheduled();
                 continue;
             }
-            self.process_next()?;
+            match next {
+                Some(t) if t <= at && self.events < n => self.process_next()?,
+                _ => break,
+            }
+        }
+        let early = self.queue.peek_time().is_some_and(|t| t < at);
+        if self.events != n || early || self.now > at {
+            return Err(RunError::ReplayMismatch {
+                at,
+                recorded: n,
+                ran: self.events,
+                now: self.now,
+            });
         }
         Ok(())
     }

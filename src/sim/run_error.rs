@@ -37,6 +37,18 @@ pub enum RunError {
         /// Events run at it.
         events: u64,
     },
+    /// A recorded change (`Exact(time, events, ...)`) does not fit this run:
+    /// its event count is not reached by its time, or is passed before it.
+    ReplayMismatch {
+        /// The recorded time.
+        at: SimTime,
+        /// The recorded event count.
+        recorded: u64,
+        /// Events run when the replay stopped.
+        ran: u64,
+        /// Simulated time when the replay stopped.
+        now: SimTime,
+    },
 }
 
 impl fmt::Display for RunError {
@@ -70,6 +82,33 @@ impl fmt::Display for RunError {
                 Duration(*at),
                 crate::fmt::fmt_count(*events)
             ),
+            RunError::ReplayMismatch {
+                at,
+                recorded,
+                ran,
+                now,
+            } => {
+                let what = if ran < recorded {
+                    format!(
+                        "by t = {} only {} events had run",
+                        Duration(*at),
+                        crate::fmt::fmt_count(*ran)
+                    )
+                } else {
+                    format!(
+                        "{} events had run by t = {}, more than that",
+                        crate::fmt::fmt_count(*ran),
+                        Duration(*now)
+                    )
+                };
+                write!(
+                    f,
+                    "a recorded change made at t = {} after {} events does not fit this run: {what}\n   = hint: an `Exact(time, events, ...)` item is what a saved session records, and replays only with the same topology, seed and earlier changes; to make a change at a time, write `At(\"{}\", ...)`",
+                    Duration(*at),
+                    crate::fmt::fmt_count(*recorded),
+                    Duration(*at),
+                )
+            }
         }
     }
 }

@@ -476,3 +476,80 @@ fn drill_hints_are_revealed_one_at_a_time_and_give_nothing_away() {
     let seven = std::fs::read_to_string("topologies/drills/07-charge-once.start.ron").unwrap();
     assert!(!seven.contains("idempotency_keys"), "{seven}");
 }
+
+#[test]
+fn an_exact_item_that_does_not_fit_the_run_is_refused_not_moved() {
+    let m = model(MM1);
+    let run = |timeline: &str| {
+        let s = scenario(&format!(
+            r#"Scenario(name: "x", topology: "mm1.ron", duration: "30s", timeline: [{timeline}], thresholds: ["error_rate < 1%"])"#
+        ));
+        let plan = s.plan(&m).map_err(|d| d.to_string())?;
+        let o = scenario::run(&plan, &m, s.seed, false);
+        o.error.map_or(Ok(o.report), Err)
+    };
+    // Far more events than happen by 10 s at 50 rps: stops at 10 s, at once.
+    let e = run(r#"Exact("10s", 999999999, Down("q"))"#).unwrap_err();
+    assert!(
+        e.contains("does not fit") && e.contains("At(\"10s\""),
+        "{e}"
+    );
+    // Far fewer: the count is passed long before 10 s.
+    let e = run(r#"Exact("10s", 5, Down("q"))"#).unwrap_err();
+    assert!(e.contains("does not fit"), "{e}");
+    // Counts that fall as time grows cannot both be right.
+    let e = run(r#"Exact("10s", 1000, Down("q")), Exact("5s", 2000, Up("q"))"#).unwrap_err();
+    assert!(e.contains("cannot come after fewer events"), "{e}");
+}
+
+#[test]
+fn sessions_recorded_between_events_and_between_frames_replay_exactly() {
+    let m = model(MM1);
+    let config = RunConfig::default();
+    // Changes made after stepping by events (a person pressing `.`) and
+    // after stepping by time (frames), in several interleavings.
+    for seed in 1..=6u64 {
+        let mut live = Simulation::new(&m, config.clone());
+        let mut t = 0;
+        for k in 0..4u64 {
+            if (seed + k) % 2 == 0 {
+                for _ in 0..(97 * seed + 31 * k) {
+                    live.step_event().unwrap();
+                }
+            } else {
+                t = live.now().max(t) + (seed * 700 + k * 300) * bottleneck::time::MS;
+                live.step_until(t).unwrap();
+            }
+            let change = match k {
+                0 => Change::Traffic(1.0 + seed as f64 / 10.0),
+                1 => Change::Slow {
+                    node: "q".into(),
+                    factor: 1.5,
+                },
+                2 => Change::Servers {
+                    node: "q".into(),
+                    servers: 2,
+                },
+                _ => Change::Traffic(0.8),
+            };
+            live.apply(change).unwrap();
+        }
+        live.step_until(60 * SEC).unwrap();
+        let text = scenario::record(
+            "session",
+            "mm1.ron",
+            config.seed,
+            bottleneck::time::Duration(60 * SEC),
+            live.changes(),
+        );
+        let s = scenario(&text);
+        let plan = s.plan(&m).unwrap();
+        let o = scenario::run(&plan, &m, s.seed, false);
+        assert_eq!(o.error, None, "seed {seed}");
+        assert_eq!(
+            o.report.to_json(),
+            live.report().to_json(),
+            "seed {seed}:\n{text}"
+        );
+    }
+}
