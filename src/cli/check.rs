@@ -225,11 +225,16 @@ fn walk(
 
 /// Reads a scenario, its topology (relative to the scenario, unless
 /// `topology` overrides it) and plans it; prints diagnostics on failure.
-pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, ()> {
+pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, String> {
+    prepare_quietly(path, topology_override).inspect_err(|e| err!("{e}"))
+}
+
+/// [`prepare`], returning what is wrong instead of saying it.
+fn prepare_quietly(path: &Path, topology_override: Option<&Path>) -> Result<Ready, String> {
     let name = path.display().to_string();
     let bytes = files::read_named(path, "a scenario (.scenario.ron)", files::MAX_RON_BYTES)
-        .map_err(|ds| err!("{ds}"))?;
-    let scenario = scenario::parse(&name, &bytes).map_err(|ds| err!("{ds}"))?;
+        .map_err(|ds| ds.to_string())?;
+    let scenario = scenario::parse(&name, &bytes).map_err(|ds| ds.to_string())?;
     let top_path = match topology_override {
         Some(p) => p.to_path_buf(),
         None => path
@@ -260,10 +265,10 @@ pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, (
                 .at(at)
                 .hint(hint),
             );
-            err!("{ds}");
+            ds.to_string()
         })?;
-    let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| err!("{ds}"))?;
-    let plan = scenario.plan(&loaded.model).map_err(|ds| err!("{ds}"))?;
+    let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| ds.to_string())?;
+    let plan = scenario.plan(&loaded.model).map_err(|ds| ds.to_string())?;
     Ok(Ready {
         scenario,
         model: loaded.model,
@@ -390,6 +395,9 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let mut memory = Vec::new();
     let mut bad = 0;
     let mut refused = 0;
+    // Files that could not run, by their place among the files: they are
+    // errors in the JSON and JUnit reports too, not left out.
+    let mut broken: Vec<(usize, Verdict)> = Vec::new();
     for f in &files {
         match prepare(f, None) {
             Ok(mut r) => {
@@ -402,10 +410,16 @@ pub fn check(args: CheckArgs) -> ExitCode {
                     Err(e) => {
                         refuse(&r.scenario.file, &e);
                         refused += 1;
+                        let why = format!("{}\n   = hint: {}", e.message, e.hint);
+                        broken.push((ready.len(), Verdict::could_not_run(&r.scenario.file, why)));
                     }
                 }
             }
-            Err(()) => bad += 1,
+            Err(e) => {
+                bad += 1;
+                let file = f.display().to_string();
+                broken.push((ready.len(), Verdict::could_not_run(&file, e)));
+            }
         }
     }
     let start = match args.precision {
@@ -461,6 +475,17 @@ pub fn check(args: CheckArgs) -> ExitCode {
         }
     };
 
+    // Every file's verdict, in the order given, for the JSON and JUnit reports.
+    let mut reported: Vec<Verdict> = Vec::with_capacity(verdicts.len() + broken.len());
+    let mut broken_iter = broken.into_iter().peekable();
+    for (k, v) in verdicts.iter().enumerate() {
+        while let Some((_, b)) = broken_iter.next_if(|(at, _)| *at <= k) {
+            reported.push(b);
+        }
+        reported.push(v.clone());
+    }
+    reported.extend(broken_iter.map(|(_, b)| b));
+
     let to_stdout_json = args.json.as_deref() == Some(Path::new("-"));
     if !to_stdout_json {
         for (r, v) in ready.iter().zip(&verdicts) {
@@ -469,7 +494,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         out!("{}", summary(&verdicts, bad, refused, skipped));
     }
     if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&verdicts).unwrap_or_default();
+        let text = serde_json::to_string_pretty(&reported).unwrap_or_default();
         if to_stdout_json {
             outln!("{text}");
         } else if let Err(e) = std::fs::write(path, text + "\n") {
@@ -478,7 +503,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         }
     }
     if let Some(path) = &args.junit
-        && let Err(e) = std::fs::write(path, junit(&verdicts))
+        && let Err(e) = std::fs::write(path, junit(&reported))
     {
         errln!("error: cannot write {}: {e}", path.display());
         return ExitCode::from(crate::EXIT_FAILED);

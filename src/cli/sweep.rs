@@ -189,7 +189,7 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
     }
     if is_scenario {
         let p = path.expect("checked");
-        let mut ready = check::prepare(&p, None).map_err(|()| bad())?;
+        let mut ready = check::prepare(&p, None).map_err(|_| bad())?;
         if !thresholds.is_empty() {
             let mut s = ready.scenario.clone();
             s.thresholds = thresholds;

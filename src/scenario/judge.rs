@@ -57,6 +57,30 @@ pub struct Verdict {
     pub precision: Option<Precision>,
 }
 
+impl Verdict {
+    /// The verdict of a scenario file that could not run at all (it did not
+    /// load, or its estimate passed a budget): no rows, one error saying why.
+    pub fn could_not_run(file: &str, why: String) -> Verdict {
+        let name = std::path::Path::new(file)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map_or(file, |n| {
+                n.trim_end_matches(".ron").trim_end_matches(".scenario")
+            })
+            .to_string();
+        Verdict {
+            name,
+            file: file.to_string(),
+            seeds: Vec::new(),
+            rows: Vec::new(),
+            errors: vec![why],
+            bottleneck: None,
+            failures: None,
+            precision: None,
+        }
+    }
+}
+
 /// Run-until-precision: replications are added until every measured
 /// threshold's 95% confidence interval is narrower than asked (its
 /// half-width at most `target` times the mean), or a cap is reached.

@@ -553,3 +553,63 @@ fn sessions_recorded_between_events_and_between_frames_replay_exactly() {
         );
     }
 }
+
+#[test]
+fn junit_and_json_report_the_scenarios_that_could_not_run() {
+    let dir = std::env::temp_dir().join(format!("bn-broken-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("topologies/mm1.ron"),
+        dir.join("mm1.ron"),
+    )
+    .unwrap();
+    let write = |name: &str, body: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.display().to_string()
+    };
+    let good = write(
+        "a-good.scenario.ron",
+        r#"Scenario(name: "good", topology: "mm1.ron", duration: "20s", thresholds: ["error_rate == 0"])"#,
+    );
+    // A misspelt metric: it does not load.
+    let typo = write(
+        "b-typo.scenario.ron",
+        r#"Scenario(name: "typo", topology: "mm1.ron", duration: "20s", thresholds: ["utilisation(q) < 0.5"])"#,
+    );
+    // Far past the event budget: refused before it runs.
+    let huge = write(
+        "c-huge.scenario.ron",
+        r#"Scenario(name: "huge", topology: "mm1.ron", duration: "300d", thresholds: ["error_rate == 0"])"#,
+    );
+    let junit = dir.join("out.xml").display().to_string();
+    let json = dir.join("out.json").display().to_string();
+    let o = bottleneck(&[
+        "check", &good, &typo, &huge, "--junit", &junit, "--json", &json,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("errors=\"2\""), "{xml}");
+    assert!(
+        xml.contains("b-typo.scenario.ron") && xml.contains("c-huge.scenario.ron"),
+        "{xml}"
+    );
+    assert_eq!(xml.matches("<error message=").count(), 2, "{xml}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let files: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 3, "{v}");
+    assert!(files[0].ends_with("a-good.scenario.ron"));
+    assert!(files[1].ends_with("b-typo.scenario.ron"));
+    assert!(files[2].ends_with("c-huge.scenario.ron"));
+    assert!(
+        v[1]["errors"][0].as_str().unwrap().contains("utilisation"),
+        "{v}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
