@@ -111,14 +111,27 @@ pub struct Checked {
 }
 
 /// Judges a lesson's check from the runs of its scenario on the topology
-/// before and after (`expect_fail` is ignored: the lesson says which must
-/// fail).
+/// before and after. Before must fail: every threshold its `expect_fail`
+/// lists (as `bottleneck check` expects of the scenario), or some threshold
+/// when it lists none. After must pass every threshold.
 pub fn judge(check: &Scenario, before: &[Outcome], after: &[Outcome]) -> Checked {
     let mut s = check.clone();
     s.expect_fail = vec![false; s.thresholds.len()];
     let b = crate::scenario::judge(&s, before);
     let a = crate::scenario::judge(&s, after);
-    let b_fails = b.rows.iter().any(|r| !r.passed) || !b.errors.is_empty();
+    let listed: Vec<&crate::scenario::Row> = b
+        .rows
+        .iter()
+        .zip(&check.expect_fail)
+        .filter_map(|(r, &e)| e.then_some(r))
+        .collect();
+    // A listed threshold the topology before passes: the lesson's claim fails.
+    let listed_passing = listed.iter().find(|r| r.passed);
+    let b_fails = !b.errors.is_empty()
+        || match listed_passing {
+            Some(_) => false,
+            None => b.rows.iter().any(|r| !r.passed),
+        };
     let a_passes = a.rows.iter().all(|r| r.passed) && a.errors.is_empty();
     let first = |v: &Verdict, passed: bool| {
         v.rows
@@ -138,10 +151,16 @@ pub fn judge(check: &Scenario, before: &[Outcome], after: &[Outcome]) -> Checked
             first(&b, false),
             first(&a, true)
         ),
-        (false, _) => format!(
-            "the topology before does not fail the check: {}",
-            first(&b, true)
-        ),
+        (false, _) => match listed_passing {
+            Some(r) => format!(
+                "the topology before passes `{}` (measured {}), which the check expects it to fail",
+                r.threshold, r.shown
+            ),
+            None => format!(
+                "the topology before does not fail the check: {}",
+                first(&b, true)
+            ),
+        },
         (true, false) => format!(
             "the topology after does not pass the check: {}",
             first(&a, false)

@@ -181,3 +181,47 @@ fn the_lesson_checks_are_also_plain_scenarios_as_expected() {
         text(&out.stderr)
     );
 }
+
+/// A check that lists `expect_fail` holds only when the topology before
+/// fails every listed threshold, as `bottleneck check` expects of it.
+#[test]
+fn a_lesson_check_honours_its_expect_fail() {
+    let m = |servers: u32| {
+        topology::load_str(
+            "t",
+            &format!(
+                r#"Topology(name: "pr", sources: [Source(id: "u", to: "s", arrivals: Poisson(rps: 90))],
+                    nodes: [Station(id: "s", servers: {servers}, service: Exponential(mean: "10ms"))])"#
+            ),
+        )
+        .unwrap()
+        .model
+    };
+    let (before, after) = (m(1), m(4));
+    let judge = |expect: &str| {
+        let sc = scenario::parse_str(
+            "c",
+            &format!(
+                r#"Scenario(name: "l", topology: "t.ron", duration: "20s", warmup: "2s",
+                    thresholds: ["p99 < 100ms", "error_rate < 1%"], expect_fail: [{expect}])"#
+            ),
+        )
+        .unwrap();
+        let run = |m: &bottleneck::model::Model| {
+            vec![scenario::run(&sc.plan(m).unwrap(), m, sc.seed, false)]
+        };
+        lesson::judge(&sc, &run(&before), &run(&after))
+    };
+    // Before (one server at 90% busy) is slow but drops nothing.
+    let slow = judge(r#""p99 < 100ms""#);
+    assert!(slow.holds, "{}", slow.summary);
+    let wrong = judge(r#""error_rate < 1%""#);
+    assert!(!wrong.holds);
+    assert!(
+        wrong.summary.contains("passes `error_rate < 1%`"),
+        "{}",
+        wrong.summary
+    );
+    // Listing none: any failing threshold will do.
+    assert!(judge("").holds);
+}
