@@ -218,25 +218,21 @@ fn first_sentence(s: &str) -> &str {
 }
 
 /// The JSON Schemas of the commands' JSON outputs: (command, schema).
+/// The schemas describe the outputs as written (schemars' serialize
+/// contract): a key left out when empty is optional, not required.
 pub fn schemas() -> Vec<(&'static str, String)> {
-    let pretty = |s: schemars::Schema| serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
+    fn of<T: schemars::JsonSchema>() -> String {
+        let s = schemars::generate::SchemaSettings::default()
+            .for_serialize()
+            .into_generator()
+            .into_root_schema_for::<T>();
+        serde_json::to_string_pretty(&s).unwrap_or_default() + "\n"
+    }
     vec![
-        ("run", pretty(schemars::schema_for!(crate::report::Report))),
-        (
-            "check",
-            pretty(schemars::schema_for!(Vec<crate::scenario::Verdict>)),
-        ),
-        (
-            "sweep",
-            pretty(schemars::schema_for!(crate::scenario::sweep::SweepOut)),
-        ),
-        (
-            "drill",
-            pretty(schemars::schema_for!(crate::scenario::drill::Grade)),
-        ),
-        (
-            "cost",
-            pretty(schemars::schema_for!(crate::scenario::drill::CostReport)),
-        ),
+        ("run", of::<crate::report::Report>()),
+        ("check", of::<Vec<crate::scenario::Verdict>>()),
+        ("sweep", of::<crate::scenario::sweep::SweepOut>()),
+        ("drill", of::<crate::scenario::drill::Grade>()),
+        ("cost", of::<crate::scenario::drill::CostReport>()),
     ]
 }
