@@ -513,28 +513,53 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
     for (i, row) in latency.iter_mut().enumerate() {
         row[i] = 0;
     }
+    // Each link's place: the `a:` of the n-th link, searched in file order.
+    let mut from = 0;
+    let mut linked: BTreeMap<(usize, usize), crate::time::Duration> = BTreeMap::new();
     for l in &top.links {
+        let here = cx.places.find(from, "a", &l.a);
+        if let Some(h) = here {
+            from = h + 1;
+        }
+        let place = cx.pos(here);
         let (a, b) = (
             region_index.get(l.a.as_str()).copied(),
             region_index.get(l.b.as_str()).copied(),
         );
         match (a, b) {
-            (Some(a), Some(b)) if a != b => {
+            (Some(a), Some(b)) if a == b => ds.push(
+                Diagnostic::error(format!("this link joins region `{}` to itself", l.a))
+                    .at(place)
+                    .hint("calls within a region take no network time: remove the link"),
+            ),
+            (Some(a), Some(b)) => {
                 if l.latency.0 > 10 * crate::time::SEC {
-                    ds.push(Diagnostic::error(format!(
-                        "the link `{}`-`{}` has {} of latency, over the limit of 10s",
-                        l.a, l.b, l.latency
-                    )));
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "the link `{}`-`{}` has {} of latency, over the limit of 10s",
+                            l.a, l.b, l.latency
+                        ))
+                        .at(place)
+                        .hint("the longest real round trips are well under a second"),
+                    );
+                }
+                if let Some(before) = linked.insert((a.min(b), a.max(b)), l.latency) {
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "regions `{}` and `{}` are linked twice ({before}, then {})",
+                            l.a, l.b, l.latency
+                        ))
+                        .at(place)
+                        .hint("a link goes both ways: keep one `Link` per pair of regions"),
+                    );
                 }
                 latency[a][b] = l.latency.0;
                 latency[b][a] = l.latency.0;
             }
             _ => {
                 let bad = if a.is_none() { &l.a } else { &l.b };
-                let d = Diagnostic::error(format!(
-                    "a link names `{bad}`, which is not a region (or links a region to itself)"
-                ))
-                .at(at("a", &l.a));
+                let d = Diagnostic::error(format!("a link names `{bad}`, which is not a region"))
+                    .at(place);
                 ds.push(match cx.closest_in(bad, names.iter().map(String::as_str)) {
                     Some(x) => d.hint(format!("did you mean `{x}`?")),
                     None => d.hint(format!(

@@ -432,6 +432,26 @@ fn region_mistakes_are_explained() {
         Some("did you mean `us`?"),
         None,
     );
+    // The same pair twice: the second would silently win.
+    one(
+        &base.replace(
+            "links: [Link(a: \"eu\", b: \"us\", latency: \"40ms\")],",
+            "links: [Link(a: \"eu\", b: \"us\", latency: \"40ms\"),\n        Link(a: \"us\", b: \"eu\", latency: \"10ms\")],",
+        ),
+        "regions `us` and `eu` are linked twice (40ms, then 10ms)",
+        Some("one `Link` per pair"),
+        Some(28),
+    );
+    // A region linked to itself, on the line of that link.
+    one(
+        &base.replace(
+            "links: [Link(a: \"eu\", b: \"us\", latency: \"40ms\")],",
+            "links: [Link(a: \"eu\", b: \"us\", latency: \"40ms\"),\n        Link(a: \"eu\", b: \"eu\", latency: \"1ms\")],",
+        ),
+        "this link joins region `eu` to itself",
+        Some("remove the link"),
+        Some(28),
+    );
     one(
         &base.replace(
             "nodes: [\"app-us\", \"db-us\"]",
