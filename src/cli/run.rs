@@ -239,12 +239,40 @@ pub fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
+    if args.series && !args.json {
+        errln!(
+            "error: --series adds the per-window series to the JSON report, and this run prints a table\n   = hint: add --json, or write the series as CSV with --series-csv FILE (or - for stdout)"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     let series_out = args.series || args.plot.is_some() || args.series_csv.is_some();
     // `--warmup auto` reads the series of a first run.
     let keep_series = series_out || matches!(args.warmup, Some(Warmup::Auto));
     let window = setup.window;
     if let Err(r) = budget::check_windows(duration.0, window.0, keep_series, "--window") {
         errln!("error: {r}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    // A series is whole windows: a tail shorter than one would be in no row.
+    if series_out && window.0 > 0 && duration.0 % window.0 != 0 {
+        let whole = Duration(duration.0 / window.0 * window.0);
+        errln!(
+            "error: --window {window} does not divide the run ({duration}): the series would end at {whole} and leave out the rest\n   = hint: a window that divides {duration} (for example {}), or a --duration of whole windows",
+            Duration(gcd(duration.0, window.0))
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    // A scenario cut short: its changes after the end would silently not happen.
+    if let Some(plan) = &setup.plan
+        && args.duration.is_some()
+        && let Some(late) = plan.steps.iter().find(|s| s.at > duration.0)
+    {
+        errln!(
+            "error: --duration {duration} ends the scenario before its change at {} ({})\n   = hint: lengthen --duration to at least {}, or leave it out to run the scenario's own",
+            Duration(late.at),
+            late.change,
+            Duration(late.at)
+        );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     // Runaway work and memory: refuse a run that could not finish within
@@ -354,4 +382,9 @@ fn progress_bar(show: bool, duration: Duration) -> Option<indicatif::ProgressBar
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     Some(b)
+}
+
+/// The greatest common divisor, for a window that divides a run.
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }

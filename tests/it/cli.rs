@@ -153,3 +153,70 @@ fn help_and_version() {
     let o = bottleneck(&["--version"]);
     assert!(text(&o.stdout).starts_with("bottleneck "));
 }
+
+/// Flags that would leave part of what was asked for out, silently, are
+/// refused with a hint instead.
+#[test]
+fn run_refuses_what_it_would_silently_leave_out() {
+    let refused = |args: &[&str], says: &str| {
+        let o = bottleneck(args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(says) && err.contains("hint"),
+            "{args:?}: {err}"
+        );
+    };
+    // A window that does not divide the run: the tail would be in no row.
+    refused(
+        &[
+            "run",
+            "topologies/mm1.ron",
+            "--duration",
+            "60s",
+            "--window",
+            "7s",
+            "--json",
+            "--series",
+        ],
+        "does not divide the run",
+    );
+    refused(
+        &[
+            "run",
+            "topologies/mm1.ron",
+            "--duration",
+            "1m",
+            "--window",
+            "2m",
+            "--series-csv",
+            "-",
+        ],
+        "does not divide the run",
+    );
+    // --series belongs to the JSON report.
+    refused(&["run", "topologies/mm1.ron", "--series"], "--series adds");
+    // A scenario cut short before one of its changes.
+    refused(
+        &[
+            "run",
+            "--scenario",
+            "topologies/walls/6a-retry-storm.scenario.ron",
+            "--duration",
+            "70s",
+        ],
+        "before its change at 90s",
+    );
+    // Whole windows are fine.
+    let o = bottleneck(&[
+        "run",
+        "topologies/mm1.ron",
+        "--duration",
+        "60s",
+        "--window",
+        "6s",
+        "--json",
+        "--series",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
