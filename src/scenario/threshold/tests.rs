@@ -62,4 +62,7 @@ fn compares_and_shows() {
     assert_eq!(show(Unit::Ms, 212.0), "212ms");
     assert_eq!(show(Unit::Rps, 1250.4), "1,250 rps");
     assert_eq!(show(Unit::Count, 3.0), "3");
+    // A failing `< 10s` must not show `10s`.
+    assert_eq!(show(Unit::Ms, 10_301.0), "10.3s");
+    assert_eq!(show(Unit::Ms, 125_000.0), "125s");
 }

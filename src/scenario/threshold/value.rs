@@ -8,6 +8,9 @@ use crate::time::Duration;
 /// A value in a unit as people read it.
 pub fn show(unit: Unit, v: f64) -> String {
     match unit {
+        // Three figures from 10 s up too: a row must not show `10s` beside
+        // `< 10s` when it measured 10.3 s.
+        Unit::Ms if (10_000.0..100_000.0).contains(&v) => format!("{:.1}s", v / 1000.0),
         Unit::Ms => fmt_ms(Some(v)),
         Unit::Ratio => {
             let p = v * 100.0;
