@@ -58,7 +58,7 @@ pub fn problems(
         path: String::new(),
         depth: 0,
     };
-    if tasks.first().is_some_and(|t| first_carries_previous(t)) && list.order == Order::Sequence {
+    if tasks.first().is_some_and(first_carries_previous) && list.order == Order::Sequence {
         say(
             &mut out,
             "Closed: the first task carries `key: Previous`, but a session's first request has no previous one".into(),

@@ -44,7 +44,7 @@
 //! balancers learn their backends' distances again.
 
 use super::{ControlError, Event, KindState, Remap, Restructure, Simulation, SourceState};
-use crate::metrics::{GroupStats, Histogram, OpenWindow, Series, WindowRecord};
+use crate::metrics::{GroupStats, WindowRecord};
 use crate::model::{Model, SourceModel};
 use crate::profile::Arrivals;
 
@@ -330,19 +330,11 @@ impl Simulation {
             })
             .collect();
         let empty = || {
-            let mut series = Series::new(cap);
+            let mut g = GroupStats::new(cap);
             for r in &past {
-                series.push(*r);
+                g.series.push(*r);
             }
-            GroupStats {
-                arrivals: 0,
-                completed: 0,
-                dropped: 0,
-                good: 0,
-                latency: Histogram::new(),
-                window: OpenWindow::default(),
-                series,
-            }
+            g
         };
         let first = GroupStats {
             arrivals: self.e2e.arrivals,

@@ -326,8 +326,7 @@ impl Simulation {
     /// wanted), or sends its session's next request.
     pub(crate) fn session_turn(&mut self, s: usize, u: u32) {
         let now = self.now;
-        let (from, to) = (self.config.warmup.0, self.config.cohort_end);
-        let counts = |t: SimTime| t >= from && t < to;
+        let counts = self.cohort();
         let Some(run) = self.sources[s].session.as_deref_mut() else {
             return;
         };
@@ -388,8 +387,7 @@ impl Simulation {
     /// (or leaves, after its one session).
     pub(crate) fn session_answered(&mut self, s: usize, u: u32, ok: bool) {
         let now = self.now;
-        let (from, to) = (self.config.warmup.0, self.config.cohort_end);
-        let counts = |t: SimTime| t >= from && t < to;
+        let counts = self.cohort();
         let Some(run) = self.sources[s].session.as_deref_mut() else {
             return;
         };
@@ -408,12 +406,7 @@ impl Simulation {
             // A live edit of the tasks ended its session while this
             // request was out: it thinks, then begins a new one.
             if user.active && !user.done {
-                let at = now.saturating_add(self.sources[s].think());
-                let ev = Event::Arrival {
-                    source: s as u32,
-                    epoch: u,
-                };
-                self.queue.push(at, ev);
+                self.next_turn(s, u);
             }
             return;
         }
@@ -455,7 +448,12 @@ impl Simulation {
             user.active = false;
             return;
         }
-        let at = now.saturating_add(self.sources[s].think());
+        self.next_turn(s, u);
+    }
+
+    /// User `u` of session source `s` thinks, then takes its next turn.
+    fn next_turn(&mut self, s: usize, u: u32) {
+        let at = self.now.saturating_add(self.sources[s].think());
         self.queue.push(
             at,
             Event::Arrival {
@@ -465,12 +463,17 @@ impl Simulation {
         );
     }
 
+    /// Whether a session begun at a time is in the measured cohort.
+    fn cohort(&self) -> impl Fn(SimTime) -> bool + Copy + use<> {
+        let (from, to) = (self.config.warmup.0, self.config.cohort_end);
+        move |t| t >= from && t < to
+    }
+
     /// Session source `s` now wants `want` users. Those over it leave at
     /// their next turn; those under it who are out of the loop come back
     /// (a new session, after a think time), unless they walked their one
     /// session already.
     pub(crate) fn session_users(&mut self, s: usize, want: u32) {
-        let now = self.now;
         let Some(run) = self.sources[s].session.as_deref_mut() else {
             return;
         };
@@ -486,14 +489,7 @@ impl Simulation {
                 continue;
             }
             user.active = true;
-            let at = now.saturating_add(self.sources[s].think());
-            self.queue.push(
-                at,
-                Event::Arrival {
-                    source: s as u32,
-                    epoch: u,
-                },
-            );
+            self.next_turn(s, u);
         }
     }
 

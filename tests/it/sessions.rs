@@ -667,3 +667,30 @@ fn session_windows_add_up_and_reach_the_series() {
         windows.len()
     );
 }
+
+#[test]
+fn session_thresholds_judge_a_window_by_the_sessions_begun_in_it() {
+    use bottleneck::scenario;
+    let m = model(&shop(
+        20,
+        r#"Exponential(mean: "100ms")"#,
+        THREE_ONE_ONE,
+        "",
+        ROOMY,
+    ));
+    let text = r#"Scenario(name: "w", topology: "w.ron", duration: "30s", warmup: "0s",
+        thresholds: ["sessions_completed{source:u} > 0",
+                     "sessions_completed{source:u} > 0 during 10s..20s",
+                     "session_completion{source:u} > 0.99 during 10s..20s"])"#;
+    let s = scenario::parse_str("w.scenario.ron", text).unwrap();
+    let o = scenario::run(&s.plan(&m).unwrap(), &m, 1, false);
+    let v: Vec<f64> = o.values.iter().map(|v| v.unwrap()).collect();
+    // Sessions begin at a steady pace: a third of them in the middle 10 s.
+    assert!(v[0] > 1_000.0, "{v:?}");
+    assert!((v[1] / v[0] - 1.0 / 3.0).abs() < 0.03, "{v:?}");
+    // Every session begun in the window completes but those its 20 users
+    // were still walking when the window closed (the run settles requests,
+    // not sessions).
+    let done = v[2] * v[1];
+    assert!(done < v[1] && done >= v[1] - 20.0, "{v:?}");
+}
