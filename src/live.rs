@@ -14,11 +14,13 @@
 //! they call the new one by its id.
 //!
 //! Sources go the same way: one the edited topology still has persists at
-//! its index, taking its edited settings in place when it is open loop
-//! (Poisson) before and after; otherwise (removed, or a closed loop or
-//! burst edited) it stays at its index renamed `id:removed`, silent (rate
-//! 0, no profile; its mix and clients kept for its requests in flight),
-//! and the edited source comes after the running ones. Request classes
+//! its index, taking its edited settings in place when its kind of
+//! arrivals stays (open loop, closed loop, closed loop with sessions,
+//! burst: users join or leave, a burst not yet fired is re-timed; see
+//! `sim::restructure_sources`); otherwise (removed, or its kind changed)
+//! it stays at its index renamed `id:removed`, silent (rate 0, no profile;
+//! its mix and clients kept for its requests in flight), and the edited
+//! source comes after the running ones. Request classes
 //! keep their order: the running ones first, new ones appended. Regions
 //! are taken as edited (retired nodes and sources are in none).
 
@@ -73,8 +75,8 @@ struct Stable {
 /// True when a running source takes the edited settings `b` in place: the
 /// same, or open loop before and after.
 fn in_place(a: &Source, b: &Source) -> bool {
-    let open = |s: &Source| matches!(s.arrivals, Arrivals::Poisson { .. });
-    a == b || (open(a) && open(b))
+    use crate::sim::arrivals_shape;
+    a == b || arrivals_shape(&a.arrivals) == arrivals_shape(&b.arrivals)
 }
 
 /// The stable topology: running nodes and sources at their indices
@@ -372,6 +374,13 @@ mod tests {
         SourceRate(usize, u32),
         Mix(usize, u32),
         Regions(usize, u64),
+        /// A closed loop of `.0` users (think `.1` ms) or a burst of `.0`
+        /// requests at `.1` ms from now, added (`.2`: which).
+        AddFixed(u32, u64, bool),
+        /// The `.0`th closed loop's users become `.1`, its think `.2` ms.
+        Users(usize, u32, u64),
+        /// The `.0`th burst's count becomes `.1`, its instant `.2` ms.
+        Burst(usize, u32, u64),
     }
 
     fn apply_edit(t: &Topology, e: &Edit, n: &mut u32) -> Option<Topology> {
@@ -487,6 +496,53 @@ mod tests {
                     latency: crate::time::Duration(ms * crate::time::MS),
                 }];
             }
+            Edit::AddFixed(count, ms, closed) => {
+                let mut src = t.sources.first()?.clone();
+                *n += 1;
+                src.id = format!("fixed-{n}");
+                src.profile = None;
+                src.arrivals = if closed {
+                    Arrivals::Closed {
+                        users: count as u64 % 300 + 1,
+                        think: crate::dist::Dist::Exponential {
+                            mean: crate::time::Duration(ms * crate::time::MS + 1),
+                        },
+                        tasks: None,
+                        order: None,
+                        interrupt: None,
+                        sessions: None,
+                        on_failure: None,
+                    }
+                } else {
+                    Arrivals::Burst {
+                        count: count as u64,
+                        at: crate::time::Duration(ms * crate::time::MS),
+                    }
+                };
+                t.sources.push(src);
+            }
+            Edit::Users(k, count, ms) => {
+                let closed: Vec<usize> = (0..t.sources.len())
+                    .filter(|&i| matches!(t.sources[i].arrivals, Arrivals::Closed { .. }))
+                    .collect();
+                let i = *closed.get(k % closed.len().max(1))?;
+                if let Arrivals::Closed { users, think, .. } = &mut t.sources[i].arrivals {
+                    *users = count as u64 % 300 + 1;
+                    *think = crate::dist::Dist::Exponential {
+                        mean: crate::time::Duration(ms * crate::time::MS + 1),
+                    };
+                }
+            }
+            Edit::Burst(k, c, ms) => {
+                let bursts: Vec<usize> = (0..t.sources.len())
+                    .filter(|&i| matches!(t.sources[i].arrivals, Arrivals::Burst { .. }))
+                    .collect();
+                let i = *bursts.get(k % bursts.len().max(1))?;
+                if let Arrivals::Burst { count, at } = &mut t.sources[i].arrivals {
+                    *count = c as u64;
+                    *at = crate::time::Duration(ms * crate::time::MS);
+                }
+            }
             Edit::Ttl(s) => {
                 let i = t.nodes.iter().position(|x| x.kind() == "Cache")?;
                 if let Node::Cache(c) = &mut t.nodes[i] {
@@ -512,6 +568,9 @@ mod tests {
             (0usize..4, 1u32..5_000).prop_map(|(k, r)| Edit::SourceRate(k, r)),
             (0usize..4, 0u32..50).prop_map(|(k, p)| Edit::Mix(k, p)),
             (0usize..8, 0u64..80).prop_map(|(k, ms)| Edit::Regions(k, ms)),
+            (1u32..400, 0u64..3_000, any::<bool>()).prop_map(|(c, ms, b)| Edit::AddFixed(c, ms, b)),
+            (0usize..4, 1u32..400, 1u64..2_000).prop_map(|(k, c, ms)| Edit::Users(k, c, ms)),
+            (0usize..4, 1u32..400, 0u64..6_000).prop_map(|(k, c, ms)| Edit::Burst(k, c, ms)),
         ]
     }
 
@@ -535,9 +594,11 @@ mod tests {
                 sim.step_until(at).unwrap();
                 let Some(next) = apply_edit(&t, e, &mut n) else { continue };
                 let Ok(r) = restructure("t", sim.model(), sim.retirements(), &next, "edit") else { continue };
-                if matches!(e, Edit::Field(..)) {
-                    // Nothing replaced: a field edit applies in place.
-                    prop_assert!(r.retire.is_empty(), "{:?} replaced {:?}", e, r.retire);
+                if matches!(e, Edit::Field(..) | Edit::Users(..) | Edit::Burst(..)) {
+                    // Nothing replaced: a field edit applies in place, and
+                    // so does one of a closed loop's or a burst's settings.
+                    prop_assert!(r.retire.is_empty() && r.retire_sources.is_empty(),
+                        "{:?} replaced {:?} {:?}", e, r.retire, r.retire_sources);
                 }
                 sim.restructure(r).unwrap();
                 t = next;

@@ -28,10 +28,16 @@ pub enum Arrivals {
         users: u64,
         /// Think time between an answer and the next request.
         think: crate::dist::Dist,
-        /// A session's tasks, in order; absent: plain closed-loop users
+        /// A session's tasks (and nested sets); absent: plain closed-loop users
         /// whose requests follow the source's `mix` and `keys`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        tasks: Option<Vec<crate::sessions::Task>>,
+        tasks: Option<Vec<crate::sessions::Step>>,
+        /// How the tasks are walked: `Sequence` (default) or `Weighted`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order: Option<crate::sessions::Order>,
+        /// When a session ends: `After(n)` tasks or `Chance(p)` after each.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interrupt: Option<crate::sessions::Interrupt>,
         /// After the last task: `Loop` (default) or `Once`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sessions: Option<crate::sessions::Repeat>,

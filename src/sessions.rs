@@ -1,10 +1,11 @@
-//! Sessions of closed-loop users (Locust's sequential task sets): the file
-//! format, its checks and its compiled form.
+//! Sessions of closed-loop users (Locust's task sets): the file format, its
+//! checks (`check.rs`) and its compiled form (`model.rs`).
 //!
 //! A closed-loop source with `tasks` is a session source: each of its users
-//! walks the tasks in order (each task `repeat` times), thinking between
-//! requests, and sends the next request only once the previous one is over
-//! (answered, failed, or given up after the client's retries):
+//! walks the tasks, thinking between requests, and sends the next request
+//! only once the previous one is over (answered, failed, or given up after
+//! the client's retries). By default the tasks are walked in order, each
+//! `repeat` times (Locust's `SequentialTaskSet`):
 //!
 //! ```ron
 //! Source(id: "shoppers", to: "web",
@@ -17,15 +18,54 @@
 //!            sessions: Loop, on_failure: Abandon)),
 //! ```
 //!
+//! With `order: Weighted`, each step picks one task with probability
+//! `weight / sum of weights` (Locust's `@task(weight)`), from the user's
+//! own random stream, until the `interrupt` rule ends the session. A task
+//! may be a `Set` of tasks of its own (sequential or weighted), which the
+//! user enters, walks, and leaves by its own `interrupt` rule (Locust's
+//! nested `TaskSet` and `interrupt()`); leaving, the user goes on in the
+//! enclosing list, where the whole set counted as one task:
+//!
+//! ```ron
+//! arrivals: Closed(users: 100, think: Exponential(mean: "1s"),
+//!     order: Weighted, interrupt: After(20),
+//!     tasks: [
+//!         Task(class: "browse", weight: 6),
+//!         Task(class: "search", weight: 3),
+//!         Set(weight: 1, order: Weighted, interrupt: Chance(0.3), tasks: [
+//!             Task(class: "cart", weight: 3, key: Previous),
+//!             Task(class: "order", key: User),
+//!         ]),
+//!     ]),
+//! ```
+//!
 //! The engine's side is `sim::sessions`; the report's, `report::sessions`.
 
-use crate::keys::{KeySampler, Keys};
+use crate::keys::Keys;
 use serde::{Deserialize, Serialize};
 
-/// Most tasks in one session.
+mod check;
+mod model;
+pub use check::problems;
+pub use model::{Child, End, KeyRule, SessionModel, SetModel, TaskModel};
+
+/// Most tasks and sets in one session, nested ones included.
 pub const MAX_TASKS: usize = 100;
 /// Most repeats of one task.
 pub const MAX_REPEAT: u32 = 1_000;
+/// Most sets one inside another under the session (`Set` in `Set` in `Set`).
+pub const MAX_DEPTH: usize = 3;
+/// Largest `After(n)`.
+pub const MAX_AFTER: u32 = 1_000_000;
+
+/// One entry of a `tasks` list: a task, or a set of tasks of its own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Step {
+    /// One request class, sent `repeat` times in a row.
+    Task(Task),
+    /// A nested task set: entered, walked, left by its `interrupt` rule.
+    Set(TaskSet),
+}
 
 /// One task of a session: a request of `class`, sent `repeat` times in a row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,6 +77,9 @@ pub struct Task {
     /// listed several times).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<u32>,
+    /// Its weight in a `Weighted` list (default 1; Locust's `@task(weight)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
     /// Draw this task's keys from this law (instead of the source's `keys`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<Keys>,
@@ -45,11 +88,51 @@ pub struct Task {
     pub key: Option<TaskKey>,
 }
 
+/// A nested task set (Locust's `TaskSet` inside a user's tasks).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskSet {
+    /// Its tasks (and sets).
+    pub tasks: Vec<Step>,
+    /// In order (default) or picked by weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<Order>,
+    /// When the user leaves it; without it, after walking it once (in
+    /// order only: a weighted set needs one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupt: Option<Interrupt>,
+    /// Its weight in an enclosing `Weighted` list (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+}
+
+/// How a list of tasks is walked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Order {
+    /// In the order written (Locust's `SequentialTaskSet`).
+    #[default]
+    Sequence,
+    /// Each step picks a task with probability weight / sum of weights.
+    Weighted,
+}
+
+/// When a user leaves a list of tasks (Locust's `interrupt()`): the
+/// session's own list ends the session; a set's returns to its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Interrupt {
+    /// After this many tasks of the list (a nested set counts as one, a
+    /// repeated task as one); in order, the list is walked round again.
+    After(u32),
+    /// After each task of the list, with this probability.
+    Chance(f64),
+}
+
 /// A key a task carries from its session instead of drawing one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaskKey {
     /// The key of the user's previous request in this session (order the
-    /// item you put in the cart).
+    /// item you put in the cart); drawn like the source's keys when the
+    /// session has sent nothing yet (a weighted pick can come first).
     Previous,
     /// The user's own key: user `i` (from 0) has key `i + 1` (their cart,
     /// their account), in the same key space as drawn keys.
@@ -79,279 +162,58 @@ pub enum OnFailure {
     Continue,
 }
 
-/// Where a task's key comes from, compiled.
-#[derive(Clone, Debug)]
-pub enum KeyRule {
-    /// The source's `keys` (key 1 without them).
-    Source,
-    /// The task's own law.
-    Draw(KeySampler),
-    /// The user's previous request's key.
-    Previous,
-    /// The user's own key (index + 1).
-    User,
+/// A session source's settings as written in `Closed(...)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Spec<'a> {
+    /// The session's tasks.
+    pub tasks: &'a [Step],
+    /// How they are walked.
+    pub order: Option<Order>,
+    /// When the session ends.
+    pub interrupt: Option<Interrupt>,
+    /// After the session.
+    pub sessions: Option<Repeat>,
+    /// After a failed request.
+    pub on_failure: Option<OnFailure>,
 }
 
-/// A task, compiled.
-#[derive(Clone, Debug)]
-pub struct TaskModel {
-    /// Class index.
-    pub class: u16,
-    /// Requests in a row, at least 1.
-    pub repeat: u32,
-    /// Where its key comes from.
-    pub key: KeyRule,
-}
-
-/// A session source's sessions, compiled.
-#[derive(Clone, Debug)]
-pub struct SessionModel {
-    /// The tasks, in order.
-    pub tasks: Vec<TaskModel>,
-    /// Each user walks the tasks once, then leaves.
-    pub once: bool,
-    /// A failure ends the session (else it goes on).
-    pub abandon: bool,
-}
-
-impl SessionModel {
-    /// Requests in one whole session.
-    pub fn requests(&self) -> u64 {
-        self.tasks.iter().map(|t| t.repeat as u64).sum()
-    }
-
-    /// Compiles checked tasks; `class_of` gives a class's index.
-    pub fn compile(
-        tasks: &[Task],
-        sessions: Option<Repeat>,
-        on_failure: Option<OnFailure>,
-        class_of: impl Fn(&str) -> u16,
-    ) -> Self {
-        SessionModel {
-            tasks: tasks
-                .iter()
-                .map(|t| TaskModel {
-                    class: class_of(&t.class),
-                    repeat: t.repeat.unwrap_or(1).max(1),
-                    key: match (&t.keys, t.key) {
-                        (Some(k), _) => KeyRule::Draw(k.sampler()),
-                        (None, Some(TaskKey::Previous)) => KeyRule::Previous,
-                        (None, Some(TaskKey::User)) => KeyRule::User,
-                        (None, None) => KeyRule::Source,
-                    },
-                })
-                .collect(),
-            once: sessions == Some(Repeat::Once),
-            abandon: on_failure.unwrap_or_default() == OnFailure::Abandon,
+impl<'a> Spec<'a> {
+    /// The session settings of `arrivals`, if it is a closed loop with tasks.
+    pub fn of(arrivals: &'a crate::profile::Arrivals) -> Option<Self> {
+        match arrivals {
+            crate::profile::Arrivals::Closed {
+                tasks: Some(tasks),
+                order,
+                interrupt,
+                sessions,
+                on_failure,
+                ..
+            } => Some(Spec {
+                tasks,
+                order: *order,
+                interrupt: *interrupt,
+                sessions: *sessions,
+                on_failure: *on_failure,
+            }),
+            _ => None,
         }
     }
 
-    /// The classes' shares of the session's requests, as a source's mix
-    /// (cumulative share, class), merged by class and sorted by class.
-    pub fn mix(&self) -> Vec<(f64, u16)> {
-        let total = self.requests().max(1) as f64;
-        let mut per: std::collections::BTreeMap<u16, u64> = Default::default();
-        for t in &self.tasks {
-            *per.entry(t.class).or_default() += t.repeat as u64;
+    /// Every class its tasks name, nested ones included, in the order written.
+    pub fn classes(&self) -> Vec<&'a str> {
+        fn walk<'a>(steps: &'a [Step], out: &mut Vec<&'a str>) {
+            for s in steps {
+                match s {
+                    Step::Task(t) => out.push(&t.class),
+                    Step::Set(set) => walk(&set.tasks, out),
+                }
+            }
         }
-        let mut cum = 0.0;
-        per.into_iter()
-            .map(|(c, n)| {
-                cum += n as f64 / total;
-                (cum, c)
-            })
-            .collect()
+        let mut out = Vec::new();
+        walk(self.tasks, &mut out);
+        out
     }
 }
 
-/// The problems of a session source's fields, each as (message, hint,
-/// `class:` value to point at if any). `handled` is every class some app
-/// handles by name, and whether one has a `"*"` handler.
-pub fn problems(
-    tasks: &[Task],
-    has_mix: bool,
-    has_ips: bool,
-    handled: (&[&str], bool),
-) -> Vec<(String, String, Option<String>)> {
-    let mut out = Vec::new();
-    let mut say = |m: String, h: &str, at: Option<&str>| {
-        out.push((m, h.to_string(), at.map(str::to_string)));
-    };
-    if tasks.is_empty() {
-        say(
-            "Closed: `tasks` is empty: a session needs at least one task".into(),
-            "write e.g. `tasks: [Task(class: \"browse\")]`, or leave `tasks` out for plain closed-loop users",
-            None,
-        );
-    }
-    if tasks.len() > MAX_TASKS {
-        say(
-            format!(
-                "Closed: {} tasks, over the limit of {MAX_TASKS}",
-                tasks.len()
-            ),
-            "use `repeat` for a task done several times in a row",
-            None,
-        );
-        return out;
-    }
-    if has_mix {
-        say(
-            "a session source has no `mix`: its tasks name the classes".into(),
-            "leave `mix` out; the share of each class follows from the tasks and their `repeat`",
-            None,
-        );
-    }
-    if has_ips {
-        say(
-            "a session source has no `ips`: each user sends from its own address".into(),
-            "leave `ips` out (user i sends from address i, so a rate limiter by `Ip` limits each user)",
-            None,
-        );
-    }
-    let (names, star) = handled;
-    for (i, t) in tasks.iter().enumerate() {
-        let at = Some(t.class.as_str());
-        if t.class.is_empty() {
-            say(
-                format!("Closed: task {} has an empty class", i + 1),
-                "name the request class, e.g. `Task(class: \"browse\")`",
-                None,
-            );
-        } else if !names.is_empty() && !star && !names.contains(&t.class.as_str()) {
-            let hint = match crate::diag::closest(&t.class, names.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None => format!(
-                    "the apps handle {}; add a handler for it or name one of those",
-                    crate::diag::list_names(names)
-                ),
-            };
-            say(
-                format!(
-                    "Closed: task {} names class `{}`, which no app handles",
-                    i + 1,
-                    crate::diag::short(&t.class)
-                ),
-                &hint,
-                at,
-            );
-        }
-        if let Some(r) = t.repeat
-            && !(1..=MAX_REPEAT).contains(&r)
-        {
-            say(
-                format!(
-                    "Closed: task {}: `repeat` is {r}; give 1 to {MAX_REPEAT}",
-                    i + 1
-                ),
-                "a task is sent `repeat` times in a row (default 1)",
-                at,
-            );
-        }
-        if t.keys.is_some() && t.key.is_some() {
-            say(
-                format!("Closed: task {} has both `keys` and `key`", i + 1),
-                "keep `keys` to draw a key, or `key` (Previous or User) to carry one",
-                at,
-            );
-        }
-        if let Some(k) = &t.keys
-            && let Err(m) = k.check()
-        {
-            say(format!("Closed: task {}: {m}", i + 1), "", at);
-        }
-        if i == 0 && t.key == Some(TaskKey::Previous) {
-            say(
-                "Closed: the first task carries `key: Previous`, but a session's first request has no previous one".into(),
-                "draw its key with `keys: ...` (or the source's `keys`), or use `key: User`",
-                at,
-            );
-        }
-    }
-    out
-}
-
-use crate::kind::{Field, FieldType, field};
-
-/// The fields of `Closed(...)` and `Task(...)`, for the reference.
-pub const SESSION_NESTED: &[(&str, &[Field])] = &[
-    (
-        "Closed",
-        &[
-            field(
-                "users",
-                FieldType::Count {
-                    min: 1,
-                    max: 1_000_000,
-                },
-                "users",
-                None,
-                "Users in the loop; each sends a request, waits until it is over (answered, failed, or given up after the client's retries), thinks, and sends the next. The traffic multiplier scales how many there are.",
-            ),
-            field(
-                "think",
-                FieldType::Dist,
-                "",
-                None,
-                "Think time after each request is over (and before a user's first).",
-            ),
-            field(
-                "tasks",
-                FieldType::Nested("list of Task(...)"),
-                "",
-                Some("none: each request draws its class from `mix`"),
-                "A session: the tasks each user walks in order, Locust-style: `[Task(class: \"browse\", repeat: 3), Task(class: \"cart\", key: Previous), Task(class: \"order\")]`. A session source has no `mix` (the tasks name the classes) and no `ips` (user i sends from address i). At most 100 tasks.",
-            ),
-            field(
-                "sessions",
-                FieldType::Choice(&["Loop", "Once"]),
-                "",
-                Some("Loop"),
-                "After the last task: think and start a new session, or leave.",
-            ),
-            field(
-                "on_failure",
-                FieldType::Choice(&["Abandon", "Continue"]),
-                "",
-                Some("Abandon"),
-                "When a request fails for good: give the session up (the tasks left are counted as abandoned; think, then start again), or go on with the next task.",
-            ),
-        ],
-    ),
-    (
-        "Task",
-        &[
-            field(
-                "class",
-                FieldType::Nested("class name"),
-                "",
-                None,
-                "The request class (what the apps' `handle` maps to steps); with apps that name their classes, one of those.",
-            ),
-            field(
-                "repeat",
-                FieldType::Count {
-                    min: 1,
-                    max: MAX_REPEAT as u64,
-                },
-                "requests",
-                Some("1"),
-                "Requests of this task in a row, each after a think time.",
-            ),
-            field(
-                "keys",
-                FieldType::Nested("keys"),
-                "",
-                Some("the source's `keys`"),
-                "Draw this task's keys from this law: `Zipf(keys: 10_000, s: 1.0)`, `Uniform(...)`, `Celebrity(...)`.",
-            ),
-            field(
-                "key",
-                FieldType::Choice(&["Previous", "User"]),
-                "",
-                Some("drawn"),
-                "Carry a key instead of drawing one: the user's previous request's (not on the first task), or the user's own (user i has key i + 1).",
-            ),
-        ],
-    ),
-];
+mod fields;
+pub use fields::SESSION_NESTED;

@@ -33,7 +33,8 @@ pub struct GroupStats {
 }
 
 impl GroupStats {
-    fn new(series_capacity: usize) -> Self {
+    /// Empty measurements keeping `series_capacity` windows.
+    pub fn new(series_capacity: usize) -> Self {
         GroupStats {
             arrivals: 0,
             completed: 0,

@@ -12,9 +12,11 @@
 
 pub mod groups;
 pub mod histogram;
+pub mod sessions;
 
 pub use groups::{GroupStats, Groups};
 pub use histogram::Histogram;
+pub use sessions::{SessionSeries, SessionWindowRecord};
 
 use crate::time::SimTime;
 use std::collections::VecDeque;

@@ -367,6 +367,7 @@ impl Simulation {
                 .collect(),
             classes,
             sources,
+            sessions: self.session_series(),
         }
     }
 }

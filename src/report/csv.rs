@@ -1,5 +1,6 @@
 //! The series as CSV: one row per window of each scope (end to end, each
-//! node, each class, each source), in the order the JSON lists them.
+//! node, each class, each source, each session source), in the order the
+//! JSON lists them.
 
 use super::*;
 use std::fmt::Write as _;
@@ -27,7 +28,11 @@ impl SeriesReport {
     /// the node, class or source (empty end to end). Numbers are as in the
     /// JSON (the shortest text that reads back as the same value); a value
     /// that does not exist (the p99 of a window with no completion, `good`
-    /// of a node) is empty.
+    /// of a node) is empty. A `session` row (one per window of each session
+    /// source) reads its columns as sessions: `arrivals` begun, `completed`
+    /// completed, `dropped` ended otherwise (abandoned, with failures, cut
+    /// short), `mean_queue_len` under way at the window's end, `p50_ms` and
+    /// `p99_ms` the durations of those completed; the JSON names each count.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(CSV_HEADER);
         out.push('\n');
@@ -59,6 +64,22 @@ impl SeriesReport {
         }
         for (id, r) in &self.sources {
             rows("source", id, r);
+        }
+        for (id, r) in &self.sessions {
+            for w in r {
+                let _ = writeln!(
+                    out,
+                    "session,{},{},{},{},{},,,{},{},,{}",
+                    field(id),
+                    w.t_s,
+                    w.started,
+                    w.completed,
+                    w.abandoned + w.with_failures + w.left,
+                    w.in_progress,
+                    opt(w.p50_ms),
+                    opt(w.p99_ms),
+                );
+            }
         }
         out
     }

@@ -16,7 +16,7 @@ mod theory_e2e;
 
 pub use groups::{GroupReport, Groups, NamedSeries};
 pub use keyed::{Keyed, KeyedItem};
-pub use sessions::{SessionReport, Sessions};
+pub use sessions::{SessionReport, SessionWindowOut, Sessions, SetReport};
 
 pub use crate::fmt::{fmt_count, fmt_ms};
 pub use crate::kinds::app::AppReport;
@@ -239,6 +239,10 @@ pub struct SeriesReport {
     /// Per source, when the topology has more than one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<(String, Vec<WindowRecordOut>)>,
+    /// Per session source (a closed loop with `tasks`): sessions begun,
+    /// ended and under way in each window; absent without one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<(String, Vec<SessionWindowOut>)>,
 }
 
 /// One window as reported.

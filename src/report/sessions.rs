@@ -1,5 +1,6 @@
 //! The report of each session source (closed-loop users walking tasks):
-//! sessions begun, completed, abandoned, and how long a completed one took.
+//! sessions begun, completed, abandoned, how long a completed one took, what
+//! each nested task set did, and the same per window for the series.
 
 use super::*;
 use crate::fmt::ratio;
@@ -37,6 +38,57 @@ pub struct SessionReport {
     /// answer, think times included).
     pub mean_ms: Option<f64>,
     /// Median duration of a completed session.
+    pub p50_ms: Option<f64>,
+    /// 99th percentile.
+    pub p99_ms: Option<f64>,
+    /// Each nested task set (`Set(...)`), in the order written; absent
+    /// without one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sets: Vec<SetReport>,
+}
+
+/// What one nested task set did, for sessions that began after the
+/// warm-up: `entered = left + cut + inside now`.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct SetReport {
+    /// Its place among the tasks: `3` for the third entry of the session's
+    /// list, `3.1` for the first entry of that set.
+    pub at: String,
+    /// Times a user entered it.
+    pub entered: u64,
+    /// Times a user left it by its rule (its `interrupt`, or its last task).
+    pub left: u64,
+    /// Times a user was inside it when the session ended early (abandoned,
+    /// or the user left).
+    pub cut: u64,
+    /// Its entries finished (a set inside it counts once, when left).
+    pub tasks: u64,
+    /// `tasks / left`: entries walked per visit (for `After(n)`, n; for
+    /// `Chance(p)`, about 1/p), when it was left at least once by its rule
+    /// and never cut.
+    pub tasks_per_visit: Option<f64>,
+}
+
+/// One window of a session source's series: every session, warm-up
+/// included; `started = completed + abandoned + with_failures + left +
+/// (in_progress - the previous window's in_progress)`.
+#[derive(Clone, Debug, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct SessionWindowOut {
+    /// Window start, seconds.
+    pub t_s: f64,
+    /// Sessions begun in the window.
+    pub started: u64,
+    /// Sessions completed in the window (every request answered).
+    pub completed: u64,
+    /// Sessions abandoned in the window at a failed request.
+    pub abandoned: u64,
+    /// Sessions walked to their end in the window with a failed request.
+    pub with_failures: u64,
+    /// Sessions cut short in the window as their user left.
+    pub left: u64,
+    /// Sessions under way at the window's end.
+    pub in_progress: u64,
+    /// Median duration of the sessions completed in the window.
     pub p50_ms: Option<f64>,
     /// 99th percentile.
     pub p99_ms: Option<f64>,
@@ -81,11 +133,55 @@ impl Simulation {
                             mean_ms: ms(st.duration.mean()),
                             p50_ms: ms(st.duration.quantile(0.5)),
                             p99_ms: ms(st.duration.quantile(0.99)),
+                            sets: st
+                                .sets
+                                .iter()
+                                .zip(&run.model().sets)
+                                .skip(1)
+                                .map(|(c, m)| SetReport {
+                                    at: m.place.clone(),
+                                    entered: c.entered,
+                                    left: c.left,
+                                    cut: c.cut,
+                                    tasks: c.tasks,
+                                    tasks_per_visit: (c.left > 0 && c.cut == 0)
+                                        .then(|| c.tasks as f64 / c.left as f64),
+                                })
+                                .collect(),
                         },
                     ))
                 })
                 .collect(),
         )
+    }
+}
+
+impl Simulation {
+    /// Each session source's windows, keyed by id in the topology's order.
+    pub(super) fn session_series(&self) -> Vec<(String, Vec<SessionWindowOut>)> {
+        let model = self.model();
+        let ms = |ns: Option<f64>| ns.map(|v| v / 1e6);
+        (0..model.sources.len())
+            .filter_map(|s| {
+                let run = self.session_stats(s)?;
+                let out = run
+                    .windows
+                    .records()
+                    .map(|r| SessionWindowOut {
+                        t_s: r.start as f64 / 1e9,
+                        started: r.started,
+                        completed: r.completed,
+                        abandoned: r.abandoned,
+                        with_failures: r.with_failures,
+                        left: r.left,
+                        in_progress: r.in_progress,
+                        p50_ms: ms(r.p50_ns),
+                        p99_ms: ms(r.p99_ns),
+                    })
+                    .collect();
+                Some((model.sources[s].id.clone(), out))
+            })
+            .collect()
     }
 }
 
@@ -124,5 +220,22 @@ pub(super) fn write_lines(out: &mut String, sessions: &Sessions) {
             );
         }
         let _ = writeln!(out);
+        for set in &r.sets {
+            let _ = write!(
+                out,
+                "  set at task {}: entered {}, left {}",
+                set.at,
+                fmt_count(set.entered),
+                fmt_count(set.left)
+            );
+            if set.cut > 0 {
+                let _ = write!(out, ", cut {}", fmt_count(set.cut));
+            }
+            let _ = write!(out, ", {} tasks", fmt_count(set.tasks));
+            if let Some(v) = set.tasks_per_visit {
+                let _ = write!(out, " ({v:.2} a visit)");
+            }
+            let _ = writeln!(out);
+        }
     }
 }

@@ -490,31 +490,7 @@ impl Simulation {
                         Some(_) if self.sources[s].session.is_some() => self.session_traffic(s, *m),
                         // Closed-loop users set their own pace: the
                         // multiplier scales how many users there are.
-                        Some(users) => {
-                            let want = (users as f64 * m).round() as u32;
-                            let src = &mut self.sources[s];
-                            let staying = src.users - src.retiring;
-                            if want < staying {
-                                src.retiring += staying - want;
-                            } else {
-                                // Those about to leave stay; then new users
-                                // join, each after a first think.
-                                let back = (want - staying).min(src.retiring);
-                                src.retiring -= back;
-                                let new = want - staying - back;
-                                src.users += new;
-                                for _ in 0..new {
-                                    let at = now.saturating_add(self.sources[s].think());
-                                    self.queue.push(
-                                        at,
-                                        super::Event::Arrival {
-                                            source: s as u32,
-                                            epoch: 0,
-                                        },
-                                    );
-                                }
-                            }
-                        }
+                        Some(users) => self.closed_users(s, (users as f64 * m).round() as u32),
                     }
                 }
             }

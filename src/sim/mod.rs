@@ -36,10 +36,10 @@ pub use control::{
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};
 pub use restructure::{Remap, Restructure, updates_in_place};
-pub use restructure_sources::Retired;
+pub use restructure_sources::{Retired, arrivals_shape};
 pub use run_error::{RunError, STILL_LIMIT};
 pub use schedule::{MAX_RAMP_STEPS, Scheduled, TrafficProfile};
-pub use sessions::{SessionRun, SessionStats};
+pub use sessions::{SessionRun, SessionStats, SetStats};
 pub use source::{
     BreakerState as SourceBreaker, RetryBudget, SourceState, backoff as retry_backoff,
 };
@@ -271,7 +271,7 @@ impl Simulation {
         let sources = model
             .sources
             .iter()
-            .map(|s| SourceState::new(s, seed))
+            .map(|s| SourceState::new(s, seed, config.series_capacity))
             .collect();
         let window = config.window.0.max(1);
         let cap = config.series_capacity;
@@ -650,6 +650,7 @@ impl Simulation {
                 let rec = self.e2e_window.close(start, mark, Default::default());
                 self.e2e_series.push(rec);
                 self.groups.close_windows(start, mark);
+                self.close_session_windows(start);
                 self.window_start = mark;
                 self.next_window = mark.saturating_add(self.config.window.0.max(1));
             }

@@ -6,12 +6,30 @@
 //! removes stays, renamed `id:removed`, silent for good (it is *retired*):
 //! its pending arrival is ignored when it fires (its epoch moved on) and is
 //! not counted; its requests in flight finish as they would have, counted
-//! under it. An open-loop source whose settings changed (rate, profile,
-//! mix, keys, IPs, target, clients) takes them in place and draws its next
-//! arrival from now; a closed loop or a burst is replaced instead (retired,
-//! and the edited one appended). A new source starts now, with its own
-//! random streams, named by its id and its stable index (never shared with
-//! a source removed under the same id).
+//! under it. A source whose settings changed takes them in place when its
+//! kind of arrivals stays the same ([`arrivals_shape`]: open loop, closed
+//! loop, closed loop with sessions, burst); one that changes kind is
+//! replaced (retired, and the edited one appended):
+//! - open loop (rate, profile, mix, keys, IPs, target, clients): it draws
+//!   its next arrival from now;
+//! - closed loop: the users wanted become `users x traffic multiplier`.
+//!   New users join now, each after a first think, in new slots; surplus
+//!   users finish their current request and leave the loop at once (plain
+//!   users; session users at their next turn, the session counted as
+//!   `left`). The think time, mix, keys and clients apply at each user's
+//!   next decision; users in the loop keep their requests in flight;
+//! - closed loop with sessions, tasks edited (`tasks`, `order`,
+//!   `interrupt`): each session under way ends at the edit, counted as
+//!   `left` (its user's request in flight is still answered); each user's
+//!   next session walks the edited tasks. `sessions` and `on_failure` alone
+//!   apply at once;
+//! - burst: one that has not fired takes its new count and instant (an
+//!   instant already past fires now); one that has fired stays fired, and
+//!   the edit changes nothing of it.
+//!
+//! A new source starts now, with its own random streams, named by its id
+//! and its stable index (never shared with a source removed under the same
+//! id).
 //!
 //! Request classes keep their indices too: the edited model lists the
 //! running classes in their order and appends new ones (the loader compiles
@@ -26,8 +44,20 @@
 //! balancers learn their backends' distances again.
 
 use super::{ControlError, Event, KindState, Remap, Restructure, Simulation, SourceState};
-use crate::metrics::{GroupStats, Histogram, OpenWindow, Series, WindowRecord};
-use crate::model::Model;
+use crate::metrics::{GroupStats, WindowRecord};
+use crate::model::{Model, SourceModel};
+use crate::profile::Arrivals;
+
+/// A source's kind of arrivals, which a live edit keeps in place: 0 open
+/// loop, 1 closed loop, 2 closed loop with sessions, 3 burst.
+pub fn arrivals_shape(a: &Arrivals) -> u8 {
+    match a {
+        Arrivals::Poisson { .. } => 0,
+        Arrivals::Closed { tasks: None, .. } => 1,
+        Arrivals::Closed { tasks: Some(_), .. } => 2,
+        Arrivals::Burst { .. } => 3,
+    }
+}
 
 fn refuse(message: String, hint: &str) -> ControlError {
     ControlError {
@@ -103,12 +133,15 @@ impl Simulation {
                     "a source keeps its index and id; replace it by retiring it",
                 ));
             }
-            if old.topology.sources[s] != new.topology.sources[s] {
-                let fixed = |m: &crate::model::SourceModel| m.closed.is_some() || m.burst.is_some();
-                if fixed(a) || fixed(b) {
+            let (x, y) = (&old.topology.sources[s], &new.topology.sources[s]);
+            if x != y {
+                if arrivals_shape(&x.arrivals) != arrivals_shape(&y.arrivals) {
                     return Err(refuse(
-                        format!("source `{}` cannot take this edit in place", a.id),
-                        "a closed loop or a burst is replaced: retire it and append the edited source",
+                        format!(
+                            "source `{}` cannot change its kind of arrivals in place",
+                            a.id
+                        ),
+                        "a source that changes between open loop, closed loop, sessions and burst is replaced: retire it and append the edited source (bottleneck::live does)",
                     ));
                 }
                 remap.sources_updated.push(s);
@@ -154,18 +187,19 @@ impl Simulation {
             self.sources[s].to = self.model.sources[s].to as u32;
             if old.topology.sources[s] != self.model.topology.sources[s] {
                 let m = self.model.sources[s].clone();
-                self.sources[s].retune(&m);
                 *d = deadline(self, s);
-                let src = &mut self.sources[s];
-                src.epoch = src.epoch.wrapping_add(1);
-                self.schedule_arrival(s, now);
+                self.retune_source(s, &m, old);
             }
         }
         for s in n..self.model.sources.len() {
             let m = &self.model.sources[s];
             let label = format!("{}@{s}", m.id);
-            self.sources
-                .push(SourceState::labelled(m, self.config.seed, &label));
+            self.sources.push(SourceState::labelled(
+                m,
+                self.config.seed,
+                &label,
+                self.config.series_capacity,
+            ));
             deadlines.push(deadline(self, s));
             self.retired_sources.push(false);
             match self.sources[s].closed.as_ref().map(|c| c.0) {
@@ -200,6 +234,89 @@ impl Simulation {
         }
     }
 
+    /// Source `s` takes its edited settings `m` in place (same kind of
+    /// arrivals; `old` is the model before the edit): see the module's docs.
+    fn retune_source(&mut self, s: usize, m: &SourceModel, old: &Model) {
+        let now = self.now;
+        let src = &mut self.sources[s];
+        src.retune(m);
+        if let Some((users, think)) = &m.closed {
+            src.closed = Some((*users, think.clone()));
+            let want = (*users as f64 * self.multiplier)
+                .round()
+                .clamp(0.0, super::control::MAX_USERS as f64) as u32;
+            if src.session.is_some() {
+                let (a, b) = (&old.topology.sources[s], &self.model.topology.sources[s]);
+                let tasks = |x: &Arrivals| match x {
+                    Arrivals::Closed {
+                        tasks,
+                        order,
+                        interrupt,
+                        ..
+                    } => Some((tasks.clone(), *order, *interrupt)),
+                    _ => None,
+                };
+                let restart = tasks(&a.arrivals) != tasks(&b.arrivals);
+                let counted = (self.config.warmup.0, self.config.cohort_end);
+                if let Some(run) = self.sources[s].session.as_deref_mut() {
+                    run.retune(m, restart, counted);
+                }
+                self.session_users(s, want);
+            } else {
+                self.closed_users(s, want);
+            }
+            return;
+        }
+        if let Some((count, at)) = m.burst {
+            // Fired: it has sent some of the count it was given.
+            let given = old.sources[s].burst.map(|b| b.0);
+            let fired = src.burst.is_none_or(|(left, _)| Some(left) != given);
+            if !fired {
+                src.burst = Some((count, at));
+                src.epoch = src.epoch.wrapping_add(1);
+                self.schedule_arrival(s, now);
+            }
+            return;
+        }
+        src.epoch = src.epoch.wrapping_add(1);
+        self.schedule_arrival(s, now);
+    }
+
+    /// Plain closed-loop source `s` now wants `want` users: surplus users
+    /// leave when their request is over (or at their turn, if thinking);
+    /// those about to leave stay if wanted again; then new users join,
+    /// each after a first think.
+    pub(crate) fn closed_users(&mut self, s: usize, want: u32) {
+        let now = self.now;
+        let src = &mut self.sources[s];
+        let staying = src.users - src.retiring;
+        if want < staying {
+            src.retiring += staying - want;
+            return;
+        }
+        let back = (want - staying).min(src.retiring);
+        src.retiring -= back;
+        let new = want - staying - back;
+        src.users += new;
+        for _ in 0..new {
+            let at = now.saturating_add(self.sources[s].think());
+            self.queue.push(
+                at,
+                Event::Arrival {
+                    source: s as u32,
+                    epoch: 0,
+                },
+            );
+        }
+    }
+
+    /// Plain closed-loop source `s`'s users: in the loop (thinking or
+    /// waiting), and of those, leaving at their next decision.
+    pub fn closed_loop_users(&self, s: usize) -> Option<(u32, u32)> {
+        let src = self.sources.get(s)?;
+        (src.closed.is_some() && src.session.is_none()).then_some((src.users, src.retiring))
+    }
+
     /// Per-class and per-source rows for the classes and sources the edit
     /// adds (see the module's docs).
     fn grow_groups(&mut self, old: &Model) {
@@ -213,19 +330,11 @@ impl Simulation {
             })
             .collect();
         let empty = || {
-            let mut series = Series::new(cap);
+            let mut g = GroupStats::new(cap);
             for r in &past {
-                series.push(*r);
+                g.series.push(*r);
             }
-            GroupStats {
-                arrivals: 0,
-                completed: 0,
-                dropped: 0,
-                good: 0,
-                latency: Histogram::new(),
-                window: OpenWindow::default(),
-                series,
-            }
+            g
         };
         let first = GroupStats {
             arrivals: self.e2e.arrivals,

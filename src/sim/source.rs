@@ -48,15 +48,16 @@ pub struct SourceState {
 }
 
 impl SourceState {
-    /// From the model, with streams derived from `seed`.
-    pub fn new(m: &SourceModel, seed: u64) -> Self {
-        Self::labelled(m, seed, &m.id)
+    /// From the model, with streams derived from `seed`; a session source
+    /// keeps `windows` windows of session counts.
+    pub fn new(m: &SourceModel, seed: u64, windows: usize) -> Self {
+        Self::labelled(m, seed, &m.id, windows)
     }
 
     /// From the model, with streams derived from `seed` and `label` (a
     /// source added while the simulation runs is labelled by its id and
     /// its stable index, so that it never shares a stream with another).
-    pub fn labelled(m: &SourceModel, seed: u64, label: &str) -> Self {
+    pub fn labelled(m: &SourceModel, seed: u64, label: &str, windows: usize) -> Self {
         SourceState {
             to: m.to as u32,
             rps: m.rps,
@@ -74,7 +75,7 @@ impl SourceState {
             session: m
                 .session
                 .as_ref()
-                .map(|_| Box::new(super::sessions::SessionRun::new(m, seed))),
+                .map(|_| Box::new(super::sessions::SessionRun::new(m, seed, label, windows))),
             mix: m.mix.clone(),
             ips: m.ips,
             keys: m.keys.clone(),

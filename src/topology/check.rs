@@ -177,8 +177,8 @@ pub fn classes(sources: &[Source]) -> Vec<String> {
         match &s.mix {
             Some(m) if !m.is_empty() => set.extend(m.keys().cloned()),
             _ => match session_tasks(s) {
-                Some(tasks) if !tasks.is_empty() => {
-                    set.extend(tasks.iter().map(|t| t.class.clone()))
+                Some(spec) if !spec.tasks.is_empty() => {
+                    set.extend(spec.classes().into_iter().map(str::to_string))
                 }
                 _ => {
                     set.insert(DEFAULT_CLASS.to_string());
@@ -296,18 +296,15 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
     }
 }
 
-/// A session source's tasks (`Closed(..., tasks: [...])`), if it has them.
-pub fn session_tasks(s: &Source) -> Option<&[crate::sessions::Task]> {
-    match &s.arrivals {
-        crate::profile::Arrivals::Closed { tasks, .. } => tasks.as_deref(),
-        _ => None,
-    }
+/// A session source's settings (`Closed(..., tasks: [...])`), if it has them.
+pub fn session_tasks(s: &Source) -> Option<crate::sessions::Spec<'_>> {
+    crate::sessions::Spec::of(&s.arrivals)
 }
 
 /// Checks a session source's tasks against the apps' handlers.
 fn check_session(
     s: &Source,
-    tasks: &[crate::sessions::Task],
+    tasks: crate::sessions::Spec,
     at: Option<usize>,
     cx: &Ctx,
     ds: &mut Diagnostics,
@@ -328,7 +325,7 @@ fn check_session(
     names.sort_unstable();
     names.dedup();
     let item = format!("source `{}`", short(&s.id));
-    let found = crate::sessions::problems(tasks, s.mix.is_some(), s.ips.is_some(), (&names, star));
+    let found = crate::sessions::problems(&tasks, s.mix.is_some(), s.ips.is_some(), (&names, star));
     for (message, hint, class) in found {
         let place = class
             .and_then(|c| cx.places.find(at.unwrap_or(0), "class", &c))
@@ -348,20 +345,8 @@ pub fn compile_source(
     classes: &[String],
 ) -> SourceModel {
     let class_of = |name: &str| classes.iter().position(|c| c == name).unwrap_or(0) as u16;
-    let session = match &s.arrivals {
-        crate::profile::Arrivals::Closed {
-            tasks: Some(tasks),
-            sessions,
-            on_failure,
-            ..
-        } => Some(crate::sessions::SessionModel::compile(
-            tasks,
-            *sessions,
-            *on_failure,
-            class_of,
-        )),
-        _ => None,
-    };
+    let session =
+        session_tasks(s).map(|spec| crate::sessions::SessionModel::compile(&spec, class_of));
     let mix = match &s.mix {
         _ if session.is_some() => session.as_ref().map(|m| m.mix()).unwrap_or_default(),
         Some(m) if !m.is_empty() => {
