@@ -284,8 +284,17 @@ impl Simulation {
                     service.m2 = service.own_m2 * g.second
                         + 2.0 * own_ns * g.mean * service.calls
                         + calls_m2;
+                    let full = lambda * (own * curve.at(1.0) + service.calls / 1e9) / f64::from(c);
+                    let second = if full >= 1.0 {
+                        format!(
+                            "; metastable: at full load the curve slows it {:.2}x, and the arrivals would then need {full:.2} per server: a burst or fault that fills it tips it into an overload it does not leave",
+                            curve.at(1.0)
+                        )
+                    } else {
+                        String::new()
+                    };
                     curve_note = Some(format!(
-                        "; the load curve slows the service drawn {:.2}x on average at the load it settles at (the fixed point of service and utilization)",
+                        "; the load curve slows the service drawn {:.2}x on average at the load it settles at (the fixed point of service and utilization){second}",
                         g.mean
                     ));
                 }
@@ -517,7 +526,9 @@ fn cache_theory(
             .map_or(crate::keys::Keys::Uniform { keys: 1 }, |k| k.law())
     });
     let Some(law) = laws.next() else { return };
-    let why_not = if laws.any(|l| l != law) {
+    let why_not = if model.sources.iter().any(|s| s.session.is_some()) {
+        Some("sessions choose their own keys".to_string())
+    } else if laws.any(|l| l != law) {
         Some("the sources draw keys from different laws".to_string())
     } else if model.nodes.iter().any(|n| match &n.kind {
         KindModel::App(a) => a.handlers.iter().flatten().any(|s| {
@@ -642,6 +653,14 @@ pub(super) fn write_lines(report: &Report, out: &mut String) {
     use std::fmt::Write as _;
     for (id, r) in &report.nodes.0 {
         let Some(t) = &r.theory else { continue };
+        if let (Some(p), Some(m)) = (t.hit_ratio, r.cache.as_ref().and_then(|c| c.hit_ratio)) {
+            let _ = writeln!(
+                out,
+                "theory: {id}: hit ratio {:.1}% predicted from its keys and configuration, {:.1}% measured",
+                p * 100.0,
+                m * 100.0
+            );
+        }
         if !matches!(t.verdict, Verdict::Diverges | Verdict::Unstable) {
             continue;
         }

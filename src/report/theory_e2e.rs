@@ -259,7 +259,14 @@ impl Simulation {
                     }
                     KindModel::Cdn(_) => Some(t.wait_ms? + t.service_ms?),
                     KindModel::Pooler(_) => Some(0.0),
-                    _ => t.sojourn_ms,
+                    // Visits turned away at once take no time: an object
+                    // store's throttled ones (as measured), a full queue's
+                    // (as predicted).
+                    KindModel::ObjectStore(_) => {
+                        let served = 1.0 - crate::fmt::ratio(r.dropped, r.arrivals);
+                        Some(t.sojourn_ms? * served)
+                    }
+                    _ => Some(t.sojourn_ms? * (1.0 - t.blocking.unwrap_or(0.0))),
                 }
             })
             .collect();

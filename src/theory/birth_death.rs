@@ -46,76 +46,101 @@ pub fn sums(c: u32, k: u64, a: f64, r: f64, kappa: f64) -> Sums {
             waiting: 0.0,
         };
     }
-    // Running sums of t(n), busy servers, waiting, and t(n >= c).
-    let (mut sum, mut busy, mut waiting, mut above);
+    // t(n) / t(n-1).
+    let step = |n: u64| {
+        if n < cu {
+            a / n as f64
+        } else if n == cu {
+            a / n as f64 * kappa
+        } else {
+            r
+        }
+    };
+    let mut acc = Acc {
+        cu,
+        t: 1.0,
+        sum: 0.0,
+        busy: 0.0,
+        waiting: 0.0,
+        above: 0.0,
+    };
     let full;
     if r <= 1.0 || k == cu {
-        let mut t = 1.0f64;
-        (sum, busy, waiting, above) = (1.0f64, 0.0f64, 0.0f64, 0.0f64);
+        acc.add(0);
         let mut n: u64 = 0;
         let mut cut = false;
         while n < k {
             n += 1;
-            if n < cu {
-                t *= a / n as f64;
-            } else if n == cu {
-                t *= a / n as f64 * kappa;
-            } else {
-                t *= r;
-                if t < sum * NEGLIGIBLE {
-                    cut = true;
-                    break;
-                }
-            }
-            sum += t;
-            busy += n.min(cu) as f64 * t;
-            waiting += (n - n.min(cu)) as f64 * t;
-            if n >= cu {
-                above += t;
-            }
-            if t > BIG || sum > BIG {
-                for x in [&mut t, &mut sum, &mut busy, &mut waiting, &mut above] {
-                    *x /= BIG;
-                }
-            }
-        }
-        full = if cut { 0.0 } else { t / sum };
-    } else {
-        // Downwards from K, t'(K) = 1.
-        let mut t = 1.0f64;
-        let mut n = k;
-        (sum, busy, waiting, above) = (1.0f64, cu as f64, (k - cu) as f64, 1.0f64);
-        while n > 0 {
-            t /= if n < cu {
-                a / n as f64
-            } else if n == cu {
-                a / n as f64 * kappa
-            } else {
-                r
-            };
-            n -= 1;
-            if t < sum * NEGLIGIBLE {
+            acc.t *= step(n);
+            if n > cu && acc.t < acc.sum * NEGLIGIBLE {
+                cut = true;
                 break;
             }
-            sum += t;
-            busy += n.min(cu) as f64 * t;
-            waiting += (n - n.min(cu)) as f64 * t;
-            if n >= cu {
-                above += t;
-            }
-            if t > BIG || sum > BIG {
-                for x in [&mut t, &mut sum, &mut busy, &mut waiting, &mut above] {
-                    *x /= BIG;
-                }
-            }
+            acc.add(n);
         }
-        full = 1.0 / sum;
+        full = if cut { 0.0 } else { acc.t / acc.sum };
+    } else {
+        // Downwards from K, t'(K) = 1.
+        acc.add(k);
+        let mut n = k;
+        while n > 0 {
+            acc.t /= step(n);
+            n -= 1;
+            if acc.t < acc.sum * NEGLIGIBLE {
+                break;
+            }
+            acc.add(n);
+        }
+        full = 1.0 / acc.sum;
     }
+    let Acc {
+        sum,
+        busy,
+        waiting,
+        above,
+        ..
+    } = acc;
     Sums {
         full: full.clamp(0.0, 1.0),
         all_busy: (above / sum).clamp(0.0, 1.0),
         busy: (busy / sum).max(0.0),
         waiting: (waiting / sum).max(0.0),
+    }
+}
+
+/// The running sums, rescaled together when they grow large.
+struct Acc {
+    cu: u64,
+    /// The current term.
+    t: f64,
+    sum: f64,
+    busy: f64,
+    waiting: f64,
+    /// Of `sum`, the terms with every server busy.
+    above: f64,
+}
+
+impl Acc {
+    /// Adds the current term as state `n`.
+    fn add(&mut self, n: u64) {
+        let t = self.t;
+        self.sum += t;
+        self.busy += n.min(self.cu) as f64 * t;
+        self.waiting += (n - n.min(self.cu)) as f64 * t;
+        if n >= self.cu {
+            self.above += t;
+        }
+        if t > BIG || self.sum > BIG {
+            for x in [
+                &mut self.t,
+                &mut self.sum,
+                &mut self.busy,
+                &mut self.waiting,
+                &mut self.above,
+            ] {
+                *x /= BIG;
+            }
+        }
     }
 }
 

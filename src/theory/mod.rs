@@ -235,6 +235,9 @@ impl NodeTheory {
                 if let Some(b) = self.blocking.filter(|b| *b >= 0.0005) {
                     s.push_str(&format!(", {:.1}% blocked", b * 100.0));
                 }
+                if let Some(h) = self.hit_ratio {
+                    s.push_str(&format!(", hit ratio {:.1}%", h * 100.0));
+                }
                 s.push_str(&format!(
                     "; measured {}",
                     crate::fmt::fmt_ms(self.measured_wait_ms)
