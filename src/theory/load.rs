@@ -57,7 +57,7 @@ pub fn fixed_point(
     for _ in 0..ITERATIONS {
         let a = lambda.max(0.0) * (own * g.mean + calls);
         let rho = a / c as f64;
-        if !(rho < 1.0) {
+        if rho.is_nan() || rho >= 1.0 {
             return if bounded {
                 Ok(saturated)
             } else {
