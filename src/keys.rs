@@ -129,6 +129,18 @@ pub enum KeySampler {
 }
 
 impl KeySampler {
+    /// The popularity law it draws from (for the theory lens).
+    pub fn law(&self) -> Keys {
+        match self {
+            KeySampler::Uniform(n) => Keys::Uniform { keys: *n },
+            KeySampler::Zipf(z) => Keys::Zipf { keys: z.n, s: z.s },
+            KeySampler::Celebrity { keys, share } => Keys::Celebrity {
+                keys: *keys,
+                share: *share,
+            },
+        }
+    }
+
     /// Number of keys it draws from.
     pub fn count(&self) -> u64 {
         match self {

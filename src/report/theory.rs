@@ -25,6 +25,9 @@ struct Service {
     m2: f64,
     /// Of the mean, time measured waiting on calls (apps).
     calls: f64,
+    /// Second moment of the part drawn from the service distribution (the
+    /// part a load curve scales).
+    own_m2: f64,
 }
 
 impl Simulation {
@@ -38,6 +41,9 @@ impl Simulation {
             .collect();
         for i in 0..nodes.len() {
             let mut t = self.node_theory(i, &nodes[i].1, run, &hits);
+            if let KindModel::Cache(cm) = &model.nodes[i].kind {
+                cache_theory(model, i, cm, &nodes[i].1, run, &mut t);
+            }
             t.configured_rps = configured.as_ref().map(|c| c[i]);
             if matches!(t.verdict, Verdict::NotAQueue) {
                 t.configured_rps = None;
@@ -188,10 +194,12 @@ impl Simulation {
                 } else {
                     0.0
                 };
+                let m2 = (1.0 - w) * m.service.second_moment() + w * d.write.second_moment();
                 Service {
                     mean: (1.0 - w) * m.service.mean() + w * d.write.mean(),
-                    m2: (1.0 - w) * m.service.second_moment() + w * d.write.second_moment(),
+                    m2,
                     calls: 0.0,
+                    own_m2: m2,
                 }
             }
             (KindModel::App(_), _) => {
@@ -218,12 +226,18 @@ impl Simulation {
                 } else {
                     m.service.second_moment()
                 };
-                Service { mean, m2, calls }
+                Service {
+                    mean,
+                    m2,
+                    calls,
+                    own_m2: m.service.second_moment(),
+                }
             }
             _ => Service {
                 mean: m.service.mean(),
                 m2: m.service.second_moment(),
                 calls: 0.0,
+                own_m2: m.service.second_moment(),
             },
         };
         if !(service.mean.is_finite() && service.m2.is_finite()) {
@@ -241,12 +255,6 @@ impl Simulation {
                 arrival_rps,
             );
         }
-        let mean_s = service.mean / 1e9;
-        let scv = if service.mean > 0.0 {
-            (service.m2 / (service.mean * service.mean) - 1.0).max(0.0)
-        } else {
-            0.0
-        };
         // Room for requests in all (in service and waiting), if bounded.
         let mut room = m.queue.map(|q| c as u64 + q as u64);
         if let KindModel::Database(d) = &m.kind
@@ -254,6 +262,66 @@ impl Simulation {
         {
             room = Some(room.map_or(mc as u64, |k| k.min(mc as u64)).max(c as u64));
         }
+        // A load curve scales the drawn part at the utilization each
+        // service starts at: the fixed point of that loop (`theory::load`).
+        let mut service = service;
+        let mut curve_note = None;
+        if let Some(curve) = m.load.as_ref().filter(|l| !l.is_flat()) {
+            let own = (service.mean - service.calls) / 1e9;
+            match theory::load::fixed_point(
+                curve,
+                c,
+                lambda,
+                own,
+                service.calls / 1e9,
+                room.is_some(),
+            ) {
+                Ok(g) => {
+                    let own_ns = own * 1e9;
+                    let calls_m2 =
+                        (service.m2 - service.own_m2 - 2.0 * own_ns * service.calls).max(0.0);
+                    service.mean = own_ns * g.mean + service.calls;
+                    service.m2 = service.own_m2 * g.second
+                        + 2.0 * own_ns * g.mean * service.calls
+                        + calls_m2;
+                    let full = lambda * (own * curve.at(1.0) + service.calls / 1e9) / f64::from(c);
+                    let second = if full >= 1.0 {
+                        format!(
+                            "; metastable: at full load the curve slows it {:.2}x, and the arrivals would then need {full:.2} per server: a burst or fault that fills it tips it into an overload it does not leave",
+                            curve.at(1.0)
+                        )
+                    } else {
+                        String::new()
+                    };
+                    curve_note = Some(format!(
+                        "; the load curve slows the service drawn {:.2}x on average at the load it settles at (the fixed point of service and utilization){second}",
+                        g.mean
+                    ));
+                }
+                Err(u) => {
+                    let mut t = NodeTheory::none(
+                        Verdict::Unstable,
+                        format!(
+                            "unstable (ρ ≥ 1): the load curve slows the service {:.2}x at full load, and no utilization below 1 is consistent with the arrivals (the loop of slower service and higher load passes capacity); measured arrival rate, configured service and curve",
+                            curve.at(1.0),
+                        ),
+                        arrival_rps,
+                    );
+                    // Saturated: every start at full load.
+                    let full = lambda * (own * curve.at(1.0) + service.calls / 1e9) / f64::from(c);
+                    t.offered_load = Some(full.max(u.rho).max(1.0));
+                    t.model = Some(format!("M/G/{c}"));
+                    t.measured_wait_ms = r.mean_wait_ms;
+                    return t;
+                }
+            }
+        }
+        let mean_s = service.mean / 1e9;
+        let scv = if service.mean > 0.0 {
+            (service.m2 / (service.mean * service.mean) - 1.0).max(0.0)
+        } else {
+            0.0
+        };
         let what = if service.calls > 0.0 {
             format!(
                 "workers held for their own work ({}) and their calls as measured ({}); compared: utilization, wait for a worker, time at the node",
@@ -311,44 +379,68 @@ impl Simulation {
         } else {
             format!("M/G/{c}")
         };
+        let what = match curve_note {
+            Some(n) => format!("{what}{n}"),
+            None => what,
+        };
         let mut t = NodeTheory::none(Verdict::Agrees, what, arrival_rps);
         t.passed_rps = passed_rps;
         t.service_ms = Some(service.mean / 1e6);
         t.scv = Some(scv);
         t.offered_load = Some(theory::erlang::utilization(c, lambda * mean_s));
         t.measured_wait_ms = r.mean_wait_ms;
-        let bounded = room.and_then(|k| theory::mmck::mmck(c, k, lambda, mean_s).map(|b| (k, b)));
+        t.own_ms = Some((service.mean - service.calls) / 1e6);
+        // Callers that can never have more calls out than it has servers:
+        // nothing waits, whatever the formulas say of Poisson arrivals.
+        let callers = theory::network::callers_concurrency(model, i)
+            .filter(|&n| n <= u64::from(c) && self.changes().is_empty());
+        let bounded =
+            room.and_then(|k| theory::mmck::mgck(c, k, lambda, mean_s, scv).map(|b| (k, b)));
         let open = theory::erlang::mgc(c, lambda, mean_s, scv);
-        match (bounded, open) {
-            (Some((_, b)), Ok(p)) if b.blocking < 1e-4 => {
-                t.model = Some(open_name);
-                t.utilization = Some(p.rho);
-                t.wait_ms = Some(p.wait * 1e3);
-                t.sojourn_ms = Some(p.sojourn * 1e3);
-                t.blocking = Some(b.blocking);
-            }
-            (Some((k, b)), _) => {
-                t.model = Some(format!("M/M/{c}/{k}"));
-                if !exp {
-                    t.note
-                        .push_str("; bounded queue near full: service treated as exponential");
+        if let Some(n) = callers {
+            t.model = Some(open_name);
+            t.utilization = Some((lambda * mean_s / f64::from(c)).min(1.0));
+            t.wait_ms = Some(0.0);
+            t.sojourn_ms = Some(mean_s * 1e3);
+            t.blocking = room.map(|_| 0.0);
+            t.note.push_str(&format!(
+                "; its callers can have at most {n} calls out at once, no more than its {c} servers: nothing waits (exact; not the formula's Poisson arrivals)"
+            ));
+        } else {
+            match (bounded, open) {
+                (Some((_, b)), Ok(p)) if b.blocking < 1e-4 => {
+                    t.model = Some(open_name);
+                    t.utilization = Some(p.rho);
+                    t.wait_ms = Some(p.wait * 1e3);
+                    t.sojourn_ms = Some(p.sojourn * 1e3);
+                    t.blocking = Some(b.blocking);
                 }
-                t.utilization = Some(b.utilization);
-                t.wait_ms = Some(b.wait * 1e3);
-                t.sojourn_ms = Some(b.sojourn * 1e3);
-                t.blocking = Some(b.blocking);
-            }
-            (None, Ok(p)) => {
-                t.model = Some(open_name);
-                t.utilization = Some(p.rho);
-                t.wait_ms = Some(p.wait * 1e3);
-                t.sojourn_ms = Some(p.sojourn * 1e3);
-            }
-            (None, Err(u)) => {
-                t.model = Some(open_name);
-                t.verdict = Verdict::Unstable;
-                t.note = format!("{u}; {}", t.note);
-                return t;
+                (Some((k, b)), _) => {
+                    if exp {
+                        t.model = Some(format!("M/M/{c}/{k}"));
+                    } else {
+                        t.model = Some(format!("M/G/{c}/{k}"));
+                        t.note.push_str(
+                        "; bounded queue near full: M/G/c/K by a two-moment approximation (Erlang C's mass spread at Allen-Cunneen's ratio, blocking by flow conservation)",
+                    );
+                    }
+                    t.utilization = Some(b.utilization);
+                    t.wait_ms = Some(b.wait * 1e3);
+                    t.sojourn_ms = Some(b.sojourn * 1e3);
+                    t.blocking = Some(b.blocking);
+                }
+                (None, Ok(p)) => {
+                    t.model = Some(open_name);
+                    t.utilization = Some(p.rho);
+                    t.wait_ms = Some(p.wait * 1e3);
+                    t.sojourn_ms = Some(p.sojourn * 1e3);
+                }
+                (None, Err(u)) => {
+                    t.model = Some(open_name);
+                    t.verdict = Verdict::Unstable;
+                    t.note = format!("{u}; {}", t.note);
+                    return t;
+                }
             }
         }
         if matches!(m.kind, KindModel::Cdn(_)) {
@@ -358,13 +450,7 @@ impl Simulation {
             t.verdict = Verdict::TooFewVisits;
             return t;
         }
-        let pct = |m: f64, p: f64| {
-            if p.abs() > 0.0 {
-                format!("{:+.0}%", (m - p) / p * 100.0)
-            } else {
-                "above 0".to_string()
-            }
-        };
+        let pct = |m: f64, p: f64| gap(m, p, service.mean / 1e6);
         if let Some(u) = t.utilization
             && (r.utilization - u).abs() > theory::UTILIZATION_ABS
         {
@@ -420,6 +506,125 @@ impl Simulation {
     }
 }
 
+/// A cache's predicted hit ratio (`theory::cache`) beside the measured one:
+/// the lookups' key law from the sources (all must draw from one), the
+/// lookup rate measured. Outside `HIT_ABS` (`HIT_ABS_LFU` for the sampled
+/// LFU) with enough lookups, the node diverges.
+fn cache_theory(
+    model: &crate::model::Model,
+    i: usize,
+    cm: &crate::kinds::cache::CacheModel,
+    r: &NodeReport,
+    run: &Run,
+    t: &mut NodeTheory,
+) {
+    use crate::kind::Eviction;
+    use theory::cache::{Policy, groups, hit_ratio};
+    let mut laws = model.sources.iter().map(|s| {
+        s.keys
+            .as_ref()
+            .map_or(crate::keys::Keys::Uniform { keys: 1 }, |k| k.law())
+    });
+    let Some(law) = laws.next() else { return };
+    let why_not = if model.sources.iter().any(|s| s.session.is_some()) {
+        Some("sessions choose their own keys".to_string())
+    } else if laws.any(|l| l != law) {
+        Some("the sources draw keys from different laws".to_string())
+    } else if model.nodes.iter().any(|n| match &n.kind {
+        KindModel::App(a) => a.handlers.iter().flatten().any(|s| {
+            matches!(*s, crate::model::StepModel::Invalidate(c) if c as usize == i)
+                || matches!(*s, crate::model::StepModel::WriteThrough { cache, .. } if cache as usize == i)
+        }),
+        _ => false,
+    }) {
+        Some("writes invalidate or update its keys (not in the model)".to_string())
+    } else if cm.swr > 0 && cm.ttl != u64::MAX {
+        Some("stale-while-revalidate serves expired keys (not in the model)".to_string())
+    } else {
+        None
+    };
+    let note = match why_not {
+        Some(w) => format!("hit ratio not predicted: {w}"),
+        None => {
+            let policy = match cm.eviction {
+                Eviction::Lru => Policy::Lru,
+                Eviction::Fifo => Policy::Fifo,
+                Eviction::Lfu => Policy::Lfu,
+            };
+            let lookups = r.cache.as_ref().map_or(0, |c| c.hits + c.misses);
+            let lambda = if run.measured_s > 0.0 {
+                lookups as f64 / run.measured_s
+            } else {
+                0.0
+            };
+            let ttl = (cm.ttl != u64::MAX).then(|| cm.ttl as f64 / 1e9);
+            match hit_ratio(&groups(&law), cm.capacity, policy, ttl, lambda) {
+                Err(w) => format!("hit ratio {w}"),
+                Ok(p) => {
+                    t.hit_ratio = Some(p.hit_ratio);
+                    let tol = theory::HIT_ABS;
+                    // LFU's top C is a bound (the best any eviction does):
+                    // judged only if the engine beats it.
+                    let off = |m: f64| match policy {
+                        Policy::Lfu => m - p.hit_ratio > tol,
+                        _ => (m - p.hit_ratio).abs() > tol,
+                    };
+                    if let Some(m) = r.cache.as_ref().and_then(|c| c.hit_ratio)
+                        && lookups >= theory::MIN_VISITS
+                        && off(m)
+                    {
+                        t.off.push(format!(
+                            "hit ratio {:.1}% measured, {:.1}% predicted from the key popularity and the configuration (tolerance {:.0} points)",
+                            m * 100.0,
+                            p.hit_ratio * 100.0,
+                            tol * 100.0
+                        ));
+                        if t.verdict == Verdict::Agrees {
+                            t.verdict = Verdict::Diverges;
+                        }
+                    }
+                    format!(
+                        "hit ratio {:.1}% predicted: {} ({} keys, {:?}), lookups at the measured rate",
+                        p.hit_ratio * 100.0,
+                        p.how,
+                        crate::fmt::fmt_count(law.count()),
+                        law
+                    )
+                }
+            }
+        }
+    };
+    t.note.push_str("; ");
+    t.note.push_str(&note);
+}
+
+/// How far a measured time `m` is from the predicted `p` (ms), in words:
+/// a relative gap when the prediction is at least a hundredth of the
+/// service time `scale` (shown as a factor past +999%), else the absolute
+/// difference (a ratio to a near-zero base says nothing).
+pub(super) fn gap(m: f64, p: f64, scale: f64) -> String {
+    let base = (scale * 0.01).max(1e-6);
+    if !(m.is_finite() && p.is_finite()) {
+        return "not comparable".to_string();
+    }
+    if p.abs() < base {
+        let d = m - p;
+        return format!(
+            "{} {} a prediction near 0",
+            fmt_ms(Some(d.abs())),
+            if d >= 0.0 { "above" } else { "below" }
+        );
+    }
+    let rel = (m - p) / p;
+    if rel > 999.0 {
+        "over 1000x the prediction".to_string()
+    } else if rel > 9.99 {
+        format!("{:.0}x the prediction", m / p)
+    } else {
+        format!("{:+.0}%", rel * 100.0)
+    }
+}
+
 /// The table's theory cells for one node: predicted utilization, predicted
 /// wait, and the verdict.
 pub(super) fn cells(t: Option<&NodeTheory>) -> [String; 3] {
@@ -448,12 +653,20 @@ pub(super) fn write_lines(report: &Report, out: &mut String) {
     use std::fmt::Write as _;
     for (id, r) in &report.nodes.0 {
         let Some(t) = &r.theory else { continue };
+        if let (Some(p), Some(m)) = (t.hit_ratio, r.cache.as_ref().and_then(|c| c.hit_ratio)) {
+            let _ = writeln!(
+                out,
+                "theory: {id}: hit ratio {:.1}% predicted from its keys and configuration, {:.1}% measured",
+                p * 100.0,
+                m * 100.0
+            );
+        }
         if !matches!(t.verdict, Verdict::Diverges | Verdict::Unstable) {
             continue;
         }
         let what = match t.verdict {
             Verdict::Unstable => format!(
-                "unstable: arrivals exceed capacity (offered load {:.2} per server)",
+                "unstable (ρ ≥ 1): arrivals exceed capacity (offered load {:.2} per server)",
                 t.offered_load.unwrap_or(f64::NAN)
             ),
             _ => format!(

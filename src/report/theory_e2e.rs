@@ -254,10 +254,19 @@ impl Simulation {
                     // work (its calls are counted where they go); a CDN's
                     // edge (a miss's origin is counted there); a pooler's
                     // time is the database's.
-                    KindModel::App(_) => Some(t.wait_ms? + m.service.mean() / 1e6),
+                    KindModel::App(_) => {
+                        Some(t.wait_ms? + t.own_ms.unwrap_or(m.service.mean() / 1e6))
+                    }
                     KindModel::Cdn(_) => Some(t.wait_ms? + t.service_ms?),
                     KindModel::Pooler(_) => Some(0.0),
-                    _ => t.sojourn_ms,
+                    // Visits turned away at once take no time: an object
+                    // store's throttled ones (as measured), a full queue's
+                    // (as predicted).
+                    KindModel::ObjectStore(_) => {
+                        let served = 1.0 - crate::fmt::ratio(r.dropped, r.arrivals);
+                        Some(t.sojourn_ms? * served)
+                    }
+                    _ => Some(t.sojourn_ms? * (1.0 - t.blocking.unwrap_or(0.0))),
                 }
             })
             .collect();
@@ -322,6 +331,27 @@ impl Simulation {
                 } else {
                     why
                 };
+                return out;
+            }
+        }
+        match pool_waits(&net, nodes, run) {
+            Ok((w, words)) => {
+                ms += w;
+                how.extend(words);
+            }
+            Err((verdict, why)) => {
+                out.verdict = verdict;
+                out.note = why;
+                return out;
+            }
+        }
+        match completed_only(ms, e, nodes, run) {
+            Ok((m, words)) => {
+                ms = m;
+                how.extend(words);
+            }
+            Err(why) => {
+                out.note = why;
                 return out;
             }
         }
@@ -423,4 +453,125 @@ fn corrections(net: &Net, nodes: &[(String, NodeReport)]) -> Result<(f64, Vec<St
         }
     }
     Ok((total, words))
+}
+
+/// The waits for apps' connection pools, ms per request: each pool is a
+/// queue of `c` servers (its open connections) whose service is the time a
+/// connection is held, the pooled call's predicted response (its round trip
+/// included), fed at the rate the app measured making those calls. M/M/c
+/// (the holding time taken as exponential); `Err` when a pool is unstable
+/// (ρ ≥ 1: its calls need more connections than it has).
+fn pool_waits(
+    net: &Net,
+    nodes: &[(String, NodeReport)],
+    run: &super::theory::Run,
+) -> Result<(f64, Vec<String>), (Verdict, String)> {
+    let model = net.model;
+    let mut total = 0.0;
+    let mut words = Vec::new();
+    for (i, m) in model.nodes.iter().enumerate() {
+        let KindModel::App(app) = &m.kind else {
+            continue;
+        };
+        let Some(pool) = app.pool else { continue };
+        let (to, r) = (pool.target as usize, &nodes[i].1);
+        let Some(c) = r.app.as_ref().and_then(|a| a.pool_open) else {
+            continue;
+        };
+        let Some(p) = m.flows.iter().find(|f| f.to == to).map(|f| f.p) else {
+            continue;
+        };
+        if net.v[i] <= 0.0 || run.measured_s <= 0.0 || p <= 0.0 {
+            continue;
+        }
+        let what = |x: String| (Verdict::NoModel, x);
+        let hold = net.rtt(Some(i), to) + net.response(to, 0).map_err(what)?;
+        let lambda = r.arrivals as f64 / run.measured_s * p;
+        let (id, target) = (&nodes[i].0, &nodes[to].0);
+        match theory::erlang::mmc(c, lambda, hold / 1e3) {
+            Ok(q) => {
+                let per_request = net.v[i] * p * q.wait * 1e3;
+                total += per_request;
+                words.push(format!(
+                    "plus {} waiting for `{id}`'s pool of {c} connections to `{target}` (M/M/{c}: {lambda:.0} calls/s each holding a connection {} as predicted; {:.0}% busy)",
+                    crate::fmt::fmt_ms(Some(per_request)),
+                    crate::fmt::fmt_ms(Some(hold)),
+                    q.rho * 100.0
+                ));
+            }
+            Err(u) => {
+                return Err((
+                    Verdict::Unstable,
+                    format!(
+                        "no estimate: `{id}`'s pool of {c} connections to `{target}` is unstable (ρ ≥ 1): {lambda:.0} calls/s holding a connection {} each need {:.1} connections; the waits for it grow without bound",
+                        crate::fmt::fmt_ms(Some(hold)),
+                        u.rho * f64::from(c)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok((total, words))
+}
+
+/// Failures below this share of the finished requests are left in the
+/// estimate (they move it by less than the tolerance's noise).
+const FAILED_SHARE: f64 = 0.01;
+
+/// The estimate `all` (ms, the mean over every request, failed ones
+/// included, as the visits counted) turned into the mean of the completed
+/// ones, which is what is measured: with a share `f` of requests failing
+/// after `W_f` on average (measured by Little's law: time in the system of
+/// all requests minus that of the completed), `(all - f W_f) / (1 - f)`.
+/// `Err` (no estimate, in words) when failed requests left work behind
+/// (timeouts: the visits counted include work for requests already given
+/// up, which no path weighting can split).
+fn completed_only(
+    all: f64,
+    e: &EndToEnd,
+    nodes: &[(String, NodeReport)],
+    run: &super::theory::Run,
+) -> Result<(f64, Vec<String>), String> {
+    let finished = e.completed + e.dropped;
+    if finished == 0 || e.dropped == 0 {
+        return Ok((all, Vec::new()));
+    }
+    let f = e.dropped as f64 / finished as f64;
+    if f < FAILED_SHARE {
+        return Ok((all, Vec::new()));
+    }
+    let timeouts = e.timed_out
+        + nodes
+            .iter()
+            .filter_map(|(_, r)| r.app.as_ref().map(|a| a.call_timeouts))
+            .sum::<u64>();
+    if timeouts > 0 {
+        return Err(format!(
+            "no estimate for the completed requests: {:.1}% of requests failed and {} calls or attempts timed out while their work went on (the visits counted include that orphaned work, which no weighting by paths can split off)",
+            f * 100.0,
+            timeouts
+        ));
+    }
+    let Some(ok_ms) = e.mean_ms else {
+        return Err(format!(
+            "no estimate: {:.1}% of requests failed and none completed",
+            f * 100.0
+        ));
+    };
+    // Mean time in the system of every request, by Little's law.
+    let every = if e.arrivals > 0 {
+        e.mean_in_system * run.measured_s * 1e3 / e.arrivals as f64
+    } else {
+        0.0
+    };
+    let failed_ms = ((every - (1.0 - f) * ok_ms) / f).max(0.0);
+    let ms = ((all - f * failed_ms) / (1.0 - f)).max(0.0);
+    Ok((
+        ms,
+        vec![format!(
+            "for the completed requests: {:.1}% failed, after {} on average (measured: Little's law on all requests less the completed), so (estimate - failed share x their time) / completed share",
+            f * 100.0,
+            crate::fmt::fmt_ms(Some(failed_ms))
+        )],
+    ))
 }

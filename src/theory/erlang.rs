@@ -2,9 +2,9 @@
 //! approximation for M/G/c.
 //!
 //! Offered load `a = lambda x E[S]` (erlangs), utilization `rho = a / c`.
-//! Erlang B is computed by its recurrence `B(0) = 1`,
-//! `B(k) = a B(k-1) / (k + a B(k-1))`, which stays in `[0, 1]` for any `c`
-//! (no factorials, no powers: no overflow up to the topology's limit of a
+//! Erlang B is `p(c)` of the birth-death chain `t(n) = aⁿ/n!`, summed by
+//! the rescaled recurrence shared with M/M/c/K ([`super::birth_death`]: no
+//! factorials, no powers, no overflow up to the topology's limit of a
 //! million servers), and Erlang C from it:
 //! `C = B / (1 - rho (1 - B))`. With `rho >= 1` the queue grows without
 //! bound and there is no steady state: the functions say so
@@ -27,7 +27,7 @@ impl std::fmt::Display for Unstable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "unstable: arrivals exceed capacity (offered load {:.2} per server)",
+            "unstable (ρ ≥ 1): arrivals exceed capacity (offered load {:.2} per server)",
             self.rho
         )
     }
@@ -39,12 +39,10 @@ pub fn erlang_b(c: u32, a: f64) -> f64 {
     if a.is_nan() || a <= 0.0 {
         return if c == 0 { 1.0 } else { 0.0 };
     }
-    let mut b = 1.0f64;
-    for k in 1..=c {
-        let ab = a * b;
-        b = ab / (k as f64 + ab);
+    if c == 0 {
+        return 1.0;
     }
-    b
+    super::birth_death::sums(c, u64::from(c), a, 0.0, 1.0).full
 }
 
 /// Erlang C: the probability that an arrival waits, for `c` servers offered
@@ -160,7 +158,7 @@ mod tests {
             mmc(4, 500.0, 0.01)
                 .unwrap_err()
                 .to_string()
-                .starts_with("unstable: arrivals exceed capacity")
+                .starts_with("unstable (ρ ≥ 1): arrivals exceed capacity")
         );
     }
 

@@ -36,11 +36,15 @@
 //! | end-to-end mean | within 25% (`END_TO_END_REL`) |
 //! | arrival rate | at most 10% above what the configured traffic sends, by the traffic equations (`ARRIVALS_REL`; not judged for caches, whose fills are not in them, nor when a traffic change ran) |
 //! | an app's wait for a fan-out | within 50% of the expected slowest of `n` exponential legs, `T x H(n)` (`FANOUT_REL`) |
+//! | a cache's hit ratio | within 3 points of the prediction (`HIT_ABS`); LFU's prediction is a bound: at most 3 points above it |
 //!
 //! Nothing is judged with fewer than `MIN_VISITS` completed visits.
 
+pub mod birth_death;
+pub mod cache;
 pub mod erlang;
 pub mod filter;
+pub mod load;
 pub mod mmck;
 pub mod network;
 pub mod service;
@@ -67,6 +71,10 @@ pub const END_TO_END_REL: f64 = 0.25;
 pub const ARRIVALS_REL: f64 = 0.10;
 /// A fan-out's wait for its slowest leg: agrees within this share.
 pub const FANOUT_REL: f64 = 0.50;
+/// A cache's hit ratio: agrees within this many points (absolute) of the
+/// prediction (`theory::cache`; LRU by Che, FIFO, TTL; for LFU, whose
+/// prediction is a bound, at most this far above it).
+pub const HIT_ABS: f64 = 0.03;
 /// Fewest completed visits for a verdict.
 pub const MIN_VISITS: u64 = 500;
 
@@ -133,6 +141,12 @@ pub struct NodeTheory {
     /// rate it measured).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub passed_rps: Option<f64>,
+    /// A cache's predicted hit ratio from its capacity, eviction, TTL and
+    /// the sources' key popularity (`theory::cache`), beside the measured
+    /// `cache.hit_ratio`; absent where it is not predicted (the note says
+    /// why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hit_ratio: Option<f64>,
     /// Squared coefficient of variation of that service time.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scv: Option<f64>,
@@ -162,6 +176,10 @@ pub struct NodeTheory {
     /// Measured mean wait, ms (copied for the one-line summary).
     #[serde(skip)]
     pub measured_wait_ms: Option<f64>,
+    /// An app's own work per visit as predicted (the service drawn, slowed
+    /// by its load curve), ms, for the end-to-end estimate.
+    #[serde(skip)]
+    pub own_ms: Option<f64>,
 }
 
 impl NodeTheory {
@@ -175,6 +193,7 @@ impl NodeTheory {
             configured_rps: None,
             service_ms: None,
             passed_rps: None,
+            hit_ratio: None,
             scv: None,
             offered_load: None,
             utilization: None,
@@ -184,6 +203,7 @@ impl NodeTheory {
             off: Vec::new(),
             causes: Vec::new(),
             measured_wait_ms: None,
+            own_ms: None,
         }
     }
 
@@ -202,7 +222,7 @@ impl NodeTheory {
             Verdict::NotAQueue => None,
             Verdict::NoModel => Some(format!("theory says: nothing ({})", self.note)),
             Verdict::Unstable => Some(format!(
-                "theory says: unstable: arrivals exceed capacity (offered load {:.2} per server, {model}){}",
+                "theory says: unstable (ρ ≥ 1): arrivals exceed capacity (offered load {:.2} per server, {model}){}",
                 self.offered_load.unwrap_or(f64::NAN),
                 first_cause()
             )),
@@ -214,6 +234,9 @@ impl NodeTheory {
                 );
                 if let Some(b) = self.blocking.filter(|b| *b >= 0.0005) {
                     s.push_str(&format!(", {:.1}% blocked", b * 100.0));
+                }
+                if let Some(h) = self.hit_ratio {
+                    s.push_str(&format!(", hit ratio {:.1}%", h * 100.0));
                 }
                 s.push_str(&format!(
                     "; measured {}",

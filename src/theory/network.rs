@@ -69,6 +69,69 @@ pub fn configured_rates(model: &Model) -> Option<Vec<f64>> {
     model.visit_rates(&model.base_rates())
 }
 
+/// The most calls node `j` can have in progress at once, when everything
+/// that reaches it comes from apps whose workers wait for the answer: each
+/// caller's workers (at its most instances) times the calls one worker has
+/// out to `j` at once (a fan-out's legs, else 1). `None` when anything else
+/// sends it requests (users, a balancer, a station's routes, a cache's
+/// fills, a publisher) or a caller can leave a call behind (a call timeout,
+/// a hedged fan-out), so more could be in progress.
+///
+/// When it is at most `j`'s servers, no request ever waits there, exactly:
+/// the queueing formulas' Poisson arrivals do not apply (a chain of apps
+/// each holding a worker while it calls the next queues only at its head).
+pub fn callers_concurrency(model: &Model, j: usize) -> Option<u64> {
+    use crate::kinds::KindModel;
+    use crate::model::StepModel;
+    if model.sources.iter().any(|s| s.to == j) {
+        return None;
+    }
+    let mut total = 0u64;
+    let mut any = false;
+    for m in &model.nodes {
+        if !m.flows.iter().any(|f| f.to == j) {
+            continue;
+        }
+        any = true;
+        let KindModel::App(app) = &m.kind else {
+            return None;
+        };
+        if app.calls.as_ref().is_some_and(|c| c.timeout.is_some()) {
+            return None;
+        }
+        let mut per_worker = 0u64;
+        for s in app.handlers.iter().flatten() {
+            match *s {
+                StepModel::Publish(q) if q as usize == j => return None,
+                StepModel::FanOut {
+                    to,
+                    count,
+                    hedge_after,
+                } if to as usize == j => {
+                    if hedge_after != u64::MAX {
+                        return None;
+                    }
+                    per_worker = per_worker.max(u64::from(count));
+                }
+                _ if s.waits_on().any(|t| t as usize == j) => per_worker = per_worker.max(1),
+                _ => {}
+            }
+        }
+        if app.pool.is_some_and(|p| p.target as usize == j) {
+            per_worker = per_worker.max(1);
+        }
+        let instances = app
+            .autoscale
+            .map_or(app.instances, |a| a.max.max(app.instances));
+        total = total.saturating_add(
+            per_worker
+                .saturating_mul(u64::from(app.workers))
+                .saturating_mul(u64::from(instances)),
+        );
+    }
+    any.then_some(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

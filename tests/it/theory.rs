@@ -484,12 +484,12 @@ fn an_unbounded_queue_past_capacity_gets_words_not_a_number() {
     assert!(t.offered_load.unwrap() > 1.3);
     let line = says(&r.nodes["q"]).unwrap();
     assert!(
-        line.contains("unstable: arrivals exceed capacity"),
+        line.contains("unstable (ρ ≥ 1): arrivals exceed capacity"),
         "{line}"
     );
     assert!(
         r.to_table()
-            .contains("theory: q: unstable: arrivals exceed capacity")
+            .contains("theory: q: unstable (ρ ≥ 1): arrivals exceed capacity")
     );
     assert_eq!(r.theory.verdict, Verdict::Unstable);
     assert_eq!(r.theory.mean_ms, None);
