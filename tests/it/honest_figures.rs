@@ -1,6 +1,7 @@
 //! Figures and verdicts that must be right when the system is in trouble:
 //! a failover promotes only a replica that is up, and says so when none
-//! is.
+//! is; the overload warning counts what a rate limiter in front lets
+//! through.
 
 use crate::common::model;
 use bottleneck::sim::{Change, RunConfig, Simulation};
@@ -54,5 +55,44 @@ proptest! {
                 prop_assert!(table.contains("db: did not fail over at 7.0s: no replica of it was up"), "{}", table);
             }
         }
+    }
+}
+
+/// The loader's warnings for `text`, rendered.
+fn warnings(text: &str) -> String {
+    match bottleneck::topology::load_str("t.ron", text) {
+        Ok(l) => l.warnings.to_string(),
+        Err(d) => panic!("{d}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// A node offered more than its capacity at peak is warned about, unless
+    /// a global rate limiter in front caps what reaches it below that
+    /// capacity; a limit above capacity, or one per account (it caps each
+    /// client, not the total), leaves the warning.
+    #[test]
+    fn the_overload_warning_counts_what_a_limiter_in_front_lets_through(
+        over in 1.2f64..5.0,
+        limit_share in 0.1f64..3.0,
+        servers in 1u32..16,
+        per_account in any::<bool>(),
+    ) {
+        prop_assume!(!(0.85..1.15).contains(&limit_share));
+        // Capacity: servers / 10 ms.
+        let capacity = servers as f64 * 100.0;
+        let rps = capacity * over;
+        let limit = capacity * limit_share;
+        let by = if per_account { ", by: Account" } else { "" };
+        let text = format!(r#"Topology(name: "w", sources: [Source(id: "u", to: "rl", arrivals: Poisson(rps: {rps}), keys: Uniform(keys: 100))],
+          nodes: [RateLimiter(id: "rl", to: "lb", limit: {limit}, per: "1s"{by}),
+                  LoadBalancer(id: "lb", to: ["app"]),
+                  App(id: "app", workers: {servers}, service: Exponential(mean: "10ms"))])"#);
+        let w = warnings(&text);
+        let warned = w.contains("`app` is overloaded at peak");
+        let expect = per_account || limit_share > 1.0;
+        prop_assert_eq!(warned, expect, "{}", w);
     }
 }
