@@ -93,6 +93,9 @@ pub struct NodeStats {
     pub arrivals: u64,
     /// Of those, completed.
     pub completed: u64,
+    /// Visits completed within the measured span (warm-up to the cohort's
+    /// end), whenever they arrived: what throughput counts.
+    pub departed: u64,
     /// Of those, dropped (queue full, node down, connection refused).
     pub dropped: u64,
     /// Of those, failed after admission (injected errors, failed calls).
@@ -158,6 +161,7 @@ impl NodeStats {
         NodeStats {
             arrivals: 0,
             completed: 0,
+            departed: 0,
             dropped: 0,
             errors: 0,
             refused: 0,
@@ -216,8 +220,13 @@ pub struct EndToEndStats {
     /// Of those, failed for good (every attempt failed or timed out).
     pub dropped: u64,
     /// Of the completed, answered within the deadline (the run's, or the
-    /// client's timeout): goodput.
+    /// client's timeout).
     pub good: u64,
+    /// Requests answered within the measured span (warm-up to the cohort's
+    /// end), whenever they arrived: what throughput counts.
+    pub departed: u64,
+    /// Of those, answered within the deadline: what goodput counts.
+    pub good_departed: u64,
     /// Attempts sent (first tries and retries).
     pub attempts: u64,
     /// Retries sent.
@@ -243,6 +252,8 @@ impl Default for EndToEndStats {
             completed: 0,
             dropped: 0,
             good: 0,
+            departed: 0,
+            good_departed: 0,
             attempts: 0,
             retries: 0,
             timed_out: 0,

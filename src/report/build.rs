@@ -112,7 +112,7 @@ impl Simulation {
                 p95_ms: ms(s.sojourn.quantile(0.95)),
                 p99_ms: ms(s.sojourn.quantile(0.99)),
                 p999_ms: ms(s.sojourn.quantile(0.999)),
-                throughput_rps: per_s(s.completed),
+                throughput_rps: per_s(s.departed),
                 overflow: s.overflow,
                 waiting_on_calls: share(a.calling - s.at_warmup.calling),
                 waiting_on_pool: share(a.pool_wait - s.at_warmup.pool_wait),
@@ -145,7 +145,7 @@ impl Simulation {
             dropped: e.dropped,
             in_flight: e2e_in_flight,
             blocking: ratio(e.dropped, e.arrivals),
-            throughput_rps: per_s(e.completed),
+            throughput_rps: per_s(e.departed),
             attempts: e.attempts,
             retries: e.retries,
             timed_out: e.timed_out,
@@ -166,7 +166,7 @@ impl Simulation {
             p999_ms: ms(e.latency.quantile(0.999)),
             max_ms: ms(e.latency.max().map(|v| v as f64)),
             good: self.has_deadline().then_some(e.good),
-            goodput_rps: self.has_deadline().then(|| per_s(e.good)),
+            goodput_rps: self.has_deadline().then(|| per_s(e.good_departed)),
         };
         let theory = self.theory(
             &mut nodes,
