@@ -338,6 +338,7 @@ impl Simulation {
             _ => return,
         };
         self.open_connections(target, had, 0);
+        self.pool_levels(i);
         if matches!(self.nodes[i].kind, KindState::Pooler(_)) {
             self.set_servers(i, 0);
         }

@@ -214,6 +214,11 @@ pub struct Bottleneck {
     /// The nodes whose busy servers wait on it, the first caller first,
     /// then the bottleneck itself (just the bottleneck when nothing waits).
     pub chain: Vec<String>,
+    /// When the limit is `node`'s pool of connections, not its servers: the
+    /// node the pool connects to (`utilization` is then the pool's:
+    /// connections in use over those open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_to: Option<String>,
 }
 
 /// A stretch of time with the same busiest node.
@@ -227,6 +232,10 @@ pub struct Phase {
     pub node: String,
     /// Its mean utilization over the stretch.
     pub utilization: f64,
+    /// When the limit was `node`'s pool of connections: the node it
+    /// connects to (`utilization` is then the pool's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_to: Option<String>,
 }
 
 /// Per-window series, when asked for.

@@ -166,7 +166,8 @@ impl Simulation {
         self.e2e_window.completed += 1;
         self.e2e_window.good += good as u64;
         self.e2e_window.latency.record(latency);
-        self.groups.complete(class, source, (counted, departed), latency, good);
+        self.groups
+            .complete(class, source, (counted, departed), latency, good);
         self.e2e.in_system.dec(now);
         self.reqs.free(req);
         self.user_done(source, ip, true);

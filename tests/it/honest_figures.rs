@@ -134,3 +134,71 @@ proptest! {
         prop_assert!((classes - got).abs() < 1e-9, "{classes} vs {got}");
     }
 }
+
+/// How many of `seeds` runs of an M/M/1 (service rate 10/s) at `rho`, 200 s
+/// of one-second windows from empty, `--warmup auto`'s rule refuses as not
+/// steady (on the end-to-end median per window, as the CLI does).
+fn refused(rho: f64, seeds: std::ops::Range<u64>) -> usize {
+    use bottleneck::scenario::warmup::{Mser, mser5};
+    let text = format!(
+        r#"Topology(name: "mm1", sources: [Source(id: "u", to: "q", arrivals: Poisson(rps: {}))],
+        nodes: [Station(id: "q", servers: 1, service: Exponential(mean: "100ms"))])"#,
+        10.0 * rho
+    );
+    let m = model(&text);
+    seeds
+        .filter(|&seed| {
+            let mut s = Simulation::new(
+                &m,
+                RunConfig {
+                    seed,
+                    window: bottleneck::time::Duration(SEC),
+                    ..RunConfig::default()
+                },
+            );
+            s.step_until(200 * SEC).unwrap();
+            let obs: Vec<f64> = s
+                .series_report()
+                .end_to_end
+                .iter()
+                .filter_map(|w| w.p50_ms)
+                .collect();
+            mser5(&obs) == Mser::NotSteady
+        })
+        .count()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// `--warmup auto` refuses a queue that grows for as long as the run
+    /// lasts and accepts a stationary one. Measured (module docs of
+    /// `scenario::warmup`): 0.7% false refusals at rho 0.9, 88% refused at
+    /// 1.1, 99.8% at 1.2. Bounds here, per 20 seeds: at most 2 refused at
+    /// rho up to 0.9 (P < 1% at the measured rate), at least 14 at rho
+    /// 1.1 to 1.2 and 18 from 1.2 up.
+    #[test]
+    fn warmup_auto_refuses_a_growing_queue_and_accepts_a_stationary_one(
+        rho in 0.5f64..1.5,
+        first in 0u64..1_000_000,
+    ) {
+        prop_assume!(!(0.9..1.1).contains(&rho));
+        let n = refused(rho, first..first + 20);
+        if rho < 0.9 {
+            prop_assert!(n <= 2, "{n} of 20 refused at rho {rho}");
+        } else if rho < 1.2 {
+            prop_assert!(n >= 14, "{n} of 20 refused at rho {rho}");
+        } else {
+            prop_assert!(n >= 18, "{n} of 20 refused at rho {rho}");
+        }
+    }
+}
+
+#[test]
+fn warmup_auto_refuses_the_audits_overloaded_mm1() {
+    // mm1.ron at 12 rps, seed 1 (the CLI's default), 200 s; at 9 rps it is
+    // accepted. (At 11 rps this seed is among the 12% the rule still lets
+    // through: see the module docs of `scenario::warmup`.)
+    assert_eq!(refused(1.2, 1..2), 1);
+    assert_eq!(refused(0.9, 1..2), 0);
+}
