@@ -174,7 +174,7 @@ mod tests {
         let mut g = Groups::new(2, 2, 10);
         g.arrive(0, 1, true);
         g.arrive(1, 1, true);
-        g.complete(0, 1, true, 5, true);
+        g.complete(0, 1, (true, true), 5, true);
         g.fail(1, 1, true);
         assert_eq!(
             (
