@@ -65,6 +65,11 @@ pub struct Load {
     pub refused_connections: u64,
     /// Sends it could not make across a network partition.
     pub cut: u64,
+    /// An app's pool: connections in use over those open, averaged over
+    /// the stretch (`None`: no pool, or not measured).
+    pub pool: Option<f64>,
+    /// The pool's connections open.
+    pub pool_connections: u32,
 }
 
 impl Load {
@@ -121,6 +126,9 @@ pub struct Finding {
     pub chain: Vec<usize>,
     /// One line a person can act on.
     pub reason: String,
+    /// When the limit is `node`'s pool of connections rather than its
+    /// servers: the node the pool connects to.
+    pub pool_to: Option<usize>,
 }
 
 /// The model's structure the analysis needs, computed once per model.
@@ -223,19 +231,35 @@ impl Analyzer {
         };
         let any_on_path = (0..loads.len())
             .any(|i| eligible(i, true) && (loads[i].utilization > 0.0 || loads[i].dropped > 0));
-        // The busiest node: saturated first, then by utilization, then by
-        // drops; ties go to the first in the file.
-        let key = |k: usize| (loads[k].saturated(), loads[k].utilization, loads[k].dropped);
-        let start = (0..loads.len())
-            .filter(|&i| eligible(i, any_on_path))
-            .fold(None::<usize>, |best, i| match best {
-                None => Some(i),
-                Some(b) => {
-                    let (x, y) = (key(i), key(b));
-                    let better = (x.0, x.1) > (y.0, y.1) || ((x.0, x.1) == (y.0, y.1) && x.2 > y.2);
-                    Some(if better { i } else { b })
-                }
-            })?;
+        // Candidates: every node (`i`), and every app's pool of connections
+        // (`n + i`), a resource of its own that calls wait for.
+        let n = loads.len();
+        let has_pool = |i: usize| self.pool[i].is_some() && loads[i].pool.is_some();
+        let candidates = || {
+            (0..n).filter(move |&i| eligible(i, any_on_path)).chain(
+                (0..n)
+                    .filter(move |&i| has_pool(i) && eligible(i, any_on_path))
+                    .map(move |i| n + i),
+            )
+        };
+        // The busiest: saturated first, then by utilization, then by
+        // drops; ties go to the first in the file (a node before a pool).
+        let key = |k: usize| {
+            let u = self.util(k, loads);
+            if k < n {
+                (loads[k].saturated(), u, loads[k].dropped)
+            } else {
+                (u >= SATURATED, u, 0)
+            }
+        };
+        let start = candidates().fold(None::<usize>, |best, i| match best {
+            None => Some(i),
+            Some(b) => {
+                let (x, y) = (key(i), key(b));
+                let better = (x.0, x.1) > (y.0, y.1) || ((x.0, x.1) == (y.0, y.1) && x.2 > y.2);
+                Some(if better { i } else { b })
+            }
+        })?;
         let mut chain = vec![start];
         let mut cur = start;
         while let Some(next) = self.follow(cur, loads, &chain) {
@@ -245,17 +269,15 @@ impl Analyzer {
         // Say who waits on it: busy callers whose wait leads here.
         while chain.len() < 8 {
             let head = chain[0];
-            let caller = (0..loads.len())
+            let caller = candidates()
                 .filter(|&c| {
-                    eligible(c, any_on_path)
-                        && !chain.contains(&c)
-                        && loads[c].utilization >= 0.5
+                    !chain.contains(&c)
+                        && self.util(c, loads) >= 0.5
                         && self.follow(c, loads, &[]) == Some(head)
                 })
                 .max_by(|&a, &b| {
-                    loads[a]
-                        .utilization
-                        .total_cmp(&loads[b].utilization)
+                    self.util(a, loads)
+                        .total_cmp(&self.util(b, loads))
                         .then(b.cmp(&a))
                 });
             match caller {
@@ -274,7 +296,7 @@ impl Analyzer {
                     .total_cmp(&loads[b].utilization)
                     .then(b.cmp(&a))
             })
-            .filter(|&o| loads[o].utilization > loads[cur].utilization + 0.05)
+            .filter(|&o| loads[o].utilization > self.util(cur, loads) + 0.05)
         {
             let _ = write!(
                 reason,
@@ -289,20 +311,78 @@ impl Analyzer {
                 },
             );
         }
+        let mut nodes: Vec<usize> = chain.iter().map(|&c| c % n).collect();
+        nodes.dedup();
         Some(Finding {
-            node: cur,
-            utilization: loads[cur].utilization,
+            node: cur % n,
+            utilization: self.util(cur, loads),
             reason,
-            chain,
+            chain: nodes,
+            pool_to: if cur >= n { self.pool[cur - n] } else { None },
         })
+    }
+
+    /// The utilization of candidate `c`: node `c`'s, or for `c >= n` the
+    /// pool of app `c - n` (connections in use over those open).
+    fn util(&self, c: usize, loads: &[Load]) -> f64 {
+        let n = loads.len();
+        if c < n {
+            loads[c].utilization
+        } else {
+            loads[c - n].pool.unwrap_or(0.0)
+        }
+    }
+
+    /// "api's pool to db" for candidate `c`.
+    fn name(&self, c: usize, n: usize) -> String {
+        if c < n {
+            return self.ids[c].clone();
+        }
+        let a = c - n;
+        match self.pool[a] {
+            Some(t) => format!("{}'s pool to {}", self.ids[a], self.ids[t]),
+            None => format!("{}'s pool", self.ids[a]),
+        }
     }
 
     /// The saturated node that node `i`'s servers mostly wait on, if any.
     fn follow(&self, i: usize, loads: &[Load], seen: &[usize]) -> Option<usize> {
+        let n = loads.len();
+        if i >= n {
+            // A pool's connections are held while its calls are out: follow
+            // into the node they call when it is saturated or at least as
+            // busy as the pool.
+            let a = i - n;
+            let pu = loads[a].pool?;
+            let t = self.pool[a]?;
+            let (_, real) = self.waits_on[a].iter().find(|(x, _)| *x == t)?;
+            return real
+                .iter()
+                .copied()
+                .filter(|&r| {
+                    !seen.contains(&r)
+                        && (loads[r].saturated()
+                            || (loads[r].utilization >= pu && loads[r].utilization > 0.0))
+                })
+                .max_by(|&x, &y| {
+                    loads[x]
+                        .utilization
+                        .total_cmp(&loads[y].utilization)
+                        .then(y.cmp(&x))
+                });
+        }
         let l = &loads[i];
         if l.waiting_share() < MOSTLY_WAITING {
             return None;
         }
+        // Its own pool, when busy (saturated, or at least as busy as its
+        // workers), is what calls wait for: weighed by the time spent
+        // waiting for a connection.
+        let pool = self.pool[i].filter(|_| {
+            loads[i].pool.is_some_and(|pu| {
+                !seen.contains(&(n + i)) && (pu >= SATURATED || (pu >= l.utilization && pu > 0.0))
+            })
+        });
         // Weigh each node called by the time spent waiting on it (all alike
         // when the split is not known); a pool's waits count for its target.
         let mut best: Option<(f64, f64, usize)> = None;
@@ -312,7 +392,7 @@ impl Analyzer {
                 None if l.waits.is_empty() => 1.0,
                 None => 0.0,
             };
-            if self.pool[i] == Some(*t) {
+            if self.pool[i] == Some(*t) && pool.is_none() {
                 w += l.pool_wait;
             }
             for &r in real {
@@ -331,16 +411,27 @@ impl Analyzer {
                 }
             }
         }
+        if pool.is_some() {
+            let k = (l.pool_wait, loads[i].pool.unwrap_or(0.0), n + i);
+            if best.is_none_or(|b| (k.0, k.1) > (b.0, b.1)) {
+                best = Some(k);
+            }
+        }
         best.filter(|b| b.0 > 0.0).map(|b| b.2)
     }
 
     /// "db: 83% of 2 servers busy, ..." for the last node of `chain`, then
     /// how each caller waits on the next.
     fn reason(&self, chain: &[usize], loads: &[Load]) -> String {
+        let n = loads.len();
         let last = *chain.last().expect("a chain has a node");
-        let mut out = self.describe(last, &loads[last]);
-        let l = &loads[last];
-        if l.waiting_share() >= MOSTLY_WAITING && l.utilization >= 0.01 {
+        let mut out = if last >= n {
+            self.describe_pool(last - n, &loads[last - n])
+        } else {
+            self.describe(last, &loads[last])
+        };
+        let l = &loads[last % n];
+        if last < n && l.waiting_share() >= MOSTLY_WAITING && l.utilization >= 0.01 {
             // Busy waiting on nothing saturated: its own pool of workers
             // (or of connections) is what runs out.
             if l.pool_wait >= l.calling {
@@ -367,7 +458,35 @@ impl Analyzer {
         }
         for w in chain.windows(2).rev() {
             let (caller, callee) = (w[0], w[1]);
+            if caller >= n {
+                let p = &loads[caller - n];
+                let _ = write!(
+                    out,
+                    "; {} waits on it: {:.0}% of {} connection{} in use",
+                    self.name(caller, n),
+                    100.0 * p.pool.unwrap_or(0.0),
+                    p.pool_connections,
+                    if p.pool_connections == 1 { "" } else { "s" }
+                );
+                continue;
+            }
             let l = &loads[caller];
+            if callee >= n {
+                let _ = write!(
+                    out,
+                    "; {} waits on it: {:.0}% of {} {} busy, {:.0}% of that waiting for a connection",
+                    self.ids[caller],
+                    100.0 * l.utilization,
+                    l.servers,
+                    if l.servers == 1 { "server" } else { "servers" },
+                    if l.utilization > 0.0 {
+                        100.0 * l.pool_wait.min(l.utilization) / l.utilization
+                    } else {
+                        0.0
+                    }
+                );
+                continue;
+            }
             let waiting = (l.calling + l.pool_wait).min(l.utilization);
             let on = self.waits_on[caller]
                 .iter()
@@ -411,6 +530,27 @@ impl Analyzer {
             .map(|&r| loads[r].utilization)
             .fold(0.0, f64::max);
         Some((t, s, busiest))
+    }
+
+    /// "api's pool to db: 90% of 2 connections in use; calls wait for a free
+    /// connection (6.2 waiting on average)".
+    fn describe_pool(&self, a: usize, l: &Load) -> String {
+        let n = self.ids.len();
+        let mut out = format!(
+            "{}: {:.0}% of {} connection{} in use",
+            self.name(n + a, n),
+            100.0 * l.pool.unwrap_or(0.0),
+            l.pool_connections,
+            if l.pool_connections == 1 { "" } else { "s" }
+        );
+        let waiting = l.pool_wait * l.servers as f64;
+        if waiting >= 0.05 {
+            let _ = write!(
+                out,
+                "; calls wait for a free connection ({waiting:.1} waiting on average)"
+            );
+        }
+        out
     }
 
     /// "db: 83% of 2 servers busy, 3.4 waiting on average, adds 14ms of

@@ -61,7 +61,9 @@ pub struct Database {
 
 /// Promotion of a replica when the primary dies: after `after` (detection
 /// and promotion), the replica `to` becomes the primary and takes the
-/// primary's traffic. With asynchronous replication (the default), the
+/// primary's traffic (if `to` is down then, the first replica of this
+/// primary that is up; if none is, nothing is promoted and the report says
+/// so). With asynchronous replication (the default), the
 /// writes of the replica's last lag window before the crash are lost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -157,7 +159,7 @@ impl Database {
 pub fn effect(fault: Fault) -> Result<&'static str, &'static str> {
     match fault {
         Fault::Down => Ok(
-            "queries fail at once and those running are lost; with `failover`, the replica is promoted after `after`",
+            "queries fail at once and those running are lost; with `failover`, the replica is promoted after `after` (if it is down then, another replica of this primary that is up; none up, no promotion)",
         ),
         Fault::Slow => Ok("reads and writes take `factor` times as long"),
         Fault::Servers => Ok("cores"),
@@ -193,6 +195,8 @@ pub struct DatabaseState {
     pub promoted_to: Option<u32>,
     /// Writes lost at failover (the replica had not received them).
     pub lost_writes: u64,
+    /// When a failover found no healthy replica to promote.
+    pub failover_missed: Option<SimTime>,
 }
 
 /// How long a database remembers applied side effects (idempotency keys
@@ -229,6 +233,7 @@ impl DatabaseState {
             down_since: None,
             promoted_to: None,
             lost_writes: 0,
+            failover_missed: None,
         }
     }
 
@@ -333,6 +338,7 @@ impl Simulation {
             _ => return,
         };
         self.open_connections(target, had, 0);
+        self.pool_levels(i);
         if matches!(self.nodes[i].kind, KindState::Pooler(_)) {
             self.set_servers(i, 0);
         }
@@ -411,6 +417,22 @@ impl Simulation {
         else {
             return;
         };
+        // Only a replica that is up can take over: the one named, else the
+        // first healthy replica of this primary; none, and nothing happens.
+        let healthy = |j: usize| {
+            !self.nodes[j].down
+                && matches!(&self.nodes[j].kind, KindState::Replica(r) if r.primary == i as u32)
+        };
+        let Some(to) = std::iter::once(to as usize)
+            .chain(0..self.nodes.len())
+            .find(|&j| healthy(j))
+            .map(|j| j as u32)
+        else {
+            if let KindState::Database(d) = &mut self.nodes[i].kind {
+                d.failover_missed = Some(self.now);
+            }
+            return;
+        };
         let KindState::Replica(rep) = &self.nodes[to as usize].kind else {
             return;
         };
@@ -439,6 +461,7 @@ impl Simulation {
             down_since: None,
             promoted_to: None,
             lost_writes: 0,
+            failover_missed: None,
         };
         self.nodes[to as usize].kind = KindState::Database(Box::new(promoted));
         if let KindState::Database(d) = &mut self.nodes[i].kind {
@@ -496,6 +519,10 @@ pub struct DatabaseReport {
     pub promoted_to: Option<String>,
     /// Writes lost at failover (not yet on the promoted replica).
     pub lost_writes: u64,
+    /// When its failover found no healthy replica to promote (seconds into
+    /// the run): nothing was promoted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover_missed_s: Option<f64>,
 }
 
 impl DatabaseReport {
@@ -518,6 +545,12 @@ impl DatabaseReport {
                 fmt_count(d.lost_writes)
             );
         }
+        if let Some(t) = d.failover_missed_s {
+            let _ = writeln!(
+                out,
+                "{id}: did not fail over at {t:.1}s: no replica of it was up to promote"
+            );
+        }
         if d.refused > 0 {
             let _ = writeln!(
                 out,
@@ -536,6 +569,7 @@ impl DatabaseReport {
             deduplicated_writes: 0,
             promoted_to: None,
             lost_writes: 0,
+            failover_missed_s: None,
         }
     }
 }
@@ -555,6 +589,7 @@ impl DatabaseState {
             deduplicated_writes: self.deduplicated,
             promoted_to: self.promoted_to.map(|r| model.nodes[r as usize].id.clone()),
             lost_writes: self.lost_writes,
+            failover_missed_s: self.failover_missed.map(|t| t as f64 / 1e9),
         }
     }
 }

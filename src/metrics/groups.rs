@@ -24,6 +24,11 @@ pub struct GroupStats {
     pub dropped: u64,
     /// Of the completed, answered within the deadline.
     pub good: u64,
+    /// Requests answered within the measured span (warm-up to the cohort's
+    /// end), whenever they arrived: what throughput counts.
+    pub departed: u64,
+    /// Of those, answered within the deadline: what goodput counts.
+    pub good_departed: u64,
     /// Response times of the completed, ns.
     pub latency: Histogram,
     /// The window being filled (every request, warm-up included).
@@ -40,6 +45,8 @@ impl GroupStats {
             completed: 0,
             dropped: 0,
             good: 0,
+            departed: 0,
+            good_departed: 0,
             latency: Histogram::new(),
             window: OpenWindow::default(),
             series: Series::new(series_capacity),
@@ -103,11 +110,22 @@ impl Groups {
     /// A user's request was answered after `latency` ns; `good` when
     /// within its deadline.
     #[inline]
-    pub fn complete(&mut self, class: u16, source: u16, counted: bool, latency: u64, good: bool) {
+    pub fn complete(
+        &mut self,
+        class: u16,
+        source: u16,
+        (counted, departed): (bool, bool),
+        latency: u64,
+        good: bool,
+    ) {
         if self.is_empty() {
             return;
         }
         self.each(class, source, |g| {
+            if departed {
+                g.departed += 1;
+                g.good_departed += good as u64;
+            }
             if counted {
                 g.completed += 1;
                 g.good += good as u64;
@@ -157,7 +175,7 @@ mod tests {
         let mut g = Groups::new(2, 2, 10);
         g.arrive(0, 1, true);
         g.arrive(1, 1, true);
-        g.complete(0, 1, true, 5, true);
+        g.complete(0, 1, (true, true), 5, true);
         g.fail(1, 1, true);
         assert_eq!(
             (

@@ -86,6 +86,10 @@ pub struct Areas {
     pub calling: u128,
     /// Busy servers waiting for a pool connection x ns.
     pub pool_wait: u128,
+    /// An app's pool connections in use x ns.
+    pub pool_busy: u128,
+    /// An app's pool connections open x ns.
+    pub pool_open: u128,
 }
 
 /// Per-node measurements (cohort counters after the warm-up).
@@ -95,6 +99,9 @@ pub struct NodeStats {
     pub arrivals: u64,
     /// Of those, completed.
     pub completed: u64,
+    /// Visits completed within the measured span (warm-up to the cohort's
+    /// end), whenever they arrived: what throughput counts.
+    pub departed: u64,
     /// Of those, dropped (queue full, node down, connection refused).
     pub dropped: u64,
     /// Of those, failed after admission (injected errors, failed calls).
@@ -142,6 +149,10 @@ pub struct NodeStats {
     pub calling: Level,
     /// Busy servers waiting for a connection of their app's pool.
     pub pool_wait: Level,
+    /// An app's pool connections in use, over time.
+    pub pool_busy: Level,
+    /// An app's pool connections open (granted), over time.
+    pub pool_open: Level,
     /// `calling`, per node called (in the order the model lists them).
     pub waits: Box<[(u32, Level)]>,
     /// The integrals at the end of the warm-up.
@@ -160,6 +171,7 @@ impl NodeStats {
         NodeStats {
             arrivals: 0,
             completed: 0,
+            departed: 0,
             dropped: 0,
             errors: 0,
             refused: 0,
@@ -178,6 +190,8 @@ impl NodeStats {
             capacity: Level::new(servers as u64),
             calling: Level::new(0),
             pool_wait: Level::new(0),
+            pool_busy: Level::new(0),
+            pool_open: Level::new(0),
             waits: Box::new([]),
             at_warmup: Areas::default(),
             waits_at_warmup: Box::new([]),
@@ -204,6 +218,8 @@ impl NodeStats {
             capacity: self.capacity.area_at(t),
             calling: self.calling.area_at(t),
             pool_wait: self.pool_wait.area_at(t),
+            pool_busy: self.pool_busy.area_at(t),
+            pool_open: self.pool_open.area_at(t),
         }
     }
 }
@@ -218,8 +234,13 @@ pub struct EndToEndStats {
     /// Of those, failed for good (every attempt failed or timed out).
     pub dropped: u64,
     /// Of the completed, answered within the deadline (the run's, or the
-    /// client's timeout): goodput.
+    /// client's timeout).
     pub good: u64,
+    /// Requests answered within the measured span (warm-up to the cohort's
+    /// end), whenever they arrived: what throughput counts.
+    pub departed: u64,
+    /// Of those, answered within the deadline: what goodput counts.
+    pub good_departed: u64,
     /// Attempts sent (first tries and retries).
     pub attempts: u64,
     /// Retries sent.
@@ -245,6 +266,8 @@ impl Default for EndToEndStats {
             completed: 0,
             dropped: 0,
             good: 0,
+            departed: 0,
+            good_departed: 0,
             attempts: 0,
             retries: 0,
             timed_out: 0,
@@ -254,6 +277,15 @@ impl Default for EndToEndStats {
             in_system_at_warmup: 0,
             in_system_at_end: None,
         }
+    }
+}
+
+/// Connections in use over connections open (0 when none were open).
+pub fn pool_share(busy: u128, open: u128) -> f64 {
+    if open == 0 {
+        0.0
+    } else {
+        (busy as f64 / open as f64).min(1.0)
     }
 }
 
@@ -280,6 +312,9 @@ pub struct WindowRecord {
     pub calling: f64,
     /// Server time spent waiting for a pool connection / capacity.
     pub pool_wait: f64,
+    /// An app's pool connections in use / open during the window (0
+    /// without a pool).
+    pub pool_utilization: f64,
     /// Time-averaged waiting requests.
     pub mean_queue_len: f64,
     /// Median time at the node of visits completed in the window, ms.
@@ -319,6 +354,10 @@ impl OpenWindow {
         let share = |a: u128| if cap == 0 { 0.0 } else { a as f64 / cap as f64 };
         let calling = share(areas.calling - self.start_areas.calling);
         let pool_wait = share(areas.pool_wait - self.start_areas.pool_wait);
+        let pool_utilization = pool_share(
+            areas.pool_busy - self.start_areas.pool_busy,
+            areas.pool_open - self.start_areas.pool_open,
+        );
         let len = end.saturating_sub(start).max(1) as f64;
         let ms = |v: Option<f64>| v.map(|x| x / 1e6);
         let [p50, p95, p99] = self.latency.quantiles([0.50, 0.95, 0.99]);
@@ -332,6 +371,7 @@ impl OpenWindow {
             utilization: share(busy),
             calling,
             pool_wait,
+            pool_utilization,
             mean_queue_len: waiting as f64 / len,
             p50_ms: ms(p50),
             p95_ms: ms(p95),

@@ -112,7 +112,7 @@ impl Simulation {
                 p95_ms: ms(s.sojourn.quantile(0.95)),
                 p99_ms: ms(s.sojourn.quantile(0.99)),
                 p999_ms: ms(s.sojourn.quantile(0.999)),
-                throughput_rps: per_s(s.completed),
+                throughput_rps: per_s(s.departed),
                 overflow: s.overflow,
                 waiting_on_calls: share(a.calling - s.at_warmup.calling),
                 waiting_on_pool: share(a.pool_wait - s.at_warmup.pool_wait),
@@ -131,6 +131,14 @@ impl Simulation {
             };
             // What the node's kind adds: its own section.
             self.fill_report(i, &mut report);
+            if let Some(app) = &mut report.app
+                && app.pool_size.is_some()
+            {
+                app.pool_utilization = Some(crate::metrics::pool_share(
+                    a.pool_busy - s.at_warmup.pool_busy,
+                    a.pool_open - s.at_warmup.pool_open,
+                ));
+            }
             nodes.push((m.id.clone(), report));
         }
 
@@ -145,7 +153,7 @@ impl Simulation {
             dropped: e.dropped,
             in_flight: e2e_in_flight,
             blocking: ratio(e.dropped, e.arrivals),
-            throughput_rps: per_s(e.completed),
+            throughput_rps: per_s(e.departed),
             attempts: e.attempts,
             retries: e.retries,
             timed_out: e.timed_out,
@@ -166,7 +174,7 @@ impl Simulation {
             p999_ms: ms(e.latency.quantile(0.999)),
             max_ms: ms(e.latency.max().map(|v| v as f64)),
             good: self.has_deadline().then_some(e.good),
-            goodput_rps: self.has_deadline().then(|| per_s(e.good)),
+            goodput_rps: self.has_deadline().then(|| per_s(e.good_departed)),
         };
         let theory = self.theory(
             &mut nodes,
@@ -187,6 +195,7 @@ impl Simulation {
             utilization: f.utilization,
             reason: f.reason,
             chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
+            pool_to: f.pool_to.map(|t| nodes[t].0.clone()),
         });
         let failures = analyzer.failures(&loads, end_to_end.arrivals, end_to_end.dropped);
         let bottleneck_timeline = self.bottleneck_timeline();
@@ -244,30 +253,44 @@ impl Simulation {
                     dropped: r.dropped,
                     overflow: r.overflow,
                     servers: self.node_state(i).servers,
+                    pool: Some(r.pool_utilization),
                     ..Default::default()
                 };
             }
             let Some(f) = analyzer.find(&loads) else {
                 return Vec::new();
             };
+            // The resource named: a node (`i`), or an app's pool (`n + i`).
+            let at = |f: &crate::analysis::Finding| f.node + n * f.pool_to.is_some() as usize;
+            let util = |c: usize| {
+                if c < n {
+                    loads[c].utilization
+                } else {
+                    loads[c - n].pool.unwrap_or(0.0)
+                }
+            };
+            let saturated = |c: usize| {
+                if c < n {
+                    loads[c].saturated()
+                } else {
+                    util(c) >= crate::analysis::SATURATED
+                }
+            };
+            let found = at(&f);
             // Hysteresis: the bottleneck stays where it was unless another
             // node is clearly busier (10 points, or saturated when it is
             // not), so two equal nodes trading places is not a move.
             let node = match per.last() {
                 Some(&(prev, _, _))
-                    if prev != f.node
-                        && loads[prev].utilization + 0.10 >= loads[f.node].utilization
-                        && (loads[prev].saturated() || !loads[f.node].saturated()) =>
+                    if prev != found
+                        && util(prev) + 0.10 >= util(found)
+                        && (saturated(prev) || !saturated(found)) =>
                 {
                     prev
                 }
-                _ => f.node,
+                _ => found,
             };
-            per.push((
-                node,
-                loads[node].utilization,
-                Duration(series[0][w].start).as_secs_f64(),
-            ));
+            per.push((node, util(node), Duration(series[0][w].start).as_secs_f64()));
         }
         // Stretches of windows: (node, first window, one past the last).
         let mut runs: Vec<(usize, usize, usize)> = Vec::new();
@@ -298,21 +321,23 @@ impl Simulation {
         // clearly busier than the one it replaces was over the same
         // windows (10 points; a few points either side of "saturated" is
         // noise): two equal nodes trading places is no move.
+        let at = |c: usize, w: usize| {
+            let r = &series[c % n][w];
+            if c < n {
+                r.utilization
+            } else {
+                r.pool_utilization
+            }
+        };
         let mean = |i: usize, from: usize, to: usize| {
-            series[i][from..to]
-                .iter()
-                .map(|r| r.utilization)
-                .sum::<f64>()
-                / (to - from) as f64
+            (from..to).map(|w| at(i, w)).sum::<f64>() / (to - from) as f64
         };
         // Judged again whenever stretches merge: a move that a few noisy
         // windows suggested must hold over the whole stretch it starts.
         // And it must hold window by window, not only on average: the new
         // node busier in at least four windows out of five.
         let busier = |a: usize, b: usize, from: usize, to: usize| {
-            let wins = (from..to)
-                .filter(|&w| series[a][w].utilization > series[b][w].utilization)
-                .count();
+            let wins = (from..to).filter(|&w| at(a, w) > at(b, w)).count();
             5 * wins >= 4 * (to - from)
         };
         let mut kept = folded;
@@ -330,8 +355,9 @@ impl Simulation {
             .map(|(node, from, to)| Phase {
                 from_s: per[from].2,
                 to_s: per[to - 1].2 + window,
-                node: model.nodes[node].id.clone(),
+                node: model.nodes[node % n].id.clone(),
                 utilization: mean(node, from, to),
+                pool_to: (node >= n).then(|| pool_target(model, node - n)).flatten(),
             })
             .collect()
     }
@@ -399,6 +425,8 @@ fn loads(
             cut: r.partitioned,
             rejected: r.rejected.unwrap_or(0),
             refused_connections: 0,
+            pool: r.app.as_ref().and_then(|a| a.pool_utilization),
+            pool_connections: r.app.as_ref().and_then(|a| a.pool_open).unwrap_or(0),
         })
         .collect();
     for (i, m) in model.nodes.iter().enumerate() {
@@ -410,4 +438,14 @@ fn loads(
         }
     }
     out
+}
+
+/// The id of the node app `i`'s pool connects to, if it has one.
+fn pool_target(model: &crate::model::Model, i: usize) -> Option<String> {
+    match &model.nodes[i].kind {
+        crate::kinds::KindModel::App(a) => {
+            a.pool.map(|p| model.nodes[p.target as usize].id.clone())
+        }
+        _ => None,
+    }
 }

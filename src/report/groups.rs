@@ -22,12 +22,14 @@ pub struct GroupReport {
     pub in_flight: u64,
     /// `dropped / arrivals`.
     pub blocking: f64,
-    /// Completed per second of measured time.
+    /// Answered per second of measured time (answers between the warm-up and
+    /// the end, whenever their request arrived).
     pub throughput_rps: f64,
     /// Of the completed, answered within the deadline (the run's, or the
     /// client's timeout; without either, every completed request).
     pub good: u64,
-    /// `good` per second of measured time.
+    /// Answers within the deadline per second of measured time (counted as
+    /// `throughput_rps` is).
     pub goodput_rps: f64,
     /// Mean response time of completed requests.
     pub mean_ms: Option<f64>,
@@ -70,9 +72,9 @@ fn group_report(g: &GroupStats, in_flight: u64, measured_s: f64) -> GroupReport 
         dropped: g.dropped,
         in_flight,
         blocking: ratio(g.dropped, g.arrivals),
-        throughput_rps: per_s(g.completed),
+        throughput_rps: per_s(g.departed),
         good: g.good,
-        goodput_rps: per_s(g.good),
+        goodput_rps: per_s(g.good_departed),
         mean_ms: ms(g.latency.mean()),
         p50_ms: ms(g.latency.quantile(0.50)),
         p95_ms: ms(g.latency.quantile(0.95)),

@@ -45,7 +45,10 @@ pub struct EndToEnd {
     pub in_flight: u64,
     /// `dropped / arrivals`.
     pub blocking: f64,
-    /// Completed per second of measured time (goodput).
+    /// Requests answered per second of measured time: answers given between
+    /// the warm-up and the end, whenever their request arrived (a saturated
+    /// system's throughput is its capacity, not the share of the measured
+    /// cohort it got to).
     pub throughput_rps: f64,
     /// Attempts sent, first tries and retries.
     pub attempts: u64,
@@ -78,7 +81,8 @@ pub struct EndToEnd {
     /// deadline: without one, every completed request is good.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub good: Option<u64>,
-    /// `good` per second of measured time: goodput, beside throughput.
+    /// Answers within the deadline per second of measured time (counted as
+    /// `throughput_rps` is): goodput, beside throughput.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goodput_rps: Option<f64>,
 }
@@ -120,7 +124,8 @@ pub struct NodeReport {
     pub p99_ms: Option<f64>,
     /// 99.9th percentile.
     pub p999_ms: Option<f64>,
-    /// Completed visits per second of measured time.
+    /// Visits completed per second of measured time (completions between
+    /// the warm-up and the end, whenever the visit arrived).
     pub throughput_rps: f64,
     /// Of the dropped, those turned away for want of capacity: the queue was
     /// full or the connection limit reached (not because the node was down).
@@ -209,6 +214,11 @@ pub struct Bottleneck {
     /// The nodes whose busy servers wait on it, the first caller first,
     /// then the bottleneck itself (just the bottleneck when nothing waits).
     pub chain: Vec<String>,
+    /// When the limit is `node`'s pool of connections, not its servers: the
+    /// node the pool connects to (`utilization` is then the pool's:
+    /// connections in use over those open).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_to: Option<String>,
 }
 
 /// A stretch of time with the same busiest node.
@@ -222,6 +232,10 @@ pub struct Phase {
     pub node: String,
     /// Its mean utilization over the stretch.
     pub utilization: f64,
+    /// When the limit was `node`'s pool of connections: the node it
+    /// connects to (`utilization` is then the pool's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_to: Option<String>,
 }
 
 /// Per-window series, when asked for.

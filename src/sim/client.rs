@@ -153,6 +153,11 @@ impl Simulation {
         let latency = now - born;
         let good = latency <= self.deadlines[source as usize];
         let counted = self.counts(born);
+        let departed = self.counts(now);
+        if departed {
+            self.e2e.departed += 1;
+            self.e2e.good_departed += good as u64;
+        }
         if counted {
             self.e2e.completed += 1;
             self.e2e.good += good as u64;
@@ -161,7 +166,8 @@ impl Simulation {
         self.e2e_window.completed += 1;
         self.e2e_window.good += good as u64;
         self.e2e_window.latency.record(latency);
-        self.groups.complete(class, source, counted, latency, good);
+        self.groups
+            .complete(class, source, (counted, departed), latency, good);
         self.e2e.in_system.dec(now);
         self.reqs.free(req);
         self.user_done(source, ip, true);

@@ -181,7 +181,9 @@ impl Simulation {
         let arrived = self.reqs[req].visit_arrival;
         let sojourn = self.now - arrived;
         let counted = self.counts(arrived);
+        let departed = ok && self.counts(self.now);
         let n = &mut self.nodes[i];
+        n.stats.departed += departed as u64;
         if counted {
             if ok {
                 n.stats.completed += 1;

@@ -341,6 +341,8 @@ impl Simulation {
             completed: self.e2e.completed,
             dropped: self.e2e.dropped,
             good: self.e2e.good,
+            departed: self.e2e.departed,
+            good_departed: self.e2e.good_departed,
             latency: self.e2e.latency.clone(),
             window: self.e2e_window.clone(),
             series: self.e2e_series.clone(),

@@ -531,7 +531,7 @@ fn load_warnings(
         .iter()
         .map(|s| s.profile.peak(s.rps))
         .collect();
-    let Some(rates) = model.visit_rates(&peak) else {
+    let Some(rates) = admitted_rates(model, &peak) else {
         return;
     };
     let loads = model.offered_load(&rates);
@@ -613,4 +613,48 @@ fn mark_behind_cache(nodes: &mut [NodeModel], at: usize, cache: u32) {
         nodes[n].behind_cache = Some(cache);
         todo.extend(nodes[n].kind.hands_to());
     }
+}
+
+/// The traffic equations at `source_rps` (as `Model::visit_rates`), with
+/// what a global rate limiter lets through capped at its limit: a limiter in
+/// front of a node keeps the excess from ever reaching it. (A limit per IP
+/// or per account caps each client, not the total, so it caps nothing here.)
+fn admitted_rates(model: &Model, source_rps: &[f64]) -> Option<Vec<f64>> {
+    let cap: Vec<Option<f64>> = model
+        .nodes
+        .iter()
+        .map(|n| match &n.kind {
+            crate::kinds::KindModel::RateLimiter(l) if l.by == crate::kind::LimitBy::Global => {
+                Some(l.rate * 1e9)
+            }
+            _ => None,
+        })
+        .collect();
+    let n = model.nodes.len();
+    let mut ext = vec![0.0; n];
+    for (s, &r) in model.sources.iter().zip(source_rps) {
+        ext[s.to] += r;
+    }
+    let edges: usize = model.nodes.iter().map(|m| m.flows.len()).sum::<usize>();
+    let sweeps = (50_000_000 / (edges + n).max(1)).clamp(10, 100_000);
+    let mut lam = ext.clone();
+    for _ in 0..sweeps {
+        let mut next = ext.clone();
+        for (i, node) in model.nodes.iter().enumerate() {
+            let out = cap[i].map_or(lam[i], |c| lam[i].min(c));
+            for r in &node.flows {
+                next[r.to] += out * r.p;
+            }
+        }
+        let diff = next
+            .iter()
+            .zip(&lam)
+            .map(|(a, b)| (a - b).abs() / a.abs().max(1e-12))
+            .fold(0.0, f64::max);
+        lam = next;
+        if diff < 1e-12 {
+            return Some(lam);
+        }
+    }
+    None
 }

@@ -9,6 +9,7 @@ mod control;
 mod determinism;
 mod fuzz;
 mod grading;
+mod honest_figures;
 mod hostile;
 mod invariants;
 mod layers;

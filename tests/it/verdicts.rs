@@ -255,3 +255,68 @@ fn thresholds_that_would_always_read_zero_on_a_pass_through_node_are_refused() {
     plan(r#""error_rate(rl) < 0.6", "throughput(lb) > 10", "rejected(rl) > 0", "p99(a) < 1s", "utilization(a) < 0.9""#)
         .unwrap();
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// An app whose pool calls a database: one of the app's workers, its
+    /// pool of connections or the database is driven past its capacity,
+    /// the other two kept well below theirs. The one named is the one
+    /// saturated: the pool ("api's pool to db", its utilization the share
+    /// of connections in use) when calls wait for a connection, never the
+    /// database they reach or the workers that only wait; and a node
+    /// named for its servers is never less busy than the node it calls.
+    #[test]
+    fn the_saturated_resource_is_named_a_pool_among_them(
+        which in 0usize..3,
+        rho in 0.95f64..1.3,
+        size in 1u32..5,
+        seed in 1u64..1000,
+    ) {
+        // (rps, app workers, app service ms, pool size, db servers, db mean ms)
+        let (rps, workers, app_ms, pool, servers, db_ms) = match which {
+            0 => (rho * size as f64 / 0.010, 2000, 1.0, size, 64, 10.0),
+            1 => (rho * size as f64 / 0.010, 2000, 1.0, 256, size, 10.0),
+            _ => (rho * 4.0 * size as f64 / 0.010, 4 * size, 10.0, 64, 64, 1.0),
+        };
+        let text = format!(r#"Topology(name: "p", sources: [Source(id: "u", to: "api", arrivals: Poisson(rps: {rps}))],
+          nodes: [App(id: "api", workers: {workers}, service: Constant("{app_ms}ms"), handle: {{"*": [Read(db: "db")]}}, pool: Pool(to: "db", size: {pool})),
+                  Database(id: "db", servers: {servers}, read: Exponential(mean: "{db_ms}ms"), write: Exponential(mean: "{db_ms}ms"))])"#);
+        let r = report(&text, seed, 20);
+        let b = r.bottleneck.clone().unwrap();
+        let (node, pool_to) = [("api", Some("db")), ("db", None), ("api", None)][which];
+        prop_assert_eq!(&b.node, node, "{}", b.reason);
+        prop_assert_eq!(b.pool_to.as_deref(), pool_to, "{}", b.reason);
+        if which == 0 {
+            prop_assert!(b.reason.starts_with("api's pool to db: "), "{}", b.reason);
+            prop_assert!(b.reason.contains("wait for a free connection"), "{}", b.reason);
+            let app = r.nodes.get("api").unwrap().app.clone().unwrap();
+            prop_assert_eq!(Some(b.utilization), app.pool_utilization);
+            prop_assert!(b.utilization >= 0.9, "{}", b.reason);
+        } else {
+            let u = |id: &str| r.nodes.get(id).unwrap().utilization;
+            prop_assert!(b.utilization >= 0.9, "{}", b.reason);
+            if b.node == "api" {
+                prop_assert!(u("api") >= u("db"), "{}", b.reason);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_app_pool_that_runs_out_is_named_not_the_idle_database() {
+    // The audit's case (b2.ron): a pool of 2 connections 90% busy in front
+    // of a database at 6%.
+    let text = r#"Topology(name: "pool limits", sources: [ Source(id: "u", to: "app", arrivals: Poisson(rps: 180)) ],
+        nodes: [ App(id: "app", workers: 200, service: Constant("1ms"), handle: {"*": [Read(db: "db")]}, pool: Pool(to: "db", size: 2)),
+                 Database(id: "db", servers: 32, read: Exponential(mean: "10ms"), write: Exponential(mean: "10ms")) ])"#;
+    let r = report(text, 1, 60);
+    let b = r.bottleneck.unwrap();
+    assert_eq!(
+        (b.node.as_str(), b.pool_to.as_deref()),
+        ("app", Some("db")),
+        "{}",
+        b.reason
+    );
+    assert!((0.85..0.95).contains(&b.utilization), "{}", b.reason);
+}

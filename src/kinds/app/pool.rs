@@ -42,6 +42,23 @@ impl PoolState {
 }
 
 impl Simulation {
+    /// Keeps app `i`'s pool levels (connections in use, open) in step with
+    /// its pool, for the pool's utilization.
+    pub(crate) fn pool_levels(&mut self, i: usize) {
+        let now = self.now;
+        let n = &mut self.nodes[i];
+        let (busy, open) = match &n.kind {
+            // Connections a retune carried over may exceed those open.
+            KindState::App(app) => app
+                .pool
+                .as_ref()
+                .map_or((0, 0), |p| (p.in_use.min(p.granted), p.granted)),
+            _ => (0, 0),
+        };
+        n.stats.pool_busy.set(now, busy as u64);
+        n.stats.pool_open.set(now, open as u64);
+    }
+
     /// Opens (or closes) pool connections of app `i` to match its
     /// instances: the pool's target, if a database, grants what its
     /// connection limit leaves.
@@ -50,6 +67,7 @@ impl Simulation {
             return;
         };
         let Some(pool) = &app.pool else {
+            self.pool_levels(i);
             return;
         };
         let (target, wanted, had) = (
@@ -63,6 +81,7 @@ impl Simulation {
         {
             pool.granted = granted;
         }
+        self.pool_levels(i);
     }
 
     /// A pooled call of `req` at app `i` is over: its connection goes to the
@@ -76,10 +95,16 @@ impl Simulation {
             return;
         };
         pool.in_use -= 1;
-        if pool.in_use < pool.granted
-            && let Some(w) = pool.waiters.pop_front()
-        {
+        let next = if pool.in_use < pool.granted {
+            pool.waiters.pop_front()
+        } else {
+            None
+        };
+        if next.is_some() {
             pool.in_use += 1;
+        }
+        self.pool_levels(i);
+        if let Some(w) = next {
             self.reqs[w].flags |= POOL_GRANTED;
             if self.reqs[w].epoch != self.nodes[i].epoch {
                 // Lost when the app went down: give the connection back.
@@ -123,6 +148,7 @@ impl Simulation {
                 return;
             };
             pool.in_use += 1;
+            self.pool_levels(i);
             self.reqs[w].flags |= POOL_GRANTED;
             if self.reqs[w].epoch != self.nodes[i].epoch {
                 // Lost when the app went down: give the connection back.

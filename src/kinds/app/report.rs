@@ -16,6 +16,10 @@ pub struct AppReport {
     pub pool_waits: u64,
     /// Pool connections open (what the database granted) at the end.
     pub pool_open: Option<u32>,
+    /// Pool connections in use over those open, averaged over the measured
+    /// time (with a pool): the pool's own utilization.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_utilization: Option<f64>,
     /// Calls that failed because their instance's pool had no connection
     /// (the database refused to open it).
     pub pool_refused: u64,
@@ -70,6 +74,7 @@ impl AppState {
             pool_size: a.pool.as_ref().map(|p| p.per_instance * a.instances),
             pool_waits: a.pool.as_ref().map_or(0, |p| p.waited),
             pool_open: a.pool.as_ref().map(|p| p.granted),
+            pool_utilization: None,
             pool_refused: a.pool.as_ref().map_or(0, |p| p.refused),
             scale_actions: a.autoscale.as_ref().map_or(0, |x| x.actions),
             call_retries: a.calls.as_ref().map_or(0, |c| c.retries),

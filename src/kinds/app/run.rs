@@ -222,6 +222,9 @@ impl Simulation {
             r.flags |= POOLED;
             via_pool = true;
         }
+        if via_pool {
+            self.pool_levels(i);
+        }
         self.reqs[req].phase = phase;
         let serial = self.reqs[req].serial;
         if let KindState::App(app) = &mut self.nodes[i].kind
