@@ -264,6 +264,9 @@ pub fn prepare(path: &Path, topology_override: Option<&Path>) -> Result<Ready, (
         })?;
     let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| err!("{ds}"))?;
     let plan = scenario.plan(&loaded.model).map_err(|ds| err!("{ds}"))?;
+    if plan.warnings.warnings().next().is_some() {
+        errln!("{}", plan.warnings);
+    }
     Ok(Ready {
         scenario,
         model: loaded.model,
