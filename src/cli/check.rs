@@ -269,6 +269,9 @@ fn prepare_quietly(path: &Path, topology_override: Option<&Path>) -> Result<Read
         })?;
     let loaded = topology::load(&top_name, &top_bytes).map_err(|ds| ds.to_string())?;
     let plan = scenario.plan(&loaded.model).map_err(|ds| ds.to_string())?;
+    if plan.warnings.warnings().next().is_some() {
+        errln!("{}", plan.warnings);
+    }
     Ok(Ready {
         scenario,
         model: loaded.model,

@@ -355,6 +355,19 @@ impl KindModel {
     }
 }
 
+impl KindModel {
+    /// The nodes a request of class `class` may go on to from a node of
+    /// this kind, published messages and a primary's failover replica
+    /// included: what traffic can reach (`scenario::Reach`).
+    pub fn reaches(&self, class: usize) -> Vec<usize> {
+        match self {
+            KindModel::App(m) => m.targets(class).into_iter().map(|t| t as usize).collect(),
+            KindModel::Database(d) => d.failover.map(|f| f.to as usize).into_iter().collect(),
+            _ => self.sends_to(),
+        }
+    }
+}
+
 /// What the memory estimate knows about one node and the run
 /// ([`crate::budget`]).
 pub(crate) struct MemoryCx<'a> {

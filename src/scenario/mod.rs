@@ -33,10 +33,12 @@
 //! expected to fail in `expect_fail`; it is as expected when exactly those
 //! fail. A "before" scenario thus fails for the reason it names, not any.
 
+mod effect;
 mod file;
 mod judge;
 mod plan;
 mod play;
+mod reach;
 mod record;
 mod run;
 mod stats;
@@ -46,6 +48,7 @@ pub mod warmup;
 pub mod drill;
 pub mod sweep;
 
+pub use effect::{FaultState, NoEffect, fault_effect};
 pub use file::{
     Action, Item, MAX_DURATION, MAX_PLAN_STEPS, MAX_THRESHOLDS, MAX_TIMELINE, Scenario, parse,
     parse_str,
@@ -53,6 +56,7 @@ pub use file::{
 pub use judge::{Precision, Row, Rule, Verdict, judge, judge_by};
 pub use plan::{Plan, Step};
 pub use play::Player;
+pub use reach::Reach;
 pub use record::record;
 pub use run::{Outcome, SETTLE, run};
 

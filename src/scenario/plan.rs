@@ -81,6 +81,9 @@ pub struct Plan {
     pub duration: SimTime,
     /// When the timeline's last restoring change happens.
     pub recovery: Option<SimTime>,
+    /// What the plan accepted but would not act (a recorded session's
+    /// change that did nothing, kept so the session replays as it ran).
+    pub warnings: Diagnostics,
 }
 
 impl Scenario {
@@ -125,6 +128,8 @@ impl Scenario {
             .sum();
         let mut traffic = 1.0f64;
         let mut steps: Vec<Step> = Vec::new();
+        // Per step, the timeline item it comes from.
+        let mut origin: Vec<usize> = Vec::new();
         // The model as the timeline's structural edits leave it.
         let mut current = model.clone();
         let mut retired = vec![false; model.nodes.len()];
@@ -140,6 +145,24 @@ impl Scenario {
                 Item::At(..) => None,
             };
             let action = item.action();
+            let recorded = after_events.is_some();
+            if at >= self.duration.0 {
+                let d = err_or_warn(
+                    !recorded,
+                    format!(
+                        "timeline item {} at {} is at or after the run's end ({}), so it would change nothing measured",
+                        i + 1,
+                        item.at(),
+                        self.duration
+                    ),
+                )
+                .at(pos)
+                .hint("move it before the end, or lengthen `duration`");
+                ds.push(d);
+                if !recorded {
+                    continue;
+                }
+            }
             let mut bad = false;
             if let Some(n) = after_events {
                 if let Some((t0, n0)) = last_exact.filter(|&(_, n0)| n < n0) {
@@ -263,10 +286,20 @@ impl Scenario {
                     }
                 }
                 Action::DownFirst(kind) => {
-                    match current
-                        .nodes
-                        .iter()
-                        .find(|n| n.kind_name() == kind.as_str())
+                    // The first of the kind that traffic reaches (else the
+                    // first, which the check below refuses with the reason).
+                    let reach = Reach::of(&current);
+                    let of_kind = || {
+                        current
+                            .nodes
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, n)| n.kind_name() == kind.as_str())
+                    };
+                    match of_kind()
+                        .find(|&(j, _)| reach.node(j))
+                        .or_else(|| of_kind().next())
+                        .map(|(_, n)| n)
                     {
                         Some(n) => push(at, Change::Down(n.id.clone())),
                         None => ds.push(
@@ -341,6 +374,10 @@ impl Scenario {
                 ds.push(Diagnostic::error(e.message).at(pos).hint(e.hint));
                 steps.truncate(first_new);
             }
+            origin.resize(steps.len(), i);
+        }
+        if !ds.has_errors() {
+            self.refuse_no_ops(model, &steps, &origin, &mut ds);
         }
         steps.sort_by_key(|s| s.at);
         // Thresholds: nodes and kinds, then windows.
@@ -427,7 +464,71 @@ impl Scenario {
             config,
             duration: end,
             recovery,
+            warnings: ds,
         })
+    }
+
+    /// Follows the plan's steps in time order on a [`FaultState`] and
+    /// refuses every timeline item none of whose changes would act (a
+    /// recorded `Exact` item only warns: the session did apply it). The
+    /// place is the item's; the message names its time and node.
+    fn refuse_no_ops(&self, model: &Model, steps: &[Step], origin: &[usize], ds: &mut Diagnostics) {
+        let mut order: Vec<usize> = (0..steps.len()).collect();
+        order.sort_by_key(|&k| steps[k].at);
+        let mut state = FaultState::new(model);
+        let mut m = model;
+        let mut acted = vec![false; self.timeline.len()];
+        let mut why: Vec<Option<NoEffect>> = vec![None; self.timeline.len()];
+        for &k in &order {
+            let s = &steps[k];
+            state.advance(m, s.at);
+            match state.effect(m, &s.change) {
+                Ok(()) => acted[origin[k]] = true,
+                Err(e) => {
+                    why[origin[k]].get_or_insert(e);
+                }
+            }
+            state.apply(m, &s.change);
+            if let Change::Restructure(r) = &s.change {
+                m = &r.model;
+            }
+        }
+        let mut items: Vec<usize> = origin.to_vec();
+        items.dedup();
+        for i in items {
+            let (false, Some(e)) = (acted[i], why[i].take()) else {
+                continue;
+            };
+            let item = &self.timeline[i];
+            let recorded = matches!(item, Item::Exact(..));
+            let place = match &e.node {
+                Some(n) => format!("timeline item {} at {}, `{}`", i + 1, item.at(), short(n)),
+                None => format!("timeline item {} at {}", i + 1, item.at()),
+            };
+            let hint = if recorded {
+                format!(
+                    "{} (a recorded change: kept, so the session replays as it ran)",
+                    e.hint
+                )
+            } else {
+                e.hint
+            };
+            ds.push(
+                err_or_warn(!recorded, e.message)
+                    .at(self.item_pos.get(i).copied().flatten())
+                    .on(place)
+                    .hint(hint),
+            );
+        }
+    }
+}
+
+/// An error, or a warning when `error` is false.
+fn err_or_warn(error: bool, message: impl Into<String>) -> Diagnostic {
+    if error {
+        Diagnostic::error(message)
+    } else {
+        Diagnostic::warning(message)
     }
 }
 

@@ -215,6 +215,27 @@ impl AppModel {
             .collect()
     }
 
+    /// The nodes a request of class `class` goes on to from the app: its
+    /// handler's steps' targets, published queues included.
+    pub fn targets(&self, class: usize) -> Vec<u32> {
+        let mut out = Vec::new();
+        for s in self.handlers.get(class).into_iter().flatten() {
+            out.extend(s.waits_on());
+            if let StepModel::Publish(q) = s {
+                out.push(*q);
+            }
+        }
+        out
+    }
+
+    /// True when a request of class `class` puts keys into `cache` (a
+    /// cache-aside fill after a miss, or a write-through set).
+    pub fn fills(&self, class: usize, cache: u32) -> bool {
+        self.handlers.get(class).into_iter().flatten().any(|s| {
+            matches!(s, StepModel::CacheAside { cache: c, .. } | StepModel::WriteThrough { cache: c, .. } if *c == cache)
+        })
+    }
+
     /// The most servers it can have: its maximum instances (autoscaled)
     /// times its workers.
     pub fn peak_servers(&self) -> u32 {
