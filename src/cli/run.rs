@@ -262,18 +262,24 @@ pub fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    // A scenario cut short: its changes after the end would silently not happen.
+    // A scenario cut short: its changes after the end do not happen; say so.
     if let Some(plan) = &setup.plan
         && args.duration.is_some()
-        && let Some(late) = plan.steps.iter().find(|s| s.at > duration.0)
     {
-        errln!(
-            "error: --duration {duration} ends the scenario before its change at {} ({})\n   = hint: lengthen --duration to at least {}, or leave it out to run the scenario's own",
-            Duration(late.at),
-            late.change,
-            Duration(late.at)
-        );
-        return ExitCode::from(EXIT_BAD_INPUT);
+        let late: Vec<String> = plan
+            .steps
+            .iter()
+            .filter(|s| s.at > duration.0)
+            .map(|s| format!("{} at {}", s.change, Duration(s.at)))
+            .collect();
+        if !late.is_empty() {
+            errln!(
+                "warning: --duration {duration} ends the scenario before {} of its changes, which do not happen in this run: {}\n   = hint: leave out --duration to run the scenario's own ({})",
+                late.len(),
+                late.join(", "),
+                Duration(plan.duration)
+            );
+        }
     }
     // Runaway work and memory: refuse a run that could not finish within
     // its budgets before starting it.
