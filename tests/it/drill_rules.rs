@@ -452,7 +452,7 @@ fn knobs(t: &serde_json::Value) -> Vec<Vec<String>> {
             "max_connections",
         ] {
             // An autoscaled app's instances stay within its maximum.
-            if body[f].is_u64() && !(f == "instances" && !body["autoscale"].is_null()) {
+            if (f != "instances" || body["autoscale"].is_null()) && body[f].is_u64() {
                 out.push(vec!["nodes".into(), i.to_string(), kind.clone(), f.into()]);
             }
         }

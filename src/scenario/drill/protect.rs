@@ -509,6 +509,7 @@ mod tests {
         let p = Protect {
             allow: vec!["sources.client.retries".into()],
             also: vec![],
+            given: vec![],
         };
         assert!(check_paths(&p).is_ok());
         assert!(violations(&p, &s, &budget).is_empty());
@@ -521,6 +522,7 @@ mod tests {
         let bad = Protect {
             allow: vec!["source.client".into()],
             also: vec![],
+            given: vec![],
         };
         assert!(
             check_paths(&bad)
