@@ -83,6 +83,19 @@ pub(crate) fn write_rows<'a>(
     );
 }
 
+/// The note under a cost table naming the kinds the model does not price
+/// (nothing when it prices them all): `cost` and the drills' grades share it.
+pub(crate) fn write_unpriced(out: &mut String, unpriced: &[String]) {
+    if !unpriced.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "  not priced (counted as 0): {}; add them to the cost model's `prices`",
+            unpriced.join(", ")
+        );
+    }
+}
+
 pub fn cost(args: CostArgs) -> ExitCode {
     let loaded = match load(args.file.as_ref()) {
         Ok(l) => l,
@@ -110,14 +123,7 @@ pub fn cost(args: CostArgs) -> ExitCode {
         "node", "kind", "units", "per", "monthly"
     );
     write_rows(&mut out, &r.lines, r.monthly, &costs, "");
-    if !r.unpriced.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "  not priced (counted as 0): {}; add them to the cost model's `prices`",
-            r.unpriced.join(", ")
-        );
-    }
+    write_unpriced(&mut out, &r.unpriced);
     out!("{out}");
     ExitCode::SUCCESS
 }

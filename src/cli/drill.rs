@@ -4,7 +4,7 @@
 use crate::cli::check::{self, EXIT_THRESHOLDS};
 use crate::cli::out::{err, errln, out, outln};
 use crate::files;
-use bottleneck::diag::Diagnostics;
+use bottleneck::diag::{Diagnostic, Diagnostics};
 use bottleneck::scenario::drill::{self, Costs, Drill};
 use clap::Args;
 use std::fmt::Write as _;
@@ -133,6 +133,9 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     let Ok(mut ready) = check::prepare(&dir.join(&d.scenario), Some(mine)) else {
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     };
+    if let Err(code) = refuse_changes(&d, &start, mine, &ready.model.topology, &costs) {
+        return code;
+    }
     ready.plan.config.max_events = args.budget.max_events;
     let memory = match check::within_budget(&ready, None, false, &args.budget) {
         Ok(m) => vec![m; args.replications as usize],
@@ -185,11 +188,12 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         let _ = writeln!(out, "  cost per month");
         crate::cli::cost::write_rows(
             &mut out,
-            g.costs.iter().filter(|l| l.monthly > 0.0),
+            &g.costs,
             g.monthly,
             &costs,
             &format!("   (budget {})", costs.money(g.budget)),
         );
+        crate::cli::cost::write_unpriced(&mut out, &costs.report(&ready.model).unpriced);
         let _ = writeln!(out);
         counterfactual_text(&mut out, &ready.scenario, &g, args.replications);
         if g.passed {
@@ -233,6 +237,48 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_THRESHOLDS)
+    }
+}
+
+/// Refuses a submission that changes what the drill gives (the workload,
+/// the physics: [`drill::protect`]) or uses a kind the cost model has no
+/// price for, each with its place in the submission and a hint.
+fn refuse_changes(
+    d: &Drill,
+    start: &Path,
+    mine: &Path,
+    topology: &bottleneck::topology::Topology,
+    costs: &Costs,
+) -> Result<(), ExitCode> {
+    let bad = |ds: Diagnostics| {
+        err!("{ds}");
+        ExitCode::from(crate::EXIT_BAD_INPUT)
+    };
+    let start_text = read(start, "the drill's start topology")?;
+    let given =
+        bottleneck::topology::parse(&start.display().to_string(), &start_text).map_err(bad)?;
+    let text = std::fs::read_to_string(mine).unwrap_or_default();
+    let mut ds = Diagnostics::new(&mine.display().to_string(), &text);
+    for v in drill::protect::violations(&d.protect, &given, topology) {
+        ds.push(
+            Diagnostic::error(v.message)
+                .at(bottleneck::diag::find_keyed(&text, "id", &v.id))
+                .hint(format!("{} (the start is {})", v.hint, start.display())),
+        );
+    }
+    for (id, kind) in costs.unpriced_nodes(topology) {
+        ds.push(
+            Diagnostic::error(format!(
+                "not allowed: `{id}` is a {kind}, and the drill's cost model has no price for it"
+            ))
+            .at(bottleneck::diag::find_keyed(&text, "id", &id))
+            .hint(format!("a drill prices every node it grades: use a kind the cost model prices, or give a cost model that prices {kind} with --costs")),
+        );
+    }
+    if ds.has_errors() {
+        Err(bad(ds))
+    } else {
+        Ok(())
     }
 }
 

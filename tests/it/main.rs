@@ -7,6 +7,7 @@ mod common;
 mod components;
 mod control;
 mod determinism;
+mod drill_rules;
 mod faults_act;
 mod fuzz;
 mod grading;

@@ -317,6 +317,20 @@ impl App {
                     a.min, a.max
                 )));
             }
+            if let Some(n) = app.instances
+                && n > a.max
+            {
+                ds.push(
+                    nc.err(format!(
+                        "`instances` is {n}, above the autoscaling maximum of {}",
+                        a.max
+                    ))
+                    .hint(format!(
+                        "an autoscaled app runs between `min` and `max` instances: raise `max` to {n}, or give `instances` at most {}",
+                        a.max
+                    )),
+                );
+            }
             if a.every.is_some_and(|e| e.0 == 0) {
                 ds.push(nc.err("autoscale: `every` is 0".into()));
             }

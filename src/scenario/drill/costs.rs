@@ -71,6 +71,26 @@ pub struct Price {
     pub per: Per,
     /// Price per unit per hour.
     pub hourly: f64,
+    /// For a Cache priced per 100,000 keys: a price per server per hour on
+    /// top (its `servers`, 1 unless given), as a line of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_server: Option<f64>,
+}
+
+/// The most a unit may cost an hour: more is a typo, and totals past it
+/// stop being numbers people can read.
+pub const MAX_HOURLY: f64 = 1_000_000.0;
+
+/// The kinds a unit applies to (`None`: every kind).
+pub fn applies_to(per: Per) -> Option<&'static [&'static str]> {
+    match per {
+        Per::Node => None,
+        Per::Server => Some(&[
+            "Station", "App", "Database", "Replica", "Cache", "Queue", "Pooler",
+        ]),
+        Per::Instance => Some(&["App"]),
+        Per::HundredThousandKeys => Some(&["Cache", "Cdn"]),
+    }
 }
 
 /// A cost model: a price per node-hour for each kind of component.
@@ -109,18 +129,68 @@ pub fn parse_costs(file: &str, text: &str) -> Result<Costs, Diagnostics> {
     }
     match crate::topology::ron_options().from_str::<Costs>(text) {
         Ok(c) => {
+            let kinds: Vec<&str> = crate::kind::Kind::ALL.iter().map(|k| k.name()).collect();
+            let lines = crate::diag::LineIndex::new(text);
             for (kind, p) in &c.prices {
-                if !p.hourly.is_finite() || p.hourly < 0.0 {
-                    ds.push(
-                        Diagnostic::error(format!("the price of {kind} is {}", p.hourly))
-                            .hint("prices are 0 or more"),
-                    );
+                let at = text.find(&format!("{kind:?}")).map(|i| lines.pos(i));
+                let price = |m: String, h: String| Diagnostic::error(m).at(at).hint(h);
+                if !kinds.contains(&kind.as_str()) {
+                    let near = crate::diag::closest(kind, kinds.iter().copied())
+                        .map(|k| format!("did you mean `{k}`? "))
+                        .unwrap_or_default();
+                    ds.push(price(
+                        format!("`{kind}` is not a kind of node"),
+                        format!("{near}the kinds are {}", kinds.join(", ")),
+                    ));
+                    continue;
+                }
+                for (what, h) in [
+                    ("price", Some(p.hourly)),
+                    ("per_server price", p.per_server),
+                ] {
+                    let Some(h) = h else { continue };
+                    if !h.is_finite() || !(0.0..=MAX_HOURLY).contains(&h) {
+                        ds.push(price(
+                            format!("the {what} of {kind} is {}", show_number(h)),
+                            "prices are 0 to 1,000,000 an hour per unit".into(),
+                        ));
+                    }
+                }
+                if let Some(ok) = applies_to(p.per)
+                    && !ok.contains(&kind.as_str())
+                {
+                    ds.push(price(
+                        format!(
+                            "{kind} is priced `per: {:?}`, which a {kind} does not have",
+                            p.per
+                        ),
+                        format!(
+                            "{:?} applies to {}; price a {kind} per Node{}",
+                            p.per,
+                            ok.join(", "),
+                            match applies_to(Per::Server) {
+                                Some(s) if s.contains(&kind.as_str()) => " or per Server",
+                                _ => "",
+                            }
+                        ),
+                    ));
+                }
+                if p.per_server.is_some() && !(kind == "Cache" && p.per == Per::HundredThousandKeys)
+                {
+                    ds.push(price(
+                        format!("{kind} has a `per_server` price"),
+                        "`per_server` adds a Cache's servers to its price per 100k keys; price other kinds `per: Server`".into(),
+                    ));
                 }
             }
             if !(c.hours_per_month > 0.0 && c.hours_per_month <= 744.0) {
                 ds.push(
-                    Diagnostic::error(format!("hours_per_month is {}", c.hours_per_month))
-                        .hint("a month has at most 744 hours; 730 is the usual"),
+                    Diagnostic::error(format!(
+                        "hours_per_month is {}",
+                        show_number(c.hours_per_month)
+                    ))
+                    .at(text.find("hours_per_month").map(|i| lines.pos(i)))
+                    .hint("a month has at most 744 hours; 730 is the usual"),
                 );
             }
             if ds.has_errors() { Err(ds) } else { Ok(c) }
@@ -132,57 +202,89 @@ pub fn parse_costs(file: &str, text: &str) -> Result<Costs, Diagnostics> {
     }
 }
 
+/// A number from a cost file as people read it: `0.05`, `-0.005`, `1e308`.
+fn show_number(x: f64) -> String {
+    if x.is_finite() && x.abs() < 1e9 {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 impl Costs {
     /// What a topology costs a month, node by node. Kinds without a price
     /// cost nothing (and are listed with 0).
     pub fn of(&self, model: &Model) -> Vec<CostLine> {
-        model
-            .nodes
-            .iter()
-            .map(|n| {
-                let price = self.prices.get(n.kind_name());
-                let per = price.map_or(Per::Node, |p| p.per);
-                let units = match per {
-                    Per::Node => 1.0,
-                    Per::Server => match &n.kind {
-                        KindModel::App(a) => {
-                            (a.autoscale.map_or(a.instances, |s| s.max.max(a.instances))
-                                * a.workers) as f64
-                        }
-                        _ => n.servers as f64,
-                    },
-                    Per::Instance => match &n.kind {
-                        KindModel::App(a) => {
-                            a.autoscale.map_or(a.instances, |s| s.max.max(a.instances)) as f64
-                        }
-                        _ => 1.0,
-                    },
-                    Per::HundredThousandKeys => match &n.kind {
-                        KindModel::Cache(c) => (c.capacity as f64 / 100_000.0).max(0.01),
-                        KindModel::Cdn(c) => (c.capacity as f64 / 100_000.0).max(0.01),
-                        _ => 1.0,
-                    },
-                };
-                let hourly = price.map_or(0.0, |p| p.hourly);
-                CostLine {
+        let mut out = Vec::with_capacity(model.nodes.len());
+        for n in &model.nodes {
+            let price = self.prices.get(n.kind_name());
+            let per = price.map_or(Per::Node, |p| p.per);
+            let units = match per {
+                Per::Node => 1.0,
+                Per::Server => match &n.kind {
+                    KindModel::App(a) => {
+                        (a.autoscale.map_or(a.instances, |s| s.max.max(a.instances)) as f64)
+                            * a.workers as f64
+                    }
+                    _ => n.servers as f64,
+                },
+                Per::Instance => match &n.kind {
+                    KindModel::App(a) => {
+                        a.autoscale.map_or(a.instances, |s| s.max.max(a.instances)) as f64
+                    }
+                    _ => 1.0,
+                },
+                Per::HundredThousandKeys => match &n.kind {
+                    KindModel::Cache(c) => (c.capacity as f64 / 100_000.0).max(0.01),
+                    KindModel::Cdn(c) => (c.capacity as f64 / 100_000.0).max(0.01),
+                    _ => 1.0,
+                },
+            };
+            let hourly = price.map_or(0.0, |p| p.hourly);
+            out.push(CostLine {
+                node: n.id.clone(),
+                kind: n.kind_name().to_string(),
+                units,
+                per: match per {
+                    Per::Node => "node",
+                    Per::Server => "server",
+                    Per::Instance => "instance",
+                    Per::HundredThousandKeys => "100k keys",
+                }
+                .to_string(),
+                monthly: units * hourly * self.hours_per_month,
+            });
+            if let (Some(extra), KindModel::Cache(_)) = (price.and_then(|p| p.per_server), &n.kind)
+            {
+                let servers = n.servers as f64;
+                out.push(CostLine {
                     node: n.id.clone(),
                     kind: n.kind_name().to_string(),
-                    units,
-                    per: match per {
-                        Per::Node => "node",
-                        Per::Server => "server",
-                        Per::Instance => "instance",
-                        Per::HundredThousandKeys => "100k keys",
-                    }
-                    .to_string(),
-                    monthly: units * hourly * self.hours_per_month,
-                }
-            })
+                    units: servers,
+                    per: "server".to_string(),
+                    monthly: servers * extra * self.hours_per_month,
+                });
+            }
+        }
+        out
+    }
+
+    /// The nodes of `t` whose kind the model has no price for: (id, kind).
+    pub fn unpriced_nodes(&self, t: &crate::topology::Topology) -> Vec<(String, String)> {
+        t.nodes
+            .iter()
+            .filter(|n| !self.prices.contains_key(n.kind()))
+            .map(|n| (n.id().to_string(), n.kind().to_string()))
             .collect()
     }
 
     /// A price as people read it: `$1,234`.
+    /// Sums too large for whole units (past 10^15) are written as
+    /// `$1.23e18`, never saturated.
     pub fn money(&self, x: f64) -> String {
+        if !x.is_finite() || x >= 1e15 {
+            return format!("{}{x:.3e}", self.currency);
+        }
         format!(
             "{}{}",
             self.currency,

@@ -33,11 +33,16 @@ pub enum Mechanism {
     /// Load balancers' health checks. Removed: a dead backend keeps its share
     /// of the traffic.
     HealthChecks,
-    /// Cache-aside in app handlers (`CacheAside`, `WriteThrough`,
-    /// `Invalidate`). Removed: reads go to the database (`Read`), writes
-    /// only write, and caches nothing refers to any more are taken out.
+    /// A cache in front of the database, in either form: cache-aside in
+    /// app handlers (`CacheAside`, `WriteThrough`, `Invalidate`) or a
+    /// read-through cache (a `Cache` with a `backend`). Removed: reads go
+    /// to the database (`Read`), writes only write, what sent to a
+    /// read-through cache sends to its backend, and caches nothing refers
+    /// to any more are taken out.
     CacheAside,
-    /// CDN edges. Removed: whatever sent to a CDN sends to its origin.
+    /// CDN edges, and read-through caches that users reach first (an edge
+    /// cache in front of the site). Removed: whatever sent to them sends to
+    /// their origin (backend).
     Cdn,
     /// Read-your-writes (`ReadFresh`). Removed: every read goes to the
     /// replicas (`Read(db: replicas)`).
@@ -88,7 +93,7 @@ impl Mechanism {
     pub fn label(self) -> &'static str {
         match self {
             Mechanism::HealthChecks => "health checks",
-            Mechanism::CacheAside => "a cache-aside cache",
+            Mechanism::CacheAside => "a cache (cache-aside or read-through)",
             Mechanism::Cdn => "a CDN",
             Mechanism::ReadYourWrites => "read-your-writes",
             Mechanism::SingleFlight => "single-flight",
@@ -156,6 +161,21 @@ fn remove_one(t: &mut Topology, m: Mechanism, changes: &mut Vec<String>) {
                 drop_node(t, &id, Some(&to));
                 note(&id, &format!("removed; what sent to it sends to `{to}`"));
             }
+            if m == Mechanism::Cdn {
+                // A read-through cache that users reach first is an edge cache.
+                while let Some((id, to)) = {
+                    let edge: Vec<String> = t.sources.iter().map(|s| s.to.clone()).collect();
+                    read_through(t, |c| edge.contains(&c.id)).into_iter().next()
+                } {
+                    drop_node(t, &id, Some(&to));
+                    note(
+                        &id,
+                        &format!(
+                            "removed (a read-through edge cache); what sent to it sends to `{to}`"
+                        ),
+                    );
+                }
+            }
         }
         Mechanism::CacheAside => {
             let mut touched = BTreeSet::new();
@@ -185,6 +205,15 @@ fn remove_one(t: &mut Topology, m: Mechanism, changes: &mut Vec<String>) {
                 if changed {
                     note(&a.id, "reads and writes go to the database, not the cache");
                 }
+            }
+            // Read-through caches: what sent to one sends to its backend.
+            // One at a time: a backend may itself be a read-through cache.
+            while let Some((id, to)) = read_through(t, |_| true).into_iter().next() {
+                drop_node(t, &id, Some(&to));
+                note(
+                    &id,
+                    &format!("removed (read-through); what sent to it sends to `{to}`"),
+                );
             }
             // Caches nothing refers to any more go too.
             let used = referenced(t);
@@ -300,6 +329,20 @@ fn retry_policy<B>(
     }
 }
 
+/// The read-through caches (id, backend) that `pick` selects, in node order.
+fn read_through(
+    t: &Topology,
+    pick: impl Fn(&crate::kinds::cache::Cache) -> bool,
+) -> Vec<(String, String)> {
+    t.nodes
+        .iter()
+        .filter_map(|n| match n {
+            Node::Cache(c) if pick(c) => c.backend.clone().map(|b| (c.id.clone(), b)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Takes node `id` out; what referred to it refers to `to` instead (or,
 /// with `to` None, nothing may refer to it).
 fn drop_node(t: &mut Topology, id: &str, to: Option<&str>) {
@@ -379,7 +422,8 @@ fn refs_mut(n: &mut Node) -> Vec<&mut String> {
         Node::ShardRouter(s) => s.shards.iter_mut().collect(),
         Node::Pooler(p) => vec![&mut p.to],
         Node::Database(d) => d.failover.iter_mut().map(|f| &mut f.to).collect(),
-        Node::Cache(_) | Node::Queue(_) | Node::ObjectStore(_) => Vec::new(),
+        Node::Cache(c) => c.backend.iter_mut().collect(),
+        Node::Queue(_) | Node::ObjectStore(_) => Vec::new(),
     }
 }
 

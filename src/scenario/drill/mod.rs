@@ -14,9 +14,11 @@
 
 mod costs;
 pub mod mechanism;
+pub mod protect;
 
 pub use costs::{CostLine, CostReport, Costs, DEFAULT_COSTS, Per, Price, parse_costs};
 pub use mechanism::Mechanism;
+pub use protect::{Protect, Violation};
 
 use super::{Outcome, Plan, Rule, Scenario, Verdict};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -70,6 +72,10 @@ pub struct Drill {
     /// card solves it.
     #[serde(default)]
     pub teaches: Vec<Mechanism>,
+    /// What the candidate may not change besides the workload and the
+    /// physics, or may although they are protected ([`protect`]).
+    #[serde(default)]
+    pub protect: Protect,
 }
 
 fn default_costs() -> String {
@@ -89,6 +95,14 @@ pub fn parse_drill(file: &str, text: &str) -> Result<Drill, Diagnostics> {
                 ds.push(
                     Diagnostic::error(format!("the budget is {}", d.card.budget))
                         .hint("give a monthly budget above 0"),
+                );
+                return Err(ds);
+            }
+            if let Err((message, hint)) = protect::check_paths(&d.protect) {
+                ds.push(
+                    Diagnostic::error(message)
+                        .at(text.find("protect").map(|at| crate::diag::pos_of(text, at)))
+                        .hint(hint),
                 );
                 return Err(ds);
             }
