@@ -246,9 +246,15 @@ impl App {
             ds.push(nc.err(m));
         }
         if app.workers.saturating_mul(app.instances.unwrap_or(1)) > MAX_SERVERS {
-            ds.push(nc.err(format!(
-                "instances x workers is over the limit of {MAX_SERVERS}"
-            )));
+            ds.push(
+                nc.err(format!(
+                    "instances x workers is {}, over the limit of {MAX_SERVERS}",
+                    app.workers.saturating_mul(app.instances.unwrap_or(1))
+                ))
+                .hint(format!(
+                    "every worker of every instance is simulated; give fewer instances or workers (at most {MAX_SERVERS} in all)"
+                )),
+            );
         }
         if let Some(p) = &app.pool {
             nc.target(
@@ -300,9 +306,12 @@ impl App {
                 ds.push(nc.err("autoscale: `every` is 0".into()));
             }
             if a.max.saturating_mul(app.workers) > MAX_SERVERS {
-                ds.push(nc.err(format!(
-                    "autoscale: max instances x workers is over the limit of {MAX_SERVERS}"
-                )));
+                ds.push(
+                    nc.err(format!(
+                        "autoscale: max instances x workers is over the limit of {MAX_SERVERS}"
+                    ))
+                    .hint("lower autoscale `max` or the workers per instance"),
+                );
             }
         }
         if let Some(q) = app.queue
