@@ -134,16 +134,18 @@ impl Duration {
                 "`{num}` in duration \"{text}\" is not a number: write e.g. \"5ms\""
             ));
         }
-        let value: f64 = digits
-            .parse()
-            .map_err(|_| format!("`{num}` in duration \"{text}\" is not a number: write e.g. \"5ms\""))?;
+        let value: f64 = digits.parse().map_err(|_| {
+            format!("`{num}` in duration \"{text}\" is not a number: write e.g. \"5ms\"")
+        })?;
         if value < 0.0 {
             return Err(format!(
                 "duration \"{text}\" is negative: durations must be 0 or more"
             ));
         }
         if !value.is_finite() {
-            return Err(format!("duration \"{text}\" is not a finite number: write e.g. \"5ms\""));
+            return Err(format!(
+                "duration \"{text}\" is not a finite number: write e.g. \"5ms\""
+            ));
         }
         let ns = value * scale;
         if ns > MAX_DURATION as f64 {

@@ -170,7 +170,10 @@ pub(crate) fn forwards(nodes: &[NodeModel], ext: &[f64]) -> Option<Vec<f64>> {
 /// node where the deepest chain starts. Loops through a waiting node are
 /// refused before this is asked; a loop of nodes that hand requests on
 /// counts as deep as the deepest way out of it.
-pub(crate) fn deepest_nesting(nodes: &[NodeModel], waits: impl Fn(usize) -> bool) -> (usize, usize) {
+pub(crate) fn deepest_nesting(
+    nodes: &[NodeModel],
+    waits: impl Fn(usize) -> bool,
+) -> (usize, usize) {
     let mut depth = vec![0usize; nodes.len()];
     let mut done = vec![false; nodes.len()];
     let mut best = (0, 0);

@@ -430,6 +430,15 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
             Action::Rps(r) => !(r.is_finite() && *r >= 0.0),
             _ => false,
         };
+        if let Action::Spike { lasting, .. } = item.action()
+            && lasting.0 == 0
+        {
+            ds.push(
+                Diagnostic::error("this Spike lasts 0s, so it would change nothing")
+                    .at(item_pos[i])
+                    .hint("give it a length, e.g. `lasting: \"30s\"`; for a lasting change use `Traffic(...)`"),
+            );
+        }
         if bad {
             ds.push(
                 Diagnostic::error("the traffic in this change is out of range")

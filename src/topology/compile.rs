@@ -7,10 +7,10 @@ use super::check::{self, CompileCx, Ctx};
 use super::limits::*;
 use super::load::Loaded;
 use super::{Node, Topology};
-use crate::fmt::fmt_num;
 use crate::diag::{
     Diagnostic, Diagnostics, LineIndex, Places, SUGGEST_CELLS, closest_within, list_names, short,
 };
+use crate::fmt::fmt_num;
 use crate::model::{Model, NodeModel, SourceModel, Vertex};
 use crate::profile::Profile;
 use petgraph::Direction;
@@ -255,7 +255,8 @@ pub(crate) fn compile_keeping(
         }
         match &s.arrivals {
             // Users out of their range are reported with them, once.
-            crate::profile::Arrivals::Closed { users, .. } if *users == 0 || *users > 1_000_000 => {}
+            crate::profile::Arrivals::Closed { users, .. } if *users == 0 || *users > 1_000_000 => {
+            }
             crate::profile::Arrivals::Closed { .. } => {
                 if s.arrivals.rps() > MAX_RPS {
                     ds.push(
@@ -282,7 +283,12 @@ pub(crate) fn compile_keeping(
         if let Some(p) = &s.profile
             && let Err(m) = check_profile(p)
         {
-            ds.push(Diagnostic::error(m).at(pos(at)).on(&item));
+            // A message that ends with its remedy gives it as the hint.
+            let (what, how) = match m.rsplit_once("; ") {
+                Some((w, h)) => (w.to_string(), h.to_string()),
+                None => (m, "the profiles are `Ramp(to: 3000.0, over: \"5m\")`, `Steps([Step(at: \"1m\", rps: 200.0)])`, `Spike(at: \"2m\", times: 3.0, for: \"5m\")` and `Diurnal(peak: 1.0, trough: 0.2, period: \"24h\")`".to_string()),
+            };
+            ds.push(Diagnostic::error(what).at(pos(at)).on(&item).hint(how));
         }
     }
 

@@ -235,20 +235,31 @@ pub fn other_file(file: &str, text: &str, want: &str) -> Option<Diagnostic> {
         ),
         "Topology" => (
             "a topology file",
-            format!("run it with `bottleneck run {file}`, or check it with `bottleneck validate {file}`"),
+            format!(
+                "run it with `bottleneck run {file}`, or check it with `bottleneck validate {file}`"
+            ),
         ),
         "Drill" => (
             "a drill file",
-            format!("see its card with `bottleneck drill {file}`, or grade a topology with `bottleneck drill {file} --topology TOPOLOGY`"),
+            format!(
+                "see its card with `bottleneck drill {file}`, or grade a topology with `bottleneck drill {file} --topology TOPOLOGY`"
+            ),
         ),
         "Costs" => (
             "a cost model",
             "use it with `bottleneck cost TOPOLOGY --costs FILE`".to_string(),
         ),
-        "Lesson" => ("a lesson file", "use it with `bottleneck lesson`".to_string()),
+        "Lesson" => (
+            "a lesson file",
+            "use it with `bottleneck lesson`".to_string(),
+        ),
         _ => return None,
     };
-    let article = if want.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    let article = if want.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
     Some(
         Diagnostic::error(format!(
             "this is {what} (`{name}(...)`), not {article} {}",
@@ -380,13 +391,12 @@ pub(crate) fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagno
         RonError::TrailingCharacters => Diagnostic::error("unexpected text after the topology")
             .hint("a file holds one `Topology(...)`; remove what follows its closing `)`"),
         other => {
-            let mut d = Diagnostic::error(other.to_string());
+            let d = Diagnostic::error(other.to_string());
             if text.trim_start().starts_with('{') {
-                d = d.hint(
-                    "this looks like JSON; topologies are RON: `Topology(name: \"...\", ...)`",
-                );
+                d.hint("this looks like JSON; topologies are RON: `Topology(name: \"...\", ...)`")
+            } else {
+                d.hint("RON writes `Kind(field: value, ...)`, lists `[a, b]` and maps `{\"key\": value}`; look for a missing or extra `,`, `:`, bracket or quote just before here")
             }
-            d
         }
     };
     d.at(pos)

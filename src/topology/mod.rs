@@ -505,3 +505,6 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
         ],
     ),
 ];
+
+#[cfg(test)]
+mod input_tests;

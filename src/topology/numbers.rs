@@ -81,7 +81,12 @@ fn describe(within: &str, name: &str) -> Option<&'static Field> {
 
 /// A number the parser refused, explained: `None` when the error is not
 /// about a number given to a field.
-pub(crate) fn number_problem(code: &RonError, text: &str, line: usize, col: usize) -> Option<Diagnostic> {
+pub(crate) fn number_problem(
+    code: &RonError,
+    text: &str,
+    line: usize,
+    col: usize,
+) -> Option<Diagnostic> {
     let at = offset(text, line, col).min(text.len());
     let bytes = text.as_bytes();
     let mut start = at;
@@ -108,7 +113,9 @@ pub(crate) fn number_problem(code: &RonError, text: &str, line: usize, col: usiz
         Some(FieldType::Count { min, max }) => format!(" from {min} to {max}"),
         _ => String::new(),
     };
-    let whole = token.bytes().all(|c| c.is_ascii_digit() || c == b'_' || c == b'-');
+    let whole = token
+        .bytes()
+        .all(|c| c.is_ascii_digit() || c == b'_' || c == b'-');
     let d = match code {
         _ if value < 0.0 && whole => Diagnostic::error(format!(
             "`{field}` is {shown}, but it takes a whole number of 0 or more"

@@ -10,6 +10,7 @@ mod determinism;
 mod fuzz;
 mod grading;
 mod hostile;
+mod hostile_input;
 mod invariants;
 mod layers;
 mod lessons;

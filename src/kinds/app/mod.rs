@@ -286,7 +286,7 @@ impl App {
                     || b.window.0 == 0
                     || b.open_for.0 == 0)
             {
-                ds.push(nc.err("calls: the breaker needs a failure_ratio above 0 and at most 1, and a window and open_for above 0".into()));
+                ds.push(nc.err("calls: the breaker needs a failure_ratio above 0 and at most 1, and a window and open_for above 0".into()).hint("e.g. `failure_ratio: 0.5, window: \"10s\", open_for: \"5s\"`"));
             }
         }
         if let Some(a) = &app.autoscale {
@@ -297,10 +297,13 @@ impl App {
                 )));
             }
             if a.min == 0 || a.min > a.max || a.max > 10_000 {
-                ds.push(nc.err(format!(
-                    "autoscale: min {} and max {} must satisfy 1 <= min <= max <= 10000",
-                    a.min, a.max
-                )));
+                ds.push(
+                    nc.err(format!(
+                        "autoscale: min {} and max {} must satisfy 1 <= min <= max <= 10000",
+                        a.min, a.max
+                    ))
+                    .hint("give `min` at least 1 and `max` from `min` to 10000 instances"),
+                );
             }
             if a.every.is_some_and(|e| e.0 == 0) {
                 ds.push(nc.err("autoscale: `every` is 0".into()));
