@@ -272,12 +272,6 @@ fn other_project_files_are_named_with_their_command() {
             .unwrap()
             .contains("bottleneck check s.ron")
     );
-    let topology = MM1.replace("ARRIVALS", "Poisson(rps: 1)");
-    let ds = crate::scenario::parse_str("t.ron", &topology).unwrap_err();
-    assert!(
-        ds.items[0].message.contains("this is a topology file"),
-        "{ds}"
-    );
 }
 
 #[test]
