@@ -94,6 +94,52 @@ impl Diagnostic {
     }
 }
 
+/// A diagnostic as people should read it: a run of more than 15 digits (a
+/// huge number printed in full, `1e308` as 309 digits) is shortened to its
+/// first digits and its count (`100000...(309 digits)`), and an error
+/// without a hint whose message ends with its remedy after a `; ` ("`servers`
+/// is 0; give at least 1") gives that remedy as its hint.
+pub fn tidy(mut d: Diagnostic) -> Diagnostic {
+    d.message = shorten_digits(&d.message);
+    if d.hint.is_none()
+        && let Some((what, how)) = d
+            .message
+            .rsplit_once("; ")
+            .or_else(|| d.message.split_once(": give "))
+        && !what.is_empty()
+        && !how.is_empty()
+    {
+        d.hint = Some(how.to_string());
+        d.message = what.to_string();
+    }
+    d
+}
+
+/// Runs of more than 15 digits cut to six and their count.
+fn shorten_digits(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() > 15 {
+            out.push_str(&run[..6]);
+            out.push_str(&format!("...({} digits)", run.len()));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// Most diagnostics kept for one file. Past it, more are only counted: a
 /// file with a mistake repeated a million times gets a hundred messages and
 /// "and 999,900 more errors", in time and memory that do not grow with it.
@@ -126,10 +172,11 @@ impl Diagnostics {
         }
     }
 
-    /// Adds one; past [`MAX_DIAGNOSTICS`], only counts it.
+    /// Adds one (tidied, see [`tidy`]); past [`MAX_DIAGNOSTICS`], only
+    /// counts it.
     pub fn push(&mut self, d: Diagnostic) {
         if self.items.len() < MAX_DIAGNOSTICS {
-            self.items.push(d);
+            self.items.push(tidy(d));
         } else if d.is_error() {
             self.more_errors += 1;
         } else {

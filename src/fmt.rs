@@ -50,6 +50,17 @@ pub fn fmt_big(x: f64) -> String {
     }
 }
 
+/// A number from a file as people read it: as written when it is
+/// ordinary (`0.5`, `250`, `1000000`), in powers of ten when it is huge or
+/// tiny (`1e308`, `1.5e-12`), never three hundred digits.
+pub fn fmt_num(x: f64) -> String {
+    if !x.is_finite() || x == 0.0 || (1e-6..1e12).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +74,12 @@ mod tests {
         assert_eq!(fmt_ms(Some(0.32)), "320us");
         assert_eq!(fmt_ms(Some(12.345)), "12.35ms");
         assert_eq!(fmt_ms(None), "-");
+        assert_eq!(fmt_num(1e308), "1e308");
+        assert_eq!(fmt_num(100_000_000.0), "100000000");
+        assert_eq!(fmt_num(0.25), "0.25");
+        assert_eq!(fmt_num(-1.5e-300), "-1.5e-300");
+        for x in [1e300, 1.7976931348623157e308, 4e9, 1e-320] {
+            assert!(fmt_num(x).len() < 30, "{x}");
+        }
     }
 }

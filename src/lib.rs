@@ -53,6 +53,7 @@ pub mod sim;
 pub mod theory;
 pub mod time;
 pub mod topology;
+mod visits;
 
 /// The topology that runs when the CLI is given no file.
 pub const DEFAULT_TOPOLOGY: &str = include_str!("../topologies/default.ron");

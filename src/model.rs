@@ -244,37 +244,11 @@ impl Model {
     /// sources send `source_rps`. `None` when the iteration does not settle
     /// within its work limit (feedback probabilities extremely close to 1).
     pub fn visit_rates(&self, source_rps: &[f64]) -> Option<Vec<f64>> {
-        let n = self.nodes.len();
-        let mut ext = vec![0.0; n];
+        let mut ext = vec![0.0; self.nodes.len()];
         for (s, &r) in self.sources.iter().zip(source_rps) {
             ext[s.to] += r;
         }
-        let edges: usize = self
-            .nodes
-            .iter()
-            .map(|n| n.routes.len())
-            .sum::<usize>()
-            .max(1);
-        let max_sweeps = (50_000_000 / (edges + n)).clamp(10, 100_000);
-        let mut lam = ext.clone();
-        for _ in 0..max_sweeps {
-            let mut next = ext.clone();
-            for (i, node) in self.nodes.iter().enumerate() {
-                for r in &node.flows {
-                    next[r.to] += lam[i] * r.p;
-                }
-            }
-            let diff = next
-                .iter()
-                .zip(&lam)
-                .map(|(a, b)| (a - b).abs() / a.abs().max(1e-12))
-                .fold(0.0, f64::max);
-            lam = next;
-            if diff < 1e-12 {
-                return Some(lam);
-            }
-        }
-        None
+        crate::visits::forwards(&self.nodes, &ext)
     }
 
     /// The base rate of every source, requests per second.
@@ -293,67 +267,20 @@ impl Model {
     }
 }
 
-/// Node-visits of work the backward traffic equations may take (as
-/// `Model::visit_rates`).
-const SOLVE_OPS: usize = 50_000_000;
-
 /// Per node, solved backwards: expected visits a request entering there
 /// makes (itself included) and the service time it adds up (its demand).
 /// `Model::visit_rates` solves the same equations forwards; backwards, one
-/// solve serves every entry point. Solved by iteration within a fixed
-/// amount of work; when that is not enough (a long chain, a loop that is
-/// almost never left) the rest is extrapolated from the last steps, so the
-/// answer errs large, never small.
+/// solve serves every entry point. Exact outside loops (a long chain is
+/// one pass); inside a loop iterated within a fixed amount of work and
+/// extrapolated, so the answer errs large, never small (see
+/// [`crate::visits`]).
 pub fn per_entry(model: &Model) -> (Vec<f64>, Vec<f64>) {
-    let n = model.nodes.len();
     let service: Vec<f64> = model
         .nodes
         .iter()
         .map(|m| m.service.mean().max(0.0))
         .collect();
-    let edges: usize = model.nodes.iter().map(|m| m.flows.len()).sum();
-    let sweeps = (SOLVE_OPS / (edges + n).max(1)).clamp(10, 1_000_000);
-    let mut visits = vec![1.0; n];
-    let mut demand = service.clone();
-    let mut prev_step = vec![f64::INFINITY; n];
-    let mut ratio = 0.0f64;
-    for _ in 0..sweeps {
-        let mut v = vec![1.0; n];
-        let mut d = service.clone();
-        for (i, m) in model.nodes.iter().enumerate() {
-            for r in &m.flows {
-                v[i] += r.p * visits[r.to];
-                d[i] += r.p * demand[r.to];
-            }
-        }
-        let mut done = true;
-        ratio = 0.0;
-        for i in 0..n {
-            let step = v[i] - visits[i];
-            if step > 1e-9 * v[i] {
-                done = false;
-            }
-            if prev_step[i].is_finite() && prev_step[i] > 0.0 {
-                ratio = ratio.max(step / prev_step[i]);
-            }
-            prev_step[i] = step;
-        }
-        visits = v;
-        demand = d;
-        if done {
-            return (visits, demand);
-        }
-    }
-    // Not settled: the steps shrink by `ratio` each sweep; add what is left.
-    let left = if ratio < 1.0 {
-        ratio / (1.0 - ratio)
-    } else {
-        f64::INFINITY
-    };
-    for i in 0..n {
-        visits[i] += prev_step[i] * left;
-    }
-    (visits, demand)
+    crate::visits::backwards(&model.nodes, &service)
 }
 
 /// Closed-loop sources whose users would send requests without time ever

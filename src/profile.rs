@@ -127,6 +127,11 @@ pub enum Profile {
     },
 }
 
+/// The shortest period of a `Diurnal` profile: one second, so a cycle spans
+/// many arrivals at any rate worth a cycle, and the cosine is sampled at
+/// a billion whole nanoseconds per period.
+pub const MIN_DIURNAL_PERIOD: u64 = crate::time::SEC;
+
 /// A piecewise upper bound on the rate: `rps` is at least the rate on
 /// `[t, until)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -172,7 +177,13 @@ impl Profile {
                 }
                 Ok(())
             }
-            Profile::Spike { times, .. } => rate_ok("Spike: `times`", *times),
+            Profile::Spike { times, for_, .. } => {
+                rate_ok("Spike: `times`", *times)?;
+                if for_.0 == 0 {
+                    return Err("Spike: `for` is 0s, so the spike would never happen; give it a length, e.g. `for: \"5m\"`".into());
+                }
+                Ok(())
+            }
             Profile::Diurnal {
                 peak,
                 trough,
@@ -185,8 +196,11 @@ impl Profile {
                         "Diurnal: trough ({trough}) is above peak ({peak}); swap them"
                     ));
                 }
-                if period.0 == 0 {
-                    return Err("Diurnal: period must be above 0, e.g. \"24h\"".into());
+                if period.0 < MIN_DIURNAL_PERIOD {
+                    return Err(format!(
+                        "Diurnal: `period` is {period}; the rate is read only when a request arrives, at whole nanoseconds, so a cycle this short is not followed (at \"1ns\" every arrival would see the trough) and the average rate would be wrong; give a period of at least {}, e.g. \"24h\"",
+                        Duration(MIN_DIURNAL_PERIOD)
+                    ));
                 }
                 Ok(())
             }
@@ -316,6 +330,19 @@ impl Profile {
     /// The expected number of arrivals in `[0, end)`, by numerical
     /// integration (for budget estimates and tests, not the hot loop).
     pub fn expected_arrivals(&self, base: f64, end: SimTime) -> f64 {
+        // The cycle is integrated exactly: sampled, a period that divides
+        // the sampling step would be read at one phase only.
+        if let Profile::Diurnal {
+            peak,
+            trough,
+            period,
+        } = self
+        {
+            let (t, p) = (end as f64 / 1e9, period.0.max(1) as f64 / 1e9);
+            let w = 2.0 * core::f64::consts::PI / p;
+            let swing = (peak - trough) * 0.5 * (t - libm::sin(w * t) / w);
+            return base * (trough * t + swing);
+        }
         let n = 10_000u64;
         let dt = end as f64 / n as f64;
         (0..n)

@@ -85,7 +85,7 @@ impl Duration {
             }
             if total > MAX_DURATION {
                 return Err(format!(
-                    "duration \"{text}\" is longer than the limit of 366 days"
+                    "duration \"{text}\" is longer than the limit of 366 days: write at most \"366d\" (a simulated year is ample; shorten the run or period)"
                 ));
             }
             return Ok(Duration(total));
@@ -134,21 +134,23 @@ impl Duration {
                 "`{num}` in duration \"{text}\" is not a number: write e.g. \"5ms\""
             ));
         }
-        let value: f64 = digits
-            .parse()
-            .map_err(|_| format!("`{num}` in duration \"{text}\" is not a number"))?;
+        let value: f64 = digits.parse().map_err(|_| {
+            format!("`{num}` in duration \"{text}\" is not a number: write e.g. \"5ms\"")
+        })?;
         if value < 0.0 {
             return Err(format!(
                 "duration \"{text}\" is negative: durations must be 0 or more"
             ));
         }
         if !value.is_finite() {
-            return Err(format!("duration \"{text}\" is not a finite number"));
+            return Err(format!(
+                "duration \"{text}\" is not a finite number: write e.g. \"5ms\""
+            ));
         }
         let ns = value * scale;
         if ns > MAX_DURATION as f64 {
             return Err(format!(
-                "duration \"{text}\" is longer than the limit of 366 days"
+                "duration \"{text}\" is longer than the limit of 366 days: write at most \"366d\" (a simulated year is ample; shorten the run or period)"
             ));
         }
         Ok(Duration(libm::round(ns) as u64))

@@ -213,6 +213,26 @@ fn find_warmup(
     }
 }
 
+/// The shortest run the CLI accepts: shorter, almost nothing arrives and
+/// nothing it reports (a bottleneck least of all) means anything.
+pub(crate) const MIN_RUN: Duration = Duration(bottleneck::time::MS);
+
+/// `--duration` at least [`MIN_RUN`], and a warm-up shorter than it; the
+/// error says which and how to fix it.
+pub(crate) fn check_run_length(duration: Duration, warmup: Duration) -> Result<(), String> {
+    if duration < MIN_RUN {
+        return Err(format!(
+            "error: --duration {duration} is too short to measure anything (the shortest run is {MIN_RUN})\n   = hint: give a run of at least {MIN_RUN}; a minute or more gives steady numbers, e.g. --duration 1m"
+        ));
+    }
+    if warmup >= duration {
+        return Err(format!(
+            "error: the warm-up ({warmup}) is not shorter than the run ({duration}), so nothing would be measured\n   = hint: shorten --warmup or lengthen --duration"
+        ));
+    }
+    Ok(())
+}
+
 pub fn run(args: RunArgs) -> ExitCode {
     let setup = match setup(&args) {
         Ok(s) => s,
@@ -220,10 +240,8 @@ pub fn run(args: RunArgs) -> ExitCode {
     };
     let duration = setup.duration;
     let warmup = setup.warmup.unwrap_or(Duration(duration.0 / 10));
-    if warmup >= duration && duration.0 > 0 {
-        errln!(
-            "error: the warm-up ({warmup}) is not shorter than the run ({duration}), so nothing would be measured\n   = hint: shorten --warmup or lengthen --duration"
-        );
+    if let Err(m) = check_run_length(duration, warmup) {
+        errln!("{m}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     if setup.deadline.is_some_and(|d| d.0 == 0) {

@@ -98,6 +98,15 @@ fn values(a: &SweepArgs) -> Result<Vec<f64>, String> {
             fmt_value(a.to)
         ));
     }
+    if a.from > a.to {
+        return Err(format!(
+            "--from {} is above --to {}: a sweep goes up\n   = hint: swap them: --from {} --to {}",
+            fmt_value(a.from),
+            fmt_value(a.to),
+            fmt_value(a.to),
+            fmt_value(a.from)
+        ));
+    }
     if a.log && (a.from <= 0.0 || a.to <= 0.0) {
         return Err("--log needs --from and --to above 0".into());
     }
@@ -121,7 +130,18 @@ fn values(a: &SweepArgs) -> Result<Vec<f64>, String> {
     if let Some(v) = vals.iter().find(|v| !v.is_finite()) {
         return Err(format!("the range gives the value {v}; narrow it"));
     }
-    Ok(vals)
+    Ok(whole_steps(&a.vary, vals))
+}
+
+/// A count (`servers:`, `instances:`) steps by whole numbers: the values
+/// rounded, repeats dropped (the table says so when there were any).
+fn whole_steps(vary: &str, vals: Vec<f64>) -> Vec<f64> {
+    if !(vary.starts_with("servers:") || vary.starts_with("instances:")) {
+        return vals;
+    }
+    let mut out: Vec<f64> = vals.into_iter().map(f64::round).collect();
+    out.dedup();
+    out
 }
 
 fn change(vary: &str, v: f64, model: &Model) -> Result<Change, String> {
@@ -207,11 +227,8 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
             .collect();
     }
     let warmup = a.warmup.unwrap_or(Duration(a.duration.0 / 10));
-    if a.duration.0 == 0 || warmup >= a.duration {
-        errln!(
-            "error: the warm-up ({warmup}) is not shorter than the duration ({})\n   = hint: lengthen --duration or shorten --warmup",
-            a.duration
-        );
+    if let Err(m) = super::run::check_run_length(a.duration, warmup) {
+        errln!("{m}");
         return Err(bad());
     }
     let name = path.map_or(bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(), |p| {
@@ -236,7 +253,7 @@ fn replan(s: &Scenario, model: &Model) -> Result<scenario::Plan, ExitCode> {
 
 pub fn sweep(a: SweepArgs) -> ExitCode {
     if !a.merge.is_empty() {
-        return merge(&a.merge);
+        return merge(&a.merge, a.json);
     }
     let mut ready = match prepare(&a) {
         Ok(r) => r,
@@ -250,6 +267,16 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
             return ExitCode::from(crate::EXIT_BAD_INPUT);
         }
     };
+    if vals.len() < a.steps as usize {
+        errln!(
+            "note: {} is a whole number, so the sweep steps by whole numbers: {} values from {} to {} rather than {} (fractions rounded, repeats dropped)",
+            a.vary,
+            vals.len(),
+            fmt_value(vals[0]),
+            fmt_value(vals[vals.len() - 1]),
+            a.steps
+        );
+    }
     let picked: Vec<(u32, f64)> = vals
         .iter()
         .enumerate()
@@ -318,7 +345,9 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
         parameter: a.vary.clone(),
         from: a.from,
         to: a.to,
-        steps: a.steps,
+        // The values run (a count's repeats dropped), which `--merge`
+        // counts the shards' points against.
+        steps: vals.len() as u32,
         log: a.log,
         seed: ready.scenario.seed,
         duration: ready.scenario.duration.to_string(),
@@ -351,7 +380,7 @@ pub fn sweep(a: SweepArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn merge(files: &[PathBuf]) -> ExitCode {
+fn merge(files: &[PathBuf], json: bool) -> ExitCode {
     let bad = |m: String| {
         errln!("error: {m}");
         ExitCode::from(crate::EXIT_BAD_INPUT)
@@ -458,7 +487,11 @@ fn merge(files: &[PathBuf]) -> ExitCode {
     all.points = seen.into_iter().map(|(p, _)| p).collect();
     all.points.sort_by_key(|p| p.index);
     all.sweep.shard = format!("1/1 (merged from {n})");
-    out!("{}", render(&all, None));
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+    } else {
+        out!("{}", render(&all, None));
+    }
     ExitCode::SUCCESS
 }
 

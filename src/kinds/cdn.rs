@@ -64,12 +64,18 @@ impl Cdn {
 
         nc.target(&c.origin, "origin", &[], ds);
         if c.origin == c.id {
-            ds.push(nc.err("the CDN is its own origin".into()));
+            ds.push(
+                nc.err("the CDN is its own origin".into())
+                    .hint("point `origin:` at the node that serves misses (an app, a station, an object store)"),
+            );
         }
         nc.count("capacity", c.capacity, 0, 1_000_000_000, ds);
         nc.count("servers", c.servers.unwrap_or(100_000), 1, MAX_SERVERS, ds);
         if c.ttl.is_some_and(|t| t.0 == 0) {
-            ds.push(nc.err("`ttl` is 0: nothing would ever be cached".into()));
+            ds.push(
+                nc.err("`ttl` is 0: nothing would ever be cached".into())
+                    .hint("give a time to keep copies, e.g. `ttl: \"5m\"`, or leave it out to keep them until evicted"),
+            );
         }
         for class in c.cacheable.iter().flatten() {
             if !nc.cx.has_class(class) {

@@ -126,7 +126,10 @@ impl LoadBalancer {
                 );
             }
             if h.unhealthy_after == 0 || h.healthy_after == Some(0) {
-                ds.push(nc.err("health-check thresholds must be at least 1".into()));
+                ds.push(
+                    nc.err("health-check thresholds must be at least 1".into())
+                        .hint("e.g. `healthy: 2, unhealthy: 3` (checks in a row)"),
+                );
             }
         }
     }

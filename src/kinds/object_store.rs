@@ -67,7 +67,7 @@ impl ObjectStore {
     /// Checks the store (service, concurrency, rate, prefixes).
     pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
         if let Err(m) = self.service.check() {
-            ds.push(nc.err(m));
+            ds.push(nc.err(m).hint("e.g. `Exponential(mean: \"10ms\")` or `Constant(\"5ms\")`; `bottleneck reference` lists the distributions"));
         }
         if let Some(c) = self.concurrency {
             nc.count("concurrency", c, 1, MAX_SERVERS, ds);

@@ -73,19 +73,31 @@ impl RateLimiter {
 
         nc.target(&l.to, "to", &[], ds);
         if l.to == l.id {
-            ds.push(nc.err("the rate limiter sends to itself".into()));
+            ds.push(
+                nc.err("the rate limiter sends to itself".into())
+                    .hint("point `to:` at the node it protects"),
+            );
         }
         if !l.limit.is_finite() || l.limit <= 0.0 || l.limit > MAX_RPS {
-            ds.push(nc.err(format!(
-                "`limit` is {}; give a number of requests above 0",
-                l.limit
-            )));
+            ds.push(
+                nc.err(format!(
+                    "`limit` is {}; give a number of requests above 0",
+                    crate::fmt::fmt_num(l.limit)
+                ))
+                .hint(format!(
+                    "requests allowed per `per`, above 0 and at most {}; to refuse everything, take the route away instead",
+                    crate::fmt::fmt_num(MAX_RPS)
+                )),
+            );
         }
         if l.per.0 == 0 {
             ds.push(nc.err("`per` is 0".into()).hint("e.g. `per: \"1s\"`"));
         }
         if l.burst.is_some_and(|b| !b.is_finite() || b < 1.0) {
-            ds.push(nc.err(format!("`burst` is {:?}; give at least 1", l.burst)));
+            ds.push(
+                nc.err(format!("`burst` is {:?}; give at least 1", l.burst))
+                    .hint("the most requests let through at once; leave it out to use `limit`"),
+            );
         }
     }
 

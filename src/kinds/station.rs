@@ -72,7 +72,7 @@ impl Station {
             );
         }
         if let Err(m) = st.service.check() {
-            ds.push(nc.err(m));
+            ds.push(nc.err(m).hint("e.g. `Exponential(mean: \"10ms\")` or `Constant(\"5ms\")`; `bottleneck reference` lists the distributions"));
         }
         nc.load(&st.load, None, ds);
         if st.routes.len() > MAX_ROUTES {

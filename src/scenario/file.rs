@@ -290,6 +290,7 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<Scenario, Diagnostics> {
 
 /// Parses a scenario from text.
 pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
+    let text = crate::topology::strip_bom(text);
     let mut ds = Diagnostics::new(file, text);
     if crate::topology::is_blank(text) {
         ds.push(Diagnostic::error("the file is empty").hint(
@@ -297,7 +298,9 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         ));
         return Err(ds);
     }
-    if let Some(d) = crate::topology::not_ron(text, "Scenario") {
+    if let Some(d) = crate::topology::not_ron(text, "Scenario")
+        .or_else(|| crate::topology::other_file(file, text, "Scenario"))
+    {
         ds.push(d);
         return Err(ds);
     }
@@ -427,6 +430,15 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
             Action::Rps(r) => !(r.is_finite() && *r >= 0.0),
             _ => false,
         };
+        if let Action::Spike { lasting, .. } = item.action()
+            && lasting.0 == 0
+        {
+            ds.push(
+                Diagnostic::error("this Spike lasts 0s, so it would change nothing")
+                    .at(item_pos[i])
+                    .hint("give it a length, e.g. `lasting: \"30s\"`; for a lasting change use `Traffic(...)`"),
+            );
+        }
         if bad {
             ds.push(
                 Diagnostic::error("the traffic in this change is out of range")

@@ -245,7 +245,37 @@ pub fn render(o: &SweepOut, shard: Option<(u32, u32)>) -> String {
     }
     let _ = writeln!(s);
     let _ = write!(s, "{}", knee(o));
+    if let Some(i) = no_effect_from(o) {
+        let _ = writeln!(
+            s,
+            "note: from {} = {} on, every point measures the same: more has no effect here (something else caps it, e.g. a pooler's database connections or the node in front)",
+            o.parameter,
+            fmt_value(o.points[i].value)
+        );
+    }
     s
+}
+
+/// When a count (`servers:`, `instances:`) is varied and the last points
+/// all measure exactly the same as an earlier one: the index of the first
+/// of them. A pure function of the runs, so "the same" is exact.
+pub fn no_effect_from(o: &SweepOut) -> Option<usize> {
+    if !(o.parameter.starts_with("servers:") || o.parameter.starts_with("instances:")) {
+        return None;
+    }
+    let same = |a: &Point, b: &Point| {
+        a.p50_ms == b.p50_ms
+            && a.p99_ms == b.p99_ms
+            && a.error_rate == b.error_rate
+            && a.throughput_rps == b.throughput_rps
+            && a.broken == b.broken
+            && a.error == b.error
+            && a.classes == b.classes
+    };
+    let last = o.points.last()?;
+    let first = o.points.iter().position(|p| same(p, last))?;
+    let all = o.points[first..].iter().all(|p| same(p, last));
+    (all && first + 1 < o.points.len()).then_some(first)
 }
 
 /// Where the thresholds start or stop holding along the sweep, in words.

@@ -221,9 +221,10 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
     }
     if let crate::profile::Arrivals::Closed { users, think, .. } = &s.arrivals {
         if *users == 0 || *users > 1_000_000 {
-            ds.push(err(format!(
-                "Closed: `users` is {users}; give 1 to 1000000"
-            )));
+            ds.push(
+                err(format!("Closed: `users` is {users}; give 1 to 1000000"))
+                    .hint("a closed loop simulates each user; for more traffic, shorten `think` or use `Poisson(rps: ...)`"),
+            );
         }
         if let Err(m) = think.check() {
             ds.push(err(format!("Closed: think time: {m}")));
@@ -598,7 +599,9 @@ impl NodeCheck<'_> {
     /// Checks a distribution's parameters.
     pub fn dist(&self, what: &str, d: &crate::dist::Dist, ds: &mut Diagnostics) {
         if let Err(m) = d.check() {
-            ds.push(self.err(format!("{what}: {m}")));
+            ds.push(self.err(format!("{what}: {m}")).hint(
+                "e.g. `Exponential(mean: \"10ms\")` or `Constant(\"5ms\")`; `bottleneck reference` lists the distributions",
+            ));
         }
     }
 
@@ -633,7 +636,7 @@ impl NodeCheck<'_> {
     /// Checks a count against its range.
     pub fn count(&self, what: &str, n: u64, min: u64, max: u64, ds: &mut Diagnostics) {
         if let Err(m) = count(what, n, min, max) {
-            ds.push(self.err(m));
+            ds.push(self.err(m).hint(format!("`{what}` takes {min} to {max}")));
         }
     }
 }

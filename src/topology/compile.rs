@@ -10,6 +10,7 @@ use super::{Node, Topology};
 use crate::diag::{
     Diagnostic, Diagnostics, LineIndex, Places, SUGGEST_CELLS, closest_within, list_names, short,
 };
+use crate::fmt::fmt_num;
 use crate::model::{Model, NodeModel, SourceModel, Vertex};
 use crate::profile::Profile;
 use petgraph::Direction;
@@ -43,9 +44,13 @@ fn check_rate(what: &str, x: f64, limit: f64) -> Result<(), String> {
     if !x.is_finite() {
         Err(format!("{what} is {x}; it must be a finite number"))
     } else if x < 0.0 {
-        Err(format!("{what} is negative ({x})"))
+        Err(format!("{what} is negative ({})", fmt_num(x)))
     } else if x > limit {
-        Err(format!("{what} is {x}, over the limit of {limit}"))
+        Err(format!(
+            "{what} is {}, over the limit of {}",
+            fmt_num(x),
+            fmt_num(limit)
+        ))
     } else {
         Ok(())
     }
@@ -126,16 +131,32 @@ pub(crate) fn compile_keeping(
         );
     }
     if top.sources.len() > MAX_SOURCES {
-        ds.push(Diagnostic::error(format!(
-            "{} sources, over the limit of {MAX_SOURCES}",
-            top.sources.len()
-        )));
+        // At the first source past the limit.
+        ds.push(
+            Diagnostic::error(format!(
+                "{} sources, over the limit of {MAX_SOURCES}",
+                top.sources.len()
+            ))
+            .at(pos(source_at[MAX_SOURCES]))
+            .on(format!("source `{}`", short(&top.sources[MAX_SOURCES].id)))
+            .hint(format!(
+                "a topology has at most {MAX_SOURCES} sources; one source with a `mix` of classes stands for many kinds of user"
+            )),
+        );
     }
     if top.nodes.len() > MAX_NODES {
-        ds.push(Diagnostic::error(format!(
-            "{} nodes, over the limit of {MAX_NODES}",
-            top.nodes.len()
-        )));
+        // At the first node past the limit.
+        ds.push(
+            Diagnostic::error(format!(
+                "{} nodes, over the limit of {MAX_NODES}",
+                top.nodes.len()
+            ))
+            .at(pos(node_at[MAX_NODES]))
+            .on(format!("node `{}`", short(top.nodes[MAX_NODES].id())))
+            .hint(format!(
+                "a topology has at most {MAX_NODES} nodes; model a fleet of identical servers as one node with `servers` (or an app with `instances`)"
+            )),
+        );
     }
     let mut classes = running.to_vec();
     for c in check::classes(&top.sources) {
@@ -232,15 +253,42 @@ pub(crate) fn compile_keeping(
             let at = places.find(at.unwrap_or(0), "to", &s.to).or(at);
             ds.push(unknown(&s.to).at(pos(at)).on(&item));
         }
-        if let Err(m) = check_rate("`rps`", s.arrivals.rps(), MAX_RPS) {
-            ds.push(Diagnostic::error(m).at(pos(at)).on(&item).hint(format!(
-                "rates are requests per second, from 0 to {MAX_RPS}"
-            )));
+        match &s.arrivals {
+            // Users out of their range are reported with them, once.
+            crate::profile::Arrivals::Closed { users, .. } if *users == 0 || *users > 1_000_000 => {
+            }
+            crate::profile::Arrivals::Closed { .. } => {
+                if s.arrivals.rps() > MAX_RPS {
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "Closed: the users could send up to {} requests a second (users / mean think time), over the limit of {}",
+                            fmt_num(s.arrivals.rps()),
+                            fmt_num(MAX_RPS)
+                        ))
+                        .at(pos(at))
+                        .on(&item)
+                        .hint("give fewer users or a longer think time"),
+                    );
+                }
+            }
+            _ => {
+                if let Err(m) = check_rate("`rps`", s.arrivals.rps(), MAX_RPS) {
+                    ds.push(Diagnostic::error(m).at(pos(at)).on(&item).hint(format!(
+                        "rates are requests per second, from 0 to {}",
+                        fmt_num(MAX_RPS)
+                    )));
+                }
+            }
         }
         if let Some(p) = &s.profile
             && let Err(m) = check_profile(p)
         {
-            ds.push(Diagnostic::error(m).at(pos(at)).on(&item));
+            // A message that ends with its remedy gives it as the hint.
+            let (what, how) = match m.rsplit_once("; ") {
+                Some((w, h)) => (w.to_string(), h.to_string()),
+                None => (m, "the profiles are `Ramp(to: 3000.0, over: \"5m\")`, `Steps([Step(at: \"1m\", rps: 200.0)])`, `Spike(at: \"2m\", times: 3.0, for: \"5m\")` and `Diurnal(peak: 1.0, trough: 0.2, period: \"24h\")`".to_string()),
+            };
+            ds.push(Diagnostic::error(what).at(pos(at)).on(&item).hint(how));
         }
     }
 
@@ -369,7 +417,9 @@ pub(crate) fn compile_keeping(
 
     // Calls must not loop: an app whose request comes back to it through its
     // own calls would nest calls without end.
-    for cycle in petgraph::algo::tarjan_scc(&model.graph) {
+    // Kosaraju's is iterative (Tarjan's in petgraph recurses once per node of a
+    // chain, and ten thousand overflow the stack).
+    for cycle in petgraph::algo::kosaraju_scc(&model.graph) {
         let nodes_in: Vec<usize> = cycle
             .iter()
             .filter_map(|v| match model.graph[*v] {
@@ -388,15 +438,10 @@ pub(crate) fn compile_keeping(
         }
         if let Some(&app) = nodes_in
             .iter()
-            .filter(|&&i| match &model.nodes[i].kind {
-                crate::kinds::KindModel::App(_) => true,
-                // A read-through cache waits for its fetches as an app
-                // waits for its calls.
-                crate::kinds::KindModel::Cache(c) => c.backend.is_some(),
-                _ => false,
-            })
+            .filter(|&&i| waits_for_answer(&model.nodes[i].kind))
             .min()
         {
+            let cdn = matches!(model.nodes[app].kind, crate::kinds::KindModel::Cdn(_));
             let mut ids: Vec<&str> = nodes_in
                 .iter()
                 .map(|&i| model.nodes[i].id.as_str())
@@ -410,7 +455,29 @@ pub(crate) fn compile_keeping(
                 ))
                 .at(pos(node_at[app]))
                 .on(format!("node `{}`", model.nodes[app].id))
-                .hint("an app waits for its calls, so the calls would nest without end; break the loop"),
+                .hint(if cdn {
+                    "a CDN waits for its origin to answer a miss, so misses would go round the loop without end; point one `origin:` at a node outside the loop (an app, a station, an object store)"
+                } else {
+                    "an app waits for its calls, so the calls would nest without end; break the loop"
+                }),
+            );
+        }
+    }
+
+    // Nesting: answers travel back up through every waiting caller.
+    if !ds.has_errors() {
+        let (depth, top) = crate::visits::deepest_nesting(&model.nodes, |i| {
+            waits_for_answer(&model.nodes[i].kind)
+        });
+        if depth > MAX_CALL_DEPTH {
+            ds.push(
+                Diagnostic::error(format!(
+                    "calls nest {depth} deep from `{}` (each app, read-through cache or CDN on the way waits for the next), over the limit of {MAX_CALL_DEPTH}",
+                    short(&model.nodes[top].id)
+                ))
+                .at(pos(node_at[top]))
+                .on(format!("node `{}`", short(&model.nodes[top].id)))
+                .hint("real call chains are a few to a few dozen deep; model a run of similar tiers as one app with their service time, or call them side by side (FanOut) rather than one inside another"),
             );
         }
     }
@@ -497,6 +564,17 @@ pub(crate) fn compile_keeping(
         model,
         warnings: ds,
     })
+}
+
+/// True for a kind that holds a request while the next node works on it:
+/// an app for its calls, a read-through cache for its fetches, a CDN edge
+/// for its origin. A loop through one nests without end.
+fn waits_for_answer(kind: &crate::kinds::KindModel) -> bool {
+    match kind {
+        crate::kinds::KindModel::App(_) | crate::kinds::KindModel::Cdn(_) => true,
+        crate::kinds::KindModel::Cache(c) => c.backend.is_some(),
+        _ => false,
+    }
 }
 
 /// Which vertices can be reached from `start` following edges in `dir`.

@@ -33,3 +33,7 @@ pub const MAX_CLASSES: usize = 256;
 /// Most handler steps once compiled: every app holds its steps for every
 /// class (the `"*"` handler is copied for each class it serves).
 pub const MAX_HANDLER_STEPS: usize = 1_000_000;
+/// Deepest nesting of waiting calls (an app calling an app calling an
+/// app..., read-through caches and CDN edges included): each level holds its
+/// caller, and answers travel back up through every one.
+pub const MAX_CALL_DEPTH: usize = 1_000;

@@ -32,6 +32,7 @@ pub fn load(file: &str, bytes: &[u8]) -> Result<Loaded, Diagnostics> {
 
 /// Loads a topology from text.
 pub fn load_str(file: &str, text: &str) -> Result<Loaded, Diagnostics> {
+    let text = strip_bom(text);
     let topology = parse(file, text)?;
     compile(file, text, topology)
 }
@@ -67,7 +68,7 @@ pub(crate) fn check_bytes<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Di
         );
     }
     match std::str::from_utf8(bytes) {
-        Ok(t) => Ok(t),
+        Ok(t) => Ok(strip_bom(t)),
         Err(e) => {
             let at = e.valid_up_to();
             let pos = pos_of(std::str::from_utf8(&bytes[..at]).unwrap_or(""), at);
@@ -82,6 +83,12 @@ pub(crate) fn check_bytes<'a>(file: &str, bytes: &'a [u8]) -> Result<&'a str, Di
             Err(ds)
         }
     }
+}
+
+/// The text without a leading UTF-8 byte order mark (some Windows editors
+/// write one; it is not part of the content).
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// The RON extensions topology files use: `Option` fields are written bare
@@ -118,7 +125,7 @@ pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
         ));
         return Err(ds);
     }
-    if let Some(d) = not_ron(text, "Topology") {
+    if let Some(d) = not_ron(text, "Topology").or_else(|| other_file(file, text, "Topology")) {
         ds.push(d);
         return Err(ds);
     }
@@ -191,6 +198,78 @@ pub fn not_ron(text: &str, kind: &str) -> Option<Diagnostic> {
     Some(Diagnostic::error(message).hint(hint))
 }
 
+/// The name a RON text starts with (after white space, comments and
+/// attributes): `Topology` for `Topology(...)`; empty for `(...)`.
+pub(crate) fn leading_name(text: &str) -> (usize, &str) {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, r)| r);
+        } else if let Some(r) = rest.strip_prefix("#!") {
+            rest = r.split_once(']').map_or("", |(_, r)| r);
+        } else {
+            break;
+        }
+    }
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    (text.len() - rest.len(), &rest[..end])
+}
+
+/// When `text` is one of the project's other files (a scenario, a
+/// topology, a drill, a cost model) where a `want` file was expected: an
+/// error that says which it is and the command that takes it.
+pub fn other_file(file: &str, text: &str, want: &str) -> Option<Diagnostic> {
+    let (at, name) = leading_name(text);
+    if name == want || name.is_empty() {
+        return None;
+    }
+    let (what, command) = match name {
+        "Scenario" => (
+            "a scenario file",
+            format!("run it with `bottleneck check {file}` (the scenario names its topology)"),
+        ),
+        "Topology" => (
+            "a topology file",
+            format!(
+                "run it with `bottleneck run {file}`, or check it with `bottleneck validate {file}`"
+            ),
+        ),
+        "Drill" => (
+            "a drill file",
+            format!(
+                "see its card with `bottleneck drill {file}`, or grade a topology with `bottleneck drill {file} --topology TOPOLOGY`"
+            ),
+        ),
+        "Costs" => (
+            "a cost model",
+            "use it with `bottleneck cost TOPOLOGY --costs FILE`".to_string(),
+        ),
+        "Lesson" => (
+            "a lesson file",
+            "use it with `bottleneck lesson`".to_string(),
+        ),
+        _ => return None,
+    };
+    let article = if want.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        "an"
+    } else {
+        "a"
+    };
+    Some(
+        Diagnostic::error(format!(
+            "this is {what} (`{name}(...)`), not {article} {}",
+            want.to_lowercase()
+        ))
+        .at(Some(pos_of(text, at)))
+        .hint(command),
+    )
+}
+
 /// True when the text has nothing but white space and comments.
 pub(crate) fn is_blank(text: &str) -> bool {
     text.lines().all(|l| {
@@ -244,6 +323,9 @@ pub(crate) fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagno
         line: start.line.max(1),
         col: start.col.max(1),
     });
+    if let Some(d) = super::numbers::number_problem(&e.code, text, start.line, start.col) {
+        return d.at(pos);
+    }
     let d = match &e.code {
         RonError::NoSuchStructField {
             expected,
@@ -297,6 +379,11 @@ pub(crate) fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagno
             .hint("a topology nests a few levels; is a `)` or `]` missing?"),
         RonError::Eof => Diagnostic::error("the file ends in the middle of a value")
             .hint("is a closing `)` or `]` missing?"),
+        // A duration's own message ends with how to write it instead.
+        RonError::Message(m) if m.contains("duration") && m.contains(": ") => {
+            let (what, how) = m.rsplit_once(": ").unwrap_or((m, ""));
+            Diagnostic::error(what).hint(how)
+        }
         RonError::Message(m) => Diagnostic::error(m.clone()),
         RonError::InvalidValueForType { expected, found } => {
             Diagnostic::error(format!("expected {expected}, found {found}"))
@@ -304,13 +391,12 @@ pub(crate) fn ron_diagnostic(e: &ron::error::SpannedError, text: &str) -> Diagno
         RonError::TrailingCharacters => Diagnostic::error("unexpected text after the topology")
             .hint("a file holds one `Topology(...)`; remove what follows its closing `)`"),
         other => {
-            let mut d = Diagnostic::error(other.to_string());
+            let d = Diagnostic::error(other.to_string());
             if text.trim_start().starts_with('{') {
-                d = d.hint(
-                    "this looks like JSON; topologies are RON: `Topology(name: \"...\", ...)`",
-                );
+                d.hint("this looks like JSON; topologies are RON: `Topology(name: \"...\", ...)`")
+            } else {
+                d.hint("RON writes `Kind(field: value, ...)`, lists `[a, b]` and maps `{\"key\": value}`; look for a missing or extra `,`, `:`, bracket or quote just before here")
             }
-            d
         }
     };
     d.at(pos)

@@ -23,10 +23,11 @@ pub mod check;
 pub mod compile;
 pub mod limits;
 pub mod load;
+mod numbers;
 
 pub use load::{Loaded, load, load_str, parse, ron_options, to_ron};
 pub(crate) use load::{check_bytes, is_blank, ron_diagnostic, too_deep};
-pub use load::{check_text, not_ron};
+pub use load::{check_text, not_ron, other_file, strip_bom};
 
 /// The class of requests of a source without a `mix`.
 pub const DEFAULT_CLASS: &str = "request";
@@ -504,3 +505,6 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
         ],
     ),
 ];
+
+#[cfg(test)]
+mod input_tests;

@@ -13,7 +13,11 @@ fn errors(text: &str) -> Diagnostics {
 
 fn one(text: &str, message: &str, hint: Option<&str>, line: Option<usize>) {
     let d = errors(text);
-    let found = d.items.iter().find(|x| x.message.contains(message));
+    // A message's trailing remedy is its hint (diag::tidy): look in both.
+    let found = d.items.iter().find(|x| {
+        format!("{}; {}", x.message, x.hint.as_deref().unwrap_or("")).contains(message)
+            || x.message.contains(message)
+    });
     let Some(x) = found else {
         panic!("no error containing {message:?}; got:\n{d}");
     };

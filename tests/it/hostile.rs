@@ -276,7 +276,7 @@ fn a_shard_router_with_a_quarter_million_shards() {
     expect(
         &run(&["validate", &f]),
         2,
-        &["250000 shards; give 1 to 1000"],
+        &["250000 shards", "hint: give 1 to 1000"],
     );
 }
 

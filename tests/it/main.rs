@@ -13,6 +13,7 @@ mod fuzz;
 mod grading;
 mod honest_figures;
 mod hostile;
+mod hostile_input;
 mod invariants;
 mod layers;
 mod lessons;

@@ -240,7 +240,8 @@ fn scenario_mistakes_point_at_their_place() {
         "{e}"
     );
     let e = bad(MM1);
-    assert!(e.contains("this is a topology, not a scenario"), "{e}");
+    assert!(e.contains("this is a topology file"), "{e}");
+    assert!(e.contains("bottleneck run"), "{e}");
     // Against the model: unknown nodes and kinds.
     let m = model(MM1);
     let s = scenario(

@@ -267,9 +267,15 @@ impl App {
             ds.push(nc.err(m));
         }
         if app.workers.saturating_mul(app.instances.unwrap_or(1)) > MAX_SERVERS {
-            ds.push(nc.err(format!(
-                "instances x workers is over the limit of {MAX_SERVERS}"
-            )));
+            ds.push(
+                nc.err(format!(
+                    "instances x workers is {}, over the limit of {MAX_SERVERS}",
+                    app.workers.saturating_mul(app.instances.unwrap_or(1))
+                ))
+                .hint(format!(
+                    "every worker of every instance is simulated; give fewer instances or workers (at most {MAX_SERVERS} in all)"
+                )),
+            );
         }
         if let Some(p) = &app.pool {
             nc.target(
@@ -301,7 +307,7 @@ impl App {
                     || b.window.0 == 0
                     || b.open_for.0 == 0)
             {
-                ds.push(nc.err("calls: the breaker needs a failure_ratio above 0 and at most 1, and a window and open_for above 0".into()));
+                ds.push(nc.err("calls: the breaker needs a failure_ratio above 0 and at most 1, and a window and open_for above 0".into()).hint("e.g. `failure_ratio: 0.5, window: \"10s\", open_for: \"5s\"`"));
             }
         }
         if let Some(a) = &app.autoscale {
@@ -312,10 +318,13 @@ impl App {
                 )));
             }
             if a.min == 0 || a.min > a.max || a.max > 10_000 {
-                ds.push(nc.err(format!(
-                    "autoscale: min {} and max {} must satisfy 1 <= min <= max <= 10000",
-                    a.min, a.max
-                )));
+                ds.push(
+                    nc.err(format!(
+                        "autoscale: min {} and max {} must satisfy 1 <= min <= max <= 10000",
+                        a.min, a.max
+                    ))
+                    .hint("give `min` at least 1 and `max` from `min` to 10000 instances"),
+                );
             }
             if let Some(n) = app.instances
                 && n > a.max
@@ -335,9 +344,12 @@ impl App {
                 ds.push(nc.err("autoscale: `every` is 0".into()));
             }
             if a.max.saturating_mul(app.workers) > MAX_SERVERS {
-                ds.push(nc.err(format!(
-                    "autoscale: max instances x workers is over the limit of {MAX_SERVERS}"
-                )));
+                ds.push(
+                    nc.err(format!(
+                        "autoscale: max instances x workers is over the limit of {MAX_SERVERS}"
+                    ))
+                    .hint("lower autoscale `max` or the workers per instance"),
+                );
             }
         }
         if let Some(q) = app.queue
