@@ -24,7 +24,7 @@ fn within(r: &bottleneck::report::Report, what: &str) {
 /// every link's Poisson wait (audit: 60.85 ms predicted for 5.00 ms).
 #[test]
 fn a_long_chain_of_apps_waits_only_at_its_head() {
-    for (n, rps) in [(50usize, 40.0), (2_000, 1.0)] {
+    for (n, rps) in [(50usize, 40.0), (1_000, 1.0)] {
         let apps: Vec<String> = (0..n)
             .map(|i| {
                 let h = if i + 1 < n {
@@ -45,7 +45,7 @@ fn a_long_chain_of_apps_waits_only_at_its_head() {
         assert!(t1.note.contains("nothing waits"), "{}", t1.note);
         // The head is fed by users: it may wait.
         assert!(r.nodes["s0"].theory.as_ref().unwrap().wait_ms.unwrap() > 0.0);
-        if n == 2_000 {
+        if n == 1_000 {
             // Too few requests for a verdict, but the number must be right.
             let est = r.theory.mean_ms.unwrap();
             let got = r.end_to_end.mean_ms.unwrap();
