@@ -30,7 +30,10 @@ pub struct SessionReport {
     /// Requests of abandoned sessions never sent (a task repeated 3 times
     /// counts 3).
     pub tasks_abandoned: u64,
-    /// `completed / started`.
+    /// Of the sessions that ended by their own course (completed,
+    /// abandoned, or walked to the end with failures), the share completed.
+    /// Sessions still under way at the end, and those cut short because
+    /// their user left, are not judged either way.
     pub completion_ratio: f64,
     /// Completed sessions per second of measured time.
     pub completed_per_s: f64,
@@ -124,7 +127,10 @@ impl Simulation {
                             left: st.left,
                             in_progress: st.started.saturating_sub(ended),
                             tasks_abandoned: st.tasks_abandoned,
-                            completion_ratio: ratio(st.completed, st.started),
+                            completion_ratio: ratio(
+                                st.completed,
+                                st.completed + st.abandoned + st.with_failures,
+                            ),
                             completed_per_s: if measured_s > 0.0 {
                                 st.completed as f64 / measured_s
                             } else {

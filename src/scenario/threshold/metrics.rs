@@ -366,7 +366,7 @@ pub const METRICS: &[Metric] = &[
     ),
     m(
         "session_completion",
-        "sessions completed / sessions begun",
+        "of the sessions that ended (completed, abandoned or with failures; not those still under way or whose user left), the share completed",
         Unit::Ratio,
         Arg::None,
         false,

@@ -40,7 +40,9 @@ pub(super) fn measure(name: &str, tag: Option<&Tag>, end: &Report) -> Option<f64
         match name {
             "sessions_completed" => Some(r.completed as f64),
             "sessions_abandoned" => Some(r.abandoned as f64),
-            "session_completion" => (r.started > 0).then_some(r.completion_ratio),
+            "session_completion" => {
+                (r.completed + r.abandoned + r.with_failures > 0).then_some(r.completion_ratio)
+            }
             "session_p50" => r.p50_ms,
             "session_p99" => r.p99_ms,
             _ => None,
@@ -58,8 +60,8 @@ pub(super) fn measure(name: &str, tag: Option<&Tag>, end: &Report) -> Option<f64
                     "sessions_completed" => Some(sum(|r| r.completed) as f64),
                     "sessions_abandoned" => Some(sum(|r| r.abandoned) as f64),
                     "session_completion" => {
-                        let started = sum(|r| r.started);
-                        (started > 0).then(|| sum(|r| r.completed) as f64 / started as f64)
+                        let ended = sum(|r| r.completed + r.abandoned + r.with_failures);
+                        (ended > 0).then(|| sum(|r| r.completed) as f64 / ended as f64)
                     }
                     // Quantiles do not add up: name the source.
                     _ => None,
