@@ -213,7 +213,10 @@ pub const DRILLS: &[DrillFiles] = &[
 pub const COSTS: &str = include_str!("../../topologies/drills/costs.ron");
 
 /// Grades a topology against a drill, as `bottleneck drill` does: the
-/// hidden scenario's thresholds (all must pass) and the cost model.
+/// hidden scenario's thresholds (all must pass) and the cost model. A
+/// topology that changes what the drill gives (the workload, the physics)
+/// or uses a kind the cost model does not price is refused with the CLI's
+/// words ([`bottleneck::scenario::drill::refusals`]).
 pub fn grade(
     d: &DrillFiles,
     topology: &bottleneck::topology::Topology,
@@ -221,6 +224,15 @@ pub fn grade(
     use bottleneck::scenario::{self, drill};
     let meta = drill::parse_drill("drill.ron", d.drill).map_err(|e| e.to_string())?;
     let costs = drill::parse_costs("costs.ron", COSTS).map_err(|e| e.to_string())?;
+    let start = bottleneck::topology::parse("start.ron", d.start).map_err(|e| e.to_string())?;
+    let refused = drill::refusals(&meta, &start, topology, &costs);
+    if !refused.is_empty() {
+        let mut text = String::from("Not graded: the drill gives what these change.");
+        for v in refused {
+            text.push_str(&format!("\n- {} ({})", v.message, v.hint));
+        }
+        return Err(text);
+    }
     let sc = scenario::parse_str("hidden.scenario.ron", d.scenario).map_err(|e| e.to_string())?;
     let text = bottleneck::topology::to_ron(topology);
     let model = bottleneck::topology::load_str("yours.ron", &text)

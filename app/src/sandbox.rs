@@ -8,6 +8,7 @@ use crate::layout::Layout;
 use bottleneck::analysis::{Analyzer, Load};
 use bottleneck::model::Model;
 use bottleneck::report::Report;
+use bottleneck::scenario::FaultState;
 use bottleneck::sim::{Change, RunConfig, Simulation, TrafficProfile};
 use bottleneck::time::{Duration, SEC, SimTime};
 use bottleneck::topology::{self, Topology};
@@ -195,6 +196,30 @@ impl Sandbox {
                 false
             }
         }
+    }
+
+    /// Whether `change` would act on the running simulation now
+    /// ([`bottleneck::scenario::fault_effect`]): `Err` says why it would
+    /// do nothing, in the words `bottleneck check` refuses it with.
+    pub fn would_act(&self, state: &FaultState, change: &Change) -> Result<(), String> {
+        bottleneck::scenario::fault_effect(&self.model, state, change)
+            .map_err(|e| format!("would do nothing: {} ({})", e.message, e.hint))
+    }
+
+    /// The fault state of the running simulation, for [`Sandbox::would_act`].
+    pub fn fault_state(&self) -> FaultState {
+        FaultState::of_live(&self.sim)
+    }
+
+    /// Applies a fault or repair only if it would act; otherwise says why
+    /// not in the status line (a fault that does nothing would teach
+    /// nothing, and `bottleneck check` refuses it in a replay).
+    pub fn apply_fault(&mut self, change: Change) -> bool {
+        if let Err(why) = self.would_act(&self.fault_state(), &change) {
+            self.status = Some((why, true));
+            return false;
+        }
+        self.apply(change)
     }
 
     /// Sets the total rate of the open-loop sources.

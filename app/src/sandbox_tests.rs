@@ -197,3 +197,36 @@ fn structural_edits_keep_the_clock_and_the_state() {
     assert!(s.sim.retired()[3], "undo removed it, live");
     assert_eq!(s.topology.nodes.len(), 3);
 }
+
+#[test]
+fn a_fault_that_would_do_nothing_is_refused_with_the_engines_reason() {
+    let mut s = Sandbox::open("web.ron", WEB, 1).unwrap();
+    s.speed = 100.0;
+    let mut c = clock();
+    s.advance(0.05, 1.0, &mut c);
+    let heal = Change::Heal {
+        a: "app-1".into(),
+        b: "db".into(),
+    };
+    let state = s.fault_state();
+    let why = s.would_act(&state, &heal).unwrap_err();
+    assert!(why.starts_with("would do nothing"), "{why}");
+    let changes = s.sim.changes().len();
+    assert!(!s.apply_fault(heal.clone()), "a heal with no cut is refused");
+    assert_eq!(s.sim.changes().len(), changes, "and nothing was applied");
+    assert!(s.status.as_ref().is_some_and(|(m, bad)| *bad && m == &why));
+    // Once cut, the heal acts; a second cut of the same pair would not.
+    let cut = Change::Partition {
+        a: "app-1".into(),
+        b: "db".into(),
+    };
+    assert!(s.apply_fault(cut.clone()));
+    s.advance(0.05, 1.0, &mut c);
+    let state = s.fault_state();
+    assert!(s.would_act(&state, &cut).is_err(), "already cut");
+    assert!(s.would_act(&state, &heal).is_ok());
+    assert!(s.apply_fault(heal));
+    // `Up` on a node that is up does nothing.
+    assert!(s.would_act(&s.fault_state(), &Change::Up("db".into())).is_err());
+    assert!(s.apply_fault(Change::Down("db".into())));
+}

@@ -90,6 +90,8 @@ fn solve(k: usize, steps: impl FnOnce(&mut Sandbox, &mut Builder)) {
     let d = &DRILLS[k];
     let mut s = Sandbox::open("drill start", d.start, 1).unwrap();
     let mut b = Builder::new(&s);
+    // As the app does while a drill is open: placed nodes take its physics.
+    b.work_on(Some(k));
     steps(&mut s, &mut b);
     assert!(!b.is_draft(), "{:?}", b.problems);
     let g = b.grade(d).unwrap();
@@ -106,6 +108,29 @@ fn solve(k: usize, steps: impl FnOnce(&mut Sandbox, &mut Builder)) {
         g.budget,
         g.reasons
     );
+}
+
+#[test]
+fn grading_refuses_a_changed_workload_or_physics_in_the_clis_words() {
+    let d = &DRILLS[0];
+    let mut s = Sandbox::open("drill start", d.start, 1).unwrap();
+    let mut t = s.topology.clone();
+    let mut b = Builder::new(&s);
+    b.work_on(Some(0));
+    // Faster physics: the server's work takes what the drill says.
+    ok(b.set_text(&mut s, &node("server"), "service", r#"Constant("100us")"#));
+    let e = b.grade(d).unwrap_err();
+    assert!(
+        e.contains("not allowed: you changed the physics: `server`'s service was"),
+        "{e}"
+    );
+    // Less traffic: the workload is given.
+    if let bottleneck::profile::Arrivals::Poisson { rps } = &mut t.sources[0].arrivals {
+        *rps /= 10.0;
+    }
+    let e = bottleneck_app::content::grade(d, &t).unwrap_err();
+    assert!(e.contains("not allowed: you changed the workload"), "{e}");
+    assert!(e.starts_with("Not graded"), "{e}");
 }
 
 #[test]
@@ -150,7 +175,11 @@ fn drill_3_a_cache() {
         ok(b.set_text(s, &node(&cache), "capacity", "200_000"));
         ok(b.set_text(s, &node(&cache), "ttl", "10m"));
         ok(b.set_text(s, &node(&cache), "servers", "8"));
-        ok(b.set_text(s, &node(&cache), "service", "Exponential(mean: \"150us\")"));
+        assert_eq!(
+            b.value(&node(&cache), "service"),
+            serde_json::json!({"Exponential": {"mean": "150us"}}),
+            "a cache placed in drill 3 serves at the drill's cache speed"
+        );
     });
 }
 
@@ -184,12 +213,6 @@ fn drill_6_a_cdn() {
         ok(b.connect(s, &source("users"), &cdn));
         ok(b.set_text(s, &node(&cdn), "cacheable", r#"["static"]"#));
         ok(b.set_text(s, &node(&cdn), "ttl", "1h"));
-        ok(b.set_text(
-            s,
-            &node(&cdn),
-            "service",
-            r#"FromPercentiles(p50: "5ms", p99: "30ms")"#,
-        ));
     });
 }
 

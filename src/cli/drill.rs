@@ -259,20 +259,17 @@ fn refuse_changes(
         bottleneck::topology::parse(&start.display().to_string(), &start_text).map_err(bad)?;
     let text = std::fs::read_to_string(mine).unwrap_or_default();
     let mut ds = Diagnostics::new(&mine.display().to_string(), &text);
-    for v in drill::protect::violations(&d.protect, &given, topology) {
+    let unpriced = costs.unpriced_nodes(topology);
+    for v in drill::refusals(d, &given, topology, costs) {
+        let hint = if unpriced.iter().any(|(id, _)| *id == v.id) {
+            format!("{} with --costs", v.hint)
+        } else {
+            format!("{} (the start is {})", v.hint, start.display())
+        };
         ds.push(
             Diagnostic::error(v.message)
                 .at(bottleneck::diag::find_keyed(&text, "id", &v.id))
-                .hint(format!("{} (the start is {})", v.hint, start.display())),
-        );
-    }
-    for (id, kind) in costs.unpriced_nodes(topology) {
-        ds.push(
-            Diagnostic::error(format!(
-                "not allowed: `{id}` is a {kind}, and the drill's cost model has no price for it"
-            ))
-            .at(bottleneck::diag::find_keyed(&text, "id", &id))
-            .hint(format!("a drill prices every node it grades: use a kind the cost model prices, or give a cost model that prices {kind} with --costs")),
+                .hint(hint),
         );
     }
     if ds.has_errors() {

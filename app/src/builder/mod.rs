@@ -90,6 +90,17 @@ pub struct Builder {
     /// Changes of the running simulation already folded into `working`.
     seen_changes: usize,
     last_selected: Option<usize>,
+    /// The drill being worked on (an index into `content::DRILLS`) and
+    /// what it gives: nodes placed meanwhile take its physics.
+    drill: Option<(usize, Option<Given>)>,
+}
+
+/// What a drill gives a new node: its protection and its start topology
+/// ([`bottleneck::scenario::drill::protect::with_given_physics`]).
+#[derive(Clone, Debug)]
+struct Given {
+    protect: bottleneck::scenario::drill::Protect,
+    start: Topology,
 }
 
 impl Default for Builder {
@@ -114,6 +125,7 @@ impl Default for Builder {
             paused_by_draft: false,
             seen_changes: 0,
             last_selected: None,
+            drill: None,
         }
     }
 }
@@ -497,6 +509,41 @@ impl Builder {
         self.follow(s);
         Ok(format!("started from {}", stage.title))
     }
+    /// Works on drill `k` (an index into `content::DRILLS`; `None`: no
+    /// drill): while it lasts, a placed node takes the physics the drill
+    /// gives its kind (a new cache serves at the drill's cache speed), so
+    /// that grading does not refuse it for changing them.
+    pub fn work_on(&mut self, k: Option<usize>) {
+        if self.drill.as_ref().map(|d| d.0) == k {
+            return;
+        }
+        self.drill = k.map(|k| {
+            let d = &crate::content::DRILLS[k];
+            let given = bottleneck::scenario::drill::parse_drill("drill.ron", d.drill)
+                .ok()
+                .zip(bottleneck::topology::parse("start.ron", d.start).ok())
+                .map(|(m, start)| Given {
+                    protect: m.protect,
+                    start,
+                });
+            (k, given)
+        });
+    }
+
+    /// A node about to be placed, with the physics of the drill being
+    /// worked on (unchanged when there is none).
+    pub(crate) fn given_physics(
+        &self,
+        node: bottleneck::topology::Node,
+    ) -> bottleneck::topology::Node {
+        match &self.drill {
+            Some((_, Some(g))) => {
+                bottleneck::scenario::drill::protect::with_given_physics(&g.protect, &g.start, node)
+            }
+            _ => node,
+        }
+    }
+
     /// Grades the working topology against a drill, as `bottleneck drill`.
     pub fn grade(
         &self,

@@ -111,7 +111,7 @@ impl Builder {
             };
             m.insert(f.name.to_string(), nv);
         }
-        let node = fields::node_from(kind, m)?;
+        let node = self.given_physics(fields::node_from(kind, m)?);
         let mut t = self.working.clone();
         t.nodes.push(node);
         let p = at.unwrap_or_else(|| self.free_spot(column(kind)));

@@ -185,50 +185,70 @@ pub fn inspector(ui: &mut egui::Ui, s: &mut Sandbox) {
     kind_numbers(ui, s);
 }
 
+/// A fault button, greyed out with the engine's reason when the change
+/// would do nothing now ([`Sandbox::would_act`]); applies it when clicked.
+fn fault_button(
+    ui: &mut egui::Ui,
+    s: &mut Sandbox,
+    state: &bottleneck::scenario::FaultState,
+    label: &str,
+    change: Change,
+    small: bool,
+) {
+    let acts = s.would_act(state, &change);
+    let button = if small {
+        egui::Button::new(egui::RichText::new(label).small())
+    } else {
+        egui::Button::new(label)
+    };
+    let r = ui.add_enabled(acts.is_ok(), button);
+    let r = match &acts {
+        Err(why) => r.on_disabled_hover_text(why),
+        Ok(()) => r,
+    };
+    if r.clicked() {
+        s.apply(change);
+    }
+}
+
 fn actions(ui: &mut egui::Ui, s: &mut Sandbox, i: usize, id: &str, kind: &str) {
     let live = s.sim.live(i);
+    let state = s.fault_state();
     ui.horizontal_wrapped(|ui| {
         if live.down {
-            if ui.button("bring up").clicked() {
-                s.apply(Change::Up(id.into()));
-            }
-        } else if ui.button("take down").clicked() {
-            s.apply(Change::Down(id.into()));
+            fault_button(ui, s, &state, "bring up", Change::Up(id.into()), false);
+        } else {
+            fault_button(ui, s, &state, "take down", Change::Down(id.into()), false);
         }
         // Only the faults the engine gives a meaning for this kind.
         let slows = bottleneck::sim::effect(bottleneck::sim::Fault::Slow, kind).is_ok()
             && s.model.nodes[i].service.mean() > 0.0;
         for f in [2.0, 10.0].into_iter().filter(|_| slows) {
-            if ui.button(format!("slow x{f}")).clicked() {
-                s.apply(Change::Slow {
-                    node: id.into(),
-                    factor: f,
-                });
-            }
+            let change = Change::Slow {
+                node: id.into(),
+                factor: f,
+            };
+            fault_button(ui, s, &state, &format!("slow x{f}"), change, false);
         }
-        if live.slow != 1.0 && ui.button("normal speed").clicked() {
-            s.apply(Change::Slow {
+        if live.slow != 1.0 {
+            let change = Change::Slow {
                 node: id.into(),
                 factor: 1.0,
-            });
+            };
+            fault_button(ui, s, &state, "normal speed", change, false);
         }
-        if live.error_rate == 0.0 {
-            if ui.button("10% errors").clicked() {
-                s.apply(Change::Errors {
-                    node: id.into(),
-                    rate: 0.1,
-                });
-            }
-        } else if ui.button("no errors").clicked() {
-            s.apply(Change::Errors {
-                node: id.into(),
-                rate: 0.0,
-            });
-        }
-        if bottleneck::sim::effect(bottleneck::sim::Fault::Flush, kind).is_ok()
-            && ui.button("flush").clicked()
-        {
-            s.apply(Change::Flush(id.into()));
+        let (label, rate) = if live.error_rate == 0.0 {
+            ("10% errors", 0.1)
+        } else {
+            ("no errors", 0.0)
+        };
+        let change = Change::Errors {
+            node: id.into(),
+            rate,
+        };
+        fault_button(ui, s, &state, label, change, false);
+        if bottleneck::sim::effect(bottleneck::sim::Fault::Flush, kind).is_ok() {
+            fault_button(ui, s, &state, "flush", Change::Flush(id.into()), false);
         }
     });
     // Partition from a neighbour.
@@ -247,18 +267,16 @@ fn actions(ui: &mut egui::Ui, s: &mut Sandbox, i: usize, id: &str, kind: &str) {
         ui.horizontal_wrapped(|ui| {
             ui.label("network:");
             for nb in neighbours {
-                if ui.small_button(format!("cut from {nb}")).clicked() {
-                    s.apply(Change::Partition {
-                        a: id.into(),
-                        b: nb.clone(),
-                    });
-                }
-                if ui.small_button(format!("heal {nb}")).clicked() {
-                    s.apply(Change::Heal {
-                        a: id.into(),
-                        b: nb,
-                    });
-                }
+                let cut = Change::Partition {
+                    a: id.into(),
+                    b: nb.clone(),
+                };
+                fault_button(ui, s, &state, &format!("cut from {nb}"), cut, true);
+                let heal = Change::Heal {
+                    a: id.into(),
+                    b: nb.clone(),
+                };
+                fault_button(ui, s, &state, &format!("heal {nb}"), heal, true);
             }
         });
     }

@@ -469,7 +469,7 @@ fn fault(a: Action, s: &mut Sandbox, i: usize) {
         }
         _ => return,
     };
-    s.apply(change);
+    s.apply_fault(change);
 }
 
 /// The help panel: the table, as a grid.

@@ -91,7 +91,7 @@ fn drill_panel(ui: &mut egui::Ui, _s: &mut Sandbox, st: &mut UiState, k: usize) 
 
 fn grade_lines(r: Result<bottleneck::scenario::drill::Grade, String>) -> (bool, Vec<String>) {
     match r {
-        Err(e) => (false, vec![e]),
+        Err(e) => (false, e.lines().map(str::to_string).collect()),
         Ok(g) => {
             let mut lines: Vec<String> = g
                 .verdict

@@ -134,6 +134,7 @@ pub fn draw(ctx: &egui::Context, s: &mut Sandbox, ui_state: &mut UiState, wall_d
     visuals.panel_fill = Color32::TRANSPARENT;
     ctx.set_visuals(visuals);
     ui_state.builder.sync(s);
+    ui_state.builder.work_on(ui_state.drill);
     for a in keys::pressed(ctx) {
         keys::run(a, s, ui_state);
     }

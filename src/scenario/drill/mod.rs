@@ -198,6 +198,31 @@ pub fn counterfactual(drill: &Drill, scenario: &Scenario, model: &Model) -> Coun
     cf
 }
 
+/// Why a submission may not be graded: every change it makes to what the
+/// drill gives ([`protect::violations`] against the drill's `start`) and
+/// every node whose kind the cost model has no price for. Empty: grade it.
+/// The CLI and the app refuse with these same words.
+pub fn refusals(
+    drill: &Drill,
+    start: &crate::topology::Topology,
+    mine: &crate::topology::Topology,
+    costs: &Costs,
+) -> Vec<Violation> {
+    let mut out = protect::violations(&drill.protect, start, mine);
+    for (id, kind) in costs.unpriced_nodes(mine) {
+        out.push(Violation {
+            message: format!(
+                "not allowed: `{id}` is a {kind}, and the drill's cost model has no price for it"
+            ),
+            hint: format!(
+                "a drill prices every node it grades: use a kind the cost model prices, or give a cost model that prices {kind}"
+            ),
+            id,
+        });
+    }
+    out
+}
+
 /// Grades outcomes of the drill's scenario run against the learner's
 /// topology. The scenario's `expect_fail` (what the starting topology
 /// fails) is ignored: a solution passes every threshold. When the drill

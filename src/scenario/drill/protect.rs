@@ -273,6 +273,72 @@ fn nodes(p: &Protect, start: &Topology, mine: &Topology, out: &mut Vec<Violation
     }
 }
 
+/// `node` (new to a drill's start) with the physics the drill gives its
+/// kind: each protected field taken from the first start node (or
+/// [`Protect::given`] node) of its family that has it, as [`violations`]
+/// requires. Front ends call it when a learner places a node while working
+/// on a drill, so that a new cache serves at the drill's cache speed
+/// rather than the reference example's. A node of a kind the drill gives
+/// nothing for comes back unchanged.
+pub fn with_given_physics(p: &Protect, start: &Topology, node: Node) -> Node {
+    let kind = kind_of(&node);
+    let fields: Vec<String> = physics(kind)
+        .iter()
+        .map(|f| f.to_string())
+        .chain(extra(p, kind.name()))
+        .collect();
+    let Value::Object(mut m) = json(&node) else {
+        return node;
+    };
+    let mut changed = false;
+    for f in &fields {
+        let peer = start
+            .nodes
+            .iter()
+            .chain(&p.given)
+            .filter(|s| family(kind_of(s)) == family(kind))
+            .find(|s| physics(kind_of(s)).contains(&f.as_str()) || is_extra(p, s, f));
+        let Some(peer) = peer else {
+            continue;
+        };
+        let v = field(&json(peer), f);
+        let parts: Vec<&str> = f.split('.').collect();
+        set_path(&mut m, &parts, v);
+        changed = true;
+    }
+    if !changed {
+        return node;
+    }
+    let mut wrapped = serde_json::Map::new();
+    wrapped.insert(kind.name().to_string(), Value::Object(m));
+    serde_json::from_value(Value::Object(wrapped)).unwrap_or(node)
+}
+
+/// Sets the value at `parts` (a dotted path) in `m`, removing it when
+/// `v` is null; missing objects on the way are made.
+fn set_path(m: &mut serde_json::Map<String, Value>, parts: &[&str], v: Value) {
+    match parts {
+        [] => {}
+        [last] if v.is_null() => {
+            m.remove(*last);
+        }
+        [last] => {
+            m.insert(last.to_string(), v);
+        }
+        [head, rest @ ..] => {
+            let e = m
+                .entry(head.to_string())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if !e.is_object() {
+                *e = Value::Object(Default::default());
+            }
+            if let Value::Object(o) = e {
+                set_path(o, rest, v);
+            }
+        }
+    }
+}
+
 /// "a Station", "an App".
 fn a_kind(k: Kind) -> String {
     let n = k.name();
@@ -495,6 +561,29 @@ mod tests {
             nodes: [App(id: "app", workers: 8, service: Constant("1ms"), handle: {})])"#);
         let v = violations(&Protect::default(), &s, &app);
         assert!(v[0].message.contains("the new App `app`"), "{v:?}");
+    }
+
+    #[test]
+    fn a_placed_node_takes_the_given_physics() {
+        let s = top(START);
+        let new: Node = crate::topology::ron_options()
+            .from_str(r#"App(id: "app", workers: 8, service: Constant("1ms"), handle: {})"#)
+            .unwrap();
+        let fixed = with_given_physics(&Protect::default(), &s, new.clone());
+        assert_ne!(fixed, new, "the App takes the Station's service");
+        let mut mine = s.clone();
+        mine.nodes = vec![fixed];
+        mine.sources[0].to = "app".into();
+        assert!(
+            violations(&Protect::default(), &s, &mine).is_empty(),
+            "{:?}",
+            violations(&Protect::default(), &s, &mine)
+        );
+        // A kind the drill gives nothing for is unchanged.
+        let lb: Node = crate::topology::ron_options()
+            .from_str(r#"LoadBalancer(id: "lb", to: ["server"])"#)
+            .unwrap();
+        assert_eq!(with_given_physics(&Protect::default(), &s, lb.clone()), lb);
     }
 
     #[test]
