@@ -212,7 +212,10 @@ fn a_fault_that_would_do_nothing_is_refused_with_the_engines_reason() {
     let why = s.would_act(&state, &heal).unwrap_err();
     assert!(why.starts_with("would do nothing"), "{why}");
     let changes = s.sim.changes().len();
-    assert!(!s.apply_fault(heal.clone()), "a heal with no cut is refused");
+    assert!(
+        !s.apply_fault(heal.clone()),
+        "a heal with no cut is refused"
+    );
     assert_eq!(s.sim.changes().len(), changes, "and nothing was applied");
     assert!(s.status.as_ref().is_some_and(|(m, bad)| *bad && m == &why));
     // Once cut, the heal acts; a second cut of the same pair would not.
@@ -227,6 +230,9 @@ fn a_fault_that_would_do_nothing_is_refused_with_the_engines_reason() {
     assert!(s.would_act(&state, &heal).is_ok());
     assert!(s.apply_fault(heal));
     // `Up` on a node that is up does nothing.
-    assert!(s.would_act(&s.fault_state(), &Change::Up("db".into())).is_err());
+    assert!(
+        s.would_act(&s.fault_state(), &Change::Up("db".into()))
+            .is_err()
+    );
     assert!(s.apply_fault(Change::Down("db".into())));
 }

@@ -186,7 +186,14 @@ fn find_warmup(
     config: &RunConfig,
     duration: Duration,
 ) -> Result<Duration, String> {
-    use bottleneck::scenario::warmup::{self, Mser};
+    use bottleneck::scenario::warmup::{self, Judged};
+    let by_design = warmup::changes_by_design(model, plan, duration, 3);
+    if !by_design.is_empty() {
+        return Err(format!(
+            "--warmup auto finds where a steady run's output settles, and this run changes on purpose: {}; after each change there is a new transient, so there is no one warm-up to find\n   = hint: give --warmup a time (before the first change), or judge the change with a scenario's `during` windows",
+            by_design.join("; ")
+        ));
+    }
     let pilot = RunConfig {
         warmup: Duration(0),
         ..config.clone()
@@ -194,19 +201,23 @@ fn find_warmup(
     let (sim, outcome) = simulate(model, plan, pilot, duration, None);
     outcome.map_err(|e| format!("the run that finds the warm-up stopped: {e}"))?;
     let series = sim.series_report();
-    let obs: Vec<f64> = series.end_to_end.iter().filter_map(|w| w.p50_ms).collect();
     let window = config.window;
-    match warmup::mser5(&obs) {
-        Mser::Truncate { observations } => {
-            let found = Duration(window.0.saturating_mul(observations as u64));
+    let windows = series.end_to_end.len();
+    match warmup::judge(&series) {
+        Judged::Truncate { windows: w } => {
+            let found = Duration(window.0.saturating_mul(w as u64));
             errln!(
-                "warm-up: {found}, found by MSER-5 on the end-to-end median per {window} window ({observations} of {} windows dropped)",
-                obs.len()
+                "warm-up: {found}, found by MSER-5 on the end-to-end median per {window} window ({w} of {windows} windows dropped)"
             );
             Ok(found)
         }
-        Mser::NotSteady => Err("--warmup auto: the end-to-end median still trends at the end of the run, so no warm-up makes the rest steady (overload, or traffic that keeps changing)\n   = hint: look at `--plot`; lengthen --duration, lower the traffic, or give --warmup a time".to_string()),
-        Mser::TooShort { observations } => Err(format!(
+        Judged::NotSteady { what } => Err(format!(
+            "--warmup auto: {what} still trends at the end of the run, so no warm-up makes the rest steady (overload, or traffic that keeps changing)\n   = hint: look at `--plot`; lengthen --duration, lower the traffic, or give --warmup a time"
+        )),
+        Judged::Stalled { stalled, of } => Err(format!(
+            "--warmup auto: in {stalled} of the last {of} windows requests arrived and none completed: the system has stopped answering, which is not a steady state to measure\n   = hint: look at `--plot` and the bottleneck; give --warmup a time to measure the collapse as it is"
+        )),
+        Judged::TooShort { observations } => Err(format!(
             "--warmup auto needs at least {} windows with completions; this run has {observations}\n   = hint: a shorter --window (now {window}) or a longer --duration",
             warmup::BATCH * warmup::MIN_BATCHES
         )),

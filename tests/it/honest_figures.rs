@@ -120,7 +120,12 @@ proptest! {
         let r = s.report();
         let want = 10.0 * rho.min(1.0);
         let got = r.end_to_end.throughput_rps;
-        prop_assert!((got - want).abs() < 0.08 * want, "throughput {got} at rho {rho}, want {want}");
+        // Over 200 s the answers are close to a Poisson count (arrivals
+        // when stable, departures at the service rate when saturated): the
+        // rate's standard error is sqrt(want / 200). Five of them; the
+        // cohort rule's 6.8/s for 10/s is still far outside.
+        let tol = 5.0 * (want / 200.0).sqrt();
+        prop_assert!((got - want).abs() < tol, "throughput {got} at rho {rho}, want {want} ± {tol}");
         let series = s.series_report();
         let measured = |w: &[bottleneck::report::WindowRecordOut]| -> u64 {
             w.iter().filter(|w| w.t_s >= 50.0 && w.t_s < 250.0).map(|w| w.completed).sum()
@@ -137,9 +142,10 @@ proptest! {
 
 /// How many of `seeds` runs of an M/M/1 (service rate 10/s) at `rho`, 200 s
 /// of one-second windows from empty, `--warmup auto`'s rule refuses as not
-/// steady (on the end-to-end median per window, as the CLI does).
+/// steady (on the end-to-end median and the backlog per window, as the
+/// CLI does).
 fn refused(rho: f64, seeds: std::ops::Range<u64>) -> usize {
-    use bottleneck::scenario::warmup::{Mser, mser5};
+    use bottleneck::scenario::warmup::{Judged, judge};
     let text = format!(
         r#"Topology(name: "mm1", sources: [Source(id: "u", to: "q", arrivals: Poisson(rps: {}))],
         nodes: [Station(id: "q", servers: 1, service: Exponential(mean: "100ms"))])"#,
@@ -157,13 +163,7 @@ fn refused(rho: f64, seeds: std::ops::Range<u64>) -> usize {
                 },
             );
             s.step_until(200 * SEC).unwrap();
-            let obs: Vec<f64> = s
-                .series_report()
-                .end_to_end
-                .iter()
-                .filter_map(|w| w.p50_ms)
-                .collect();
-            mser5(&obs) == Mser::NotSteady
+            !matches!(judge(&s.series_report()), Judged::Truncate { .. })
         })
         .count()
 }
@@ -173,10 +173,11 @@ proptest! {
 
     /// `--warmup auto` refuses a queue that grows for as long as the run
     /// lasts and accepts a stationary one. Measured (module docs of
-    /// `scenario::warmup`): 0.7% false refusals at rho 0.9, 88% refused at
-    /// 1.1, 99.8% at 1.2. Bounds here, per 20 seeds: at most 2 refused at
-    /// rho up to 0.9 (P < 1% at the measured rate), at least 14 at rho
-    /// 1.1 to 1.2 and 18 from 1.2 up.
+    /// `scenario::warmup`): 2.5% false refusals at rho 0.9 (none at 0.8),
+    /// 88% refused at 1.1, 100% at 1.2. Bounds here, per 20 seeds: at most
+    /// 2 refused at rho below 0.9 (P about 1% at 0.9's rate, far less
+    /// below), at least 14 at rho 1.1 to 1.2 and 18 from 1.2 up. The cases
+    /// are drawn from a fixed seed, so CI sees the same ones every run.
     #[test]
     fn warmup_auto_refuses_a_growing_queue_and_accepts_a_stationary_one(
         rho in 0.5f64..1.5,
@@ -201,4 +202,15 @@ fn warmup_auto_refuses_the_audits_overloaded_mm1() {
     // through: see the module docs of `scenario::warmup`.)
     assert_eq!(refused(1.2, 1..2), 1);
     assert_eq!(refused(0.9, 1..2), 0);
+}
+
+/// The refusal rates the module docs of `scenario::warmup` quote: run with
+/// `cargo test --release --test it -- --ignored warmup_refusal_rates --nocapture`.
+#[test]
+#[ignore]
+fn warmup_refusal_rates() {
+    for rho in [0.5, 0.8, 0.9, 0.95, 1.1, 1.2] {
+        let n = refused(rho, 0..400);
+        println!("rho {rho}: {n} of 400 refused ({:.1}%)", n as f64 / 4.0);
+    }
 }

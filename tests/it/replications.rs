@@ -100,6 +100,59 @@ fn bad_precision_is_refused_with_a_hint() {
     }
 }
 
+/// `--warmup auto` on runs with no steady state: the audit's three.
+#[test]
+fn auto_warm_up_refuses_runs_that_are_not_steady() {
+    let refused = |args: &[&str], says: &str| {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--warmup", "auto", "--quiet"]);
+        let out = bottleneck(&all);
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{args:?} accepted: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(err.contains("hint:"), "{err}");
+    };
+    // Traffic that falls fivefold on purpose (the median hardly moves).
+    refused(
+        &["topologies/daily-cycle.ron", "--duration", "10m"],
+        "source `visitors` has a Diurnal profile",
+    );
+    // A spike in the scenario's timeline.
+    refused(
+        &["--scenario", "topologies/sessions/shop.scenario.ron"],
+        "changes on purpose",
+    );
+}
+
+/// A collapse where little completes is not steady, even with no change
+/// by design: the backlog grows (the median alone looked steady).
+#[test]
+fn auto_warm_up_refuses_a_collapse() {
+    use bottleneck::scenario::warmup::{Judged, judge};
+    // A retry storm's shape without the timeline: 3x overload, clients
+    // that time out and retry at once.
+    let m = bottleneck::topology::load_str(
+        "storm.ron",
+        r#"Topology(name: "storm",
+        sources: [Source(id: "u", to: "api", arrivals: Poisson(rps: 300),
+            client: Client(timeout: "500ms", retries: Retries(max: 3, backoff: "1ms")))],
+        nodes: [Station(id: "api", servers: 10, service: Exponential(mean: "100ms"))])"#,
+    )
+    .unwrap()
+    .model;
+    let mut s = bottleneck::sim::Simulation::new(
+        &m,
+        bottleneck::sim::RunConfig {
+            window: bottleneck::time::Duration(bottleneck::time::SEC),
+            ..Default::default()
+        },
+    );
+    s.step_until(200 * bottleneck::time::SEC).unwrap();
+    let j = judge(&s.series_report());
+    assert!(!matches!(j, Judged::Truncate { .. }), "{j:?}");
+}
+
 #[test]
 fn auto_warm_up_finds_a_cold_cache_filling() {
     // A cache-aside stack starts with an empty cache: the median falls
