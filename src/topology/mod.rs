@@ -19,6 +19,7 @@
 //! loader ([`load`]) parses them with diagnostics and compiles them into a
 //! [`crate::model::Model`], which is what the engine runs.
 
+pub mod bursts;
 pub mod check;
 pub mod compile;
 pub mod limits;
@@ -508,3 +509,5 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
 
 #[cfg(test)]
 mod input_tests;
+#[cfg(test)]
+mod range_tests;
