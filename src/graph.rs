@@ -85,11 +85,13 @@ pub fn to_mermaid(model: &Model) -> String {
 
 /// Each region's members (graph ids of its sources and nodes), in file order.
 fn members(model: &Model, r: usize) -> Vec<String> {
-    let of = |v: &[u16]| -> Vec<usize> {
-        (0..v.len()).filter(|&i| v[i] as usize == r).collect()
-    };
-    let sources = of(&model.source_region).into_iter().map(|i| format!("src_{i}"));
-    let nodes = of(&model.node_region).into_iter().map(|i| format!("node_{i}"));
+    let of = |v: &[u16]| -> Vec<usize> { (0..v.len()).filter(|&i| v[i] as usize == r).collect() };
+    let sources = of(&model.source_region)
+        .into_iter()
+        .map(|i| format!("src_{i}"));
+    let nodes = of(&model.node_region)
+        .into_iter()
+        .map(|i| format!("node_{i}"));
     sources.chain(nodes).collect()
 }
 
@@ -112,7 +114,11 @@ fn regions_dot(model: &Model, out: &mut String) {
             out,
             "  subgraph cluster_region_{r} {{ label=\"region {}\"; style=dashed; region_{r} [shape=point]; {} }}",
             escape(name),
-            members(model, r).iter().map(|m| format!("{m}; ")).collect::<String>().trim_end()
+            members(model, r)
+                .iter()
+                .map(|m| format!("{m}; "))
+                .collect::<String>()
+                .trim_end()
         );
     }
     for (a, b, latency) in links(model) {

@@ -631,8 +631,18 @@ mod tests {
         };
         assert_eq!(p(&["a/pr.scenario.ron"]), ["out/pl.svg"]);
         assert_eq!(
-            p(&["a/pr.scenario.ron", "b/pr.scenario.ron", "c/PR.scenario.ron", "pr-2.scenario.ron"]),
-            ["out/pl-pr.svg", "out/pl-pr-2.svg", "out/pl-PR-3.svg", "out/pl-pr-2-2.svg"]
+            p(&[
+                "a/pr.scenario.ron",
+                "b/pr.scenario.ron",
+                "c/PR.scenario.ron",
+                "pr-2.scenario.ron"
+            ]),
+            [
+                "out/pl-pr.svg",
+                "out/pl-pr-2.svg",
+                "out/pl-PR-3.svg",
+                "out/pl-pr-2-2.svg"
+            ]
         );
         assert_eq!(
             p(&["x/1-pool.before.scenario.ron", "y/other.scenario.ron"]),

@@ -224,7 +224,11 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
             s.expect_fail = vec![false; s.thresholds.len()];
         }
         override_run(&mut s, a)?;
-        if !a.thresholds.is_empty() || a.seed.is_some() || a.duration.is_some() || a.warmup.is_some() {
+        if !a.thresholds.is_empty()
+            || a.seed.is_some()
+            || a.duration.is_some()
+            || a.warmup.is_some()
+        {
             ready.plan = replan(&s, &ready.model)?;
             ready.scenario = s;
         }
@@ -292,7 +296,9 @@ fn override_run(s: &mut Scenario, a: &SweepArgs) -> Result<(), ExitCode> {
     s.warmup = warmup;
     errln!(
         "note: {own}; this sweep runs seed {}, duration {}, warm-up {}",
-        s.seed, s.duration, s.warmup
+        s.seed,
+        s.duration,
+        s.warmup
     );
     Ok(())
 }

@@ -192,13 +192,16 @@ impl Simulation {
         let loads = loads(model, &nodes);
         // Nothing arrived in the measured span: nothing to name.
         let measured_any = end_to_end.arrivals > 0;
-        let bottleneck = analyzer.find(&loads).filter(|_| measured_any).map(|f| Bottleneck {
-            node: nodes[f.node].0.clone(),
-            utilization: f.utilization,
-            reason: f.reason,
-            chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
-            pool_to: f.pool_to.map(|t| nodes[t].0.clone()),
-        });
+        let bottleneck = analyzer
+            .find(&loads)
+            .filter(|_| measured_any)
+            .map(|f| Bottleneck {
+                node: nodes[f.node].0.clone(),
+                utilization: f.utilization,
+                reason: f.reason,
+                chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
+                pool_to: f.pool_to.map(|t| nodes[t].0.clone()),
+            });
         let failures = analyzer.failures(&loads, end_to_end.arrivals, end_to_end.dropped);
         let bottleneck_timeline = if measured_any {
             self.bottleneck_timeline()

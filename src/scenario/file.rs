@@ -342,7 +342,9 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         ds.push(
             Diagnostic::error(format!("the duration {} is out of range", f.duration))
                 .at(key_pos("duration"))
-                .hint(format!("use at least {MIN_TIME} and at most {MAX_DURATION}")),
+                .hint(format!(
+                    "use at least {MIN_TIME} and at most {MAX_DURATION}"
+                )),
         );
     }
     let warmup = f.warmup.unwrap_or(Duration(f.duration.0 / 10));
@@ -450,7 +452,9 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
             ds.push(
                 Diagnostic::error(format!("this {what} {d}, shorter than any request takes"))
                     .at(item_pos[i])
-                    .hint(format!("give at least {MIN_TIME}; for a lasting change use `Traffic(...)`")),
+                    .hint(format!(
+                        "give at least {MIN_TIME}; for a lasting change use `Traffic(...)`"
+                    )),
             );
         }
         if let Action::Spike { lasting, .. } = item.action()

@@ -116,10 +116,18 @@ impl fmt::Display for Change {
             Change::Slow { node, factor } if *factor == 1.0 => write!(f, "{node} normal speed"),
             Change::Slow { node, factor } => write!(f, "{node} x{factor} slower"),
             Change::Servers { node, servers } => {
-                write!(f, "{node}: {}", crate::fmt::fmt_counted((*servers).into(), "server"))
+                write!(
+                    f,
+                    "{node}: {}",
+                    crate::fmt::fmt_counted((*servers).into(), "server")
+                )
             }
             Change::Instances { node, count } => {
-                write!(f, "{node}: {}", crate::fmt::fmt_counted((*count).into(), "instance"))
+                write!(
+                    f,
+                    "{node}: {}",
+                    crate::fmt::fmt_counted((*count).into(), "instance")
+                )
             }
             Change::Errors { node, rate } => write!(f, "{node}: {:.0}% errors", rate * 100.0),
             Change::Flush(n) => write!(f, "flush {n}"),

@@ -43,7 +43,9 @@ pub fn unmeasured_bursts(
     let in_warmup = |at: u64| warmup.is_some_and(|w| at < w.0);
     let after_end = |at: u64| at >= duration.0;
     let nothing_measured = bursts.len() == model.sources.len()
-        && bursts.iter().all(|&(_, _, at)| in_warmup(at) || after_end(at));
+        && bursts
+            .iter()
+            .all(|&(_, _, at)| in_warmup(at) || after_end(at));
     // The place of each source: its `id`, found in file order.
     let places = Places::new(text);
     let lines = LineIndex::new(text);

@@ -216,6 +216,17 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
             );
         }
     }
+    if let Some(n) = s.ips
+        && !(1..=super::limits::MAX_IPS).contains(&n)
+    {
+        ds.push(
+            err(format!(
+                "`ips` is {n}; give 1 to {}",
+                super::limits::MAX_IPS
+            ))
+            .hint("the client IP addresses the requests come from; leave it out for one"),
+        );
+    }
     // A class name is printed in tables and series: a line break or
     // another control character in it would break them.
     let named: Vec<String> = match (&s.mix, session_tasks(s)) {

@@ -341,7 +341,7 @@ pub const SOURCE_FIELDS: &[Field] = &[
         "ips",
         FieldType::Count {
             min: 1,
-            max: 4_294_967_295,
+            max: limits::MAX_IPS,
         },
         "addresses",
         Some("1"),
@@ -440,7 +440,10 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
         &[
             field(
                 "failure_ratio",
-                FieldType::Ratio,
+                FieldType::Number {
+                    min: crate::kind::ABOVE_ZERO,
+                    max: 1.0,
+                },
                 "",
                 None,
                 "Share of failed attempts in the window that opens it, e.g. 0.5.",

@@ -66,7 +66,20 @@ fn a_scenario_sweep_honours_seed_duration_and_warmup() {
     // The same seed as a topology sweep of the same length gives the same point.
     let top = in_dir(
         &d,
-        &["sweep", "pr.ron", "--to", "2", "--steps", "2", "--seed", "5", "--duration", "20s", "--warmup", "2s"],
+        &[
+            "sweep",
+            "pr.ron",
+            "--to",
+            "2",
+            "--steps",
+            "2",
+            "--seed",
+            "5",
+            "--duration",
+            "20s",
+            "--warmup",
+            "2s",
+        ],
     );
     assert_eq!(first_p50(&top), first_p50(&seeded));
     let err = text(&seeded.stderr);
@@ -77,7 +90,11 @@ fn a_scenario_sweep_honours_seed_duration_and_warmup() {
     );
     let short = sweep(&["--duration", "5s"]);
     assert_ne!(first_p50(&own), first_p50(&short), "--duration is ignored");
-    assert!(text(&short.stderr).contains("duration 5s, warm-up 2s"), "{}", all(&short));
+    assert!(
+        text(&short.stderr).contains("duration 5s, warm-up 2s"),
+        "{}",
+        all(&short)
+    );
     // A warm-up the run cannot hold is refused, with the scenario's own values.
     let bad = sweep(&["--warmup", "30s"]);
     assert_eq!(bad.status.code(), Some(2), "{}", all(&bad));
@@ -96,9 +113,25 @@ fn a_threshold_window_after_a_shortened_run_is_refused() {
         r#"Scenario(name: "late", topology: "pr.ron", duration: "20s", thresholds: [ "p99 < 500ms during 10s.." ])"#,
     )
     .unwrap();
-    let o = in_dir(&d, &["sweep", "late.scenario.ron", "--to", "2", "--steps", "2", "--duration", "5s"]);
+    let o = in_dir(
+        &d,
+        &[
+            "sweep",
+            "late.scenario.ron",
+            "--to",
+            "2",
+            "--steps",
+            "2",
+            "--duration",
+            "5s",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", all(&o));
-    assert!(all(&o).contains("starts at 10s, when the run (5s) has ended"), "{}", all(&o));
+    assert!(
+        all(&o).contains("starts at 10s, when the run (5s) has ended"),
+        "{}",
+        all(&o)
+    );
 }
 
 const BURST_LATE: &str = r#"Topology(name: "bu",
@@ -159,7 +192,13 @@ fn bursts_the_run_does_not_measure_are_said_at_the_source() {
 #[test]
 fn a_burst_in_the_warm_up_with_other_traffic_is_not_warned_about() {
     // The retry storm it starts is what the run measures.
-    let o = bottleneck(&["run", "topologies/metastable-retry.ron", "-q", "--duration", "20s"]);
+    let o = bottleneck(&[
+        "run",
+        "topologies/metastable-retry.ron",
+        "-q",
+        "--duration",
+        "20s",
+    ]);
     assert!(!text(&o.stderr).contains("burst"), "{}", all(&o));
 }
 
@@ -174,7 +213,13 @@ fn plots_of_scenarios_with_the_same_name_do_not_overwrite_each_other() {
     }
     let o = in_dir(
         &d,
-        &["check", "a/pr.scenario.ron", "b/pr.scenario.ron", "--plot", "pl.svg"],
+        &[
+            "check",
+            "a/pr.scenario.ron",
+            "b/pr.scenario.ron",
+            "--plot",
+            "pl.svg",
+        ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", all(&o));
     let err = text(&o.stderr);
@@ -195,7 +240,11 @@ fn a_lesson_file_runs_from_any_directory() {
         .join("topologies/lessons/stage-1-single-server.lesson.ron");
     let o = in_dir(&d, &["lesson", &lesson.display().to_string()]);
     assert_eq!(o.status.code(), Some(0), "{}", all(&o));
-    assert!(text(&o.stdout).contains("stage-1-single-server"), "{}", all(&o));
+    assert!(
+        text(&o.stdout).contains("stage-1-single-server"),
+        "{}",
+        all(&o)
+    );
     // By name it still needs the lessons' directory, and says so.
     let o = in_dir(&d, &["lesson", "stage-1-single-server"]);
     assert_eq!(o.status.code(), Some(2), "{}", all(&o));
@@ -218,7 +267,10 @@ fn an_app_without_a_pool_says_no_pool_and_one_is_singular() {
         .lines()
         .find(|l| l.starts_with("app: "))
         .unwrap_or_else(|| panic!("{out}"));
-    assert_eq!(line, "app: 1 instance at the end (1 autoscaling action)", "{out}");
+    assert_eq!(
+        line, "app: 1 instance at the end (1 autoscaling action)",
+        "{out}"
+    );
 }
 
 #[test]
@@ -245,8 +297,16 @@ fn scenario_times_below_a_millisecond_are_refused_with_the_minimum() {
     let d = pr_dir("tiny");
     for (what, field, says) in [
         ("duration: \"1ns\"", "duration", "use at least 1ms"),
-        ("duration: \"20s\", window: \"1us\"", "window", "at least 1ms"),
-        ("duration: \"20s\", deadline: \"500us\"", "deadline", "give at least 1ms"),
+        (
+            "duration: \"20s\", window: \"1us\"",
+            "window",
+            "at least 1ms",
+        ),
+        (
+            "duration: \"20s\", deadline: \"500us\"",
+            "deadline",
+            "give at least 1ms",
+        ),
         (
             "duration: \"20s\", timeline: [At(\"5s\", Spike(times: 2.0, lasting: \"1ns\"))]",
             "Spike",
@@ -261,7 +321,10 @@ fn scenario_times_below_a_millisecond_are_refused_with_the_minimum() {
         let o = in_dir(&d, &["check", "t.scenario.ron"]);
         assert_eq!(o.status.code(), Some(2), "{field}: {}", all(&o));
         let err = text(&o.stderr);
-        assert!(err.contains(says) && err.contains("t.scenario.ron:1:"), "{field}: {err}");
+        assert!(
+            err.contains(says) && err.contains("t.scenario.ron:1:"),
+            "{field}: {err}"
+        );
     }
 }
 
@@ -273,7 +336,9 @@ fn graph_shows_regions_and_links() {
     assert!(
         dot.contains("subgraph cluster_region_0 { label=\"region eu\"")
             && dot.contains("subgraph cluster_region_1 { label=\"region us\"")
-            && dot.contains("region_0 -> region_1 [dir=none, style=dashed, constraint=false, label=\"40ms\"];"),
+            && dot.contains(
+                "region_0 -> region_1 [dir=none, style=dashed, constraint=false, label=\"40ms\"];"
+            ),
         "{dot}"
     );
     // Each region holds its sources and nodes.
@@ -283,7 +348,8 @@ fn graph_shows_regions_and_links() {
     let o = bottleneck(&["graph", "topologies/two-regions.ron", "--format", "mermaid"]);
     let m = text(&o.stdout);
     assert!(
-        m.contains("subgraph region_0 [\"region eu\"]") && m.contains("region_0 -. \"40ms\" .- region_1"),
+        m.contains("subgraph region_0 [\"region eu\"]")
+            && m.contains("region_0 -. \"40ms\" .- region_1"),
         "{m}"
     );
     // Without regions, nothing is added.
