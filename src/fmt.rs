@@ -29,6 +29,16 @@ pub fn fmt_count(n: u64) -> String {
     out
 }
 
+/// A count and its noun, singular for one: `1 instance`, `1,200 instances`
+/// (`noun` is the singular; the plural adds an `s`).
+pub fn fmt_counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", fmt_count(n))
+    }
+}
+
 /// Seconds as a duration people read: `1m30s`, `250ms`.
 pub fn fmt_secs(s: f64) -> String {
     Duration((s * 1e9).round() as u64).to_string()

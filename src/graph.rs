@@ -51,6 +51,7 @@ pub fn to_dot(model: &Model) -> String {
             let _ = writeln!(out, "  {a} -> {b} [label=\"{}\"];", fmt_p(p));
         }
     }
+    regions_dot(model, &mut out);
     out.push_str("}\n");
     out
 }
@@ -78,7 +79,72 @@ pub fn to_mermaid(model: &Model) -> String {
             let _ = writeln!(out, "  {a} -- \"{}\" --> {b}", fmt_p(p));
         }
     }
+    regions_mermaid(model, &mut out);
     out
+}
+
+/// Each region's members (graph ids of its sources and nodes), in file order.
+fn members(model: &Model, r: usize) -> Vec<String> {
+    let of = |v: &[u16]| -> Vec<usize> { (0..v.len()).filter(|&i| v[i] as usize == r).collect() };
+    let sources = of(&model.source_region)
+        .into_iter()
+        .map(|i| format!("src_{i}"));
+    let nodes = of(&model.node_region)
+        .into_iter()
+        .map(|i| format!("node_{i}"));
+    sources.chain(nodes).collect()
+}
+
+/// The links as written: (region index a, region index b, latency).
+fn links(model: &Model) -> Vec<(usize, usize, String)> {
+    let at = |id: &str| model.regions.iter().position(|r| r == id);
+    model
+        .topology
+        .links
+        .iter()
+        .filter_map(|l| Some((at(&l.a)?, at(&l.b)?, l.latency.to_string())))
+        .collect()
+}
+
+/// Regions as dashed clusters (each with a point that links attach to),
+/// and links as dashed undirected edges labelled with their latency.
+fn regions_dot(model: &Model, out: &mut String) {
+    for (r, name) in model.regions.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  subgraph cluster_region_{r} {{ label=\"region {}\"; style=dashed; region_{r} [shape=point]; {} }}",
+            escape(name),
+            members(model, r)
+                .iter()
+                .map(|m| format!("{m}; "))
+                .collect::<String>()
+                .trim_end()
+        );
+    }
+    for (a, b, latency) in links(model) {
+        let _ = writeln!(
+            out,
+            "  region_{a} -> region_{b} [dir=none, style=dashed, constraint=false, label=\"{latency}\"];"
+        );
+    }
+}
+
+/// Regions as subgraphs, links as dotted lines between them.
+fn regions_mermaid(model: &Model, out: &mut String) {
+    for (r, name) in model.regions.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  subgraph region_{r} [\"region {}\"]",
+            name.replace('"', "#quot;")
+        );
+        for m in members(model, r) {
+            let _ = writeln!(out, "    {m}");
+        }
+        let _ = writeln!(out, "  end");
+    }
+    for (a, b, latency) in links(model) {
+        let _ = writeln!(out, "  region_{a} -. \"{latency}\" .- region_{b}");
+    }
 }
 
 fn fmt_p(p: f64) -> String {

@@ -299,6 +299,10 @@ pub enum LimitBy {
     Account,
 }
 
+/// The `min` of a [`FieldType::Number`] whose range is open at 0: any
+/// number above 0 (a weight, a limit, a share that must be some).
+pub const ABOVE_ZERO: f64 = f64::MIN_POSITIVE;
+
 /// What a field of the file format holds, for the reference and the
 /// sandbox's property editor.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -352,6 +356,9 @@ impl FieldType {
         match *self {
             FieldType::Id => "id (letters, digits, - _ . : /)".into(),
             FieldType::Count { min, max } => format!("whole number, {min} to {max}"),
+            FieldType::Number { min, max } if min == ABOVE_ZERO => {
+                format!("number, above 0 to {max}")
+            }
             FieldType::Number { min, max } => format!("number, {min} to {max}"),
             FieldType::Ratio => "share, 0 to 1".into(),
             FieldType::Duration => "duration (\"250ms\", \"1m30s\")".into(),

@@ -52,7 +52,8 @@ pub struct CheckArgs {
     #[arg(long)]
     json: Option<PathBuf>,
     /// Draw latency, throughput, errors and utilization over time as SVG.
-    /// With several scenarios, each gets `PATH-<scenario>.svg`.
+    /// With several scenarios, each gets `PATH-<scenario>.svg` (`-2`,
+    /// `-3`... after the name when two would clash), named on stderr.
     #[arg(long)]
     plot: Option<PathBuf>,
     /// Parallel jobs [default: the number of cores, fewer when the runs'
@@ -150,6 +151,31 @@ pub struct Ready {
     pub scenario: Scenario,
     pub model: Model,
     pub plan: Plan,
+    /// The topology's file name and text (no diagnostics), for messages
+    /// that point into it.
+    pub topology: Diagnostics,
+}
+
+/// How a scenario names its run's length and warm-up in hints.
+pub const SCENARIO_NAMES: topology::bursts::RunNames<'static> = topology::bursts::RunNames {
+    duration: "the scenario's `duration`",
+    warmup: "the scenario's `warmup`",
+};
+
+/// Warns, at the topology's sources, of bursts a run of `ready` (its
+/// scenario's duration and warm-up) would not measure.
+pub fn warn_bursts(ready: &Ready, names: topology::bursts::RunNames) {
+    let ds = topology::bursts::unmeasured_bursts(
+        &ready.topology.file,
+        &ready.topology.source,
+        &ready.model,
+        ready.scenario.duration,
+        Some(ready.scenario.warmup),
+        names,
+    );
+    if !ds.items.is_empty() {
+        err!("{ds}");
+    }
 }
 
 /// Finds scenario files under the given paths, sorted within each
@@ -276,6 +302,7 @@ fn prepare_quietly(path: &Path, topology_override: Option<&Path>) -> Result<Read
         scenario,
         model: loaded.model,
         plan,
+        topology: Diagnostics::new(&loaded.warnings.file, &loaded.warnings.source),
     })
 }
 
@@ -404,6 +431,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     for f in &files {
         match prepare(f, None) {
             Ok(mut r) => {
+                warn_bursts(&r, SCENARIO_NAMES);
                 r.plan.config.max_events = args.budget.max_events;
                 match within_budget(&r, None, args.plot.is_some(), &args.budget) {
                     Ok(m) => {
@@ -512,12 +540,12 @@ pub fn check(args: CheckArgs) -> ExitCode {
         return ExitCode::from(crate::EXIT_FAILED);
     }
     if let Some(path) = &args.plot {
-        for (r, o) in ready.iter().zip(&outcomes) {
-            let out = if ready.len() == 1 {
-                path.clone()
-            } else {
-                plot_path(path, &r.scenario.file)
-            };
+        let files: Vec<&str> = ready.iter().map(|r| r.scenario.file.as_str()).collect();
+        let paths = plot_paths(path, &files);
+        for ((r, o), out) in ready.iter().zip(&outcomes).zip(paths) {
+            if ready.len() > 1 {
+                errln!("plot of {}: {}", r.scenario.file, out.display());
+            }
             let title = format!("{} (seed {})", r.scenario.name, o[0].seed);
             let marks = plot::timeline_marks(&r.scenario.timeline);
             if let Err(e) = plot::draw(&out, &title, &o[0].report, &marks) {
@@ -537,17 +565,43 @@ pub fn check(args: CheckArgs) -> ExitCode {
     }
 }
 
-/// `out.svg` + `topologies/walls/1-pool.before.scenario.ron` ->
-/// `out-1-pool.before.svg`.
-fn plot_path(base: &Path, scenario_file: &str) -> PathBuf {
-    let stem = Path::new(scenario_file)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("scenario")
-        .trim_end_matches(".ron")
-        .trim_end_matches(".scenario");
+/// The plot files of `scenario_files` for `--plot base`: `base` itself for
+/// one scenario; else `base-<scenario>.svg` each (`out.svg` +
+/// `topologies/walls/1-pool.before.scenario.ron` -> `out-1-pool.before.svg`),
+/// and where names would clash (the same file name in two directories, or
+/// names that differ only in case), the later ones get `-2`, `-3`... in the
+/// order given, so no plot overwrites another and the same command gives
+/// the same names.
+fn plot_paths(base: &Path, scenario_files: &[&str]) -> Vec<PathBuf> {
+    if scenario_files.len() == 1 {
+        return vec![base.to_path_buf()];
+    }
     let base_stem = base.file_stem().and_then(|s| s.to_str()).unwrap_or("plot");
-    base.with_file_name(format!("{base_stem}-{stem}.svg"))
+    let stems: Vec<String> = scenario_files
+        .iter()
+        .map(|f| {
+            let stem = Path::new(f)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("scenario")
+                .trim_end_matches(".ron")
+                .trim_end_matches(".scenario");
+            format!("{base_stem}-{stem}")
+        })
+        .collect();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut out = Vec::with_capacity(stems.len());
+    for stem in &stems {
+        let mut name = stem.clone();
+        let mut k = 1;
+        while taken.contains(&name.to_lowercase()) {
+            k += 1;
+            name = format!("{stem}-{k}");
+        }
+        taken.insert(name.to_lowercase());
+        out.push(base.with_file_name(format!("{name}.svg")));
+    }
+    out
 }
 
 /// The table a person reads for one scenario.
@@ -562,3 +616,37 @@ pub fn rule(every: bool) -> scenario::Rule {
 
 use super::verdicts::summary;
 pub use super::verdicts::{junit, table};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plot_names_are_unique_and_follow_the_order_given() {
+        let p = |v: &[&str]| -> Vec<String> {
+            plot_paths(Path::new("out/pl.svg"), v)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect()
+        };
+        assert_eq!(p(&["a/pr.scenario.ron"]), ["out/pl.svg"]);
+        assert_eq!(
+            p(&[
+                "a/pr.scenario.ron",
+                "b/pr.scenario.ron",
+                "c/PR.scenario.ron",
+                "pr-2.scenario.ron"
+            ]),
+            [
+                "out/pl-pr.svg",
+                "out/pl-pr-2.svg",
+                "out/pl-PR-3.svg",
+                "out/pl-pr-2-2.svg"
+            ]
+        );
+        assert_eq!(
+            p(&["x/1-pool.before.scenario.ron", "y/other.scenario.ron"]),
+            ["out/pl-1-pool.before.svg", "out/pl-other.svg"]
+        );
+    }
+}

@@ -162,6 +162,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
             scenario: ready.scenario.clone(),
             model: model.clone(),
             plan,
+            topology: ready.topology.clone(),
         };
         cf_outcomes = check::run_all(
             std::slice::from_ref(&cf_ready),

@@ -77,9 +77,16 @@ fn load(path: &Path) -> Result<Lesson, ExitCode> {
 }
 
 pub fn lesson(args: LessonArgs) -> ExitCode {
-    let all = match files_in(&args.dir) {
-        Ok(v) => v,
-        Err(c) => return c,
+    // A lesson given as a file needs no lesson directory: its before,
+    // after and check are relative to the file itself.
+    let by_file = args.name.as_ref().is_some_and(|n| n.ends_with(".ron"));
+    let all = if by_file {
+        Vec::new()
+    } else {
+        match files_in(&args.dir) {
+            Ok(v) => v,
+            Err(c) => return c,
+        }
     };
     let Some(name) = &args.name else {
         if all.is_empty() {
@@ -95,7 +102,7 @@ pub fn lesson(args: LessonArgs) -> ExitCode {
         outln!("\nShow one: bottleneck lesson NAME; run its check: bottleneck lesson NAME --check");
         return ExitCode::SUCCESS;
     };
-    let path = if name.ends_with(".ron") {
+    let path = if by_file {
         PathBuf::from(name)
     } else {
         match all.iter().find(|f| name_of(f) == *name) {

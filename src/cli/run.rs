@@ -2,7 +2,7 @@
 //! timeline of faults and traffic changes) and print what happened, as a
 //! table, JSON, an SVG plot or the series as CSV.
 
-use crate::cli::out::{errln, out, outln};
+use crate::cli::out::{err, errln, out, outln};
 use crate::cli::{check, plot};
 use crate::{EXIT_BAD_INPUT, EXIT_FAILED, budget_limits, load, parse_bytes, parse_duration};
 use bottleneck::budget;
@@ -83,6 +83,8 @@ struct Setup {
     warmup: Option<Duration>,
     window: Duration,
     deadline: Option<Duration>,
+    /// The topology's file name and text, for warnings that point into it.
+    topology: bottleneck::diag::Diagnostics,
 }
 
 fn setup(args: &RunArgs) -> Result<Setup, ExitCode> {
@@ -97,6 +99,10 @@ fn setup(args: &RunArgs) -> Result<Setup, ExitCode> {
             let loaded = load(args.file.as_ref())?;
             crate::print_warnings(&loaded);
             Ok(Setup {
+                topology: bottleneck::diag::Diagnostics::new(
+                    &loaded.warnings.file,
+                    &loaded.warnings.source,
+                ),
                 name: name(args.file.as_ref()),
                 model: loaded.model,
                 plan: None,
@@ -112,6 +118,7 @@ fn setup(args: &RunArgs) -> Result<Setup, ExitCode> {
             let s = &ready.scenario;
             let duration = args.duration.unwrap_or(s.duration);
             Ok(Setup {
+                topology: ready.topology,
                 name: path.display().to_string(),
                 seed: args.seed.unwrap_or(s.seed),
                 duration,
@@ -254,6 +261,31 @@ pub fn run(args: RunArgs) -> ExitCode {
     if let Err(m) = check_run_length(duration, warmup) {
         errln!("{m}");
         return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    // `--warmup auto` is found by a first run: not known yet.
+    let known_warmup = (!matches!(args.warmup, Some(Warmup::Auto))).then_some(warmup);
+    let names = bottleneck::topology::bursts::RunNames {
+        duration: if setup.plan.is_some() && args.duration.is_none() {
+            "--duration, or the scenario's `duration`"
+        } else {
+            "--duration"
+        },
+        warmup: if setup.plan.is_some() && args.warmup.is_none() {
+            "--warmup, or the scenario's `warmup`"
+        } else {
+            "--warmup"
+        },
+    };
+    let bursts = bottleneck::topology::bursts::unmeasured_bursts(
+        &setup.topology.file,
+        &setup.topology.source,
+        &setup.model,
+        duration,
+        known_warmup,
+        names,
+    );
+    if !bursts.items.is_empty() {
+        err!("{bursts}");
     }
     if setup.deadline.is_some_and(|d| d.0 == 0) {
         errln!(

@@ -13,7 +13,7 @@ use bottleneck::scenario::sweep::{
 };
 use bottleneck::scenario::{self, Outcome, Scenario, Threshold};
 use bottleneck::sim::Change;
-use bottleneck::time::Duration;
+use bottleneck::time::{Duration, SEC};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,15 +43,16 @@ pub struct SweepArgs {
     /// scenario's thresholds, or `p99 < 200ms` and `error_rate < 0.1%`].
     #[arg(long = "threshold")]
     thresholds: Vec<String>,
-    /// Simulated time per point (topologies only; a scenario has its own).
-    #[arg(long, default_value = "2m", value_parser = crate::parse_duration)]
-    duration: Duration,
-    /// Warm-up per point [default: a tenth of --duration].
+    /// Simulated time per point [default: 2m, or the scenario's `duration`].
+    #[arg(long, value_parser = crate::parse_duration)]
+    duration: Option<Duration>,
+    /// Warm-up per point [default: a tenth of --duration, or the
+    /// scenario's `warmup` when it is shorter than the duration].
     #[arg(long, value_parser = crate::parse_duration)]
     warmup: Option<Duration>,
-    /// Seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seed [default: 1, or the scenario's `seed`].
+    #[arg(long)]
+    seed: Option<u64>,
     /// Run only shard K of N (1-based): points K, K+N, K+2N...
     #[arg(long, value_parser = parse_shard)]
     shard: Option<(u32, u32)>,
@@ -68,6 +69,13 @@ pub struct SweepArgs {
     #[command(flatten)]
     budget: check::BudgetArgs,
 }
+
+/// How this command names a run's length and warm-up in hints.
+const RUN_NAMES: bottleneck::topology::bursts::RunNames<'static> =
+    bottleneck::topology::bursts::RunNames {
+        duration: "--duration",
+        warmup: "--warmup",
+    };
 
 fn parse_shard(s: &str) -> Result<(u32, u32), String> {
     let (k, n) = s
@@ -210,13 +218,21 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
     if is_scenario {
         let p = path.expect("checked");
         let mut ready = check::prepare(&p, None).map_err(|_| bad())?;
+        let mut s = ready.scenario.clone();
         if !thresholds.is_empty() {
-            let mut s = ready.scenario.clone();
             s.thresholds = thresholds;
             s.expect_fail = vec![false; s.thresholds.len()];
+        }
+        override_run(&mut s, a)?;
+        if !a.thresholds.is_empty()
+            || a.seed.is_some()
+            || a.duration.is_some()
+            || a.warmup.is_some()
+        {
             ready.plan = replan(&s, &ready.model)?;
             ready.scenario = s;
         }
+        check::warn_bursts(&ready, check::SCENARIO_NAMES);
         return Ok(ready);
     }
     let loaded = crate::load(path.as_ref())?;
@@ -226,22 +242,65 @@ fn prepare(a: &SweepArgs) -> Result<Ready, ExitCode> {
             .map(|t| Threshold::parse(t).expect("valid"))
             .collect();
     }
-    let warmup = a.warmup.unwrap_or(Duration(a.duration.0 / 10));
-    if let Err(m) = super::run::check_run_length(a.duration, warmup) {
+    let duration = a.duration.unwrap_or(Duration(2 * 60 * SEC));
+    let warmup = a.warmup.unwrap_or(Duration(duration.0 / 10));
+    if let Err(m) = super::run::check_run_length(duration, warmup) {
         errln!("{m}");
         return Err(bad());
     }
     let name = path.map_or(bottleneck::DEFAULT_TOPOLOGY_NAME.to_string(), |p| {
         p.display().to_string()
     });
-    let mut s = Scenario::adhoc(&loaded.model.name, &name, a.duration, warmup, thresholds);
-    s.seed = a.seed;
+    let mut s = Scenario::adhoc(&loaded.model.name, &name, duration, warmup, thresholds);
+    s.seed = a.seed.unwrap_or(1);
     let plan = replan(&s, &loaded.model)?;
-    Ok(Ready {
+    let ready = Ready {
         scenario: s,
         model: loaded.model,
         plan,
-    })
+        topology: bottleneck::diag::Diagnostics::new(
+            &loaded.warnings.file,
+            &loaded.warnings.source,
+        ),
+    };
+    check::warn_bursts(&ready, RUN_NAMES);
+    Ok(ready)
+}
+
+/// `--seed`, `--duration` and `--warmup` given with a scenario: its own
+/// values replaced, with a note on stderr that says what they were. The
+/// warm-up stays the scenario's unless given or no longer shorter than the
+/// duration (then a tenth of it).
+fn override_run(s: &mut Scenario, a: &SweepArgs) -> Result<(), ExitCode> {
+    if a.seed.is_none() && a.duration.is_none() && a.warmup.is_none() {
+        return Ok(());
+    }
+    let own = format!(
+        "{} has seed {}, duration {} and warm-up {}",
+        s.file, s.seed, s.duration, s.warmup
+    );
+    let duration = a.duration.unwrap_or(s.duration);
+    let warmup = a.warmup.unwrap_or(if s.warmup < duration {
+        s.warmup
+    } else {
+        Duration(duration.0 / 10)
+    });
+    if let Err(m) = super::run::check_run_length(duration, warmup) {
+        errln!("{m}\n   = note: {own}");
+        return Err(ExitCode::from(crate::EXIT_BAD_INPUT));
+    }
+    if let Some(seed) = a.seed {
+        s.seed = seed;
+    }
+    s.duration = duration;
+    s.warmup = warmup;
+    errln!(
+        "note: {own}; this sweep runs seed {}, duration {}, warm-up {}",
+        s.seed,
+        s.duration,
+        s.warmup
+    );
+    Ok(())
 }
 
 fn replan(s: &Scenario, model: &Model) -> Result<scenario::Plan, ExitCode> {

@@ -628,7 +628,7 @@ pub(crate) const fn query_queue_field(about: &'static str) -> Field {
         "queue",
         FieldType::Count {
             min: 0,
-            max: 1_000_000,
+            max: crate::topology::limits::MAX_QUEUE,
         },
         "queries",
         Some("unbounded"),

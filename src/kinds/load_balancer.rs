@@ -128,8 +128,22 @@ impl LoadBalancer {
             if h.unhealthy_after == 0 || h.healthy_after == Some(0) {
                 ds.push(
                     nc.err("health-check thresholds must be at least 1".into())
-                        .hint("e.g. `healthy: 2, unhealthy: 3` (checks in a row)"),
+                        .hint("e.g. `healthy_after: 2, unhealthy_after: 3` (checks in a row)"),
                 );
+            }
+            for (name, n) in [
+                ("unhealthy_after", Some(h.unhealthy_after)),
+                ("healthy_after", h.healthy_after),
+            ] {
+                if n.is_some_and(|n| u64::from(n) > MAX_CHECKS) {
+                    ds.push(
+                        nc.err(format!(
+                            "health check: `{name}` is {}, over the limit of {MAX_CHECKS}",
+                            n.unwrap_or(0)
+                        ))
+                        .hint("checks in a row; a few are enough, e.g. 3"),
+                    );
+                }
             }
         }
     }
@@ -602,7 +616,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
                 "unhealthy_after",
                 FieldType::Count {
                     min: 1,
-                    max: 1_000_000,
+                    max: MAX_CHECKS,
                 },
                 "checks",
                 None,
@@ -612,7 +626,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
                 "healthy_after",
                 FieldType::Count {
                     min: 1,
-                    max: 1_000_000,
+                    max: MAX_CHECKS,
                 },
                 "checks",
                 Some("1"),

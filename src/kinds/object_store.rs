@@ -76,8 +76,12 @@ impl ObjectStore {
             && !(1.0..=MAX_RPS).contains(&r)
         {
             ds.push(
-                nc.err(format!("`rate` is {r}; give requests a second, at least 1"))
-                    .hint("S3 serves about 5,500 reads a second per prefix; leave `rate` out for that"),
+                nc.err(format!(
+                    "`rate` is {}; give requests a second, 1 to {}",
+                    crate::fmt::fmt_num(r),
+                    crate::fmt::fmt_num(MAX_RPS)
+                ))
+                .hint("S3 serves about 5,500 reads a second per prefix; leave `rate` out for that"),
             );
         }
         if let Some(p) = self.prefixes {
@@ -229,7 +233,10 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
         ),
         field(
             "rate",
-            FieldType::Number { min: 1.0, max: 1e9 },
+            FieldType::Number {
+                min: 1.0,
+                max: MAX_RPS,
+            },
             "requests/s",
             Some("5500"),
             "Requests a second one prefix serves before it throttles.",

@@ -37,12 +37,15 @@ pub struct PoolerModel {
 }
 
 impl Pooler {
-    /// Checks the pooler (target, connections).
+    /// Checks the pooler (target, connections, queue).
     pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
         let p = self;
 
         nc.target(&p.to, "to", &["Database", "Replica", "ShardRouter"], ds);
         nc.count("connections", p.connections, 1, MAX_SERVERS, ds);
+        if let Some(q) = p.queue {
+            nc.count("queue", q, 0, MAX_QUEUE, ds);
+        }
     }
 
     /// The pooler in the model's form: its connections are its servers.

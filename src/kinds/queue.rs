@@ -377,7 +377,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "capacity",
             FieldType::Count {
                 min: 0,
-                max: 1_000_000,
+                max: crate::topology::limits::MAX_QUEUE,
             },
             "messages",
             Some("unbounded"),

@@ -81,8 +81,9 @@ impl RateLimiter {
         if !l.limit.is_finite() || l.limit <= 0.0 || l.limit > MAX_RPS {
             ds.push(
                 nc.err(format!(
-                    "`limit` is {}; give a number of requests above 0",
-                    crate::fmt::fmt_num(l.limit)
+                    "`limit` is {}; give a number of requests above 0 and at most {}",
+                    crate::fmt::fmt_num(l.limit),
+                    crate::fmt::fmt_num(MAX_RPS)
                 ))
                 .hint(format!(
                     "requests allowed per `per`, above 0 and at most {}; to refuse everything, take the route away instead",
@@ -93,10 +94,16 @@ impl RateLimiter {
         if l.per.0 == 0 {
             ds.push(nc.err("`per` is 0".into()).hint("e.g. `per: \"1s\"`"));
         }
-        if l.burst.is_some_and(|b| !b.is_finite() || b < 1.0) {
+        if l.burst
+            .is_some_and(|b| !b.is_finite() || !(1.0..=MAX_RPS).contains(&b))
+        {
             ds.push(
-                nc.err(format!("`burst` is {:?}; give at least 1", l.burst))
-                    .hint("the most requests let through at once; leave it out to use `limit`"),
+                nc.err(format!(
+                    "`burst` is {}; give 1 to {}",
+                    crate::fmt::fmt_num(l.burst.unwrap_or(0.0)),
+                    crate::fmt::fmt_num(MAX_RPS)
+                ))
+                .hint("the most requests let through at once; leave it out to use `limit`"),
             );
         }
     }
@@ -302,7 +309,10 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
         ),
         field(
             "limit",
-            FieldType::Number { min: 0.0, max: 1e9 },
+            FieldType::Number {
+                min: crate::kind::ABOVE_ZERO,
+                max: MAX_RPS,
+            },
             "requests",
             None,
             "Requests allowed per `per`.",
@@ -316,7 +326,10 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
         ),
         field(
             "burst",
-            FieldType::Number { min: 1.0, max: 1e9 },
+            FieldType::Number {
+                min: 1.0,
+                max: MAX_RPS,
+            },
             "requests",
             Some("limit"),
             "Token bucket size.",

@@ -318,7 +318,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "active",
             FieldType::Count {
                 min: 1,
-                max: 1_000_000,
+                max: MAX_ROUTES as u64,
             },
             "shards",
             Some("all"),

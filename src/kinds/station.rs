@@ -186,7 +186,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "queue",
             FieldType::Count {
                 min: 0,
-                max: 1_000_000,
+                max: crate::topology::limits::MAX_QUEUE,
             },
             "requests",
             Some("unbounded"),

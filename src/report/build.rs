@@ -190,15 +190,24 @@ impl Simulation {
 
         let analyzer = crate::analysis::Analyzer::new(model);
         let loads = loads(model, &nodes);
-        let bottleneck = analyzer.find(&loads).map(|f| Bottleneck {
-            node: nodes[f.node].0.clone(),
-            utilization: f.utilization,
-            reason: f.reason,
-            chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
-            pool_to: f.pool_to.map(|t| nodes[t].0.clone()),
-        });
+        // Nothing arrived in the measured span: nothing to name.
+        let measured_any = end_to_end.arrivals > 0;
+        let bottleneck = analyzer
+            .find(&loads)
+            .filter(|_| measured_any)
+            .map(|f| Bottleneck {
+                node: nodes[f.node].0.clone(),
+                utilization: f.utilization,
+                reason: f.reason,
+                chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
+                pool_to: f.pool_to.map(|t| nodes[t].0.clone()),
+            });
         let failures = analyzer.failures(&loads, end_to_end.arrivals, end_to_end.dropped);
-        let bottleneck_timeline = self.bottleneck_timeline();
+        let bottleneck_timeline = if measured_any {
+            self.bottleneck_timeline()
+        } else {
+            Vec::new()
+        };
         Report {
             topology: model.name.clone(),
             seed: self.config().seed,

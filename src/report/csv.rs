@@ -22,6 +22,16 @@ fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or(String::new(), |x| x.to_string())
 }
 
+/// One row: the scope, the id (quoted when it needs it), then the cells
+/// after it in the header's order.
+fn row(out: &mut String, scope: &str, id: &str, cells: &[&dyn std::fmt::Display]) {
+    let _ = write!(out, "{scope},{}", field(id));
+    for c in cells {
+        let _ = write!(out, ",{c}");
+    }
+    out.push('\n');
+}
+
 impl SeriesReport {
     /// The series as CSV (RFC 4180, `\n` line ends): a header, then one row
     /// per window; `scope` is `end_to_end`, `node`, `class` or `source`, `id`
@@ -38,20 +48,22 @@ impl SeriesReport {
         out.push('\n');
         let mut rows = |scope: &str, id: &str, records: &[WindowRecordOut]| {
             for r in records {
-                let _ = writeln!(
-                    out,
-                    "{scope},{},{},{},{},{},{},{},{},{},{},{}",
-                    field(id),
-                    r.t_s,
-                    r.arrivals,
-                    r.completed,
-                    r.dropped,
-                    opt(r.good),
-                    r.utilization,
-                    r.mean_queue_len,
-                    opt(r.p50_ms),
-                    opt(r.p95_ms),
-                    opt(r.p99_ms),
+                row(
+                    &mut out,
+                    scope,
+                    id,
+                    &[
+                        &r.t_s,
+                        &r.arrivals,
+                        &r.completed,
+                        &r.dropped,
+                        &opt(r.good),
+                        &r.utilization,
+                        &r.mean_queue_len,
+                        &opt(r.p50_ms),
+                        &opt(r.p95_ms),
+                        &opt(r.p99_ms),
+                    ],
                 );
             }
         };
@@ -67,17 +79,22 @@ impl SeriesReport {
         }
         for (id, r) in &self.sessions {
             for w in r {
-                let _ = writeln!(
-                    out,
-                    "session,{},{},{},{},{},,,{},{},,{}",
-                    field(id),
-                    w.t_s,
-                    w.started,
-                    w.completed,
-                    w.abandoned + w.with_failures + w.left,
-                    w.in_progress,
-                    opt(w.p50_ms),
-                    opt(w.p99_ms),
+                row(
+                    &mut out,
+                    "session",
+                    id,
+                    &[
+                        &w.t_s,
+                        &w.started,
+                        &w.completed,
+                        &(w.abandoned + w.with_failures + w.left),
+                        &"",
+                        &"",
+                        &w.in_progress,
+                        &opt(w.p50_ms),
+                        &"",
+                        &opt(w.p99_ms),
+                    ],
                 );
             }
         }

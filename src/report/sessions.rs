@@ -196,8 +196,8 @@ pub(super) fn write_lines(out: &mut String, sessions: &Sessions) {
     for (id, r) in &sessions.0 {
         let _ = write!(
             out,
-            "sessions `{id}`: {} users, {} begun, {} completed ({:.1}%, {:.2}/s)",
-            fmt_count(r.users),
+            "sessions `{id}`: {}, {} begun, {} completed ({:.1}%, {:.2}/s)",
+            crate::fmt::fmt_counted(r.users, "user"),
             fmt_count(r.started),
             fmt_count(r.completed),
             r.completion_ratio * 100.0,

@@ -159,6 +159,13 @@ impl Report {
         super::theory::write_lines(self, &mut out);
         if let Some(b) = &self.bottleneck {
             let _ = writeln!(out, "bottleneck: {}", b.reason);
+        } else if self.end_to_end.arrivals == 0 {
+            let _ = writeln!(
+                out,
+                "nothing measured: no request arrived between {} and {}, so no bottleneck is named",
+                fmt_secs(self.warmup_s),
+                fmt_secs(self.simulated_s)
+            );
         }
         if let Some(f) = &self.failures {
             let _ = writeln!(out, "failures: {f}");

@@ -456,7 +456,10 @@ impl FaultState {
                 if self.instances[i] == Some(*count) {
                     return no(
                         node,
-                        format!("`{node}` already runs {count} instances at {at}"),
+                        format!(
+                            "`{node}` already runs {} at {at}",
+                            crate::fmt::fmt_counted((*count).into(), "instance")
+                        ),
                         "give a different number, or remove this event",
                     );
                 }

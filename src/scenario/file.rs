@@ -11,6 +11,10 @@ pub const MAX_THRESHOLDS: usize = 200;
 pub const MAX_PLAN_STEPS: usize = 100_000;
 /// Longest scenario (simulated).
 pub const MAX_DURATION: Duration = Duration(24 * 3600 * SEC);
+/// The shortest time a scenario's run, window, deadline, spike or ramp may
+/// last: below a millisecond, no request of a web system finishes, so the
+/// numbers would mean nothing (the same floor as `run --duration`).
+pub const MIN_TIME: Duration = Duration(crate::time::MS);
 
 /// Something the timeline does at a time.
 ///
@@ -334,11 +338,13 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
                 .hint("give it a short title"),
         );
     }
-    if f.duration.0 == 0 || f.duration > MAX_DURATION {
+    if f.duration < MIN_TIME || f.duration > MAX_DURATION {
         ds.push(
             Diagnostic::error(format!("the duration {} is out of range", f.duration))
                 .at(key_pos("duration"))
-                .hint(format!("use more than 0 and at most {MAX_DURATION}")),
+                .hint(format!(
+                    "use at least {MIN_TIME} and at most {MAX_DURATION}"
+                )),
         );
     }
     let warmup = f.warmup.unwrap_or(Duration(f.duration.0 / 10));
@@ -353,11 +359,18 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
         );
     }
     let window = f.window.unwrap_or(Duration(SEC));
-    if window.0 == 0 || (f.duration.0 > 0 && f.duration.0 / window.0 > 100_000) {
+    if window < MIN_TIME || (f.duration.0 > 0 && f.duration.0 / window.0 > 100_000) {
         ds.push(
             Diagnostic::error(format!("the window {window} is out of range"))
                 .at(key_pos("window"))
-                .hint("use a window of at least a 100,000th of the duration, e.g. \"1s\""),
+                .hint(format!("use a window of at least {MIN_TIME} and a 100,000th of the duration, e.g. \"1s\"")),
+        );
+    }
+    if let Some(d) = f.deadline.filter(|d| d.0 > 0 && *d < MIN_TIME) {
+        ds.push(
+            Diagnostic::error(format!("the deadline {d} is shorter than any answer takes"))
+                .at(key_pos("deadline"))
+                .hint(format!("give at least {MIN_TIME}, e.g. \"500ms\"")),
         );
     }
     if f.deadline.is_some_and(|d| d.0 == 0) {
@@ -430,6 +443,20 @@ pub fn parse_str(file: &str, text: &str) -> Result<Scenario, Diagnostics> {
             Action::Rps(r) => !(r.is_finite() && *r >= 0.0),
             _ => false,
         };
+        let brief = match item.action() {
+            Action::Spike { lasting, .. } if lasting.0 > 0 => Some(("Spike lasts", *lasting)),
+            Action::Ramp { over, .. } if over.0 > 0 => Some(("Ramp takes", *over)),
+            _ => None,
+        };
+        if let Some((what, d)) = brief.filter(|(_, d)| *d < MIN_TIME) {
+            ds.push(
+                Diagnostic::error(format!("this {what} {d}, shorter than any request takes"))
+                    .at(item_pos[i])
+                    .hint(format!(
+                        "give at least {MIN_TIME}; for a lasting change use `Traffic(...)`"
+                    )),
+            );
+        }
         if let Action::Spike { lasting, .. } = item.action()
             && lasting.0 == 0
         {

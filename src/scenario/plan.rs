@@ -411,6 +411,19 @@ impl Scenario {
             }
             let w = match t.window {
                 Window::Whole => (self.warmup.0, end),
+                Window::During(a, _) if a.0 >= end => {
+                    // The file's own duration is checked when it is read;
+                    // this is a run shortened from the command line.
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "this threshold's window starts at {a}, when the run ({}) has ended",
+                            self.duration
+                        ))
+                        .at(pos)
+                        .hint("run longer, or judge an earlier window"),
+                    );
+                    (self.warmup.0, end)
+                }
                 Window::During(a, b) => (a.0, b.map_or(end, |b| b.0.min(end))),
                 Window::AfterRecovery(d) => match recovery {
                     Some(r) if r + d.0 < end => (r + d.0, end),

@@ -85,7 +85,10 @@ pub const SESSION_NESTED: &[(&str, &[Field])] = &[
             ),
             field(
                 "weight",
-                FieldType::Number { min: 0.0, max: 1e9 },
+                FieldType::Number {
+                    min: crate::kind::ABOVE_ZERO,
+                    max: 1e9,
+                },
                 "",
                 Some("1"),
                 "In a `Weighted` list, the task is picked with probability weight / sum of the list's weights (Locust's `@task(weight)`); above 0. Refused in a list walked in order.",
@@ -132,7 +135,10 @@ pub const SESSION_NESTED: &[(&str, &[Field])] = &[
             ),
             field(
                 "weight",
-                FieldType::Number { min: 0.0, max: 1e9 },
+                FieldType::Number {
+                    min: crate::kind::ABOVE_ZERO,
+                    max: 1e9,
+                },
                 "",
                 Some("1"),
                 "Its weight in an enclosing `Weighted` list; the whole set counts as one task there.",

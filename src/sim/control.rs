@@ -115,8 +115,20 @@ impl fmt::Display for Change {
             Change::Up(n) => write!(f, "{n} up"),
             Change::Slow { node, factor } if *factor == 1.0 => write!(f, "{node} normal speed"),
             Change::Slow { node, factor } => write!(f, "{node} x{factor} slower"),
-            Change::Servers { node, servers } => write!(f, "{node}: {servers} servers"),
-            Change::Instances { node, count } => write!(f, "{node}: {count} instances"),
+            Change::Servers { node, servers } => {
+                write!(
+                    f,
+                    "{node}: {}",
+                    crate::fmt::fmt_counted((*servers).into(), "server")
+                )
+            }
+            Change::Instances { node, count } => {
+                write!(
+                    f,
+                    "{node}: {}",
+                    crate::fmt::fmt_counted((*count).into(), "instance")
+                )
+            }
             Change::Errors { node, rate } => write!(f, "{node}: {:.0}% errors", rate * 100.0),
             Change::Flush(n) => write!(f, "flush {n}"),
             Change::Partition { a, b } => write!(f, "cut {a} | {b}"),

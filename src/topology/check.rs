@@ -216,6 +216,33 @@ pub fn check_source_extras(s: &Source, at: Option<usize>, cx: &Ctx, ds: &mut Dia
             );
         }
     }
+    if let Some(n) = s.ips
+        && !(1..=super::limits::MAX_IPS).contains(&n)
+    {
+        ds.push(
+            err(format!(
+                "`ips` is {n}; give 1 to {}",
+                super::limits::MAX_IPS
+            ))
+            .hint("the client IP addresses the requests come from; leave it out for one"),
+        );
+    }
+    // A class name is printed in tables and series: a line break or
+    // another control character in it would break them.
+    let named: Vec<String> = match (&s.mix, session_tasks(s)) {
+        (Some(m), _) => m.keys().cloned().collect(),
+        (None, Some(spec)) => spec.classes().into_iter().map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    if let Some(bad) = named.iter().find(|c| c.chars().any(char::is_control)) {
+        ds.push(
+            err(format!(
+                "the class name {:?} holds a control character (a line break, tab, ...), which would break the report's tables",
+                short(bad)
+            ))
+            .hint("name classes with letters, digits, spaces and punctuation, e.g. \"checkout\""),
+        );
+    }
     if let Some(tasks) = session_tasks(s) {
         check_session(s, tasks, at, cx, ds);
     }

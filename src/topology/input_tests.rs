@@ -8,7 +8,7 @@ use crate::diag::Diagnostics;
 use proptest::prelude::*;
 
 /// Every bundled topology: (path, text).
-fn bundled() -> Vec<(String, String)> {
+pub(super) fn bundled() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut dirs = vec![std::path::PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),

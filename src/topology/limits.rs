@@ -21,6 +21,10 @@ pub const MAX_SERVERS: u64 = 1_000_000;
 pub const MAX_QUEUE: u64 = 100_000_000;
 /// Highest base rate of one source, requests per second.
 pub const MAX_RPS: f64 = 100_000_000.0;
+/// Most client IP addresses of one source (IPv4's).
+pub const MAX_IPS: u64 = u32::MAX as u64;
+/// The most health checks in a row a threshold may ask for.
+pub const MAX_CHECKS: u64 = 1_000_000;
 /// Highest multiplier in a profile (`Spike.times`, `Diurnal.peak`).
 pub const MAX_FACTOR: f64 = 1_000.0;
 /// Longest id, in characters.

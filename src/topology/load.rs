@@ -152,23 +152,9 @@ pub fn parse(file: &str, text: &str) -> Result<Topology, Diagnostics> {
 /// RON (a password file, a key, someone's notes) is not echoed to the
 /// terminal or a CI log.
 pub fn not_ron(text: &str, kind: &str) -> Option<Diagnostic> {
-    let mut rest = text;
-    loop {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("//") {
-            rest = r.split_once('\n').map_or("", |(_, r)| r);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, r)| r);
-        } else if let Some(r) = rest.strip_prefix("#!") {
-            rest = r.split_once(']').map_or("", |(_, r)| r);
-        } else {
-            break;
-        }
-    }
-    let name_end = rest
-        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .unwrap_or(rest.len());
-    if rest[name_end..].trim_start().starts_with('(') {
+    let (at, name) = leading_name(text);
+    let rest = &text[at..];
+    if rest[name.len()..].trim_start().starts_with('(') {
         return None;
     }
     let example = format!("`{kind}(...)`");

@@ -19,6 +19,7 @@
 //! loader ([`load`]) parses them with diagnostics and compiles them into a
 //! [`crate::model::Model`], which is what the engine runs.
 
+pub mod bursts;
 pub mod check;
 pub mod compile;
 pub mod limits;
@@ -340,7 +341,7 @@ pub const SOURCE_FIELDS: &[Field] = &[
         "ips",
         FieldType::Count {
             min: 1,
-            max: 4_294_967_295,
+            max: limits::MAX_IPS,
         },
         "addresses",
         Some("1"),
@@ -439,7 +440,10 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
         &[
             field(
                 "failure_ratio",
-                FieldType::Ratio,
+                FieldType::Number {
+                    min: crate::kind::ABOVE_ZERO,
+                    max: 1.0,
+                },
                 "",
                 None,
                 "Share of failed attempts in the window that opens it, e.g. 0.5.",
@@ -508,3 +512,5 @@ pub const CLIENT_NESTED: &[(&str, &[Field])] = &[
 
 #[cfg(test)]
 mod input_tests;
+#[cfg(test)]
+mod range_tests;

@@ -32,7 +32,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "queue",
             FieldType::Count {
                 min: 0,
-                max: 1_000_000,
+                max: crate::topology::limits::MAX_QUEUE,
             },
             "requests",
             Some("unbounded"),
@@ -109,7 +109,10 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             &[
                 field(
                     "target",
-                    FieldType::Ratio,
+                    FieldType::Number {
+                        min: crate::kind::ABOVE_ZERO,
+                        max: 1.0,
+                    },
                     "",
                     None,
                     "Utilization to hold, e.g. 0.6.",

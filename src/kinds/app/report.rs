@@ -41,16 +41,24 @@ impl AppReport {
     pub fn write_lines(&self, id: &str, out: &mut String) {
         let a = self;
         if a.pool_waits > 0 || a.scale_actions > 0 || a.pool_refused > 0 {
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "{id}: {} instances at the end ({} autoscaling actions), pools want {} connections and got {}; {} calls waited for one, {} failed without one",
-                a.instances,
-                a.scale_actions,
-                a.pool_size.map_or("-".into(), |p| p.to_string()),
-                a.pool_open.map_or("-".into(), |p| p.to_string()),
-                fmt_count(a.pool_waits),
-                fmt_count(a.pool_refused)
+                "{id}: {} at the end ({})",
+                crate::fmt::fmt_counted(a.instances.into(), "instance"),
+                crate::fmt::fmt_counted(a.scale_actions, "autoscaling action"),
             );
+            // An app without a pool has no connections to speak of.
+            if let (Some(want), Some(got)) = (a.pool_size, a.pool_open) {
+                let _ = write!(
+                    out,
+                    ", pools want {} and got {}; {} waited for one, {} failed without one",
+                    crate::fmt::fmt_counted(want.into(), "connection"),
+                    fmt_count(got.into()),
+                    crate::fmt::fmt_counted(a.pool_waits, "call"),
+                    fmt_count(a.pool_refused)
+                );
+            }
+            let _ = writeln!(out);
         }
         if a.call_retries + a.call_timeouts + a.call_short_circuited > 0 {
             let _ = writeln!(
