@@ -255,7 +255,7 @@ fn cap_of(
         why.push((n, w));
     }
     let out = (ok && !why.is_empty()).then(|| {
-        why.sort_by(|a, b| b.0.cmp(&a.0));
+        why.sort_by_key(|w| std::cmp::Reverse(w.0));
         let names: Vec<String> = why.into_iter().map(|(_, w)| w).take(3).collect();
         (total, names.join(", "))
     });
