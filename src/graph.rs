@@ -4,11 +4,45 @@ use crate::model::{Model, Vertex};
 use petgraph::visit::EdgeRef;
 use std::fmt::Write as _;
 
-fn label(model: &Model, v: &Vertex) -> (String, String) {
+/// Each source's line under its id: an open source's rate; closed-loop
+/// users, their think time and the throughput they reach by MVA
+/// (`theory::demand::closed_sources`: not `users / think`, which no queue
+/// lets them send).
+fn source_texts(model: &Model) -> Vec<String> {
+    let open: Vec<f64> = model
+        .sources
+        .iter()
+        .map(|s| if s.closed.is_some() { 0.0 } else { s.rps })
+        .collect();
+    let open = model
+        .visit_rates(&open)
+        .unwrap_or_else(|| vec![0.0; model.nodes.len()]);
+    let closed = crate::theory::demand::closed_sources(model, &open);
+    model
+        .sources
+        .iter()
+        .zip(&closed)
+        .map(|(s, c)| match (&s.closed, c) {
+            (Some((users, think)), Some(c)) => format!(
+                "{users} users, think {}\\n{}{:.1} rps (MVA)",
+                crate::time::Duration(think.mean().max(0.0) as u64),
+                if c.solution.exact { "" } else { "at most " },
+                c.solution.throughput
+            ),
+            (Some((users, think)), None) => format!(
+                "{users} users, think {}",
+                crate::time::Duration(think.mean().max(0.0) as u64)
+            ),
+            _ => format!("{} rps", s.rps),
+        })
+        .collect()
+}
+
+fn label(model: &Model, texts: &[String], v: &Vertex) -> (String, String) {
     match *v {
         Vertex::Source(i) => {
             let s = &model.sources[i];
-            (format!("src_{i}"), format!("{}\\n{} rps", s.id, s.rps))
+            (format!("src_{i}"), format!("{}\\n{}", s.id, texts[i]))
         }
         Vertex::Node(i) => {
             let n = &model.nodes[i];
@@ -27,13 +61,14 @@ fn escape(s: &str) -> String {
 
 /// The model as a Graphviz digraph, left to right.
 pub fn to_dot(model: &Model) -> String {
+    let texts = source_texts(model);
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", escape(&model.name));
     let _ = writeln!(out, "  rankdir=LR;");
     let _ = writeln!(out, "  node [fontname=\"Helvetica\"];");
     for v in model.graph.node_indices() {
         let w = &model.graph[v];
-        let (id, text) = label(model, w);
+        let (id, text) = label(model, &texts, w);
         let shape = match w {
             Vertex::Source(_) => "shape=invhouse",
             Vertex::Node(_) => "shape=box, style=rounded",
@@ -42,8 +77,8 @@ pub fn to_dot(model: &Model) -> String {
         let _ = writeln!(out, "  {id} [label=\"{}\", {shape}];", escape(&text));
     }
     for e in model.graph.edge_references() {
-        let (a, _) = label(model, &model.graph[e.source()]);
-        let (b, _) = label(model, &model.graph[e.target()]);
+        let (a, _) = label(model, &texts, &model.graph[e.source()]);
+        let (b, _) = label(model, &texts, &model.graph[e.target()]);
         let p = *e.weight();
         if (p - 1.0).abs() < 1e-12 {
             let _ = writeln!(out, "  {a} -> {b};");
@@ -58,10 +93,11 @@ pub fn to_dot(model: &Model) -> String {
 
 /// The model as a Mermaid flowchart, left to right.
 pub fn to_mermaid(model: &Model) -> String {
+    let texts = source_texts(model);
     let mut out = String::from("flowchart LR\n");
     for v in model.graph.node_indices() {
         let w = &model.graph[v];
-        let (id, text) = label(model, w);
+        let (id, text) = label(model, &texts, w);
         let text = text.replace("\\n", "<br/>").replace('"', "#quot;");
         let _ = match w {
             Vertex::Source(_) => writeln!(out, "  {id}[/\"{text}\"/]"),
@@ -70,8 +106,8 @@ pub fn to_mermaid(model: &Model) -> String {
         };
     }
     for e in model.graph.edge_references() {
-        let (a, _) = label(model, &model.graph[e.source()]);
-        let (b, _) = label(model, &model.graph[e.target()]);
+        let (a, _) = label(model, &texts, &model.graph[e.source()]);
+        let (b, _) = label(model, &texts, &model.graph[e.target()]);
         let p = *e.weight();
         if (p - 1.0).abs() < 1e-12 {
             let _ = writeln!(out, "  {a} --> {b}");

@@ -47,12 +47,24 @@ impl Simulation {
             && conf > 0.0
             && t.arrival_rps > 1.10 * conf
         {
-            out.push(format!(
-                "arrivals were {:.2}x what the configured traffic sends here ({:.0}/s against {:.0}/s)",
-                t.arrival_rps / conf,
-                t.arrival_rps,
-                conf
-            ));
+            let shard = model.nodes.iter().any(
+                |n| matches!(&n.kind, KindModel::ShardRouter(s) if s.shards.contains(&(i as u32))),
+            );
+            out.push(if shard {
+                format!(
+                    "a shard router sends each key to the shard that owns it, and this shard got {:.2}x its expected share ({:.0}/s against {:.0}/s): the keys it owns are drawn more often than the sources' key law says (sessions' keys, or sources drawing from different laws, are not predicted)",
+                    t.arrival_rps / conf,
+                    t.arrival_rps,
+                    conf
+                )
+            } else {
+                format!(
+                    "arrivals were {:.2}x what the configured traffic sends here ({:.0}/s against {:.0}/s)",
+                    t.arrival_rps / conf,
+                    t.arrival_rps,
+                    conf
+                )
+            });
         }
         // Hedged fan-outs calling it send second copies of slow legs.
         for (j, cm) in model.nodes.iter().enumerate() {
@@ -160,6 +172,54 @@ impl Simulation {
                 fmt_count(d.refused)
             ));
         }
+        // Held upstream: what can be here at once is capped by callers
+        // that hold it (workers, a pooler's connections, users).
+        if let Some((k, who)) = theory::network::concurrency_cap(model, i)
+            && k > u64::from(r.servers)
+            && r.servers > 0
+        {
+            let room = t.service_ms.zip(t.scv).and_then(|(ms, scv)| {
+                theory::mmck::mgck(r.servers, k, t.arrival_rps, ms / 1e3, scv)
+            });
+            out.push(format!(
+                "at most {k} requests can be here at once ({who}): the rest wait upstream, so its queue never passes {}{}",
+                k - u64::from(r.servers),
+                room.map(|b| format!(
+                    "; with that room (M/G/{}/{k}) the wait would be {}",
+                    r.servers,
+                    fmt_ms(Some(b.wait * 1e3))
+                ))
+                .unwrap_or_default()
+            ));
+        }
+        if matches!(m.kind, KindModel::App(_)) {
+            // Its workers queue together at a busy node they cap.
+            let mut seen = vec![false; model.nodes.len()];
+            let mut todo: Vec<(usize, u32)> = model.nodes[i]
+                .kind
+                .onward()
+                .into_iter()
+                .map(|k| (k, 0))
+                .collect();
+            while let Some((k, d)) = todo.pop() {
+                if k >= nodes.len() || std::mem::replace(&mut seen[k], true) || d > 4 {
+                    continue;
+                }
+                let busy = nodes[k].1.utilization;
+                if busy >= 0.8
+                    && theory::network::concurrency_cap(model, k)
+                        .is_some_and(|(_, who)| who.contains(&format!("`{}`", nodes[i].0)))
+                {
+                    out.push(format!(
+                        "its workers wait together on `{}` ({:.0}% busy), whose queue they cap: the time a worker is held grows with how many are held, which the formula's independent service times leave out",
+                        nodes[k].0,
+                        busy * 100.0
+                    ));
+                    break;
+                }
+                todo.extend(model.nodes[k].kind.onward().into_iter().map(|x| (x, d + 1)));
+            }
+        }
         // Bounded-queue drops beyond the prediction.
         let dropped = crate::fmt::ratio(r.overflow, r.arrivals);
         if r.overflow > 0 && dropped > t.blocking.unwrap_or(0.0) + theory::BLOCKING_ABS {
@@ -233,7 +293,7 @@ impl Simulation {
         }
         if out.is_empty() {
             out.push(format!(
-                "no counted cause: the approximation's own error ({}, service SCV {:.2}) or chance; a longer run or more replications would tell",
+                "no counted cause: the approximation's own error ({}, service SCV {:.2}), chance, or a mechanism the lens does not count; replications with other seeds tell chance apart (a gap that stays is not chance)",
                 t.model.as_deref().unwrap_or("-"),
                 t.scv.unwrap_or(1.0)
             ));

@@ -12,7 +12,9 @@ mod keyed;
 mod sessions;
 mod table;
 mod theory;
+mod theory_closed;
 mod theory_e2e;
+mod theory_structure;
 
 pub use groups::{GroupReport, Groups, NamedSeries};
 pub use keyed::{Keyed, KeyedItem};

@@ -34,7 +34,10 @@ impl Simulation {
     /// Fills each node's `theory` and returns the network's estimate.
     pub(super) fn theory(&self, nodes: &mut [(String, NodeReport)], run: &Run) -> NetworkTheory {
         let model = self.model();
-        let configured = network::configured_rates(model);
+        let mut configured = network::configured_rates(model);
+        if let Some(c) = configured.as_mut() {
+            super::theory_structure::shard_split(model, c);
+        }
         let hits: Vec<Option<f64>> = nodes
             .iter()
             .map(|(_, r)| r.cache.as_ref().and_then(|c| c.hit_ratio))
@@ -78,6 +81,8 @@ impl Simulation {
             }
             nodes[i].1.theory = Some(t);
         }
+        let closed = self.closed_theory(nodes, run);
+        self.read_through_time(nodes);
         for i in 0..nodes.len() {
             if let Some(off) = self.fanout_check(i, nodes, run)
                 && let Some(t) = nodes[i].1.theory.as_mut()
@@ -100,7 +105,18 @@ impl Simulation {
                 }
             }
         }
-        self.network_theory(nodes, run)
+        if let Some(lens) = &closed {
+            super::theory_closed::closed_fallback(lens, model, nodes);
+        }
+        let mut net = self.network_theory(nodes, run);
+        if let Some((x, words)) = closed.and_then(|c| c.solved) {
+            net.throughput_rps = Some(x);
+            net.note = format!("{words}; {}", net.note);
+            if words.contains("apart") && net.verdict == Verdict::Agrees {
+                net.verdict = Verdict::Diverges;
+            }
+        }
+        net
     }
 
     /// An app that fans out waits for the slowest of its parallel calls:
@@ -446,63 +462,66 @@ impl Simulation {
         if matches!(m.kind, KindModel::Cdn(_)) {
             t.sojourn_ms = None;
         }
-        if r.completed < theory::MIN_VISITS {
-            t.verdict = Verdict::TooFewVisits;
-            return t;
-        }
-        let pct = |m: f64, p: f64| gap(m, p, service.mean / 1e6);
-        if let Some(u) = t.utilization
-            && (r.utilization - u).abs() > theory::UTILIZATION_ABS
-        {
-            t.off.push(format!(
-                "utilization {:.1}% measured, {:.1}% predicted (tolerance {:.0} points)",
-                r.utilization * 100.0,
-                u * 100.0,
-                theory::UTILIZATION_ABS * 100.0
-            ));
-        }
-        if let (Some(w), Some(mw)) = (t.wait_ms, r.mean_wait_ms)
-            && !theory::within(
-                mw,
-                w,
-                theory::WAIT_REL,
-                theory::WAIT_FLOOR * service.mean / 1e6,
-            )
-        {
-            t.off.push(format!(
-                "wait {} measured, {} predicted ({}; tolerance {:.0}% or {:.0}% of the service time)",
-                fmt_ms(Some(mw)),
-                fmt_ms(Some(w)),
-                pct(mw, w),
-                theory::WAIT_REL * 100.0,
-                theory::WAIT_FLOOR * 100.0
-            ));
-        }
-        if let (Some(w), Some(mw)) = (t.sojourn_ms, r.mean_sojourn_ms)
-            && !theory::within(mw, w, theory::SOJOURN_REL, 0.0)
-        {
-            t.off.push(format!(
-                "time at the node {} measured, {} predicted ({}; tolerance {:.0}%)",
-                fmt_ms(Some(mw)),
-                fmt_ms(Some(w)),
-                pct(mw, w),
-                theory::SOJOURN_REL * 100.0
-            ));
-        }
-        if let Some(b) = t.blocking {
-            let mb = crate::fmt::ratio(r.overflow, r.arrivals);
-            if !theory::within(mb, b, theory::BLOCKING_REL, theory::BLOCKING_ABS) {
-                t.off.push(format!(
-                    "{:.1}% turned away by the full queue, {:.1}% predicted",
-                    mb * 100.0,
-                    b * 100.0
-                ));
-            }
-        }
-        if !t.off.is_empty() {
-            t.verdict = Verdict::Diverges;
-        }
+        compare(&mut t, r, service.mean / 1e6);
         t
+    }
+}
+
+/// Judges a node's prediction against what it measured: utilization,
+/// wait, time at the node and blocking, each within its tolerance (the
+/// wait's floor a share of the mean service, `service_ms`); fewer than
+/// `MIN_VISITS` completed visits are not judged.
+pub(super) fn compare(t: &mut NodeTheory, r: &NodeReport, service_ms: f64) {
+    if r.completed < theory::MIN_VISITS {
+        t.verdict = Verdict::TooFewVisits;
+        return;
+    }
+    let pct = |m: f64, p: f64| gap(m, p, service_ms);
+    if let Some(u) = t.utilization
+        && (r.utilization - u).abs() > theory::UTILIZATION_ABS
+    {
+        t.off.push(format!(
+            "utilization {:.1}% measured, {:.1}% predicted (tolerance {:.0} points)",
+            r.utilization * 100.0,
+            u * 100.0,
+            theory::UTILIZATION_ABS * 100.0
+        ));
+    }
+    if let (Some(w), Some(mw)) = (t.wait_ms, r.mean_wait_ms)
+        && !theory::within(mw, w, theory::WAIT_REL, theory::WAIT_FLOOR * service_ms)
+    {
+        t.off.push(format!(
+            "wait {} measured, {} predicted ({}; tolerance {:.0}% or {:.0}% of the service time)",
+            fmt_ms(Some(mw)),
+            fmt_ms(Some(w)),
+            pct(mw, w),
+            theory::WAIT_REL * 100.0,
+            theory::WAIT_FLOOR * 100.0
+        ));
+    }
+    if let (Some(w), Some(mw)) = (t.sojourn_ms, r.mean_sojourn_ms)
+        && !theory::within(mw, w, theory::SOJOURN_REL, 0.0)
+    {
+        t.off.push(format!(
+            "time at the node {} measured, {} predicted ({}; tolerance {:.0}%)",
+            fmt_ms(Some(mw)),
+            fmt_ms(Some(w)),
+            pct(mw, w),
+            theory::SOJOURN_REL * 100.0
+        ));
+    }
+    if let Some(b) = t.blocking {
+        let mb = crate::fmt::ratio(r.overflow, r.arrivals);
+        if !theory::within(mb, b, theory::BLOCKING_REL, theory::BLOCKING_ABS) {
+            t.off.push(format!(
+                "{:.1}% turned away by the full queue, {:.1}% predicted",
+                mb * 100.0,
+                b * 100.0
+            ));
+        }
+    }
+    if !t.off.is_empty() {
+        t.verdict = Verdict::Diverges;
     }
 }
 
@@ -678,6 +697,11 @@ pub(super) fn write_lines(report: &Report, out: &mut String) {
         let _ = writeln!(out, "theory: {id}: {what}; why: {}", t.causes.join("; "));
     }
     let n = &report.theory;
+    if n.throughput_rps.is_some()
+        && let Some(words) = n.note.split("; ").next()
+    {
+        let _ = writeln!(out, "theory: {words}");
+    }
     if let Some(ms) = n.mean_ms {
         let _ = writeln!(
             out,

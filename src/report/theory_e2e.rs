@@ -231,6 +231,7 @@ impl Simulation {
             note: String::new(),
             mean_ms: None,
             measured_mean_ms: e.mean_ms,
+            throughput_rps: None,
             diverging,
         };
         if e.arrivals == 0 {

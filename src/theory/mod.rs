@@ -14,6 +14,12 @@
 //!   own work plus its calls as configured), the slowest of `n` legs, and a
 //!   service's tail past a timeout.
 //! - [`filter`]: a rate limiter's long-run pass share.
+//! - [`mva`]: closed networks (closed-loop users) by exact Mean Value
+//!   Analysis, multi-server stations exact; the asymptotic bounds past its
+//!   work limit.
+//! - [`demand`]: what the configured traffic asks of each node (a
+//!   database's reads and writes mixed as the handlers send them) and
+//!   closed-loop users' throughput, for the loader's warnings and `graph`.
 //!
 //! Each node's prediction starts from its *measured* arrival rate and its
 //! *configured* service (mean and squared coefficient of variation from
@@ -35,6 +41,7 @@
 //! | blocking | within 25% of the prediction or 1 point, whichever is larger (`BLOCKING_REL`, `BLOCKING_ABS`) |
 //! | end-to-end mean | within 25% (`END_TO_END_REL`) |
 //! | arrival rate | at most 10% above what the configured traffic sends, by the traffic equations (`ARRIVALS_REL`; not judged for caches, whose fills are not in them, nor when a traffic change ran) |
+//! | closed-loop users' throughput | within 10% of MVA's `X(N)` (`THROUGHPUT_REL`) |
 //! | an app's wait for a fan-out | within 50% of the expected slowest of `n` exponential legs, `T x H(n)` (`FANOUT_REL`) |
 //! | a cache's hit ratio | within 3 points of the prediction (`HIT_ABS`); LFU's prediction is a bound: at most 3 points above it |
 //!
@@ -42,10 +49,12 @@
 
 pub mod birth_death;
 pub mod cache;
+pub mod demand;
 pub mod erlang;
 pub mod filter;
 pub mod load;
 pub mod mmck;
+pub mod mva;
 pub mod network;
 pub mod service;
 
@@ -69,6 +78,8 @@ pub const END_TO_END_REL: f64 = 0.25;
 /// Arrivals: diverge when the measured rate exceeds what the configured
 /// traffic sends (the traffic equations) by more than this share.
 pub const ARRIVALS_REL: f64 = 0.10;
+/// Closed-loop users' throughput: agrees within this share of MVA's.
+pub const THROUGHPUT_REL: f64 = 0.10;
 /// A fan-out's wait for its slowest leg: agrees within this share.
 pub const FANOUT_REL: f64 = 0.50;
 /// A cache's hit ratio: agrees within this many points (absolute) of the
@@ -270,6 +281,11 @@ pub struct NetworkTheory {
     /// Measured mean end-to-end latency, ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured_mean_ms: Option<f64>,
+    /// Closed-loop users only: the throughput exact MVA predicts for them,
+    /// requests per second (`theory::mva`; at most this, by the asymptotic
+    /// bounds, when there are too many users to solve exactly).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput_rps: Option<f64>,
     /// The nodes that diverge or are unstable, by id.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub diverging: Vec<String>,

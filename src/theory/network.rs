@@ -132,6 +132,138 @@ pub fn callers_concurrency(model: &Model, j: usize) -> Option<u64> {
     any.then_some(total)
 }
 
+/// The most requests that can be at node `j` at once, and what binds it
+/// (`"the pooler `pgb`'s 40 connections"`), when everything reaching it is
+/// held upstream: closed-loop users (their number), apps whose workers
+/// wait for the answer (workers x instances x legs, no call timeout, no
+/// hedging, no publish, and no more than can be at the app), a pooler's
+/// connections, and balancers, routers, limiters, stations and
+/// read-through caches passing on what can be at them. `None` when open
+/// traffic can reach it (nothing then bounds its queue but its own room).
+pub fn concurrency_cap(model: &Model, j: usize) -> Option<(u64, String)> {
+    let mut state = vec![0u8; model.nodes.len()];
+    let mut memo = vec![None; model.nodes.len()];
+    cap_of(model, j, &mut state, &mut memo)
+}
+
+fn cap_of(
+    model: &Model,
+    j: usize,
+    state: &mut [u8],
+    memo: &mut [Option<(u64, String)>],
+) -> Option<(u64, String)> {
+    use crate::kinds::KindModel;
+    use crate::model::StepModel;
+    match state[j] {
+        1 => return None, // a loop: no bound found this way
+        2 => return memo[j].clone(),
+        _ => {}
+    }
+    state[j] = 1;
+    let mut total = 0u64;
+    let mut why: Vec<(u64, String)> = Vec::new();
+    let mut ok = true;
+    for s in model.sources.iter().filter(|s| s.to == j) {
+        match &s.closed {
+            Some((users, _)) => {
+                total = total.saturating_add(u64::from(*users));
+                why.push((
+                    u64::from(*users),
+                    format!("the {users} users of `{}`", s.id),
+                ));
+            }
+            None => ok = false,
+        }
+    }
+    for (i, m) in model.nodes.iter().enumerate() {
+        if !ok {
+            break;
+        }
+        if i == j || !m.flows.iter().any(|f| f.to == j) {
+            continue;
+        }
+        let upstream = cap_of(model, i, state, memo);
+        let (n, w) = match &m.kind {
+            KindModel::App(app) => {
+                if app.calls.as_ref().is_some_and(|c| c.timeout.is_some()) {
+                    ok = false;
+                    continue;
+                }
+                let mut legs = 0u64;
+                for s in app.handlers.iter().flatten() {
+                    match *s {
+                        StepModel::Publish(q) if q as usize == j => ok = false,
+                        StepModel::FanOut {
+                            to,
+                            count,
+                            hedge_after,
+                        } if to as usize == j => {
+                            if hedge_after != u64::MAX {
+                                ok = false;
+                            }
+                            legs = legs.max(u64::from(count));
+                        }
+                        _ if s.waits_on().any(|t| t as usize == j) => legs = legs.max(1),
+                        _ => {}
+                    }
+                }
+                if app.pool.is_some_and(|p| p.target as usize == j) {
+                    legs = legs.max(1);
+                }
+                let instances = app
+                    .autoscale
+                    .map_or(app.instances, |a| a.max.max(app.instances));
+                let workers = u64::from(app.workers).saturating_mul(u64::from(instances));
+                match upstream {
+                    Some((u, w)) if u < workers => (u.saturating_mul(legs), w),
+                    _ => (
+                        workers.saturating_mul(legs),
+                        format!("`{}`'s {workers} workers", m.id),
+                    ),
+                }
+            }
+            KindModel::Pooler(_) => match upstream {
+                Some((u, w)) if u < u64::from(m.servers) => (u, w),
+                _ => (
+                    u64::from(m.servers),
+                    format!("the pooler `{}`'s {} connections", m.id, m.servers),
+                ),
+            },
+            KindModel::LoadBalancer(_)
+            | KindModel::ShardRouter(_)
+            | KindModel::RateLimiter(_)
+            | KindModel::Station => match upstream {
+                Some(x) => x,
+                None => {
+                    ok = false;
+                    continue;
+                }
+            },
+            KindModel::Cache(c) if c.backend == Some(j as u32) => match upstream {
+                Some(x) => x,
+                None => {
+                    ok = false;
+                    continue;
+                }
+            },
+            _ => {
+                ok = false;
+                continue;
+            }
+        };
+        total = total.saturating_add(n);
+        why.push((n, w));
+    }
+    let out = (ok && !why.is_empty()).then(|| {
+        why.sort_by_key(|w| std::cmp::Reverse(w.0));
+        let names: Vec<String> = why.into_iter().map(|(_, w)| w).take(3).collect();
+        (total, names.join(", "))
+    });
+    state[j] = 2;
+    memo[j] = out.clone();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,20 +257,8 @@ pub(crate) fn compile_keeping(
             // Users out of their range are reported with them, once.
             crate::profile::Arrivals::Closed { users, .. } if *users == 0 || *users > 1_000_000 => {
             }
-            crate::profile::Arrivals::Closed { .. } => {
-                if s.arrivals.rps() > MAX_RPS {
-                    ds.push(
-                        Diagnostic::error(format!(
-                            "Closed: the users could send up to {} requests a second (users / mean think time), over the limit of {}",
-                            fmt_num(s.arrivals.rps()),
-                            fmt_num(MAX_RPS)
-                        ))
-                        .at(pos(at))
-                        .on(&item)
-                        .hint("give fewer users or a longer think time"),
-                    );
-                }
-            }
+            // Their most throughput depends on the nodes: `overload::warnings`.
+            crate::profile::Arrivals::Closed { .. } => {}
             _ => {
                 if let Err(m) = check_rate("`rps`", s.arrivals.rps(), MAX_RPS) {
                     ds.push(Diagnostic::error(m).at(pos(at)).on(&item).hint(format!(
@@ -559,7 +547,10 @@ pub(crate) fn compile_keeping(
     if ds.has_errors() {
         return Err(ds);
     }
-    load_warnings(&model, &node_at, &lines, &mut ds);
+    super::overload::warnings(&model, &node_at, &source_at, &lines, &mut ds);
+    if ds.has_errors() {
+        return Err(ds);
+    }
     Ok(Loaded {
         model,
         warnings: ds,
@@ -598,85 +589,6 @@ fn reach(model: &Model, start: petgraph::graph::NodeIndex, dir: Direction) -> Ve
     seen
 }
 
-fn load_warnings(
-    model: &Model,
-    node_at: &[Option<usize>],
-    lines: &LineIndex,
-    ds: &mut Diagnostics,
-) {
-    let peak: Vec<f64> = model
-        .sources
-        .iter()
-        .map(|s| s.profile.peak(s.rps))
-        .collect();
-    let Some(rates) = admitted_rates(model, &peak) else {
-        return;
-    };
-    let loads = model.offered_load(&rates);
-    for (i, n) in model.nodes.iter().enumerate() {
-        let p = node_at[i].map(|a| lines.pos(a));
-        let item = format!("node `{}`", n.id);
-        if n.service.mean().is_infinite() {
-            ds.push(
-                Diagnostic::warning(format!(
-                    "`{}` has a service time with an infinite mean",
-                    n.id
-                ))
-                .at(p)
-                .on(&item)
-                .hint("a Pareto shape above 1 gives a finite mean; above 2, a finite variance"),
-            );
-            continue;
-        }
-        if loads[i] >= 1.0 {
-            // `as` saturates for huge or infinite loads; never wrap.
-            let need = ((rates[i] * n.service.mean_secs()).floor() as u64).saturating_add(1);
-            let servers_hint = if need > super::limits::MAX_SERVERS {
-                format!(
-                    "it would need {} servers, more than a node may have ({}): split the load over several nodes behind a balancer, or lower the traffic",
-                    crate::fmt::fmt_count(need),
-                    crate::fmt::fmt_count(super::limits::MAX_SERVERS)
-                )
-            } else {
-                format!("give it at least {need} servers, or lower the traffic")
-            };
-            if let Some(cache) = n.behind_cache {
-                let cache = &model.nodes[cache as usize].id;
-                ds.push(
-                    Diagnostic::warning(format!(
-                        "`{}` could not serve every read if the cache `{cache}` missed them all (offered load {:.2} per server at peak); it relies on the cache hitting at least {:.0}% of reads",
-                        n.id,
-                        loads[i],
-                        (1.0 - 1.0 / loads[i]) * 100.0
-                    ))
-                    .at(p)
-                    .on(&item)
-                    .hint(format!("watch the cache's hit ratio; a flush or a cold start sends every read here ({need} servers would take them all)")),
-                );
-                continue;
-            }
-            let what = if n.queue.is_none() {
-                "its unbounded queue will grow for as long as the run lasts"
-            } else {
-                "its queue will fill and requests will be dropped"
-            };
-            ds.push(
-                Diagnostic::warning(format!(
-                    "`{}` is overloaded at peak traffic: offered load {:.2} per server ({:.1} rps x {} mean service / {} servers); {what}",
-                    n.id,
-                    loads[i],
-                    rates[i],
-                    crate::time::Duration((n.service.mean()) as u64),
-                    n.peak_servers()
-                ))
-                .at(p)
-                .on(&item)
-                .hint(servers_hint),
-            );
-        }
-    }
-}
-
 /// Marks node `at` as behind cache `cache` (its load depends on the
 /// cache's misses), and, through balancers, routers and limiters, the nodes
 /// it hands requests to (a cache-aside miss may read a balancer over
@@ -691,48 +603,4 @@ fn mark_behind_cache(nodes: &mut [NodeModel], at: usize, cache: u32) {
         nodes[n].behind_cache = Some(cache);
         todo.extend(nodes[n].kind.hands_to());
     }
-}
-
-/// The traffic equations at `source_rps` (as `Model::visit_rates`), with
-/// what a global rate limiter lets through capped at its limit: a limiter in
-/// front of a node keeps the excess from ever reaching it. (A limit per IP
-/// or per account caps each client, not the total, so it caps nothing here.)
-fn admitted_rates(model: &Model, source_rps: &[f64]) -> Option<Vec<f64>> {
-    let cap: Vec<Option<f64>> = model
-        .nodes
-        .iter()
-        .map(|n| match &n.kind {
-            crate::kinds::KindModel::RateLimiter(l) if l.by == crate::kind::LimitBy::Global => {
-                Some(l.rate * 1e9)
-            }
-            _ => None,
-        })
-        .collect();
-    let n = model.nodes.len();
-    let mut ext = vec![0.0; n];
-    for (s, &r) in model.sources.iter().zip(source_rps) {
-        ext[s.to] += r;
-    }
-    let edges: usize = model.nodes.iter().map(|m| m.flows.len()).sum::<usize>();
-    let sweeps = (50_000_000 / (edges + n).max(1)).clamp(10, 100_000);
-    let mut lam = ext.clone();
-    for _ in 0..sweeps {
-        let mut next = ext.clone();
-        for (i, node) in model.nodes.iter().enumerate() {
-            let out = cap[i].map_or(lam[i], |c| lam[i].min(c));
-            for r in &node.flows {
-                next[r.to] += out * r.p;
-            }
-        }
-        let diff = next
-            .iter()
-            .zip(&lam)
-            .map(|(a, b)| (a - b).abs() / a.abs().max(1e-12))
-            .fold(0.0, f64::max);
-        lam = next;
-        if diff < 1e-12 {
-            return Some(lam);
-        }
-    }
-    None
 }

@@ -25,6 +25,7 @@ pub mod compile;
 pub mod limits;
 pub mod load;
 mod numbers;
+mod overload;
 
 pub use load::{Loaded, load, load_str, parse, ron_options, to_ron};
 pub(crate) use load::{check_bytes, is_blank, ron_diagnostic, too_deep};

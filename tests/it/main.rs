@@ -31,6 +31,7 @@ mod sessions;
 mod stability;
 mod theory;
 mod theory_cache;
+mod theory_closed;
 mod theory_kinds;
 mod theory_mgck;
 mod theory_paths;
