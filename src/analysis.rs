@@ -54,8 +54,12 @@ pub struct Load {
     pub dropped: u64,
     /// Of those, turned away for want of capacity.
     pub overflow: u64,
-    /// Servers (workers, cores, connections).
+    /// Servers (workers, cores, connections) at the end of the stretch.
     pub servers: u32,
+    /// Servers averaged over the stretch (what `utilization` is a share
+    /// of), when they changed during it (`None`: the same throughout, or
+    /// not measured).
+    pub mean_servers: Option<f64>,
     /// Of the failures here, errors injected by a fault.
     pub injected: u64,
     /// Of the drops, refused by a rate limiter's limit.
@@ -73,6 +77,19 @@ pub struct Load {
 }
 
 impl Load {
+    /// "8 servers", or, when they changed over the stretch, "31.7 servers
+    /// (on average; 8 at the end)": utilization is a share of the servers
+    /// there were over time, not of those at the end.
+    fn servers_text(&self) -> String {
+        let plural = |n: f64| if n == 1.0 { "server" } else { "servers" };
+        match self.mean_servers {
+            Some(m) if (m - self.servers as f64).abs() >= 0.05 => {
+                format!("{m:.1} servers (on average; {} at the end)", self.servers)
+            }
+            _ => format!("{} {}", self.servers, plural(self.servers as f64)),
+        }
+    }
+
     /// Share of what was asked of it turned away: a full queue, its
     /// connection limit, or its rate limit (a limiter's, an object store's
     /// per-prefix throttle).
@@ -474,11 +491,10 @@ impl Analyzer {
             if callee >= n {
                 let _ = write!(
                     out,
-                    "; {} waits on it: {:.0}% of {} {} busy, {:.0}% of that waiting for a connection",
+                    "; {} waits on it: {:.0}% of {} busy, {:.0}% of that waiting for a connection",
                     self.ids[caller],
                     100.0 * l.utilization,
-                    l.servers,
-                    if l.servers == 1 { "server" } else { "servers" },
+                    l.servers_text(),
                     if l.utilization > 0.0 {
                         100.0 * l.pool_wait.min(l.utilization) / l.utilization
                     } else {
@@ -496,11 +512,10 @@ impl Analyzer {
             let share = on.unwrap_or(waiting).min(l.utilization);
             let _ = write!(
                 out,
-                "; {} waits on it: {:.0}% of {} {} busy, {:.0}% of that waiting on {}",
+                "; {} waits on it: {:.0}% of {} busy, {:.0}% of that waiting on {}",
                 self.ids[caller],
                 100.0 * l.utilization,
-                l.servers,
-                if l.servers == 1 { "server" } else { "servers" },
+                l.servers_text(),
                 if l.utilization > 0.0 {
                     100.0 * share / l.utilization
                 } else {
@@ -565,11 +580,10 @@ impl Analyzer {
             );
         }
         let mut out = format!(
-            "{}: {:.0}% of {} server{} busy",
+            "{}: {:.0}% of {} busy",
             self.ids[i],
             l.utilization * 100.0,
-            l.servers,
-            if l.servers == 1 { "" } else { "s" }
+            l.servers_text()
         );
         if l.mean_queue >= 0.05 {
             let _ = write!(out, ", {:.1} waiting on average", l.mean_queue);

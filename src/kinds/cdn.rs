@@ -209,6 +209,8 @@ impl Simulation {
             self.record_visit(i, req, true);
             self.finish(req, outcome::OK);
         } else {
+            // Still at the edge (its sojourn goes on): held without a server.
+            self.hold(i, req);
             self.reqs[req].phase = 1;
             self.call(req, origin, op::CALL, false);
         }

@@ -90,6 +90,8 @@ pub struct Areas {
     pub pool_busy: u128,
     /// An app's pool connections open x ns.
     pub pool_open: u128,
+    /// Requests held without a server x ns (see [`NodeStats::held`]).
+    pub held: u128,
 }
 
 /// Per-node measurements (cohort counters after the warm-up).
@@ -153,6 +155,13 @@ pub struct NodeStats {
     pub pool_busy: Level,
     /// An app's pool connections open (granted), over time.
     pub pool_open: Level,
+    /// Requests whose visit is under way at the node while they hold
+    /// neither a server nor a place in its queue: a CDN edge's requests
+    /// waiting on the origin, a read-through cache's on its backend's
+    /// fetch, a single-flight miss on another request's fill. Their time is
+    /// in the visit's sojourn, so it is in the time-averaged number at the
+    /// node too (Little's law: `mean_in_system = throughput x sojourn`).
+    pub held: Level,
     /// `calling`, per node called (in the order the model lists them).
     pub waits: Box<[(u32, Level)]>,
     /// The integrals at the end of the warm-up.
@@ -192,6 +201,7 @@ impl NodeStats {
             pool_wait: Level::new(0),
             pool_busy: Level::new(0),
             pool_open: Level::new(0),
+            held: Level::new(0),
             waits: Box::new([]),
             at_warmup: Areas::default(),
             waits_at_warmup: Box::new([]),
@@ -220,6 +230,7 @@ impl NodeStats {
             pool_wait: self.pool_wait.area_at(t),
             pool_busy: self.pool_busy.area_at(t),
             pool_open: self.pool_open.area_at(t),
+            held: self.held.area_at(t),
         }
     }
 }

@@ -52,6 +52,9 @@ impl Simulation {
         }
 
         let mut nodes = Vec::with_capacity(model.nodes.len());
+        // Servers averaged over the measured time (what utilization is a
+        // share of), for the bottleneck's words.
+        let mut mean_servers = Vec::with_capacity(model.nodes.len());
         for (i, m) in model.nodes.iter().enumerate() {
             let n = self.node_state(i);
             let s = &n.stats;
@@ -59,6 +62,8 @@ impl Simulation {
             let busy = a.busy - s.at_warmup.busy;
             let cap = a.capacity - s.at_warmup.capacity;
             let waiting = a.waiting - s.at_warmup.waiting;
+            let held = a.held - s.at_warmup.held;
+            mean_servers.push((measured > 0).then(|| cap as f64 / measured as f64));
             let share = |area: u128| {
                 if cap == 0 {
                     0.0
@@ -104,7 +109,11 @@ impl Simulation {
                     busy as f64 / cap as f64
                 },
                 mean_queue_len: time_avg(waiting),
-                mean_in_system: time_avg(waiting + busy),
+                // Everything whose visit is under way: waiting, in service,
+                // and held without a server (a CDN edge's or a read-through
+                // cache's requests waiting on the origin or backend), as
+                // the sojourn counts them.
+                mean_in_system: time_avg(waiting + busy + held),
                 mean_wait_ms: (s.wait_count > 0)
                     .then(|| s.wait_sum as f64 / s.wait_count as f64 / 1e6),
                 mean_sojourn_ms: ms(s.sojourn.mean()),
@@ -131,6 +140,9 @@ impl Simulation {
             };
             // What the node's kind adds: its own section.
             self.fill_report(i, &mut report);
+            if let Some(c) = &mut report.cache {
+                c.mean_held = time_avg(held);
+            }
             if let Some(app) = &mut report.app
                 && app.pool_size.is_some()
             {
@@ -189,7 +201,7 @@ impl Simulation {
             self.group_reports(&class_in_flight, &source_in_flight, measured_s);
 
         let analyzer = crate::analysis::Analyzer::new(model);
-        let loads = loads(model, &nodes);
+        let loads = loads(model, &nodes, &mean_servers);
         // Nothing arrived in the measured span: nothing to name.
         let measured_any = end_to_end.arrivals > 0;
         let bottleneck = analyzer
@@ -202,7 +214,16 @@ impl Simulation {
                 chain: f.chain.iter().map(|&i| nodes[i].0.clone()).collect(),
                 pool_to: f.pool_to.map(|t| nodes[t].0.clone()),
             });
-        let failures = analyzer.failures(&loads, end_to_end.arrivals, end_to_end.dropped);
+        // Once the cohort's end has passed (a scenario letting its
+        // requests settle), one still without an answer counts as failed,
+        // as `error_rate` counts it.
+        let unanswered = if self.now() > self.config().cohort_end {
+            end_to_end.in_flight
+        } else {
+            0
+        };
+        let failures =
+            analyzer.failures(&loads, end_to_end.arrivals, end_to_end.dropped + unanswered);
         let bottleneck_timeline = if measured_any {
             self.bottleneck_timeline()
         } else {
@@ -412,10 +433,12 @@ impl Simulation {
 fn loads(
     model: &crate::model::Model,
     nodes: &[(String, NodeReport)],
+    mean_servers: &[Option<f64>],
 ) -> Vec<crate::analysis::Load> {
     let mut out: Vec<crate::analysis::Load> = nodes
         .iter()
-        .map(|(_, r)| crate::analysis::Load {
+        .zip(mean_servers)
+        .map(|((_, r), &mean_servers)| crate::analysis::Load {
             utilization: r.utilization,
             calling: r.waiting_on_calls,
             pool_wait: r.waiting_on_pool,
@@ -430,6 +453,7 @@ fn loads(
             dropped: r.dropped,
             overflow: r.overflow,
             servers: r.servers,
+            mean_servers,
             injected: r.injected_errors,
             cut: r.partitioned,
             rejected: r.rejected.unwrap_or(0),

@@ -112,11 +112,18 @@ pub struct NodeReport {
     pub utilization: f64,
     /// Time-averaged number waiting (not in service).
     pub mean_queue_len: f64,
-    /// Time-averaged number at the node (waiting and in service).
+    /// Time-averaged number at the node: waiting, in service, and held
+    /// without a server while the node waits on a call made for them (a
+    /// CDN edge's origin, a read-through cache's backend) or on another
+    /// request's fill: every visit under way, as `mean_sojourn_ms` counts
+    /// them, so `mean_in_system = throughput_rps x mean_sojourn_ms` (Little's
+    /// law) up to the visits cut by the warm-up and the end.
     pub mean_in_system: f64,
     /// Mean wait before service.
     pub mean_wait_ms: Option<f64>,
-    /// Mean time at the node per visit (wait + service).
+    /// Mean time at the node per visit, from its arrival to its answer
+    /// (wait + service, and for a CDN edge or a read-through cache the
+    /// origin's or backend's time on a miss).
     pub mean_sojourn_ms: Option<f64>,
     /// Median time at the node per visit.
     pub p50_ms: Option<f64>,

@@ -199,7 +199,8 @@ pub fn judge_by(scenario: &Scenario, outcomes: &[Outcome], rule: Rule) -> Verdic
         bottleneck: outcomes
             .first()
             .and_then(|o| o.report.bottleneck.as_ref().map(|b| b.reason.clone())),
-        failures: outcomes.first().and_then(|o| o.report.failures.clone()),
+        // The requests the thresholds judged, with the outcome they came to.
+        failures: outcomes.first().and_then(|o| o.settled.failures.clone()),
         precision: None,
     }
 }

@@ -9,6 +9,11 @@ pub struct Outcome {
     pub seed: u64,
     /// The report of the whole run (with series when asked for).
     pub report: Report,
+    /// The whole run's report once its requests have settled (at most
+    /// [`SETTLE`] after the end): the one its thresholds judge, so what is
+    /// printed beside a verdict (failures, a sweep point's p99 and errors)
+    /// comes from it. Without whole-run thresholds it is taken at the end.
+    pub settled: Report,
     /// Per threshold, the measured value (`None`: nothing to measure).
     pub values: Vec<Option<f64>>,
     /// Why the run could not finish, if it could not.
@@ -147,6 +152,7 @@ pub fn run(plan: &Plan, model: &Model, seed: u64, series: bool) -> Outcome {
     Outcome {
         seed,
         report,
+        settled,
         values,
         error,
     }

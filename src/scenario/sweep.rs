@@ -20,7 +20,9 @@ pub struct Point {
     pub p50_ms: Option<f64>,
     /// 99th percentile.
     pub p99_ms: Option<f64>,
-    /// Failed / arrived.
+    /// Failed / arrived, as the `error_rate` threshold judges it: once the
+    /// point's requests have settled, one still without an answer counts
+    /// as failed.
     pub error_rate: f64,
     /// Completed per second.
     pub throughput_rps: f64,
@@ -43,7 +45,7 @@ pub struct ClassPoint {
     pub class: String,
     /// Its 99th percentile, ms.
     pub p99_ms: Option<f64>,
-    /// Its failed / arrived.
+    /// Its failed / arrived (settled, as for the point).
     pub error_rate: f64,
     /// Its completed per second.
     pub throughput_rps: f64,
@@ -101,7 +103,16 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The point of `value` (index `index`) from its outcome.
 pub fn point(index: u32, value: f64, s: &Scenario, o: &Outcome) -> Point {
-    let e = &o.report.end_to_end;
+    // What the thresholds judged: the point's requests once settled, a
+    // request still without an answer counted as failed (`error_rate`).
+    let e = &o.settled.end_to_end;
+    let failed = |arrivals: u64, dropped: u64, in_flight: u64| {
+        if arrivals == 0 {
+            0.0
+        } else {
+            (dropped + in_flight) as f64 / arrivals as f64
+        }
+    };
     let broken = s
         .thresholds
         .iter()
@@ -117,20 +128,20 @@ pub fn point(index: u32, value: f64, s: &Scenario, o: &Outcome) -> Point {
         value,
         p50_ms: e.p50_ms,
         p99_ms: e.p99_ms,
-        error_rate: e.blocking,
+        error_rate: failed(e.arrivals, e.dropped, e.in_flight),
         throughput_rps: e.throughput_rps,
         bottleneck: o.report.bottleneck.as_ref().map(|b| b.reason.clone()),
         broken,
         error: o.error.clone(),
         classes: o
-            .report
+            .settled
             .classes
             .0
             .iter()
             .map(|(name, g)| ClassPoint {
                 class: name.clone(),
                 p99_ms: g.p99_ms,
-                error_rate: g.blocking,
+                error_rate: failed(g.arrivals, g.dropped, g.in_flight),
                 throughput_rps: g.throughput_rps,
             })
             .collect(),

@@ -175,9 +175,34 @@ impl Simulation {
         }
     }
 
+    /// `req`'s visit at node `i` goes on without a server (a CDN edge or a
+    /// read-through cache waiting on its origin or backend, a single-flight
+    /// miss waiting on a fill): it counts in the node's `held` level until
+    /// the visit ends, so the time-averaged number at the node covers the
+    /// time its sojourn covers.
+    #[inline]
+    pub(crate) fn hold(&mut self, i: usize, req: u32) {
+        let r = &mut self.reqs[req];
+        if r.flags & requests::HELD == 0 {
+            r.flags |= requests::HELD;
+            self.nodes[i].stats.held.inc(self.now);
+        }
+    }
+
+    /// `req`'s visit at node `i` ends: it is no longer held there.
+    #[inline]
+    fn unhold(&mut self, i: usize, req: u32) {
+        let r = &mut self.reqs[req];
+        if r.flags & requests::HELD != 0 {
+            r.flags &= !requests::HELD;
+            self.nodes[i].stats.held.dec(self.now);
+        }
+    }
+
     /// Records the end of `req`'s visit at node `i`: completed, or an error.
     #[inline]
     pub(crate) fn record_visit(&mut self, i: usize, req: u32, ok: bool) {
+        self.unhold(i, req);
         let arrived = self.reqs[req].visit_arrival;
         let sojourn = self.now - arrived;
         let counted = self.counts(arrived);
@@ -220,6 +245,7 @@ impl Simulation {
 
     /// `req` is dropped at node `i` (queue full, node down, refused).
     pub(crate) fn drop_request(&mut self, i: usize, req: u32) {
+        self.unhold(i, req);
         let r = self.reqs[req];
         let counted = self.counts(r.visit_arrival);
         let n = &mut self.nodes[i];

@@ -204,6 +204,8 @@ pub struct Audit {
     pub fills: usize,
     /// Requests a load balancer counts as in progress at a backend.
     pub balanced: u64,
+    /// Requests held at nodes without a server (`NodeStats::held`).
+    pub held: u64,
 }
 
 /// A running simulation of one model.
@@ -402,6 +404,7 @@ impl Simulation {
             a.waiting += n.waiting.len();
             a.calling += n.stats.calling.value();
             a.pool_wait += n.stats.pool_wait.value();
+            a.held += n.stats.held.value();
             match &n.kind {
                 KindState::App(app) => {
                     if let Some(p) = &app.pool {

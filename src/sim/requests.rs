@@ -150,6 +150,9 @@ pub const VIA_POOL: u8 = 16;
 /// A background refresh: on success, set the key in the cache whose index
 /// is in `next_waiter`.
 pub const REFILL: u8 = 32;
+/// Held at its node without a server (counted in the node's `held` level
+/// until its visit ends).
+pub const HELD: u8 = 64;
 
 /// Operations a call asks of a node.
 pub mod op {

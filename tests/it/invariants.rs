@@ -62,7 +62,7 @@ enum StepSpec {
 }
 
 #[derive(Clone, Debug)]
-struct Spec {
+pub(super) struct Spec {
     apps: Vec<AppSpec>,
     classes: u8,
     keys: u8,
@@ -250,10 +250,32 @@ fn spec() -> impl Strategy<Value = Spec> {
         )
 }
 
+/// The same random systems without what fails a request after it took
+/// time somewhere (faults, timeouts, retries, breakers, connection limits,
+/// bursts), for `littles`, whose per-node identities are exact on them;
+/// and the run's seed.
+pub(super) fn calm_spec() -> impl Strategy<Value = (Spec, u64)> {
+    spec().prop_map(|mut s| {
+        s.faults.clear();
+        s.client_timeout_ms = None;
+        s.client_retries = 0;
+        s.client_breaker = false;
+        s.db_max_connections = None;
+        s.burst = None;
+        for a in &mut s.apps {
+            a.timeout_ms = None;
+            a.retries = 0;
+            a.breaker = false;
+        }
+        let seed = s.seed;
+        (s, seed)
+    })
+}
+
 const CLASSES: [&str; 3] = ["browse", "cart", "order"];
 
 /// The topology a spec describes, as RON text: always valid.
-fn topology_text(s: &Spec) -> String {
+pub(super) fn topology_text(s: &Spec) -> String {
     let n_apps = s.apps.len();
     let load = match s.load {
         1 => ", load: Linear(factor: 2.0)",

@@ -1,5 +1,6 @@
 //! Integration tests: one binary (link once), one module per subject.
 
+mod agree;
 mod alloc;
 mod bad_input;
 mod cli;
@@ -18,6 +19,7 @@ mod hostile_input;
 mod invariants;
 mod layers;
 mod lessons;
+mod littles;
 mod live_edits;
 mod mechanics;
 mod metrics;

@@ -378,6 +378,7 @@ impl Simulation {
                                 c.coalesced += 1;
                             }
                             self.release(i);
+                            self.hold(i, req);
                             return;
                         }
                         c.pending.insert(r.key, ROOT);
@@ -494,6 +495,12 @@ pub struct CacheReport {
     pub evictions: u64,
     /// Keys held at the end.
     pub keys: u64,
+    /// Requests held at the node without a server, on average over the
+    /// measured time: a CDN edge's or a read-through cache's requests
+    /// waiting on the origin or backend, single-flight misses waiting on
+    /// another request's fill. They are part of the node's
+    /// `mean_in_system` (their time is in its sojourn).
+    pub mean_held: f64,
     /// A read-through cache's fetches from its backend (absent for a
     /// cache-aside cache or a CDN).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -517,6 +524,7 @@ impl CacheReport {
             coalesced,
             evictions,
             keys: keys as u64,
+            mean_held: 0.0,
             read_through: None,
         }
     }
@@ -526,7 +534,7 @@ impl CacheReport {
     /// The line the table prints for this cache.
     pub fn write_lines(&self, id: &str, out: &mut String) {
         let c = self;
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{id}: hit ratio {}, {} hits ({} stale), {} misses, {} coalesced, {} keys held",
             c.hit_ratio
@@ -537,6 +545,16 @@ impl CacheReport {
             fmt_count(c.coalesced),
             fmt_count(c.keys)
         );
+        // Requests waiting on a fetch (the origin, the backend, another
+        // request's fill) are at the node, though they hold no server.
+        if c.mean_held >= 0.05 {
+            let _ = write!(
+                out,
+                "; {:.1} requests waiting on a fetch on average",
+                c.mean_held
+            );
+        }
+        out.push('\n');
         if let Some(rt) = &c.read_through {
             rt.write_lines(id, out);
         }

@@ -171,6 +171,7 @@ impl Simulation {
                             c.coalesced += 1;
                         }
                         self.release(i);
+                        self.hold(i, req);
                         return;
                     }
                     c.pending.insert(r.key, ROOT);
@@ -179,6 +180,7 @@ impl Simulation {
                     c.fetch.fetches += 1;
                 }
                 self.release(i);
+                self.hold(i, req);
                 self.reqs[req].phase = 1;
                 self.call(req, backend, op::READ, false);
             }
