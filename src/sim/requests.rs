@@ -150,6 +150,10 @@ pub const VIA_POOL: u8 = 16;
 /// A background refresh: on success, set the key in the cache whose index
 /// is in `next_waiter`.
 pub const REFILL: u8 = 32;
+/// A queue delivery whose visibility timeout fired: the message was made
+/// visible again (or dead-lettered), so this copy's own failure decides
+/// nothing more.
+pub const SUPERSEDED: u8 = 64;
 
 /// Operations a call asks of a node.
 pub mod op {

@@ -399,9 +399,10 @@ pub(crate) fn compile_keeping(
             graph.add_edge(node_vertex[i], exit_vertex, n.exit);
         }
     }
-    let model = Model {
+    let mut model = Model {
         name: top.name.clone(),
         classes,
+        class_writes: Vec::new(),
         topology: top,
         sources,
         regions,
@@ -414,6 +415,14 @@ pub(crate) fn compile_keeping(
         node_vertex,
         exit_vertex,
     };
+
+    // Direct reads and writes: each class's nature, and a database that
+    // cannot tell it refused.
+    model.class_writes = crate::kinds::database::direct::natures(&model)
+        .iter()
+        .map(|n| *n == crate::kinds::database::direct::Nature::Write)
+        .collect();
+    crate::kinds::database::direct::check(&model, &|j| pos(node_at[j]), &mut ds);
 
     // Calls must not loop: an app whose request comes back to it through its
     // own calls would nest calls without end.
