@@ -416,13 +416,9 @@ pub(crate) fn compile_keeping(
         exit_vertex,
     };
 
-    // Direct reads and writes: each class's nature, and a database that
-    // cannot tell it refused.
-    model.class_writes = crate::kinds::database::direct::natures(&model)
-        .iter()
-        .map(|n| *n == crate::kinds::database::direct::Nature::Write)
-        .collect();
-    crate::kinds::database::direct::check(&model, &|j| pos(node_at[j]), &mut ds);
+    // Whether each class writes where it arrives as itself (a database
+    // that cannot tell refused).
+    crate::kinds::database::direct::settle(&mut model, &|j| pos(node_at[j]), &mut ds);
 
     // Calls must not loop: an app whose request comes back to it through its
     // own calls would nest calls without end.

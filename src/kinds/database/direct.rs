@@ -131,10 +131,13 @@ pub fn direct_arrivals(model: &Model) -> Vec<Vec<Option<Option<usize>>>> {
     seen
 }
 
-/// Refuses a database with different read and write times that a class of
-/// unknown nature reaches as itself. `at` gives each node's place.
-pub(crate) fn check(model: &Model, at: &dyn Fn(usize) -> Option<Pos>, ds: &mut Diagnostics) {
+/// Sets `model.class_writes` from each class's nature, and refuses a
+/// database with different read and write times that a class of unknown
+/// nature reaches as itself. `at` gives each node's place.
+pub(crate) fn settle(model: &mut Model, at: &dyn Fn(usize) -> Option<Pos>, ds: &mut Diagnostics) {
     let natures = natures(model);
+    model.class_writes = natures.iter().map(|n| *n == Nature::Write).collect();
+    let model = &*model;
     let arrivals = direct_arrivals(model);
     for (j, node) in model.topology.nodes.iter().enumerate() {
         let Node::Database(d) = node else {
