@@ -129,6 +129,10 @@ pub struct Model {
     pub topology: Topology,
     /// Request classes, sorted (`"request"` when no source has a mix).
     pub classes: Vec<String>,
+    /// Per class: it writes when it reaches a database or a read-through
+    /// cache as itself, not as an app's step
+    /// ([`crate::kinds::database::direct`]).
+    pub class_writes: Vec<bool>,
     /// Sources, in file order.
     pub sources: Vec<SourceModel>,
     /// Region names.
@@ -196,6 +200,12 @@ impl NodeModel {
 }
 
 impl Model {
+    /// True if requests of `class` write when they reach a database or a
+    /// read-through cache as themselves.
+    pub fn class_writes(&self, class: u16) -> bool {
+        self.class_writes.get(class as usize) == Some(&true)
+    }
+
     /// One-way latency between regions `a` and `b` (0 within one, or when
     /// either is outside every region).
     pub fn region_latency(&self, a: u16, b: u16) -> u64 {

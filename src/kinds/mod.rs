@@ -596,7 +596,11 @@ impl Simulation {
                 self.shard_router_forward(i, req);
                 true
             }
-            KindState::Database(_) | KindState::Replica(_) => self.database_refuses(i, req),
+            KindState::Database(_) => {
+                self.db_direct_op(i, req);
+                self.database_refuses(i, req)
+            }
+            KindState::Replica(_) => self.database_refuses(i, req),
             KindState::ObjectStore(_) => self.object_store_admit(i, req),
             _ => false,
         }

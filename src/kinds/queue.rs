@@ -5,8 +5,9 @@
 //! Taking it starts its visibility timer; if the worker has not finished
 //! when the timer fires, a copy of the message becomes visible and another
 //! worker takes it too, so slow processing turns into duplicate processing.
-//! A failed delivery is retried after a backoff, up to `max_deliveries`,
-//! then dead-lettered. Processing the same message twice repeats its side
+//! A failed delivery is retried after a backoff; every delivery (failed or
+//! timed out) counts, and after `max_deliveries` the message is
+//! dead-lettered instead of delivered again. Processing the same message twice repeats its side
 //! effect, unless the workers are idempotent.
 
 use crate::diag::Diagnostics;
@@ -18,7 +19,7 @@ use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::kinds::{MAP_KEY_BYTES, MemoryCx};
 use crate::model::NodeModel;
-use crate::sim::requests::{DETACHED, SLEEPING};
+use crate::sim::requests::{DETACHED, SLEEPING, SUPERSEDED};
 use crate::sim::{Event, Fault, Simulation, outcome};
 use crate::time::{Duration, SimTime};
 use crate::topology::check::{CompileCx, NodeCheck};
@@ -30,8 +31,8 @@ use std::fmt::Write as _;
 /// worker takes a message and processes it for `service`; if it has not
 /// finished within `visibility_timeout`, the message becomes visible again
 /// and another worker takes it too (a duplicate). A failed message is
-/// delivered again after `backoff`, up to `max_deliveries` times, then goes
-/// to the dead-letter queue. With `idempotent` workers, a message processed
+/// delivered again after `backoff`. After `max_deliveries` deliveries
+/// (failed or timed out alike) a message goes to the dead-letter queue. With `idempotent` workers, a message processed
 /// twice has its side effect once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,13 +49,14 @@ pub struct Queue {
     /// How long a taken message stays invisible (default 30 s).
     #[serde(default)]
     pub visibility_timeout: Option<Duration>,
-    /// Deliveries before a failing message is dead-lettered (default 3).
+    /// Deliveries before a message is dead-lettered (default 3): each
+    /// delivery counts, a failed one or one whose visibility timeout fired.
     #[serde(default)]
     pub max_deliveries: Option<u32>,
     /// Wait before a failed message is delivered again (default 1 s).
     #[serde(default)]
     pub backoff: Option<Duration>,
-    /// Keep messages that failed every delivery (default true); otherwise
+    /// Keep messages that used up their deliveries (default true); otherwise
     /// they are lost.
     #[serde(default)]
     pub dead_letter: Option<bool>,
@@ -161,7 +163,7 @@ pub struct QueueState {
     pub redelivered: u64,
     /// Deliveries retried after a failure.
     pub retried: u64,
-    /// Messages that failed every delivery.
+    /// Messages that used up `max_deliveries` (each failed or timed out).
     pub dead_lettered: u64,
     /// Messages whose side effect happened more than once.
     pub duplicates: u64,
@@ -265,7 +267,11 @@ impl Simulation {
             return;
         };
         let r = &mut self.reqs[req];
-        if (r.attempt as u32 + 1) < q.max_deliveries {
+        if r.flags & SUPERSEDED != 0 {
+            // Its visibility timeout already made the message visible again
+            // (or dead-lettered it): the copy's fate is that message's.
+            self.finish(req, outcome::FAIL);
+        } else if (r.attempt as u32 + 1) < q.max_deliveries {
             if counted {
                 q.retried += 1;
             }
@@ -290,8 +296,9 @@ impl Simulation {
         }
     }
 
-    /// The visibility timeout of `req` fired: if a worker still holds it, a
-    /// copy becomes visible and is delivered again.
+    /// The visibility timeout of `req` fired: if a worker still holds it and
+    /// no copy has processed the message yet, a copy becomes visible and is
+    /// delivered again, or, its deliveries used up, it is dead-lettered.
     pub(crate) fn on_visibility(&mut self, req: u32, serial: u32) {
         if !self.reqs.is(req, serial) {
             return; // processed (or failed) in time
@@ -302,12 +309,28 @@ impl Simulation {
         let Some(KindState::Queue(q)) = self.nodes.get_mut(i).map(|n| &mut n.kind) else {
             return;
         };
+        self.reqs[req].flags |= SUPERSEDED;
+        if q.processed.contains_key(&r.effect) {
+            // A copy already processed the message and deleted it: nothing
+            // is left to make visible.
+            return;
+        }
+        // Every delivery counts towards `max_deliveries`, a timed-out one
+        // too (SQS's maxReceiveCount): the message whose deliveries are used
+        // up goes to the dead-letter queue instead of being visible again
+        // (the worker still holding it finishes its copy).
+        if (r.attempt as u32 + 1) >= q.max_deliveries {
+            if counted {
+                q.dead_lettered += 1;
+            }
+            return;
+        }
         if counted {
             q.redelivered += 1;
         }
         let mut copy = self.child_of(req, i as u32, r.op, DETACHED);
         copy.effect = r.effect;
-        copy.attempt = r.attempt;
+        copy.attempt = r.attempt + 1;
         let id = self.reqs.alloc(copy);
         self.enter(i, id);
     }
@@ -329,7 +352,7 @@ pub struct QueueReport {
     pub redelivered: u64,
     /// Deliveries retried after a failure.
     pub retried: u64,
-    /// Messages that failed every delivery.
+    /// Messages that used up `max_deliveries` (each failed or timed out).
     pub dead_lettered: u64,
     /// Messages whose side effect happened more than once.
     pub duplicates: u64,
@@ -370,7 +393,7 @@ impl QueueState {
 
 /// How the reference and the sandbox describe this kind.
 pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
-    about: "A message queue consumed by `workers`, with at-least-once delivery: a message not processed within the visibility timeout is delivered again (a duplicate); a failed message is retried after `backoff`, up to `max_deliveries`, then dead-lettered; idempotent workers process a repeat once. Apps send it messages with `Publish` (nobody waits for them).",
+    about: "A message queue consumed by `workers`, with at-least-once delivery: a message not processed within the visibility timeout is delivered again (a duplicate); a failed message is retried after `backoff`; after `max_deliveries` deliveries (failed or timed out) a message is dead-lettered; idempotent workers process a repeat once. Apps send it messages with `Publish` (nobody waits for them).",
     fields: &[
         field("id", FieldType::Id, "", None, "Unique id."),
         field(
@@ -413,7 +436,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             FieldType::Count { min: 1, max: 100 },
             "deliveries",
             Some("3"),
-            "Deliveries before a failing message is dead-lettered.",
+            "Deliveries before a message is dead-lettered: failed ones and timed-out ones (visibility) alike.",
         ),
         field(
             "backoff",
@@ -427,7 +450,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             FieldType::Bool,
             "",
             Some("true"),
-            "Keep messages that failed every delivery (else they are lost).",
+            "Keep messages that used up their deliveries (else they are lost).",
         ),
         field(
             "idempotent",

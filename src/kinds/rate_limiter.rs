@@ -38,7 +38,8 @@ pub struct RateLimiter {
     pub limit: f64,
     /// The period of the limit.
     pub per: Duration,
-    /// Token bucket size (default: `limit`).
+    /// Token bucket size (default: `limit`); `TokenBucket` only (a sliding
+    /// window lets `limit` through per `per`).
     #[serde(default)]
     pub burst: Option<f64>,
     /// How it counts (default `TokenBucket`).
@@ -56,7 +57,8 @@ pub struct RateLimiterModel {
     pub to: u32,
     /// Requests per ns.
     pub rate: f64,
-    /// Bucket size / window limit.
+    /// Bucket size (token bucket), or the window's limit, `limit` (sliding
+    /// window).
     pub burst: f64,
     /// Window length, ns (sliding window).
     pub window: u64,
@@ -94,6 +96,12 @@ impl RateLimiter {
         if l.per.0 == 0 {
             ds.push(nc.err("`per` is 0".into()).hint("e.g. `per: \"1s\"`"));
         }
+        if l.burst.is_some() && l.algorithm == Algorithm::SlidingWindow {
+            ds.push(
+                nc.err("`burst` is given with `algorithm: SlidingWindow`, which has no bucket".into())
+                    .hint("a sliding window lets through `limit` per `per` and no burst: take `burst` away, or use `algorithm: TokenBucket`"),
+            );
+        }
         if l.burst
             .is_some_and(|b| !b.is_finite() || !(1.0..=MAX_RPS).contains(&b))
         {
@@ -116,7 +124,12 @@ impl RateLimiter {
             KindModel::RateLimiter(RateLimiterModel {
                 to,
                 rate: self.limit / self.per.0 as f64,
-                burst: self.burst.unwrap_or(self.limit),
+                burst: match self.algorithm {
+                    // A window lets `limit` through per `per` (`burst` is
+                    // refused with it).
+                    Algorithm::SlidingWindow => self.limit,
+                    Algorithm::TokenBucket => self.burst.unwrap_or(self.limit),
+                },
                 window: self.per.0,
                 algorithm: self.algorithm,
                 by: self.by,
@@ -332,7 +345,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             },
             "requests",
             Some("limit"),
-            "Token bucket size.",
+            "Token bucket size (`TokenBucket` only; refused with `SlidingWindow`, which lets `limit` through per `per`).",
         ),
         field(
             "algorithm",

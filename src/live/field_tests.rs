@@ -167,11 +167,18 @@ pub(super) fn retune(t: &mut Topology, k: usize, v: u32) -> Option<()> {
         },
         Node::RateLimiter(l) => match v % 3 {
             0 => l.limit = 50.0 + (v / 3 % 500) as f64,
-            1 => l.burst = Some(1.0 + (v / 3 % 100) as f64),
+            // (A burst is a token bucket's: a sliding window refuses one.)
+            1 => {
+                l.burst = Some(1.0 + (v / 3 % 100) as f64);
+                l.algorithm = Algorithm::TokenBucket;
+            }
             _ => {
                 l.algorithm = match l.algorithm {
                     Algorithm::TokenBucket => Algorithm::SlidingWindow,
                     Algorithm::SlidingWindow => Algorithm::TokenBucket,
+                };
+                if l.algorithm == Algorithm::SlidingWindow {
+                    l.burst = None;
                 }
             }
         },

@@ -132,9 +132,12 @@ impl Simulation {
             if p == SLEEPING {
                 crate::model::NO_REGION
             } else {
-                m.node_region[p as usize]
+                self.region_of(p as usize, req)
             }
         };
+        // The answerer is where it is (a node outside every region answers
+        // at once, as it was reached at once); the caller, as when it made
+        // the call, is in its users' region if it is in none.
         let from = if here == SLEEPING {
             crate::model::NO_REGION
         } else {
@@ -168,11 +171,25 @@ impl Simulation {
     #[inline(never)]
     pub(crate) fn hop_latency(&self, from: Option<usize>, to: usize, req: u32) -> u64 {
         let m = &self.model;
-        let mut fr = from.map_or(crate::model::NO_REGION, |f| m.node_region[f]);
-        if fr == crate::model::NO_REGION {
-            fr = m.source_region[self.reqs[req].source as usize];
-        }
+        let fr = match from {
+            Some(f) => self.region_of(f, req),
+            None => m.source_region[self.reqs[req].source as usize],
+        };
         m.region_latency(fr, m.node_region[to])
+    }
+
+    /// The region node `i` sends `req`'s calls from and takes their answers
+    /// in: its own, or, for a node outside every region (a global balancer,
+    /// a CDN, DNS), its users' region. The same rule both ways, so a call
+    /// and its answer cross the same link: a round trip costs twice the
+    /// one-way latency (as `docs/theory.md` assumes).
+    #[inline]
+    pub(crate) fn region_of(&self, i: usize, req: u32) -> u16 {
+        let m = &self.model;
+        match m.node_region[i] {
+            crate::model::NO_REGION => m.source_region[self.reqs[req].source as usize],
+            r => r,
+        }
     }
 
     /// A delayed answer arrives: to a waiting caller, or to the client.

@@ -153,6 +153,10 @@ pub const REFILL: u8 = 32;
 /// Held at its node without a server (counted in the node's `held` level
 /// until its visit ends).
 pub const HELD: u8 = 64;
+/// A queue delivery whose visibility timeout fired: the message was made
+/// visible again (or dead-lettered), so this copy's own failure decides
+/// nothing more.
+pub const SUPERSEDED: u8 = 128;
 
 /// Operations a call asks of a node.
 pub mod op {

@@ -387,9 +387,10 @@ pub(crate) fn compile_keeping(
             graph.add_edge(node_vertex[i], exit_vertex, n.exit);
         }
     }
-    let model = Model {
+    let mut model = Model {
         name: top.name.clone(),
         classes,
+        class_writes: Vec::new(),
         topology: top,
         sources,
         regions,
@@ -402,6 +403,10 @@ pub(crate) fn compile_keeping(
         node_vertex,
         exit_vertex,
     };
+
+    // Whether each class writes where it arrives as itself (a database
+    // that cannot tell refused).
+    crate::kinds::database::direct::settle(&mut model, &|j| pos(node_at[j]), &mut ds);
 
     // Calls must not loop: an app whose request comes back to it through its
     // own calls would nest calls without end.

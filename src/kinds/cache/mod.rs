@@ -323,7 +323,11 @@ impl Simulation {
             && r.op != op::SET
             && r.op != op::DEL
         {
-            self.read_through_get(i, req, backend);
+            if r.op == op::WRITE || (r.op == op::CALL && self.model.class_writes(r.class)) {
+                self.read_through_write(i, req, backend);
+            } else {
+                self.read_through_get(i, req, backend);
+            }
             return;
         }
         let read_through = c.backend.is_some();
@@ -579,7 +583,7 @@ impl CacheState {
 
 /// How the reference and the sandbox describe this kind.
 pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
-    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps. With a `backend` it is read-through instead: it sits on the request path (sources, balancers and apps' `Call`s send requests to it), reads missed keys from the backend itself and fills them from the answer, late answers included (an answer that comes after the requester gave up still fills the key).",
+    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps. With a `backend` it is read-through instead: it sits on the request path (sources, balancers and apps' `Call`s send requests to it), reads missed keys from the backend itself and fills them from the answer, late answers included (an answer that comes after the requester gave up still fills the key); writes (a class whose apps' handlers only write, or named `write…`) go through to the backend as writes and set their key when acknowledged.",
     fields: &[
         field("id", FieldType::Id, "", None, "Unique id."),
         field(
@@ -657,7 +661,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             FieldType::Node(&[]),
             "",
             Some("none (cache-aside)"),
-            "Read-through: the node a miss is read from (a database, a balancer over replicas, a service). The cache holds no server while the backend works; the answer fills the key even when the requester has given up; with `single_flight` concurrent misses of a key share one read and its outcome (a failure fails them all). Apps then `Call` it; `CacheAside` on it is refused.",
+            "Read-through: the node a miss is read from (a database, a balancer over replicas, a service). The cache holds no server while the backend works; the answer fills the key even when the requester has given up; with `single_flight` concurrent misses of a key share one read and its outcome (a failure fails them all). Writes go through to it (write-through: the key is set when the backend acknowledges). Apps then `Call` it; `CacheAside` on it is refused.",
         ),
     ],
     nested: &[],

@@ -17,6 +17,13 @@
 //! With `stale_while_revalidate`, an expired entry within its window is
 //! served while one background read refreshes it (a detached read whose
 //! answer sets the key).
+//!
+//! Writes go through: a request whose class writes
+//! ([`crate::kinds::database::direct`]) is not looked up; the cache sends
+//! it on to the backend as a write (holding no server while it works) and,
+//! when the backend acknowledges it, sets the key, so the next read is a
+//! hit on the new value, as an app's `WriteThrough` does. A failed write
+//! leaves the key as it was.
 
 use crate::diag::Diagnostics;
 use crate::fmt::fmt_count;
@@ -27,6 +34,10 @@ use crate::sim::{ROOT, Simulation, op, outcome};
 use crate::topology::check::NodeCheck;
 use serde::Serialize;
 use std::fmt::Write as _;
+
+/// The phase of a request at a read-through cache whose write is at the
+/// backend (a fetch is phase 1).
+const WRITING: u8 = 2;
 
 /// A read-through cache's own counts (after the warm-up).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,6 +50,8 @@ pub struct Counters {
     pub late_fills: u64,
     /// Background refreshes of stale entries.
     pub refreshes: u64,
+    /// Writes passed on to the backend (write-through).
+    pub writes: u64,
 }
 
 /// A read-through cache's section of the report.
@@ -55,6 +68,9 @@ pub struct ReadThroughReport {
     pub late_fills: u64,
     /// Background refreshes of stale entries (stale-while-revalidate).
     pub refreshes: u64,
+    /// Writes passed on to the backend (write-through), each setting its
+    /// key when acknowledged.
+    pub writes: u64,
 }
 
 impl ReadThroughReport {
@@ -69,6 +85,16 @@ impl ReadThroughReport {
             fmt_count(self.late_fills),
             fmt_count(self.refreshes)
         );
+        if self.writes > 0 {
+            // (Printed only when there are some: a read-only cache's line is
+            // as before.)
+            let _ = writeln!(
+                out,
+                "{id}: write-through to {}: {} writes, each setting its key when done",
+                self.backend,
+                fmt_count(self.writes)
+            );
+        }
     }
 }
 
@@ -123,6 +149,7 @@ impl super::CacheState {
             failed: f.failed,
             late_fills: f.late_fills,
             refreshes: f.refreshes,
+            writes: f.writes,
         })
     }
 }
@@ -187,13 +214,44 @@ impl Simulation {
         }
     }
 
-    /// The backend answered the fetch `req` made at read-through cache `i`:
-    /// fill the key (whether or not anyone still waits), answer the waiters
-    /// of a single flight and `req`'s caller.
+    /// A read-through cache at node `i` has served write `req`: pass it on
+    /// to `backend` as a write (no server held while it works).
+    pub(crate) fn read_through_write(&mut self, i: usize, req: u32, backend: u32) {
+        let counted = self.counts(self.reqs[req].visit_arrival);
+        if let KindState::Cache(c) = &mut self.nodes[i].kind
+            && counted
+        {
+            c.fetch.writes += 1;
+        }
+        self.release(i);
+        self.reqs[req].phase = WRITING;
+        self.call(req, backend, op::WRITE, false);
+    }
+
+    /// The backend answered the fetch (or write) `req` made at read-through
+    /// cache `i`: fill the key (whether or not anyone still waits), answer
+    /// the waiters of a single flight and `req`'s caller.
     pub(crate) fn read_through_answered(&mut self, i: usize, req: u32, result: u8) {
         let now = self.now;
         let r = self.reqs[req];
         let counted = self.counts(r.visit_arrival);
+        if r.phase == WRITING {
+            // A write acknowledged sets its key (the new value); a failed
+            // one leaves the key alone. Waiters of a read's fetch of the
+            // key wait for that fetch.
+            let KindState::Cache(c) = &mut self.nodes[i].kind else {
+                unreachable!("read_through_answered on a cache")
+            };
+            let ok = result == outcome::OK || result == outcome::STALE;
+            if ok {
+                let exp = c.expiry(now);
+                c.store.put(r.key, exp);
+            }
+            let answer = if ok { outcome::OK } else { result };
+            self.record_visit(i, req, answer != outcome::FAIL);
+            self.finish(req, answer);
+            return;
+        }
         let gone = if r.group != NO_GROUP || r.parent == DETACHED {
             false
         } else if r.parent == ROOT {

@@ -519,3 +519,53 @@ fn cache_aside_may_read_replicas_through_a_balancer() {
         l.warnings
     );
 }
+
+#[test]
+fn writes_go_through_a_read_through_cache_and_set_their_key() {
+    // 10 keys, a cache that holds them all, no TTL: after the first read of
+    // each key every read is a hit. Writes (half the traffic) are not
+    // looked up: each goes on to the database as a write (20 ms) and sets
+    // its key when done (audit s7 B19: they were answered as cached reads
+    // and the database saw none).
+    let t = |front: &str| {
+        format!(
+            r#"Topology(name: "rtw",
+            sources: [Source(id: "u", to: "{front}", arrivals: Poisson(rps: 100), mix: {{"read": 0.5, "write": 0.5}}, keys: Uniform(keys: 10))],
+            nodes: [
+                App(id: "app", workers: 100, service: Constant("1ms"), handle: {{"*": [Call(to: "rc")]}}),
+                Cache(id: "rc", capacity: 100, servers: 100, service: Constant("100us"), backend: "db"),
+                Database(id: "db", servers: 100, read: Constant("2ms"), write: Constant("20ms")),
+            ])"#
+        )
+    };
+    for (front, extra) in [("rc", 0.0), ("app", 1.0)] {
+        let mut s = sim(&t(front), 33);
+        s.step_until(30 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        let rt = r.nodes["rc"]
+            .cache
+            .as_ref()
+            .unwrap()
+            .read_through
+            .clone()
+            .unwrap();
+        let writes = r.classes["write"].arrivals;
+        assert!(writes > 1000, "{rt:?}");
+        assert!(rt.writes.abs_diff(writes) <= 2, "{rt:?} of {writes}");
+        // The database sees the writes, and no fetch: every key is held.
+        assert!(rt.fetches <= 10, "{rt:?}");
+        assert!(r.nodes["db"].arrivals.abs_diff(writes) <= 12, "{rt:?}");
+        let p50 = |c: &str| r.classes[c].p50_ms.unwrap();
+        assert!(
+            (p50("write") - (20.1 + extra)).abs() < 0.05,
+            "{}",
+            p50("write")
+        );
+        assert!(
+            (p50("read") - (0.1 + extra)).abs() < 0.05,
+            "{}",
+            p50("read")
+        );
+    }
+}

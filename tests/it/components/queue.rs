@@ -57,3 +57,50 @@ fn a_queue_delivers_at_least_once() {
     );
     assert_eq!(r.end_to_end.dropped, q.dead_lettered);
 }
+
+#[test]
+fn visibility_timeouts_count_towards_max_deliveries() {
+    // Every message takes 25 ms; its visibility timeout is 10 ms; enough
+    // workers for no waiting. Delivery 1 starts at t, is visible again at
+    // t + 10 ms (delivery 2) and t + 20 ms (delivery 3); delivery 1 finishes
+    // at t + 25 ms and deletes the message, so delivery 3's timeout at
+    // t + 30 ms finds nothing to make visible. With `max_deliveries` under
+    // 3 the deliveries run out first: the message is dead-lettered when the
+    // last one times out (audit s7 B16: ~380 deliveries per message). Every
+    // copy taken finishes: 1 processed, the others repeats.
+    let t = |max: u32| {
+        format!(
+            r#"Topology(name: "qd", sources: [Source(id: "u", to: "q", arrivals: Poisson(rps: 10))],
+            nodes: [Queue(id: "q", workers: 100, service: Constant("25ms"),
+                          visibility_timeout: "10ms", max_deliveries: {max})])"#
+        )
+    };
+    for max in [1u64, 2, 3, 5] {
+        let mut s = sim(&t(max as u32), 24);
+        s.step_until(60 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        let q = r.nodes["q"].queue.as_ref().unwrap().clone();
+        // Deliveries per message: up to `max`, and never more than the 3
+        // that start before the first finishes (at 0, 10 and 20 ms).
+        let deliveries = max.min(3);
+        let n = q.processed;
+        assert!(n > 500, "{q:?}");
+        // Messages near the warm-up's end or the run's end may be counted
+        // on one side only: allow a few.
+        let near = |a: u64, b: u64| a.abs_diff(b) <= 3;
+        assert!(
+            near(q.redelivered, (deliveries - 1) * n),
+            "max {max}: {q:?}"
+        );
+        assert!(near(q.duplicates, (deliveries - 1) * n), "max {max}: {q:?}");
+        let dead = if max < 3 { n } else { 0 };
+        assert!(near(q.dead_lettered, dead), "max {max}: {q:?}");
+        // Deliveries end: the queue holds nothing at the end but messages
+        // published in the last 30 ms.
+        assert!(
+            r.nodes["q"].arrivals <= (deliveries + 1) * (n + 50),
+            "{q:?}"
+        );
+    }
+}

@@ -89,3 +89,44 @@ fn well_behaved_clients_wait_for_retry_after() {
         rude.completed
     );
 }
+
+#[test]
+fn a_sliding_window_lets_its_limit_through_and_refuses_a_burst() {
+    // A sliding window counts `limit` per `per`: with 200 rps offered and a
+    // limit of 100 per second, about 100/s pass (audit s7 B15: `burst: 200`
+    // used to be taken as the window's limit, letting ~191/s through).
+    let t = limited(200, "limit: 100, per: \"1s\", algorithm: SlidingWindow", "");
+    let mut s = sim(&t, 21);
+    s.step_until(60 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let passed = r.nodes["app"].arrivals as f64 / 60.0;
+    assert!((passed - 100.0).abs() < 3.0, "{passed}/s");
+    // `burst` means nothing to a window: refused, at its place, with a hint.
+    let t = limited(
+        200,
+        "limit: 100, per: \"1s\", algorithm: SlidingWindow, burst: 200",
+        "",
+    );
+    let Err(d) = bottleneck::topology::load("rl.ron", t.as_bytes()) else {
+        panic!("a sliding window with a burst was accepted");
+    };
+    let e = d
+        .items
+        .iter()
+        .find(|e| e.message.contains("`burst`") && e.message.contains("SlidingWindow"))
+        .unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(e.pos.map(|p| p.line), Some(3), "{d}");
+    assert!(
+        e.hint.as_deref().unwrap_or("").contains("TokenBucket"),
+        "{d}"
+    );
+    // A token bucket keeps its burst.
+    assert!(
+        bottleneck::topology::load(
+            "rl.ron",
+            limited(200, "limit: 100, per: \"1s\", burst: 200", "").as_bytes()
+        )
+        .is_ok()
+    );
+}

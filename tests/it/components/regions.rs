@@ -94,3 +94,34 @@ fn regions_add_latency_and_fail_over() {
     );
     assert!(s.apply(Change::DownRegion("mars".into())).is_err());
 }
+
+#[test]
+fn a_caller_outside_every_region_pays_the_round_trip() {
+    // Users in `eu`, the app in no region (so where its users are), the
+    // database in `us`, 40 ms one way; every service 1 ms, constant. A
+    // request: app 1 ms + call 40 ms + db 1 ms + answer 40 ms = 82 ms, the
+    // same as with the app placed in `eu` (audit s7 B5: the answer back to
+    // the app was free, 42 ms).
+    let t = |app_region: &str| {
+        format!(
+            r#"Topology(name: "rg",
+            sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 10))],
+            nodes: [
+                App(id: "app", workers: 64, service: Constant("1ms"), handle: {{"*": [Read(db: "db")]}}),
+                Database(id: "db", servers: 16, read: Constant("1ms"), write: Constant("1ms")),
+            ],
+            regions: [Region(id: "eu", nodes: [{app_region}], sources: ["u"]), Region(id: "us", nodes: ["db"])],
+            links: [Link(a: "eu", b: "us", latency: "40ms")])"#
+        )
+    };
+    for app in ["", "\"app\""] {
+        let mut s = sim(&t(app), 31);
+        s.step_until(20 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        let e = &r.end_to_end;
+        for v in [e.p50_ms, e.max_ms] {
+            assert!((v.unwrap() - 82.0).abs() < 0.5, "app in [{app}]: {e:?}");
+        }
+    }
+}

@@ -6,6 +6,11 @@
 //! was last written; a replica read of a key whose latest write finished
 //! before the user's request began, and less than the drawn replication lag
 //! before the read was served, returns the old value: a stale read.
+//!
+//! A request that reaches it as itself (not an app's `Read` or `Write`)
+//! reads or writes as its class says ([`direct`]).
+
+pub mod direct;
 
 use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
