@@ -8,6 +8,7 @@ mod components;
 mod control;
 mod determinism;
 mod drill_rules;
+mod drill_work;
 mod faults_act;
 mod fuzz;
 mod grading;
