@@ -246,8 +246,7 @@ impl FaultState {
         self.reroute(model);
         for i in 0..self.seen.len() {
             self.seen[i] |= self.reach.node(i);
-            let fills =
-                self.down[i] == Down::Up && self.reach.fills(model, i).is_ok();
+            let fills = self.down[i] == Down::Up && self.reach.fills(model, i).is_ok();
             self.filling[i] = if fills {
                 Some(self.filling[i].unwrap_or(self.now))
             } else {

@@ -85,10 +85,14 @@ fn the_audits_dropped_work_is_refused() {
     let t: Topology = serde_json::from_value(j).unwrap();
     let v = refusals("02-no-single-point-of-failure", &t);
     assert!(
-        v.iter().any(|v| v.message.contains("`read` requests reach the database")),
+        v.iter()
+            .any(|v| v.message.contains("`read` requests reach the database")),
         "{v:?}"
     );
-    assert!(v.iter().all(|v| !v.hint.is_empty() && v.id == "web"), "{v:?}");
+    assert!(
+        v.iter().all(|v| !v.hint.is_empty() && v.id == "web"),
+        "{v:?}"
+    );
 
     let mut j = serde_json::to_value(solution("06-black-friday")).unwrap();
     for n in j["nodes"].as_array_mut().unwrap() {
@@ -99,7 +103,9 @@ fn the_audits_dropped_work_is_refused() {
     let t: Topology = serde_json::from_value(j).unwrap();
     let v = refusals("06-black-friday", &t);
     assert!(
-        v.iter().any(|v| v.message.contains("`write` requests write to the database, and a cache on their way")),
+        v.iter().any(|v| v
+            .message
+            .contains("`write` requests write to the database, and a cache on their way")),
         "{v:?}"
     );
 }
@@ -111,7 +117,10 @@ fn drop_steps(v: &mut Value, drop: &[&str]) {
             if let Some(Value::Object(h)) = o.get_mut("handle") {
                 for steps in h.values_mut() {
                     if let Value::Array(a) = steps {
-                        a.retain(|s| !s.as_object().is_some_and(|s| s.keys().any(|k| drop.contains(&k.as_str()))));
+                        a.retain(|s| {
+                            !s.as_object()
+                                .is_some_and(|s| s.keys().any(|k| drop.contains(&k.as_str())))
+                        });
                     }
                 }
             }

@@ -611,24 +611,100 @@ proptest! {
 fn changes_to_a_backlog_a_held_cache_or_a_persisting_setting_are_accepted_and_act() {
     let s = |x: &str| x.to_string();
     let plans_: Vec<(usize, Vec<(u64, Change)>)> = vec![
-        (0, vec![(2 * SEC, Change::Down(s("lb"))), (3 * SEC, Change::Down(s("db")))]),
-        (0, vec![(2 * SEC, Change::Down(s("lb"))), (3 * SEC, Change::Drain(s("db")))]),
-        (1, vec![(2 * SEC, Change::Down(s("app"))), (3 * SEC, Change::Slow { node: s("q"), factor: 2.0 })]),
+        (
+            0,
+            vec![
+                (2 * SEC, Change::Down(s("lb"))),
+                (3 * SEC, Change::Down(s("db"))),
+            ],
+        ),
+        (
+            0,
+            vec![
+                (2 * SEC, Change::Down(s("lb"))),
+                (3 * SEC, Change::Drain(s("db"))),
+            ],
+        ),
+        (
+            1,
+            vec![
+                (2 * SEC, Change::Down(s("app"))),
+                (
+                    3 * SEC,
+                    Change::Slow {
+                        node: s("q"),
+                        factor: 2.0,
+                    },
+                ),
+            ],
+        ),
         (2, vec![(SEC, Change::Drain(s("s")))]),
         (2, vec![(SEC, Change::Down(s("s")))]),
-        (2, vec![(SEC, Change::Slow { node: s("s"), factor: 2.0 })]),
-        (3, vec![(3 * SEC, Change::Down(s("app"))), (5 * SEC, Change::Flush(s("c"))), (7 * SEC, Change::Up(s("app")))]),
-        (4, vec![
-            (2 * SEC, Change::Errors { node: s("s"), rate: 0.5 }),
-            (3 * SEC, Change::Partition { a: s("app"), b: s("s") }),
-            (4 * SEC, Change::Errors { node: s("s"), rate: 0.0 }),
-            (5 * SEC, Change::Heal { a: s("app"), b: s("s") }),
-        ]),
-        (4, vec![
-            (2 * SEC, Change::Down(s("s"))),
-            (3 * SEC, Change::Errors { node: s("s"), rate: 0.5 }),
-            (5 * SEC, Change::Up(s("s"))),
-        ]),
+        (
+            2,
+            vec![(
+                SEC,
+                Change::Slow {
+                    node: s("s"),
+                    factor: 2.0,
+                },
+            )],
+        ),
+        (
+            3,
+            vec![
+                (3 * SEC, Change::Down(s("app"))),
+                (5 * SEC, Change::Flush(s("c"))),
+                (7 * SEC, Change::Up(s("app"))),
+            ],
+        ),
+        (
+            4,
+            vec![
+                (
+                    2 * SEC,
+                    Change::Errors {
+                        node: s("s"),
+                        rate: 0.5,
+                    },
+                ),
+                (
+                    3 * SEC,
+                    Change::Partition {
+                        a: s("app"),
+                        b: s("s"),
+                    },
+                ),
+                (
+                    4 * SEC,
+                    Change::Errors {
+                        node: s("s"),
+                        rate: 0.0,
+                    },
+                ),
+                (
+                    5 * SEC,
+                    Change::Heal {
+                        a: s("app"),
+                        b: s("s"),
+                    },
+                ),
+            ],
+        ),
+        (
+            4,
+            vec![
+                (2 * SEC, Change::Down(s("s"))),
+                (
+                    3 * SEC,
+                    Change::Errors {
+                        node: s("s"),
+                        rate: 0.5,
+                    },
+                ),
+                (5 * SEC, Change::Up(s("s"))),
+            ],
+        ),
     ];
     for (t, plan) in plans_ {
         let m = model(BACKLOGGED[t]);
@@ -636,7 +712,11 @@ fn changes_to_a_backlog_a_held_cache_or_a_persisting_setting_are_accepted_and_ac
         for (at, c) in &plan {
             state.advance(&m, *at);
             if let Err(e) = state.effect(&m, c) {
-                panic!("{}: {c} at {at}ns refused: {}", &BACKLOGGED[t][..30], e.message);
+                panic!(
+                    "{}: {c} at {at}ns refused: {}",
+                    &BACKLOGGED[t][..30],
+                    e.message
+                );
             }
             state.apply(&m, c);
         }

@@ -401,7 +401,8 @@ fn a_caller_with_servers_to_spare_is_not_named_and_its_wait_is_split_as_measured
     let b = report(bn5, 1, 60).bottleneck.unwrap();
     assert!(b.node == "s1" || b.node == "s2", "{}", b.reason);
     assert!(
-        b.reason.contains(&format!("waiting on lb (in front of {})", b.node)),
+        b.reason
+            .contains(&format!("waiting on lb (in front of {})", b.node)),
         "{}",
         b.reason
     );

@@ -320,7 +320,14 @@ fn nodes(p: &Protect, start: &Topology, mine: &Topology, out: &mut Vec<Violation
 /// A new node of a kind with no family in the start (a Database or an
 /// ObjectStore where the start has only a Station): each of its
 /// [`work_time`] fields must be one of the start's work times.
-fn cross_kind(p: &Protect, start: &Topology, n: &Node, kind: Kind, b: &Value, out: &mut Vec<Violation>) {
+fn cross_kind(
+    p: &Protect,
+    start: &Topology,
+    n: &Node,
+    kind: Kind,
+    b: &Value,
+    out: &mut Vec<Violation>,
+) {
     let given = given_work(p, start);
     let Some((first, first_f, v)) = given.first() else {
         return;
