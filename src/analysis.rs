@@ -33,6 +33,15 @@ pub const OVERFLOWING: f64 = 0.01;
 /// not the node, is followed.
 pub const MOSTLY_WAITING: f64 = 0.5;
 
+/// Busy below which a caller has servers to spare: one that mostly waits
+/// is then not the limit (past it, its workers held by calls can run out).
+pub const SPARE: f64 = 0.5;
+
+/// True when the node has servers to spare and turns nothing away.
+fn spare(l: &Load) -> bool {
+    l.utilization < SPARE && !l.saturated()
+}
+
 /// What was measured at one node over some stretch of time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Load {
@@ -246,7 +255,7 @@ impl Analyzer {
         // drops; ties go to the first in the file (a node before a pool).
         let key = |k: usize| {
             let mut u = self.util(k, loads);
-            if k < n && !loads[k].saturated() && loads[k].waiting_share() >= MOSTLY_WAITING {
+            if k < n && spare(&loads[k]) && loads[k].waiting_share() >= MOSTLY_WAITING {
                 // A caller that mostly waits, with servers to spare, is
                 // not the limit: rank it by its own work.
                 u *= 1.0 - loads[k].waiting_share();
@@ -407,7 +416,7 @@ impl Analyzer {
                 // to spare is not the limit whatever it waits on: follow
                 // its wait anyway.
                 if seen.contains(&r)
-                    || !(!l.saturated()
+                    || !(spare(l)
                         || loads[r].saturated()
                         || (loads[r].utilization >= l.utilization && loads[r].utilization > 0.0))
                 {
