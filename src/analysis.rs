@@ -33,6 +33,15 @@ pub const OVERFLOWING: f64 = 0.01;
 /// not the node, is followed.
 pub const MOSTLY_WAITING: f64 = 0.5;
 
+/// Busy below which a caller has servers to spare: one that mostly waits
+/// is then not the limit (past it, its workers held by calls can run out).
+pub const SPARE: f64 = 0.5;
+
+/// True when the node has servers to spare and turns nothing away.
+fn spare(l: &Load) -> bool {
+    l.utilization < SPARE && !l.saturated()
+}
+
 /// What was measured at one node over some stretch of time.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Load {
@@ -262,7 +271,12 @@ impl Analyzer {
         // The busiest: saturated first, then by utilization, then by
         // drops; ties go to the first in the file (a node before a pool).
         let key = |k: usize| {
-            let u = self.util(k, loads);
+            let mut u = self.util(k, loads);
+            if k < n && spare(&loads[k]) && loads[k].waiting_share() >= MOSTLY_WAITING {
+                // A caller that mostly waits, with servers to spare, is
+                // not the limit: rank it by its own work.
+                u *= 1.0 - loads[k].waiting_share();
+            }
             if k < n {
                 (loads[k].saturated(), u, loads[k].dropped)
             } else {
@@ -415,9 +429,12 @@ impl Analyzer {
             for &r in real {
                 // Follow into a node that is saturated, or at least as busy
                 // as the caller (it saturates first as traffic grows, and
-                // the caller's waits grow with it).
+                // the caller's waits grow with it). A caller with servers
+                // to spare is not the limit whatever it waits on: follow
+                // its wait anyway.
                 if seen.contains(&r)
-                    || !(loads[r].saturated()
+                    || !(spare(l)
+                        || loads[r].saturated()
                         || (loads[r].utilization >= l.utilization && loads[r].utilization > 0.0))
                 {
                     continue;
@@ -504,27 +521,78 @@ impl Analyzer {
                 continue;
             }
             let waiting = (l.calling + l.pool_wait).min(l.utilization);
-            let on = self.waits_on[caller]
-                .iter()
-                .filter(|(_, real)| real.contains(&callee))
-                .filter_map(|(t, _)| l.waits.iter().find(|(x, _)| x == t).map(|(_, s)| *s))
-                .fold(None::<f64>, |a, s| Some(a.unwrap_or(0.0) + s));
-            let share = on.unwrap_or(waiting).min(l.utilization);
             let _ = write!(
                 out,
-                "; {} waits on it: {:.0}% of {} busy, {:.0}% of that waiting on {}",
+                "; {} waits on it: {:.0}% of {} busy, {:.0}% of that waiting {}",
                 self.ids[caller],
                 100.0 * l.utilization,
                 l.servers_text(),
                 if l.utilization > 0.0 {
-                    100.0 * share / l.utilization
+                    100.0 * waiting / l.utilization
                 } else {
                     0.0
                 },
-                self.ids[callee]
+                self.split(caller, callee, l)
             );
         }
         out
+    }
+
+    /// Where `caller`'s waiting goes, by the measured split over the nodes
+    /// it calls: "on db" when all of it is on the node that leads to
+    /// `callee`, else "on lb (in front of s2)" for a node that hands
+    /// requests on, or "52% on s2, 48% on s1" (the shares of the waiting,
+    /// largest first, the one leading to `callee` named first on a tie).
+    fn split(&self, caller: usize, callee: usize, l: &Load) -> String {
+        let label = |t: usize| {
+            if t == callee {
+                self.ids[t].clone()
+            } else {
+                let behind = self.waits_on[caller]
+                    .iter()
+                    .any(|(x, real)| *x == t && real.contains(&callee));
+                if behind {
+                    format!("{} (in front of {})", self.ids[t], self.ids[callee])
+                } else {
+                    self.ids[t].clone()
+                }
+            }
+        };
+        let total: f64 = l.waits.iter().map(|(_, s)| s.max(0.0)).sum();
+        let mut parts: Vec<(usize, f64)> = l
+            .waits
+            .iter()
+            .filter(|(_, s)| *s > 0.0)
+            .map(|&(t, s)| (t, s / total))
+            .collect();
+        let leads = |t: usize| {
+            self.waits_on[caller]
+                .iter()
+                .any(|(x, real)| *x == t && real.contains(&callee))
+        };
+        parts.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then(leads(b.0).cmp(&leads(a.0)))
+                .then(a.0.cmp(&b.0))
+        });
+        match parts.as_slice() {
+            [] => {
+                // The split is not known: the node that leads to `callee`.
+                let t = self.waits_on[caller]
+                    .iter()
+                    .find(|(_, real)| real.contains(&callee))
+                    .map_or(callee, |(t, _)| *t);
+                format!("on {}", label(t))
+            }
+            [(t, _)] => format!("on {}", label(*t)),
+            _ => {
+                let shown: Vec<String> = parts
+                    .iter()
+                    .map(|&(t, s)| format!("{:.0}% on {}", 100.0 * s, label(t)))
+                    .collect();
+                format!("({})", shown.join(", "))
+            }
+        }
     }
 
     /// The node called that node `i` waits on most, the share of capacity

@@ -10,23 +10,29 @@
 //! traffic can go) it answers [`fault_effect`]: `Ok` when the change can act,
 //! or [`NoEffect`], saying why it would do nothing and what would.
 //!
+//! A refusal must be sound: a change is refused only when it provably does
+//! nothing, whatever the rest of the plan does; when unsure, it is
+//! accepted. A node no traffic reaches *now* may still hold a backlog (an
+//! overloaded database, a queue's messages, a burst in service), and
+//! settings persist (a slow-down or error rate set while a node is down or
+//! cut off is in force after its `Up` or `Heal`; a cache keeps its keys
+//! while its readers are away), so "no traffic now" alone refuses nothing.
+//!
 //! Refused: `Down`/`Drain` of a node already down; `Up` of a node that is
-//! not down; `Down`, `Drain`, `Slow`, `Errors`, `Shards` and `Flush` on a
-//! node no traffic reaches *now* (no source sends, or every path to it
-//! passes a node that is down, fails every request or is cut off: what
-//! [`FaultState::reach`] follows); `Slow`, `Errors`, `Shards` and `Flush`
-//! on a node that is down (they belong after its `Up`); `Servers` and
-//! `Instances` on a node no traffic ever reaches (capacity counts in
-//! utilization even while traffic is away), except a pool's or pooler's
-//! holder, whose connections others share; `Slow`/`Errors` at the factor
+//! not down; `Down`, `Drain`, `Slow`, `Errors`, `Shards`, `Servers` and
+//! `Instances` on a node no traffic can ever reach with every node up and
+//! nothing cut (and that no traffic reached earlier in the plan), except a
+//! pool's or pooler's holder, whose connections others share (and for
+//! `Down`/`Drain`, a node a balancer's health checks probe); `Slow`/`Errors` at the factor
 //! or rate the node already has (so `Slow(1.0)` and `Errors(0.0)` with
 //! nothing to restore); `Servers`, `Instances` and `Shards` at the value
 //! the node already has (a pooler's granted connections, capped by its
 //! database's `max_connections`); `Flush` of a cache that holds nothing
-//! (capacity 0, nothing fills it, a CDN with no cacheable class, crashed,
-//! already empty at that instant); `Partition` of a pair no traffic
-//! travels now, or already cut; `Heal` of a pair not cut; `DownRegion` of
-//! a region with no node, or whose every node is down or unreached;
+//! (capacity 0, nothing can fill it, a CDN with no cacheable class,
+//! crashed, or not filled for any stretch of time since it was last
+//! emptied); `Partition` of a pair no traffic can ever travel, or already
+//! cut; `Heal` of a pair not cut; `DownRegion` of
+//! a region with no node, or whose every node is down or never reached;
 //! `UpRegion` with nothing down; `Traffic` that changes no source (bursts
 //! only, already fired or not held back; closed loops whose user count
 //! stays). Traffic at the same multiplier is accepted: it draws the open
@@ -90,6 +96,14 @@ pub struct FaultState {
     shards: Vec<Option<u32>>,
     /// When a cache last became empty (start, flush, crash), if known.
     emptied: Vec<Option<SimTime>>,
+    /// Per node: traffic has reached it at some time in the plan so far
+    /// (it may still hold a backlog).
+    seen: Vec<bool>,
+    /// Per cache: it may hold keys (filled for a stretch of time since it
+    /// was last emptied, warm, or not known).
+    held: Vec<bool>,
+    /// Per cache: since when traffic fills it, while it does.
+    filling: Vec<Option<SimTime>>,
     partitions: BTreeSet<(u32, u32)>,
     traffic: f64,
     /// Per source: a burst's instant and whether it has fired.
@@ -146,6 +160,9 @@ impl FaultState {
             instances: vec![None; n],
             shards: vec![None; n],
             emptied: vec![None; n],
+            seen: vec![false; n],
+            held: vec![false; n],
+            filling: vec![None; n],
             partitions: BTreeSet::new(),
             traffic: 1.0,
             bursts: model
@@ -155,6 +172,7 @@ impl FaultState {
                 .collect(),
         };
         s.configured(model, 0..n);
+        s.refresh(model);
         s.advance(model, 0);
         s
     }
@@ -174,6 +192,9 @@ impl FaultState {
             s.slow[i] = live.slow;
             s.errors[i] = live.error_rate;
             s.emptied[i] = None;
+            // A cache's keys are not known: it may hold some.
+            s.held[i] = true;
+            s.seen[i] = true;
             s.servers[i] = match &model.nodes[i].kind {
                 KindModel::App(_) => live.instances.filter(|&k| k > 0).map(|k| live.servers / k),
                 KindModel::Pooler(_) => s.servers[i].map(|_| live.servers),
@@ -221,6 +242,45 @@ impl FaultState {
     /// Recomputes where traffic goes now (within the work budget; past it,
     /// where it could go with everything up).
     fn refresh(&mut self, model: &Model) {
+        self.settle();
+        self.reroute(model);
+        for i in 0..self.seen.len() {
+            self.seen[i] |= self.reach.node(i);
+            let fills = self.down[i] == Down::Up && self.reach.fills(model, i).is_ok();
+            self.filling[i] = if fills {
+                Some(self.filling[i].unwrap_or(self.now))
+            } else {
+                None
+            };
+        }
+    }
+
+    /// A cache filled for a stretch of time up to now may hold keys.
+    fn settle(&mut self) {
+        for i in 0..self.held.len() {
+            if self.filling[i].is_some_and(|t| self.now > t) {
+                self.held[i] = true;
+            }
+        }
+    }
+
+    /// True when cache `i` may hold keys now.
+    fn may_hold(&self, i: usize) -> bool {
+        self.held[i] || self.filling[i].is_some_and(|t| self.now > t)
+    }
+
+    /// True when node `i` is down now (crashed or drained).
+    pub fn is_down(&self, i: usize) -> bool {
+        self.down.get(i).is_some_and(|d| *d != Down::Up)
+    }
+
+    /// True when traffic can reach node `i` at some time: now, earlier in
+    /// the plan, or once what cuts it off is undone.
+    fn ever(&self, i: usize) -> bool {
+        self.open.node(i) || self.seen.get(i) == Some(&true) || self.reach.node(i)
+    }
+
+    fn reroute(&mut self, model: &Model) {
         let k = model.classes.len().max(1) as u64;
         let edges: u64 = model.nodes.iter().map(|n| n.flows.len() as u64 + 2).sum();
         let cost = (edges + model.sources.len() as u64) * k;
@@ -279,6 +339,8 @@ impl FaultState {
                 }
                 KindModel::ShardRouter(r) => self.shards[i] = Some(r.active),
                 KindModel::Cache(c) if c.warm == 0 => self.emptied[i] = Some(self.now),
+                // A warm cache holds its first keys until emptied.
+                KindModel::Cache(c) => self.held[i] = c.capacity > 0,
                 KindModel::Cdn(_) => self.emptied[i] = Some(self.now),
                 _ => {}
             }
@@ -306,15 +368,6 @@ impl FaultState {
         let at = Duration(self.now);
         let idx = |id: &str| model.node_index(id).filter(|&i| i < self.down.len());
         let unreached = |id: &str, what: &str| {
-            if let Some(i) = idx(id)
-                && self.open.node(i)
-            {
-                return no(
-                    id,
-                    format!("no traffic reaches `{id}` at {at}, so {what} would change nothing"),
-                    "what sends to it is down, cut off or failing every request, or traffic is x0; make the change once traffic reaches it again (after the `Up`, `Heal` or restore that reopens its path)",
-                );
-            }
             let mut near: Vec<&str> = self
                 .reach
                 .nodes()
@@ -336,18 +389,6 @@ impl FaultState {
                 },
             )
         };
-        // A node that is down serves nothing: changing it acts only once it
-        // is back, so the change belongs after the `Up`.
-        let down = |i: usize, id: &str, what: &str| {
-            if self.down[i] == Down::Up || holds_connections(model, i) {
-                return Ok(());
-            }
-            no(
-                id,
-                format!("`{id}` is down at {at}, so {what} would change nothing while it is"),
-                format!("make the change after `Up(\"{id}\")` (at the same instant if need be)"),
-            )
-        };
         match change {
             Change::Down(id) | Change::Drain(id) => {
                 let Some(i) = idx(id) else { return Ok(()) };
@@ -360,7 +401,7 @@ impl FaultState {
                         format!("bring it back first with `Up(\"{id}\")`, or remove this event"),
                     );
                 }
-                if !self.reach.node(i) && !self.reach.probed(i) {
+                if !self.ever(i) && !self.reach.probed(i) {
                     return unreached(id, "taking it down");
                 }
             }
@@ -391,8 +432,8 @@ impl FaultState {
                         "`Slow(factor: 1.0)` undoes an earlier slow-down; to slow the node, use a factor other than the one it has",
                     );
                 }
-                down(i, node, "slowing it")?;
-                if !self.reach.node(i) {
+                // Persists: acts after an `Up` or `Heal` if not before.
+                if !self.ever(i) {
                     return unreached(node, "slowing it");
                 }
             }
@@ -411,8 +452,8 @@ impl FaultState {
                         "`Errors(rate: 0.0)` undoes an earlier `Errors`; to inject errors, use a rate other than the one it has",
                     );
                 }
-                down(i, node, "injecting errors there")?;
-                if !self.reach.node(i) {
+                // Persists: acts after an `Up` or `Heal` if not before.
+                if !self.ever(i) {
                     return unreached(node, "injecting errors there");
                 }
             }
@@ -447,7 +488,7 @@ impl FaultState {
                 }
                 // Capacity counts even while no traffic comes (utilization
                 // is busy over capacity): only a node never reached is moot.
-                if !self.open.node(i) && !holds_connections(model, i) {
+                if !self.ever(i) && !holds_connections(model, i) {
                     return unreached(node, "changing its servers");
                 }
             }
@@ -463,7 +504,7 @@ impl FaultState {
                         "give a different number, or remove this event",
                     );
                 }
-                if !self.open.node(i) && !holds_connections(model, i) {
+                if !self.ever(i) && !holds_connections(model, i) {
                     return unreached(node, "changing its instances");
                 }
             }
@@ -476,18 +517,16 @@ impl FaultState {
                         "give a different number, or remove this event",
                     );
                 }
-                down(i, node, "resharding it")?;
-                if !self.reach.node(i) {
+                // Persists: acts after an `Up` or `Heal` if not before.
+                if !self.ever(i) {
                     return unreached(node, "resharding it");
                 }
             }
             Change::Flush(id) => {
                 let Some(i) = idx(id) else { return Ok(()) };
-                if let Err(why) = self.reach.fills(model, i) {
+                if let Err(why) = self.open.fills(model, i) {
                     // A warm cache holds its first keys until emptied.
-                    let warm =
-                        matches!(&model.nodes[i].kind, KindModel::Cache(c) if c.capacity > 0);
-                    if !(warm && self.emptied[i].is_none() && self.reach.node(i)) {
+                    if !(self.may_hold(i) && self.ever(i)) {
                         return no(
                             id,
                             format!("flushing `{id}` would change nothing: {why}"),
@@ -504,13 +543,18 @@ impl FaultState {
                         format!("flush it after `Up(\"{id}\")`, once traffic has filled it again"),
                     );
                 }
-                down(i, id, "flushing it")?;
-                if self.emptied[i] == Some(self.now) {
+                if !self.may_hold(i) {
                     return no(
                         id,
-                        format!(
-                            "`{id}` is empty at {at} (it started empty, was flushed or came back at this instant), so flushing it would change nothing"
-                        ),
+                        if self.emptied[i] == Some(self.now) {
+                            format!(
+                                "`{id}` is empty at {at} (it started empty, was flushed or came back at this instant), so flushing it would change nothing"
+                            )
+                        } else {
+                            format!(
+                                "`{id}` holds no keys at {at}: no traffic has filled it since it was last emptied, so flushing it would change nothing"
+                            )
+                        },
                         "flush it later, once traffic has filled it",
                     );
                 }
@@ -536,11 +580,11 @@ impl FaultState {
                         format!("the network between `{a}` and `{b}` is already cut at {at}"),
                         "remove this event, or `Heal` the pair first",
                     );
-                } else if !self.reach.between(x, y) {
+                } else if !self.reach.between(x, y) && !self.open.between(x, y) {
                     return no(
                         a,
                         format!(
-                            "no traffic goes between `{a}` and `{b}`, so cutting the network between them would change nothing"
+                            "no traffic can go between `{a}` and `{b}`, so cutting the network between them would change nothing"
                         ),
                         "cut a pair that traffic reaches: a node and one it sends requests to",
                     );
@@ -570,11 +614,11 @@ impl FaultState {
                 }
                 if matches!(change, Change::DownRegion(_)) {
                     if !members.iter().any(|&i| {
-                        self.down[i] == Down::Up && (self.reach.node(i) || self.reach.probed(i))
+                        self.down[i] == Down::Up && (self.ever(i) || self.reach.probed(i))
                     }) {
                         return region(
                             format!(
-                                "every node of region `{r}` is already down or reached by no traffic at {at}, so taking the region down would change nothing"
+                                "every node of region `{r}` is already down at {at} or never reached by traffic, so taking the region down would change nothing"
                             ),
                             "take the region down while traffic reaches some of its nodes",
                         );

@@ -9,6 +9,7 @@ mod components;
 mod control;
 mod determinism;
 mod drill_rules;
+mod drill_work;
 mod edges;
 mod faults_act;
 mod fuzz;

@@ -320,3 +320,99 @@ fn an_app_pool_that_runs_out_is_named_not_the_idle_database() {
     );
     assert!((0.85..0.95).contains(&b.utilization), "{}", b.reason);
 }
+
+/// The shares in "(52% on s2, 48% on s1)" or "on db" of a caller's line.
+fn shares(reason: &str, caller: &str) -> Vec<(String, f64)> {
+    let line = reason
+        .split("; ")
+        .find(|l| l.starts_with(&format!("{caller} waits on it")))
+        .unwrap_or_else(|| panic!("no line for {caller}: {reason}"));
+    let tail = line.split("of that waiting ").nth(1).unwrap_or("");
+    if let Some(one) = tail.strip_prefix("on ") {
+        return vec![(one.to_string(), 100.0)];
+    }
+    tail.trim_matches(|c| c == '(' || c == ')')
+        .split(", ")
+        .map(|p| {
+            let (pct, on) = p.split_once("% on ").unwrap();
+            (on.to_string(), pct.parse().unwrap())
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A front app calls `k` stations one after another (directly, or each
+    /// behind its own balancer); station `hot` is saturated (one server at
+    /// rho >= 0.9), the others lightly loaded. The verdict names `hot` (or
+    /// the balancer in front of it), never the app that only waits; the
+    /// app's waiting is split over its callees by the measured shares,
+    /// which add up to 100%.
+    #[test]
+    fn the_verdict_names_the_saturated_callee_never_a_waiter(
+        k in 1usize..4, hot in 0usize..3, behind in any::<bool>(), workers in 30u32..80, rho in 0.92f64..1.2,
+    ) {
+        let hot = hot % k;
+        let rps = 100.0;
+        let mut steps = Vec::new();
+        let mut nodes = Vec::new();
+        for j in 0..k {
+            let to = if behind { format!("lb{j}") } else { format!("s{j}") };
+            steps.push(format!(r#"Call(to: "{to}")"#));
+            if behind {
+                nodes.push(format!(r#"LoadBalancer(id: "lb{j}", to: ["s{j}"])"#));
+            }
+            let (servers, mean_ms) = if j == hot { (1, rho * 1000.0 / rps) } else { (8, 4.0) };
+            nodes.push(format!(
+                r#"Station(id: "s{j}", servers: {servers}, service: Exponential(mean: "{mean_ms:.3}ms"))"#
+            ));
+        }
+        let text = format!(
+            r#"Topology(name: "f", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: {rps}))],
+            nodes: [App(id: "app", workers: {workers}, service: Constant("100us"), handle: {{"*": [{}]}}), {}])"#,
+            steps.join(", "),
+            nodes.join(", ")
+        );
+        let b = report(&text, 3, 20).bottleneck.unwrap();
+        prop_assert_eq!(&b.node, &format!("s{hot}"), "{}", b.reason);
+        prop_assert!(!b.reason.starts_with("app:"), "{}", b.reason);
+        if b.chain.first().map(String::as_str) == Some("app") {
+            let s = shares(&b.reason, "app");
+            let sum: f64 = s.iter().map(|x| x.1).sum();
+            prop_assert!((sum - 100.0).abs() <= s.len() as f64, "{s:?}: {}", b.reason);
+            // The hot callee (or its balancer) takes the largest share.
+            prop_assert!(s[0].0.starts_with(&format!("s{hot}")) || s[0].0.starts_with(&format!("lb{hot}")), "{s:?}: {}", b.reason);
+        }
+    }
+}
+
+#[test]
+fn a_caller_with_servers_to_spare_is_not_named_and_its_wait_is_split_as_measured() {
+    // The audit's bn5: half of the app's wait is on s1, half on s2 (one
+    // balancer in front of both): the verdict says the wait is on `lb`.
+    let bn5 = r#"Topology(name: "bn5", sources: [ Source(id: "u", to: "app", arrivals: Poisson(rps: 170)) ],
+      nodes: [
+        App(id: "app", workers: 12, service: Constant("100us"), handle: {"*": [Call(to: "lb")]}),
+        LoadBalancer(id: "lb", to: ["s1", "s2"]),
+        Station(id: "s1", servers: 1, service: Exponential(mean: "10ms")),
+        Station(id: "s2", servers: 1, service: Exponential(mean: "10ms")),
+      ])"#;
+    let b = report(bn5, 1, 60).bottleneck.unwrap();
+    assert!(b.node == "s1" || b.node == "s2", "{}", b.reason);
+    assert!(
+        b.reason
+            .contains(&format!("waiting on lb (in front of {})", b.node)),
+        "{}",
+        b.reason
+    );
+    // Wall 8's shape: a frontend at a few percent, waiting on a fan-out of
+    // idle leaves with a slow tail: the frontend is not the limit.
+    let fan = r#"Topology(name: "t", sources: [Source(id: "u", to: "frontend", arrivals: Poisson(rps: 50))],
+      nodes: [
+        App(id: "frontend", workers: 200, service: Constant("100us"), handle: {"*": [FanOut(to: "leaves", count: 20)]}),
+        Station(id: "leaves", servers: 100000, service: Exponential(mean: "10ms")),
+      ])"#;
+    let b = report(fan, 1, 20).bottleneck.unwrap();
+    assert_eq!(b.node, "leaves", "{}", b.reason);
+}

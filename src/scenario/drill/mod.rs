@@ -15,6 +15,7 @@
 mod costs;
 pub mod mechanism;
 pub mod protect;
+pub mod work;
 
 pub use costs::{CostLine, CostReport, Costs, DEFAULT_COSTS, Per, Price, parse_costs};
 pub use mechanism::Mechanism;
@@ -199,7 +200,8 @@ pub fn counterfactual(drill: &Drill, scenario: &Scenario, model: &Model) -> Coun
 }
 
 /// Why a submission may not be graded: every change it makes to what the
-/// drill gives ([`protect::violations`] against the drill's `start`) and
+/// drill gives ([`protect::violations`] against the drill's `start`),
+/// every piece of the start's work it drops ([`work::dropped`]) and
 /// every node whose kind the cost model has no price for. Empty: grade it.
 /// The CLI and the app refuse with these same words.
 pub fn refusals(
@@ -209,6 +211,14 @@ pub fn refusals(
     costs: &Costs,
 ) -> Vec<Violation> {
     let mut out = protect::violations(&drill.protect, start, mine);
+    let compiled = |t: &crate::topology::Topology| {
+        crate::topology::load_str("t.ron", &crate::topology::to_ron(t))
+            .ok()
+            .map(|l| l.model)
+    };
+    if let (Some(s), Some(m)) = (compiled(start), compiled(mine)) {
+        out.extend(work::dropped(&s, &m));
+    }
     for (id, kind) in costs.unpriced_nodes(mine) {
         out.push(Violation {
             message: format!(

@@ -18,10 +18,19 @@
 //!   node of its family (a Station or App does the start's Station's or
 //!   App's work, at its service time; a Replica reads as the start's
 //!   Database does): whatever it is called, it does the same work;
+//! - a new node of a kind with no family in the start or the drill's
+//!   [`Protect::given`] that does work (a Database, Queue or ObjectStore
+//!   where the start has only a Station: [`work_time`]) takes one of the
+//!   start's work times for each of its time fields: a request's work is
+//!   the same whichever kind does it, so a Station's 12 ms computation
+//!   rewritten as a 100 us database read is refused;
 //! - the links between regions stay as they were.
 //!
-//! A kind neither the start nor the drill's [`Protect::given`] has is free:
-//! a drill that expects one to be added gives its physics there.
+//! A kind that does no work (a cache, a CDN) and that neither the start
+//! nor [`Protect::given`] has is free: a drill that expects one to be
+//! added gives its physics there. That the work itself is still done
+//! (every class still reaches the database it reached, writes still
+//! written) is [`super::work`]'s check.
 //!
 //! A drill can protect more fields or free some with [`Protect`]: paths
 //! `sources.FIELD[.FIELD...]` or `KIND.FIELD[...]` (drill 8 frees
@@ -78,6 +87,36 @@ fn family(kind: Kind) -> u8 {
         Kind::Database | Kind::Replica => 1,
         k => 2 + k as u8,
     }
+}
+
+/// The fields of a kind that say how long its work takes, when it does the
+/// work a request needs done (computes an answer, reads or writes the
+/// database, reads an object): the same work, whatever kind does it.
+/// Caches, CDNs and the kinds that pass requests on do none.
+pub fn work_time(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Station | Kind::Queue | Kind::App | Kind::ObjectStore => &["service"],
+        Kind::Database => &["read", "write"],
+        Kind::Replica => &["read"],
+        _ => &[],
+    }
+}
+
+/// The start's (and the drill's given) work times: each work-doing node
+/// with one of its [`work_time`] fields and that field's value.
+fn given_work<'a>(p: &'a Protect, start: &'a Topology) -> Vec<(&'a Node, &'static str, Value)> {
+    start
+        .nodes
+        .iter()
+        .chain(&p.given)
+        .flat_map(|s| {
+            let k = kind_of(s);
+            work_time(k)
+                .iter()
+                .map(move |f| (s, *f, strip(field(&json(s), f), f, k.name(), &p.allow)))
+        })
+        .filter(|(_, _, v)| !v.is_null())
+        .collect()
 }
 
 /// A change to a protected field.
@@ -230,6 +269,11 @@ fn nodes(p: &Protect, start: &Topology, mine: &Topology, out: &mut Vec<Violation
             .chain(&p.given)
             .filter(|s| family(kind_of(s)) == family(kind))
             .collect();
+        if peers.is_empty() {
+            // No node of its family: if it does work, that work is one the
+            // start does, and takes the start's time for it.
+            cross_kind(p, start, n, kind, &b, out);
+        }
         for f in &fields {
             let given: Vec<(&Node, Value)> = peers
                 .iter()
@@ -273,6 +317,45 @@ fn nodes(p: &Protect, start: &Topology, mine: &Topology, out: &mut Vec<Violation
     }
 }
 
+/// A new node of a kind with no family in the start (a Database or an
+/// ObjectStore where the start has only a Station): each of its
+/// [`work_time`] fields must be one of the start's work times.
+fn cross_kind(
+    p: &Protect,
+    start: &Topology,
+    n: &Node,
+    kind: Kind,
+    b: &Value,
+    out: &mut Vec<Violation>,
+) {
+    let given = given_work(p, start);
+    let Some((first, first_f, v)) = given.first() else {
+        return;
+    };
+    for f in work_time(kind) {
+        let mine_v = strip(field(b, f), f, kind.name(), &p.allow);
+        if given.iter().any(|(_, _, v)| *v == mine_v) {
+            continue;
+        }
+        out.push(Violation {
+            id: n.id().into(),
+            message: format!(
+                "not allowed: you changed the physics: the new {} `{}` does the work of {} `{}` (its {first_f} {}) with {f} {}",
+                kind.name(),
+                n.id(),
+                a_kind(kind_of(first)),
+                first.id(),
+                show(v, first_f),
+                show(&mine_v, f),
+            ),
+            hint: format!(
+                "the work a request needs done takes as long whatever kind does it: give it {f}: {} (or use the start's kind)",
+                show(v, first_f)
+            ),
+        });
+    }
+}
+
 /// `node` (new to a drill's start) with the physics the drill gives its
 /// kind: each protected field taken from the first start node (or
 /// [`Protect::given`] node) of its family that has it, as [`violations`]
@@ -298,10 +381,17 @@ pub fn with_given_physics(p: &Protect, start: &Topology, node: Node) -> Node {
             .chain(&p.given)
             .filter(|s| family(kind_of(s)) == family(kind))
             .find(|s| physics(kind_of(s)).contains(&f.as_str()) || is_extra(p, s, f));
-        let Some(peer) = peer else {
-            continue;
+        let v = match peer {
+            Some(peer) => field(&json(peer), f),
+            // No node of its family: the start's first work time.
+            None if work_time(kind).contains(&f.as_str()) => {
+                match given_work(p, start).into_iter().next() {
+                    Some((_, _, v)) => v,
+                    None => continue,
+                }
+            }
+            None => continue,
         };
-        let v = field(&json(peer), f);
         let parts: Vec<&str> = f.split('.').collect();
         set_path(&mut m, &parts, v);
         changed = true;

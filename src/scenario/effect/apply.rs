@@ -20,10 +20,10 @@ impl FaultState {
                     self.down[i] = Down::Drained;
                     // Going down empties a cache; only fills in service
                     // when it drained can put keys back.
-                    self.emptied[i] = match self.reach.fills(model, i) {
-                        Ok(()) => None,
-                        Err(_) => Some(self.now),
-                    };
+                    self.settle();
+                    let refills = self.reach.fills(model, i).is_ok();
+                    self.emptied[i] = (!refills).then_some(self.now);
+                    self.held[i] = refills;
                 }
             }
             Change::Up(id) => {
@@ -64,6 +64,8 @@ impl FaultState {
             Change::Flush(id) => {
                 if let Some(i) = idx(id) {
                     self.emptied[i] = Some(self.now);
+                    self.held[i] = false;
+                    self.filling[i] = self.filling[i].map(|_| self.now);
                 }
             }
             Change::Partition { a, b } | Change::Heal { a, b } => {
@@ -121,6 +123,8 @@ impl FaultState {
             self.emptied[i] = Some(self.now);
         }
         self.down[i] = Down::Crashed;
+        self.held[i] = false;
+        self.filling[i] = None;
     }
 
     /// Node `i` comes back: a crashed cache comes back empty.
@@ -147,6 +151,9 @@ impl FaultState {
         self.instances = vec![None; n];
         self.shards = vec![None; n];
         self.emptied.resize(n, None);
+        self.seen.resize(n, false);
+        self.held.resize(n, false);
+        self.filling.resize(n, None);
         self.configured(model, was.min(n)..n);
         for &i in retire {
             if let Some(d) = self.down.get_mut(i as usize) {
