@@ -131,6 +131,9 @@ proptest! {
         prop_assert!(r.theory.note.contains("slowest"), "{}", r.theory.note);
         end_to_end_agrees(&text, &r);
         // The sum of the legs would be far off: the correction matters.
+        // (From four legs on: at two, the sum overstates by half a leg's
+        // sojourn, which is within the end-to-end tolerance.)
+        prop_assume!(n >= 4);
         let sum = r.theory.mean_ms.unwrap()
             + (n as f64 - service::harmonic(n)) * r.nodes["leaves"].theory.as_ref().unwrap().sojourn_ms.unwrap();
         prop_assert!(

@@ -224,6 +224,7 @@ impl Simulation {
             c.fetch.writes += 1;
         }
         self.release(i);
+        self.hold(i, req);
         self.reqs[req].phase = WRITING;
         self.call(req, backend, op::WRITE, false);
     }
