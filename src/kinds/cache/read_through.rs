@@ -236,23 +236,10 @@ impl Simulation {
         let now = self.now;
         let r = self.reqs[req];
         let counted = self.counts(r.visit_arrival);
-        if r.phase == WRITING {
-            // A write acknowledged sets its key (the new value); a failed
-            // one leaves the key alone. Waiters of a read's fetch of the
-            // key wait for that fetch.
-            let KindState::Cache(c) = &mut self.nodes[i].kind else {
-                unreachable!("read_through_answered on a cache")
-            };
-            let ok = result == outcome::OK || result == outcome::STALE;
-            if ok {
-                let exp = c.expiry(now);
-                c.store.put(r.key, exp);
-            }
-            let answer = if ok { outcome::OK } else { result };
-            self.record_visit(i, req, answer != outcome::FAIL);
-            self.finish(req, answer);
-            return;
-        }
+        // A write acknowledged sets its key (the new value), as a fetch's
+        // answer does; a failed one leaves the key alone. Waiters of a
+        // read's fetch of the key wait for that fetch, not for a write.
+        let write = r.phase == WRITING;
         let gone = if r.group != NO_GROUP || r.parent == DETACHED {
             false
         } else if r.parent == ROOT {
@@ -268,16 +255,18 @@ impl Simulation {
         if ok {
             let exp = c.expiry(now);
             c.store.put(r.key, exp);
-            if counted && gone {
+            if counted && gone && !write {
                 c.fetch.late_fills += 1;
             }
-        } else if counted && result == outcome::FAIL {
+        } else if counted && result == outcome::FAIL && !write {
             c.fetch.failed += 1;
         }
         let answer = if ok { outcome::OK } else { result };
-        // Waiters of this fetch (single-flight), even if single-flight was
-        // turned off since they began waiting (a live edit).
-        self.wake(i, r.key, answer);
+        if !write {
+            // Waiters of this fetch (single-flight), even if single-flight
+            // was turned off since they began waiting (a live edit).
+            self.wake(i, r.key, answer);
+        }
         self.record_visit(i, req, answer != outcome::FAIL);
         self.finish(req, answer);
     }
