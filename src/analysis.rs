@@ -18,11 +18,19 @@
 //! only reached by messages nobody waits for (a queue fed by `Publish`) are
 //! off the request path: they are named only when nothing on the path is
 //! busy at all.
+//!
+//! When no node on the path is near its capacity (`headroom`), the reason
+//! says that nothing limits capacity ("none: ...") rather than calling the
+//! busiest node a limit, and `Finding::limits` is false.
 
 use crate::fmt::fmt_ms;
 use crate::kinds::KindModel;
 use crate::model::Model;
 use std::fmt::Write as _;
+
+mod failures;
+mod headroom;
+pub use headroom::QUEUEING;
 
 /// Utilization at or above which a node counts as saturated.
 pub const SATURATED: f64 = 0.9;
@@ -155,6 +163,10 @@ pub struct Finding {
     /// When the limit is `node`'s pool of connections rather than its
     /// servers: the node the pool connects to.
     pub pool_to: Option<usize>,
+    /// False when no node on the request path is near its capacity (see
+    /// `headroom`): `node` is then only the busiest, and `reason` says
+    /// that nothing limits capacity.
+    pub limits: bool,
 }
 
 /// The model's structure the analysis needs, computed once per model.
@@ -168,6 +180,8 @@ pub struct Analyzer {
     waits_on: Vec<Vec<(usize, Vec<usize>)>>,
     /// Per node: the pool's target, if it has a pool.
     pool: Vec<Option<usize>>,
+    /// The apps' fan-outs (where the time goes when nothing is busy).
+    fanouts: Vec<headroom::FanOut>,
 }
 
 /// Where a request sent to node `i` is served: `i` itself, or the nodes a
@@ -232,6 +246,7 @@ impl Analyzer {
                     _ => None,
                 })
                 .collect(),
+            fanouts: headroom::fanouts(model),
         }
     }
 
@@ -317,6 +332,10 @@ impl Analyzer {
             }
         }
         let mut reason = self.reason(&chain, loads);
+        let limits = !self.headroom(loads, |i| eligible(i, any_on_path));
+        if !limits {
+            reason = self.no_limit(&reason, loads);
+        }
         // A busier node off the request path (workers of a queue nobody
         // waits for) does not hold users up, but people should know.
         if let Some(o) = (0..loads.len())
@@ -350,6 +369,7 @@ impl Analyzer {
             reason,
             chain: nodes,
             pool_to: if cur >= n { self.pool[cur - n] } else { None },
+            limits,
         })
     }
 
@@ -684,63 +704,5 @@ impl Analyzer {
             );
         }
         out
-    }
-
-    /// Where failures begin, when at least 1% of `arrivals` failed: the
-    /// node on the request path where the most requests failed of its own
-    /// accord (dropped while down, turned away for capacity, refused by a
-    /// limit, injected errors), not because a call it made failed.
-    pub fn failures(&self, loads: &[Load], arrivals: u64, failed: u64) -> Option<String> {
-        if arrivals == 0 || (failed as f64) < 0.01 * arrivals as f64 {
-            return None;
-        }
-        let i = (0..loads.len())
-            .filter(|&i| self.on_path[i])
-            .max_by(|&a, &b| {
-                loads[a]
-                    .own_failures()
-                    .cmp(&loads[b].own_failures())
-                    .then(b.cmp(&a))
-            })?;
-        let l = &loads[i];
-        let mut out = format!(
-            "{:.1}% of requests failed",
-            100.0 * failed as f64 / arrivals as f64
-        );
-        if l.own_failures() == 0 {
-            out.push_str(
-                " (their clients gave up or their calls timed out; no node turned them away)",
-            );
-            return Some(out);
-        }
-        let down = l.dropped.saturating_sub(l.overflow + l.rejected);
-        let mut parts: Vec<String> = Vec::new();
-        let n = crate::fmt::fmt_count;
-        if down > 0 {
-            parts.push(format!("{} dropped while it was down", n(down)));
-        }
-        if l.overflow > 0 {
-            parts.push(format!(
-                "{} turned away at its queue or connection limit",
-                n(l.overflow)
-            ));
-        }
-        if l.refused_connections > 0 {
-            parts.push(format!(
-                "{} calls found no pool connection (it refused them)",
-                n(l.refused_connections)
-            ));
-        }
-        if l.rejected > 0 {
-            parts.push(format!("{} refused over its rate limit", n(l.rejected)));
-        }
-        if l.injected > 0 {
-            parts.push(format!("{} injected errors", n(l.injected)));
-        }
-        if l.cut > 0 {
-            parts.push(format!("{} could not cross a network partition", n(l.cut)));
-        }
-        let _ = write!(out, "; most began at {}: {}", self.ids[i], parts.join(", "));
-        Some(out)
     }
 }

@@ -80,19 +80,53 @@ impl Simulation {
                 ));
             }
         }
-        // The cache in front of it.
+        // The cache in front of it: a cause only when the misses reaching
+        // here moved (a cache warming up or cooling); a steady share of
+        // misses is Poisson traffic like any other.
         let windows = self.measured_rates(i, run);
+        // Arrivals come in batches of up to this many: a request's visits
+        // here, a fan-out's legs.
+        let batch = model
+            .nodes
+            .iter()
+            .filter_map(|n| match &n.kind {
+                KindModel::App(a) => a.handlers.iter().flatten().find_map(|s| match *s {
+                    crate::model::StepModel::FanOut { to, count, .. } if to as usize == i => {
+                        Some(count as f64)
+                    }
+                    _ => None,
+                }),
+                _ => None,
+            })
+            .fold(crate::fmt::ratio(r.arrivals, e.arrivals).ceil(), f64::max);
+        let unsteady = windows.filter(|w| w.moved || w.bursty(batch));
         if let Some(cache) = m.behind_cache
             && let Some(cr) = nodes[cache as usize].1.cache.as_ref()
             && let Some(h) = cr.hit_ratio
+            && let Some(Spread { lo, hi, .. }) = unsteady
         {
-            let spread = windows
-                .map(|(lo, hi, _)| format!("; misses reaching here ranged from {lo:.0}/s to {hi:.0}/s between fifths of the run"))
-                .unwrap_or_default();
             out.push(format!(
-                "the cache `{}` answered {:.0}% of reads{spread}",
+                "the cache `{}` answered {:.0}% of reads; misses reaching here ranged from {lo:.0}/s to {hi:.0}/s between fifths of the run",
                 nodes[cache as usize].0,
                 h * 100.0
+            ));
+        }
+        // A read-through cache's misses wait for its backend: the backend's
+        // own gap is in its time.
+        if let Some((missed, _, b)) = super::theory_structure::fetch_per_lookup(model, nodes, i)
+            && missed > 0.0
+            && let Some(bt) = nodes[b].1.theory.as_ref()
+            && matches!(
+                bt.verdict,
+                theory::Verdict::Diverges | theory::Verdict::Unstable
+            )
+        {
+            out.push(format!(
+                "its {:.0}% of lookups that missed wait for `{}`, which parts from its own prediction (time at the node {} measured, {} predicted)",
+                missed * 100.0,
+                nodes[b].0,
+                fmt_ms(nodes[b].1.mean_sojourn_ms),
+                fmt_ms(bt.sojourn_ms)
             ));
         }
         // Wasted work.
@@ -261,30 +295,31 @@ impl Simulation {
             .changes()
             .iter()
             .any(|c| matches!(c.change, crate::sim::Change::Traffic(_)));
-        let bursty = windows.is_some_and(|(_, _, moved)| moved);
+        // Arrivals that moved with no profile, burst or traffic change, where
+        // retries are counted above: the retries moved them.
+        let retried = out.iter().any(|o| o.contains("retries"));
+        let bursty = unsteady.is_some() && !retried;
         if profiles || traffic || bursty {
             let spread = windows
-                .map(|(lo, hi, _)| format!(": arrivals here ranged from {lo:.0}/s to {hi:.0}/s between fifths of the run"))
+                .map(|w| {
+                    let mut s = format!(
+                        ": arrivals here ranged from {:.0}/s to {:.0}/s between fifths of the run",
+                        w.lo, w.hi
+                    );
+                    if w.bursty(batch) {
+                        s.push_str(&format!(
+                            ", and per window scattered {:.0}x as much as steady arrivals would",
+                            w.dispersion / batch.max(1.0)
+                        ));
+                    }
+                    s
+                })
                 .unwrap_or_default();
             out.push(format!(
                 "traffic was not steady (ramps, spikes or bursts){spread}; the formulas assume a steady state"
             ));
         }
-        if let KindModel::App(app) = &m.kind
-            && let Some(to) = app.handlers.iter().flatten().find_map(|s| match *s {
-                crate::model::StepModel::FanOut { to, .. } => Some(to as usize),
-                _ => None,
-            })
-            && t.off.iter().any(|o| o.contains("parallel calls"))
-        {
-            let leg = &nodes[to].1;
-            out.push(format!(
-                "a fan-out waits for its slowest leg, and `{}` has a heavy tail: p99.9 {} against a mean of {} (theory assumed exponential legs)",
-                nodes[to].0,
-                fmt_ms(leg.p999_ms),
-                fmt_ms(leg.mean_sojourn_ms)
-            ));
-        }
+        out.extend(super::theory_fanout::fanout_cause(model, i, nodes, &t.off));
         if run.warmup == 0 {
             out.push("no warm-up: the empty start is in the averages".to_string());
         }
@@ -311,13 +346,14 @@ impl Simulation {
         out
     }
 
-    /// How the arrival rate at node `i` moved over the measured run: the
-    /// measured windows cut into five consecutive blocks, the lowest and
-    /// highest block's rate, and whether they differ by more than 25% of
-    /// the mean (steady traffic varies far less; batches, such as a
-    /// fan-out's legs, do not move a block's mean). `None` with fewer than
-    /// 10 windows.
-    pub(super) fn measured_rates(&self, i: usize, run: &Run) -> Option<(f64, f64, bool)> {
+    /// How the arrival rate at node `i` moved over the measured run:
+    /// the measured windows cut into five consecutive blocks, the lowest
+    /// and highest block's rate, and whether they moved: by more than 25%
+    /// of the mean, and by more than [`NOISE_SDS`] standard deviations of a
+    /// block's count as the windows' own scatter within the blocks gives it
+    /// (Poisson noise, and batches such as a fan-out's legs, stay inside
+    /// that). `None` with fewer than 10 windows.
+    pub(super) fn measured_rates(&self, i: usize, run: &Run) -> Option<Spread> {
         let w = self.config().window.as_secs_f64();
         let counts: Vec<f64> = self
             .series(i)
@@ -328,15 +364,117 @@ impl Simulation {
         if counts.len() < 10 || w <= 0.0 {
             return None;
         }
-        let size = counts.len() / 5;
-        let blocks: Vec<f64> = counts
-            .chunks(size)
-            .take(5)
-            .map(|b| b.iter().sum::<f64>() / b.len() as f64 / w)
-            .collect();
-        let mean = blocks.iter().sum::<f64>() / blocks.len() as f64;
-        let lo = blocks.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = blocks.iter().copied().fold(0.0, f64::max);
-        Some((lo, hi, mean > 0.0 && (hi - lo) > 0.25 * mean))
+        Some(block_spread(&counts, w))
+    }
+}
+
+/// Standard deviations of a block's count the blocks' rates must part by
+/// before the traffic counts as moved: the range of five blocks of steady
+/// traffic passes 5 deviations about 3 times in 1,000.
+pub(super) const NOISE_SDS: f64 = 5.0;
+
+/// How arrivals per window spread over a run.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Spread {
+    /// The lowest of the five blocks' rates, per second.
+    pub lo: f64,
+    /// The highest.
+    pub hi: f64,
+    /// The blocks' rates moved beyond noise (see `measured_rates`).
+    pub moved: bool,
+    /// The windows' variance within the blocks over their mean count (1
+    /// for Poisson arrivals; a batch of `n` at once gives about `n`).
+    pub dispersion: f64,
+}
+
+impl Spread {
+    /// Arrivals in bursts: the windows scatter more than 3 times what
+    /// arrivals in batches of `batch` give (1 for single Poisson arrivals).
+    pub fn bursty(&self, batch: f64) -> bool {
+        self.dispersion > 3.0 * batch.max(1.0)
+    }
+}
+
+/// `counts` (arrivals per window of `w` seconds) cut into five blocks: the
+/// lowest and highest block's rate, whether they moved, and the windows'
+/// dispersion (see `measured_rates`).
+pub(super) fn block_spread(counts: &[f64], w: f64) -> Spread {
+    let size = counts.len() / 5;
+    let blocks: Vec<&[f64]> = counts.chunks(size).take(5).collect();
+    let rates: Vec<f64> = blocks
+        .iter()
+        .map(|b| b.iter().sum::<f64>() / b.len() as f64 / w)
+        .collect();
+    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+    let lo = rates.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rates.iter().copied().fold(0.0, f64::max);
+    // The windows' variance around their own block's mean (a ramp moves
+    // the blocks, not the scatter within one), at least the Poisson
+    // variance of the mean count.
+    let (mut ss, mut df) = (0.0, 0.0);
+    for b in &blocks {
+        let m = b.iter().sum::<f64>() / b.len() as f64;
+        ss += b.iter().map(|x| (x - m) * (x - m)).sum::<f64>();
+        df += b.len() as f64 - 1.0;
+    }
+    let within = if df > 0.0 { ss / df } else { 0.0 };
+    let dispersion = if mean > 0.0 { within / (mean * w) } else { 0.0 };
+    let var = within.max(mean * w);
+    // A block's count has the deviation `sqrt(size var)`; its rate that
+    // over `size w`.
+    let sd_rate = (size as f64 * var).sqrt() / (size as f64 * w);
+    let moved = mean > 0.0 && hi - lo > 0.25 * mean && hi - lo > NOISE_SDS * sd_rate;
+    Spread {
+        lo,
+        hi,
+        moved,
+        dispersion,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Purpose, Stream};
+
+    /// Arrivals per window of a Poisson stream of `rps` over `windows`
+    /// windows of `w` seconds.
+    fn poisson(seed: u64, rps: f64, windows: usize, w: f64) -> Vec<f64> {
+        let mut rng = Stream::new(seed, Purpose::Arrivals, "s");
+        let mut counts = vec![0.0; windows];
+        let mut t = rng.exp1() / rps;
+        while t < windows as f64 * w {
+            counts[(t / w) as usize] += 1.0;
+            t += rng.exp1() / rps;
+        }
+        counts
+    }
+
+    /// Steady Poisson traffic at any rate never reads as moved (the old
+    /// rule, 25% of the mean alone, called 10/s over 60 windows a ramp in
+    /// several of these seeds); a ramp of a third does.
+    #[test]
+    fn poisson_noise_is_not_a_ramp() {
+        let mut old_moved = 0;
+        for seed in 0..200u64 {
+            let rps = [2.0, 10.0, 27.0, 300.0][seed as usize % 4];
+            let c = poisson(seed, rps, 60, 1.0);
+            let sp = block_spread(&c, 1.0);
+            assert!(!sp.moved && !sp.bursty(1.0), "seed {seed}, {rps}/s: {sp:?}");
+            let (lo, hi) = (sp.lo, sp.hi);
+            let mean = c.iter().sum::<f64>() / 60.0;
+            old_moved += usize::from(hi - lo > 0.25 * mean);
+        }
+        assert!(old_moved > 10, "the old rule: {old_moved}");
+        for seed in 0..20u64 {
+            let mut c = poisson(seed, 30.0, 60, 1.0);
+            for (k, x) in c.iter_mut().enumerate() {
+                *x += (k as f64 * 0.3).floor();
+            }
+            assert!(
+                block_spread(&c, 1.0).moved,
+                "seed {seed}: a ramp from 30/s to 48/s"
+            );
+        }
     }
 }

@@ -14,6 +14,8 @@ mod table;
 mod theory;
 mod theory_closed;
 mod theory_e2e;
+mod theory_fanout;
+mod theory_pooler;
 mod theory_structure;
 
 pub use groups::{GroupReport, Groups, NamedSeries};

@@ -83,6 +83,10 @@ impl Simulation {
         }
         let closed = self.closed_theory(nodes, run);
         self.read_through_time(nodes);
+        // A pooler's queue for connections (not in a closed loop MVA solved).
+        if closed.as_ref().is_none_or(|c| c.solved.is_none()) {
+            self.pooler_theory(nodes, run);
+        }
         for i in 0..nodes.len() {
             if let Some(off) = self.fanout_check(i, nodes, run)
                 && let Some(t) = nodes[i].1.theory.as_mut()
@@ -117,50 +121,6 @@ impl Simulation {
             }
         }
         net
-    }
-
-    /// An app that fans out waits for the slowest of its parallel calls:
-    /// for `n` legs of exponential time with mean `T`, the expected
-    /// maximum is `T x H(n)` (`H` the harmonic number). Compared with the
-    /// time its workers were measured to wait on that node per visit; the
-    /// words when they part by more than `FANOUT_REL`.
-    fn fanout_check(&self, i: usize, nodes: &[(String, NodeReport)], run: &Run) -> Option<String> {
-        let model = self.model();
-        let m = &model.nodes[i];
-        let KindModel::App(app) = &m.kind else {
-            return None;
-        };
-        let (to, count) = app.handlers.iter().flatten().find_map(|s| match *s {
-            crate::model::StepModel::FanOut {
-                to,
-                count,
-                hedge_after,
-            } if hedge_after == u64::MAX => Some((to as usize, count as u32)),
-            _ => None,
-        })?;
-        let leg = nodes[to].1.theory.as_ref()?.sojourn_ms?;
-        let flow = m.flows.iter().find(|f| f.to == to)?.p;
-        let share = flow / count.max(1) as f64;
-        let harmonic: f64 = (1..=count).map(|k| 1.0 / k as f64).sum();
-        let predicted = share * harmonic * leg;
-        let r = &nodes[i].1;
-        let s = &self.node_state(i).stats;
-        let a = s.at_end.unwrap_or_else(|| s.areas(run.now));
-        let cap = (a.capacity - s.at_warmup.capacity) as f64;
-        let w = r.waits_on.iter().find(|w| w.node == nodes[to].0)?.share;
-        if s.wait_count < theory::MIN_VISITS {
-            return None;
-        }
-        let measured = w * cap / s.wait_count as f64 / 1e6;
-        (!theory::within(measured, predicted, theory::FANOUT_REL, 0.0)).then(|| {
-            format!(
-                "waiting on the {count} parallel calls to `{}` took {} per visit, {} predicted for the slowest of {count} exponential legs (tolerance {:.0}%)",
-                nodes[to].0,
-                fmt_ms(Some(measured)),
-                fmt_ms(Some(predicted)),
-                theory::FANOUT_REL * 100.0
-            )
-        })
     }
 
     fn node_theory(&self, i: usize, r: &NodeReport, run: &Run, hits: &[Option<f64>]) -> NodeTheory {

@@ -122,7 +122,7 @@ impl Simulation {
                 .find("; hit ratio")
                 .map(|i| t.note[i..].to_string())
                 .unwrap_or_default();
-            t.model = Some(format!("M/M/{c}//{users}"));
+            t.model = Some(mva_label(c, users, &model.nodes[s.node], t.scv));
             t.note = format!("{note}{tail}");
             t.utilization = Some(util);
             t.offered_load = Some(util);
@@ -308,4 +308,29 @@ struct Visit {
     node: usize,
     visits: f64,
     station: mva::Station,
+}
+
+/// The closed model's name, `M/M/c//N`, and, when the node's service is not
+/// exponential (its SCV not 1), that MVA assumed it was: "M/M/4//8
+/// (exponential service assumed; service here is LogNormal, SCV 0.25)".
+fn mva_label(c: u32, users: u64, m: &crate::model::NodeModel, scv: Option<f64>) -> String {
+    use crate::dist::Sampler;
+    let name = format!("M/M/{c}//{users}");
+    let scv = scv.unwrap_or(1.0);
+    let exponential =
+        matches!(m.service, Sampler::Exponential(_)) && !matches!(m.kind, KindModel::App(_));
+    if exponential || (scv - 1.0).abs() < 0.05 {
+        return name;
+    }
+    let what = match (&m.kind, &m.service) {
+        (KindModel::App(_), _) => "an app's work plus its calls".to_string(),
+        (_, Sampler::Constant(_)) => "Constant".to_string(),
+        (_, Sampler::Exponential(_)) => "Exponential".to_string(),
+        (_, Sampler::Uniform { .. }) => "Uniform".to_string(),
+        (_, Sampler::Normal { .. }) => "Normal".to_string(),
+        (_, Sampler::LogNormal { .. }) => "LogNormal".to_string(),
+        (_, Sampler::Pareto { .. }) => "Pareto".to_string(),
+        (_, Sampler::Mixture(_)) => "a Mixture".to_string(),
+    };
+    format!("{name} (exponential service assumed; service here is {what}, SCV {scv:.2})")
 }

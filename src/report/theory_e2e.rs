@@ -22,7 +22,7 @@ use super::*;
 use crate::kinds::KindModel;
 use crate::model::{Model, NO_REGION, StepModel};
 use crate::sim::Simulation;
-use crate::theory::{self, NetworkTheory, Verdict, network, service::harmonic};
+use crate::theory::{self, NetworkTheory, Verdict, fanout::Slowest, network};
 
 /// Deepest chain of calls a leg's response is followed through.
 const MAX_DEPTH: u32 = 32;
@@ -53,11 +53,25 @@ struct Net<'a> {
     callers: Vec<usize>,
     /// Per node: what the traffic equations send into it along every edge.
     into: Vec<f64>,
+    /// Predicted wait in each node's queue, ms (0 when not predicted).
+    wait: Vec<f64>,
     /// Responses already worked out.
     memo: std::cell::RefCell<Vec<Option<f64>>>,
 }
 
 impl Net<'_> {
+    /// The expected slowest of `k`'s `n` parallel legs to `j`, each
+    /// taking `leg` ms on average, and how; or why there is no estimate.
+    fn slowest(&self, k: usize, j: usize, n: u32, leg: f64) -> Result<(f64, String), String> {
+        match super::theory_fanout::slowest_leg(self.model, j, n, leg, self.wait[j]) {
+            Slowest::Modelled { mean, how } => Ok((mean, how)),
+            Slowest::NotModelled(why) => Err(format!(
+                "no estimate: `{}` fans out to `{}`, and {why}",
+                self.model.nodes[k].id, self.model.nodes[j].id
+            )),
+        }
+    }
+
     /// Visits per user request that go from node `k` to node `j`: `j`'s
     /// visits split over its callers in proportion to what the traffic
     /// equations send along each edge. `None` when that split is unknown
@@ -125,16 +139,19 @@ impl Net<'_> {
             return Ok(r);
         }
         for f in &self.model.nodes[j].flows {
-            let factor = match uses(self.model, j, f.to)? {
-                Use::Publish => continue,
-                Use::Wait => 1.0,
-                Use::FanOut(n) => harmonic(n) / n as f64,
-            };
+            let u = uses(self.model, j, f.to)?;
+            if u == Use::Publish {
+                continue;
+            }
             let h = self.hop(j, f.to).ok_or_else(|| self.split_unknown(f.to))?;
             if h > 0.0 {
-                r += h / self.v[j]
-                    * factor
-                    * (self.rtt(Some(j), f.to) + self.response(f.to, depth + 1)?);
+                let leg = self.rtt(Some(j), f.to) + self.response(f.to, depth + 1)?;
+                // A fan-out's `n` legs cost the slowest of them.
+                let per = match u {
+                    Use::FanOut(n) => self.slowest(j, f.to, n, leg)?.0 / n as f64,
+                    _ => leg,
+                };
+                r += h / self.v[j] * per;
             }
         }
         self.memo.borrow_mut()[j] = Some(r);
@@ -245,7 +262,8 @@ impl Simulation {
         let times: Vec<Option<f64>> = nodes
             .iter()
             .zip(&model.nodes)
-            .map(|((_, r), m)| {
+            .enumerate()
+            .map(|(i, ((_, r), m))| {
                 let t = r.theory.as_ref()?;
                 if m.kind().routes_only() {
                     return Some(0.0);
@@ -253,13 +271,21 @@ impl Simulation {
                 match &m.kind {
                     // An app's own part: the wait for a worker and its own
                     // work (its calls are counted where they go); a CDN's
-                    // edge (a miss's origin is counted there); a pooler's
-                    // time is the database's.
+                    // edge (a miss's origin is counted there).
                     KindModel::App(_) => {
                         Some(t.wait_ms? + t.own_ms.unwrap_or(m.service.mean() / 1e6))
                     }
                     KindModel::Cdn(_) => Some(t.wait_ms? + t.service_ms?),
-                    KindModel::Pooler(_) => Some(0.0),
+                    // A pooler's wait for a connection (its hold is the
+                    // database's time, counted there).
+                    KindModel::Pooler(_) => Some(t.wait_ms.unwrap_or(0.0)),
+                    // A read-through cache's own time (its fetches are
+                    // counted at the backend they visit).
+                    KindModel::Cache(c) if c.backend.is_some() => {
+                        let fetch = super::theory_structure::fetch_per_lookup(model, nodes, i)
+                            .map_or(0.0, |(missed, fetch, _)| missed * fetch);
+                        Some((t.sojourn_ms? - fetch).max(0.0) * (1.0 - t.blocking.unwrap_or(0.0)))
+                    }
                     // Visits turned away at once take no time: an object
                     // store's throttled ones (as measured), a full queue's
                     // (as predicted).
@@ -304,6 +330,10 @@ impl Simulation {
             conf,
             callers,
             into,
+            wait: nodes
+                .iter()
+                .map(|(_, r)| r.theory.as_ref().and_then(|t| t.wait_ms).unwrap_or(0.0))
+                .collect(),
             memo: std::cell::RefCell::new(vec![None; n]),
             src_share: model
                 .sources
@@ -429,16 +459,19 @@ fn corrections(net: &Net, nodes: &[(String, NodeReport)]) -> Result<(f64, Vec<St
             }
             let leg = net.rtt(Some(k), f.to) + net.response(f.to, 0)?;
             let (cut, what) = match u {
-                Use::FanOut(n) => (
-                    h * (1.0 - harmonic(n) / n as f64) * leg,
-                    format!(
-                        "`{}` waits for the slowest of {n} parallel calls to `{}` (exponential legs of mean {}: x H({n}) = {:.2}, not x {n})",
-                        nodes[k].0,
-                        nodes[f.to].0,
-                        crate::fmt::fmt_ms(Some(leg)),
-                        harmonic(n)
-                    ),
-                ),
+                Use::FanOut(n) => {
+                    let (slowest, how) = net.slowest(k, f.to, n, leg)?;
+                    (
+                        h * (leg - slowest / n as f64),
+                        format!(
+                            "`{}` waits for the slowest of {n} parallel calls to `{}` ({} rather than {n} x {}: {how})",
+                            nodes[k].0,
+                            nodes[f.to].0,
+                            crate::fmt::fmt_ms(Some(slowest)),
+                            crate::fmt::fmt_ms(Some(leg)),
+                        ),
+                    )
+                }
                 _ => (
                     h * leg,
                     format!(

@@ -107,22 +107,10 @@ impl Simulation {
     pub(super) fn read_through_time(&self, nodes: &mut [(String, NodeReport)]) {
         let model = self.model();
         for i in 0..nodes.len() {
-            let KindModel::Cache(cm) = &model.nodes[i].kind else {
-                continue;
-            };
-            let Some(b) = cm.backend.map(|b| b as usize) else {
-                continue;
-            };
-            let Some(fetch) = nodes[b].1.theory.as_ref().and_then(|t| t.sojourn_ms) else {
+            let Some((missed, fetch, b)) = fetch_per_lookup(model, nodes, i) else {
                 continue;
             };
             let (id_b, r) = (nodes[b].0.clone(), &mut nodes[i].1);
-            let Some(c) = r.cache.as_ref() else { continue };
-            let lookups = c.hits + c.misses;
-            if lookups == 0 {
-                continue;
-            }
-            let missed = c.misses as f64 / lookups as f64;
             let measured = r.mean_sojourn_ms;
             let Some(t) = r.theory.as_mut() else { continue };
             let Some(own) = t.sojourn_ms else { continue };
@@ -153,4 +141,27 @@ impl Simulation {
             }
         }
     }
+}
+
+/// A read-through cache's fetches: the share of lookups that missed
+/// (measured), the backend's predicted time, ms, and the backend. `None`
+/// when node `i` is not a read-through cache, or nothing is predicted or
+/// measured.
+pub(super) fn fetch_per_lookup(
+    model: &crate::model::Model,
+    nodes: &[(String, NodeReport)],
+    i: usize,
+) -> Option<(f64, f64, usize)> {
+    let KindModel::Cache(cm) = &model.nodes[i].kind else {
+        return None;
+    };
+    let b = cm.backend? as usize;
+    let fetch = nodes[b].1.theory.as_ref()?.sojourn_ms?;
+    let c = nodes[i].1.cache.as_ref()?;
+    let lookups = c.hits + c.misses;
+    if lookups == 0 {
+        return None;
+    }
+    let missed = c.misses as f64 / lookups as f64;
+    Some((missed, fetch, b))
 }

@@ -42,7 +42,7 @@
 //! | end-to-end mean | within 25% (`END_TO_END_REL`) |
 //! | arrival rate | at most 10% above what the configured traffic sends, by the traffic equations (`ARRIVALS_REL`; not judged for caches, whose fills are not in them, nor when a traffic change ran) |
 //! | closed-loop users' throughput | within 10% of MVA's `X(N)` (`THROUGHPUT_REL`) |
-//! | an app's wait for a fan-out | within 50% of the expected slowest of `n` exponential legs, `T x H(n)` (`FANOUT_REL`) |
+//! | an app's wait for a fan-out | within 50% of the expected slowest of `n` legs (`FANOUT_REL`): `T x H(n)` for exponential legs, else from the service distribution of legs that hardly wait (`fanout`) |
 //! | a cache's hit ratio | within 3 points of the prediction (`HIT_ABS`); LFU's prediction is a bound: at most 3 points above it |
 //!
 //! Nothing is judged with fewer than `MIN_VISITS` completed visits.
@@ -51,6 +51,7 @@ pub mod birth_death;
 pub mod cache;
 pub mod demand;
 pub mod erlang;
+pub mod fanout;
 pub mod filter;
 pub mod load;
 pub mod mmck;

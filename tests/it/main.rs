@@ -35,6 +35,7 @@ mod stability;
 mod theory;
 mod theory_cache;
 mod theory_closed;
+mod theory_honest;
 mod theory_kinds;
 mod theory_mgck;
 mod theory_paths;

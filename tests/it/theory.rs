@@ -455,11 +455,23 @@ fn pool_exhaustion_is_flagged_as_waiting_for_connections() {
     flagged(&r, "app", "pool connection");
 }
 
+/// The tail at scale: the slowest of 100 leaves with a 1% tail of 1 s is
+/// predicted from the leaves' own distribution (about 650 ms), so the
+/// frontend's wait and the end-to-end mean agree; before, the legs were
+/// taken as exponential (103 ms) and a heavy tail was the cause.
 #[test]
-fn the_tail_at_scale_is_flagged_as_the_slowest_leg() {
+fn the_tail_at_scale_is_predicted_from_the_leaves_tail() {
     let r = wall("8a");
-    let line = flagged(&r, "frontend", "waits for its slowest leg");
-    assert!(line.contains("DIVERGES"), "{line}");
+    let t = r.nodes["frontend"].theory.as_ref().unwrap();
+    assert!(!t.off.iter().any(|o| o.contains("parallel calls")), "{t:?}");
+    assert!(
+        r.theory
+            .note
+            .contains("waits for the slowest of 100 parallel calls to `leaves`"),
+        "{}",
+        r.theory.note
+    );
+    assert_eq!(r.theory.verdict, Verdict::Agrees, "{:?}", r.theory);
     // The leaves themselves behave as their queue predicts.
     assert_eq!(
         r.nodes["leaves"].theory.as_ref().unwrap().verdict,

@@ -293,5 +293,6 @@ fn a_node_without_a_model_prints_no_number() {
             assert_eq!(tail[1], "-", "{f} `{id}`: {row}");
         }
     }
-    assert!(seen >= 5, "{seen}");
+    // (A pooler has a model of its own: its queue for connections.)
+    assert!(seen >= 4, "{seen}");
 }
