@@ -13,6 +13,42 @@ use bottleneck_app::sandbox::Sandbox;
 mod common;
 use common::{node, ok, open_stage, run, source};
 
+/// The README's walk-through from where a new user starts: the stage the
+/// app opens on, already running. "New blank" leaves nothing of that run
+/// behind: the built topology starts a run of its own at 0 s, with no
+/// removed nodes in the engine and no edits of the stage on its timeline.
+#[test]
+fn the_walk_through_works_from_the_running_stage_the_app_opens_on() {
+    let (mut s, mut b) = open_stage("cache-aside");
+    run(&mut s, 20);
+    bottleneck_app::builder::build_cache_aside(&mut s, &mut b).unwrap();
+    assert!(s.now() < 20 * SEC, "a new run: {}", s.now());
+    let ids: Vec<&str> = s.model.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert!(ids.iter().all(|id| !id.contains(":removed")), "{ids:?}");
+    assert_eq!(s.model.nodes.len(), b.working.nodes.len(), "{ids:?}");
+    assert!(!s.paused);
+    run(&mut s, 25);
+    let r = s.sim.report();
+    assert!(r.end_to_end.completed > 0);
+}
+
+/// Undoing "New blank" before anything new loads gives the run back as it
+/// was (its clock and its queues), not a new one.
+#[test]
+fn undoing_new_blank_resumes_the_run_before() {
+    let (mut s, mut b) = open_stage("cache-aside");
+    let before = b.working.clone();
+    run(&mut s, 10);
+    let t = s.now();
+    ok(b.new_blank(&mut s));
+    assert!(b.is_draft() && s.paused);
+    ok(b.undo(&mut s));
+    assert_eq!(b.working, before);
+    assert_eq!(s.now(), t);
+    assert!(!s.paused);
+    assert!(s.model.nodes.iter().all(|n| !n.id.contains(":removed")));
+}
+
 #[test]
 fn builds_the_cache_aside_stage_from_a_blank_canvas() {
     let (mut s, mut b) = open_stage("single-server");

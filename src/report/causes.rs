@@ -146,11 +146,8 @@ impl Simulation {
         let faults: Vec<String> = self
             .changes()
             .iter()
-            .filter(|c| {
-                let d = format!("{:?}", c.change);
-                ids.iter().any(|id| d.contains(&format!("\"{id}\"")))
-            })
-            .map(|c| format!("{:?} at {}", c.change, c.at))
+            .filter(|c| ids.iter().any(|id| c.change.concerns(id)))
+            .map(|c| format!("{} at {}", c.change, c.at))
             .collect();
         let slow =
             s.base_service_sum > 0 && s.service_sum as f64 > 1.05 * s.base_service_sum as f64;

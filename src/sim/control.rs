@@ -98,6 +98,25 @@ pub enum Change {
     Restructure(Box<super::Restructure>),
 }
 
+impl Change {
+    /// True when the change acts on the node (or region) `id`: it names
+    /// it, or it is a restructure (the topology changed under every node).
+    pub fn concerns(&self, id: &str) -> bool {
+        match self {
+            Change::Traffic(_) => false,
+            Change::Down(n) | Change::Drain(n) | Change::Up(n) | Change::Flush(n) => n == id,
+            Change::DownRegion(r) | Change::UpRegion(r) => r == id,
+            Change::Slow { node, .. }
+            | Change::Servers { node, .. }
+            | Change::Instances { node, .. }
+            | Change::Errors { node, .. }
+            | Change::Shards { node, .. } => node == id,
+            Change::Partition { a, b } | Change::Heal { a, b } => a == id || b == id,
+            Change::Restructure(_) => true,
+        }
+    }
+}
+
 /// How people read a change: `traffic x1.5`, `db down`, `db x2 slower`.
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

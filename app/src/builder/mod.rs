@@ -87,6 +87,9 @@ pub struct Builder {
     in_sync: bool,
     /// The simulation was paused by a draft.
     paused_by_draft: bool,
+    /// "New blank" was asked for: the first topology that loads starts a
+    /// new run at 0 s, rather than editing the one that ran before.
+    fresh: bool,
     /// Changes of the running simulation already folded into `working`.
     seen_changes: usize,
     last_selected: Option<usize>,
@@ -123,6 +126,7 @@ impl Default for Builder {
             base: None,
             in_sync: false,
             paused_by_draft: false,
+            fresh: false,
             seen_changes: 0,
             last_selected: None,
             drill: None,
@@ -249,6 +253,7 @@ impl Builder {
         self.connecting = None;
         self.field_error = None;
         self.paused_by_draft = false;
+        self.fresh = false;
         self.last_selected = s.selected;
         // A node the sandbox has selected stays selected here too.
         self.selected = s
@@ -414,6 +419,9 @@ impl Builder {
             }
             Ok(_) => {
                 self.problems.clear();
+                if self.fresh {
+                    return self.start_fresh(s, what);
+                }
                 if self.in_sync
                     && let Some(c) = live
                     && s.sim.apply(c).is_ok()
@@ -490,14 +498,52 @@ impl Builder {
         self.apply_working(s, &what, snap.live.map(|(done, _)| done))
     }
 
-    /// Starts over from a blank canvas (undoable).
+    /// Starts over from a blank canvas (undoable). Nothing of the run
+    /// before carries over: the first topology built here that loads
+    /// starts a new run at 0 s, with its own timeline (undoing back to the
+    /// topology that was running before, while nothing new has loaded,
+    /// simply resumes it).
     pub fn new_blank(&mut self, s: &mut Sandbox) -> Result<String, String> {
         self.sync(s);
         self.pos.clear();
         self.selected = None;
+        self.fresh = true;
         s.title = blank().name;
         s.origin = "a blank canvas".into();
         self.commit(s, blank(), "new blank topology".into(), false, None)
+    }
+
+    /// The first topology that loads after "New blank": a new run of it
+    /// from 0 s (or, when it is what ran before, that run resumed).
+    fn start_fresh(&mut self, s: &mut Sandbox, what: &str) -> Result<String, String> {
+        self.fresh = false;
+        let resumed = self.working == s.topology;
+        if !resumed {
+            let text = bottleneck::topology::to_ron(&self.working);
+            let mut n = Sandbox::open(&s.origin, &text, s.seed)?;
+            n.title = std::mem::take(&mut s.title);
+            n.speed = s.speed;
+            n.paused = s.paused && !self.paused_by_draft;
+            *s = n;
+        }
+        self.working = s.topology.clone();
+        self.base = Some(s.topology.clone());
+        self.seen_changes = s.sim.changes().len();
+        self.in_sync = true;
+        if self.paused_by_draft {
+            s.paused = false;
+            self.paused_by_draft = false;
+        }
+        self.place_boxes(s);
+        if let Some(Item::Node(id)) = &self.selected {
+            s.selected = s.model.node_index(id);
+        }
+        self.last_selected = s.selected;
+        Ok(if resumed {
+            format!("{what}: the run before goes on")
+        } else {
+            format!("{what}: it loads, and a new run starts at 0s")
+        })
     }
 
     /// Starts from a bundled stage (the journey's stage N, a wall, ...).

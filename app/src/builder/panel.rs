@@ -381,7 +381,9 @@ fn text_box(
     } else {
         format!("default: {default}")
     });
-    let r = ui.add(edit);
+    let out = edit.show(ui);
+    let r = out.response.response.clone();
+    select_all_on_entry(ui, &r, out.state, &out.galley);
     let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
     if r.lost_focus() || (multiline && r.has_focus() && enter && ui.input(|i| i.modifiers.command))
     {
@@ -393,6 +395,36 @@ fn text_box(
     } else if !r.has_focus() && b.texts.get(&k).is_some_and(|t| t != current) {
         // The value changed under the box (undo, a live edit): follow it.
         b.texts.insert(k, current.to_string());
+    }
+}
+
+/// Entering a box (a click, or Tab) selects all its text, so what is typed
+/// replaces the value, as in a spreadsheet cell; a click in a box that
+/// already has the keyboard places the cursor, and a drag selects part.
+fn select_all_on_entry(
+    ui: &egui::Ui,
+    r: &egui::Response,
+    mut state: egui::text_edit::TextEditState,
+    galley: &egui::Galley,
+) {
+    let entering = r.id.with("entering");
+    if r.gained_focus() {
+        ui.data_mut(|d| d.insert_temp(entering, true));
+    }
+    if !r.has_focus() {
+        ui.data_mut(|d| d.remove::<bool>(entering));
+        return;
+    }
+    let pending = ui.data(|d| d.get_temp::<bool>(entering).unwrap_or(false));
+    // Once the click that entered it is over (or at once, by keyboard).
+    if pending && !ui.input(|i| i.pointer.any_down()) {
+        ui.data_mut(|d| d.remove::<bool>(entering));
+        if state.cursor.char_range().is_none_or(|c| c.is_empty()) {
+            state
+                .cursor
+                .set_char_range(Some(egui::text::CCursorRange::select_all(galley)));
+            state.store(ui.ctx(), r.id);
+        }
     }
 }
 

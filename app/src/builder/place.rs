@@ -29,14 +29,16 @@ impl Builder {
 
     /// The first free spot at `x` among the rows `y0`, `y0 + step`, ...
     fn free_in_rows(&self, x: f32, y0: f32, step: f32) -> Option<[f32; 2]> {
-        // Boxes are about 0.1 of the canvas wide and 0.1 high.
+        // A node is 160 by 58 points: on the narrowest canvas (625 by 600
+        // points) about 0.26 of its width and 0.1 of its height, so a box
+        // in a neighbouring column (0.22 away) overlaps one in the same row.
         (0..7)
             .map(|k| y0 + step * k as f32)
             .take_while(|y| *y <= 0.98)
             .find(|y| {
                 !self
                     .live_positions()
-                    .any(|p| (p[0] - x).abs() < 0.1 && (p[1] - y).abs() < 0.13)
+                    .any(|p| (p[0] - x).abs() < 0.27 && (p[1] - y).abs() < 0.13)
             })
             .map(|y| [x, y])
     }

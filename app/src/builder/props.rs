@@ -38,10 +38,12 @@ impl Builder {
         fields::set(&mut m, path, v.clone(), &make)?;
         let mut t = self.working.clone();
         fields::put_item(&mut t, item, m)?;
-        let shown = if v.is_null() {
-            "default".to_string()
-        } else {
-            v.as_str().map_or_else(|| v.to_string(), str::to_string)
+        // Shown as it is typed (RON), not in its serde form.
+        let shown = match field_at(&t0, item, path).map(|f| fields::editor(&t0, item, &f)) {
+            _ if v.is_null() => "default".to_string(),
+            Some(Editor::Text(ty)) => fields::to_text(ty, &v),
+            Some(Editor::Nodes(_)) => fields::to_text(TextType::Words, &v),
+            _ => v.as_str().map_or_else(|| v.to_string(), str::to_string),
         };
         let what = format!("`{}`: {} = {shown}", item.id(), path.join("."));
         let live = self.live_change(item, path, &old, &v);

@@ -127,8 +127,9 @@ pub fn estimate(steps: &[Step]) -> Estimate {
             Step::Click(_) => home(true) + P + 2.0 * B,
             Step::Drag(..) => home(true) + P + B + P + B,
             Step::Type(_, text) => {
+                // The click selects the field's value: type over it, Enter.
                 let click = home(true) + P + 2.0 * B;
-                click + home(false) + 2.0 * K + K * text.chars().count() as f64 + K
+                click + home(false) + K * text.chars().count() as f64 + K
             }
         };
     }
@@ -136,6 +137,21 @@ pub fn estimate(steps: &[Step]) -> Estimate {
         operate_s: operate,
         read_s: read,
     }
+}
+
+/// The README's section a first-time reader reads before and while doing
+/// the walk-through: from its heading to the end of the last step (what
+/// follows is not needed to do it).
+pub fn readme_section(readme: &str) -> Option<&str> {
+    let start = readme.find("#### Build the cache-aside stage from a blank canvas")?;
+    let last = readme[start..].find(&format!("\n{}. ", CACHE_ASIDE.len()))?;
+    let len = last + 1 + readme[start + last + 1..].find('\n')?;
+    Some(&readme[start..start + len])
+}
+
+/// Seconds to read `words` words at the model's reading speed.
+pub fn reading_s(words: usize) -> f64 {
+    words as f64 * 60.0 / klm::WPM
 }
 
 /// Does `steps` with the interface's own functions; stops at the first
@@ -166,7 +182,21 @@ pub fn replay(steps: &[Step], s: &mut Sandbox, st: &mut UiState) -> Result<(), S
             }
             Step::Drag(from, to) => {
                 let it = item(b, from);
-                b.connect(s, &it, to).map(|_| ())
+                // Onto what is drawn where `to` is, as a pointer finds it
+                // (a draft is drawn from the builder's own boxes).
+                let target = if b.is_draft() {
+                    Some(Item::Node(to.to_string()))
+                } else {
+                    let rect = bevy_egui::egui::Rect::from_min_size(
+                        bevy_egui::egui::Pos2::ZERO,
+                        bevy_egui::egui::Vec2::new(800.0, 600.0),
+                    );
+                    crate::ui::graph::drop_on(s, rect, to)
+                };
+                match target {
+                    Some(Item::Node(t)) => b.connect(s, &it, &t).map(|_| ()),
+                    _ => Err(format!("no box `{to}` to drop on")),
+                }
             }
             Step::Type(field, text) => match b.selected.clone() {
                 Some(it) => b.set_text(s, &it, field, text).map(|_| ()),
@@ -251,9 +281,10 @@ mod tests {
         // A drag from the keyboard: home to the mouse, point, press, point, release.
         let e = estimate(&[Step::Drag("a", "b")]);
         assert!((e.operate_s - (M + H + 2.0 * P + 2.0 * B)).abs() < 1e-9);
-        // Typing "8": click the field, home back, Ctrl+A, the digit, Enter.
+        // Typing "8": click the field (it selects the value), home back,
+        // the digit, Enter.
         let e = estimate(&[Step::Type("servers", "8")]);
-        let want = M + H + P + 2.0 * B + H + 2.0 * K + K + K;
+        let want = M + H + P + 2.0 * B + H + K + K;
         assert!((e.operate_s - want).abs() < 1e-9, "{e:?}");
         // Shift+L is two keystrokes; reading grows with the words.
         let shift = estimate(&[Step::Key(Action::AutoLayout)]);
@@ -264,12 +295,20 @@ mod tests {
     #[test]
     fn the_cache_aside_walk_through_fits_in_two_minutes() {
         let e = estimate(CACHE_ASIDE);
-        assert!(e.total_s() < 120.0, "{e:?}");
-        // The README gives these figures.
+        // Reading: the README's whole section, not only the steps' words.
         let readme = include_str!("../../../README.md");
+        let words = readme_section(readme)
+            .expect("the README has the walk-through")
+            .split_whitespace()
+            .count();
+        let read = reading_s(words);
+        assert!(read > e.read_s, "the section holds the steps and more");
+        assert!(e.operate_s + read < 120.0, "{e:?}, reading {read:.0} s");
+        // The README gives these figures.
         let said = format!(
-            "about {:.0} s of doing and {:.0} s of reading",
-            e.operate_s, e.read_s
+            "the steps are about {:.0} s of doing, and reading this section to its last step\n({words} words at 238 a minute) about {read:.0} s: about {:.0} s",
+            e.operate_s,
+            e.operate_s + read
         );
         assert!(readme.contains(&said), "the README should say: {said}");
     }

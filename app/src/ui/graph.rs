@@ -183,23 +183,7 @@ pub fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
     let at = rect.center_bottom() - Vec2::new(galley.size().x / 2.0, galley.size().y + 8.0);
     painter.galley(at, galley, RED);
     // Right-drag from a box to another connects them (the builder).
-    let boxes: Vec<(Item, Rect)> = s
-        .layout
-        .sources
-        .iter()
-        .map(|(id, p)| {
-            (
-                Item::Source(id.clone()),
-                Rect::from_center_size(view.to_screen(*p), SOURCE),
-            )
-        })
-        .chain(s.layout.nodes.iter().map(|(id, p)| {
-            (
-                Item::Node(id.clone()),
-                Rect::from_center_size(view.to_screen(*p), NODE),
-            )
-        }))
-        .collect();
+    let boxes = hit_boxes(s, &view);
     canvas::wire_by_dragging(ui, &painter, s, b, &boxes);
     canvas::carry(ui, &painter, rect, &view, s, b);
     ui.advance_cursor_after_rect(rect);
@@ -269,9 +253,98 @@ fn queue_bar(painter: &egui::Painter, r: Rect, queue: f64, servers: u32) {
 }
 
 /// True for a node or source a live edit removed.
+/// The boxes the canvas draws, where it draws them: every source and node
+/// but those a live edit removed (they stay in the engine, invisible, where
+/// they were; a drop there must land on what is drawn, never on them).
+pub fn drawn(s: &Sandbox) -> Vec<(Item, [f32; 2])> {
+    let sources = s
+        .layout
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !retired(s, Slot::Src(*i)))
+        .map(|(_, (id, p))| (Item::Source(id.clone()), *p));
+    let nodes = s
+        .layout
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !retired(s, Slot::Node(*i)))
+        .map(|(_, (id, p))| (Item::Node(id.clone()), *p));
+    sources.chain(nodes).collect()
+}
+
+/// The drawn boxes as rectangles on screen, in the order a pointer finds
+/// them (the first that contains it).
+pub fn hit_boxes(s: &Sandbox, view: &View) -> Vec<(Item, Rect)> {
+    drawn(s)
+        .into_iter()
+        .map(|(item, p)| {
+            let size = match item {
+                Item::Source(_) => SOURCE,
+                Item::Node(_) => NODE,
+            };
+            (item, Rect::from_center_size(view.to_screen(p), size))
+        })
+        .collect()
+}
+
+/// What a drop at the centre of `id`'s box lands on, on a running graph
+/// drawn in `rect` (what a right-drag onto that box connects to).
+pub fn drop_on(s: &Sandbox, rect: Rect, id: &str) -> Option<Item> {
+    let boxes = hit_boxes(s, &View::of(rect));
+    let at = boxes.iter().find(|(it, _)| it.id() == id)?.1.center();
+    boxes
+        .into_iter()
+        .find(|(_, r)| r.contains(at))
+        .map(|(it, _)| it)
+}
+
 fn retired(s: &Sandbox, slot: Slot) -> bool {
     match slot {
         Slot::Node(i) => s.sim.retired().get(i).copied().unwrap_or(false),
         Slot::Src(i) => s.sim.retired_sources().get(i).copied().unwrap_or(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::Builder;
+
+    fn stage() -> (Sandbox, Builder) {
+        let st = crate::content::find("cache-aside").unwrap();
+        let s = Sandbox::open(st.file, st.text, 1).unwrap();
+        let b = Builder::new(&s);
+        (s, b)
+    }
+
+    /// A node removed while the simulation runs stays in the engine, at its
+    /// place, undrawn: a drop there lands on what is drawn, never on it.
+    #[test]
+    fn a_drop_lands_on_the_drawn_box_not_on_a_removed_one() {
+        let (mut s, mut b) = stage();
+        let apps: Vec<String> = s
+            .model
+            .nodes
+            .iter()
+            .filter(|n| n.kind_name() == "App")
+            .map(|n| n.id.clone())
+            .collect();
+        let gone = apps[0].clone();
+        let at = s.layout.at(Slot::Node(s.model.node_index(&gone).unwrap()));
+        b.delete(&mut s, &Item::Node(gone.clone())).unwrap();
+        let ghost = format!("{gone}:removed");
+        assert!(s.model.node_index(&ghost).is_some(), "the engine keeps it");
+        assert!(drawn(&s).iter().all(|(it, _)| it.id() != ghost));
+        assert_eq!(
+            drawn(&s).len(),
+            s.topology.nodes.len() + s.topology.sources.len()
+        );
+        // The database moved to where the removed app was.
+        let db = s.model.node_index("db").unwrap();
+        s.layout.set(Slot::Node(db), at);
+        let rect = Rect::from_min_size(egui::Pos2::ZERO, Vec2::new(800.0, 600.0));
+        assert_eq!(drop_on(&s, rect, "db"), Some(Item::Node("db".into())));
     }
 }
