@@ -111,14 +111,66 @@ pub struct Checked {
 }
 
 /// Judges a lesson's check from the runs of its scenario on the topology
-/// before and after. Before must fail: every threshold its `expect_fail`
-/// lists (as `bottleneck check` expects of the scenario), or some threshold
-/// when it lists none. After must pass every threshold.
+/// before and after, one outcome per seed (the same seeds for both). Before
+/// must fail: every threshold its `expect_fail` lists (as `bottleneck
+/// check` expects of the scenario), or some threshold when it lists none.
+/// After must pass every threshold. With several seeds the lesson holds
+/// only when it holds on each one (a story one seed tells by luck does
+/// not), and the verdicts count in how many each threshold held.
 pub fn judge(check: &Scenario, before: &[Outcome], after: &[Outcome]) -> Checked {
+    if before.len() <= 1 || before.len() != after.len() {
+        return judge_by(check, before, after, crate::scenario::Rule::Mean);
+    }
+    let mut c = judge_by(check, before, after, crate::scenario::Rule::Every);
+    let per = before
+        .iter()
+        .zip(after)
+        .map(|(b, a)| {
+            (
+                b.seed,
+                judge_by(
+                    check,
+                    std::slice::from_ref(b),
+                    std::slice::from_ref(a),
+                    crate::scenario::Rule::Mean,
+                ),
+            )
+        })
+        .find(|(_, c)| !c.holds);
+    let n = before.len();
+    match per {
+        Some((seed, one)) => {
+            c.holds = false;
+            c.summary = format!("with seed {seed}, {}", one.summary);
+        }
+        None => {
+            c.holds = true;
+            let one = judge_by(
+                check,
+                &before[..1],
+                &after[..1],
+                crate::scenario::Rule::Mean,
+            );
+            c.summary = format!(
+                "before fails and after passes with each of {n} seeds (seed {}: {})",
+                before[0].seed, one.summary
+            );
+        }
+    }
+    c
+}
+
+/// [`judge`] with the verdicts' rows judged under `rule`.
+fn judge_by(
+    check: &Scenario,
+    before: &[Outcome],
+    after: &[Outcome],
+    rule: crate::scenario::Rule,
+) -> Checked {
     let mut s = check.clone();
     s.expect_fail = vec![false; s.thresholds.len()];
-    let b = crate::scenario::judge(&s, before);
-    let a = crate::scenario::judge(&s, after);
+    let b = crate::scenario::judge_by(&s, before, rule);
+    let a = crate::scenario::judge_by(&s, after, rule);
     let listed: Vec<&crate::scenario::Row> = b
         .rows
         .iter()

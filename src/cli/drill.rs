@@ -113,8 +113,12 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         Err(code) => return code,
     };
     let start = dir.join(&d.start);
+    let hidden = match hidden_scenario(&dir.join(&d.scenario)) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let Some(mine) = &args.topology else {
-        out!("{}", drill::card_text(&d, Some(&costs)));
+        out!("{}", drill::card_text(&d, Some(&costs), Some(&hidden)));
         outln!();
         outln!(
             "  Start from {} (copy it and edit the copy), then grade it:",
@@ -130,6 +134,9 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         );
         return ExitCode::SUCCESS;
     };
+    if let Err(code) = refuse_missing_ids(&hidden, &start, mine) {
+        return code;
+    }
     let Ok(mut ready) = check::prepare(&dir.join(&d.scenario), Some(mine)) else {
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     };
@@ -177,7 +184,7 @@ pub fn drill(args: DrillArgs) -> ExitCode {
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&g).unwrap_or_default());
     } else {
-        let mut out = drill::card_text(&d, Some(&costs));
+        let mut out = drill::card_text(&d, Some(&costs), Some(&ready.scenario));
         let _ = writeln!(out);
         let _ = writeln!(out, "Grading {}", mine.display());
         let _ = writeln!(out);
@@ -238,6 +245,52 @@ pub fn drill(args: DrillArgs) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_THRESHOLDS)
+    }
+}
+
+/// The drill's hidden scenario, parsed (for its card's graded rows and
+/// the ids it names).
+fn hidden_scenario(path: &Path) -> Result<bottleneck::scenario::Scenario, ExitCode> {
+    let name = path.display().to_string();
+    let bytes = files::read_named(path, "the drill's hidden scenario", files::MAX_RON_BYTES)
+        .map_err(|ds| {
+            err!("{ds}");
+            ExitCode::from(crate::EXIT_BAD_INPUT)
+        })?;
+    bottleneck::scenario::parse(&name, &bytes).map_err(|ds| {
+        err!("{ds}");
+        ExitCode::from(crate::EXIT_BAD_INPUT)
+    })
+}
+
+/// Refuses a submission without a node the hidden scenario names by id,
+/// in the learner's terms, before the scenario is planned on it (which
+/// would point into the hidden file). A submission that does not parse is
+/// left to the loader's own error.
+fn refuse_missing_ids(
+    hidden: &bottleneck::scenario::Scenario,
+    start: &Path,
+    mine: &Path,
+) -> Result<(), ExitCode> {
+    let Ok(text) = std::fs::read_to_string(mine) else {
+        return Ok(());
+    };
+    let Ok(topology) = bottleneck::topology::parse(&mine.display().to_string(), &text) else {
+        return Ok(());
+    };
+    let mut ds = Diagnostics::new(&mine.display().to_string(), &text);
+    for v in drill::missing_ids(hidden, &topology) {
+        ds.push(Diagnostic::error(v.message).hint(format!(
+            "{} (the start is {})",
+            v.hint,
+            start.display()
+        )));
+    }
+    if ds.has_errors() {
+        err!("{ds}");
+        Err(ExitCode::from(crate::EXIT_BAD_INPUT))
+    } else {
+        Ok(())
     }
 }
 

@@ -19,6 +19,10 @@ pub struct LessonArgs {
     /// must fail) and after (which must pass). Exit 99 when it does not hold.
     #[arg(long)]
     check: bool,
+    /// Seeds to run the check with (the scenario's seed, seed+1, ...): the
+    /// lesson holds only when it holds with every one.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    replications: u32,
     /// Where the lessons are.
     #[arg(long, default_value = "topologies/lessons")]
     dir: PathBuf,
@@ -156,7 +160,8 @@ pub fn lesson(args: LessonArgs) -> ExitCode {
         }
         ready.push(r);
     }
-    let runs = check::run_all(&ready, 1, None, false);
+    let reps = args.replications;
+    let runs = check::run_all(&ready, reps, None, false);
     let c = lesson::judge(&ready[0].scenario, &runs[0], &runs[1]);
     let mut out = String::new();
     for (what, v, r) in [
@@ -167,7 +172,7 @@ pub fn lesson(args: LessonArgs) -> ExitCode {
         s.name = format!("{} ({what}: {})", s.name, r.model.name);
         s.expect_fail = vec![false; s.thresholds.len()];
         let _ = writeln!(out);
-        out.push_str(&check::table(&s, v, 1));
+        out.push_str(&check::table(&s, v, reps));
     }
     let _ = writeln!(out);
     let _ = writeln!(

@@ -150,7 +150,7 @@ fn the_idempotency_drill_is_not_solved_by_waiting_longer() {
 fn the_stampede_drill_is_not_solved_by_a_bigger_database() {
     let bigger = [
         (
-            "servers: 4, max_connections: 32",
+            "servers: 4, max_connections: 48",
             "servers: 12, max_connections: 256",
         ),
         ("workers: 256", "workers: 64"),

@@ -6,6 +6,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod components;
+mod content_seeds;
 mod control;
 mod determinism;
 mod drill_rules;

@@ -12,11 +12,14 @@
 //! removed ([`mechanism::remove`]), and that counterfactual must fail:
 //! otherwise it passes, but not because of the fix, and is not solved.
 
+mod card;
 mod costs;
 pub mod mechanism;
+mod paths;
 pub mod protect;
 pub mod work;
 
+pub use card::{card_rows, card_text, kept_ids, missing_ids};
 pub use costs::{CostLine, CostReport, Costs, DEFAULT_COSTS, Per, Price, parse_costs};
 pub use mechanism::Mechanism;
 pub use protect::{Protect, Violation};
@@ -297,10 +300,15 @@ pub fn requirements(
     let lines = costs.of(model);
     let monthly: f64 = lines.iter().map(|l| l.monthly).sum();
     let mut reasons = Vec::new();
-    for r in verdict.rows.iter().filter(|r| !r.passed) {
+    for (r, t) in verdict
+        .rows
+        .iter()
+        .zip(&s.thresholds)
+        .filter(|(r, _)| !r.passed)
+    {
         let mut line = format!("`{}` fails: measured {}", r.threshold, r.shown);
-        if let Some(b) = &verdict.bottleneck {
-            let _ = write!(line, " (bottleneck: {b})");
+        if let Some(why) = cause(t, r, outcomes, verdict.bottleneck.as_ref()) {
+            let _ = write!(line, " ({why})");
         }
         reasons.push(line);
     }
@@ -336,6 +344,39 @@ pub fn requirements(
         budget: drill.card.budget,
         reasons,
     }
+}
+
+/// What a failing row's cause is, as far as the run can tell: the
+/// bottleneck's line, unless the row is an end-to-end time that the
+/// bottleneck's waiting cannot account for (on average it adds less than
+/// a tenth of the measured time per visit). Then the slow requests come
+/// from something else (a backlog still draining after the warm-up, a
+/// failure the scenario injects, slow calls), and naming the steady
+/// queue as the cause would be false.
+fn cause(
+    t: &super::Threshold,
+    r: &super::Row,
+    outcomes: &[Outcome],
+    bottleneck: Option<&String>,
+) -> Option<String> {
+    let b = bottleneck?;
+    let measured = r.measured.as_ref().map(|m| m.mean);
+    let report = outcomes.iter().find_map(|o| {
+        let node = &o.report.bottleneck.as_ref()?.node;
+        let wait = o.report.nodes.get(node)?.mean_wait_ms?;
+        Some((node.clone(), wait))
+    });
+    if let (Some(m), Some((node, wait))) = (measured, report)
+        && t.node.is_none()
+        && t.metric.unit == super::threshold::Unit::Ms
+        && wait * 10.0 < m
+    {
+        return Some(format!(
+            "not a steady queue: the busiest node, `{node}`, adds only {} of waiting per visit on average; look for what does not last (a backlog still draining after the warm-up, the scenario's failure) or for slow calls",
+            crate::fmt::fmt_ms(Some(wait))
+        ));
+    }
+    Some(format!("bottleneck: {b}"))
 }
 
 /// Completes a grade with its counterfactual: `cf_outcomes` are the
@@ -409,45 +450,4 @@ pub fn conclude(
     g.passed = g.reasons.is_empty();
     g.counterfactual = Some(c);
     g
-}
-
-/// The requirement card as text.
-pub fn card_text(d: &Drill, costs: Option<&Costs>) -> String {
-    let money = |x: f64| match costs {
-        Some(c) => c.money(x),
-        None => format!("{x:.0}"),
-    };
-    let mut out = String::new();
-    let _ = writeln!(out, "Drill (level {}): {}", d.level, d.title);
-    let _ = writeln!(out);
-    for line in wrap(&d.brief, 76) {
-        let _ = writeln!(out, "  {line}");
-    }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "  traffic        {}", d.card.traffic);
-    let _ = writeln!(out, "  read:write     {}", d.card.read_write);
-    let _ = writeln!(out, "  latency        {}", d.card.latency);
-    let _ = writeln!(out, "  availability   {}", d.card.availability);
-    let _ = writeln!(out, "  survive        {}", d.card.survive);
-    let _ = writeln!(out, "  budget         {} a month", money(d.card.budget));
-    out
-}
-
-/// Greedy word wrap at `width` characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }

@@ -131,40 +131,7 @@ pub struct Violation {
     pub hint: String,
 }
 
-/// Checks `protect`'s paths: each starts with `sources` or a kind and names
-/// a field there. Returns the first bad one with a hint.
-pub fn check_paths(p: &Protect) -> Result<(), (String, String)> {
-    for path in p.allow.iter().chain(&p.also) {
-        let mut parts = path.split('.');
-        let head = parts.next().unwrap_or("");
-        let field = parts.next().unwrap_or("");
-        let fields: Vec<&str> = match Kind::from_name(head) {
-            _ if head == "sources" => SOURCE_FIELDS.to_vec(),
-            Some(_) => Vec::new(),
-            None => {
-                let mut heads = vec!["sources"];
-                heads.extend(Kind::ALL.iter().map(|k| k.name()));
-                let near = crate::diag::closest(head, heads.iter().copied())
-                    .map(|c| format!("did you mean `{c}`? "))
-                    .unwrap_or_default();
-                return Err((
-                    format!("the protected path `{path}` starts with `{head}`"),
-                    format!(
-                        "{near}a path starts with `sources` or a kind ({})",
-                        crate::diag::list_names(&heads)
-                    ),
-                ));
-            }
-        };
-        if field.is_empty() || (!fields.is_empty() && !fields.contains(&field)) {
-            return Err((
-                format!("the protected path `{path}` names no field of {head}"),
-                format!("write `{head}.FIELD`, e.g. `sources.client.retries` or `App.service`"),
-            ));
-        }
-    }
-    Ok(())
-}
+pub use super::paths::check_paths;
 
 /// Every change `mine` makes to a field the drill protects, compared with
 /// the drill's `start`. Empty: the submission may be graded.
@@ -247,16 +214,20 @@ fn nodes(p: &Protect, start: &Topology, mine: &Topology, out: &mut Vec<Violation
             let a = json(s);
             for f in &fields {
                 if let Some((path, was, is)) = differs(&a, &b, f, kind.name(), &p.allow) {
-                    out.push(Violation {
-                        id: n.id().into(),
-                        message: format!(
-                            "not allowed: you changed the physics: `{}`'s {path} was {was}, is {is}",
-                            n.id()
-                        ),
-                        hint: format!(
-                            "the time {}'s work takes is given by the drill: put it back, and add capacity (servers, instances, workers) or take work off it instead",
-                            a_kind(kind)
-                        ),
+                    out.push(if physics(kind).contains(&f.as_str()) {
+                        Violation {
+                            id: n.id().into(),
+                            message: format!(
+                                "not allowed: you changed the physics: `{}`'s {path} was {was}, is {is}",
+                                n.id()
+                            ),
+                            hint: format!(
+                                "the time {}'s work takes is given by the drill: put it back, and add capacity (servers, instances, workers) or take work off it instead",
+                                a_kind(kind)
+                            ),
+                        }
+                    } else {
+                        fixed(kind, n.id(), &path, &was, &is)
                     });
                 }
             }
@@ -290,6 +261,11 @@ fn nodes(p: &Protect, start: &Topology, mine: &Topology, out: &mut Vec<Violation
             };
             let mine_v = strip(field(&b, f), f, kind.name(), &p.allow);
             if given.iter().any(|(_, v)| *v == mine_v) {
+                continue;
+            }
+            if !physics(kind).contains(&f.as_str()) {
+                let (was, is) = (show(v, f), show(&mine_v, f));
+                out.push(fixed(kind, n.id(), f, &was, &is));
                 continue;
             }
             out.push(Violation {
@@ -426,6 +402,23 @@ fn set_path(m: &mut serde_json::Map<String, Value>, parts: &[&str], v: Value) {
                 set_path(o, rest, v);
             }
         }
+    }
+}
+
+/// A change to a field the drill protects besides the physics (its
+/// `also`, e.g. `Station.servers`): the drill fixes it, so the hint must
+/// not suggest changing capacity there.
+fn fixed(kind: Kind, id: &str, path: &str, was: &str, is: &str) -> Violation {
+    Violation {
+        id: id.into(),
+        message: format!(
+            "not allowed: this drill fixes {}.{path}: `{id}`'s {path} was {was}, is {is}",
+            kind.name()
+        ),
+        hint: format!(
+            "the drill keeps every {}'s {path} as the start has it: put it back, and solve it another way (the drill's hints say which)",
+            kind.name()
+        ),
     }
 }
 
