@@ -234,6 +234,14 @@ pub fn grade(
         return Err(text);
     }
     let sc = scenario::parse_str("hidden.scenario.ron", d.scenario).map_err(|e| e.to_string())?;
+    let missing = drill::missing_ids(&sc, topology);
+    if !missing.is_empty() {
+        let mut text = String::from("Not graded: the drill's scenario names nodes by id.");
+        for v in missing {
+            text.push_str(&format!("\n- {} ({})", v.message, v.hint));
+        }
+        return Err(text);
+    }
     let text = bottleneck::topology::to_ron(topology);
     let model = bottleneck::topology::load_str("yours.ron", &text)
         .map_err(|e| e.to_string())?

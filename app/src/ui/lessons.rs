@@ -18,15 +18,13 @@ fn drill_panel(ui: &mut egui::Ui, _s: &mut Sandbox, st: &mut UiState, k: usize) 
     ui.heading(format!("Drill, level {}", meta.level));
     ui.label(egui::RichText::new(&meta.title).strong());
     ui.label(&meta.brief);
+    // The engine's card rows, with what the hidden scenario grades (the
+    // CLI's `bottleneck drill` prints the same rows).
+    let hidden = bottleneck::scenario::parse_str("hidden.scenario.ron", d.scenario).ok();
+    let money = |x: f64| format!("${x:.0}");
+    let rows = bottleneck::scenario::drill::card_rows(&meta, hidden.as_ref(), &money);
     egui::Grid::new("card").num_columns(2).show(ui, |ui| {
-        for (k, v) in [
-            ("traffic", meta.card.traffic.clone()),
-            ("read:write", meta.card.read_write.clone()),
-            ("latency", meta.card.latency.clone()),
-            ("availability", meta.card.availability.clone()),
-            ("survive", meta.card.survive.clone()),
-            ("budget", format!("${:.0} a month", meta.card.budget)),
-        ] {
+        for (k, v) in rows {
             ui.label(k);
             ui.label(v);
             ui.end_row();
