@@ -125,16 +125,18 @@ impl Net<'_> {
             return Ok(r);
         }
         for f in &self.model.nodes[j].flows {
-            let factor = match uses(self.model, j, f.to)? {
+            // A fan-out waits for the slowest of `n` legs: the link's round
+            // trip once (every leg crosses it alike), the legs' responses
+            // as the expected maximum of `n`.
+            let (factor, trip) = match uses(self.model, j, f.to)? {
                 Use::Publish => continue,
-                Use::Wait => 1.0,
-                Use::FanOut(n) => harmonic(n) / n as f64,
+                Use::Wait => (1.0, 1.0),
+                Use::FanOut(n) => (harmonic(n) / n as f64, 1.0 / n as f64),
             };
             let h = self.hop(j, f.to).ok_or_else(|| self.split_unknown(f.to))?;
             if h > 0.0 {
                 r += h / self.v[j]
-                    * factor
-                    * (self.rtt(Some(j), f.to) + self.response(f.to, depth + 1)?);
+                    * (trip * self.rtt(Some(j), f.to) + factor * self.response(f.to, depth + 1)?);
             }
         }
         self.memo.borrow_mut()[j] = Some(r);
