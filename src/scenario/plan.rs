@@ -505,7 +505,11 @@ impl Scenario {
                 why[origin[k]].get_or_insert(e);
                 continue;
             }
+            // `Rps` states a rate, which a scenario may name for several
+            // topologies (a lesson's before and after): never refused.
+            let rps = matches!(self.timeline[origin[k]].action(), Action::Rps(_));
             match state.effect(m, &s.change) {
+                _ if rps => acted[origin[k]] = true,
                 Ok(()) => acted[origin[k]] = true,
                 Err(e) => {
                     why[origin[k]].get_or_insert(e);
