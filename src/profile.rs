@@ -47,7 +47,7 @@ pub enum Arrivals {
     },
     /// Exactly `count` requests, all at the instant `at` (a thundering herd,
     /// a cron job, a retry wave): `Burst(count: 100, at: "10s")`. The
-    /// traffic multiplier does not scale it.
+    /// traffic multiplier does not scale it (x0 included: it still fires).
     Burst {
         /// How many requests.
         count: u64,

@@ -15,11 +15,11 @@ use std::fmt::Write as _;
 pub const ACTIONS: &[(&str, &str)] = &[
     (
         "Traffic(3.0)",
-        "Multiply every source's rate (1.0 is the topology's own; closed-loop sources get that many times the users).",
+        "Multiply every open-loop source's rate (1.0 is the topology's own; a source's profile still shapes it); closed-loop sources get that many times the users, rounded half up but at least 1 while the multiplier is above 0 (x0.01 on 3 users leaves 1; x0 removes them all). A `Burst` is a fixed count, sent at its instant whatever the multiplier (0 included). The multiplier in force again changes nothing and is refused.",
     ),
     (
         "Rps(30000)",
-        "Set the total rate of the open-loop sources, requests per second.",
+        "Set the open-loop sources' total rate, requests per second, at this instant: the traffic multiplier becomes this figure over their rate then (their profiles' rates at this time). It is a multiplier from then on: a source whose profile later changes its rate (a `Steps` step, a ramp, a daily cycle) moves the total with it, as under `Traffic`.",
     ),
     (
         "Ramp(to: 3.0, over: \"1m\")",

@@ -145,11 +145,14 @@ impl Net<'_> {
             }
             let h = self.hop(j, f.to).ok_or_else(|| self.split_unknown(f.to))?;
             if h > 0.0 {
-                let leg = self.rtt(Some(j), f.to) + self.response(f.to, depth + 1)?;
-                // A fan-out's `n` legs cost the slowest of them.
+                let rtt = self.rtt(Some(j), f.to);
+                let response = self.response(f.to, depth + 1)?;
+                // A fan-out's `n` legs cost the link's round trip once
+                // (every leg crosses it alike) and the slowest of their
+                // `n` responses.
                 let per = match u {
-                    Use::FanOut(n) => self.slowest(j, f.to, n, leg)?.0 / n as f64,
-                    _ => leg,
+                    Use::FanOut(n) => (rtt + self.slowest(j, f.to, n, response)?.0) / n as f64,
+                    _ => rtt + response,
                 };
                 r += h / self.v[j] * per;
             }

@@ -33,10 +33,13 @@
 //! emptied); `Partition` of a pair no traffic can ever travel, or already
 //! cut; `Heal` of a pair not cut; `DownRegion` of
 //! a region with no node, or whose every node is down or never reached;
-//! `UpRegion` with nothing down; `Traffic` that changes no source (bursts
-//! only, already fired or not held back; closed loops whose user count
-//! stays). Traffic at the same multiplier is accepted: it draws the open
-//! loops' next arrivals again.
+//! `UpRegion` with nothing down; `Traffic` that changes no source (the
+//! multiplier in force, so `Spike(times: 1.0)` and `Ramp(to: 1.0)` at x1;
+//! bursts only, which no multiplier scales; closed loops whose user count
+//! stays); a `Slow` or `Errors` that a later item replaces at the same
+//! instant (nothing is served between them). Traffic at the multiplier in
+//! force only draws the open loops' next arrivals again from the same
+//! memoryless process: it is refused as doing nothing.
 //!
 //! Scenario plans call it for every timeline item (an error, or a warning
 //! for a recorded `Exact` item, which must replay as the session ran);
@@ -223,10 +226,10 @@ impl FaultState {
                 _ => {}
             }
         }
-        // A burst whose instant has passed while traffic flows has fired;
-        // otherwise it may have been held back (not known: left unfired).
+        // A burst whose instant has passed has fired (the multiplier does
+        // not hold it back).
         for b in s.bursts.iter_mut().flatten() {
-            b.1 = s.traffic > 0.0 && b.0 <= s.now;
+            b.1 = b.0 <= s.now;
         }
         s.refresh(model);
         s
@@ -308,10 +311,8 @@ impl FaultState {
     fn sends(&self, s: usize) -> bool {
         match self.sources.get(s) {
             Some(Sends::Open) => self.traffic > 0.0,
-            Some(Sends::Users(u)) => (*u as f64 * self.traffic).round() > 0.0,
-            Some(Sends::Burst) => {
-                self.traffic > 0.0 && self.bursts.get(s).copied().flatten().is_some_and(|b| !b.1)
-            }
+            Some(Sends::Users(u)) => crate::sim::users_at(*u, self.traffic) > 0,
+            Some(Sends::Burst) => self.bursts.get(s).copied().flatten().is_some_and(|b| !b.1),
             None => false,
         }
     }
@@ -348,12 +349,12 @@ impl FaultState {
     }
 
     /// Moves the state's clock to `t` (not backwards): a burst whose
-    /// instant has come fires while traffic flows.
+    /// instant has come fires (whatever the traffic multiplier).
     pub fn advance(&mut self, model: &Model, t: SimTime) {
         self.now = self.now.max(t);
         let mut fired = false;
         for b in self.bursts.iter_mut().flatten() {
-            if self.traffic > 0.0 && b.0 <= self.now && !b.1 {
+            if b.0 <= self.now && !b.1 {
                 b.1 = true;
                 fired = true;
             }
@@ -644,17 +645,19 @@ impl FaultState {
                         node: None,
                         message: if burst {
                             format!(
-                                "every source is a `Burst` and traffic x{m} would not hold one back or release it at {at}, so it would change nothing"
+                                "every source is a `Burst`, which traffic x{m} does not scale, so it would change nothing"
                             )
+                        } else if m == &self.traffic {
+                            format!("traffic is already x{m} at {at}, so it would change nothing")
                         } else {
                             format!(
                                 "traffic x{m} gives every source as many users as it has at {at}, so it would change nothing"
                             )
                         },
                         hint: if burst {
-                            "a burst sends its requests at its instant whatever the multiplier (only 0 holds it back until traffic comes back); to load the system more, add requests to the burst or an open-loop source".into()
+                            "a burst sends its requests at its instant whatever the multiplier (0 included); to load the system more, add requests to the burst or an open-loop source".into()
                         } else {
-                            "use a multiplier that changes the number of closed-loop users".into()
+                            "use a multiplier other than the one in force (a `Spike` of x1 or a `Ramp` to the multiplier in force does nothing either)".into()
                         },
                     });
                 }
@@ -666,17 +669,26 @@ impl FaultState {
 
     /// True when traffic `m` changes what source `s` sends from now.
     fn traffic_acts(&self, s: usize, src: &crate::model::SourceModel, m: f64) -> bool {
-        if let Some(Some((_, fired))) = self.bursts.get(s) {
-            return !fired && (m > 0.0) != (self.traffic > 0.0);
+        if let Some(Some(_)) = self.bursts.get(s) {
+            // A burst sends its count at its instant whatever the multiplier.
+            return false;
         }
         match &src.closed {
             Some((users, _)) => {
                 let users = *users as f64;
-                (users * m).round() != (users * self.traffic).round()
+                closed_users(users, m) != closed_users(users, self.traffic)
             }
-            None => true,
+            // An open loop's rate is its profile's times the multiplier:
+            // the same multiplier draws its next arrivals again from the
+            // same memoryless process, which changes nothing.
+            None => m != self.traffic,
         }
     }
+}
+
+/// Closed-loop users under traffic `m` (as the engine rounds them).
+fn closed_users(users: f64, m: f64) -> f64 {
+    crate::sim::users_at(users as u32, m) as f64
 }
 
 /// What each source of `model` is.

@@ -25,9 +25,11 @@ pub const MIN_TIME: Duration = Duration(crate::time::MS);
 /// are the only bridge, and the compiler checks both are exhaustive.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Action {
-    /// Multiply every source's rate (1.0 is the topology's rate).
+    /// Multiply every source's rate (1.0 is the topology's rate); see
+    /// `reference::ACTIONS` for closed loops and bursts.
     Traffic(f64),
-    /// Set the total rate of the open-loop sources, in requests per second.
+    /// Set the open-loop sources' total rate at this instant, in requests
+    /// per second (a multiplier of it over their rate then).
     Rps(f64),
     /// Move the traffic multiplier linearly to `to` over `over`, in steps of
     /// a second.

@@ -120,12 +120,15 @@ impl Scenario {
         // Timeline, sorted by time (stable: file order within an instant).
         let mut order: Vec<usize> = (0..self.timeline.len()).collect();
         order.sort_by_key(|&i| self.timeline[i].at());
-        let base_rps: f64 = model
-            .sources
-            .iter()
-            .filter(|s| s.closed.is_none())
-            .map(|s| s.rps)
-            .sum();
+        // The open-loop sources' total rate at `t` (their profiles' rates
+        // then), which `Rps` scales to its figure.
+        let base_rps = |m: &Model, t: SimTime| -> f64 {
+            m.sources
+                .iter()
+                .filter(|s| s.closed.is_none() && s.burst.is_none())
+                .map(|s| s.profile.rate(s.rps, t))
+                .sum()
+        };
         let mut traffic = 1.0f64;
         let mut steps: Vec<Step> = Vec::new();
         // Per step, the timeline item it comes from.
@@ -218,11 +221,12 @@ impl Scenario {
                     push(at, Change::Traffic(traffic));
                 }
                 Action::Rps(r) => {
+                    let base_rps = base_rps(&current, at);
                     if base_rps <= 0.0 {
                         ds.push(
-                            Diagnostic::error("`Rps` sets the rate of open-loop sources, and this topology has none")
+                            Diagnostic::error(format!("`Rps` sets the total rate of the open-loop sources at {}, and none sends then", Duration(at)))
                                 .at(pos)
-                                .hint("closed-loop users set their own pace; change their number in the topology"),
+                                .hint("closed-loop users set their own pace (change their number, or use `Traffic`); a source silent at this instant (a `Steps` profile at 0) cannot be scaled to a rate"),
                         );
                         continue;
                     }
@@ -492,10 +496,20 @@ impl Scenario {
         let mut m = model;
         let mut acted = vec![false; self.timeline.len()];
         let mut why: Vec<Option<NoEffect>> = vec![None; self.timeline.len()];
-        for &k in &order {
+        for (n, &k) in order.iter().enumerate() {
             let s = &steps[k];
             state.advance(m, s.at);
+            if let Some(e) = replaced_at_once(steps, &order[n + 1..], s, |q| origin[q] + 1) {
+                // Nothing is served between two changes at one instant:
+                // a setting replaced at once never acts.
+                why[origin[k]].get_or_insert(e);
+                continue;
+            }
+            // `Rps` states a rate, which a scenario may name for several
+            // topologies (a lesson's before and after): never refused.
+            let rps = matches!(self.timeline[origin[k]].action(), Action::Rps(_));
             match state.effect(m, &s.change) {
+                _ if rps => acted[origin[k]] = true,
                 Ok(()) => acted[origin[k]] = true,
                 Err(e) => {
                     why[origin[k]].get_or_insert(e);
@@ -534,6 +548,48 @@ impl Scenario {
             );
         }
     }
+}
+
+/// Why step `s` never acts when a later step at the same instant (`later`,
+/// in time order; `item` numbers a step's timeline item) sets the same
+/// setting of the same node: a `Slow` or `Errors`, which only requests
+/// starting or ending service read, and none does between two changes at
+/// one instant. Recorded (`Exact`) steps replay as the session ran: never.
+fn replaced_at_once(
+    steps: &[Step],
+    later: &[usize],
+    s: &Step,
+    item: impl Fn(usize) -> usize,
+) -> Option<NoEffect> {
+    if s.after_events.is_some() {
+        return None;
+    }
+    let (node, what) = match &s.change {
+        Change::Slow { node, .. } => (node, "slow-down"),
+        Change::Errors { node, .. } => (node, "error rate"),
+        _ => return None,
+    };
+    let q = later
+        .iter()
+        .copied()
+        .take_while(|&q| steps[q].at == s.at)
+        .find(|&q| {
+            steps[q].after_events.is_none()
+                && match (&s.change, &steps[q].change) {
+                    (Change::Slow { .. }, Change::Slow { node: b, .. })
+                    | (Change::Errors { .. }, Change::Errors { node: b, .. }) => b == node,
+                    _ => false,
+                }
+        })?;
+    Some(NoEffect {
+        node: Some(node.clone()),
+        message: format!(
+            "timeline item {} sets `{node}`'s {what} again at the same instant ({}), so this one never acts",
+            item(q),
+            Duration(s.at)
+        ),
+        hint: "nothing is served between two changes at one instant; keep the one you mean, or move the other to a later time".into(),
+    })
 }
 
 /// An error, or a warning when `error` is false.

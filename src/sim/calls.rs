@@ -33,12 +33,9 @@ impl Simulation {
             self.load_balancer_done(lb as usize, b);
             self.reqs[req].lb = ROOT;
         }
-        // An answer crossing regions takes the link's latency.
-        if self.has_regions
-            && parent != DETACHED
-            && group == requests::NO_GROUP
-            && self.answer_later(req, parent, result)
-        {
+        // An answer crossing regions takes the link's latency (a fan-out's
+        // legs as any other call's).
+        if self.has_regions && parent != DETACHED && self.answer_later(req, parent, result) {
             return;
         }
         match parent {
@@ -115,35 +112,36 @@ impl Simulation {
     }
 
     /// Sends `req`'s answer to `parent` (or its client) over the network if
-    /// it crosses regions; true if it did (the answer arrives later).
+    /// it crosses regions; true if it did (the answer arrives later). The
+    /// answer crosses the link its call crossed ([`Simulation::hop_latency`]
+    /// from the caller to the answerer, the same function both ways).
     #[inline(never)]
     pub(crate) fn answer_later(&mut self, req: u32, parent: u32, result: u8) -> bool {
-        let m = &self.model;
         let here = self.reqs[req].node;
-        let there = if parent == ROOT {
-            m.source_region[self.reqs[req].source as usize]
+        if here == SLEEPING {
+            // In transit: at no node, in no region.
+            return false;
+        }
+        let caller = if parent == ROOT {
+            None
         } else {
-            if self.reqs[parent].call != self.reqs[req].serial {
+            if self.reqs[req].group == requests::NO_GROUP
+                && self.reqs[parent].call != self.reqs[req].serial
+            {
                 // Nobody waits for this answer any more (the call timed
                 // out; the caller may be gone): it is dropped where it is.
+                // (A fan-out's leg is matched to its round when it lands.)
                 return false;
             }
             let p = self.reqs[parent].node;
-            if p == SLEEPING {
-                crate::model::NO_REGION
-            } else {
-                self.region_of(p as usize, req)
+            if p as usize >= self.model.node_region.len() {
+                // In transit, or gone (a fan-out's owner lost with its
+                // app: the leg's answer is ignored where it is).
+                return false;
             }
+            Some(p as usize)
         };
-        // The answerer is where it is (a node outside every region answers
-        // at once, as it was reached at once); the caller, as when it made
-        // the call, is in its users' region if it is in none.
-        let from = if here == SLEEPING {
-            crate::model::NO_REGION
-        } else {
-            m.node_region[here as usize]
-        };
-        let lat = m.region_latency(from, there);
+        let lat = self.hop_latency(caller, here as usize, req);
         if lat == 0 {
             return false;
         }
@@ -165,9 +163,10 @@ impl Simulation {
         true
     }
 
-    /// Latency from where `req` is (node `from`; its users' region when
+    /// One-way latency between a caller (node `from`; its users' region when
     /// `from` is `None` or outside every region, as for a global balancer or
-    /// DNS) to node `to`.
+    /// DNS) and node `to`, for `req`. Every call, hand-off and fan-out leg
+    /// pays it on the way to `to`, and every answer on the way back.
     #[inline(never)]
     pub(crate) fn hop_latency(&self, from: Option<usize>, to: usize, req: u32) -> u64 {
         let m = &self.model;
@@ -197,9 +196,13 @@ impl Simulation {
         if !self.reqs.is(req, serial) {
             return;
         }
-        let parent = self.reqs[req].parent;
+        let r = &self.reqs[req];
+        let (parent, group, leg) = (r.parent, r.group, r.leg);
         if parent == ROOT {
             self.root_done(req, result);
+        } else if group != requests::NO_GROUP {
+            self.reqs.free(req);
+            self.fanout_answer(group, leg, result);
         } else {
             self.answer_parent(req, parent, result);
         }

@@ -19,6 +19,19 @@ pub const MAX_TRAFFIC: f64 = 100_000.0;
 /// Most closed-loop users one source may have (the topology's own limit).
 pub const MAX_USERS: u32 = 1_000_000;
 
+/// The closed-loop users a source of `users` has under traffic `m`:
+/// `users x m` rounded half up, but at least one while `m > 0` (a small
+/// multiplier thins the users; only 0 removes them all), capped at
+/// [`MAX_USERS`] for a source that has users.
+pub fn users_at(users: u32, m: f64) -> u32 {
+    if users == 0 || !m.is_finite() || m <= 0.0 {
+        return 0;
+    }
+    (users as f64 * m)
+        .round()
+        .clamp(1.0, MAX_USERS.max(users) as f64) as u32
+}
+
 /// A change to a running simulation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Change {
@@ -521,7 +534,7 @@ impl Simulation {
                         Some(_) if self.sources[s].session.is_some() => self.session_traffic(s, *m),
                         // Closed-loop users set their own pace: the
                         // multiplier scales how many users there are.
-                        Some(users) => self.closed_users(s, (users as f64 * m).round() as u32),
+                        Some(users) => self.closed_users(s, users_at(users, *m)),
                     }
                 }
             }

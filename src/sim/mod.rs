@@ -31,7 +31,7 @@ pub(crate) mod source;
 
 pub use control::{
     AppliedChange, Change, ControlError, Fault, KINDS, MAX_SLOW, MAX_TRAFFIC, MAX_USERS,
-    ReplayError, effect,
+    ReplayError, effect, users_at,
 };
 pub use queue::{Event, EventQueue};
 pub use requests::{ABANDONED, DETACHED, ROOT, Request, Requests, SLEEPING, op, outcome};

@@ -242,9 +242,7 @@ impl Simulation {
         src.retune(m);
         if let Some((users, think)) = &m.closed {
             src.closed = Some((*users, think.clone()));
-            let want = (*users as f64 * self.multiplier)
-                .round()
-                .clamp(0.0, super::control::MAX_USERS as f64) as u32;
+            let want = super::control::users_at(*users, self.multiplier);
             if src.session.is_some() {
                 let (a, b) = (&old.topology.sources[s], &self.model.topology.sources[s]);
                 let tasks = |x: &Arrivals| match x {

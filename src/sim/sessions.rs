@@ -498,7 +498,7 @@ impl Simulation {
     pub(crate) fn session_traffic(&mut self, s: usize, m: f64) {
         let base = self.sources[s].closed.as_ref().map_or(0, |c| c.0);
         // `Change::check` bounds it by the most users a source may have.
-        let want = (base as f64 * m).round().clamp(0.0, u32::MAX as f64) as u32;
+        let want = super::control::users_at(base, m);
         self.session_users(s, want);
     }
 

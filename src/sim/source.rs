@@ -179,10 +179,9 @@ impl SourceState {
     /// bound; on stretches where the bound is exact no thinning draw is made.
     pub fn next_arrival(&mut self, from: SimTime, multiplier: f64) -> Option<SimTime> {
         if let Some((left, at)) = self.burst {
-            // All at `at` (or at once, if traffic comes back later); the
-            // multiplier does not scale it, but 0 holds it back.
-            let on = multiplier.is_finite() && multiplier > 0.0;
-            return (left > 0 && on).then_some(at.max(from));
+            // All at `at`, whatever the multiplier (0 included): a burst is
+            // a fixed count of requests, not a rate.
+            return (left > 0).then_some(at.max(from));
         }
         if self.constant {
             let rate = self.rps * multiplier;

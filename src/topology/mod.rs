@@ -308,7 +308,7 @@ pub const SOURCE_FIELDS: &[Field] = &[
         FieldType::Nested("arrivals"),
         "",
         None,
-        "`Poisson(rps: 100.0)` (open loop, requests per second); `Closed(users: 200, think: Exponential(mean: \"1s\"))` (users who wait for an answer, think, and send the next; with `tasks`, each user walks a session of tasks), or `Burst(count: 100, at: \"10s\")` (exactly `count` requests at the instant `at`; the traffic multiplier does not scale it).",
+        "`Poisson(rps: 100.0)` (open loop, requests per second); `Closed(users: 200, think: Exponential(mean: \"1s\"))` (users who wait for an answer, think, and send the next; with `tasks`, each user walks a session of tasks), or `Burst(count: 100, at: \"10s\")` (exactly `count` requests at the instant `at`; the traffic multiplier does not scale it, and x0 does not hold it back).",
     ),
     field(
         "profile",

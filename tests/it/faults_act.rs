@@ -235,12 +235,62 @@ fn traffic_changes_on_bursts_alone_are_refused() {
         r#"At("1s", Spike(times: 3.0, lasting: "2s"))"#,
         r#"At("1s", Ramp(to: 5.0, over: "5s"))"#,
         r#"At("3s", Traffic(0.0))"#,
+        // Zero does not hold a burst back either (audit s7 D1).
+        r#"At("1s", Traffic(0.0))"#,
     ] {
         let e = plan_on(burst, change).expect_err(change);
         assert!(e.contains("every source is a `Burst`"), "{change}: {e}");
     }
-    // Zero before the burst holds it back, and acts; so does letting it go.
-    plan_on(burst, r#"At("1s", Traffic(0.0)), At("5s", Traffic(1.0))"#).unwrap();
+}
+
+#[test]
+fn traffic_at_the_multiplier_in_force_is_refused() {
+    // Audit s7 C1: x1 at x1, a spike of x1 and a ramp to x1 change nothing.
+    for change in [
+        r#"At("5s", Traffic(1.0))"#,
+        r#"At("5s", Spike(times: 1.0, lasting: "2s"))"#,
+        r#"At("5s", Ramp(to: 1.0, over: "2s"))"#,
+        r#"At("2s", Traffic(2.0)), At("5s", Traffic(2.0))"#,
+    ] {
+        let e = plan(change).expect_err(change);
+        assert!(e.contains("traffic is already x"), "{change}: {e}");
+        assert!(e.contains("hint:"), "{e}");
+    }
+    for change in [
+        r#"At("5s", Traffic(1.5))"#,
+        r#"At("5s", Spike(times: 2.0, lasting: "2s"))"#,
+        r#"At("2s", Traffic(2.0)), At("5s", Ramp(to: 1.0, over: "2s"))"#,
+    ] {
+        if let Err(e) = plan(change) {
+            panic!("{change}: {e}");
+        }
+    }
+}
+
+#[test]
+fn a_setting_replaced_at_the_same_instant_is_refused() {
+    // Audit s7 C1: a zero-length slow-down (nothing is served between two
+    // changes at one instant).
+    let e =
+        plan(r#"At("5s", Slow(node: "db", factor: 2.0)), At("5s", Slow(node: "db", factor: 1.0))"#)
+            .expect_err("a zero-length slow-down");
+    assert!(
+        e.contains("timeline item 2 sets `db`'s slow-down again at the same instant"),
+        "{e}"
+    );
+    let e =
+        plan(r#"At("5s", Errors(node: "db", rate: 0.5)), At("5s", Errors(node: "db", rate: 0.2))"#)
+            .expect_err("an error rate replaced at once");
+    assert!(e.contains("error rate again at the same instant"), "{e}");
+    // A slow-down that lasts, and two different nodes at one instant, act.
+    for ok in [
+        r#"At("5s", Slow(node: "db", factor: 2.0)), At("6s", Slow(node: "db", factor: 1.0))"#,
+        r#"At("5s", Slow(node: "db", factor: 2.0)), At("5s", Slow(node: "st", factor: 3.0))"#,
+    ] {
+        if let Err(e) = plan(ok) {
+            panic!("{ok}: {e}");
+        }
+    }
 }
 
 #[test]
@@ -727,5 +777,23 @@ fn changes_to_a_backlog_a_held_cache_or_a_persisting_setting_are_accepted_and_ac
         let mut without = plan.clone();
         without.remove(key);
         assert_ne!(run_with(&m, &plan), run_with(&m, &without), "{plan:?}");
+    }
+}
+
+#[test]
+fn rps_sets_the_total_rate_at_its_instant() {
+    // Audit s7 D5: `Rps` divided by the sources' configured rates, not
+    // their profiles' rates at its instant: after `c` stepped to 500 rps,
+    // `Rps(1000)` gave 1,800 rps (x2 of 900).
+    let t = r#"Topology(name: "rp", sources: [Source(id: "a", to: "s", arrivals: Poisson(rps: 100)), Source(id: "b", to: "s", arrivals: Poisson(rps: 300)),
+        Source(id: "c", to: "s", arrivals: Poisson(rps: 100), profile: Steps([Step(at: "5s", rps: 500)]))],
+        nodes: [Station(id: "s", servers: 100, service: Constant("1ms"))])"#;
+    for (at, total) in [("2s", 500.0), ("6s", 900.0)] {
+        let p = plan_on(t, &format!(r#"At("{at}", Rps(1000))"#)).unwrap();
+        assert_eq!(
+            p.steps[0].change,
+            Change::Traffic(1000.0 / total),
+            "at {at}"
+        );
     }
 }

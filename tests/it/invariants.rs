@@ -373,8 +373,16 @@ pub(super) fn topology_text(s: &Spec) -> String {
         )
     };
     if let Some((b, flags)) = s.read_through {
+        // A class that writes would write through to the replicas, which
+        // is refused (writes go to the primary): then the primary.
+        let writes = s
+            .apps
+            .iter()
+            .flat_map(|a| a.handlers.iter().flatten())
+            .any(|st| matches!(st, StepSpec::Write | StepSpec::WriteThrough));
         let backend = match b {
             0 => "db",
+            1 if writes => "db",
             1 => replicas_target.unwrap_or("db"),
             2 if s.shards => "shards",
             3 if s.pooler => "pgb",

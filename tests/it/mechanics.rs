@@ -226,14 +226,14 @@ fn a_burst_is_exactly_count_requests_at_its_instant() {
     assert_eq!(r.end_to_end.completed, 100);
     // Ten rounds of ten: the last answered a whole second later.
     assert_eq!(r.end_to_end.max_ms, Some(1000.0));
-    // Traffic 0 holds a burst back; traffic back lets it out at once.
-    let mut s = Simulation::new(&model(t), RunConfig::default());
-    s.apply(Change::Traffic(0.0)).unwrap();
-    s.step_until(20 * SEC).unwrap();
-    assert_eq!(s.report().end_to_end.arrivals, 0);
-    s.apply(Change::Traffic(3.0)).unwrap();
-    s.step_until(40 * SEC).unwrap();
-    assert_eq!(s.report().end_to_end.arrivals, 100, "not scaled");
+    // No multiplier scales a burst: not x3, not x0.5, and not x0 (audit
+    // s7 D1: x0 cancelled it, though the reference says it is not scaled).
+    for m in [0.0, 0.5, 3.0] {
+        let mut s = Simulation::new(&model(t), RunConfig::default());
+        s.apply(Change::Traffic(m)).unwrap();
+        s.step_until(40 * SEC).unwrap();
+        assert_eq!(s.report().end_to_end.arrivals, 100, "x{m}: not scaled");
+    }
 }
 
 /// Stability Sim's "metastable failure (retry storm)": 70/s through a
@@ -580,4 +580,27 @@ fn a_warm_cache_hits_from_the_first_request() {
         e.to_string().contains("more keys than its `capacity`"),
         "{e}"
     );
+}
+
+#[test]
+fn a_small_multiplier_keeps_one_closed_loop_user() {
+    // Audit s7 D6: x0.01 on 3 users rounded to 0 users (no traffic at
+    // all, where an open loop keeps 1%); now at least one user stays
+    // while the multiplier is above 0, and x0 removes them all.
+    let t = r#"Topology(name: "tu", sources: [Source(id: "u", to: "s", arrivals: Closed(users: 3, think: Constant("99ms")))],
+        nodes: [Station(id: "s", servers: 10, service: Constant("1ms"))])"#;
+    for (m, users) in [(0.01, 1.0), (0.34, 1.0), (0.5, 2.0), (1.0, 3.0), (0.0, 0.0)] {
+        let mut s = Simulation::new(&model(t), RunConfig::default());
+        s.apply(Change::Traffic(m)).unwrap();
+        s.step_until(10 * SEC).unwrap();
+        // Each user sends one request every 100 ms.
+        let rps = s.report().end_to_end.throughput_rps;
+        assert!(
+            (rps - 10.0 * users).abs() < 0.5,
+            "x{m}: {rps} rps, want {users} users"
+        );
+    }
+    assert_eq!(bottleneck::sim::users_at(3, 0.01), 1);
+    assert_eq!(bottleneck::sim::users_at(3, 0.0), 0);
+    assert_eq!(bottleneck::sim::users_at(0, 2.0), 0);
 }

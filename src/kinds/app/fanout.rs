@@ -84,7 +84,12 @@ impl Simulation {
         c.group = g;
         c.leg = leg;
         let id = self.reqs.alloc(c);
-        self.enter(to as usize, id);
+        let lat = if self.has_regions {
+            self.hop_latency(Some(p.node as usize), to as usize, id)
+        } else {
+            0
+        };
+        self.deliver(to as usize, id, lat);
     }
 
     /// Frees the fan-out slot of `req` and tells whether a leg failed.

@@ -393,7 +393,12 @@ impl App {
                         }
                     }
                     Step::Read { db } => nc.target(db, "db", READ_TARGETS, ds),
-                    Step::Write { db } => nc.target(db, "db", &["Database", "ShardRouter"], ds),
+                    // A pooler carries writes to its database (a pooler or
+                    // balancer in front of a replica is refused later:
+                    // `database::direct`).
+                    Step::Write { db } => {
+                        nc.target(db, "db", &["Database", "ShardRouter", "Pooler"], ds)
+                    }
                     Step::Publish { queue } => nc.target(queue, "queue", &["Queue"], ds),
                     Step::ReadFresh {
                         replicas,

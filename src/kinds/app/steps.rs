@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 /// The kinds a read may target: `Read`'s database, and what a
 /// `CacheAside` reads on a miss (a primary, a replica, a balancer over
-/// replicas, a shard router, a pooler). Writes still go to a primary.
+/// replicas, a shard router, a pooler). Writes still go to a primary
+/// (directly, through a shard router, or through a pooler in front of it).
 pub(crate) const READ_TARGETS: &[&str] = &[
     "Database",
     "Replica",
@@ -28,7 +29,8 @@ pub enum Step {
         /// Target database.
         db: String,
     },
-    /// Write to a database: `Write(db: "db")`.
+    /// Write to a database (a primary, a shard router, or a pooler in
+    /// front of a primary): `Write(db: "db")`.
     Write {
         /// Target database.
         db: String,

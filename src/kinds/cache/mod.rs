@@ -661,7 +661,7 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             FieldType::Node(&[]),
             "",
             Some("none (cache-aside)"),
-            "Read-through: the node a miss is read from (a database, a balancer over replicas, a service). The cache holds no server while the backend works; the answer fills the key even when the requester has given up; with `single_flight` concurrent misses of a key share one read and its outcome (a failure fails them all). Writes go through to it (write-through: the key is set when the backend acknowledges). Apps then `Call` it; `CacheAside` on it is refused.",
+            "Read-through: the node a miss is read from (a database, a balancer over replicas, a service; writes go to it too, so a backend that reaches a replica is refused when a write class reaches the cache). The cache holds no server while the backend works; the answer fills the key even when the requester has given up; with `single_flight` concurrent misses of a key share one read and its outcome (a failure fails them all). Writes go through to it (write-through: the key is set when the backend acknowledges). Apps then `Call` it; `CacheAside` on it is refused.",
         ),
     ],
     nested: &[],

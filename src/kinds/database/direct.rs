@@ -139,6 +139,7 @@ pub(crate) fn settle(model: &mut Model, at: &dyn Fn(usize) -> Option<Pos>, ds: &
     model.class_writes = natures.iter().map(|n| *n == Nature::Write).collect();
     let model = &*model;
     let arrivals = direct_arrivals(model);
+    refuse_writes_to_replicas(model, &natures, &arrivals, at, ds);
     for (j, node) in model.topology.nodes.iter().enumerate() {
         let Node::Database(d) = node else {
             continue;
@@ -169,6 +170,89 @@ pub(crate) fn settle(model: &mut Model, at: &dyn Fn(usize) -> Option<Pos>, ds: &
             .hint(format!(
                 "name the class `read…` or `write…` in the sources' `mix`, or send it through an app whose handler for `{class}` does `Read(db: \"{0}\")` or `Write(db: \"{0}\")`",
                 d.id
+            )),
+        );
+    }
+}
+
+/// Refuses, at the replica's place, a topology that sends writes to a
+/// read replica: a write class arriving as itself (from a source, a
+/// balancer, a route, an app's `Call`), a read-through cache's
+/// write-through, or an app's `Write`/`WriteThrough` through a pooler or
+/// balancer. A replica serves reads only; writes belong to its primary,
+/// as an app's `Write(db: ...)` on a balancer is refused.
+fn refuse_writes_to_replicas(
+    model: &Model,
+    natures: &[Nature],
+    arrivals: &[Vec<Option<Option<usize>>>],
+    at: &dyn Fn(usize) -> Option<Pos>,
+    ds: &mut Diagnostics,
+) {
+    let n = model.nodes.len();
+    // Per node: the first (class, node it came from) of a write there.
+    let mut seen: Vec<Option<(usize, Option<usize>)>> = vec![None; n];
+    let mut todo: Vec<usize> = Vec::new();
+    type Seen = Vec<Option<(usize, Option<usize>)>>;
+    let reach =
+        |seen: &mut Seen, j: usize, c: usize, from: Option<usize>, todo: &mut Vec<usize>| {
+            if j < n && seen[j].is_none() {
+                seen[j] = Some((c, from));
+                todo.push(j);
+            }
+        };
+    for (j, per_class) in arrivals.iter().enumerate() {
+        for (c, a) in per_class.iter().enumerate() {
+            if let Some(from) = a
+                && natures.get(c) == Some(&Nature::Write)
+            {
+                reach(&mut seen, j, c, *from, &mut todo);
+            }
+        }
+    }
+    for (i, node) in model.nodes.iter().enumerate() {
+        let KindModel::App(app) = &node.kind else {
+            continue;
+        };
+        for (c, steps) in app.handlers.iter().enumerate() {
+            for s in steps {
+                if let StepModel::Write(t) | StepModel::WriteThrough { db: t, .. } = *s {
+                    reach(&mut seen, t as usize, c, Some(i), &mut todo);
+                }
+            }
+        }
+    }
+    while let Some(i) = todo.pop() {
+        let (c, _) = seen[i].expect("set when pushed");
+        let node = &model.nodes[i];
+        let mut onward = node.kind.hands_to();
+        match &node.kind {
+            KindModel::Pooler(m) => onward.push(m.to as usize),
+            KindModel::Cache(m) => onward.extend(m.backend.map(|b| b as usize)),
+            _ => {}
+        }
+        for t in onward {
+            reach(&mut seen, t, c, Some(i), &mut todo);
+        }
+    }
+    for (j, node) in model.nodes.iter().enumerate() {
+        let (KindModel::Replica(r), Some((c, from))) = (&node.kind, seen[j]) else {
+            continue;
+        };
+        let primary = &model.nodes[r.primary as usize].id;
+        let via = match from {
+            Some(f) => format!(" from `{}`", model.nodes[f].id),
+            None => " straight from a source".to_string(),
+        };
+        let class = model.classes.get(c).map_or("?", String::as_str);
+        ds.push(
+            Diagnostic::error(format!(
+                "writes (class `{class}`) reach read replica `{}`{via}, which would serve them as reads: a replica takes no writes",
+                node.id
+            ))
+            .at(at(j))
+            .on(format!("node `{}`", node.id))
+            .hint(format!(
+                "send writes to its primary `{primary}`: an app's `Write(db: \"{primary}\")` for the writes and `Read` (or a read-through cache) over the replicas for the reads, or a read-through cache's `backend: \"{primary}\"`"
             )),
         );
     }

@@ -125,3 +125,86 @@ fn a_caller_outside_every_region_pays_the_round_trip() {
         }
     }
 }
+
+/// Where a generated node sits: in `r1` (the users' region), in `r2`, or
+/// in none (then it calls from its users' region and is reached at once).
+fn placed(r: u8) -> Option<&'static str> {
+    [Some("r1"), Some("r2"), None][r as usize % 3]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Every way an app waits on another node (a `Call`, a `Read`, a
+    /// `FanOut` of any width) pays the link both ways, by one rule: a call
+    /// from region A to a node in region B takes latency(A, B) there and
+    /// the same back; a node in no region calls from its users' region and
+    /// is reached at once. With constant services and no waiting, every
+    /// request takes exactly the services plus those round trips (audit s7:
+    /// a fan-out's legs crossed the ocean for free).
+    #[test]
+    fn every_call_path_pays_the_link_both_ways(
+        app_at in 0u8..3,
+        leaf_at in 0u8..3,
+        how in 0u8..3,
+        legs in 1u16..6,
+        ms in 1u64..60,
+    ) {
+        let step = match how {
+            0 => r#"Call(to: "leaf")"#.to_string(),
+            1 => r#"Read(db: "leaf")"#.to_string(),
+            _ => format!(r#"FanOut(to: "leaf", count: {legs})"#),
+        };
+        let leaf = if how == 1 {
+            r#"Database(id: "leaf", servers: 64, read: Constant("2ms"), write: Constant("2ms"))"#
+        } else {
+            r#"Station(id: "leaf", servers: 64, service: Constant("2ms"))"#
+        };
+        let (app_r, leaf_r) = (placed(app_at), placed(leaf_at));
+        let members = |r: &str| {
+            [("app", app_r), ("leaf", leaf_r)]
+                .iter()
+                .filter(|(_, at)| *at == Some(r))
+                .map(|(id, _)| format!("\"{id}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let text = format!(
+            r#"Topology(name: "rt",
+            sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 20))],
+            nodes: [
+                App(id: "app", workers: 64, service: Constant("1ms"), handle: {{"*": [{step}]}}),
+                {leaf},
+            ],
+            regions: [Region(id: "r1", nodes: [{}], sources: ["u"]), Region(id: "r2", nodes: [{}])],
+            links: [Link(a: "r1", b: "r2", latency: "{ms}ms")])"#,
+            members("r1"),
+            members("r2"),
+        );
+        // One-way latency from a caller's region to a node's.
+        let one_way = |from: &str, to: Option<&str>| match to {
+            Some(t) if t != from => ms as f64,
+            _ => 0.0,
+        };
+        let app_from = app_r.unwrap_or("r1");
+        let want = 1.0 + 2.0
+            + 2.0 * one_way("r1", app_r)
+            + 2.0 * one_way(app_from, leaf_r);
+        let mut s = sim(&text, 7);
+        s.step_until(10 * SEC).unwrap();
+        let r = s.report();
+        check_books(&r);
+        let e = &r.end_to_end;
+        proptest::prop_assert!(e.completed > 100, "{e:?}");
+        for v in [e.p50_ms, e.max_ms] {
+            proptest::prop_assert!(
+                (v.unwrap() - want).abs() < 0.5,
+                "{step}, app in {app_r:?}, leaf in {leaf_r:?}, {ms} ms: want {want}, got {e:?}"
+            );
+        }
+    }
+}

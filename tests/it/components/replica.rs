@@ -70,3 +70,97 @@ fn stale_reads_appear_only_when_reads_follow_writes_within_the_lag() {
         "{share} vs {expect_fresh}"
     );
 }
+
+/// `text` fails to load with `says` in its error.
+#[track_caller]
+fn refused(text: &str, says: &str) {
+    let e = bottleneck::topology::load_str("t.ron", text)
+        .err()
+        .unwrap_or_else(|| panic!("accepted: {text}"))
+        .to_string();
+    assert!(e.contains(says), "{e}");
+    assert!(e.contains("hint:") && e.contains("primary `db`"), "{e}");
+}
+
+const TIER: &str = r#"Database(id: "db", servers: 8, read: Constant("2ms"), write: Constant("20ms")),
+    Replica(id: "r1", primary: "db", servers: 8, read: Constant("2ms"), lag: Constant("10ms")),
+    Replica(id: "r2", primary: "db", servers: 8, read: Constant("2ms"), lag: Constant("10ms"))"#;
+
+#[test]
+fn writes_never_reach_a_replica() {
+    // Audit s7: a read-through cache over a balancer of replicas sent its
+    // writes to the replicas, which served them as 2 ms reads; a balancer
+    // over the primary and a replica sent half the writes to the replica.
+    let mix = r#"mix: {"read": 0.9, "write": 0.1}"#;
+    refused(
+        &format!(
+            r#"Topology(name: "t", sources: [Source(id: "u", to: "c", arrivals: Poisson(rps: 200), {mix}, keys: Zipf(keys: 1000, s: 1.0))],
+            nodes: [Cache(id: "c", capacity: 100, service: Constant("0ms"), backend: "lb"),
+                    LoadBalancer(id: "lb", to: ["r1", "r2"]), {TIER}])"#
+        ),
+        "writes (class `write`) reach read replica `r1` from `lb`",
+    );
+    refused(
+        &format!(
+            r#"Topology(name: "t", sources: [Source(id: "u", to: "lb", arrivals: Poisson(rps: 200), {mix})],
+            nodes: [LoadBalancer(id: "lb", to: ["db", "r1"]), {TIER}])"#
+        ),
+        "reach read replica `r1`",
+    );
+    // An app's write through a pooler in front of a replica.
+    refused(
+        &format!(
+            r#"Topology(name: "t", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 20), {mix})],
+            nodes: [App(id: "app", workers: 8, service: Constant("1ms"), handle: {{"read": [Read(db: "pgb")], "write": [Write(db: "pgb")]}}),
+                    Pooler(id: "pgb", to: "r1", connections: 4), {TIER}])"#
+        ),
+        "reach read replica `r1` from `pgb`",
+    );
+    // Reads alone through the same cache and balancer are fine; so are
+    // writes that go to the primary.
+    for text in [
+        format!(
+            r#"Topology(name: "t", sources: [Source(id: "u", to: "c", arrivals: Poisson(rps: 200), mix: {{"read": 1.0}})],
+            nodes: [Cache(id: "c", capacity: 100, service: Constant("0ms"), backend: "lb"),
+                    LoadBalancer(id: "lb", to: ["r1", "r2"]), {TIER}])"#
+        ),
+        format!(
+            r#"Topology(name: "t", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 20), {mix})],
+            nodes: [App(id: "app", workers: 8, service: Constant("1ms"), handle: {{"read": [Call(to: "c")], "write": [Write(db: "db")]}}),
+                    Cache(id: "c", capacity: 100, service: Constant("0ms"), backend: "lb"),
+                    LoadBalancer(id: "lb", to: ["r1", "r2"]), {TIER}])"#
+        ),
+    ] {
+        if let Err(e) = bottleneck::topology::load_str("t.ron", &text) {
+            panic!("{e}");
+        }
+    }
+}
+
+#[test]
+fn a_pooler_carries_writes_and_cache_aside_reads_to_its_database() {
+    // Audit s7 D7: `Write(db: pooler)` was refused while `Read` was
+    // accepted. Writes through the pooler are timed as writes at the
+    // database (20 ms), reads as reads (2 ms), each holding a connection.
+    let text = format!(
+        r#"Topology(name: "t", sources: [Source(id: "u", to: "app", arrivals: Poisson(rps: 50), mix: {{"read": 0.5, "write": 0.5}}, keys: Zipf(keys: 1000, s: 1.0))],
+        nodes: [App(id: "app", workers: 64, service: Constant("1ms"), handle: {{"read": [CacheAside(cache: "c", db: "pgb")], "write": [Write(db: "pgb")]}}),
+                Cache(id: "c", capacity: 10, service: Constant("0ms")),
+                Pooler(id: "pgb", to: "db", connections: 16), {TIER}])"#
+    );
+    let mut s = sim(&text, 3);
+    s.step_until(20 * SEC).unwrap();
+    let r = s.report();
+    check_books(&r);
+    let db = &r.nodes["db"];
+    assert!(r.nodes["pgb"].arrivals > 500, "{:?}", r.nodes["pgb"]);
+    assert_eq!(db.arrivals, r.nodes["pgb"].arrivals);
+    let classes = &r.classes;
+    let w = classes["write"].p50_ms.unwrap();
+    assert!((w - 21.0).abs() < 0.5, "{:?}", classes["write"]);
+    assert!(
+        classes["read"].p99_ms.unwrap() <= 3.0 + 1e-9,
+        "{:?}",
+        classes["read"]
+    );
+}
