@@ -616,7 +616,7 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
                             names[a], names[b]
                         ))
                         .at(at("id", &names[b]))
-                        .on(&format!("region `{}`", names[b]))
+                        .on(format!("region `{}`", names[b]))
                         .hint(format!(
                             "add `Link(a: \"{}\", b: \"{}\", latency: ...)` to `links`, with the one-way network time between the two (each pair of regions needs one)",
                             names[a], names[b]

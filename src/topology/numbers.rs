@@ -198,28 +198,6 @@ mod tests {
     }
 
     #[test]
-    fn an_exact_items_event_count_out_of_range_is_named() {
-        for (num, says) in [
-            ("18446744073709551616", "too large"),
-            ("-1", "negative"),
-            ("1.5", "not a whole number"),
-        ] {
-            let text = format!(
-                r#"Scenario(name: "e", topology: "t.ron", duration: "30s", timeline: [ Exact("10s", {num}, Down("s")) ], thresholds: [])"#
-            );
-            let e = crate::scenario::parse_str("e.scenario.ron", &text).unwrap_err();
-            let d = &e.items[0];
-            assert!(
-                d.message.contains("`Exact`'s event count"),
-                "{num}: {}",
-                d.message
-            );
-            assert!(d.message.contains(says), "{num}: {}", d.message);
-            assert!(d.hint.as_deref().unwrap().contains("At("), "{num}");
-        }
-    }
-
-    #[test]
     fn other_errors_are_left_alone() {
         let text = T.replace("NUM", "1 service: 2");
         let e = crate::topology::ron_options()

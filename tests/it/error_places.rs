@@ -155,3 +155,27 @@ fn kinds_take_an_where_english_wants_it() {
     let err = text(&o.stderr);
     assert!(err.contains("`web` is an App"), "{err}");
 }
+
+/// audit-s7 E3: `Exact`'s event count out of range is named, not a RON
+/// syntax hint.
+#[test]
+fn an_exact_items_event_count_out_of_range_is_named() {
+    for (num, says) in [
+        ("18446744073709551616", "too large"),
+        ("-1", "negative"),
+        ("1.5", "not a whole number"),
+    ] {
+        let text = format!(
+            r#"Scenario(name: "e", topology: "t.ron", duration: "30s", timeline: [ Exact("10s", {num}, Down("s")) ], thresholds: [])"#
+        );
+        let e = bottleneck::scenario::parse_str("e.scenario.ron", &text).unwrap_err();
+        let d = &e.items[0];
+        assert!(
+            d.message.contains("`Exact`'s event count"),
+            "{num}: {}",
+            d.message
+        );
+        assert!(d.message.contains(says), "{num}: {}", d.message);
+        assert!(d.hint.as_deref().unwrap().contains("At("), "{num}");
+    }
+}
