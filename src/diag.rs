@@ -421,6 +421,11 @@ pub struct LineIndex<'a> {
 }
 
 impl<'a> LineIndex<'a> {
+    /// The text indexed.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// Indexes `text`: one pass.
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];

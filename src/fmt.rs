@@ -3,6 +3,16 @@
 
 use crate::time::Duration;
 
+/// `word` after "a" or "an", as English wants it: `a Database`,
+/// `an App`, `an ObjectStore`.
+pub fn a(word: &str) -> String {
+    let an = word
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUaeiou".contains(c));
+    format!("{} {word}", if an { "an" } else { "a" })
+}
+
 /// Formats milliseconds for people: `850ms`, `1.24s`, `320us`, `-`.
 pub fn fmt_ms(v: Option<f64>) -> String {
     match v {

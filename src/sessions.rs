@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 mod check;
 mod model;
-pub use check::problems;
+pub use check::{Anchor, problems};
 pub use model::{Child, End, KeyRule, SessionModel, SetModel, TaskModel};
 
 /// Most tasks and sets in one session, nested ones included.

@@ -421,6 +421,22 @@ pub fn check(args: CheckArgs) -> ExitCode {
         );
         return ExitCode::from(crate::EXIT_BAD_INPUT);
     }
+    let start = match args.precision {
+        Some(_) => args.replications.max(3),
+        None => args.replications,
+    };
+    if args.precision.is_some() && start > args.max_replications {
+        errln!(
+            "error: --precision starts with --replications {start}, more than --max-replications {}\n   = hint: raise --max-replications, or give fewer --replications",
+            args.max_replications
+        );
+        return ExitCode::from(crate::EXIT_BAD_INPUT);
+    }
+    let most = if args.precision.is_some() {
+        args.max_replications
+    } else {
+        start
+    };
     let mut ready = Vec::new();
     let mut memory = Vec::new();
     let mut bad = 0;
@@ -430,6 +446,12 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let mut broken: Vec<(usize, Verdict)> = Vec::new();
     for f in &files {
         match prepare(f, None) {
+            Ok(r) if most > 1 && recorded(&r).is_some() => {
+                let why = replications_refused(&r, &args);
+                errln!("error: {why}");
+                bad += 1;
+                broken.push((ready.len(), Verdict::could_not_run(&r.scenario.file, why)));
+            }
             Ok(mut r) => {
                 warn_bursts(&r, SCENARIO_NAMES);
                 r.plan.config.max_events = args.budget.max_events;
@@ -453,22 +475,6 @@ pub fn check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    let start = match args.precision {
-        Some(_) => args.replications.max(3),
-        None => args.replications,
-    };
-    if args.precision.is_some() && start > args.max_replications {
-        errln!(
-            "error: --precision starts with --replications {start}, more than --max-replications {}\n   = hint: raise --max-replications, or give fewer --replications",
-            args.max_replications
-        );
-        return ExitCode::from(crate::EXIT_BAD_INPUT);
-    }
-    let most = if args.precision.is_some() {
-        args.max_replications
-    } else {
-        start
-    };
     if let Some(r) = ready.iter().find(|r| {
         r.scenario
             .seed
@@ -563,6 +569,35 @@ pub fn check(args: CheckArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The place of the first recorded change (`Exact(time, events, ...)`) of
+/// `r`'s timeline, if it has one (`""` when the place is unknown).
+fn recorded(r: &Ready) -> Option<&str> {
+    r.plan
+        .steps
+        .iter()
+        .find(|s| s.after_events.is_some())
+        .map(|s| s.place.as_deref().unwrap_or(""))
+}
+
+/// Why a recorded session is not run with replications: its `Exact` items
+/// count events of its own seed's run, so on any other seed they do not fit
+/// and that run stops there, unfaulted; a mean over such runs is no
+/// measurement.
+fn replications_refused(r: &Ready, args: &CheckArgs) -> String {
+    let asked = match args.precision {
+        Some(_) => "--precision runs several seeds".to_string(),
+        None => format!("--replications {} runs several seeds", args.replications),
+    };
+    let place = recorded(r)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("\n  --> {p}"))
+        .unwrap_or_default();
+    format!(
+        "{}: a recorded session (`Exact(time, events, ...)` items) replays only its own seed ({}), and {asked}{place}\n   = hint: check it without --replications or --precision; to repeat the same changes over several seeds, write them `At(\"10s\", ...)`",
+        r.scenario.file, r.scenario.seed
+    )
 }
 
 /// The plot files of `scenario_files` for `--plot base`: `base` itself for

@@ -24,10 +24,25 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
             s.seed.saturating_add(replications as u64 - 1)
         )
     };
+    // The span simulated: a run that stopped early says where.
+    let span = match (v.stopped.as_slice(), v.finished()) {
+        ([], _) => format!("{} simulated", s.duration),
+        ([one], 0) => format!(
+            "stopped at {} of {}",
+            bottleneck::fmt::fmt_secs(one.at_s),
+            s.duration
+        ),
+        (st, 0) => format!("all {} stopped early, of {}", st.len(), s.duration),
+        (st, k) => format!(
+            "{} simulated by {k}; {} stopped early, left out of the mean",
+            s.duration,
+            st.len()
+        ),
+    };
     let _ = writeln!(
         out,
-        "  {}  |  {reps}  |  {} simulated ({} warm-up)",
-        s.file, s.duration, s.warmup
+        "  {}  |  {reps}  |  {span} ({} warm-up)",
+        s.file, s.warmup
     );
     let w = v
         .rows
@@ -46,6 +61,7 @@ pub fn table(s: &Scenario, v: &Verdict, replications: u32) -> String {
     let _ = writeln!(out, "  {:w$}  {:>mw$}  result", "threshold", "measured");
     for r in &v.rows {
         let result = match (r.passed, r.expected_to_fail) {
+            _ if r.not_judged => "not judged (the run stopped early)",
             (true, false) => "pass",
             (false, true) => "FAIL (expected)",
             (false, false) => "FAIL",
@@ -151,25 +167,33 @@ fn xml(s: &str) -> String {
 /// fails when its threshold is not as expected.
 pub fn junit(verdicts: &[Verdict]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let total: usize = verdicts.iter().map(|v| v.rows.len().max(1)).sum();
-    let failures: usize = verdicts
-        .iter()
-        .map(|v| v.rows.iter().filter(|r| !r.as_expected()).count())
-        .sum();
-    let errors = verdicts.iter().filter(|v| !v.errors.is_empty()).count();
+    // Every count is of the <testcase> elements written: one per threshold
+    // (skipped when not judged) and one per run error.
+    let failed = |v: &Verdict| {
+        v.rows
+            .iter()
+            .filter(|r| !r.not_judged && !r.as_expected())
+            .count()
+    };
+    let skipped = |v: &Verdict| v.rows.iter().filter(|r| r.not_judged).count();
+    let total: usize = verdicts.iter().map(|v| v.rows.len() + v.errors.len()).sum();
+    let failures: usize = verdicts.iter().map(failed).sum();
+    let errors: usize = verdicts.iter().map(|v| v.errors.len()).sum();
+    let skips: usize = verdicts.iter().map(skipped).sum();
     let _ = writeln!(
         out,
-        "<testsuites name=\"bottleneck check\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\">"
+        "<testsuites name=\"bottleneck check\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"{skips}\">"
     );
     for v in verdicts {
-        let f = v.rows.iter().filter(|r| !r.as_expected()).count();
         let replications = v.seeds.len();
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\">",
             xml(&v.name),
-            v.rows.len(),
-            usize::from(!v.errors.is_empty())
+            v.rows.len() + v.errors.len(),
+            failed(v),
+            v.errors.len(),
+            skipped(v)
         );
         let _ = writeln!(
             out,
@@ -183,7 +207,12 @@ pub fn junit(verdicts: &[Verdict]) -> String {
                 xml(&v.file),
                 xml(&r.threshold)
             );
-            if r.as_expected() {
+            if r.not_judged {
+                let _ = writeln!(
+                    out,
+                    "><skipped message=\"not judged: the run stopped early (see the run error)\"/></testcase>"
+                );
+            } else if r.as_expected() {
                 let _ = writeln!(
                     out,
                     "><system-out>measured {}{}</system-out></testcase>",

@@ -24,13 +24,28 @@ pub struct Row {
     pub replications_passed: Option<u32>,
     /// Whether the scenario expects it to fail.
     pub expected_to_fail: bool,
+    /// True when no replication ran to its end (each stopped early, see
+    /// the verdict's `errors`): the threshold is not judged, and `passed`
+    /// is false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_judged: bool,
 }
 
 impl Row {
-    /// True when the outcome is the expected one.
+    /// True when the outcome is the expected one (never for a threshold
+    /// not judged).
     pub fn as_expected(&self) -> bool {
-        self.passed != self.expected_to_fail
+        !self.not_judged && self.passed != self.expected_to_fail
     }
+}
+
+/// A replication that stopped before the end of its run.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct Stopped {
+    /// Its seed.
+    pub seed: u64,
+    /// The simulated time at which it stopped, seconds.
+    pub at_s: f64,
 }
 
 /// A scenario's verdict over its replications.
@@ -46,6 +61,11 @@ pub struct Verdict {
     pub rows: Vec<Row>,
     /// Runs that could not finish (budget, refused change).
     pub errors: Vec<String>,
+    /// The replications that stopped early, and where: their measurements
+    /// are left out of every row (a row no replication finished is not
+    /// judged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<Stopped>,
     /// The busiest node of the first replication and why, to explain a failure.
     pub bottleneck: Option<String>,
     /// Where failures began in the first replication, when 1% or more of
@@ -74,6 +94,7 @@ impl Verdict {
             seeds: Vec::new(),
             rows: Vec::new(),
             errors: vec![why],
+            stopped: Vec::new(),
             bottleneck: None,
             failures: None,
             precision: None,
@@ -127,9 +148,17 @@ impl Verdict {
         self.errors.is_empty() && self.rows.iter().all(Row::as_expected)
     }
 
-    /// Thresholds that failed, expected or not.
+    /// Thresholds that failed, expected or not (not those not judged).
     pub fn failed(&self) -> usize {
-        self.rows.iter().filter(|r| !r.passed).count()
+        self.rows
+            .iter()
+            .filter(|r| !r.passed && !r.not_judged)
+            .count()
+    }
+
+    /// How many replications ran to their end.
+    pub fn finished(&self) -> usize {
+        self.seeds.len().saturating_sub(self.stopped.len())
     }
 }
 
@@ -145,7 +174,9 @@ pub enum Rule {
 
 /// Judges a scenario's thresholds over its replications: each on the mean
 /// of the replications that measured it, with a 95% confidence interval.
-/// A threshold nothing measured fails.
+/// A threshold nothing measured fails. A replication that stopped early
+/// measures nothing (see [`Outcome::values`]); when none ran to its end,
+/// no threshold is judged.
 pub fn judge(scenario: &Scenario, outcomes: &[Outcome]) -> Verdict {
     judge_by(scenario, outcomes, Rule::Mean)
 }
@@ -154,6 +185,7 @@ pub fn judge(scenario: &Scenario, outcomes: &[Outcome]) -> Verdict {
 /// passes only when it holds in every replication, and each row says in
 /// how many it did.
 pub fn judge_by(scenario: &Scenario, outcomes: &[Outcome], rule: Rule) -> Verdict {
+    let finished: Vec<&Outcome> = outcomes.iter().filter(|o| o.error.is_none()).collect();
     let rows = scenario
         .thresholds
         .iter()
@@ -172,10 +204,12 @@ pub fn judge_by(scenario: &Scenario, outcomes: &[Outcome], rule: Rule) -> Verdic
                 .iter()
                 .filter(|o| o.values[k].is_some_and(|v| t.op.holds(v, t.limit)))
                 .count() as u32;
-            let passed = match rule {
-                Rule::Mean => est.is_some_and(|e| t.op.holds(e.mean, t.limit)),
-                Rule::Every => !outcomes.is_empty() && held as usize == outcomes.len(),
-            };
+            let not_judged = !outcomes.is_empty() && finished.is_empty();
+            let passed = !not_judged
+                && match rule {
+                    Rule::Mean => est.is_some_and(|e| t.op.holds(e.mean, t.limit)),
+                    Rule::Every => !outcomes.is_empty() && held as usize == outcomes.len(),
+                };
             Row {
                 threshold: t.text.clone(),
                 unit: t.metric.unit.name(),
@@ -184,6 +218,7 @@ pub fn judge_by(scenario: &Scenario, outcomes: &[Outcome], rule: Rule) -> Verdic
                 measured: est,
                 shown,
                 expected_to_fail: scenario.expect_fail[k],
+                not_judged,
             }
         })
         .collect();
@@ -196,11 +231,20 @@ pub fn judge_by(scenario: &Scenario, outcomes: &[Outcome], rule: Rule) -> Verdic
             .iter()
             .filter_map(|o| o.error.as_ref().map(|e| format!("seed {}: {e}", o.seed)))
             .collect(),
-        bottleneck: outcomes
+        stopped: outcomes
+            .iter()
+            .filter(|o| o.error.is_some())
+            .map(|o| Stopped {
+                seed: o.seed,
+                at_s: o.report.simulated_s,
+            })
+            .collect(),
+        // Of the first replication that ran to its end.
+        bottleneck: finished
             .first()
             .and_then(|o| o.report.bottleneck.as_ref().map(|b| b.reason.clone())),
         // The requests the thresholds judged, with the outcome they came to.
-        failures: outcomes.first().and_then(|o| o.settled.failures.clone()),
+        failures: finished.first().and_then(|o| o.settled.failures.clone()),
         precision: None,
     }
 }

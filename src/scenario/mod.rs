@@ -53,7 +53,7 @@ pub use file::{
     Action, Item, MAX_DURATION, MAX_PLAN_STEPS, MAX_THRESHOLDS, MAX_TIMELINE, Scenario, parse,
     parse_str,
 };
-pub use judge::{Precision, Row, Rule, Verdict, judge, judge_by};
+pub use judge::{Precision, Row, Rule, Stopped, Verdict, judge, judge_by};
 pub use plan::{Plan, Step};
 pub use play::Player;
 pub use reach::Reach;

@@ -46,6 +46,7 @@ impl Plan {
                 at: 0,
                 after_events: None,
                 change,
+                place: None,
             },
         );
         p
@@ -61,6 +62,9 @@ pub struct Step {
     pub after_events: Option<u64>,
     /// The change.
     pub change: Change,
+    /// Where its timeline item is written (`file:line:col`), for an error
+    /// the run meets at it; `None` for changes made in code.
+    pub place: Option<String>,
 }
 
 /// A scenario checked against its topology: engine changes in time order
@@ -208,11 +212,21 @@ impl Scenario {
                 break;
             }
             let first_new = steps.len();
+            let place = pos.map(|p| {
+                format!(
+                    "{}:{}:{} (timeline item {})",
+                    self.file,
+                    p.line,
+                    p.col,
+                    i + 1
+                )
+            });
             let mut push = |at: SimTime, change: Change| {
                 steps.push(Step {
                     at,
                     after_events,
                     change,
+                    place: place.clone(),
                 });
             };
             match action {

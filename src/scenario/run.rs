@@ -14,7 +14,8 @@ pub struct Outcome {
     /// printed beside a verdict (failures, a sweep point's p99 and errors)
     /// comes from it. Without whole-run thresholds it is taken at the end.
     pub settled: Report,
-    /// Per threshold, the measured value (`None`: nothing to measure).
+    /// Per threshold, the measured value (`None`: nothing to measure, or
+    /// the run stopped early and judges nothing).
     pub values: Vec<Option<f64>>,
     /// Why the run could not finish, if it could not.
     pub error: Option<String>,
@@ -22,6 +23,9 @@ pub struct Outcome {
 
 /// Runs `sim` to step `s` (to its time, or for a recorded change to its
 /// event count) and applies its change.
+/// Errors the item itself causes (a recorded change that does not fit, a
+/// change refused) name where the item is written; a budget that stops the
+/// run on the way there does not.
 pub(super) fn apply_step(sim: &mut Simulation, s: &Step) -> Result<(), String> {
     match s.after_events {
         Some(n) => sim
@@ -29,9 +33,24 @@ pub(super) fn apply_step(sim: &mut Simulation, s: &Step) -> Result<(), String> {
             .map(|_| sim.step_until_no_events(s.at)),
         None => sim.step_until(s.at),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| match e {
+        crate::sim::RunError::ReplayMismatch { .. } => placed(&e.to_string(), s),
+        _ => e.to_string(),
+    })?;
     sim.apply(s.change.clone())
-        .map_err(|e| format!("at {}: {e}", Duration(s.at)))
+        .map_err(|e| placed(&format!("at {}: {e}", Duration(s.at)), s))
+}
+
+/// `message` with the line `  --> file:line:col` of `s`'s timeline item
+/// after its first line (before its hint), as diagnostics show a place.
+fn placed(message: &str, s: &Step) -> String {
+    let Some(place) = &s.place else {
+        return message.to_string();
+    };
+    match message.find("\n   = hint:") {
+        Some(i) => format!("{}\n  --> {place}{}", &message[..i], &message[i..]),
+        None => format!("{message}\n  --> {place}"),
+    }
 }
 
 /// Drives a simulation through the plan's changes to `until`, taking a
@@ -148,6 +167,12 @@ pub fn run(plan: &Plan, model: &Model, seed: u64, series: bool) -> Outcome {
             error = Some(e);
         }
         measure(w, &sim.report(), start.as_ref());
+    }
+    if error.is_some() {
+        // A run that stopped early measured a part of what its thresholds
+        // ask (and maybe not the change they were written to test): none
+        // of its values is judged.
+        values.fill(None);
     }
     Outcome {
         seed,

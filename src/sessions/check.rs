@@ -4,8 +4,24 @@
 
 use super::{Interrupt, MAX_AFTER, MAX_DEPTH, MAX_REPEAT, MAX_TASKS, Order, Spec, Step, TaskKey};
 
-/// One problem: (message, hint, `class:` value to point at if any).
-type Problem = (String, String, Option<String>);
+/// Where a problem is written: found from the `class:` of a task (the
+/// first in file order of that class after the source), `up` brackets
+/// out from it (0: that task's own fields; each set around it adds 2, its
+/// `Set(` and its list's `[`), at the field named (`None`: the class).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anchor {
+    /// The task's class.
+    pub class: String,
+    /// Which task of that class, in file order from 0.
+    pub nth: usize,
+    /// How many brackets out from the class the field is.
+    pub up: usize,
+    /// The field at fault.
+    pub field: Option<&'static str>,
+}
+
+/// One problem: (message, hint, where it is written if known).
+type Problem = (String, String, Option<Anchor>);
 
 /// The problems of a session source's fields. `handled` is every class
 /// some app handles by name, and whether one has a `"*"` handler.
@@ -63,14 +79,19 @@ pub fn problems(
             &mut out,
             "Closed: the first task carries `key: Previous`, but a session's first request has no previous one".into(),
             "draw its key with `keys: ...` (or the source's `keys`), or use `key: User`",
-            first_class(tasks),
+            first_class(tasks).map(|(class, _)| Anchor {
+                class,
+                nth: 0,
+                up: 0,
+                field: Some("key"),
+            }),
         );
     }
-    check_list(&list, handled, &mut out);
+    check_list(&list, handled, &mut Seen::new(), &mut out);
     out
 }
 
-fn say(out: &mut Vec<Problem>, m: String, h: &str, at: Option<String>) {
+fn say(out: &mut Vec<Problem>, m: String, h: &str, at: Option<Anchor>) {
     out.push((m, h.to_string(), at));
 }
 
@@ -96,11 +117,50 @@ fn first_carries_previous(s: &Step) -> bool {
     }
 }
 
-fn first_class(steps: &[Step]) -> Option<String> {
+/// The class of the first task in `steps` (in file order), and how many
+/// brackets out from it the first step's own fields are.
+fn first_class(steps: &[Step]) -> Option<(String, usize)> {
     match steps.first()? {
-        Step::Task(t) => Some(t.class.clone()),
-        Step::Set(set) => first_class(&set.tasks),
+        Step::Task(t) => Some((t.class.clone(), 0)),
+        Step::Set(set) => first_class(&set.tasks).map(|(c, up)| (c, up + 2)),
     }
+}
+
+/// Per class, the tasks of it checked so far (they are checked in file
+/// order, so this is the next one's place among them).
+type Seen = std::collections::BTreeMap<String, usize>;
+
+/// A task's class, which task of that class it is, and a level (see
+/// [`first_class`]).
+type At = Option<(String, usize, usize)>;
+
+/// Counts the tasks of `steps` (nested ones too) as checked.
+fn count_seen(steps: &[Step], seen: &mut Seen) {
+    for s in steps {
+        match s {
+            Step::Task(t) => *seen.entry(t.class.clone()).or_default() += 1,
+            Step::Set(set) => count_seen(&set.tasks, seen),
+        }
+    }
+}
+
+/// `first` with its class's count in `seen`: the task not checked yet.
+fn at(first: Option<(String, usize)>, seen: &Seen) -> At {
+    first.map(|(c, up)| {
+        let nth = seen.get(&c).copied().unwrap_or(0);
+        (c, nth, up)
+    })
+}
+
+/// `field` of the step whose first class and level are `at`, `out` levels
+/// further out (2: the list holding that step).
+fn field_at(at: &At, out: usize, field: &'static str) -> Option<Anchor> {
+    at.as_ref().map(|(class, nth, up)| Anchor {
+        class: class.clone(),
+        nth: *nth,
+        up: up + out,
+        field: Some(field),
+    })
 }
 
 /// One list to check: the session's own or a set's.
@@ -124,9 +184,9 @@ impl List<'_> {
     }
 }
 
-fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
+fn check_list(list: &List, handled: (&[&str], bool), seen: &mut Seen, out: &mut Vec<Problem>) {
     let weighted = list.order == Order::Weighted;
-    let at_first = first_class(list.steps);
+    let at_first = at(first_class(list.steps), seen);
     match list.interrupt {
         None if weighted => say(
             out,
@@ -135,7 +195,7 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
                 list.name()
             ),
             "add `interrupt: After(10)` (leave after 10 tasks) or `interrupt: Chance(0.1)` (after each task with probability 0.1)",
-            at_first.clone(),
+            field_at(&at_first, 2, "order"),
         ),
         Some(Interrupt::After(n)) if !(1..=MAX_AFTER).contains(&n) => say(
             out,
@@ -144,7 +204,7 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
                 list.name()
             ),
             "After(n) leaves after n tasks of the list (a nested set or a repeated task counts as one)",
-            at_first.clone(),
+            field_at(&at_first, 2, "interrupt"),
         ),
         Some(Interrupt::Chance(p)) if !p.is_finite() || p <= 0.0 || p > 1.0 => say(
             out,
@@ -153,7 +213,7 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
                 list.name()
             ),
             "Chance(p) leaves after each task with probability p: on average after 1/p tasks",
-            at_first.clone(),
+            field_at(&at_first, 2, "interrupt"),
         ),
         _ => {}
     }
@@ -164,10 +224,13 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
             Step::Task(t) => t.weight,
             Step::Set(s) => s.weight,
         };
-        let at = match step {
-            Step::Task(t) => Some(t.class.clone()),
-            Step::Set(s) => first_class(&s.tasks),
-        };
+        let at = at(
+            match step {
+                Step::Task(t) => Some((t.class.clone(), 0)),
+                Step::Set(s) => first_class(&s.tasks).map(|(c, up)| (c, up + 2)),
+            },
+            seen,
+        );
         if let Some(w) = weight {
             if !w.is_finite() || w <= 0.0 || w > 1e9 {
                 say(
@@ -176,7 +239,7 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
                         "Closed: task {place}: `weight` is {w}; give a number above 0 (up to 1e9)"
                     ),
                     "a task is picked with probability weight / sum of its list's weights",
-                    at.clone(),
+                    field_at(&at, 0, "weight"),
                 );
             } else if !weighted {
                 say(
@@ -186,12 +249,12 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
                         list.name()
                     ),
                     "write `order: Weighted` on the list to pick its tasks by weight, or leave `weight` out",
-                    at.clone(),
+                    field_at(&at, 0, "weight"),
                 );
             }
         }
         match step {
-            Step::Task(t) => check_task(t, &place, (names, star), out),
+            Step::Task(t) => check_task(t, &place, (names, star), seen, out),
             Step::Set(set) => {
                 if list.depth + 1 > MAX_DEPTH {
                     say(
@@ -201,8 +264,9 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
                             list.depth + 1
                         ),
                         "flatten the innermost set into its parent",
-                        at,
+                        field_at(&at, 0, "tasks"),
                     );
+                    count_seen(&set.tasks, seen);
                     continue;
                 }
                 if set.tasks.is_empty() {
@@ -221,14 +285,21 @@ fn check_list(list: &List, handled: (&[&str], bool), out: &mut Vec<Problem>) {
                     path: format!("{place}."),
                     depth: list.depth + 1,
                 };
-                check_list(&inner, handled, out);
+                check_list(&inner, handled, seen, out);
             }
         }
     }
 }
 
-fn check_task(t: &super::Task, place: &str, handled: (&[&str], bool), out: &mut Vec<Problem>) {
-    let at = Some(t.class.clone());
+fn check_task(
+    t: &super::Task,
+    place: &str,
+    handled: (&[&str], bool),
+    seen: &mut Seen,
+    out: &mut Vec<Problem>,
+) {
+    let at = at(Some((t.class.clone(), 0)), seen);
+    *seen.entry(t.class.clone()).or_default() += 1;
     let (names, star) = handled;
     if t.class.is_empty() {
         say(
@@ -252,7 +323,12 @@ fn check_task(t: &super::Task, place: &str, handled: (&[&str], bool), out: &mut 
                 crate::diag::short(&t.class)
             ),
             &hint,
-            at.clone(),
+            at.as_ref().map(|(class, nth, _)| Anchor {
+                class: class.clone(),
+                nth: *nth,
+                up: 0,
+                field: None,
+            }),
         );
     }
     if let Some(r) = t.repeat
@@ -262,7 +338,7 @@ fn check_task(t: &super::Task, place: &str, handled: (&[&str], bool), out: &mut 
             out,
             format!("Closed: task {place}: `repeat` is {r}; give 1 to {MAX_REPEAT}"),
             "a task is sent `repeat` times in a row (default 1)",
-            at.clone(),
+            field_at(&at, 0, "repeat"),
         );
     }
     if t.keys.is_some() && t.key.is_some() {
@@ -270,12 +346,17 @@ fn check_task(t: &super::Task, place: &str, handled: (&[&str], bool), out: &mut 
             out,
             format!("Closed: task {place} has both `keys` and `key`"),
             "keep `keys` to draw a key, or `key` (Previous or User) to carry one",
-            at.clone(),
+            field_at(&at, 0, "key"),
         );
     }
     if let Some(k) = &t.keys
         && let Err(m) = k.check()
     {
-        say(out, format!("Closed: task {place}: {m}"), "", at);
+        say(
+            out,
+            format!("Closed: task {place}: {m}"),
+            "",
+            field_at(&at, 0, "keys"),
+        );
     }
 }

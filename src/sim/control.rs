@@ -329,7 +329,8 @@ impl Change {
             if let Err(why) = effect(fault, kind) {
                 return range(
                     format!(
-                        "`{node}` is a {kind}: {} does not apply to it",
+                        "`{node}` is {}: {} does not apply to it",
+                        crate::fmt::a(kind),
                         fault.name()
                     ),
                     why.to_string(),

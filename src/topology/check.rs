@@ -79,11 +79,13 @@ impl Ctx<'_> {
                     let kinds = want.join(" or ");
                     ds.push(
                         Diagnostic::error(format!(
-                            "`{target}` is a {got}, but `{key}:` needs a {kinds}"
+                            "`{target}` is {}, but `{key}:` needs {}",
+                            crate::fmt::a(got),
+                            crate::fmt::a(&kinds)
                         ))
                         .at(self.pos(place()))
                         .on(item)
-                        .hint(format!("point `{key}:` at a {kinds} node")),
+                        .hint(format!("point `{key}:` at {} node", crate::fmt::a(&kinds))),
                     );
                 }
             }
@@ -354,10 +356,8 @@ fn check_session(
     names.dedup();
     let item = format!("source `{}`", short(&s.id));
     let found = crate::sessions::problems(&tasks, s.mix.is_some(), s.ips.is_some(), (&names, star));
-    for (message, hint, class) in found {
-        let place = class
-            .and_then(|c| cx.places.find(at.unwrap_or(0), "class", &c))
-            .or(at);
+    for (message, hint, anchor) in found {
+        let place = anchor.and_then(|a| super::anchor::place(cx, at, &a)).or(at);
         let d = Diagnostic::error(message).at(cx.pos(place)).on(&item);
         ds.push(if hint.is_empty() { d } else { d.hint(hint) });
     }
@@ -489,6 +489,7 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
         .map(|(i, s)| (s.id.as_str(), i))
         .collect();
     let mut seen = std::collections::BTreeSet::new();
+    let errors_before = ds.error_count();
     for (ri, r) in top.regions.iter().enumerate() {
         let item = format!("region `{}`", r.id);
         if !seen.insert(r.id.as_str()) {
@@ -501,6 +502,12 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
         for n in &r.nodes {
             match cx.index.get(n.as_str()) {
                 None => ds.push((cx.unknown)(n).at(at("id", &r.id)).on(&item)),
+                Some(&i) if node_region[i] == ri as u16 => ds.push(
+                    Diagnostic::error(format!("node `{n}` is listed twice in region `{}`", r.id))
+                        .at(at("id", &r.id))
+                        .on(&item)
+                        .hint("list it once"),
+                ),
                 Some(&i) if node_region[i] != NO_REGION => ds.push(
                     Diagnostic::error(format!("node `{n}` is in two regions"))
                         .at(at("id", &r.id))
@@ -516,6 +523,18 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
                     Diagnostic::error(format!("`{s}` is not a source"))
                         .at(at("id", &r.id))
                         .on(&item),
+                ),
+                Some(&i) if source_region[i] == ri as u16 => ds.push(
+                    Diagnostic::error(format!("source `{s}` is listed twice in region `{}`", r.id))
+                        .at(at("id", &r.id))
+                        .on(&item)
+                        .hint("list it once"),
+                ),
+                Some(&i) if source_region[i] != NO_REGION => ds.push(
+                    Diagnostic::error(format!("source `{s}` is in two regions"))
+                        .at(at("id", &r.id))
+                        .on(&item)
+                        .hint("a source's users are in one place; split them into two sources, one per region"),
                 ),
                 Some(&i) => source_region[i] = ri as u16,
             }
@@ -583,19 +602,27 @@ pub fn compile_regions(top: &super::Topology, cx: &Ctx, ds: &mut Diagnostics) ->
             }
         }
     }
+    // A missing link is looked for only once the regions themselves are
+    // right: after a region listed twice or a node in two regions, it would
+    // be a follow-on (or name a region paired with itself).
+    let regions_ok = ds.error_count() == errors_before;
     for a in 0..n {
         for b in a + 1..n {
             if latency[a][b] == u64::MAX {
-                ds.push(
-                    Diagnostic::error(format!(
-                        "no link between regions `{}` and `{}`",
-                        names[a], names[b]
-                    ))
-                    .hint(format!(
-                        "add `Link(a: \"{}\", b: \"{}\", latency: \"40ms\")` to `links`",
-                        names[a], names[b]
-                    )),
-                );
+                if regions_ok {
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "no link between regions `{}` and `{}`",
+                            names[a], names[b]
+                        ))
+                        .at(at("id", &names[b]))
+                        .on(format!("region `{}`", names[b]))
+                        .hint(format!(
+                            "add `Link(a: \"{}\", b: \"{}\", latency: ...)` to `links`, with the one-way network time between the two (each pair of regions needs one)",
+                            names[a], names[b]
+                        )),
+                    );
+                }
                 latency[a][b] = 0;
                 latency[b][a] = 0;
             }

@@ -19,6 +19,7 @@
 //! loader ([`load`]) parses them with diagnostics and compiles them into a
 //! [`crate::model::Model`], which is what the engine runs.
 
+mod anchor;
 pub mod bursts;
 pub mod check;
 pub mod compile;

@@ -100,6 +100,9 @@ pub(crate) fn number_problem(
     let token = &text[start..end];
     let value: f64 = token.replace('_', "").parse().ok()?;
     let before = text[..start].trim_end();
+    if before.ends_with(',') && enclosing(text, start) == Some("Exact") {
+        return exact_count(token, value);
+    }
     let colon = before.strip_suffix(':')?;
     let (field_at, field) = ident_before(text, colon.len())?;
     let within = enclosing(text, field_at).unwrap_or("");
@@ -138,6 +141,31 @@ pub(crate) fn number_problem(
         "" => d,
         w => d.on(format!("`{w}`")),
     })
+}
+
+/// A scenario's `Exact(time, events, change)` with an events count that is
+/// not a whole number of 0 to `u64::MAX`.
+fn exact_count(token: &str, value: f64) -> Option<Diagnostic> {
+    let shown = if token.len() > 24 {
+        format!("{}... ({} characters)", &token[..12], token.len())
+    } else {
+        token.to_string()
+    };
+    let what = if value < 0.0 {
+        "negative"
+    } else if token.contains(['.', 'e', 'E']) {
+        "not a whole number"
+    } else {
+        "too large"
+    };
+    Some(
+        Diagnostic::error(format!(
+            "`Exact`'s event count is {shown}, {what}: it takes a whole number of 0 or more (below 2^64)"
+        ))
+        .hint(
+            "`Exact(time, events, change)` is what a saved session records (the events run before the change); to make a change at a time, write `At(\"10s\", change)`",
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -225,7 +225,8 @@ pub fn refusals(
     for (id, kind) in costs.unpriced_nodes(mine) {
         out.push(Violation {
             message: format!(
-                "not allowed: `{id}` is a {kind}, and the drill's cost model has no price for it"
+                "not allowed: `{id}` is {}, and the drill's cost model has no price for it",
+                crate::fmt::a(&kind)
             ),
             hint: format!(
                 "a drill prices every node it grades: use a kind the cost model prices, or give a cost model that prices {kind}"

@@ -52,7 +52,10 @@ impl Metric {
         let name = self.name;
         match self.arg {
             Arg::ReadThrough if kind != "Cache" => Some((
-                format!("`{name}` applies to a read-through cache; `{id}` is a {kind}"),
+                format!(
+                    "`{name}` applies to a read-through cache; `{id}` is {}",
+                    crate::fmt::a(kind)
+                ),
                 "name a Cache with a `backend`".into(),
             )),
             Arg::ReadThrough if !read_through => Some((
@@ -86,10 +89,11 @@ impl Metric {
             }
             Arg::Node(kinds) if !kinds.is_empty() && !kinds.contains(&kind) => Some((
                 format!(
-                    "`{name}` is measured on {}, and `{id}` is a {kind}",
-                    kinds.join(" or ")
+                    "`{name}` is measured on {}, and `{id}` is {}",
+                    kinds.join(" or "),
+                    crate::fmt::a(kind)
                 ),
-                format!("name a {} node", kinds.join(" or ")),
+                format!("name {} node", crate::fmt::a(&kinds.join(" or "))),
             )),
             _ => None,
         }
