@@ -692,7 +692,7 @@ mod tests {
     fn big_caches_are_refused_by_memory() {
         let m = model(
             r#"Topology(name: "c", sources: [Source(id: "u", to: "c", arrivals: Poisson(rps: 1000000.0), keys: Uniform(keys: 1000000000))],
-            nodes: [Cache(id: "c", capacity: 1000000000, service: Constant("1us"))])"#,
+            nodes: [Cache(id: "c", capacity: 1000000000, service: Constant("1us"), backend: "b"), Station(id: "b", servers: 1000, service: Constant("1us"))])"#,
         );
         let e = estimate(&m, &Run::plain(60 * SEC, SEC));
         let r = e
@@ -703,7 +703,7 @@ mod tests {
         // A small key space bounds it whatever the capacity.
         let m = model(
             r#"Topology(name: "c", sources: [Source(id: "u", to: "c", arrivals: Poisson(rps: 1000000.0), keys: Uniform(keys: 1000))],
-            nodes: [Cache(id: "c", capacity: 1000000000, service: Constant("1us"))])"#,
+            nodes: [Cache(id: "c", capacity: 1000000000, service: Constant("1us"), backend: "b"), Station(id: "b", servers: 1000, service: Constant("1us"))])"#,
         );
         assert!(
             estimate(&m, &Run::plain(60 * SEC, SEC))

@@ -61,7 +61,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("Flush(\"redis\")", "Empty a cache or a CDN edge."),
     (
         "Partition(a: \"app\", b: \"db\")",
-        "Cut the network between two nodes that exchange requests.",
+        "Cut the network between two nodes that exchange requests: a call, hand-off or `Publish` across it fails at once, counted at the sender.",
     ),
     ("Heal(a: \"app\", b: \"db\")", "Restore it."),
     ("DownRegion(\"eu\")", "Take every node of a region down."),

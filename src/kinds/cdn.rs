@@ -3,14 +3,18 @@
 //! through to the origin. The edge holds no server while the origin works.
 //! When the edge is down, traffic fails over to the origin directly.
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics, Pos};
 use crate::dist::Dist;
 use crate::kind::Eviction;
 use crate::kind::{FieldType, field};
 use crate::kinds::KindModel;
 use crate::kinds::KindState;
 use crate::kinds::MemoryCx;
+use crate::kinds::Node;
+use crate::kinds::app::StepModel;
 use crate::kinds::cache::store::{Lookup, Store};
+use crate::kinds::database::direct::Nature;
+use crate::model::Model;
 use crate::model::{NodeModel, RouteModel};
 use crate::sim::{Fault, Simulation, op, outcome};
 use crate::time::Duration;
@@ -34,7 +38,9 @@ pub struct Cdn {
     /// How long an object is kept; absent: until evicted.
     #[serde(default)]
     pub ttl: Option<Duration>,
-    /// Classes that can be cached; absent: all.
+    /// Classes that can be cached; absent: every class that does not
+    /// write. A class that writes may not be named: a CDN never answers a
+    /// write from its cache.
     #[serde(default)]
     pub cacheable: Option<Vec<String>>,
     /// Time the edge takes per request (a hit's whole latency).
@@ -62,7 +68,7 @@ impl Cdn {
     pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
         let c = self;
 
-        nc.target(&c.origin, "origin", &[], ds);
+        nc.on_path(&c.origin, "origin", ds);
         if c.origin == c.id {
             ds.push(
                 nc.err("the CDN is its own origin".into())
@@ -119,6 +125,88 @@ impl Cdn {
             p: 1.0,
         }];
         m
+    }
+}
+
+/// Why requests of class `c` write, if they do: the first app handler for
+/// it with a step that changes data (`Write`, `WriteThrough`, `Invalidate`,
+/// `Publish`), else its name (`write…`, as a database tells a class that
+/// reaches it as itself). `None`: the class only reads.
+pub(crate) fn writes_because(model: &Model, c: usize) -> Option<String> {
+    let id = |t: u32| model.nodes[t as usize].id.as_str();
+    for n in &model.nodes {
+        let KindModel::App(app) = &n.kind else {
+            continue;
+        };
+        for s in app.handlers.get(c).into_iter().flatten() {
+            let step = match *s {
+                StepModel::Write(t) => format!("Write(db: \"{}\")", id(t)),
+                StepModel::WriteThrough { cache, db } => {
+                    format!("WriteThrough(cache: \"{}\", db: \"{}\")", id(cache), id(db))
+                }
+                StepModel::Invalidate(t) => format!("Invalidate(cache: \"{}\")", id(t)),
+                StepModel::Publish(q) => format!("Publish(queue: \"{}\")", id(q)),
+                _ => continue,
+            };
+            return Some(format!("app `{}` does `{step}` for it", n.id));
+        }
+    }
+    (crate::kinds::database::direct::by_name(&model.classes[c]) == Nature::Write)
+        .then(|| "its name says it writes".to_string())
+}
+
+/// A CDN never answers a write from its cache. An edge left at its default
+/// `cacheable` caches every class that does not write
+/// ([`writes_because`]); one whose `cacheable` names a class that writes
+/// is refused, at the node's place.
+pub(crate) fn settle(model: &mut Model, at: &dyn Fn(usize) -> Option<Pos>, ds: &mut Diagnostics) {
+    if !model
+        .nodes
+        .iter()
+        .any(|n| matches!(n.kind, KindModel::Cdn(_)))
+    {
+        return;
+    }
+    let why: Vec<Option<String>> = (0..model.classes.len())
+        .map(|c| writes_because(model, c))
+        .collect();
+    for j in 0..model.nodes.len() {
+        let Node::Cdn(cdn) = &model.topology.nodes[j] else {
+            continue;
+        };
+        match &cdn.cacheable {
+            None => {
+                if let KindModel::Cdn(m) = &mut model.nodes[j].kind {
+                    for (c, w) in why.iter().enumerate() {
+                        if w.is_some() {
+                            m.cacheable[c] = false;
+                        }
+                    }
+                }
+            }
+            Some(list) => {
+                for class in list {
+                    let Some(Some(w)) = model
+                        .classes
+                        .iter()
+                        .position(|k| k == class)
+                        .map(|c| &why[c])
+                    else {
+                        continue;
+                    };
+                    ds.push(
+                        Diagnostic::error(format!(
+                            "`cacheable` names class `{class}`, which writes ({w}): a CDN never answers a write from its cache"
+                        ))
+                        .at(at(j))
+                        .on(format!("node `{}`", cdn.id))
+                        .hint(format!(
+                            "leave `{class}` out of `cacheable` (it then goes through to the origin); left out, `cacheable` is every class that does not write"
+                        )),
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -268,7 +356,7 @@ impl CdnState {
 
 /// How the reference and the sandbox describe this kind.
 pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
-    about: "A CDN edge: answers cacheable requests from its own cache and fetches misses from the origin (then keeps them for `ttl`); other classes pass through to the origin. When the edge is down, traffic fails over to the origin directly.",
+    about: "A CDN edge: answers cacheable requests from its own cache and fetches misses from the origin (then keeps them for `ttl`); other classes pass through to the origin. A CDN never answers a write from its cache: a class that writes (an app's handler for it does `Write`, `WriteThrough`, `Invalidate` or `Publish`, or its name starts with `write`) always goes through to the origin, is left out of the default `cacheable`, and may not be named in it. When the edge is down, traffic fails over to the origin directly.",
     fields: &[
         field("id", FieldType::Id, "", None, "Unique id."),
         field(
@@ -299,8 +387,8 @@ pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
             "cacheable",
             FieldType::Classes,
             "",
-            Some("all classes"),
-            "Classes that can be cached.",
+            Some("every class that does not write"),
+            "Classes that can be cached (never one that writes).",
         ),
         field(
             "service",

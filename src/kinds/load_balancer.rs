@@ -99,7 +99,7 @@ impl LoadBalancer {
         }
         let mut seen = std::collections::BTreeSet::new();
         for b in &lb.to {
-            nc.target(b, "to", &[], ds);
+            nc.on_path(b, "to", ds);
             if b == &lb.id {
                 ds.push(nc.err("the load balancer lists itself as a backend".into()));
             }

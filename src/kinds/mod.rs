@@ -569,6 +569,7 @@ impl Simulation {
     /// open their connections; balancers learn their backends' distances
     /// and start health checks; autoscalers start looking.
     pub(crate) fn kinds_start(&mut self) {
+        self.watch_lost_writes();
         for i in 0..self.nodes.len() {
             match self.nodes[i].kind {
                 KindState::App(_) => self.app_start(i),

@@ -393,7 +393,7 @@ impl QueueState {
 
 /// How the reference and the sandbox describe this kind.
 pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
-    about: "A message queue consumed by `workers`, with at-least-once delivery: a message not processed within the visibility timeout is delivered again (a duplicate); a failed message is retried after `backoff`; after `max_deliveries` deliveries (failed or timed out) a message is dead-lettered; idempotent workers process a repeat once. Apps send it messages with `Publish` (nobody waits for them).",
+    about: "A message queue consumed by `workers`, with at-least-once delivery: a message not processed within the visibility timeout is delivered again (a duplicate); a failed message is retried after `backoff`; after `max_deliveries` deliveries (failed or timed out) a message is dead-lettered; idempotent workers process a repeat once. Apps send it messages with `Publish` (nobody waits for them to be processed; a publish that cannot reach the queue, across a `Partition`, fails its request at the app, counted there).",
     fields: &[
         field("id", FieldType::Id, "", None, "Unique id."),
         field(

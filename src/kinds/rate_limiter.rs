@@ -73,7 +73,7 @@ impl RateLimiter {
     pub(crate) fn check(&self, nc: &NodeCheck, ds: &mut Diagnostics) {
         let l = self;
 
-        nc.target(&l.to, "to", &[], ds);
+        nc.on_path(&l.to, "to", ds);
         if l.to == l.id {
             ds.push(
                 nc.err("the rate limiter sends to itself".into())

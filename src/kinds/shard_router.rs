@@ -58,7 +58,7 @@ impl ShardRouter {
         }
         let mut seen = std::collections::BTreeSet::new();
         for sh in &r.shards {
-            nc.target(sh, "shards", &[], ds);
+            nc.on_path(sh, "shards", ds);
             if sh == &r.id {
                 ds.push(nc.err("the router lists itself as a shard".into()));
             }

@@ -93,6 +93,7 @@ impl Station {
             if !cx.index.contains_key(r.to.as_str()) {
                 ds.push((cx.unknown)(&r.to).at(cx.pos(rat.or(at))).on(item));
             }
+            crate::kinds::cache::on_path::refuse_aside(cx, &r.to, "to", rat.or(at), item, ds);
             if !r.p.is_finite() || r.p < 0.0 || r.p > 1.0 {
                 ds.push(
                     Diagnostic::error(format!(

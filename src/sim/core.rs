@@ -19,6 +19,9 @@ impl Simulation {
             r.visit_arrival = now;
             r.handlers = 0;
         }
+        if self.nodes[i].down && self.database_redirected(i, req) {
+            return;
+        }
         let n = &mut self.nodes[i];
         if counted {
             n.stats.arrivals += 1;

@@ -259,6 +259,8 @@ impl Simulation {
             }
         }
         self.has_regions = !self.model.regions.is_empty();
+        // Replica lags or failovers may have changed.
+        self.watch_lost_writes();
         // Scheduled changes naming a node that is gone would be refused.
         let model = &self.model;
         self.pending.retain(|p| p.change.check(model).is_ok());

@@ -253,6 +253,7 @@ pub(crate) fn compile_keeping(
             let at = places.find(at.unwrap_or(0), "to", &s.to).or(at);
             ds.push(unknown(&s.to).at(pos(at)).on(&item));
         }
+        crate::kinds::cache::on_path::refuse_aside(&cx, &s.to, "to", at, &item, &mut ds);
         match &s.arrivals {
             // Users out of their range are reported with them, once.
             crate::profile::Arrivals::Closed { users, .. } if *users == 0 || *users > 1_000_000 => {
@@ -407,6 +408,8 @@ pub(crate) fn compile_keeping(
     // Whether each class writes where it arrives as itself (a database
     // that cannot tell refused).
     crate::kinds::database::direct::settle(&mut model, &|j| pos(node_at[j]), &mut ds);
+    // A CDN never answers a write from its cache.
+    crate::kinds::cdn::settle(&mut model, &|j| pos(node_at[j]), &mut ds);
 
     // Calls must not loop: an app whose request comes back to it through its
     // own calls would nest calls without end.

@@ -118,7 +118,7 @@ fn every_serving_kind_takes_a_load_curve() {
             r#"Database(id: "x", servers: 2, read: Constant("10ms"), write: Constant("10ms"), load: {curve})"#
         ),
         format!(
-            r#"Cache(id: "x", capacity: 10, servers: 2, service: Constant("10ms"), load: {curve})"#
+            r#"Cache(id: "x", capacity: 10, servers: 2, service: Constant("10ms"), load: {curve}, backend: "b"), Station(id: "b", servers: 1, service: Constant("1ms"))"#
         ),
     ];
     for node in nodes {

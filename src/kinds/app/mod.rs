@@ -384,7 +384,7 @@ impl App {
             for step in steps {
                 match step {
                     Step::Call { to } => {
-                        nc.target(to, "to", &[], ds);
+                        nc.on_path(to, "to", ds);
                         if to == &app.id {
                             ds.push(
                                 nc.err("the app calls itself".into())
@@ -427,7 +427,7 @@ impl App {
                         count,
                         hedge_after,
                     } => {
-                        nc.target(to, "to", &[], ds);
+                        nc.on_path(to, "to", ds);
                         if to == &app.id {
                             ds.push(nc.err("the app fans out to itself".into()));
                         }

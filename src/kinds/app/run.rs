@@ -67,6 +67,16 @@ impl Simulation {
                     _ => {}
                 },
                 StepModel::Publish(q) => {
+                    if self.partitioned(i, q as usize) {
+                        // The message cannot reach the queue: the publish
+                        // fails, and so does the request (like a call
+                        // across the cut), counted at the app.
+                        if self.counts(r.visit_arrival) {
+                            self.nodes[i].stats.cut += 1;
+                        }
+                        self.app_finish(i, req, outcome::FAIL);
+                        return;
+                    }
                     // Fire and forget: the workers take it from here.
                     self.call(req, q, op::CALL, true);
                 }

@@ -12,6 +12,7 @@
 //! With a `backend`, the cache is read-through (see [`read_through`]): it
 //! sits on the request path and fetches misses itself.
 
+pub mod on_path;
 pub mod read_through;
 pub mod store;
 
@@ -583,7 +584,7 @@ impl CacheState {
 
 /// How the reference and the sandbox describe this kind.
 pub const DOC: crate::kinds::KindDoc = crate::kinds::KindDoc {
-    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps. With a `backend` it is read-through instead: it sits on the request path (sources, balancers and apps' `Call`s send requests to it), reads missed keys from the backend itself and fills them from the answer, late answers included (an answer that comes after the requester gave up still fills the key); writes (a class whose apps' handlers only write, or named `write…`) go through to the backend as writes and set their key when acknowledged.",
+    about: "A key-value cache (Redis-like) with real keys: gets, sets and deletes of the request's key, each taking `service` on one of `servers`; LRU, FIFO or LFU eviction; TTLs with jitter; single-flight coalescing of misses; stale-while-revalidate. Apps use it with `CacheAside`, `WriteThrough` and `Invalidate` steps; without a `backend`, nothing else may send it requests (a source, a route, a balancer, a router, a limiter, a CDN's `origin`, an app's `Call` or `FanOut`): it would answer every miss with nothing, so that wiring is refused at load. With a `backend` it is read-through instead: it sits on the request path (sources, balancers and apps' `Call`s send requests to it), reads missed keys from the backend itself and fills them from the answer, late answers included (an answer that comes after the requester gave up still fills the key); writes (a class whose apps' handlers only write, or named `write…`) go through to the backend as writes and set their key when acknowledged.",
     fields: &[
         field("id", FieldType::Id, "", None, "Unique id."),
         field(

@@ -110,7 +110,7 @@ pub(crate) fn check(c: &super::Cache, nc: &NodeCheck, ds: &mut Diagnostics) {
         );
         return;
     }
-    nc.target(b, "backend", &[], ds);
+    nc.on_path(b, "backend", ds);
 }
 
 /// Refuses an app's `CacheAside` on a read-through cache: the cache would

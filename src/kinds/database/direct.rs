@@ -67,7 +67,7 @@ pub fn natures(model: &Model) -> Vec<Nature> {
 }
 
 /// A class's nature from its name alone.
-fn by_name(name: &str) -> Nature {
+pub(crate) fn by_name(name: &str) -> Nature {
     let n = name.to_ascii_lowercase();
     if n.starts_with("write") {
         Nature::Write

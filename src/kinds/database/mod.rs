@@ -11,6 +11,7 @@
 //! reads or writes as its class says ([`direct`]).
 
 pub mod direct;
+mod failover;
 
 use crate::diag::Diagnostics;
 use crate::dist::{Dist, Sampler};
@@ -21,7 +22,7 @@ use crate::kinds::cache::store::KeyMap;
 use crate::kinds::{KindModel, KindState};
 use crate::kinds::{MAP_KEY_BYTES, MemoryCx};
 use crate::model::NodeModel;
-use crate::sim::{Event, Fault, Simulation, op, outcome, requests};
+use crate::sim::{Fault, Simulation, op, outcome, requests};
 use crate::time::{Duration, SimTime};
 use crate::topology::check::{CompileCx, NodeCheck};
 use serde::{Deserialize, Serialize};
@@ -202,6 +203,13 @@ pub struct DatabaseState {
     pub lost_writes: u64,
     /// When a failover found no healthy replica to promote.
     pub failover_missed: Option<SimTime>,
+    /// When each recent write was acknowledged, oldest first (kept only
+    /// with an asynchronous failover, for `keep_writes`): the writes lost
+    /// at failover are counted from it.
+    pub(crate) recent_writes: Option<std::collections::VecDeque<SimTime>>,
+    /// How long recent writes are kept, ns: the longest mean lag of the
+    /// primary's replicas.
+    pub(crate) keep_writes: u64,
 }
 
 /// How long a database remembers applied side effects (idempotency keys
@@ -239,6 +247,8 @@ impl DatabaseState {
             promoted_to: None,
             lost_writes: 0,
             failover_missed: None,
+            recent_writes: None,
+            keep_writes: 0,
         }
     }
 
@@ -377,111 +387,6 @@ impl Simulation {
         true
     }
 
-    /// A query for primary `i`, which is down and has failed over: the
-    /// promoted replica is the primary now.
-    pub(crate) fn database_promoted(&mut self, i: usize, req: u32) {
-        let KindState::Database(d) = &self.nodes[i].kind else {
-            return;
-        };
-        let Some(to) = d.promoted_to else {
-            return;
-        };
-        self.forward(i, to as usize, req);
-    }
-
-    /// Primary `i` went down: schedule its failover, if it has one.
-    pub(crate) fn db_went_down(&mut self, i: usize) {
-        let now = self.now;
-        if let KindState::Database(d) = &mut self.nodes[i].kind
-            && d.promoted_to.is_none()
-        {
-            d.down_since = Some(now);
-            if let Some(f) = d.failover {
-                self.queue.push(
-                    now.saturating_add(f.after),
-                    Event::Promote { node: i as u32 },
-                );
-            }
-        }
-    }
-
-    /// Promotes the replica of dead primary `i`: it becomes a primary (with
-    /// the old one's write time and settings) and takes its traffic; other
-    /// replicas follow it. Without synchronous replication, keys written in
-    /// the replica's mean lag before the crash lose those writes.
-    pub(crate) fn on_promote(&mut self, i: usize) {
-        let KindState::Database(d) = &self.nodes[i].kind else {
-            return;
-        };
-        if !self.nodes[i].down || d.promoted_to.is_some() {
-            return; // back up in time, or already done
-        }
-        let Some(FailoverModel {
-            to, synchronous, ..
-        }) = d.failover
-        else {
-            return;
-        };
-        // Only a replica that is up can take over: the one named, else the
-        // first healthy replica of this primary; none, and nothing happens.
-        let healthy = |j: usize| {
-            !self.nodes[j].down
-                && matches!(&self.nodes[j].kind, KindState::Replica(r) if r.primary == i as u32)
-        };
-        let Some(to) = std::iter::once(to as usize)
-            .chain(0..self.nodes.len())
-            .find(|&j| healthy(j))
-            .map(|j| j as u32)
-        else {
-            if let KindState::Database(d) = &mut self.nodes[i].kind {
-                d.failover_missed = Some(self.now);
-            }
-            return;
-        };
-        let KindState::Replica(rep) = &self.nodes[to as usize].kind else {
-            return;
-        };
-        let lag = rep.lag.mean();
-        let crash = d.down_since.unwrap_or(self.now);
-        let lost = if synchronous {
-            0
-        } else {
-            d.last_write.as_ref().map_or(0, |w| {
-                w.values()
-                    .filter(|&&t| t <= crash && (crash - t) as f64 <= lag)
-                    .count() as u64
-            })
-        };
-        let promoted = DatabaseState {
-            max_connections: rep.max_connections,
-            write: d.write.clone(),
-            last_write: d.last_write.clone(),
-            idempotent: d.idempotent,
-            applied: KeyMap::default(),
-            purge_at: 4096,
-            duplicates: 0,
-            deduplicated: 0,
-            open: rep.open,
-            failover: None,
-            down_since: None,
-            promoted_to: None,
-            lost_writes: 0,
-            failover_missed: None,
-        };
-        self.nodes[to as usize].kind = KindState::Database(Box::new(promoted));
-        if let KindState::Database(d) = &mut self.nodes[i].kind {
-            d.promoted_to = Some(to);
-            d.lost_writes = lost;
-        }
-        for n in &mut self.nodes {
-            if let KindState::Replica(r) = &mut n.kind
-                && r.primary == i as u32
-            {
-                r.primary = to;
-            }
-        }
-    }
-
     /// When `key` was last written at database `db`, if it tracks writes.
     pub(crate) fn last_write(&self, db: u32, key: u64) -> Option<SimTime> {
         match &self.nodes[db as usize].kind {
@@ -502,6 +407,7 @@ impl Simulation {
             if let Some(w) = &mut d.last_write {
                 w.insert(r.key, now);
             }
+            d.remember_write(now);
         }
         self.release(i);
         self.record_visit(i, req, true);
