@@ -168,6 +168,10 @@ pub fn graph(ui: &mut egui::Ui, s: &mut Sandbox, st: &mut UiState) {
     // The bottleneck's reason, large, under the graph.
     let reason = match &bottleneck {
         None => "no bottleneck: everything is nearly idle".to_string(),
+        // The engine's own "none: no node ... near its capacity; the busiest is ...".
+        Some((_, why)) if why.starts_with("none:") => {
+            format!("no bottleneck: {}", why["none:".len()..].trim_start())
+        }
         Some((i, why)) if s.signals[*i].utilization.value < 0.7 => {
             format!("busiest: {why} (nothing is saturated)")
         }
