@@ -429,24 +429,10 @@ impl Builder {
                     s.status = Some((format!("{what}: applied live"), false));
                     return Ok(format!("{what}: applied live, the clock goes on"));
                 }
-                let keep = self.selected.clone();
                 s.restructure(self.working.clone(), what)?;
                 // The builder's own history undoes it.
                 s.edits.pop();
-                self.working = s.topology.clone();
-                self.base = Some(s.topology.clone());
-                self.seen_changes = s.sim.changes().len();
-                self.in_sync = true;
-                if self.paused_by_draft {
-                    s.paused = false;
-                    self.paused_by_draft = false;
-                }
-                self.place_boxes(s);
-                if let Some(Item::Node(id)) = &keep {
-                    s.selected = s.model.node_index(id);
-                }
-                self.last_selected = s.selected;
-                self.selected = keep;
+                self.now_running(s);
                 Ok(format!("{what}: applied live, the clock goes on"))
             }
         }
@@ -513,19 +499,10 @@ impl Builder {
         self.commit(s, blank(), "new blank topology".into(), false, None)
     }
 
-    /// The first topology that loads after "New blank": a new run of it
-    /// from 0 s (or, when it is what ran before, that run resumed).
-    fn start_fresh(&mut self, s: &mut Sandbox, what: &str) -> Result<String, String> {
-        self.fresh = false;
-        let resumed = self.working == s.topology;
-        if !resumed {
-            let text = bottleneck::topology::to_ron(&self.working);
-            let mut n = Sandbox::open(&s.origin, &text, s.seed)?;
-            n.title = std::mem::take(&mut s.title);
-            n.speed = s.speed;
-            n.paused = s.paused && !self.paused_by_draft;
-            *s = n;
-        }
+    /// The simulation now runs the working topology: follow it (its
+    /// topology, changes and boxes), resume a run a draft paused, and keep
+    /// the selection on the running node.
+    fn now_running(&mut self, s: &mut Sandbox) {
         self.working = s.topology.clone();
         self.base = Some(s.topology.clone());
         self.seen_changes = s.sim.changes().len();
@@ -539,6 +516,22 @@ impl Builder {
             s.selected = s.model.node_index(id);
         }
         self.last_selected = s.selected;
+    }
+
+    /// The first topology that loads after "New blank": a new run of it
+    /// from 0 s (or, when it is what ran before, that run resumed).
+    fn start_fresh(&mut self, s: &mut Sandbox, what: &str) -> Result<String, String> {
+        self.fresh = false;
+        let resumed = self.working == s.topology;
+        if !resumed {
+            let text = bottleneck::topology::to_ron(&self.working);
+            let mut n = Sandbox::open(&s.origin, &text, s.seed)?;
+            n.title = std::mem::take(&mut s.title);
+            n.speed = s.speed;
+            n.paused = s.paused && !self.paused_by_draft;
+            *s = n;
+        }
+        self.now_running(s);
         Ok(if resumed {
             format!("{what}: the run before goes on")
         } else {
